@@ -1,0 +1,8 @@
+export {
+  canLogin,
+  findFreePort,
+  isPortOpen,
+  resolvePostgres,
+  resolveRedis,
+  startEmbeddedPostgres,
+} from "./services";

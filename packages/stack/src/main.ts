@@ -1,0 +1,150 @@
+// The embedded start: everything the product needs on one machine, nothing installed by hand.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { createDb } from "@concord/db";
+import { ensureDatabase, migrate } from "@concord/db/migrate";
+import { findFreePort, resolvePostgres, resolveRedis } from "./services";
+
+const root = resolve(import.meta.dirname, "../../..");
+const dataDir = resolve(process.env.CONCORD_DATA_DIR ?? join(root, ".data"));
+mkdirSync(dataDir, { recursive: true });
+
+const children: ChildProcess[] = [];
+const stops: (() => Promise<void>)[] = [];
+let stopping = false;
+
+function log(message: string) {
+  console.log(`concord: ${message}`);
+}
+
+// Secrets survive restarts (sessions stay valid) but are never committed: they live in .data/.
+function persistentSecret(name: string): string {
+  const file = join(dataDir, name);
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
+  return readFileSync(file, "utf8").trim();
+}
+
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  log("stopping…");
+  for (const child of children) child.kill("SIGTERM");
+  await Promise.all(
+    children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))),
+  );
+  for (const stop of stops.reverse()) await stop().catch(() => {});
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+function run(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn("npm", args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  const prefix = (line: string) => `[${name}] ${line}`;
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding("utf8");
+    stream?.on("data", (chunk: string) => {
+      for (const line of chunk.split("\n"))
+        if (line.trim() && !line.includes("npm warn")) console.log(prefix(line));
+    });
+  }
+  child.on("exit", (code) => {
+    if (!stopping) {
+      log(`${name} exited with code ${code}; stopping everything`);
+      void shutdown(code ?? 1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+// Rebuild the web app only when the code changed since the last build.
+function buildStamp(): string {
+  const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8" }).stdout.trim();
+  const dirty = spawnSync("git", ["status", "--porcelain", "--", "apps", "packages"], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  return `${head}\n${dirty.stdout}`;
+}
+
+async function main() {
+  const t0 = Date.now();
+  const postgres = await resolvePostgres(dataDir);
+  stops.push(postgres.stop);
+  log(`postgres: ${postgres.how}`);
+  const redis = await resolveRedis();
+  if (redis.child) children.push(redis.child);
+  log(`redis: ${redis.how}`);
+
+  await ensureDatabase(postgres.url);
+  const migrated = await migrate(postgres.url);
+  log(`migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied.length} already there`);
+
+  const db = createDb(postgres.url, 4);
+  const { seedDemo } = await import("@concord/importer/demo");
+  const ferplusPath =
+    process.env.CONCORD_FERPLUS ??
+    join(process.env.CONCORD_SHARED ?? join(root, "../shared"), "datasets/ferplus");
+  const demo = await seedDemo(db, {
+    ferplusPath: existsSync(ferplusPath) ? ferplusPath : undefined,
+    seed: 7,
+  });
+  await db.$disconnect();
+
+  const port = await findFreePort(Number(process.env.PORT ?? 3000));
+  const url = `http://localhost:${port}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: postgres.url,
+    REDIS_URL: redis.url,
+    NEXTAUTH_URL: process.env.NEXTAUTH_URL ?? url,
+    NEXTAUTH_SECRET: process.env.NEXTAUTH_SECRET ?? persistentSecret("nextauth-secret"),
+    CONCORD_BOARD_TOKEN: process.env.CONCORD_BOARD_TOKEN ?? persistentSecret("board-token"),
+    CONCORD_ARTIFACTS_DIR: process.env.CONCORD_ARTIFACTS_DIR ?? join(root, ".artifacts"),
+    NEXT_TELEMETRY_DISABLED: "1",
+    TURBO_TELEMETRY_DISABLED: "1",
+    PORT: String(port),
+  };
+
+  const stampFile = join(dataDir, "web-build-stamp");
+  const stamp = buildStamp();
+  const built = existsSync(join(root, "apps/web/.next/BUILD_ID"));
+  if (
+    !built ||
+    !existsSync(stampFile) ||
+    readFileSync(stampFile, "utf8") !== stamp ||
+    process.env.CONCORD_REBUILD
+  ) {
+    log("building the web app (first start or code changed)…");
+    const build = spawnSync("npm", ["run", "build", "-w", "@concord/web"], {
+      cwd: root,
+      env,
+      stdio: "inherit",
+    });
+    if (build.status !== 0) throw new Error("web build failed");
+    writeFileSync(stampFile, stamp);
+  }
+
+  run("worker", ["start", "-w", "@concord/worker"], env);
+  run("web", ["run", "start", "-w", "@concord/web"], env);
+
+  for (let i = 0; i < 600; i++) {
+    const ok = await fetch(`${url}/login`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  console.log("");
+  log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s — open ${url}`);
+  for (const line of demo.summary) log(line);
+  console.log("");
+}
+
+main().catch(async (error: unknown) => {
+  console.error(`concord: ${(error as Error).message}`);
+  await shutdown(1);
+});
