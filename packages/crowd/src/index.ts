@@ -1,0 +1,48 @@
+export { aggregate, isMethod } from "./aggregate.js";
+export {
+  fleissKappa,
+  itemAgreement,
+  itemEntropy,
+  krippendorffAlpha,
+  perClassAgreement,
+  percentAgreement,
+  type TClassAgreement,
+  type TFleissKappa,
+  type TKrippendorffAlpha,
+} from "./agreement.js";
+export {
+  accuracyOnGold,
+  annotatorStats,
+  type TAnnotatorStats,
+  type TGoldAccuracy,
+  workerGoldAccuracy,
+} from "./annotators.js";
+export {
+  FERPLUS_EMOTIONS,
+  FERPLUS_LABELS,
+  FERPLUS_NOT_A_FACE,
+  FERPLUS_UNKNOWN,
+  type TFerplusLabel,
+} from "./labels.js";
+export { ferplusProcess, ferplusTarget, type TFerplusMode } from "./methods/ferplus.js";
+export { smoothTargets, softLabels, softLabelsFrom, type TSmoothTargetsInput } from "./soft-labels.js";
+export {
+  fitDirichletMixture,
+  needsMoreVotes,
+  type TDirichletMixture,
+  type TStoppingDecision,
+  type TStoppingOptions,
+} from "./stopping.js";
+export {
+  METHODS,
+  type TAggregateOptions,
+  type TAggregateResult,
+  type TGoldInput,
+  type TMethod,
+  type TTally,
+  type TVote,
+  type TVoteColumns,
+  type TVoteSet,
+  type TVoteSetInput,
+} from "./types.js";
+export { buildVoteSet, goldToArray, itemCounts, VoteSetError } from "./vote-set.js";

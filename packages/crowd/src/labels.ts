@@ -1,0 +1,20 @@
+/** FER+ taxonomy in the order of microsoft/FERPlus label.csv columns; stored as label keys everywhere. */
+export const FERPLUS_LABELS = [
+  "neutral",
+  "happiness",
+  "surprise",
+  "sadness",
+  "anger",
+  "disgust",
+  "fear",
+  "contempt",
+  "unknown",
+  "not-a-face",
+] as const;
+
+export type TFerplusLabel = (typeof FERPLUS_LABELS)[number];
+
+/** The first 8 FER+ classes are emotions; unknown and not-a-face are "reject" classes. */
+export const FERPLUS_EMOTIONS = FERPLUS_LABELS.slice(0, 8) as readonly TFerplusLabel[];
+export const FERPLUS_UNKNOWN = 8;
+export const FERPLUS_NOT_A_FACE = 9;

@@ -1,0 +1,98 @@
+import type { TAggregateOptions, TAggregateResult, TMethod, TVoteSet } from "../types.js";
+import { goldToArray } from "../vote-set.js";
+
+export type TResolved = {
+  maxIterations: number;
+  tolerance: number;
+  smoothing: number;
+  gold: Int32Array | null;
+  clampGold: boolean;
+  seed: number;
+  tieBreak: "lowest" | "random";
+};
+
+export function resolveOptions(set: TVoteSet, o: TAggregateOptions = {}): TResolved {
+  const maxIterations = o.maxIterations ?? 100;
+  const tolerance = o.tolerance ?? 1e-6;
+  const smoothing = o.smoothing ?? 0.01;
+  if (!(maxIterations >= 0)) throw new RangeError(`maxIterations must be >= 0, got ${maxIterations}`);
+  if (!(tolerance >= 0)) throw new RangeError(`tolerance must be >= 0, got ${tolerance}`);
+  if (!(smoothing >= 0)) throw new RangeError(`smoothing must be >= 0, got ${smoothing}`);
+  return {
+    maxIterations,
+    tolerance,
+    smoothing,
+    gold: o.gold ? goldToArray(set, o.gold) : null,
+    clampGold: o.goldMode === "clamp",
+    seed: o.seed ?? 1,
+    tieBreak: o.tieBreak ?? "lowest",
+  };
+}
+
+export function emptyResult(set: TVoteSet, method: TMethod): TAggregateResult {
+  return {
+    method,
+    numItems: set.numItems,
+    numClasses: set.numClasses,
+    labels: new Int32Array(set.numItems).fill(-1),
+    posteriors: new Float64Array(set.numItems * set.numClasses),
+    classPriors: null,
+    workerSkill: null,
+    workerConfusion: null,
+    itemEasiness: null,
+    anonymous: null,
+    iterations: 0,
+    converged: true,
+    logLikelihood: null,
+  };
+}
+
+/** Hard labels = argmax of each posterior row (lowest index on exact ties); -1 for all-zero rows. */
+export function argmaxRows(post: Float64Array, C: number, labels: Int32Array): void {
+  const N = labels.length;
+  for (let i = 0; i < N; i++) {
+    let best = -1;
+    let bestP = 0;
+    for (let c = 0; c < C; c++) {
+      const p = post[i * C + c]!;
+      if (p > bestP) {
+        bestP = p;
+        best = c;
+      }
+    }
+    labels[i] = best;
+  }
+}
+
+/** Deterministic PRNG (mulberry32) so seeded methods are reproducible across runs and machines. */
+export function createRng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Item has at least one identified vote or tally count. */
+export function hasVotes(set: TVoteSet, i: number): boolean {
+  if (set.itemOffsets[i + 1]! > set.itemOffsets[i]!) return true;
+  const t = set.tallies;
+  if (!t) return false;
+  const C = set.numClasses;
+  for (let c = 0; c < C; c++) if (t[i * C + c]! > 0) return true;
+  return false;
+}
+
+/** Replaces each gold row by its one-hot label (used for gold-initialised or clamped EM). */
+export function applyGold(post: Float64Array, C: number, gold: Int32Array | null): void {
+  if (!gold) return;
+  for (let i = 0; i < gold.length; i++) {
+    const g = gold[i]!;
+    if (g < 0) continue;
+    post.fill(0, i * C, i * C + C);
+    post[i * C + g] = 1;
+  }
+}

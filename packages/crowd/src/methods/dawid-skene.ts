@@ -1,0 +1,181 @@
+import type { TAggregateResult, TVoteSet } from "../types.js";
+import { applyGold, argmaxRows, emptyResult, type TResolved } from "./common.js";
+import { majorityVote } from "./mv.js";
+
+/**
+ * Dawid-Skene (1979) by EM over the sparse votes.
+ * - Initialisation: majority-vote posteriors (ties split evenly); gold items start one-hot on gold.
+ * - M-step: class priors and per-worker confusion rows [true][observed] from expected counts, each
+ *   count plus `smoothing` (a symmetric Dirichlet pseudo-count, so unseen cells never reach log(0)).
+ *   Anonymous tallies share one confusion matrix (the anonymous population), weighted by their counts.
+ * - E-step: exact posteriors in log space. Stops when no posterior entry moves more than `tolerance`,
+ *   or after `maxIterations`. No randomness: the same input gives the same output bit for bit.
+ * `oneCoin` ties each worker's matrix to a single accuracy p (errors uniform over the other classes).
+ */
+export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAggregateResult {
+  const { numItems: N, numClasses: C, numWorkers: W, numVotes: V } = set;
+  const res = emptyResult(set, oneCoin ? "onecoin" : "ds");
+  const s = opts.smoothing;
+  const T = majorityVote(set, opts).posteriors;
+  applyGold(T, C, opts.gold);
+  const active = new Uint8Array(N);
+  for (let i = 0; i < N; i++) for (let c = 0; c < C; c++) if (T[i * C + c]! > 0) active[i] = 1;
+  const tallies = set.tallies;
+  const priors = new Float64Array(C);
+  const logPrior = new Float64Array(C);
+  const conf = new Float64Array(W * C * C);
+  const logConf = new Float64Array(W * C * C);
+  const anonConf = new Float64Array(C * C);
+  const logAnon = new Float64Array(C * C);
+  const skill = new Float64Array(W);
+  let anonSkill = 0;
+  const row = new Float64Array(C);
+  const { voteItem, voteWorker, voteLabel, itemOffsets } = set;
+  let iter = 0;
+  let converged = false;
+  let ll = 0;
+
+  const normaliseRows = (m: Float64Array, base: number, log: Float64Array) => {
+    for (let c = 0; c < C; c++) {
+      let t = 0;
+      for (let l = 0; l < C; l++) t += m[base + c * C + l]!;
+      for (let l = 0; l < C; l++) {
+        const p = m[base + c * C + l]! / t;
+        m[base + c * C + l] = p;
+        log[base + c * C + l] = Math.log(p);
+      }
+    }
+  };
+
+  const mStep = () => {
+    priors.fill(s);
+    for (let i = 0; i < N; i++) if (active[i]) for (let c = 0; c < C; c++) priors[c]! += T[i * C + c]!;
+    let pt = 0;
+    for (let c = 0; c < C; c++) pt += priors[c]!;
+    for (let c = 0; c < C; c++) {
+      priors[c]! /= pt;
+      logPrior[c] = Math.log(priors[c]!);
+    }
+    if (oneCoin) {
+      const hit = new Float64Array(W);
+      const tot = new Float64Array(W);
+      for (let k = 0; k < V; k++) {
+        const w = voteWorker[k]!;
+        hit[w]! += T[voteItem[k]! * C + voteLabel[k]!]!;
+        tot[w]! += 1;
+      }
+      for (let w = 0; w < W; w++) skill[w] = (hit[w]! + s) / (tot[w]! + 2 * s);
+      let ah = 0;
+      let at = 0;
+      if (tallies) {
+        for (let j = 0; j < N * C; j++) {
+          ah += tallies[j]! * T[j]!;
+          at += tallies[j]!;
+        }
+      }
+      anonSkill = (ah + s) / (at + 2 * s);
+      for (let w = 0; w < W; w++) fillOneCoin(conf, logConf, w * C * C, C, skill[w]!);
+      fillOneCoin(anonConf, logAnon, 0, C, anonSkill);
+      return;
+    }
+    conf.fill(s);
+    for (let k = 0; k < V; k++) {
+      const base = voteWorker[k]! * C * C + voteLabel[k]!;
+      const t = voteItem[k]! * C;
+      for (let c = 0; c < C; c++) conf[base + c * C]! += T[t + c]!;
+    }
+    for (let w = 0; w < W; w++) normaliseRows(conf, w * C * C, logConf);
+    if (tallies) {
+      anonConf.fill(s);
+      for (let i = 0; i < N; i++) {
+        for (let l = 0; l < C; l++) {
+          const n = tallies[i * C + l]!;
+          if (n > 0) for (let c = 0; c < C; c++) anonConf[c * C + l]! += n * T[i * C + c]!;
+        }
+      }
+      normaliseRows(anonConf, 0, logAnon);
+    }
+  };
+
+  const eStep = (): number => {
+    let delta = 0;
+    ll = 0;
+    for (let i = 0; i < N; i++) {
+      if (!active[i]) continue;
+      for (let c = 0; c < C; c++) row[c] = logPrior[c]!;
+      for (let k = itemOffsets[i]!; k < itemOffsets[i + 1]!; k++) {
+        const base = voteWorker[k]! * C * C + voteLabel[k]!;
+        for (let c = 0; c < C; c++) row[c]! += logConf[base + c * C]!;
+      }
+      if (tallies) {
+        for (let l = 0; l < C; l++) {
+          const n = tallies[i * C + l]!;
+          if (n > 0) for (let c = 0; c < C; c++) row[c]! += n * logAnon[c * C + l]!;
+        }
+      }
+      let m = -Infinity;
+      for (let c = 0; c < C; c++) if (row[c]! > m) m = row[c]!;
+      let z = 0;
+      for (let c = 0; c < C; c++) {
+        row[c] = Math.exp(row[c]! - m);
+        z += row[c]!;
+      }
+      ll += m + Math.log(z);
+      const g = opts.clampGold && opts.gold ? opts.gold[i]! : -1;
+      for (let c = 0; c < C; c++) {
+        const p = g >= 0 ? (c === g ? 1 : 0) : row[c]! / z;
+        const d = Math.abs(p - T[i * C + c]!);
+        if (d > delta) delta = d;
+        T[i * C + c] = p;
+      }
+    }
+    return delta;
+  };
+
+  while (iter < opts.maxIterations) {
+    mStep();
+    iter++;
+    if (eStep() < opts.tolerance) {
+      converged = true;
+      break;
+    }
+  }
+  if (iter === 0) mStep();
+  res.posteriors = T;
+  argmaxRows(T, C, res.labels);
+  res.classPriors = priors;
+  res.iterations = iter;
+  res.converged = converged;
+  res.logLikelihood = iter > 0 ? ll : null;
+  if (oneCoin) {
+    res.workerSkill = skill;
+    if (tallies) res.anonymous = { skill: anonSkill, confusion: null };
+  } else {
+    res.workerConfusion = conf;
+    // Scalar skill for ranking: expected accuracy under the class priors, sum_c prior_c * conf[c][c].
+    for (let w = 0; w < W; w++) {
+      let a = 0;
+      for (let c = 0; c < C; c++) a += priors[c]! * conf[w * C * C + c * C + c]!;
+      skill[w] = a;
+    }
+    res.workerSkill = skill;
+    if (tallies) {
+      let a = 0;
+      for (let c = 0; c < C; c++) a += priors[c]! * anonConf[c * C + c]!;
+      res.anonymous = { skill: a, confusion: anonConf };
+    }
+  }
+  return res;
+}
+
+function fillOneCoin(m: Float64Array, log: Float64Array, base: number, C: number, p: number): void {
+  const q = (1 - p) / (C - 1);
+  const lp = Math.log(p);
+  const lq = Math.log(q);
+  for (let c = 0; c < C; c++) {
+    for (let l = 0; l < C; l++) {
+      m[base + c * C + l] = c === l ? p : q;
+      log[base + c * C + l] = c === l ? lp : lq;
+    }
+  }
+}
