@@ -1,0 +1,191 @@
+import "server-only";
+import {
+  annotatorStats,
+  buildVoteSet,
+  fleissKappa,
+  itemCounts,
+  krippendorffAlpha,
+  perClassAgreement,
+  percentAgreement,
+} from "@concord/crowd";
+import type { Split } from "@concord/db";
+import { db } from "@/server/db";
+import { median } from "./format";
+
+export type TSplitFilter = Split | "ALL";
+
+export type TClassRow = {
+  label: string;
+  kappa: number | null;
+  specificAgreement: number | null;
+  meanItemAgreement: number | null;
+  support: number;
+};
+
+export type TAnnotatorRow = {
+  annotatorId: string;
+  name: string;
+  email: string;
+  votes: number;
+  // Agreement with the plurality of the other votes on the same images (leave-one-out; ties give 1/k).
+  agreement: number | null;
+  comparable: number;
+  goldAnswered: number;
+  goldAccuracy: number | null;
+  medianMs: number | null;
+};
+
+export type TAgreement = {
+  datasetId: string;
+  split: TSplitFilter;
+  labels: string[];
+  items: number;
+  itemsWithTwoVotes: number;
+  identifiedVotes: number;
+  tallyVotes: number;
+  fleissKappa: number | null;
+  krippendorffAlpha: number | null;
+  percentAgreement: number | null;
+  perClass: TClassRow[];
+  annotators: TAnnotatorRow[];
+  computedMs: number;
+  cacheKey: string;
+};
+
+const finite = (x: number) => (Number.isFinite(x) ? x : null);
+
+// Statistics are recomputed only when the votes change: the key holds the vote count and latest vote time.
+const cache = new Map<string, TAgreement>();
+
+async function cacheKeyFor(datasetId: string, split: TSplitFilter): Promise<string> {
+  const [row] = await db().$queryRawUnsafe<{ n: number; last: Date | null; t: number }[]>(
+    `SELECT (SELECT count(*)::int FROM "Vote" v JOIN "Image" i ON i.id = v."imageId"
+              WHERE i."datasetId" = $1 AND ($2::text = 'ALL' OR i.split::text = $2)) AS n,
+            (SELECT max(v."createdAt") FROM "Vote" v JOIN "Image" i ON i.id = v."imageId"
+              WHERE i."datasetId" = $1 AND ($2::text = 'ALL' OR i.split::text = $2)) AS last,
+            (SELECT count(*)::int FROM "ImportedTally" t JOIN "Image" i ON i.id = t."imageId"
+              WHERE i."datasetId" = $1 AND ($2::text = 'ALL' OR i.split::text = $2)) AS t`,
+    datasetId,
+    split,
+  );
+  return `${datasetId}:${split}:${row?.n ?? 0}:${row?.last?.toISOString() ?? "-"}:${row?.t ?? 0}`;
+}
+
+export async function getAgreement(
+  datasetId: string,
+  split: TSplitFilter = "ALL",
+): Promise<TAgreement | null> {
+  const dataset = await db().dataset.findUnique({ where: { id: datasetId }, select: { taxonomy: true } });
+  if (!dataset) return null;
+  const key = await cacheKeyFor(datasetId, split);
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const started = performance.now();
+  const labels = dataset.taxonomy;
+  const C = labels.length;
+  const splitWhere = split === "ALL" ? {} : { split };
+  const images = await db().image.findMany({
+    where: { datasetId, ...splitWhere },
+    select: { id: true, gold: { select: { label: true } } },
+    orderBy: { id: "asc" },
+  });
+  const index = new Map(images.map((im, i) => [im.id, i]));
+  const labelIndex = new Map(labels.map((l, i) => [l, i]));
+  const rawVotes = await db().vote.findMany({
+    where: { image: { datasetId, ...splitWhere } },
+    select: { imageId: true, annotatorId: true, label: true, durationMs: true },
+  });
+  const workers = [...new Set(rawVotes.map((v) => v.annotatorId))];
+  const workerIndex = new Map(workers.map((w, i) => [w, i]));
+  const durations: number[][] = workers.map(() => []);
+  const votes = rawVotes.flatMap((v) => {
+    const item = index.get(v.imageId);
+    const label = labelIndex.get(v.label);
+    const worker = workerIndex.get(v.annotatorId)!;
+    if (v.durationMs !== null && v.durationMs > 0) durations[worker]!.push(v.durationMs);
+    return item === undefined || label === undefined ? [] : [{ item, worker, label }];
+  });
+  const rawTallies = await db().importedTally.findMany({
+    where: { image: { datasetId, ...splitWhere } },
+    select: { imageId: true, counts: true },
+  });
+  const tallies = rawTallies.flatMap((t) => {
+    const item = index.get(t.imageId);
+    return item === undefined || t.counts.length !== C ? [] : [{ item, counts: t.counts }];
+  });
+  const set = buildVoteSet({
+    numClasses: C,
+    numItems: images.length,
+    numWorkers: workers.length,
+    votes,
+    tallies,
+  });
+  const counts = itemCounts(set);
+  const gold = new Int32Array(images.length).fill(-1);
+  images.forEach((im, i) => {
+    const g = im.gold ? labelIndex.get(im.gold.label) : undefined;
+    if (g !== undefined) gold[i] = g;
+  });
+
+  let itemsWithTwoVotes = 0;
+  let tallyVotes = 0;
+  for (let i = 0; i < images.length; i++) {
+    let n = 0;
+    for (let c = 0; c < C; c++) n += counts[i * C + c]!;
+    if (n >= 2) itemsWithTwoVotes++;
+  }
+  for (const t of tallies) for (const x of t.counts) tallyVotes += x;
+
+  const hasPairs = itemsWithTwoVotes > 0 && C >= 2;
+  const fk = hasPairs ? fleissKappa(counts, C) : null;
+  const ka = hasPairs ? krippendorffAlpha(counts, C) : null;
+  const pc = hasPairs ? perClassAgreement(counts, C) : [];
+  const users = await db().user.findMany({
+    where: { id: { in: workers } },
+    select: { id: true, name: true, email: true },
+  });
+  const userBy = new Map(users.map((u) => [u.id, u]));
+  const result: TAgreement = {
+    datasetId,
+    split,
+    labels,
+    items: images.length,
+    itemsWithTwoVotes,
+    identifiedVotes: votes.length,
+    tallyVotes,
+    fleissKappa: fk ? finite(fk.kappa) : null,
+    krippendorffAlpha: ka ? finite(ka.alpha) : null,
+    percentAgreement: hasPairs ? finite(percentAgreement(counts, C)) : null,
+    perClass: labels.map((label, c) => {
+      const row = pc[c];
+      return {
+        label,
+        kappa: row ? finite(row.kappa) : null,
+        specificAgreement: row ? finite(row.specificAgreement) : null,
+        meanItemAgreement: row ? finite(row.meanItemAgreement) : null,
+        support: row?.support ?? 0,
+      };
+    }),
+    annotators: annotatorStats(set, { gold })
+      .map((a) => {
+        const id = workers[a.worker]!;
+        return {
+          annotatorId: id,
+          name: userBy.get(id)?.name ?? "?",
+          email: userBy.get(id)?.email ?? "",
+          votes: a.votes,
+          agreement: finite(a.looAccuracy),
+          comparable: a.looVotes,
+          goldAnswered: a.goldVotes,
+          goldAccuracy: finite(a.goldAccuracy),
+          medianMs: median(durations[a.worker]!),
+        };
+      })
+      .sort((a, b) => b.votes - a.votes),
+    computedMs: performance.now() - started,
+    cacheKey: key,
+  };
+  if (cache.size > 50) cache.clear();
+  cache.set(key, result);
+  return result;
+}

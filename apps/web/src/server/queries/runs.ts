@@ -1,0 +1,274 @@
+import "server-only";
+import type { RunStatus, Split } from "@concord/db";
+import { isQueueUnavailableError } from "@concord/jobs";
+import { db } from "@/server/db";
+import { HttpError } from "@/server/http";
+import { enqueueTrainJob, publishCancel } from "./queue";
+import { type TRunConfig, ZRunConfig } from "./run-config";
+
+export type TRunListItem = {
+  id: string;
+  name: string;
+  status: RunStatus;
+  datasetName: string;
+  model: string;
+  scheme: string;
+  eps: number;
+  epochs: number;
+  currentEpoch: number;
+  backend: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  validAccuracy: number | null;
+  validMacroF1: number | null;
+  testAccuracy: number | null;
+  createdBy: string | null;
+};
+
+function readConfig(raw: unknown): Partial<TRunConfig> {
+  const parsed = ZRunConfig.partial().safeParse(raw);
+  return parsed.success ? parsed.data : {};
+}
+
+export function runLabel(run: { id: string; name: string }): string {
+  return run.name || `run ${run.id.slice(-6)}`;
+}
+
+export async function listRuns(
+  where: { datasetId?: string; status?: RunStatus } = {},
+): Promise<TRunListItem[]> {
+  const runs = await db().trainingRun.findMany({
+    where,
+    orderBy: { createdAt: "desc" },
+    take: 200,
+    include: {
+      dataset: { select: { name: true } },
+      createdBy: { select: { name: true } },
+      evaluations: { select: { split: true, accuracy: true, macroF1: true } },
+    },
+  });
+  return runs.map((r) => {
+    const c = readConfig(r.config);
+    const ev = (s: Split) => r.evaluations.find((e) => e.split === s);
+    return {
+      id: r.id,
+      name: runLabel(r),
+      status: r.status,
+      datasetName: r.dataset.name,
+      model: c.model ?? "?",
+      scheme: c.scheme ?? "?",
+      eps: c.eps ?? 0,
+      epochs: c.epochs ?? 0,
+      currentEpoch: r.currentEpoch,
+      backend: r.backend,
+      createdAt: r.createdAt.toISOString(),
+      finishedAt: r.finishedAt?.toISOString() ?? null,
+      validAccuracy: ev("VALID")?.accuracy ?? null,
+      validMacroF1: ev("VALID")?.macroF1 ?? null,
+      testAccuracy: ev("TEST")?.accuracy ?? null,
+      createdBy: r.createdBy?.name ?? null,
+    };
+  });
+}
+
+export type TEvaluationView = {
+  split: Split;
+  labels: string[];
+  n: number;
+  accuracy: number;
+  macroF1: number;
+  loss: number;
+  ece: number;
+  confusion: number[][];
+  perClass: { label: string; precision: number; recall: number; f1: number; support: number }[];
+  calibration: { confidence: number; accuracy: number; count: number }[];
+};
+
+// Calibration JSON is written by the worker from the trainer's evaluate(); accept the field names either
+// side may use so a renamed field degrades to an empty chart instead of a crash.
+function readCalibration(raw: unknown): TEvaluationView["calibration"] {
+  const bins = Array.isArray(raw)
+    ? raw
+    : Array.isArray((raw as { bins?: unknown })?.bins)
+      ? (raw as { bins: unknown[] }).bins
+      : [];
+  return bins.flatMap((b) => {
+    const o = b as Record<string, unknown>;
+    const confidence = Number(o.confidence ?? o.meanConfidence ?? o.avgConfidence);
+    const accuracy = Number(o.accuracy ?? o.meanAccuracy);
+    const count = Number(o.count ?? o.n ?? 0);
+    return Number.isFinite(confidence) && Number.isFinite(accuracy) ? [{ confidence, accuracy, count }] : [];
+  });
+}
+
+export function toEvaluationView(e: {
+  split: Split;
+  labels: string[];
+  n: number;
+  accuracy: number;
+  macroF1: number;
+  loss: number;
+  ece: number;
+  confusion: unknown;
+  perClass: unknown;
+  calibration: unknown;
+}): TEvaluationView {
+  return {
+    split: e.split,
+    labels: e.labels,
+    n: e.n,
+    accuracy: e.accuracy,
+    macroF1: e.macroF1,
+    loss: e.loss,
+    ece: e.ece,
+    confusion: Array.isArray(e.confusion) ? (e.confusion as number[][]) : [],
+    perClass: Array.isArray(e.perClass) ? (e.perClass as TEvaluationView["perClass"]) : [],
+    calibration: readCalibration(e.calibration),
+  };
+}
+
+export async function getRunDetail(id: string) {
+  const run = await db().trainingRun.findUnique({
+    where: { id },
+    include: {
+      dataset: { select: { id: true, name: true, slug: true, taxonomy: true } },
+      snapshot: { select: { id: true, method: true, params: true, createdAt: true } },
+      createdBy: { select: { name: true } },
+      epochs: { orderBy: { epoch: "asc" } },
+      evaluations: true,
+    },
+  });
+  if (!run) return null;
+  const order: Split[] = ["TEST", "VALID", "TRAIN"];
+  return {
+    id: run.id,
+    name: runLabel(run),
+    status: run.status,
+    config: readConfig(run.config),
+    rawConfig: run.config,
+    seed: run.seed,
+    backend: run.backend,
+    codeVersion: run.codeVersion,
+    attempts: run.attempts,
+    cancelRequested: run.cancelRequested,
+    currentEpoch: run.currentEpoch,
+    progress: run.progress as Record<string, unknown> | null,
+    error: run.error,
+    hasArtifact: Boolean(run.artifactPath),
+    createdBy: run.createdBy?.name ?? null,
+    createdAt: run.createdAt.toISOString(),
+    startedAt: run.startedAt?.toISOString() ?? null,
+    finishedAt: run.finishedAt?.toISOString() ?? null,
+    dataset: run.dataset,
+    snapshot: run.snapshot ? { ...run.snapshot, createdAt: run.snapshot.createdAt.toISOString() } : null,
+    epochs: run.epochs.map((e) => ({
+      epoch: e.epoch,
+      trainLoss: e.trainLoss,
+      trainAccuracy: e.trainAccuracy,
+      valLoss: e.valLoss,
+      valAccuracy: e.valAccuracy,
+      learningRate: e.learningRate,
+      imagesPerSec: e.imagesPerSec,
+      durationMs: e.durationMs,
+    })),
+    evaluations: run.evaluations
+      .map(toEvaluationView)
+      .sort((a, b) => order.indexOf(a.split) - order.indexOf(b.split)),
+  };
+}
+
+export type TRunDetail = NonNullable<Awaited<ReturnType<typeof getRunDetail>>>;
+
+// Creates the run row (QUEUED) then enqueues it. When the queue refuses (Redis down), the row is deleted so
+// no orphan QUEUED run stays behind; if even that fails it is marked FAILED with the reason.
+export async function launchRun(config: TRunConfig, userId: string): Promise<{ id: string; jobId: string }> {
+  const dataset = await db().dataset.findUnique({ where: { id: config.datasetId }, select: { id: true } });
+  if (!dataset) throw new HttpError(400, "datasetId: no such dataset", { field: "datasetId" });
+  if (config.snapshotId) {
+    const snap = await db().labelSnapshot.findUnique({
+      where: { id: config.snapshotId },
+      select: { datasetId: true },
+    });
+    if (!snap || snap.datasetId !== config.datasetId) {
+      throw new HttpError(400, "snapshotId: no such snapshot for this dataset", { field: "snapshotId" });
+    }
+  }
+  const run = await db().trainingRun.create({
+    data: {
+      name: config.name,
+      datasetId: config.datasetId,
+      snapshotId: config.snapshotId ?? null,
+      config,
+      seed: config.seed,
+      status: "QUEUED",
+      createdById: userId,
+    },
+  });
+  try {
+    const jobId = await enqueueTrainJob(run.id, config.backend);
+    await db().trainingRun.update({ where: { id: run.id }, data: { jobId } });
+    return { id: run.id, jobId };
+  } catch (error) {
+    await db()
+      .trainingRun.delete({ where: { id: run.id } })
+      .catch(() =>
+        db().trainingRun.update({
+          where: { id: run.id },
+          data: {
+            status: "FAILED",
+            error: `could not enqueue: ${(error as Error).message}`,
+            finishedAt: new Date(),
+          },
+        }),
+      );
+    throw error;
+  }
+}
+
+export async function retryRun(id: string, userId: string) {
+  const run = await db().trainingRun.findUnique({ where: { id } });
+  if (!run) throw new HttpError(404, "No such run");
+  const parsed = ZRunConfig.safeParse(run.config);
+  if (!parsed.success)
+    throw new HttpError(409, "This run's stored config is not valid any more; launch a new run");
+  const base = parsed.data.name || runLabel(run);
+  return launchRun({ ...parsed.data, name: `${base.replace(/ \(retry\)$/, "")} (retry)` }, userId);
+}
+
+// Postgres is the truth: cancelRequested is set first (workers poll it between batches), then a cancel is
+// broadcast through Redis so a running job stops within one batch. A job still waiting in the queue is
+// removed and its run marked CANCELLED here, since no worker will ever pick it up. Redis down is not an
+// error for cancel: the flag alone stops the run when a worker reaches it.
+export async function requestCancel(
+  id: string,
+): Promise<{ status: RunStatus; cancelRequested: boolean; broadcast: boolean }> {
+  const run = await db().trainingRun.findUnique({ where: { id }, select: { status: true } });
+  if (!run) throw new HttpError(404, "No such run");
+  if (run.status !== "QUEUED" && run.status !== "RUNNING") {
+    throw new HttpError(409, `Run is already ${run.status.toLowerCase()}`);
+  }
+  await db().trainingRun.update({ where: { id }, data: { cancelRequested: true } });
+  let broadcast = false;
+  try {
+    const r = await publishCancel(id);
+    broadcast = true;
+    if (r.removedJobIds.length > 0) {
+      await db().trainingRun.updateMany({
+        where: { id, status: "QUEUED" },
+        data: { status: "CANCELLED", finishedAt: new Date(), error: "cancelled before it started" },
+      });
+    }
+  } catch (error) {
+    if (!isQueueUnavailableError(error)) throw error;
+  }
+  const after = await db().trainingRun.findUniqueOrThrow({
+    where: { id },
+    select: { status: true, cancelRequested: true },
+  });
+  return { ...after, broadcast };
+}
+
+export async function runArtifactPath(id: string): Promise<string | null> {
+  const run = await db().trainingRun.findUnique({ where: { id }, select: { artifactPath: true } });
+  return run?.artifactPath ?? null;
+}

@@ -1,0 +1,127 @@
+import "server-only";
+import { db } from "@/server/db";
+import { HttpError } from "@/server/http";
+import { enqueueSnapshotJob } from "./queue";
+import type { TSnapshotForm } from "./snapshot-form";
+
+export type TSnapshotListItem = {
+  id: string;
+  datasetId: string;
+  datasetName: string;
+  method: string;
+  params: Record<string, unknown>;
+  createdAt: string;
+  createdBy: string | null;
+  items: number;
+  labelled: number;
+  runs: number;
+  stats: Record<string, unknown>;
+};
+
+function asRecord(x: unknown): Record<string, unknown> {
+  return x && typeof x === "object" && !Array.isArray(x) ? (x as Record<string, unknown>) : {};
+}
+
+export async function listSnapshots(datasetId?: string): Promise<TSnapshotListItem[]> {
+  const snaps = await db().labelSnapshot.findMany({
+    where: datasetId ? { datasetId } : {},
+    orderBy: { createdAt: "desc" },
+    take: 100,
+    include: {
+      dataset: { select: { name: true } },
+      createdBy: { select: { name: true } },
+      _count: { select: { labels: true, runs: true } },
+    },
+  });
+  const labelled = await db().softLabel.groupBy({
+    by: ["snapshotId"],
+    where: { snapshotId: { in: snaps.map((s) => s.id) }, label: { not: null } },
+    _count: { _all: true },
+  });
+  return snaps.map((s) => ({
+    id: s.id,
+    datasetId: s.datasetId,
+    datasetName: s.dataset.name,
+    method: s.method,
+    params: asRecord(s.params),
+    createdAt: s.createdAt.toISOString(),
+    createdBy: s.createdBy?.name ?? null,
+    items: s._count.labels,
+    labelled: labelled.find((l) => l.snapshotId === s.id)?._count._all ?? 0,
+    runs: s._count.runs,
+    stats: asRecord(s.stats),
+  }));
+}
+
+export type TSnapshotDetail = {
+  id: string;
+  datasetId: string;
+  datasetName: string;
+  taxonomy: string[];
+  method: string;
+  params: Record<string, unknown>;
+  contentHash: string;
+  createdAt: string;
+  stats: Record<string, unknown>;
+  // Consensus label counts per split (null label = excluded, e.g. FER+ unknown / not-a-face).
+  distribution: { split: string; label: string; count: number }[];
+  // Mean of the soft-label vectors per split: the "soft" distribution a model trained on it sees.
+  softMass: { split: string; label: string; mass: number }[];
+  runs: { id: string; name: string; status: string }[];
+};
+
+export async function getSnapshotDetail(id: string): Promise<TSnapshotDetail | null> {
+  const s = await db().labelSnapshot.findUnique({
+    where: { id },
+    include: {
+      dataset: { select: { name: true, taxonomy: true } },
+      runs: { select: { id: true, name: true, status: true }, orderBy: { createdAt: "desc" }, take: 20 },
+    },
+  });
+  if (!s) return null;
+  const dist = await db().$queryRawUnsafe<{ split: string; label: string | null; count: number }[]>(
+    `SELECT i.split::text AS split, l.label, count(*)::int AS count
+       FROM "SoftLabel" l JOIN "Image" i ON i.id = l."imageId"
+      WHERE l."snapshotId" = $1
+      GROUP BY 1, 2`,
+    id,
+  );
+  const mass = await db().$queryRawUnsafe<{ split: string; idx: number; mass: number }[]>(
+    `SELECT i.split::text AS split, p.idx::int AS idx, avg(p.v)::float8 AS mass
+       FROM "SoftLabel" l JOIN "Image" i ON i.id = l."imageId",
+            unnest(l.probs) WITH ORDINALITY AS p(v, idx)
+      WHERE l."snapshotId" = $1
+      GROUP BY 1, 2`,
+    id,
+  );
+  const taxonomy = s.dataset.taxonomy;
+  return {
+    id: s.id,
+    datasetId: s.datasetId,
+    datasetName: s.dataset.name,
+    taxonomy,
+    method: s.method,
+    params: asRecord(s.params),
+    contentHash: s.contentHash,
+    createdAt: s.createdAt.toISOString(),
+    stats: asRecord(s.stats),
+    distribution: dist.map((d) => ({ split: d.split, label: d.label ?? "(excluded)", count: d.count })),
+    softMass: mass.map((m) => ({ split: m.split, label: taxonomy[m.idx - 1] ?? `#${m.idx}`, mass: m.mass })),
+    runs: s.runs.map((r) => ({ id: r.id, name: r.name || `run ${r.id.slice(-6)}`, status: r.status })),
+  };
+}
+
+export async function latestSnapshot(datasetId: string, method?: string) {
+  return db().labelSnapshot.findFirst({
+    where: { datasetId, ...(method ? { method } : {}) },
+    orderBy: { createdAt: "desc" },
+  });
+}
+
+export async function createSnapshot(form: TSnapshotForm, userId: string): Promise<{ jobId: string }> {
+  const dataset = await db().dataset.findUnique({ where: { id: form.datasetId }, select: { id: true } });
+  if (!dataset) throw new HttpError(400, "datasetId: no such dataset", { field: "datasetId" });
+  const { datasetId, method, ...params } = form;
+  const jobId = await enqueueSnapshotJob({ datasetId, method, params, createdById: userId });
+  return { jobId };
+}
