@@ -1,0 +1,204 @@
+import { type JobsOptions, Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { ZodError } from "zod";
+import { createRedisConnection, getQueuePrefix, getRedisUrl, pingRedis } from "./connection";
+import { QueueUnavailableError } from "./errors";
+import { cancelChannel, QUEUE_NAMES, REMOVE_ON_COMPLETE, REMOVE_ON_FAIL, type TQueueName } from "./queues";
+import {
+  JOBS,
+  type TEvaluatePayload,
+  type TJobName,
+  type TJobPayloadInput,
+  type TSnapshotLabelsPayload,
+  type TTrainPayload,
+  trainJobId,
+} from "./registry";
+
+export type TEnqueueOptions = {
+  /** Another queue than the job's default, e.g. "train-gpu" for runs that ask for a GPU worker. */
+  queue?: TQueueName;
+  delay?: number;
+  priority?: number;
+};
+export type TEnqueued = { name: TJobName; queue: TQueueName; jobId: string };
+export type TQueueCounts = {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  completed: number;
+};
+export type TCancelResult = { published: boolean; removedJobIds: string[] };
+
+export type TJobsClientOptions = {
+  redisUrl?: string;
+  prefix?: string;
+  /** Upper bound for any one Redis round trip before QueueUnavailableError (ms). */
+  timeoutMs?: number;
+};
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new QueueUnavailableError(`${what}: Redis did not answer within ${ms} ms`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function toQueueError(error: unknown, what: string): Error {
+  if (error instanceof QueueUnavailableError || error instanceof ZodError) return error;
+  const message = (error as Error)?.message ?? String(error);
+  return new QueueUnavailableError(`${what}: the job queue (Redis) is unavailable (${message})`, {
+    cause: error,
+  });
+}
+
+/** Producer side (web, scripts, tests): typed enqueue, cancel requests and queue counts. */
+export function createJobsClient(options: TJobsClientOptions = {}) {
+  const prefix = options.prefix ?? getQueuePrefix();
+  const timeoutMs = options.timeoutMs ?? 1500;
+  const connection: Redis = createRedisConnection({
+    url: options.redisUrl ?? getRedisUrl(),
+    kind: "producer",
+  });
+  // Unhandled 'error' events would crash the web process while Redis is down; state is probed per call.
+  connection.on("error", () => {});
+  const queues = new Map<TQueueName, Queue>();
+
+  function queue(name: TQueueName): Queue {
+    let q = queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection, prefix });
+      q.on("error", () => {});
+      queues.set(name, q);
+    }
+    return q;
+  }
+
+  async function ensureAvailable(what: string): Promise<void> {
+    if (connection.status === "ready") return;
+    // A fresh or reconnecting client: give it a short moment to become ready, then probe.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, Math.min(timeoutMs, 1000));
+      function done() {
+        clearTimeout(timer);
+        connection.off("ready", done);
+        resolve();
+      }
+      connection.once("ready", done);
+    });
+    if (!(await pingRedis(connection, 500))) {
+      throw new QueueUnavailableError(`${what}: the job queue (Redis) is unavailable; try again shortly`);
+    }
+  }
+
+  async function enqueue<N extends TJobName>(
+    name: N,
+    payload: TJobPayloadInput<N>,
+    opts: TEnqueueOptions = {},
+  ): Promise<TEnqueued> {
+    const def = JOBS[name];
+    // Bad input is refused before touching Redis (ZodError names the field).
+    const data = def.payload.parse(payload) as Record<string, unknown>;
+    const queueName = opts.queue ?? def.queue;
+    const jobOpts: JobsOptions = {
+      attempts: def.attempts,
+      backoff: { type: "exponential", delay: 2000 },
+      removeOnComplete: REMOVE_ON_COMPLETE,
+      removeOnFail: REMOVE_ON_FAIL,
+      delay: opts.delay,
+      priority: opts.priority,
+    };
+    if ("jobId" in def) jobOpts.jobId = def.jobId(data as never);
+    const what = `enqueue ${name}`;
+    try {
+      await ensureAvailable(what);
+      const job = await withTimeout(queue(queueName).add(name, data, jobOpts), timeoutMs, what);
+      return { name, queue: queueName, jobId: String(job.id) };
+    } catch (error) {
+      throw toQueueError(error, what);
+    }
+  }
+
+  /**
+   * Broadcasts a cancel to all workers (the run stops within one batch) and removes the run's job if it
+   * is still waiting. The caller sets TrainingRun.cancelRequested first (Postgres is the truth; workers
+   * also poll it), and marks the run CANCELLED itself when a job was removed before any worker took it.
+   */
+  async function requestCancel(runId: string): Promise<TCancelResult> {
+    const what = "cancel run";
+    try {
+      await ensureAvailable(what);
+      const receivers = await withTimeout(connection.publish(cancelChannel(prefix), runId), timeoutMs, what);
+      const removedJobIds: string[] = [];
+      for (const name of ["train", "train-gpu"] as const) {
+        const job = await withTimeout(queue(name).getJob(trainJobId(runId)), timeoutMs, what);
+        if (!job) continue;
+        const state = await job.getState();
+        if (state === "waiting" || state === "delayed" || state === "prioritized") {
+          await job.remove().then(
+            () => removedJobIds.push(String(job.id)),
+            () => {},
+          );
+        }
+      }
+      return { published: receivers > 0, removedJobIds };
+    } catch (error) {
+      throw toQueueError(error, what);
+    }
+  }
+
+  async function counts(): Promise<Record<TQueueName, TQueueCounts>> {
+    const what = "queue counts";
+    try {
+      await ensureAvailable(what);
+      const entries = await Promise.all(
+        QUEUE_NAMES.map(async (name) => {
+          const c = await withTimeout(
+            queue(name).getJobCounts("waiting", "active", "delayed", "failed", "completed", "prioritized"),
+            timeoutMs,
+            what,
+          );
+          const counts: TQueueCounts = {
+            waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
+            active: c.active ?? 0,
+            delayed: c.delayed ?? 0,
+            failed: c.failed ?? 0,
+            completed: c.completed ?? 0,
+          };
+          return [name, counts] as const;
+        }),
+      );
+      return Object.fromEntries(entries) as Record<TQueueName, TQueueCounts>;
+    } catch (error) {
+      throw toQueueError(error, what);
+    }
+  }
+
+  return {
+    prefix,
+    connection,
+    queue,
+    enqueue,
+    snapshotLabels: (payload: TSnapshotLabelsPayload, opts?: TEnqueueOptions) =>
+      enqueue("snapshot-labels", payload, opts),
+    train: (payload: TTrainPayload, opts?: TEnqueueOptions) => enqueue("train", payload, opts),
+    evaluate: (payload: TEvaluatePayload, opts?: TEnqueueOptions) => enqueue("evaluate", payload, opts),
+    requestCancel,
+    counts,
+    isAvailable: () => pingRedis(connection, Math.min(timeoutMs, 1000)),
+    async close(): Promise<void> {
+      await Promise.allSettled([...queues.values()].map((q) => q.close()));
+      connection.disconnect();
+    },
+  };
+}
+
+export type TJobsClient = ReturnType<typeof createJobsClient>;

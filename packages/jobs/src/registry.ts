@@ -1,0 +1,170 @@
+import { z } from "zod";
+import type { TQueueName } from "./queues";
+
+/** Aggregation methods of @concord/crowd (kept in sync by a worker test against crowd's METHODS). */
+export const AGGREGATION_METHODS = [
+  "mv",
+  "wawa",
+  "zbs",
+  "onecoin",
+  "ds",
+  "glad",
+  "mace",
+  "ferplus-majority",
+  "ferplus-probability",
+  "ferplus-crossentropy",
+  "ferplus-multitarget",
+] as const;
+export const ZAggregationMethod = z.enum(AGGREGATION_METHODS);
+
+const ZId = z.string().trim().min(1, "id must not be empty").max(64);
+
+// ---- snapshot-labels --------------------------------------------------------------------------------
+export const SNAPSHOT_LABELS_JOB = "snapshot-labels" as const;
+export const ZSnapshotLabelsPayload = z.object({
+  datasetId: ZId,
+  method: ZAggregationMethod,
+  /** Passed to crowd's aggregate() (maxIterations, tolerance, smoothing, seed, ...). */
+  params: z.record(z.string(), z.unknown()).default({}),
+  createdById: ZId.optional(),
+});
+export type TSnapshotLabelsPayload = z.input<typeof ZSnapshotLabelsPayload>;
+export const ZSnapshotLabelsProgress = z.object({
+  stage: z.enum(["loading", "aggregating", "writing", "done"]),
+  items: z.number().int().nonnegative(),
+});
+export type TSnapshotLabelsProgress = z.infer<typeof ZSnapshotLabelsProgress>;
+export const ZSnapshotLabelsResult = z.object({
+  snapshotId: z.string(),
+  created: z.boolean(),
+  items: z.number(),
+});
+export type TSnapshotLabelsResult = z.infer<typeof ZSnapshotLabelsResult>;
+
+// ---- train ------------------------------------------------------------------------------------------
+export const TRAIN_JOB = "train" as const;
+/** The run row (TrainingRun) holds config, seed and snapshot: the payload only points at it. */
+export const ZTrainPayload = z.object({ runId: ZId });
+export type TTrainPayload = z.input<typeof ZTrainPayload>;
+export const ZTrainProgress = z.object({
+  runId: z.string(),
+  phase: z.enum(["starting", "loading", "training", "evaluating", "saving", "done"]),
+  epoch: z.number().int().nonnegative(),
+  epochs: z.number().int().nonnegative(),
+  batch: z.number().int().nonnegative().optional(),
+  batches: z.number().int().nonnegative().optional(),
+  loss: z.number().optional(),
+  imagesPerSec: z.number().optional(),
+  /** Epoch of the checkpoint this attempt resumed from (0 = fresh start). */
+  resumedFromEpoch: z.number().int().nonnegative().optional(),
+  backend: z.string().optional(),
+});
+export type TTrainProgress = z.infer<typeof ZTrainProgress>;
+export const ZTrainResult = z.object({
+  runId: z.string(),
+  status: z.enum(["SUCCEEDED", "CANCELLED"]),
+  epochs: z.number().int(),
+  artifactPath: z.string().nullable(),
+});
+export type TTrainResult = z.infer<typeof ZTrainResult>;
+
+// ---- evaluate ---------------------------------------------------------------------------------------
+export const EVALUATE_JOB = "evaluate" as const;
+export const ZEvalSplit = z.enum(["TRAIN", "VALID", "TEST"]);
+export const ZEvaluatePayload = z.object({
+  /** The run whose saved model (artifactPath) is evaluated. */
+  runId: ZId,
+  splits: z.array(ZEvalSplit).min(1).default(["VALID", "TEST"]),
+  /** Another dataset with the same taxonomy; results are then returned only (Evaluation rows are per run). */
+  datasetId: ZId.optional(),
+  /** Labels of that dataset: this snapshot's consensus, else the majority of votes/tallies. */
+  snapshotId: ZId.optional(),
+});
+export type TEvaluatePayload = z.input<typeof ZEvaluatePayload>;
+export const ZEvaluateProgress = z.object({
+  split: ZEvalSplit,
+  done: z.number().int(),
+  total: z.number().int(),
+});
+export type TEvaluateProgress = z.infer<typeof ZEvaluateProgress>;
+export const ZEvaluateResult = z.object({
+  runId: z.string(),
+  datasetId: z.string(),
+  stored: z.boolean(),
+  splits: z.array(
+    z.object({
+      split: ZEvalSplit,
+      n: z.number(),
+      accuracy: z.number(),
+      macroF1: z.number(),
+      loss: z.number(),
+    }),
+  ),
+});
+export type TEvaluateResult = z.infer<typeof ZEvaluateResult>;
+
+/** Shape of one registry entry: everything web and worker need to agree on for a job. */
+type TJobDefinition = {
+  id: string;
+  queue: TQueueName;
+  payload: z.ZodType;
+  progress: z.ZodType;
+  result: z.ZodType;
+  attempts: number;
+  /** Deterministic BullMQ job id: enqueueing the same run twice is a no-op, never a second job. */
+  jobId?: (payload: never) => string;
+};
+
+/**
+ * The registry. `as const` + `satisfies` keeps literal names and exact schema types, so
+ * `enqueue("trian", ...)` or a payload without `runId` fails to compile.
+ */
+export const JOBS = {
+  [SNAPSHOT_LABELS_JOB]: {
+    id: SNAPSHOT_LABELS_JOB,
+    queue: "labels",
+    payload: ZSnapshotLabelsPayload,
+    progress: ZSnapshotLabelsProgress,
+    result: ZSnapshotLabelsResult,
+    attempts: 2,
+  },
+  [TRAIN_JOB]: {
+    id: TRAIN_JOB,
+    queue: "train",
+    payload: ZTrainPayload,
+    progress: ZTrainProgress,
+    result: ZTrainResult,
+    // Retries after a crash or a SIGTERM resume from the last epoch checkpoint.
+    attempts: 5,
+    jobId: (p: z.infer<typeof ZTrainPayload>) => trainJobId(p.runId),
+  },
+  [EVALUATE_JOB]: {
+    id: EVALUATE_JOB,
+    queue: "evaluate",
+    payload: ZEvaluatePayload,
+    progress: ZEvaluateProgress,
+    result: ZEvaluateResult,
+    attempts: 2,
+  },
+} as const satisfies Record<string, TJobDefinition>;
+
+export type TJobName = keyof typeof JOBS;
+export const JOB_NAMES = Object.keys(JOBS) as TJobName[];
+export type TJobPayloadInput<N extends TJobName> = z.input<(typeof JOBS)[N]["payload"]>;
+export type TJobPayload<N extends TJobName> = z.infer<(typeof JOBS)[N]["payload"]>;
+export type TJobProgress<N extends TJobName> = z.infer<(typeof JOBS)[N]["progress"]>;
+export type TJobResult<N extends TJobName> = z.infer<(typeof JOBS)[N]["result"]>;
+
+export function isJobName(value: string): value is TJobName {
+  return Object.hasOwn(JOBS, value);
+}
+
+/** BullMQ forbids ':' in custom ids; one run = one job id across retries and re-enqueues. */
+export function trainJobId(runId: string): string {
+  return `train-${runId}`;
+}
+
+/** Validates a payload against its job's schema (the worker re-validates every job it receives). */
+export function parsePayload<N extends TJobName>(name: N, data: unknown): TJobPayload<N> {
+  return JOBS[name].payload.parse(data) as TJobPayload<N>;
+}
