@@ -41,7 +41,12 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new QueueUnavailableError(`${what}: Redis did not answer within ${ms} ms`)),
+      () =>
+        reject(
+          new QueueUnavailableError(
+            `${what}: the job queue (Redis) is unavailable (no answer within ${ms} ms)`,
+          ),
+        ),
       ms,
     );
   });

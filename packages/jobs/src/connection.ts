@@ -15,7 +15,7 @@ export function getQueuePrefix(env: NodeJS.ProcessEnv = process.env): string {
 export type TConnectionRole = "worker" | "producer";
 
 /**
- * ioredis connection as BullMQ wants it (`maxRetriesPerRequest: null`). A "producer" connection (web)
+ * ioredis connection as BullMQ wants it (`maxRetriesPerRequest: null` for workers). A "producer" connection (web)
  * also disables the offline queue and connects fast, so a command fails at once while Redis is down
  * instead of waiting for a reconnect: launching a run must answer 503 quickly, not hang.
  */
@@ -29,7 +29,11 @@ export function createRedisConnection(
     retryStrategy: (times) => Math.min(200 * times, 2000),
   };
   const producer: RedisOptions =
-    kind === "producer" ? { enableOfflineQueue: false, connectTimeout: 1500, lazyConnect: false } : {};
+    kind === "producer"
+      ? // maxRetriesPerRequest 0: a command caught by a disconnect is rejected, not replayed minutes later
+        // after the web already answered 503 (BullMQ needs `null` only on blocking Worker connections).
+        { enableOfflineQueue: false, connectTimeout: 1500, maxRetriesPerRequest: 0 }
+      : {};
   return new Redis(url, { ...base, ...producer, ...rest });
 }
 
