@@ -1,0 +1,108 @@
+import type * as tf from "@tensorflow/tfjs";
+import type { TModelName } from "./models";
+
+/** Images are 48x48 8-bit grayscale, row-major, concatenated: pixels.length = N * 48 * 48. */
+export type TImageSet = { pixels: Uint8Array; labels: Int32Array };
+export type TTrainSet = TImageSet & {
+  /** N x C training targets (soft labels, already smoothed); rows sum to 1. */
+  targets: Float32Array;
+};
+export type TTrainData = {
+  classNames: readonly string[];
+  train: TTrainSet;
+  valid?: TImageSet;
+  test?: TImageSet;
+};
+
+export type TOptimizerName = "adam" | "sgd";
+export type TTrainConfig = {
+  model: TModelName;
+  epochs: number;
+  batchSize: number;
+  optimizer: TOptimizerName;
+  learningRate: number;
+  /** SGD momentum (Nesterov off). */
+  momentum: number;
+  weightDecay: number;
+  seed: number;
+  augment: boolean;
+  /** ReduceLROnPlateau on the monitored metric: factor, patience (epochs), floor. */
+  reduceLrFactor: number;
+  reduceLrPatience: number;
+  minLearningRate: number;
+  /** EarlyStopping patience in epochs (restores the best weights); 0 disables. */
+  earlyStoppingPatience: number;
+  /** Weight each example's loss by the inverse frequency of its training label (normalised to mean 1). */
+  classWeighting: boolean;
+  /** When no valid split is given, hold out this fraction of train, stratified by label. */
+  validationFraction: number;
+  /** Number of data-parallel gradient workers (worker_threads, one WASM instance each); 1 = in-process. */
+  workers: number;
+};
+
+export type TBatchProgress = {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  imagesPerSecond: number;
+  /** Seconds left for the whole run at the current speed. */
+  etaSeconds: number;
+};
+
+export type TEpochMetrics = {
+  epoch: number;
+  loss: number;
+  trainAccuracy: number;
+  validLoss: number | null;
+  validAccuracy: number | null;
+  validMacroF1: number | null;
+  learningRate: number;
+  seconds: number;
+  imagesPerSecond: number;
+};
+
+export type TTrainHooks = {
+  /** Directory for per-epoch checkpoints (weights, optimizer state, epoch, RNG state, callback state). */
+  checkpointDir?: string;
+  /** Resume from the checkpoint in checkpointDir when one exists. */
+  resume?: boolean;
+  /** Checked every batch: an abort stops within one batch and rejects with an AbortError. */
+  signal?: AbortSignal;
+  onBatch?: (progress: TBatchProgress) => void;
+  onEpoch?: (metrics: TEpochMetrics) => void | Promise<void>;
+  log?: (line: string) => void;
+};
+
+export type TClassReport = { label: string; precision: number; recall: number; f1: number; support: number };
+export type TCalibration = {
+  ece: number;
+  bins: { lower: number; upper: number; count: number; confidence: number; accuracy: number }[];
+};
+export type TEvaluation = {
+  split: string;
+  labels: readonly string[];
+  n: number;
+  accuracy: number;
+  loss: number;
+  macroF1: number;
+  ece: number;
+  /** confusion[true][pred] */
+  confusion: number[][];
+  perClass: TClassReport[];
+  calibration: TCalibration;
+  tta: boolean;
+};
+
+export type TTrainResult = {
+  model: tf.LayersModel;
+  backend: string;
+  history: TEpochMetrics[];
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  seconds: number;
+  valid: TEvaluation | null;
+  test: TEvaluation | null;
+  config: TTrainConfig;
+};
