@@ -1,0 +1,6 @@
+import { withRole } from "@/server/guards";
+import { requestCancel } from "@/server/queries/runs";
+
+export const POST = withRole<{ id: string }>(["ADMIN"], async (_req, { params }) => {
+  return Response.json(await requestCancel(params.id));
+});

@@ -1,0 +1,13 @@
+import { withRole } from "@/server/guards";
+import { isQueueUnavailableError, queueUnavailable } from "@/server/queries/respond";
+import { retryRun } from "@/server/queries/runs";
+
+// Retry = a new run with the same config (the failed/cancelled one stays in the history).
+export const POST = withRole<{ id: string }>(["ADMIN"], async (_req, { params, user }) => {
+  try {
+    return Response.json(await retryRun(params.id, user.id), { status: 201 });
+  } catch (error) {
+    if (isQueueUnavailableError(error)) return queueUnavailable("the retry was not created.");
+    throw error;
+  }
+});
