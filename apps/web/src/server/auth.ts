@@ -1,0 +1,91 @@
+import "server-only";
+import { hash, verify } from "@node-rs/argon2";
+import type { NextAuthOptions } from "next-auth";
+import CredentialsProvider from "next-auth/providers/credentials";
+import { z } from "zod";
+import type { TRole } from "@/lib/roles";
+import { db } from "./db";
+import { getEnv } from "./env";
+import { createRateLimiter } from "./rate-limit";
+
+const ZCredentials = z.object({
+  email: z.string().trim().toLowerCase().email().max(320),
+  password: z.string().min(1).max(1024),
+});
+
+let limiter: ReturnType<typeof createRateLimiter> | undefined;
+function loginLimiter() {
+  limiter ??= createRateLimiter(getEnv().CONCORD_LOGIN_LIMIT, 60_000);
+  return limiter;
+}
+
+// A real argon2id hash of a random string: unknown emails cost the same time as wrong passwords.
+let dummyHash: Promise<string> | undefined;
+
+function clientIp(headers: Record<string, unknown> | undefined): string {
+  const fwd = headers?.["x-forwarded-for"];
+  if (typeof fwd === "string" && fwd) return fwd.split(",")[0]!.trim();
+  const real = headers?.["x-real-ip"];
+  return typeof real === "string" && real ? real : "local";
+}
+
+export class LoginRateLimitedError extends Error {}
+
+export async function checkCredentials(
+  raw: unknown,
+  ip: string,
+): Promise<{ id: string; name: string; email: string; role: TRole } | null> {
+  const parsed = ZCredentials.safeParse(raw);
+  if (!parsed.success) return null;
+  const { email, password } = parsed.data;
+  const key = `${email}|${ip}`;
+  const rate = loginLimiter().hit(key);
+  if (!rate.allowed) {
+    throw new LoginRateLimitedError(`Too many login attempts. Try again in ${rate.retryAfterS} s.`);
+  }
+  const user = await db().user.findUnique({ where: { email } });
+  if (!user) {
+    dummyHash ??= hash(crypto.randomUUID());
+    await verify(await dummyHash, password).catch(() => false);
+    return null;
+  }
+  const ok = await verify(user.passwordHash, password).catch(() => false);
+  if (!ok) return null;
+  loginLimiter().reset(key);
+  return { id: user.id, name: user.name, email: user.email, role: user.role };
+}
+
+export const authOptions: NextAuthOptions = {
+  // Resolved on first use (not at build time): see server/env.ts.
+  get secret() {
+    return getEnv().NEXTAUTH_SECRET;
+  },
+  session: { strategy: "jwt", maxAge: 12 * 60 * 60 },
+  pages: { signIn: "/login" },
+  providers: [
+    CredentialsProvider({
+      name: "Email and password",
+      credentials: {
+        email: { label: "Email", type: "email" },
+        password: { label: "Password", type: "password" },
+      },
+      async authorize(credentials, req) {
+        // next-auth turns a thrown error into `error` on the client: the rate-limit message reaches the form.
+        return checkCredentials(credentials, clientIp(req?.headers));
+      },
+    }),
+  ],
+  callbacks: {
+    async jwt({ token, user }) {
+      if (user) {
+        token.id = user.id;
+        token.role = (user as unknown as { role: TRole }).role;
+      }
+      return token;
+    },
+    async session({ session, token }) {
+      session.user = { ...session.user, id: token.id, role: token.role };
+      return session;
+    },
+  },
+};

@@ -1,0 +1,96 @@
+// JSON errors and request parsing shared by every route handler. Pure (no server-only): unit-tested.
+import type { z } from "zod";
+
+export type TErrorBody = { error: string; details?: unknown };
+
+export function jsonError(
+  status: number,
+  message: string,
+  details?: unknown,
+  headers?: HeadersInit,
+): Response {
+  const body: TErrorBody = details === undefined ? { error: message } : { error: message, details };
+  return Response.json(body, { status, headers });
+}
+
+// Throw from a handler to answer with a clear 4xx/5xx; withRole turns it into jsonError.
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_JSON_BYTES = 64 * 1024;
+
+// Body -> validated value, or an HttpError(400/413/415) that names what is wrong.
+export async function parseJson<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
+  const type = req.headers.get("content-type") ?? "";
+  if (type && !type.includes("application/json"))
+    throw new HttpError(415, "Content-Type must be application/json");
+  const text = await req.text();
+  if (text.length > MAX_JSON_BYTES) throw new HttpError(413, `JSON body larger than ${MAX_JSON_BYTES} bytes`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "Malformed JSON body");
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+    const first = details[0];
+    throw new HttpError(
+      400,
+      `Invalid body: ${first ? `${first.path || "(root)"}: ${first.message}` : "rejected"}`,
+      details,
+    );
+  }
+  return parsed.data;
+}
+
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "57P01",
+  "57P02",
+  "57P03",
+  "P1001",
+  "P1002",
+  "P1017",
+  "P2024",
+]);
+const UNAVAILABLE_TEXT =
+  /connection terminated|timeout exceeded when trying to connect|can't reach database|connect ECONNREFUSED|Connection refused|server closed the connection|the database system is (starting up|shutting down)/i;
+
+// Postgres down or restarting: the caller should retry later (503), nothing was written.
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let e: unknown = error;
+  for (let depth = 0; e && depth < 6; depth++) {
+    const rec = e as { code?: unknown; message?: unknown; cause?: unknown; originalCode?: unknown };
+    if (typeof rec.code === "string" && UNAVAILABLE_CODES.has(rec.code)) return true;
+    if (typeof rec.originalCode === "string" && UNAVAILABLE_CODES.has(rec.originalCode)) return true;
+    if (typeof rec.message === "string" && UNAVAILABLE_TEXT.test(rec.message)) return true;
+    e = rec.cause;
+  }
+  return false;
+}
+
+export function errorToResponse(error: unknown): Response {
+  if (error instanceof HttpError) return jsonError(error.status, error.message, error.details);
+  if ((error as { name?: string })?.name === "QueueUnavailableError") {
+    return jsonError(503, "Job queue unavailable (Redis is down); try again shortly", undefined, {
+      "Retry-After": "5",
+    });
+  }
+  if (isDatabaseUnavailable(error)) {
+    return jsonError(503, "Database unavailable; try again shortly", undefined, { "Retry-After": "2" });
+  }
+  console.error("[web] unhandled route error", error);
+  return jsonError(500, "Internal error");
+}

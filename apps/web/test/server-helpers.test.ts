@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { parseEnv } from "../src/server/env";
+import { errorToResponse, HttpError, isDatabaseUnavailable, jsonError, parseJson } from "../src/server/http";
+import { isMutating, isSameOrigin } from "../src/server/origin";
+import { createRateLimiter } from "../src/server/rate-limit";
+
+describe("rate limiter", () => {
+  it("allows `limit` hits per window, then refuses with a retry delay, and resets after the window", () => {
+    const rl = createRateLimiter(3, 60_000);
+    const t0 = 1_000_000;
+    expect([1, 2, 3].map(() => rl.hit("a|ip", t0).allowed)).toEqual([true, true, true]);
+    const refused = rl.hit("a|ip", t0 + 10_000);
+    expect(refused.allowed).toBe(false);
+    expect(refused.retryAfterS).toBe(50);
+    expect(rl.hit("b|ip", t0).allowed).toBe(true); // other key unaffected
+    expect(rl.hit("a|ip", t0 + 60_000).allowed).toBe(true);
+  });
+  it("reset clears a key (successful login)", () => {
+    const rl = createRateLimiter(1, 60_000);
+    rl.hit("k", 0);
+    expect(rl.hit("k", 1).allowed).toBe(false);
+    rl.reset("k");
+    expect(rl.hit("k", 2).allowed).toBe(true);
+  });
+});
+
+describe("origin check", () => {
+  it("treats GET/HEAD/OPTIONS as safe", () => {
+    expect(isMutating("GET")).toBe(false);
+    expect(isMutating("post")).toBe(true);
+    expect(isMutating("DELETE")).toBe(true);
+  });
+  it("accepts same host, forwarded host and NEXTAUTH_URL; refuses others and garbage", () => {
+    const pub = "https://concord.example.org";
+    expect(isSameOrigin("http://localhost:3000", "localhost:3000", null, pub)).toBe(true);
+    expect(isSameOrigin("https://concord.example.org", "10.0.0.5:3000", null, pub)).toBe(true);
+    expect(isSameOrigin("https://a.example", "x:1", "a.example, proxy", pub)).toBe(true);
+    expect(isSameOrigin("https://evil.example", "localhost:3000", null, pub)).toBe(false);
+    expect(isSameOrigin("null", "localhost:3000", null, pub)).toBe(false);
+    expect(isSameOrigin(null, "localhost:3000", null, pub)).toBe(true);
+  });
+});
+
+describe("http helpers", () => {
+  const ZBody = z.object({ n: z.number().int() });
+  const req = (body: string, type = "application/json") =>
+    new Request("http://x/", { method: "POST", body, headers: { "content-type": type } });
+
+  it("parses a valid body", async () => {
+    await expect(parseJson(req('{"n":3}'), ZBody)).resolves.toEqual({ n: 3 });
+  });
+  it("400 on malformed JSON, naming it", async () => {
+    await expect(parseJson(req("{n:"), ZBody)).rejects.toMatchObject({
+      status: 400,
+      message: "Malformed JSON body",
+    });
+  });
+  it("400 on wrong types, naming the field", async () => {
+    const err = await parseJson(req('{"n":"three"}'), ZBody).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpError);
+    expect((err as HttpError).status).toBe(400);
+    expect((err as HttpError).message).toMatch(/^Invalid body: n: /);
+  });
+  it("415 on a non-JSON content type", async () => {
+    await expect(parseJson(req("n=3", "application/x-www-form-urlencoded"), ZBody)).rejects.toMatchObject({
+      status: 415,
+    });
+  });
+  it("maps errors to statuses", async () => {
+    expect((await jsonError(409, "dup", { id: 1 }).json()) as unknown).toEqual({
+      error: "dup",
+      details: { id: 1 },
+    });
+    expect(errorToResponse(new HttpError(404, "Unknown image")).status).toBe(404);
+    const q = Object.assign(new Error("redis down"), { name: "QueueUnavailableError" });
+    expect(errorToResponse(q).status).toBe(503);
+    const pg = new Error("wrapped", {
+      cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }),
+    });
+    expect(isDatabaseUnavailable(pg)).toBe(true);
+    expect(errorToResponse(pg).status).toBe(503);
+    expect(isDatabaseUnavailable(new Error("unique constraint"))).toBe(false);
+  });
+});
+
+describe("env", () => {
+  it("applies defaults and a dev secret outside production", () => {
+    const env = parseEnv({ NODE_ENV: "test" });
+    expect(env.DATABASE_URL).toBe("postgresql://postgres@127.0.0.1:5432/concord");
+    expect(env.NEXTAUTH_SECRET.length).toBeGreaterThanOrEqual(32);
+    expect(env.CONCORD_LOGIN_LIMIT).toBe(10);
+  });
+  it("names a malformed variable", () => {
+    expect(() => parseEnv({ NODE_ENV: "test", DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL/);
+  });
+  it("requires NEXTAUTH_SECRET under production", () => {
+    const prev = process.env.NODE_ENV;
+    process.env.NODE_ENV = "production";
+    try {
+      expect(() => parseEnv({ NODE_ENV: "production" })).toThrow(/NEXTAUTH_SECRET is required/);
+      expect(
+        parseEnv({ NODE_ENV: "production", NEXTAUTH_SECRET: "x".repeat(40) }).NEXTAUTH_SECRET,
+      ).toHaveLength(40);
+    } finally {
+      process.env.NODE_ENV = prev;
+    }
+  });
+});
