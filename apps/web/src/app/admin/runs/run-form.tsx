@@ -1,0 +1,189 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { type FormEvent, useMemo, useState } from "react";
+import { DEFAULT_RUN_CONFIG, RUN_BACKENDS, RUN_MODELS, RUN_SCHEMES } from "@/server/queries/run-config";
+
+type TOption = { id: string; name: string };
+type TSnapOption = { id: string; datasetId: string; label: string };
+
+const NUMERIC = ["eps", "epochs", "patience", "learningRate", "batchSize", "seed", "maxTrainImages"] as const;
+
+const HELP: Record<string, string> = {
+  model: "seed = small CNN, vgg13 = FER+ paper net, fast = tiny net for quick checks",
+  scheme: "FER+ training target: majority one-hot, probability (PLD), cross-entropy, multi-target",
+  eps: "crowd-aware smoothing: (1 − eps)·onehot + eps·q; 0 = none",
+  epochs: "1 – 500",
+  patience: "early stopping on valid accuracy; 0 = off",
+  learningRate: "Adam, in (0, 1]",
+  batchSize: "1 – 1024",
+  backend: "auto = tfjs-node-gpu > tfjs-node > wasm; gpu routes to GPU workers",
+  maxTrainImages: "cap the training set (0 = all): for smoke tests",
+};
+
+function Field(props: { name: string; label: string; error?: string; children: React.ReactNode }) {
+  return (
+    <label className="block">
+      <span className="text-xs font-medium text-slate-700">{props.label}</span>
+      <div className="mt-1">{props.children}</div>
+      {props.error ? (
+        <span className="mt-1 block text-xs font-medium text-rose-600" data-testid={`error-${props.name}`}>
+          {props.error}
+        </span>
+      ) : HELP[props.name] ? (
+        <span className="mt-1 block text-[11px] text-slate-500">{HELP[props.name]}</span>
+      ) : null}
+    </label>
+  );
+}
+
+const input =
+  "w-full rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200";
+
+export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }) {
+  const router = useRouter();
+  const [datasetId, setDatasetId] = useState(props.datasets[0]?.id ?? "");
+  const [error, setError] = useState<{ field?: string; message: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const snaps = useMemo(
+    () => props.snapshots.filter((s) => s.datasetId === datasetId),
+    [props.snapshots, datasetId],
+  );
+
+  async function submit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    const fd = new FormData(e.currentTarget);
+    const body: Record<string, unknown> = Object.fromEntries(fd.entries());
+    for (const k of NUMERIC)
+      if (typeof body[k] === "string") body[k] = body[k] === "" ? undefined : Number(body[k]);
+    if (body.snapshotId === "") body.snapshotId = null;
+    try {
+      const res = await fetch("/api/runs", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const json = (await res.json().catch(() => ({}))) as {
+        id?: string;
+        error?: string;
+        details?: { field?: string };
+      };
+      if (res.ok && json.id) {
+        router.push(`/admin/runs/${json.id}`);
+        return;
+      }
+      setError({ field: json.details?.field, message: json.error ?? `Request failed (${res.status})` });
+    } catch {
+      setError({ message: "Network error: the server did not answer" });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const err = (f: string) => (error?.field === f ? error.message : undefined);
+  const d = DEFAULT_RUN_CONFIG;
+  return (
+    <form
+      onSubmit={submit}
+      noValidate
+      className="space-y-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm"
+      data-testid="run-form"
+    >
+      <Field name="name" label="Name" error={err("name")}>
+        <input name="name" className={input} placeholder="e.g. vgg13 PLD eps=0.1" maxLength={120} />
+      </Field>
+      <Field name="datasetId" label="Dataset" error={err("datasetId")}>
+        <select
+          name="datasetId"
+          className={input}
+          value={datasetId}
+          onChange={(e) => setDatasetId(e.target.value)}
+        >
+          {props.datasets.map((ds) => (
+            <option key={ds.id} value={ds.id}>
+              {ds.name}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field name="snapshotId" label="Label snapshot" error={err("snapshotId")}>
+        <select name="snapshotId" className={input} defaultValue="">
+          <option value="">Latest labels (worker builds targets from the scheme)</option>
+          {snaps.map((s) => (
+            <option key={s.id} value={s.id}>
+              {s.label}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <div className="grid grid-cols-2 gap-3">
+        <Field name="model" label="Model" error={err("model")}>
+          <select name="model" className={input} defaultValue={d.model}>
+            {RUN_MODELS.map((m) => (
+              <option key={m}>{m}</option>
+            ))}
+          </select>
+        </Field>
+        <Field name="scheme" label="Scheme" error={err("scheme")}>
+          <select name="scheme" className={input} defaultValue={d.scheme}>
+            {RUN_SCHEMES.map((m) => (
+              <option key={m}>{m}</option>
+            ))}
+          </select>
+        </Field>
+        <Field name="eps" label="Smoothing eps" error={err("eps")}>
+          <input name="eps" type="number" step="0.01" className={input} defaultValue={d.eps} />
+        </Field>
+        <Field name="epochs" label="Epochs" error={err("epochs")}>
+          <input name="epochs" type="number" className={input} defaultValue={d.epochs} />
+        </Field>
+        <Field name="patience" label="Patience" error={err("patience")}>
+          <input name="patience" type="number" className={input} defaultValue={d.patience} />
+        </Field>
+        <Field name="learningRate" label="Learning rate" error={err("learningRate")}>
+          <input
+            name="learningRate"
+            type="number"
+            step="any"
+            className={input}
+            defaultValue={d.learningRate}
+          />
+        </Field>
+        <Field name="batchSize" label="Batch size" error={err("batchSize")}>
+          <input name="batchSize" type="number" className={input} defaultValue={d.batchSize} />
+        </Field>
+        <Field name="seed" label="Seed" error={err("seed")}>
+          <input name="seed" type="number" className={input} defaultValue={d.seed} />
+        </Field>
+        <Field name="backend" label="Backend" error={err("backend")}>
+          <select name="backend" className={input} defaultValue={d.backend}>
+            {RUN_BACKENDS.map((m) => (
+              <option key={m}>{m}</option>
+            ))}
+          </select>
+        </Field>
+        <Field name="maxTrainImages" label="Max train images" error={err("maxTrainImages")}>
+          <input name="maxTrainImages" type="number" className={input} defaultValue={d.maxTrainImages} />
+        </Field>
+      </div>
+      {error && !error.field ? (
+        <p
+          role="alert"
+          className="rounded-md bg-rose-50 px-3 py-2 text-sm text-rose-700"
+          data-testid="run-form-error"
+        >
+          {error.message}
+        </p>
+      ) : null}
+      <button
+        type="submit"
+        disabled={busy || !datasetId}
+        className="w-full rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:opacity-50"
+      >
+        {busy ? "Launching…" : "Launch run"}
+      </button>
+    </form>
+  );
+}
