@@ -23,8 +23,10 @@ const HELP: Record<string, string> = {
 
 function Field(props: { name: string; label: string; error?: string; children: React.ReactNode }) {
   return (
-    <label className="block">
-      <span className="text-xs font-medium text-slate-700">{props.label}</span>
+    <div>
+      <label htmlFor={`run-${props.name}`} className="text-xs font-medium text-slate-700">
+        {props.label}
+      </label>
       <div className="mt-1">{props.children}</div>
       {props.error ? (
         <span className="mt-1 block text-xs font-medium text-rose-600" data-testid={`error-${props.name}`}>
@@ -33,7 +35,7 @@ function Field(props: { name: string; label: string; error?: string; children: R
       ) : HELP[props.name] ? (
         <span className="mt-1 block text-[11px] text-slate-500">{HELP[props.name]}</span>
       ) : null}
-    </label>
+    </div>
   );
 }
 
@@ -92,7 +94,13 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
       data-testid="run-form"
     >
       <Field name="name" label="Name" error={err("name")}>
-        <input name="name" className={input} placeholder="e.g. vgg13 PLD eps=0.1" maxLength={120} />
+        <input
+          id="run-name"
+          name="name"
+          className={input}
+          placeholder="e.g. vgg13 PLD eps=0.1"
+          maxLength={120}
+        />
       </Field>
       <Field name="datasetId" label="Dataset" error={err("datasetId")}>
         <select
@@ -109,7 +117,7 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
         </select>
       </Field>
       <Field name="snapshotId" label="Label snapshot" error={err("snapshotId")}>
-        <select name="snapshotId" className={input} defaultValue="">
+        <select id="run-snapshotId" name="snapshotId" className={input} defaultValue="">
           <option value="">Latest labels (worker builds targets from the scheme)</option>
           {snaps.map((s) => (
             <option key={s.id} value={s.id}>
@@ -120,27 +128,33 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
       </Field>
       <div className="grid grid-cols-2 gap-3">
         <Field name="model" label="Model" error={err("model")}>
-          <select name="model" className={input} defaultValue={d.model}>
+          <select id="run-model" name="model" className={input} defaultValue={d.model}>
             {RUN_MODELS.map((m) => (
               <option key={m}>{m}</option>
             ))}
           </select>
         </Field>
         <Field name="scheme" label="Scheme" error={err("scheme")}>
-          <select name="scheme" className={input} defaultValue={d.scheme}>
+          <select id="run-scheme" name="scheme" className={input} defaultValue={d.scheme}>
             {RUN_SCHEMES.map((m) => (
               <option key={m}>{m}</option>
             ))}
           </select>
         </Field>
         <Field name="eps" label="Smoothing eps" error={err("eps")}>
-          <input name="eps" type="number" step="0.01" className={input} defaultValue={d.eps} />
+          <input id="run-eps" name="eps" type="number" step="0.01" className={input} defaultValue={d.eps} />
         </Field>
         <Field name="epochs" label="Epochs" error={err("epochs")}>
-          <input name="epochs" type="number" className={input} defaultValue={d.epochs} />
+          <input id="run-epochs" name="epochs" type="number" className={input} defaultValue={d.epochs} />
         </Field>
         <Field name="patience" label="Patience" error={err("patience")}>
-          <input name="patience" type="number" className={input} defaultValue={d.patience} />
+          <input
+            id="run-patience"
+            name="patience"
+            type="number"
+            className={input}
+            defaultValue={d.patience}
+          />
         </Field>
         <Field name="learningRate" label="Learning rate" error={err("learningRate")}>
           <input
@@ -152,20 +166,32 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
           />
         </Field>
         <Field name="batchSize" label="Batch size" error={err("batchSize")}>
-          <input name="batchSize" type="number" className={input} defaultValue={d.batchSize} />
+          <input
+            id="run-batchSize"
+            name="batchSize"
+            type="number"
+            className={input}
+            defaultValue={d.batchSize}
+          />
         </Field>
         <Field name="seed" label="Seed" error={err("seed")}>
-          <input name="seed" type="number" className={input} defaultValue={d.seed} />
+          <input id="run-seed" name="seed" type="number" className={input} defaultValue={d.seed} />
         </Field>
         <Field name="backend" label="Backend" error={err("backend")}>
-          <select name="backend" className={input} defaultValue={d.backend}>
+          <select id="run-backend" name="backend" className={input} defaultValue={d.backend}>
             {RUN_BACKENDS.map((m) => (
               <option key={m}>{m}</option>
             ))}
           </select>
         </Field>
         <Field name="maxTrainImages" label="Max train images" error={err("maxTrainImages")}>
-          <input name="maxTrainImages" type="number" className={input} defaultValue={d.maxTrainImages} />
+          <input
+            id="run-maxTrainImages"
+            name="maxTrainImages"
+            type="number"
+            className={input}
+            defaultValue={d.maxTrainImages}
+          />
         </Field>
       </div>
       {error && !error.field ? (
