@@ -59,7 +59,7 @@ export type TGoldInput = Int32Array | readonly { item: number; label: number }[]
 export type TAggregateOptions = {
   /** EM iteration cap (ds, onecoin, glad, mace, wawa/zbs refinement). Default 100. */
   maxIterations?: number;
-  /** Stop when the largest change of any posterior entry is below this. Default 1e-6. */
+  /** Stop when no posterior entry (zbs: no skill) moved more than this in the last iteration. Default 1e-3. */
   tolerance?: number;
   /** Dirichlet pseudo-count added to every parameter count (confusions, priors). Default 0.01. */
   smoothing?: number;

@@ -13,7 +13,7 @@ export type TResolved = {
 
 export function resolveOptions(set: TVoteSet, o: TAggregateOptions = {}): TResolved {
   const maxIterations = o.maxIterations ?? 100;
-  const tolerance = o.tolerance ?? 1e-6;
+  const tolerance = o.tolerance ?? 1e-3;
   const smoothing = o.smoothing ?? 0.01;
   if (!(maxIterations >= 0)) throw new RangeError(`maxIterations must be >= 0, got ${maxIterations}`);
   if (!(tolerance >= 0)) throw new RangeError(`tolerance must be >= 0, got ${tolerance}`);

@@ -1,5 +1,6 @@
 import type { TAggregateResult, TVoteSet } from "../types.js";
 import { applyGold, argmaxRows, emptyResult, type TResolved } from "./common.js";
+import { accumulateKernel } from "./kernels.js";
 import { majorityVote } from "./mv.js";
 
 /**
@@ -19,7 +20,16 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
   const T = majorityVote(set, opts).posteriors;
   applyGold(T, C, opts.gold);
   const active = new Uint8Array(N);
-  for (let i = 0; i < N; i++) for (let c = 0; c < C; c++) if (T[i * C + c]! > 0) active[i] = 1;
+  const nzCount = new Uint8Array(N);
+  const nzClass = new Uint16Array(N * C);
+  for (let i = 0; i < N; i++) {
+    for (let c = 0; c < C; c++) {
+      if (T[i * C + c]! > 0) {
+        active[i] = 1;
+        nzClass[i * C + nzCount[i]!++] = c;
+      }
+    }
+  }
   const tallies = set.tallies;
   const priors = new Float64Array(C);
   const logPrior = new Float64Array(C);
@@ -35,14 +45,16 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
   let converged = false;
   let ll = 0;
 
+  // Internal layout is [worker][observed][true] so the per-vote loops read contiguous memory;
+  // the published matrices are transposed to [worker][true][observed] at the end.
   const normaliseRows = (m: Float64Array, base: number, log: Float64Array) => {
     for (let c = 0; c < C; c++) {
       let t = 0;
-      for (let l = 0; l < C; l++) t += m[base + c * C + l]!;
+      for (let l = 0; l < C; l++) t += m[base + l * C + c]!;
       for (let l = 0; l < C; l++) {
-        const p = m[base + c * C + l]! / t;
-        m[base + c * C + l] = p;
-        log[base + c * C + l] = Math.log(p);
+        const p = m[base + l * C + c]! / t;
+        m[base + l * C + c] = p;
+        log[base + l * C + c] = Math.log(p);
       }
     }
   };
@@ -79,10 +91,18 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
       return;
     }
     conf.fill(s);
-    for (let k = 0; k < V; k++) {
-      const base = voteWorker[k]! * C * C + voteLabel[k]!;
-      const t = voteItem[k]! * C;
-      for (let c = 0; c < C; c++) conf[base + c * C]! += T[t + c]!;
+    // Only the classes with non-negligible posterior mass (listed by the E-step) contribute: most items
+    // are near one-hot, so this skips most of the C adds per vote.
+    for (let i = 0; i < N; i++) {
+      const nz = nzCount[i]!;
+      const t = i * C;
+      for (let k = itemOffsets[i]!; k < itemOffsets[i + 1]!; k++) {
+        const base = (voteWorker[k]! * C + voteLabel[k]!) * C;
+        for (let j = 0; j < nz; j++) {
+          const c = nzClass[t + j]!;
+          conf[base + c]! += T[t + c]!;
+        }
+      }
     }
     for (let w = 0; w < W; w++) normaliseRows(conf, w * C * C, logConf);
     if (tallies) {
@@ -90,44 +110,50 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
       for (let i = 0; i < N; i++) {
         for (let l = 0; l < C; l++) {
           const n = tallies[i * C + l]!;
-          if (n > 0) for (let c = 0; c < C; c++) anonConf[c * C + l]! += n * T[i * C + c]!;
+          if (n > 0) for (let c = 0; c < C; c++) anonConf[l * C + c]! += n * T[i * C + c]!;
         }
       }
       normaliseRows(anonConf, 0, logAnon);
     }
   };
 
+  const L = new Float64Array(N * C);
+  const accumulate = accumulateKernel(C);
   const eStep = (): number => {
     let delta = 0;
     ll = 0;
+    accumulate(L, logPrior, active, itemOffsets, voteWorker, voteLabel, logConf, N, C);
     for (let i = 0; i < N; i++) {
       if (!active[i]) continue;
-      for (let c = 0; c < C; c++) row[c] = logPrior[c]!;
-      for (let k = itemOffsets[i]!; k < itemOffsets[i + 1]!; k++) {
-        const base = voteWorker[k]! * C * C + voteLabel[k]!;
-        for (let c = 0; c < C; c++) row[c]! += logConf[base + c * C]!;
-      }
+      for (let c = 0; c < C; c++) row[c] = L[i * C + c]!;
       if (tallies) {
         for (let l = 0; l < C; l++) {
           const n = tallies[i * C + l]!;
-          if (n > 0) for (let c = 0; c < C; c++) row[c]! += n * logAnon[c * C + l]!;
+          if (n > 0) for (let c = 0; c < C; c++) row[c]! += n * logAnon[l * C + c]!;
         }
       }
       let m = -Infinity;
       for (let c = 0; c < C; c++) if (row[c]! > m) m = row[c]!;
       let z = 0;
       for (let c = 0; c < C; c++) {
-        row[c] = Math.exp(row[c]! - m);
+        // exp(-40) < 1e-17 of the leader: below double resolution after normalising, so skip the exp.
+        const x = row[c]! - m;
+        row[c] = x < -40 ? 0 : Math.exp(x);
         z += row[c]!;
       }
       ll += m + Math.log(z);
       const g = opts.clampGold && opts.gold ? opts.gold[i]! : -1;
+      let nz = 0;
       for (let c = 0; c < C; c++) {
-        const p = g >= 0 ? (c === g ? 1 : 0) : row[c]! / z;
+        let p = g >= 0 ? (c === g ? 1 : 0) : row[c]! / z;
+        // Flush mass below 1e-14 to exact zero (it cannot move any count) and list the rest for the M-step.
+        if (p < 1e-14) p = 0;
+        else nzClass[i * C + nz++] = c;
         const d = Math.abs(p - T[i * C + c]!);
         if (d > delta) delta = d;
         T[i * C + c] = p;
       }
+      nzCount[i] = nz;
     }
     return delta;
   };
@@ -151,6 +177,8 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
     res.workerSkill = skill;
     if (tallies) res.anonymous = { skill: anonSkill, confusion: null };
   } else {
+    transposeBlocks(conf, W, C);
+    transposeBlocks(anonConf, 1, C);
     res.workerConfusion = conf;
     // Scalar skill for ranking: expected accuracy under the class priors, sum_c prior_c * conf[c][c].
     for (let w = 0; w < W; w++) {
@@ -176,6 +204,20 @@ function fillOneCoin(m: Float64Array, log: Float64Array, base: number, C: number
     for (let l = 0; l < C; l++) {
       m[base + c * C + l] = c === l ? p : q;
       log[base + c * C + l] = c === l ? lp : lq;
+    }
+  }
+}
+
+/** In-place transpose of `blocks` consecutive C x C matrices. */
+function transposeBlocks(m: Float64Array, blocks: number, C: number): void {
+  for (let b = 0; b < blocks; b++) {
+    const base = b * C * C;
+    for (let r = 0; r < C; r++) {
+      for (let c = r + 1; c < C; c++) {
+        const x = m[base + r * C + c]!;
+        m[base + r * C + c] = m[base + c * C + r]!;
+        m[base + c * C + r] = x;
+      }
     }
   }
 }
