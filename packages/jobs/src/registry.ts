@@ -62,7 +62,8 @@ export const ZTrainProgress = z.object({
 export type TTrainProgress = z.infer<typeof ZTrainProgress>;
 export const ZTrainResult = z.object({
   runId: z.string(),
-  status: z.enum(["SUCCEEDED", "CANCELLED"]),
+  // FAILED only when the job found its run already failed (a late duplicate); failures otherwise throw.
+  status: z.enum(["SUCCEEDED", "CANCELLED", "FAILED"]),
   epochs: z.number().int(),
   artifactPath: z.string().nullable(),
 });

@@ -1,0 +1,49 @@
+// evaluate: a run's saved model on splits of its own dataset (Evaluation rows upserted) or of another
+// dataset with the same classes (results returned only: Evaluation rows are one per run and split).
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { TDb } from "@concord/db";
+import type { TEvaluateProgress, TEvaluateResult, TJobPayload } from "@concord/jobs";
+import { UnrecoverableError } from "bullmq";
+import type { TWorkerEnv } from "../env";
+import { loadMajoritySplits } from "../train-data";
+import { backendPreference, trainerApi } from "../trainer-api";
+import { runDir, writeEvaluation } from "./train";
+
+export async function evaluateRun(
+  db: TDb,
+  env: TWorkerEnv,
+  payload: TJobPayload<"evaluate">,
+  onProgress: (p: TEvaluateProgress) => Promise<void> | void = () => {},
+): Promise<TEvaluateResult> {
+  const run = await db.trainingRun.findUnique({ where: { id: payload.runId } });
+  if (!run) throw new UnrecoverableError(`training run ${payload.runId} does not exist`);
+  if (!run.artifactPath) throw new UnrecoverableError(`training run ${payload.runId} has no saved model`);
+  const meta = JSON.parse(await readFile(join(runDir(env, run.id).root, "run.json"), "utf8")) as {
+    classNames: string[];
+  };
+  const datasetId = payload.datasetId ?? run.datasetId;
+  const stored = datasetId === run.datasetId;
+  const api = trainerApi();
+  await api.initBackend(backendPreference(env.CONCORD_TF_BACKEND));
+  const loaded = await api.loadModel(run.artifactPath);
+  const model = "model" in loaded ? loaded.model : loaded;
+  const sets = await loadMajoritySplits(db, datasetId, meta.classNames, payload.splits);
+  const splits: TEvaluateResult["splits"] = [];
+  try {
+    for (const split of payload.splits) {
+      const set = sets[split.toLowerCase() as "train" | "valid" | "test"];
+      if (!set) continue;
+      await onProgress({ split, done: 0, total: set.labels.length });
+      const e = await api.evaluate(model, set, split.toLowerCase(), { classNames: meta.classNames });
+      if (stored) await writeEvaluation(db, run.id, split, e);
+      splits.push({ split, n: e.n, accuracy: e.accuracy, macroF1: e.macroF1, loss: e.loss });
+      await onProgress({ split, done: set.labels.length, total: set.labels.length });
+    }
+  } finally {
+    model.dispose();
+  }
+  if (splits.length === 0)
+    throw new UnrecoverableError(`no labelled images in ${payload.splits.join(", ")} of ${datasetId}`);
+  return { runId: run.id, datasetId, stored, splits };
+}

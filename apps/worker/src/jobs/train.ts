@@ -1,0 +1,236 @@
+// train: one TrainingRun on this worker. Every attempt re-reads the run from Postgres, resumes from the
+// last epoch checkpoint, writes per-epoch metrics, and ends the run in exactly one terminal state.
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Prisma, TDb } from "@concord/db";
+import type { TJobPayload, TTrainProgress, TTrainResult } from "@concord/jobs";
+import type { TEvaluation } from "@concord/trainer";
+import { UnrecoverableError } from "bullmq";
+import type { TWorkerEnv } from "../env";
+import { toTrainerConfig, ZRunTrainConfig } from "../run-config";
+import { controlRun } from "../run-control";
+import { finishRun, markBackend, markRunning, requeueRun, setProgress } from "../run-state";
+import { defaultSnapshotMethod, loadTrainData } from "../train-data";
+import { backendPreference, trainerApi } from "../trainer-api";
+import { snapshotLabels } from "./snapshot-labels";
+
+export type TJobContext = {
+  id: string;
+  attemptsMade: number;
+  attempts: number;
+  updateProgress: (p: TTrainProgress) => Promise<void> | void;
+  log?: (line: string) => void;
+};
+
+export function runDir(env: TWorkerEnv, runId: string) {
+  const root = join(env.CONCORD_ARTIFACTS_DIR, "runs", runId);
+  return { root, checkpoint: join(root, "checkpoint"), model: join(root, "model") };
+}
+
+export async function writeEvaluation(
+  db: TDb,
+  runId: string,
+  split: "VALID" | "TEST" | "TRAIN",
+  e: TEvaluation,
+) {
+  const data = {
+    labels: [...e.labels],
+    n: e.n,
+    accuracy: e.accuracy,
+    macroF1: e.macroF1,
+    loss: e.loss,
+    ece: e.ece,
+    confusion: e.confusion,
+    perClass: e.perClass as unknown as Prisma.InputJsonValue,
+    calibration: e.calibration as unknown as Prisma.InputJsonValue,
+  };
+  await db.evaluation.upsert({
+    where: { runId_split: { runId, split } },
+    create: { runId, split, ...data },
+    update: data,
+  });
+}
+
+export async function trainRun(
+  db: TDb,
+  env: TWorkerEnv,
+  payload: TJobPayload<"train">,
+  job: TJobContext,
+): Promise<TTrainResult> {
+  const { runId } = payload;
+  const log = job.log ?? ((line: string) => console.log(`[worker] run ${runId}: ${line}`));
+  const run = await db.trainingRun.findUnique({ where: { id: runId } });
+  if (!run) throw new UnrecoverableError(`training run ${runId} does not exist`);
+  const done = (status: TTrainResult["status"]): TTrainResult => ({
+    runId,
+    status,
+    epochs: run.currentEpoch,
+    artifactPath: run.artifactPath,
+  });
+  if (run.status === "SUCCEEDED" || run.status === "FAILED" || run.status === "CANCELLED")
+    return done(run.status);
+  if (run.cancelRequested) {
+    await finishRun(db, runId, "CANCELLED", { error: "cancelled before it started" });
+    return done("CANCELLED");
+  }
+  const parsed = ZRunTrainConfig.safeParse(run.config);
+  if (!parsed.success) {
+    const reason = `invalid run config: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
+    await finishRun(db, runId, "FAILED", { error: reason });
+    throw new UnrecoverableError(reason);
+  }
+  const config = parsed.data;
+  const isLastAttempt = job.attemptsMade + 1 >= job.attempts;
+  await markRunning(db, runId, { jobId: job.id, attempt: job.attemptsMade + 1 });
+
+  const dirs = runDir(env, runId);
+  const control = controlRun({
+    db,
+    runId,
+    redisUrl: env.REDIS_URL,
+    prefix: env.CONCORD_QUEUE_PREFIX,
+    pollMs: env.CONCORD_CANCEL_POLL_MS,
+    graceMs: env.CONCORD_SHUTDOWN_GRACE_MS,
+  });
+  let epoch = run.currentEpoch;
+  const progress = async (p: Omit<TTrainProgress, "runId" | "epochs">) => {
+    const value: TTrainProgress = { runId, epochs: config.epochs, ...p };
+    await job.updateProgress(value);
+    await setProgress(db, runId, value as Prisma.InputJsonValue, p.epoch);
+  };
+  try {
+    const api = trainerApi();
+    const backend = await api.initBackend(backendPreference(env.CONCORD_TF_BACKEND));
+    await markBackend(db, runId, backend.name);
+    await progress({ phase: "loading", epoch, backend: backend.name });
+
+    let snapshotId = run.snapshotId;
+    if (!snapshotId) {
+      const dataset = await db.dataset.findUniqueOrThrow({
+        where: { id: run.datasetId },
+        select: { taxonomy: true },
+      });
+      const method = defaultSnapshotMethod(dataset.taxonomy, config.scheme);
+      const snap = await snapshotLabels(db, { datasetId: run.datasetId, method, params: {} });
+      snapshotId = snap.snapshotId;
+      await db.trainingRun.update({ where: { id: runId }, data: { snapshotId } });
+      log(`no snapshot given: using ${method} snapshot ${snapshotId}`);
+    }
+    const { data, counts } = await loadTrainData(
+      db,
+      { datasetId: run.datasetId, snapshotId },
+      { scheme: config.scheme, eps: config.eps, maxTrainImages: config.maxTrainImages },
+    );
+    log(
+      `data: ${counts.train} train, ${counts.valid} valid, ${counts.test} test images; backend ${backend.name}`,
+    );
+
+    let lastBatchWrite = 0;
+    let resumedFromEpoch: number | undefined;
+    const result = await api.train(data, toTrainerConfig(config, run.seed), {
+      checkpointDir: dirs.checkpoint,
+      resume: true,
+      signal: control.signal,
+      log,
+      onBatch: (b) => {
+        // The first batch of an attempt tells where it resumed; writes are throttled to ~1/s.
+        resumedFromEpoch ??= b.epoch - 1;
+        const now = Date.now();
+        if (now - lastBatchWrite < 1000) return;
+        lastBatchWrite = now;
+        void progress({
+          phase: "training",
+          epoch: b.epoch - 1,
+          batch: b.batch,
+          batches: b.batches,
+          loss: b.loss,
+          imagesPerSec: b.imagesPerSecond,
+          resumedFromEpoch,
+          backend: backend.name,
+        }).catch(() => {});
+      },
+      onEpoch: async (m) => {
+        epoch = m.epoch;
+        const metric = {
+          trainLoss: m.loss,
+          trainAccuracy: m.trainAccuracy,
+          valLoss: m.validLoss,
+          valAccuracy: m.validAccuracy,
+          learningRate: m.learningRate,
+          imagesPerSec: m.imagesPerSecond,
+          durationMs: Math.round(m.seconds * 1000),
+        };
+        await db.epochMetric.upsert({
+          where: { runId_epoch: { runId, epoch: m.epoch } },
+          create: { runId, epoch: m.epoch, ...metric },
+          update: metric,
+        });
+        await progress({
+          phase: "training",
+          epoch: m.epoch,
+          imagesPerSec: m.imagesPerSecond,
+          resumedFromEpoch,
+          backend: backend.name,
+        });
+        control.atEpochEnd();
+      },
+    });
+
+    await progress({ phase: "evaluating", epoch, backend: backend.name });
+    const valid = result.valid ?? (data.valid ? await api.evaluate(result.model, data.valid, "valid") : null);
+    const test = result.test ?? (data.test ? await api.evaluate(result.model, data.test, "test") : null);
+    if (valid) await writeEvaluation(db, runId, "VALID", valid);
+    if (test) await writeEvaluation(db, runId, "TEST", test);
+
+    await progress({ phase: "saving", epoch, backend: backend.name });
+    await api.saveModel(result.model, dirs.model, {
+      runId,
+      classNames: data.classNames,
+      snapshotId,
+      backend: backend.name,
+      bestEpoch: result.bestEpoch,
+    });
+    // What the evaluate job and a download need besides the tfjs files.
+    await writeFile(
+      join(dirs.root, "run.json"),
+      JSON.stringify(
+        {
+          runId,
+          classNames: data.classNames,
+          snapshotId,
+          backend: backend.name,
+          bestEpoch: result.bestEpoch,
+          counts,
+        },
+        null,
+        2,
+      ),
+    );
+    result.model.dispose();
+    await finishRun(db, runId, "SUCCEEDED", { artifactPath: dirs.model, error: null });
+    await rm(dirs.checkpoint, { recursive: true, force: true });
+    await progress({ phase: "done", epoch, backend: backend.name });
+    return { runId, status: "SUCCEEDED", epochs: epoch, artifactPath: dirs.model };
+  } catch (error) {
+    const why = control.reason();
+    if (why === "cancel") {
+      await finishRun(db, runId, "CANCELLED", { error: null });
+      await rm(dirs.checkpoint, { recursive: true, force: true });
+      log(`cancelled at epoch ${epoch}`);
+      return { runId, status: "CANCELLED", epochs: epoch, artifactPath: null };
+    }
+    const message = (error as Error)?.message ?? String(error);
+    if (why === "shutdown") {
+      await requeueRun(db, runId, `worker shut down at epoch ${epoch}; resumes from its checkpoint`);
+      throw new Error(`worker shutting down; run ${runId} resumes from the epoch ${epoch} checkpoint`);
+    }
+    if (isLastAttempt || error instanceof UnrecoverableError) {
+      await finishRun(db, runId, "FAILED", { error: message });
+    } else {
+      await requeueRun(db, runId, `attempt ${job.attemptsMade + 1} failed (${message}); retrying`);
+    }
+    throw error;
+  } finally {
+    await control.stop();
+  }
+}

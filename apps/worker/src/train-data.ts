@@ -1,0 +1,133 @@
+// Builds the trainer's data object from Postgres: TRAIN images with the snapshot's soft labels as targets,
+// VALID/TEST images with majority labels (FER+ protocol: always the majority label, whatever the snapshot).
+import { aggregate, FERPLUS_LABELS, smoothTargets } from "@concord/crowd";
+import type { Split, TDb } from "@concord/db";
+import type { TImageSet, TTrainData } from "@concord/trainer";
+import { loadCrowdInput } from "./crowd-input";
+
+/** Reject classes are never trained on: an item whose consensus is one of them is excluded. */
+const REJECT_LABELS = new Set(["unknown", "not-a-face"]);
+const PIXELS = 48 * 48;
+
+export type TTargetScheme = "majority" | "probability" | "crossentropy" | "multitarget";
+
+export function isFerplusTaxonomy(taxonomy: readonly string[]): boolean {
+  return taxonomy.length === FERPLUS_LABELS.length && taxonomy.every((l, i) => l === FERPLUS_LABELS[i]);
+}
+
+/** Snapshot method used when a run names no snapshot: the FER+ scheme of the same name, else plain MV. */
+export function defaultSnapshotMethod(taxonomy: readonly string[], scheme: TTargetScheme) {
+  if (!isFerplusTaxonomy(taxonomy)) return "mv" as const;
+  return `ferplus-${scheme}` as const;
+}
+
+export type TLoadOptions = { scheme: TTargetScheme; eps: number; maxTrainImages: number };
+export type TLoadedData = { data: TTrainData; counts: Record<"train" | "valid" | "test", number> };
+
+async function loadPixels(db: TDb, ids: string[]): Promise<Uint8Array> {
+  const out = new Uint8Array(ids.length * PIXELS);
+  const pos = new Map(ids.map((id, i) => [id, i]));
+  for (let k = 0; k < ids.length; k += 2000) {
+    const rows = await db.image.findMany({
+      where: { id: { in: ids.slice(k, k + 2000) } },
+      select: { id: true, pixels: true },
+    });
+    for (const r of rows) {
+      if (r.pixels.length !== PIXELS)
+        throw new Error(`image ${r.id} has ${r.pixels.length} bytes, expected ${PIXELS}`);
+      out.set(r.pixels, pos.get(r.id)! * PIXELS);
+    }
+  }
+  return out;
+}
+
+/**
+ * Images of the given splits with their majority label (FER+ rule on FER+ taxonomies, else MV), restricted
+ * to `classNames`; items without a majority or with a reject-class majority are left out.
+ */
+export async function loadMajoritySplits(
+  db: TDb,
+  datasetId: string,
+  classNames: readonly string[],
+  splits: Split[],
+): Promise<Partial<Record<"train" | "valid" | "test", TImageSet>>> {
+  const crowd = await loadCrowdInput(db, datasetId, splits);
+  const { taxonomy } = crowd;
+  const classOf = new Map(classNames.map((l, k) => [l, k]));
+  const majority = aggregate(crowd.set, isFerplusTaxonomy(taxonomy) ? "ferplus-majority" : "mv").labels;
+  const out: Partial<Record<"train" | "valid" | "test", TImageSet>> = {};
+  for (const split of splits) {
+    const ids: string[] = [];
+    const labels: number[] = [];
+    crowd.imageIds.forEach((id, i) => {
+      if (crowd.splits[i] !== split || majority[i]! < 0) return;
+      const y = classOf.get(taxonomy[majority[i]!]!);
+      if (y === undefined) return;
+      ids.push(id);
+      labels.push(y);
+    });
+    if (ids.length > 0) {
+      out[split.toLowerCase() as "train" | "valid" | "test"] = {
+        pixels: await loadPixels(db, ids),
+        labels: Int32Array.from(labels),
+      };
+    }
+  }
+  return out;
+}
+
+export async function loadTrainData(
+  db: TDb,
+  run: { datasetId: string; snapshotId: string },
+  options: TLoadOptions,
+): Promise<TLoadedData> {
+  const dataset = await db.dataset.findUniqueOrThrow({
+    where: { id: run.datasetId },
+    select: { taxonomy: true },
+  });
+  const taxonomy = dataset.taxonomy;
+  const keep = taxonomy.map((l, i) => [l, i] as const).filter(([l]) => !REJECT_LABELS.has(l));
+  const classNames = keep.map(([l]) => l);
+  const classOf = new Map(keep.map(([l], k) => [l, k]));
+  const C = classNames.length;
+  if (C < 2) throw new Error(`taxonomy ${taxonomy.join(",")} leaves fewer than 2 trainable classes`);
+
+  // TRAIN: soft labels of the snapshot.
+  const soft = await db.softLabel.findMany({
+    where: { snapshotId: run.snapshotId, label: { not: null }, image: { split: "TRAIN" } },
+    select: { imageId: true, probs: true, label: true },
+    orderBy: { imageId: "asc" },
+  });
+  const ids: string[] = [];
+  const labels: number[] = [];
+  const q: number[] = [];
+  for (const s of soft) {
+    const y = classOf.get(s.label!);
+    if (y === undefined) continue;
+    const row = keep.map(([, i]) => s.probs[i] ?? 0);
+    const mass = row.reduce((a, b) => a + b, 0);
+    if (!(mass > 0)) continue;
+    ids.push(s.imageId);
+    labels.push(y);
+    for (const x of row) q.push(x / mass);
+    if (options.maxTrainImages > 0 && ids.length >= options.maxTrainImages) break;
+  }
+  if (ids.length === 0) throw new Error(`snapshot ${run.snapshotId} has no labelled TRAIN images`);
+  const consensus = Int32Array.from(labels);
+  const targets =
+    options.scheme === "majority"
+      ? smoothTargets({ consensus, numClasses: C, eps: options.eps, q })
+      : Float32Array.from(q);
+
+  // VALID / TEST: majority labels recomputed from the raw votes + tallies.
+  const { valid, test } = await loadMajoritySplits(db, run.datasetId, classNames, ["VALID", "TEST"]);
+  return {
+    data: {
+      classNames,
+      train: { pixels: await loadPixels(db, ids), labels: consensus, targets },
+      ...(valid ? { valid } : {}),
+      ...(test ? { test } : {}),
+    },
+    counts: { train: ids.length, valid: valid?.labels.length ?? 0, test: test?.labels.length ?? 0 },
+  };
+}
