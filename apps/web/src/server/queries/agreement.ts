@@ -189,3 +189,55 @@ export async function getAgreement(
   cache.set(key, result);
   return result;
 }
+
+export type TAnnotatorConfusion = {
+  // Whose consensus the rows are: the latest snapshot (a Dawid-Skene one when there is one).
+  snapshot: { id: string; method: string; createdAt: string } | null;
+  labels: string[];
+  // annotatorId -> [consensus][annotator's label] counts
+  matrices: Record<string, number[][]>;
+};
+
+// Per-annotator confusion against a snapshot's consensus. Counting only: the EM that produced the consensus
+// ran in the snapshot job. With a "ds" snapshot the row-normalised matrix is the empirical counterpart of the
+// Dawid-Skene confusion matrix of that annotator.
+export async function getAnnotatorConfusions(
+  datasetId: string,
+  split: TSplitFilter,
+  annotatorIds: string[],
+): Promise<TAnnotatorConfusion> {
+  const dataset = await db().dataset.findUnique({ where: { id: datasetId }, select: { taxonomy: true } });
+  const labels = dataset?.taxonomy ?? [];
+  const snap =
+    (await db().labelSnapshot.findFirst({
+      where: { datasetId, method: "ds" },
+      orderBy: { createdAt: "desc" },
+    })) ?? (await db().labelSnapshot.findFirst({ where: { datasetId }, orderBy: { createdAt: "desc" } }));
+  if (!snap || annotatorIds.length === 0) return { snapshot: null, labels, matrices: {} };
+  const splitSql = split === "ALL" ? "" : `AND i.split::text = $3`;
+  const rows = await db().$queryRawUnsafe<
+    { annotatorId: string; consensus: string; label: string; n: number }[]
+  >(
+    `SELECT v."annotatorId", s.label AS consensus, v.label, count(*)::int AS n
+       FROM "Vote" v
+       JOIN "SoftLabel" s ON s."imageId" = v."imageId" AND s."snapshotId" = $1
+       JOIN "Image" i ON i.id = v."imageId"
+      WHERE s.label IS NOT NULL AND v."annotatorId" = ANY($2::text[]) ${splitSql}
+      GROUP BY 1, 2, 3`,
+    ...(split === "ALL" ? [snap.id, annotatorIds] : [snap.id, annotatorIds, split]),
+  );
+  const index = new Map(labels.map((l, i) => [l, i]));
+  const matrices: Record<string, number[][]> = {};
+  for (const r of rows) {
+    const t = index.get(r.consensus);
+    const p = index.get(r.label);
+    if (t === undefined || p === undefined) continue;
+    matrices[r.annotatorId] ??= labels.map(() => labels.map(() => 0));
+    matrices[r.annotatorId]![t]![p]! += r.n;
+  }
+  return {
+    snapshot: { id: snap.id, method: snap.method, createdAt: snap.createdAt.toISOString() },
+    labels,
+    matrices,
+  };
+}

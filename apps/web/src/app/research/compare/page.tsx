@@ -1,0 +1,181 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { ChartCard } from "@/components/charts/chart-card";
+import { CompareCurves, CompareF1 } from "@/components/charts/compare-charts";
+import { EmptyState, PageHeader, Section } from "@/components/tables/page-header";
+import { StatusBadge } from "@/components/tables/status-badge";
+import { requireUser } from "@/server/guards";
+import { getRunDetail, listRuns, type TRunDetail } from "@/server/queries/runs";
+
+export const metadata: Metadata = { title: "Compare runs" };
+
+const pct = (x: number | undefined) => (x === undefined ? "—" : `${(x * 100).toFixed(1)}%`);
+
+export default async function ComparePage(props: {
+  searchParams: Promise<{ ids?: string | string[]; split?: string }>;
+}) {
+  await requireUser(["RESEARCHER", "ADMIN"]);
+  const sp = await props.searchParams;
+  // "?ids=a,b" from links, "?ids=a&ids=b" from the multi-select form.
+  const ids = [
+    ...new Set(
+      [sp.ids ?? []]
+        .flat()
+        .flatMap((x) => x.split(","))
+        .filter(Boolean),
+    ),
+  ].slice(0, 8);
+  const split = sp.split === "TEST" || sp.split === "VALID" ? sp.split : "VALID";
+  const runs = (await Promise.all(ids.map((id) => getRunDetail(id)))).filter(
+    (r): r is TRunDetail => r !== null,
+  );
+  const all = await listRuns({ status: "SUCCEEDED" });
+  const labels = [...new Set(runs.flatMap((r) => r.evaluations.flatMap((e) => e.labels)))];
+  const ev = (r: TRunDetail, s: string) => r.evaluations.find((e) => e.split === s);
+  const rows: { name: string; split?: string; get: (r: TRunDetail) => string }[] = [
+    { name: "Dataset", get: (r) => r.dataset.name },
+    { name: "Model", get: (r) => String(r.config.model ?? "—") },
+    { name: "Scheme", get: (r) => String(r.config.scheme ?? "—") },
+    { name: "Smoothing ε", get: (r) => String(r.config.eps ?? "—") },
+    { name: "Snapshot", get: (r) => (r.snapshot ? r.snapshot.method : "—") },
+    { name: "Epochs run", get: (r) => `${r.epochs.length} / ${r.config.epochs ?? "?"}` },
+    {
+      name: "Learning rate · batch",
+      get: (r) => `${r.config.learningRate ?? "?"} · ${r.config.batchSize ?? "?"}`,
+    },
+    { name: "Seed · backend", get: (r) => `${r.seed} · ${r.backend ?? "?"}` },
+    { name: "Accuracy", split: "VALID", get: (r) => pct(ev(r, "VALID")?.accuracy) },
+    { name: "Macro-F1", split: "VALID", get: (r) => pct(ev(r, "VALID")?.macroF1) },
+    { name: "ECE", split: "VALID", get: (r) => ev(r, "VALID")?.ece.toFixed(3) ?? "—" },
+    { name: "Accuracy", split: "TEST", get: (r) => pct(ev(r, "TEST")?.accuracy) },
+    { name: "Macro-F1", split: "TEST", get: (r) => pct(ev(r, "TEST")?.macroF1) },
+    { name: "ECE", split: "TEST", get: (r) => ev(r, "TEST")?.ece.toFixed(3) ?? "—" },
+  ];
+  const compareRuns = runs.map((r) => ({
+    id: r.id,
+    name: r.name,
+    epochs: r.epochs,
+    perClass: ev(r, split)?.perClass ?? [],
+  }));
+  return (
+    <>
+      <PageHeader
+        title="Compare runs"
+        subtitle="Runs side by side: configuration, metrics per split, learning curves and per-class F1."
+        actions={
+          <form method="get" className="flex flex-wrap items-center gap-2">
+            <select
+              name="ids"
+              multiple
+              defaultValue={ids}
+              aria-label="Runs"
+              className="h-24 min-w-72 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"
+            >
+              {all.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {r.name} · {r.datasetName}
+                </option>
+              ))}
+            </select>
+            <CompareSubmit />
+          </form>
+        }
+      />
+      {runs.length === 0 ? (
+        <EmptyState title="Pick runs to compare">
+          Select runs above (Ctrl/Cmd-click for several) or tick them on the{" "}
+          <Link href="/research/runs" className="text-indigo-700 hover:underline">
+            runs page
+          </Link>
+          .
+        </EmptyState>
+      ) : (
+        <>
+          <Section title="Side by side">
+            <div
+              className="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm"
+              data-testid="compare-table"
+            >
+              <table className="min-w-full text-sm">
+                <thead className="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
+                  <tr>
+                    <th className="px-4 py-2 text-left">Run</th>
+                    {runs.map((r) => (
+                      <th key={r.id} className="px-4 py-2 text-right normal-case">
+                        <Link href={`/research/runs/${r.id}`} className="text-indigo-700 hover:underline">
+                          {r.name}
+                        </Link>
+                        <div className="mt-1">
+                          <StatusBadge status={r.status} />
+                        </div>
+                      </th>
+                    ))}
+                  </tr>
+                </thead>
+                <tbody className="divide-y divide-slate-100">
+                  {rows.map((row) => (
+                    <tr key={`${row.name}-${row.split ?? ""}`}>
+                      <th scope="row" className="px-4 py-2 text-left font-medium text-slate-600">
+                        {row.name}
+                        {row.split ? (
+                          <span className="ml-2">
+                            <StatusBadge status={row.split} />
+                          </span>
+                        ) : null}
+                      </th>
+                      {runs.map((r) => (
+                        <td key={r.id} className="px-4 py-2 text-right tabular-nums">
+                          {row.get(r)}
+                        </td>
+                      ))}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </Section>
+          <div className="grid gap-4 xl:grid-cols-2">
+            <ChartCard title="Valid accuracy per epoch" split="valid">
+              <CompareCurves runs={compareRuns} />
+            </ChartCard>
+            <ChartCard
+              title="Per-class F1"
+              split={split.toLowerCase()}
+              note={
+                <span>
+                  Show split:{" "}
+                  <Link
+                    className="text-indigo-700"
+                    href={`/research/compare?ids=${ids.join(",")}&split=VALID`}
+                  >
+                    valid
+                  </Link>{" "}
+                  ·{" "}
+                  <Link
+                    className="text-indigo-700"
+                    href={`/research/compare?ids=${ids.join(",")}&split=TEST`}
+                  >
+                    test
+                  </Link>
+                </span>
+              }
+            >
+              <CompareF1 runs={compareRuns} labels={labels} />
+            </ChartCard>
+          </div>
+        </>
+      )}
+    </>
+  );
+}
+
+function CompareSubmit() {
+  return (
+    <button
+      type="submit"
+      className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500"
+    >
+      Compare
+    </button>
+  );
+}
