@@ -1,0 +1,218 @@
+// Integration: the server queries against a fresh migrated Postgres and the real Redis (unique prefix), and
+// a Redis port where nothing listens for the "queue down" path.
+import { randomBytes } from "node:crypto";
+import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
+import { createJobsClient, type TJobsClient } from "@concord/jobs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+let t: TTestDatabase;
+const ids: Record<string, string> = {};
+const g = globalThis as unknown as { concordDb?: unknown; concordJobs?: TJobsClient };
+
+const pixels = (v: number) => new Uint8Array(48 * 48).fill(v);
+
+beforeAll(async () => {
+  t = await createTestDatabase("concord_web_queries");
+  g.concordDb = t.db; // getDb() (through the web's db()) returns this client
+  const db = t.db;
+  const ds = await db.dataset.create({
+    data: { slug: "tiny", name: "Tiny", source: "SYNTHETIC", taxonomy: ["a", "b", "c"], minVotes: 3 },
+  });
+  ids.ds = ds.id;
+  const img = async (externalId: string, split: "TRAIN" | "VALID" | "TEST", v: number) =>
+    (
+      await db.image.create({
+        data: {
+          datasetId: ds.id,
+          split,
+          externalId,
+          sha256: String(v).padStart(64, "0"),
+          phash: "0".repeat(16),
+          pixels: pixels(v),
+        },
+      })
+    ).id;
+  ids.i0 = await img("i0", "TRAIN", 10);
+  ids.i1 = await img("i1", "TRAIN", 20);
+  ids.i2 = await img("i2", "VALID", 30);
+  ids.i3 = await img("i3", "TEST", 40);
+  const user = async (name: string) =>
+    (await db.user.create({ data: { email: `${name}@t.local`, name, passwordHash: "x", role: "ANNOTATOR" } }))
+      .id;
+  ids.u1 = await user("u1");
+  ids.u2 = await user("u2");
+  ids.u3 = await user("u3");
+  ids.admin = (
+    await db.user.create({
+      data: { email: "admin@t.local", name: "admin", passwordHash: "x", role: "ADMIN" },
+    })
+  ).id;
+  const vote = (imageId: string, annotatorId: string, label: string, durationMs: number) =>
+    db.vote.create({ data: { imageId, annotatorId, label, durationMs } });
+  // counts: i0 [3,0,0], i1 [1,2,0], i2 [0,0,2] + tally [0,0,1] -> [0,0,3]; i3 unvoted
+  await vote(ids.i0, ids.u1, "a", 1000);
+  await vote(ids.i0, ids.u2, "a", 1500);
+  await vote(ids.i0, ids.u3, "a", 900);
+  await vote(ids.i1, ids.u1, "a", 2000);
+  await vote(ids.i1, ids.u2, "b", 1500);
+  await vote(ids.i1, ids.u3, "b", 1100);
+  await vote(ids.i2, ids.u1, "c", 3000);
+  await vote(ids.i2, ids.u2, "c", 1500);
+  await db.importedTally.create({ data: { imageId: ids.i2, source: "ext", counts: [0, 0, 1] } });
+  await db.goldLabel.create({ data: { imageId: ids.i1, label: "b" } });
+  await db.duplicatePair.create({
+    data: {
+      datasetId: ds.id,
+      imageAId: ids.i0,
+      imageBId: ids.i2,
+      kind: "EXACT",
+      distance: 0,
+      crossSplit: true,
+    },
+  });
+});
+
+afterAll(async () => {
+  await g.concordJobs?.close();
+  await t?.drop();
+});
+
+describe("datasets", () => {
+  it("counts images, votes, tallies and coverage per split", async () => {
+    const { listDatasets } = await import("./datasets");
+    const [d] = await listDatasets();
+    expect(d?.k).toBe(3);
+    expect(d?.splits).toEqual([
+      { split: "TRAIN", images: 2, covered: 2, votes: 6, tallyVotes: 0, talliedImages: 0, gold: 1 },
+      { split: "VALID", images: 1, covered: 1, votes: 2, tallyVotes: 1, talliedImages: 1, gold: 0 },
+      { split: "TEST", images: 1, covered: 0, votes: 0, tallyVotes: 0, talliedImages: 0, gold: 0 },
+    ]);
+    expect(d?.crossSplitDuplicates).toBe(1);
+    const [k4] = await listDatasets(4);
+    expect(k4?.totals.covered).toBe(0);
+  });
+
+  it("reports the leak guard with thumbnails and valid faces twinned in train", async () => {
+    const { leakReport } = await import("./datasets");
+    const r = await leakReport(ids.ds!);
+    expect(r).toMatchObject({
+      exactCross: 1,
+      nearCross: 0,
+      evalWithTrainTwin: { VALID: 1, TEST: 0 },
+      shown: 1,
+    });
+    expect(r.pairs[0]?.a.thumb).toMatch(/^data:image\/bmp;base64,/);
+  });
+});
+
+describe("agreement", () => {
+  it("matches hand-computed Fleiss' kappa, Krippendorff's alpha and annotator stats", async () => {
+    const { getAgreement } = await import("./agreement");
+    const a = await getAgreement(ids.ds!, "ALL");
+    // P̄ = (1 + 1/3 + 1)/3 = 7/9; p = (4/9, 2/9, 3/9); Pe = 29/81; kappa = 34/52.
+    expect(a?.fleissKappa).toBeCloseTo(34 / 52, 10);
+    // Do = 2/9, De = 52/72 -> alpha = 36/52.
+    expect(a?.krippendorffAlpha).toBeCloseTo(36 / 52, 10);
+    expect(a).toMatchObject({ items: 4, itemsWithTwoVotes: 3, identifiedVotes: 8, tallyVotes: 1 });
+    const by = new Map(a?.annotators.map((r) => [r.name, r]));
+    // u1: i0 agrees, i1 disagrees (others b,b), i2 agrees (others c + tally c).
+    expect(by.get("u1")).toMatchObject({
+      votes: 3,
+      agreement: 2 / 3,
+      goldAnswered: 1,
+      goldAccuracy: 0,
+      medianMs: 2000,
+    });
+    // u3: i0 agrees; i1 others {a, b} tie -> 1/2.
+    expect(by.get("u3")?.agreement).toBeCloseTo(0.75);
+    expect(by.get("u2")?.goldAccuracy).toBe(1);
+  });
+
+  it("restricts to one split and caches until the votes change", async () => {
+    const { getAgreement } = await import("./agreement");
+    const v = await getAgreement(ids.ds!, "VALID");
+    expect(v).toMatchObject({ items: 1, identifiedVotes: 2, tallyVotes: 1, fleissKappa: null });
+    const first = await getAgreement(ids.ds!, "TRAIN");
+    expect(await getAgreement(ids.ds!, "TRAIN")).toBe(first);
+    await t.db.vote.create({ data: { imageId: ids.i0!, annotatorId: ids.admin!, label: "b" } });
+    const after = await getAgreement(ids.ds!, "TRAIN");
+    expect(after).not.toBe(first);
+    expect(after?.identifiedVotes).toBe(7);
+    await t.db.vote.deleteMany({ where: { annotatorId: ids.admin! } });
+  });
+});
+
+const config = {
+  name: "t",
+  datasetId: "",
+  snapshotId: null,
+  model: "fast" as const,
+  scheme: "probability" as const,
+  eps: 0,
+  epochs: 2,
+  patience: 0,
+  learningRate: 0.001,
+  batchSize: 8,
+  seed: 1,
+  backend: "auto" as const,
+  maxTrainImages: 0,
+};
+
+describe("runs", () => {
+  it("refuses with QueueUnavailableError within 3 s when Redis is down and leaves no run behind", async () => {
+    g.concordJobs = createJobsClient({ redisUrl: "redis://127.0.0.1:6390", prefix: "never" });
+    const { launchRun } = await import("./runs");
+    const t0 = performance.now();
+    await expect(launchRun({ ...config, datasetId: ids.ds! }, ids.admin!)).rejects.toMatchObject({
+      name: "QueueUnavailableError",
+    });
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(await t.db.trainingRun.count()).toBe(0);
+    await g.concordJobs.close();
+  });
+
+  it("launches (QUEUED + job), cancels a waiting run, and retries with the same config", async () => {
+    const prefix = `webtest-${randomBytes(4).toString("hex")}`;
+    g.concordJobs = createJobsClient({ prefix });
+    const { launchRun, requestCancel, retryRun, getRunDetail } = await import("./runs");
+    try {
+      const r = await launchRun({ ...config, datasetId: ids.ds! }, ids.admin!);
+      expect(r.jobId).toBe(`train-${r.id}`);
+      const job = await g.concordJobs.queue("train").getJob(r.jobId);
+      expect(job?.data).toEqual({ runId: r.id });
+      expect((await getRunDetail(r.id))?.status).toBe("QUEUED");
+
+      const c = await requestCancel(r.id);
+      expect(c).toMatchObject({ status: "CANCELLED", cancelRequested: true, broadcast: true });
+      expect(await g.concordJobs.queue("train").getJob(r.jobId)).toBeUndefined();
+      await expect(requestCancel(r.id)).rejects.toMatchObject({ status: 409 });
+
+      const again = await retryRun(r.id, ids.admin!);
+      const detail = await getRunDetail(again.id);
+      expect(detail?.name).toBe("t (retry)");
+      expect(detail?.config).toMatchObject({ model: "fast", epochs: 2, batchSize: 8 });
+    } finally {
+      for (const q of ["train", "train-gpu"] as const)
+        await g.concordJobs.queue(q).obliterate({ force: true });
+    }
+  });
+
+  it("refuses a snapshot from another dataset", async () => {
+    const { launchRun } = await import("./runs");
+    await expect(
+      launchRun({ ...config, datasetId: ids.ds!, snapshotId: "nope" }, ids.admin!),
+    ).rejects.toMatchObject({ status: 400 });
+  });
+});
+
+describe("exports", () => {
+  it("exports identified votes and imported tallies as CSV", async () => {
+    const { exportVotes } = await import("./exports");
+    const res = await exportVotes(ids.ds!, "csv");
+    const lines = (await res.text()).trim().split("\r\n");
+    expect(lines[0]).toBe("image,split,source,annotator,label,count,durationMs,createdAt");
+    expect(lines).toHaveLength(1 + 8 + 1);
+    expect(lines.at(-1)).toBe("i2,VALID,tally:ext,,c,1,,");
+    expect(res.headers.get("content-disposition")).toContain("tiny-votes.csv");
+  });
+});
