@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { installFastBatchNorm } from "./fast-batchnorm";
 import { registerWasmGradKernels } from "./wasm-kernels";
 
 export type TBackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
@@ -30,7 +31,10 @@ async function tryImport(spec: string): Promise<boolean> {
 async function useWasm(): Promise<boolean> {
   await import("@tensorflow/tfjs-backend-wasm");
   const ok = await tf.setBackend("wasm");
-  if (ok) registerWasmGradKernels();
+  if (ok) {
+    registerWasmGradKernels();
+    installFastBatchNorm();
+  }
   return ok;
 }
 

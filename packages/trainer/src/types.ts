@@ -36,6 +36,8 @@ export type TTrainConfig = {
   classWeighting: boolean;
   /** When no valid split is given, hold out this fraction of train, stratified by label. */
   validationFraction: number;
+  /** FER+ PLD: each epoch, train on a one-hot drawn from every target row instead of the row itself. */
+  sampleTargets: boolean;
   /** Number of data-parallel gradient workers (worker_threads, one WASM instance each); 1 = in-process. */
   workers: number;
 };

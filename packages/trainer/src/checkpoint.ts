@@ -1,0 +1,108 @@
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { TOptimizerState } from "./optimizer";
+import type { TEpochMetrics, TTrainConfig } from "./types";
+
+/** Everything a resumed run needs to continue exactly where the uninterrupted one would be. */
+export type TCheckpoint = {
+  version: 1;
+  /** Completed epochs. */
+  epoch: number;
+  config: TTrainConfig;
+  rngState: number;
+  learningRate: number;
+  plateau: { best: number; wait: number };
+  early: { best: number; bestEpoch: number; wait: number };
+  history: TEpochMetrics[];
+  weights: Float32Array[];
+  optimizer: TOptimizerState;
+  bestWeights: Float32Array[] | null;
+};
+
+type TMeta = Omit<TCheckpoint, "weights" | "optimizer" | "bestWeights"> & {
+  optimizerStep: number;
+  files: { weights: string; optimizer: string; best: string | null };
+  weightSizes: number[];
+  slotCounts: number[];
+  /** Element count of each trainable variable (slot arrays have that size). */
+  slotSizes: number[];
+};
+
+const META = "checkpoint.json";
+
+function pack(arrays: Float32Array[]): Buffer {
+  return Buffer.concat(arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
+}
+
+function unpack(buf: Buffer, sizes: number[]): Float32Array[] {
+  const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  const out: Float32Array[] = [];
+  let off = 0;
+  for (const s of sizes) {
+    out.push(all.slice(off, off + s));
+    off += s;
+  }
+  if (off !== all.length) throw new Error(`checkpoint data has ${all.length} values, expected ${off}`);
+  return out;
+}
+
+/**
+ * Writes epoch-numbered data files first and the small JSON last (renamed into place), so a kill -9 at any
+ * moment leaves either the previous checkpoint or the new one, never a mix. Older files are then removed.
+ */
+export async function writeCheckpoint(dir: string, ck: TCheckpoint): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const tag = `epoch-${String(ck.epoch).padStart(4, "0")}`;
+  const files = {
+    weights: `${tag}.weights.bin`,
+    optimizer: `${tag}.optimizer.bin`,
+    best: ck.bestWeights ? `${tag}.best.bin` : null,
+  };
+  await writeFile(path.join(dir, files.weights), pack(ck.weights));
+  await writeFile(path.join(dir, files.optimizer), pack(ck.optimizer.slots.flat()));
+  if (ck.bestWeights && files.best) await writeFile(path.join(dir, files.best), pack(ck.bestWeights));
+  const { weights, optimizer, bestWeights, ...rest } = ck;
+  const meta: TMeta = {
+    ...rest,
+    optimizerStep: optimizer.step,
+    files,
+    weightSizes: weights.map((w) => w.length),
+    slotCounts: optimizer.slots.map((s) => s.length),
+    slotSizes: optimizer.slots.map((s) => s[0]?.length ?? 0),
+  };
+  await writeFile(path.join(dir, `${META}.tmp`), JSON.stringify(meta));
+  await rename(path.join(dir, `${META}.tmp`), path.join(dir, META));
+  const keep = new Set(Object.values(files).filter((f): f is string => f !== null));
+  for (const f of await readdir(dir)) {
+    if (f.startsWith("epoch-") && f.endsWith(".bin") && !keep.has(f))
+      await rm(path.join(dir, f), { force: true });
+  }
+}
+
+export async function readCheckpoint(dir: string): Promise<TCheckpoint | null> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, META), "utf8");
+  } catch {
+    return null;
+  }
+  const meta = JSON.parse(text) as TMeta;
+  if (meta.version !== 1) throw new Error(`unsupported checkpoint version ${meta.version} in ${dir}`);
+  const weights = unpack(await readFile(path.join(dir, meta.files.weights)), meta.weightSizes);
+  const slotSizes: number[] = [];
+  meta.slotCounts.forEach((count, i) => {
+    for (let k = 0; k < count; k++) slotSizes.push(meta.slotSizes[i] as number);
+  });
+  const flat = unpack(await readFile(path.join(dir, meta.files.optimizer)), slotSizes);
+  const slots: Float32Array[][] = [];
+  let k = 0;
+  for (const count of meta.slotCounts) {
+    slots.push(flat.slice(k, k + count));
+    k += count;
+  }
+  const bestWeights = meta.files.best
+    ? unpack(await readFile(path.join(dir, meta.files.best)), meta.weightSizes)
+    : null;
+  const { files: _f, weightSizes: _w, slotCounts: _s, slotSizes: _z, optimizerStep, ...rest } = meta;
+  return { ...rest, weights, optimizer: { step: optimizerStep, slots }, bestWeights };
+}

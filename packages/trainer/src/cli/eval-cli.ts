@@ -1,0 +1,55 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { initBackend } from "../backend";
+import { DataError } from "../data";
+import { locateFerplus, majoritySet, readFerplusSplit } from "../dataset";
+import { evaluate } from "../evaluate";
+import { loadModel } from "../io";
+import { formatEvaluation } from "./table";
+
+const USAGE = `usage: concord-eval --model <dir> --data <FER+ folder or split folder> [--split train|valid|test] [--tta] [--json FILE] [--limit N]`;
+
+async function main(): Promise<void> {
+  const { values: a } = parseArgs({
+    options: {
+      model: { type: "string" },
+      data: { type: "string" },
+      split: { type: "string", default: "test" },
+      tta: { type: "boolean", default: false },
+      json: { type: "string" },
+      limit: { type: "string" },
+      backend: { type: "string", default: "auto" },
+      "force-cpu": { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (a.help || !a.model || !a.data) {
+    console.error(USAGE);
+    process.exit(a.help ? 0 : 2);
+  }
+  const split = a.split as "train" | "valid" | "test";
+  if (!["train", "valid", "test"].includes(split))
+    throw new DataError(`--split must be train, valid or test (got ${a.split})`);
+  await initBackend(a.backend, { force: a["force-cpu"] });
+  const model = await loadModel(path.resolve(a.model));
+  const input = model.inputs[0]?.shape;
+  if (!input || input[1] !== 48 || input[2] !== 48 || input[3] !== 1) {
+    throw new DataError(`incompatible model: input shape ${JSON.stringify(input)} (expected [null,48,48,1])`);
+  }
+  const where = locateFerplus(path.resolve(a.data));
+  const dir = where[split];
+  if (!dir) throw new DataError(`${a.data} has no ${split} split (found: ${Object.keys(where).join(", ")})`);
+  const s = await readFerplusSplit(dir, a.limit ? Number(a.limit) : undefined);
+  const classes = model.outputs[0]?.shape[1];
+  if (classes !== 8)
+    throw new DataError(`incompatible model: ${classes} outputs, FER+ evaluation needs the 8 emotions`);
+  const ev = await evaluate(model, majoritySet(s), s.name, { tta: a.tta });
+  console.log(formatEvaluation(ev));
+  if (a.json) await writeFile(path.resolve(a.json), JSON.stringify(ev, null, 2));
+}
+
+main().catch((e: Error) => {
+  console.error(`concord-eval: ${e.message}`);
+  process.exit(e instanceof DataError ? 2 : 1);
+});

@@ -1,0 +1,148 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { initBackend } from "../backend";
+import { DataError } from "../data";
+import { loadFerplus } from "../dataset";
+import { saveModel } from "../io";
+import { MODEL_NAMES, type TModelName } from "../models";
+import { SCHEMES, type TScheme, type TSmoothing } from "../targets";
+import { train } from "../train";
+import type { TEvaluation, TOptimizerName } from "../types";
+import { progressPrinter } from "./progress";
+import { formatEvaluation } from "./table";
+
+const USAGE = `usage: concord-train --data <FER+ folder> [options]
+  --model ${MODEL_NAMES.join("|")} (fast)    --scheme ${SCHEMES.join("|")} (cel)
+  --eps <0..1> (1)  --smoothing crowd|uniform (crowd)   --epochs N (30)  --batch-size N (64)
+  --optimizer adam|sgd (adam)  --lr X (0.001)  --momentum X (0.9)  --weight-decay X (0)
+  --patience N (6)  --lr-patience N (2)  --class-weighting  --no-augment  --seed N (42)  --workers N (1)
+  --out DIR (.runs/<time>)  --checkpoint DIR (<out>/checkpoint)  --resume  --limit N  --backend auto|wasm|tfjs-node|tfjs-node-gpu|cpu  --force-cpu`;
+
+function num(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new DataError(`--${name} must be a number (got "${v}")`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values: a } = parseArgs({
+    options: {
+      data: { type: "string" },
+      model: { type: "string", default: "fast" },
+      scheme: { type: "string", default: "cel" },
+      eps: { type: "string", default: "1" },
+      smoothing: { type: "string", default: "crowd" },
+      epochs: { type: "string" },
+      "batch-size": { type: "string" },
+      optimizer: { type: "string" },
+      lr: { type: "string" },
+      momentum: { type: "string" },
+      "weight-decay": { type: "string" },
+      patience: { type: "string" },
+      "lr-patience": { type: "string" },
+      "class-weighting": { type: "boolean", default: false },
+      "no-augment": { type: "boolean", default: false },
+      seed: { type: "string" },
+      workers: { type: "string" },
+      out: { type: "string" },
+      checkpoint: { type: "string" },
+      resume: { type: "boolean", default: false },
+      limit: { type: "string" },
+      backend: { type: "string", default: "auto" },
+      "force-cpu": { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (a.help || !a.data) {
+    console.error(USAGE);
+    process.exit(a.help ? 0 : 2);
+  }
+  if (!MODEL_NAMES.includes(a.model as TModelName))
+    throw new DataError(`--model must be one of ${MODEL_NAMES.join(", ")}`);
+  if (!SCHEMES.includes(a.scheme as TScheme))
+    throw new DataError(`--scheme must be one of ${SCHEMES.join(", ")}`);
+  if (a.smoothing !== "crowd" && a.smoothing !== "uniform")
+    throw new DataError("--smoothing must be crowd or uniform");
+  const backend = await initBackend(a.backend, { force: a["force-cpu"] });
+  const out = path.resolve(a.out ?? path.join(".runs", new Date().toISOString().replace(/[:.]/g, "-")));
+  const started = Date.now();
+  const data = await loadFerplus(path.resolve(a.data), {
+    scheme: a.scheme as TScheme,
+    eps: num(a.eps, "eps") ?? 1,
+    smoothing: a.smoothing as TSmoothing,
+    limit: num(a.limit, "limit"),
+    log: (l) => console.error(l),
+  });
+  await mkdir(out, { recursive: true });
+  const controller = new AbortController();
+  process.once("SIGINT", () => controller.abort(new Error("interrupted (SIGINT)")));
+  process.once("SIGTERM", () => controller.abort(new Error("terminated (SIGTERM)")));
+  const epochs: unknown[] = [];
+  const result = await train(
+    data,
+    {
+      model: a.model as TModelName,
+      epochs: num(a.epochs, "epochs"),
+      batchSize: num(a["batch-size"], "batch-size"),
+      optimizer: a.optimizer as TOptimizerName | undefined,
+      learningRate: num(a.lr, "lr"),
+      momentum: num(a.momentum, "momentum"),
+      weightDecay: num(a["weight-decay"], "weight-decay"),
+      earlyStoppingPatience: num(a.patience, "patience"),
+      reduceLrPatience: num(a["lr-patience"], "lr-patience"),
+      classWeighting: a["class-weighting"],
+      augment: !a["no-augment"],
+      seed: num(a.seed, "seed"),
+      workers: num(a.workers, "workers"),
+      sampleTargets: a.scheme === "pld",
+    },
+    {
+      checkpointDir: path.resolve(a.checkpoint ?? path.join(out, "checkpoint")),
+      resume: a.resume,
+      signal: controller.signal,
+      onBatch: progressPrinter(),
+      onEpoch: async (m) => {
+        epochs.push(m);
+        console.error(
+          `epoch ${m.epoch}: loss ${m.loss.toFixed(4)} train-acc ${(m.trainAccuracy * 100).toFixed(2)}% valid-acc ${((m.validAccuracy ?? 0) * 100).toFixed(2)}% valid-macroF1 ${(m.validMacroF1 ?? 0).toFixed(4)} lr ${m.learningRate} ${m.seconds.toFixed(0)}s ${m.imagesPerSecond.toFixed(1)} img/s`,
+        );
+        await writeFile(path.join(out, "history.json"), JSON.stringify(epochs, null, 2));
+      },
+      log: (l) => console.error(l),
+    },
+  );
+  const validName = data.names.valid ?? result.valid?.split ?? "valid";
+  const rename = (e: TEvaluation | null, name: string) => (e ? { ...e, split: name } : null);
+  const report = {
+    data: path.resolve(a.data),
+    scheme: a.scheme,
+    eps: Number(a.eps),
+    smoothing: a.smoothing,
+    backend: backend.name,
+    config: result.config,
+    trainImages: data.train.labels.length,
+    bestEpoch: result.bestEpoch,
+    stoppedEarly: result.stoppedEarly,
+    trainSeconds: result.seconds,
+    wallSeconds: (Date.now() - started) / 1000,
+    history: result.history,
+    valid: rename(result.valid, data.valid ? validName : (result.valid?.split ?? "valid")),
+    test: rename(result.test, data.names.test ?? "test"),
+  };
+  await saveModel(result.model, path.join(out, "model"), {
+    classNames: [...data.classNames],
+    modelName: result.config.model,
+    inputSize: 48,
+  });
+  await writeFile(path.join(out, "report.json"), JSON.stringify(report, null, 2));
+  if (report.valid) console.log(formatEvaluation(report.valid));
+  if (report.test) console.log(formatEvaluation(report.test));
+  console.log(`model: ${path.join(out, "model")}  report: ${path.join(out, "report.json")}`);
+}
+
+main().catch((e: Error) => {
+  console.error(`concord-train: ${e.message}`);
+  process.exit(e instanceof DataError ? 2 : 1);
+});

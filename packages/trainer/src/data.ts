@@ -1,0 +1,112 @@
+import { PIXELS } from "./augment";
+import { Rng } from "./rng";
+import type { TImageSet, TTrainData } from "./types";
+
+export class DataError extends Error {
+  override name = "DataError";
+}
+
+/** Checks array sizes against each other and the class count; throws a DataError naming the problem. */
+export function validateData(data: TTrainData): void {
+  const classes = data.classNames.length;
+  if (classes < 2) throw new DataError(`need at least 2 classes (got ${classes})`);
+  const n = data.train.labels.length;
+  if (n === 0) throw new DataError("train split is empty");
+  if (data.train.pixels.length !== n * PIXELS) {
+    throw new DataError(
+      `train.pixels has ${data.train.pixels.length} bytes; expected ${n} x 48 x 48 = ${n * PIXELS}`,
+    );
+  }
+  if (data.train.targets.length !== n * classes) {
+    throw new DataError(`train.targets has ${data.train.targets.length} values; expected ${n} x ${classes}`);
+  }
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let c = 0; c < classes; c++) {
+      const v = data.train.targets[i * classes + c] as number;
+      if (!(v >= 0)) throw new DataError(`train.targets row ${i} has a negative or NaN value`);
+      s += v;
+    }
+    if (Math.abs(s - 1) > 1e-3) throw new DataError(`train.targets row ${i} sums to ${s.toFixed(4)}, not 1`);
+  }
+  for (const [name, set] of [
+    ["valid", data.valid],
+    ["test", data.test],
+  ] as const) {
+    if (!set) continue;
+    if (set.pixels.length !== set.labels.length * PIXELS)
+      throw new DataError(`${name}.pixels does not hold ${set.labels.length} images`);
+    for (const l of set.labels)
+      if (l >= classes) throw new DataError(`${name} label ${l} >= class count ${classes}`);
+  }
+}
+
+/**
+ * Stratified hold-out by consensus label: from each class, round(fraction * count) items (at least one when the
+ * class has two or more) go to valid, chosen by a seeded shuffle. Items with label -1 stay in train.
+ */
+export function stratifiedSplit(
+  labels: Int32Array,
+  fraction: number,
+  seed: number,
+): { train: number[]; valid: number[] } {
+  if (!(fraction > 0 && fraction < 1))
+    throw new DataError(`validation fraction must be in (0, 1) (got ${fraction})`);
+  const rng = new Rng(seed);
+  const byClass = new Map<number, number[]>();
+  labels.forEach((l, i) => {
+    const list = byClass.get(l) ?? [];
+    list.push(i);
+    byClass.set(l, list);
+  });
+  const train: number[] = [];
+  const valid: number[] = [];
+  for (const [label, items] of [...byClass.entries()].sort((a, b) => a[0] - b[0])) {
+    if (label < 0) {
+      train.push(...items);
+      continue;
+    }
+    rng.shuffle(items);
+    const k = items.length >= 2 ? Math.max(1, Math.round(fraction * items.length)) : 0;
+    valid.push(...items.slice(0, k));
+    train.push(...items.slice(k));
+  }
+  return { train: train.sort((a, b) => a - b), valid: valid.sort((a, b) => a - b) };
+}
+
+export function subsetImages(set: TImageSet, indices: number[]): TImageSet {
+  const pixels = new Uint8Array(indices.length * PIXELS);
+  const labels = new Int32Array(indices.length);
+  indices.forEach((src, k) => {
+    pixels.set(set.pixels.subarray(src * PIXELS, (src + 1) * PIXELS), k * PIXELS);
+    labels[k] = set.labels[src] as number;
+  });
+  return { pixels, labels };
+}
+
+export function subsetTargets(targets: Float32Array, classes: number, indices: number[]): Float32Array {
+  const out = new Float32Array(indices.length * classes);
+  indices.forEach((src, k) => {
+    out.set(targets.subarray(src * classes, (src + 1) * classes), k * classes);
+  });
+  return out;
+}
+
+/** Inverse-frequency class weights (by training label), normalised so the mean example weight is 1. */
+export function classWeights(labels: Int32Array, classes: number): Float32Array {
+  const counts = new Float64Array(classes);
+  let n = 0;
+  for (const l of labels) {
+    if (l >= 0) {
+      counts[l] = (counts[l] as number) + 1;
+      n++;
+    }
+  }
+  const w = new Float32Array(classes);
+  for (let c = 0; c < classes; c++)
+    w[c] = (counts[c] as number) > 0 ? n / (classes * (counts[c] as number)) : 0;
+  let mean = 0;
+  for (const l of labels) mean += l >= 0 ? (w[l] as number) : 1;
+  mean /= Math.max(labels.length, 1);
+  return w.map((v) => v / mean);
+}
