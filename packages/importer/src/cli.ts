@@ -1,0 +1,139 @@
+import { parseArgs } from "node:util";
+import { createDb } from "@concord/db";
+import { ImportInputError, importDataset } from "./import";
+import { formatLeakSummary, leakReport, listDuplicates } from "./leaks";
+
+const USAGE = `usage:
+  concord import <path> [--dataset slug] [--name "Display name"] [--layout auto|ferplus|fer2013|generic] [--strict]
+  concord leaks <dataset-slug> [--list N]      duplicate summary (and the N closest cross-split pairs)
+  concord demo [--seed N] [--ferplus path] [--synthetic]   demo users + demo data
+Environment: DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/concord)`;
+
+function slugFrom(path: string): string {
+  const base =
+    path
+      .replace(/[\\/]+$/, "")
+      .split(/[\\/]/)
+      .pop() ?? "dataset";
+  return (
+    base
+      .toLowerCase()
+      .replace(/\.csv$/, "")
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "") || "dataset"
+  );
+}
+
+async function runImport(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      dataset: { type: "string" },
+      name: { type: "string" },
+      layout: { type: "string", default: "auto" },
+      strict: { type: "boolean", default: false },
+    },
+  });
+  const path = positionals[0];
+  if (!path) throw new ImportInputError("concord import needs a path");
+  const layout = values.layout as "auto" | "ferplus" | "fer2013" | "generic";
+  const db = createDb();
+  try {
+    let last = 0;
+    const r = await importDataset(db, {
+      datasetSlug: values.dataset ?? slugFrom(path),
+      name: values.name,
+      path,
+      layout,
+      strict: values.strict,
+      onProgress: (p) => {
+        if (p.done - last >= 5000) {
+          last = p.done;
+          process.stderr.write(`  ${p.done} rows read, ${p.added} added, ${p.rejected} rejected\n`);
+        }
+      },
+    });
+    console.log(`dataset ${r.datasetSlug} (layout ${r.layout})`);
+    console.log(
+      `added ${r.added}, skipped ${r.skipped} (already there), rejected ${r.rejected.length}, unvoted skipped ${r.unvotedSkipped}`,
+    );
+    for (const x of r.rejected.slice(0, 50))
+      console.log(`  rejected ${x.file}${x.line ? `:${x.line}` : ""}: ${x.reason}`);
+    if (r.rejected.length > 50) console.log(`  ... and ${r.rejected.length - 50} more`);
+    if (r.aborted) console.log("strict mode: nothing was committed because rows were rejected");
+    if (r.duplicates) for (const line of formatLeakSummary(r.duplicates)) console.log(line);
+    console.log(`${r.seconds.toFixed(1)} s, ${Math.round(r.imagesPerSec)} images/s`);
+    return r.aborted ? 2 : 0;
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+async function runLeaks(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { list: { type: "string" } },
+  });
+  const slug = positionals[0];
+  if (!slug) throw new ImportInputError("concord leaks needs a dataset slug");
+  const db = createDb();
+  try {
+    for (const line of formatLeakSummary(await leakReport(db, slug))) console.log(line);
+    const n = Number(values.list ?? 0);
+    if (n > 0) {
+      for (const p of await listDuplicates(db, slug, { crossSplitOnly: true, take: n })) {
+        console.log(
+          `  ${p.kind} d=${p.distance} ${p.a.split}/${p.a.externalId} ~ ${p.b.split}/${p.b.externalId}`,
+        );
+      }
+    }
+    return 0;
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+async function runDemo(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      seed: { type: "string", default: "7" },
+      ferplus: { type: "string" },
+      synthetic: { type: "boolean" },
+    },
+  });
+  const { defaultFerplusPath, seedDemo } = await import("./demo/index");
+  const db = createDb();
+  try {
+    const ferplusPath = values.synthetic ? undefined : (values.ferplus ?? defaultFerplusPath());
+    const r = await seedDemo(db, { ferplusPath, seed: Number(values.seed) });
+    for (const line of r.summary) console.log(line);
+    return 0;
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+async function main(): Promise<number> {
+  const [cmd, ...rest] = process.argv.slice(2);
+  if (cmd === "import") return runImport(rest);
+  if (cmd === "leaks") return runLeaks(rest);
+  if (cmd === "demo") return runDemo(rest);
+  console.log(USAGE);
+  return cmd === undefined || cmd === "help" || cmd === "--help" ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    // Input problems are the user's to fix: one clear line, no stack trace.
+    if (e instanceof ImportInputError || (e instanceof Error && e.name === "ZodError")) {
+      console.error(`concord: ${e.message}`);
+      process.exit(1);
+    }
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,141 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { extname, join, relative } from "node:path";
+import { csvLines, splitCsvLine } from "../csv";
+import { decodeImage } from "../pixels";
+import { resolveLabel } from "../taxonomy";
+import type { TEvent, TReadContext, TRejection, TSplit } from "./types";
+
+const IMAGE_EXT = new Set([".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff", ".bmp"]);
+// Top-level sub-folders that name a split; images anywhere else are training faces.
+const SPLIT_DIRS: Record<string, TSplit> = {
+  train: "TRAIN",
+  training: "TRAIN",
+  valid: "VALID",
+  val: "VALID",
+  validation: "VALID",
+  publictest: "VALID",
+  test: "TEST",
+  privatetest: "TEST",
+};
+
+function listImages(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.name.startsWith(".")) continue;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (IMAGE_EXT.has(extname(e.name).toLowerCase())) out.push(p);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+const stem = (name: string) => name.replace(/\.[^./]+$/, "");
+// votes.csv may name a task by its id ("img1") or by its file ("img1.png").
+const taskKey = (task: string) => (IMAGE_EXT.has(extname(task).toLowerCase()) ? stem(task) : task).trim();
+
+type TParsedVotes = {
+  votes: Map<string, { worker: string; label: string }[]>;
+  gold: Map<string, string>;
+  rejects: TRejection[];
+};
+
+function readSideFiles(root: string, ids: Set<string>, ctx: TReadContext): TParsedVotes {
+  const out: TParsedVotes = { votes: new Map(), gold: new Map(), rejects: [] };
+  const votesFile = join(root, "votes.csv");
+  if (existsSync(votesFile)) {
+    const seen = new Set<string>();
+    for (const { line, text } of csvLines(readFileSync(votesFile, "utf8"))) {
+      const f = splitCsvLine(text);
+      if (line === 1 && f?.[0]?.trim().toLowerCase() === "task") continue;
+      const reject = (reason: string) => out.rejects.push({ file: "votes.csv", line, reason });
+      if (f?.length !== 3 || f.some((x) => x.trim() === "")) {
+        reject("malformed row: expected task,worker,label");
+        continue;
+      }
+      const task = taskKey(f[0]!);
+      const worker = f[1]!.trim();
+      const label = resolveLabel(f[2]!, ctx.taxonomy);
+      if (!label) reject(`unknown label "${f[2]!.trim()}"`);
+      else if (!ids.has(task)) reject(`unknown task "${task}" (no such image)`);
+      else if (!/^[\w.+-]{1,64}$/.test(worker)) reject(`malformed worker id "${worker}"`);
+      else if (seen.has(`${task}\u0000${worker}`))
+        reject(`duplicate vote of worker "${worker}" on "${task}"`);
+      else {
+        seen.add(`${task}\u0000${worker}`);
+        const list = out.votes.get(task) ?? [];
+        list.push({ worker, label });
+        out.votes.set(task, list);
+        ctx.workers?.add(worker);
+      }
+    }
+  }
+  const goldFile = join(root, "gold.csv");
+  if (existsSync(goldFile)) {
+    for (const { line, text } of csvLines(readFileSync(goldFile, "utf8"))) {
+      const f = splitCsvLine(text);
+      if (line === 1 && f?.[0]?.trim().toLowerCase() === "task") continue;
+      const reject = (reason: string) => out.rejects.push({ file: "gold.csv", line, reason });
+      if (f?.length !== 2 || f.some((x) => x.trim() === "")) {
+        reject("malformed row: expected task,label");
+        continue;
+      }
+      const task = taskKey(f[0]!);
+      const label = resolveLabel(f[1]!, ctx.taxonomy);
+      if (!label) reject(`unknown label "${f[1]!.trim()}"`);
+      else if (!ids.has(task)) reject(`unknown task "${task}" (no such image)`);
+      else if (out.gold.has(task)) reject(`second gold label for "${task}"`);
+      else out.gold.set(task, label);
+    }
+  }
+  return out;
+}
+
+/**
+ * A folder of images (any size, PNG/JPEG/...; top-level train/valid/test sub-folders give the split) with optional
+ * votes.csv (`task,worker,label`) and gold.csv (`task,label`); a task is an image's file name without extension.
+ */
+export async function* readGeneric(root: string, ctx: TReadContext): AsyncGenerator<TEvent> {
+  const files = listImages(root);
+  const byId = new Map<string, string>();
+  const dupes: TRejection[] = [];
+  for (const p of files) {
+    const rel = relative(root, p);
+    const id = stem(rel.split(/[\\/]/).pop()!);
+    if (byId.has(id)) dupes.push({ file: rel, reason: `duplicate task id "${id}" (also ${byId.get(id)})` });
+    else byId.set(id, rel);
+  }
+  const side = readSideFiles(root, new Set(byId.keys()), ctx);
+  for (const reject of [...dupes, ...side.rejects]) yield { kind: "reject", reject };
+  for (const [externalId, rel] of byId) {
+    if (ctx.isKnown(externalId)) {
+      yield { kind: "known" };
+      continue;
+    }
+    const top = rel.split(/[\\/]/);
+    const split = (top.length > 1 && SPLIT_DIRS[top[0]!.toLowerCase()]) || "TRAIN";
+    let decoded: Awaited<ReturnType<typeof decodeImage>>;
+    try {
+      decoded = await decodeImage(readFileSync(join(root, rel)), rel);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      yield { kind: "reject", reject: { file: rel, reason: `corrupt image: ${why}` } };
+      continue;
+    }
+    yield {
+      kind: "row",
+      row: {
+        externalId,
+        split,
+        pixels: decoded.pixels,
+        conversion: decoded.conversion,
+        tallies: [],
+        votes: side.votes.get(externalId) ?? [],
+        gold: side.gold.get(externalId),
+        origin: { file: rel },
+      },
+    };
+  }
+}
