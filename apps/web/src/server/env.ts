@@ -4,10 +4,11 @@ import { z } from "zod";
 
 const DEV_SECRET = "concord-dev-secret-not-for-production-use-000";
 
-const isBuildPhase = () => process.env.NEXT_PHASE === "phase-production-build";
+const isBuildPhase = (source: NodeJS.ProcessEnv) => source.NEXT_PHASE === "phase-production-build";
 // `next start` forces NODE_ENV=production, so "production-like" also covers the embedded start, which passes
 // a generated secret (packages/stack keeps it in .data/nextauth-secret).
-const isProductionLike = () => process.env.NODE_ENV === "production" && !isBuildPhase();
+const isProductionLike = (source: NodeJS.ProcessEnv) =>
+  source.NODE_ENV === "production" && !isBuildPhase(source);
 
 export const ZEnv = z.object({
   DATABASE_URL: z
@@ -38,7 +39,7 @@ export function parseEnv(source: NodeJS.ProcessEnv): TEnv {
   const env = parsed.data;
   let secret = env.NEXTAUTH_SECRET;
   if (!secret) {
-    if (isProductionLike()) {
+    if (isProductionLike(source)) {
       throw new Error(
         "apps/web: NEXTAUTH_SECRET is required in production (`npm start` generates one; or set 32+ random characters)",
       );

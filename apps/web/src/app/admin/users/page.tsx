@@ -1,0 +1,91 @@
+import type { Metadata } from "next";
+import { ACCESS } from "@/lib/roles";
+import { requireUser } from "@/server/guards";
+import { listUsers } from "@/server/users/users";
+import { CreateUserForm } from "./create-user-form";
+import { ResumeButton, RoleSelect } from "./user-actions";
+
+export const metadata: Metadata = { title: "Users" };
+
+const pct = (n: number, d: number) => (d ? `${Math.round((100 * n) / d)}%` : "—");
+
+export default async function UsersPage() {
+  const me = await requireUser(ACCESS.admin);
+  const users = await listUsers();
+  const counts = users.reduce<Record<string, number>>((acc, u) => {
+    acc[u.role] = (acc[u.role] ?? 0) + 1;
+    return acc;
+  }, {});
+  return (
+    <div className="space-y-8">
+      <header className="flex flex-wrap items-end justify-between gap-4">
+        <div>
+          <h1 className="text-2xl font-semibold tracking-tight">Users</h1>
+          <p className="mt-1 text-sm text-slate-500">
+            {users.length} accounts · {counts.ANNOTATOR ?? 0} annotators · {counts.RESEARCHER ?? 0}{" "}
+            researchers · {counts.ADMIN ?? 0} admins
+          </p>
+        </div>
+      </header>
+
+      <section className="overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm">
+        <table className="w-full text-left text-sm">
+          <thead className="bg-slate-50 text-xs font-semibold uppercase tracking-wide text-slate-500">
+            <tr>
+              <th className="px-4 py-3">Name</th>
+              <th className="px-4 py-3">Email</th>
+              <th className="px-4 py-3">Role</th>
+              <th className="px-4 py-3 text-right">Votes</th>
+              <th className="px-4 py-3 text-right">Gold accuracy</th>
+              <th className="px-4 py-3">Status</th>
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-slate-100">
+            {users.map((u) => (
+              <tr key={u.id} className="align-top hover:bg-slate-50/60" data-testid="user-row">
+                <td className="px-4 py-3 font-medium text-slate-900">
+                  {u.name}
+                  {u.id === me.id ? (
+                    <span className="ml-2 text-xs font-normal text-slate-400">(you)</span>
+                  ) : null}
+                </td>
+                <td className="px-4 py-3 text-slate-600">{u.email}</td>
+                <td className="px-4 py-3">
+                  <RoleSelect userId={u.id} role={u.role} isSelf={u.id === me.id} />
+                </td>
+                <td className="px-4 py-3 text-right tabular-nums">{u.votes.toLocaleString("en")}</td>
+                <td className="px-4 py-3 text-right tabular-nums">
+                  {pct(u.goldCorrect, u.goldAnswered)}
+                  <span className="ml-1 text-xs text-slate-400">({u.goldAnswered})</span>
+                </td>
+                <td className="px-4 py-3">
+                  {u.pausedAt ? (
+                    <div className="max-w-xs space-y-1">
+                      <span className="rounded-full bg-rose-50 px-2 py-0.5 text-xs font-semibold text-rose-700 ring-1 ring-inset ring-rose-200">
+                        paused
+                      </span>
+                      <p className="text-xs text-slate-500">{u.pausedReason}</p>
+                      <ResumeButton userId={u.id} />
+                    </div>
+                  ) : (
+                    <span className="rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-semibold text-emerald-700 ring-1 ring-inset ring-emerald-200">
+                      active
+                    </span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+
+      <section className="rounded-xl border border-slate-200 bg-white p-6 shadow-sm">
+        <h2 className="text-base font-semibold">Create a user</h2>
+        <p className="mt-1 text-sm text-slate-500">
+          The password is hashed with argon2id; share it with the person.
+        </p>
+        <CreateUserForm />
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,133 @@
+import "server-only";
+import { db } from "../db";
+import { getEnv } from "../env";
+import { overlapRule } from "./overlap";
+import { grayPngDataUrl } from "./png";
+
+export type TTask = {
+  imageId: string;
+  datasetId: string;
+  datasetName: string;
+  taxonomy: string[];
+  image: string; // PNG data URL: the prefetched task carries its face, no second round trip
+  leaseExpiresAt: string;
+};
+
+type TDatasetPolicy = {
+  id: string;
+  name: string;
+  taxonomy: string[];
+  minVotes: number;
+  maxVotes: number;
+  targetConfidence: number;
+  goldRate: number;
+};
+
+// Images that still need votes, started ones first (most votes first), new ones in import order.
+// An image below minVotes may be leased to as many annotators as it still needs mandatory votes; past
+// minVotes every vote may be the last one needed, so it is leased to one annotator at a time.
+async function pickOpenImage(dataset: TDatasetPolicy, annotatorId: string): Promise<string | null> {
+  const rule = overlapRule({
+    classes: dataset.taxonomy.length,
+    minVotes: dataset.minVotes,
+    maxVotes: dataset.maxVotes,
+    targetConfidence: dataset.targetConfidence,
+  });
+  const rows = await db().$queryRaw<{ id: string }[]>`
+    WITH counts AS (
+      SELECT v."imageId", v.label, count(*)::int AS c
+      FROM "Vote" v JOIN "Image" i ON i.id = v."imageId"
+      WHERE i."datasetId" = ${dataset.id} AND NOT v."isGold"
+      GROUP BY 1, 2
+    ), sig AS (
+      SELECT "imageId", sum(c)::int AS n, string_agg(c::text, ',' ORDER BY c DESC) AS s
+      FROM counts GROUP BY 1
+    )
+    SELECT i.id
+    FROM "Image" i
+    LEFT JOIN sig ON sig."imageId" = i.id
+    WHERE i."datasetId" = ${dataset.id}
+      AND NOT EXISTS (SELECT 1 FROM "GoldLabel" g WHERE g."imageId" = i.id)
+      AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = i.id AND v."annotatorId" = ${annotatorId})
+      AND NOT EXISTS (SELECT 1 FROM "TaskLease" l WHERE l."imageId" = i.id AND l."annotatorId" = ${annotatorId}
+                      AND l."expiresAt" > (now() AT TIME ZONE 'UTC'))
+      AND coalesce(sig.n, 0) < ${dataset.maxVotes}
+      AND (sig.s IS NULL OR NOT (sig.s = ANY(${rule.doneSignatures}::text[])))
+      AND (SELECT count(*) FROM "TaskLease" l WHERE l."imageId" = i.id AND l."annotatorId" <> ${annotatorId}
+           AND l."expiresAt" > (now() AT TIME ZONE 'UTC')) < greatest(1, ${dataset.minVotes} - coalesce(sig.n, 0))
+    ORDER BY coalesce(sig.n, 0) DESC, i."createdAt", i.id
+    LIMIT 1`;
+  return rows[0]?.id ?? null;
+}
+
+async function pickGoldImage(datasetId: string, annotatorId: string): Promise<string | null> {
+  const rows = await db().$queryRaw<{ id: string }[]>`
+    SELECT i.id FROM "Image" i JOIN "GoldLabel" g ON g."imageId" = i.id
+    WHERE i."datasetId" = ${datasetId}
+      AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = i.id AND v."annotatorId" = ${annotatorId})
+      AND NOT EXISTS (SELECT 1 FROM "TaskLease" l WHERE l."imageId" = i.id AND l."annotatorId" = ${annotatorId}
+                      AND l."expiresAt" > (now() AT TIME ZONE 'UTC'))
+    ORDER BY random() LIMIT 1`;
+  return rows[0]?.id ?? null;
+}
+
+export async function findNextTask(
+  annotatorId: string,
+  options: { datasetId?: string; random?: () => number } = {},
+): Promise<TTask | null> {
+  const random = options.random ?? Math.random;
+  const datasets = await db().dataset.findMany({
+    where: options.datasetId ? { id: options.datasetId } : {},
+    orderBy: { createdAt: "asc" },
+    select: {
+      id: true,
+      name: true,
+      taxonomy: true,
+      minVotes: true,
+      maxVotes: true,
+      targetConfidence: true,
+      goldRate: true,
+    },
+  });
+  const leaseMs = getEnv().CONCORD_LEASE_SECONDS * 1000;
+  for (const dataset of datasets) {
+    // Serialise assignment per dataset so two annotators cannot both take the last open lease.
+    const picked = await db().$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${`concord:assign:${dataset.id}`}))`;
+      const wantsGold = random() < dataset.goldRate;
+      const imageId =
+        (wantsGold ? await pickGoldImage(dataset.id, annotatorId) : null) ??
+        (await pickOpenImage(dataset, annotatorId)) ??
+        // Nothing left to vote on: gold answers still measure the annotator.
+        (wantsGold ? null : await pickGoldImage(dataset.id, annotatorId));
+      if (!imageId) return null;
+      const expiresAt = new Date(Date.now() + leaseMs);
+      await tx.taskLease.upsert({
+        where: { imageId_annotatorId: { imageId, annotatorId } },
+        create: { imageId, annotatorId, expiresAt },
+        update: { expiresAt },
+      });
+      return { imageId, expiresAt };
+    });
+    if (!picked) continue;
+    const image = await db().image.findUniqueOrThrow({
+      where: { id: picked.imageId },
+      select: { pixels: true, width: true, height: true },
+    });
+    return {
+      imageId: picked.imageId,
+      datasetId: dataset.id,
+      datasetName: dataset.name,
+      taxonomy: dataset.taxonomy,
+      image: grayPngDataUrl(image.pixels, image.width, image.height),
+      leaseExpiresAt: picked.expiresAt.toISOString(),
+    };
+  }
+  return null;
+}
+
+// Housekeeping: expired leases mean nothing; drop them now and then so the table stays small.
+export async function pruneExpiredLeases(): Promise<number> {
+  return db()
+    .$executeRaw`DELETE FROM "TaskLease" WHERE "expiresAt" < (now() AT TIME ZONE 'UTC') - interval '5 minutes'`;
+}
