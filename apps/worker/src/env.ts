@@ -36,7 +36,10 @@ export const ZWorkerEnv = z.object({
   CONCORD_WORKER_HOST: z.string().default("0.0.0.0"),
   CONCORD_BOARD_TOKEN: z.string().min(8, "must be at least 8 characters").optional(),
   CONCORD_ARTIFACTS_DIR: z.string().min(1).default(resolve(repoRoot, ".artifacts")),
-  CONCORD_TF_BACKEND: z.enum(["auto", "gpu", "node", "wasm", "cpu"]).default("auto"),
+  // gpu/node are the short spellings of the trainer's tfjs-node-gpu/tfjs-node.
+  CONCORD_TF_BACKEND: z
+    .enum(["auto", "gpu", "node", "wasm", "cpu", "tfjs-node-gpu", "tfjs-node"])
+    .default("auto"),
   /** BullMQ lock and stalled detection: a dead worker's job is retried after about lock + interval. */
   CONCORD_LOCK_DURATION_MS: int(30_000, 1000),
   CONCORD_STALLED_INTERVAL_MS: int(15_000, 500),

@@ -20,10 +20,10 @@ export type TTrainerApi = {
     model: TModel,
     split: TImageSet,
     name: string,
-    options?: { classNames?: readonly string[] },
+    options?: { labels?: readonly string[]; batchSize?: number; tta?: boolean },
   ) => TEvaluation | Promise<TEvaluation>;
-  saveModel: (model: TModel, dir: string, meta?: Record<string, unknown>) => Promise<unknown>;
-  loadModel: (dir: string) => Promise<TModel | { model: TModel }>;
+  saveModel: (model: TModel, dir: string) => Promise<unknown>;
+  loadModel: (dir: string) => Promise<TModel>;
 };
 
 export function trainerApi(): TTrainerApi {
@@ -34,7 +34,10 @@ export function trainerApi(): TTrainerApi {
   return api as TTrainerApi;
 }
 
-/** Worker env names (gpu, node) to the trainer's backend preferences. */
+/**
+ * Worker env names (gpu, node) to the trainer's backend preferences. The sandbox also rewrites
+ * CONCORD_TF_BACKEND with it, because the trainer re-reads that variable itself.
+ */
 export function backendPreference(value: string): string {
-  return { gpu: "tfjs-node-gpu", node: "tfjs-node" }[value] ?? value;
+  return ({ gpu: "tfjs-node-gpu", node: "tfjs-node" } as Record<string, string>)[value] ?? value;
 }

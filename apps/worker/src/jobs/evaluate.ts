@@ -26,8 +26,7 @@ export async function evaluateRun(
   const stored = datasetId === run.datasetId;
   const api = trainerApi();
   await api.initBackend(backendPreference(env.CONCORD_TF_BACKEND));
-  const loaded = await api.loadModel(run.artifactPath);
-  const model = "model" in loaded ? loaded.model : loaded;
+  const model = await api.loadModel(run.artifactPath);
   const sets = await loadMajoritySplits(db, datasetId, meta.classNames, payload.splits);
   const splits: TEvaluateResult["splits"] = [];
   try {
@@ -35,7 +34,7 @@ export async function evaluateRun(
       const set = sets[split.toLowerCase() as "train" | "valid" | "test"];
       if (!set) continue;
       await onProgress({ split, done: 0, total: set.labels.length });
-      const e = await api.evaluate(model, set, split.toLowerCase(), { classNames: meta.classNames });
+      const e = await api.evaluate(model, set, split.toLowerCase(), { labels: meta.classNames });
       if (stored) await writeEvaluation(db, run.id, split, e);
       splits.push({ split, n: e.n, accuracy: e.accuracy, macroF1: e.macroF1, loss: e.loss });
       await onProgress({ split, done: set.labels.length, total: set.labels.length });

@@ -133,10 +133,10 @@ export async function trainRun(
       signal: control.signal,
       log,
       onBatch: (b) => {
-        // The first batch of an attempt tells where it resumed; writes are throttled to ~1/s.
+        // The first batch of an attempt tells where it resumed; writes are throttled to ~2/s.
         resumedFromEpoch ??= b.epoch - 1;
         const now = Date.now();
-        if (now - lastBatchWrite < 1000) return;
+        if (now - lastBatchWrite < 500) return;
         lastBatchWrite = now;
         void progress({
           phase: "training",
@@ -177,19 +177,19 @@ export async function trainRun(
     });
 
     await progress({ phase: "evaluating", epoch, backend: backend.name });
-    const valid = result.valid ?? (data.valid ? await api.evaluate(result.model, data.valid, "valid") : null);
-    const test = result.test ?? (data.test ? await api.evaluate(result.model, data.test, "test") : null);
+    // Without a VALID split the trainer selects on a train hold-out: that is not stored as VALID.
+    const valid = data.valid
+      ? (result.valid ?? (await api.evaluate(result.model, data.valid, "valid", { labels: data.classNames })))
+      : null;
+    const test = data.test
+      ? (result.test ?? (await api.evaluate(result.model, data.test, "test", { labels: data.classNames })))
+      : null;
     if (valid) await writeEvaluation(db, runId, "VALID", valid);
     if (test) await writeEvaluation(db, runId, "TEST", test);
 
     await progress({ phase: "saving", epoch, backend: backend.name });
-    await api.saveModel(result.model, dirs.model, {
-      runId,
-      classNames: data.classNames,
-      snapshotId,
-      backend: backend.name,
-      bestEpoch: result.bestEpoch,
-    });
+    // train() already attached classNames / model name as the model's user-defined metadata.
+    await api.saveModel(result.model, dirs.model);
     // What the evaluate job and a download need besides the tfjs files.
     await writeFile(
       join(dirs.root, "run.json"),

@@ -1,0 +1,79 @@
+// A tiny FER+-shaped dataset in a fresh test database: seeded synthetic 48x48 faces whose pattern depends on
+// the class, FER+-style tallies (10 counts), and a few identified votes.
+import { createHash } from "node:crypto";
+import { FERPLUS_LABELS } from "@concord/crowd";
+import type { Split, TDb } from "@concord/db";
+
+function mulberry32(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export type TFixture = { datasetId: string; userIds: string[]; counts: Record<Split, number> };
+
+export async function createFixture(
+  db: TDb,
+  sizes: Record<Split, number> = { TRAIN: 96, VALID: 24, TEST: 24 },
+  seed = 1,
+): Promise<TFixture> {
+  const rand = mulberry32(seed);
+  const dataset = await db.dataset.create({
+    data: {
+      slug: `fx-${seed}-${Date.now()}`,
+      name: "fixture",
+      source: "SYNTHETIC",
+      taxonomy: [...FERPLUS_LABELS],
+    },
+  });
+  const users = await Promise.all(
+    [1, 2].map((i) =>
+      db.user.create({ data: { email: `a${i}-${dataset.id}@t.local`, name: `a${i}`, passwordHash: "x" } }),
+    ),
+  );
+  let n = 0;
+  for (const split of ["TRAIN", "VALID", "TEST"] as const) {
+    for (let k = 0; k < sizes[split]; k++, n++) {
+      const cls = n % 4; // four emotions keep the tiny task learnable
+      const pixels = new Uint8Array(48 * 48);
+      for (let y = 0; y < 48; y++)
+        for (let x = 0; x < 48; x++) {
+          const base = cls === 0 ? x * 5 : cls === 1 ? y * 5 : cls === 2 ? (x + y) * 2.5 : 240 - x * 5;
+          pixels[y * 48 + x] = Math.max(0, Math.min(255, Math.round(base + (rand() - 0.5) * 60)));
+        }
+      const counts = new Array(10).fill(0);
+      counts[cls] = 7 + Math.floor(rand() * 3);
+      counts[(cls + 1) % 8] = 2;
+      // Every 16th face is mostly "unknown": FER+ rules exclude it from training and evaluation.
+      if (n % 16 === 15) {
+        counts.fill(0);
+        counts[8] = 8;
+        counts[cls] = 2;
+      }
+      const image = await db.image.create({
+        data: {
+          datasetId: dataset.id,
+          split,
+          externalId: `img${n}`,
+          sha256: createHash("sha256").update(pixels).digest("hex"),
+          phash: n.toString(16).padStart(16, "0"),
+          pixels,
+        },
+      });
+      await db.importedTally.create({ data: { imageId: image.id, source: "fixture", counts } });
+      if (n % 5 === 0) {
+        for (const u of users) {
+          await db.vote.create({
+            data: { imageId: image.id, annotatorId: u.id, label: FERPLUS_LABELS[cls]! },
+          });
+        }
+      }
+    }
+  }
+  return { datasetId: dataset.id, userIds: users.map((u) => u.id), counts: sizes };
+}
