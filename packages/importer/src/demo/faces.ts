@@ -184,12 +184,26 @@ export function drawFace(emotion: TDemoEmotion, rng: TRng): Uint8Array {
     { cx: 0.3, cy: -0.13, rx: 0.05, ry: Math.min(0.05, eyeRy), ink: 20 },
     ...c.mouth.blobs,
   ];
-  const angle = rng.normal() * 0.1;
-  const scale = 1 + rng.normal() * 0.05;
-  const [ox, oy] = [rng.normal() * 0.06, rng.normal() * 0.06];
-  const skin = 150 + rng.normal() * 18;
-  const [bg0, bgSlope] = [60 + rng.next() * 90, (rng.next() - 0.5) * 60];
-  const headRx = 0.68 + rng.normal() * 0.03;
+  const angle = rng.normal() * 0.12;
+  const scale = 1 + rng.normal() * 0.08;
+  const [ox, oy] = [rng.normal() * 0.09, rng.normal() * 0.08];
+  const skin = 150 + rng.normal() * 22;
+  // Photos differ most in their low frequencies (lighting, hair, background): vary exactly those, so that the
+  // perceptual hash sees different faces rather than one template (it measures low-frequency structure).
+  const light = rng.next() * 2 * Math.PI;
+  const lightGain = 10 + rng.next() * 45;
+  const [bg0, bgX, bgY] = [40 + rng.next() * 150, (rng.next() - 0.5) * 80, (rng.next() - 0.5) * 80];
+  const [blobX, blobY, blobR, blobInk] = [
+    rng.next() * 2 - 1,
+    rng.next() * 2 - 1,
+    0.2 + rng.next() * 0.5,
+    rng.next() * 255,
+  ];
+  const headRx = 0.62 + rng.normal() * 0.05;
+  const headRy = 0.86 + rng.normal() * 0.05;
+  const hairline = -0.5 + rng.normal() * 0.12;
+  const hairTilt = rng.normal() * 0.25;
+  const hair = rng.next() < 0.15 ? -1 : 20 + rng.next() * 110;
   const [cos, sin] = [Math.cos(angle), Math.sin(angle)];
   // Bounding boxes let most pixels skip most features (drawing is ~6x faster).
   const boxes = strokes.map((s) => {
@@ -209,9 +223,15 @@ export function drawFace(emotion: TDemoEmotion, rng: TRng): Uint8Array {
       const Y = ((y + 0.5) / SIDE) * 2 - 1 - oy;
       const u = (cos * X + sin * Y) / scale;
       const v = (-sin * X + cos * Y) / scale;
-      let val = bg0 + (bgSlope * (x - 24)) / 24;
-      const head = Math.hypot(u / headRx, (v - 0.05) / 0.9);
-      val += (skin - 12 * u - val) * smooth(1, head, 0.06);
+      let val = bg0 + (bgX * X + bgY * Y) / 2;
+      val += (blobInk - val) * 0.5 * smooth(blobR, Math.hypot(X - blobX, Y - blobY), 0.2);
+      const shade = lightGain * (Math.cos(light) * u + Math.sin(light) * v);
+      if (hair >= 0) {
+        const hairMask = smooth(1, Math.hypot(u / (headRx + 0.1), (v + 0.02) / (headRy + 0.12)), 0.08);
+        val += (hair - val) * hairMask * smooth(hairline + hairTilt * u, v, 0.08);
+      }
+      const head = Math.hypot(u / headRx, (v - 0.05) / headRy);
+      val += (skin + shade - val) * smooth(1, head, 0.06) * smooth(v, hairline + hairTilt * u + 0.04, 0.06);
       for (const b of blobs) {
         if (Math.abs(u - b.cx) > b.rx * 1.2 || Math.abs(v - b.cy) > b.ry * 1.2) continue;
         val += (b.ink - val) * smooth(1, Math.hypot((u - b.cx) / b.rx, (v - b.cy) / b.ry), 0.25);

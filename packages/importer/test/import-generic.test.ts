@@ -1,0 +1,122 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { drawFace } from "../src/demo/faces";
+import { createRng } from "../src/demo/rng";
+import { importDataset } from "../src/import";
+import { encodePng48 } from "../src/pixels";
+import { UNUSABLE_PASSWORD_HASH } from "../src/write";
+import { tempDir } from "./helpers";
+
+// Generated images of several formats and sizes, a votes.csv in the crowd-library convention and a gold.csv.
+async function buildFolder() {
+  const dir = tempDir("generic");
+  mkdirSync(join(dir, "train"));
+  mkdirSync(join(dir, "test"));
+  const rng = createRng(5);
+  const gradient = Buffer.alloc(120 * 90 * 3);
+  for (let i = 0; i < 120 * 90; i++) gradient.set([i % 120, 2 * (i % 120), 90], i * 3);
+  await sharp(gradient, { raw: { width: 120, height: 90, channels: 3 } })
+    .jpeg()
+    .toFile(join(dir, "train", "wide.jpg"));
+  await sharp(Buffer.alloc(64 * 64 * 4, 128), { raw: { width: 64, height: 64, channels: 4 } })
+    .png()
+    .toFile(join(dir, "train", "rgba.png"));
+  writeFileSync(join(dir, "train", "face1.png"), encodePng48(drawFace("surprise", rng)));
+  writeFileSync(join(dir, "test", "face2.png"), encodePng48(drawFace("anger", rng)));
+  writeFileSync(join(dir, "top.png"), encodePng48(drawFace("sadness", rng)));
+  const good = encodePng48(drawFace("fear", rng));
+  writeFileSync(join(dir, "train", "broken.png"), good.subarray(0, 40));
+  writeFileSync(
+    join(dir, "votes.csv"),
+    [
+      "task,worker,label",
+      "face1,w1,surprise",
+      "face1,w2,fear",
+      "face1.png,w3,2", // file name as task, label as index
+      "face2,w1,angry", // alias
+      "face2,w2,joy", // line 6: unknown label
+      "nosuch,w1,happiness", // line 7: unknown task
+      "face2,w1", // line 8: malformed
+      "face1,w1,neutral", // line 9: second vote of w1 on face1
+      "wide,W-4,neutral",
+    ].join("\n"),
+  );
+  writeFileSync(join(dir, "gold.csv"), "task,label\nface1,surprise\nface2,rage\n");
+  return dir;
+}
+
+describe("generic folder import", () => {
+  let t: TTestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase("imp_generic");
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  it("converts any image to 48x48 gray, imports votes with annotator accounts and gold, lists bad rows", async () => {
+    const dir = await buildFolder();
+    const strict = await importDataset(t.db, { datasetSlug: "g", path: dir, strict: true });
+    expect(strict.aborted).toBe(true);
+    expect(await t.db.user.count()).toBe(0);
+    expect(await t.db.image.count()).toBe(0);
+
+    const r = await importDataset(t.db, { datasetSlug: "g", path: dir });
+    expect(r.layout).toBe("generic");
+    expect(r.rejected).toEqual([
+      { file: "votes.csv", line: 6, reason: 'unknown label "joy"' },
+      { file: "votes.csv", line: 7, reason: 'unknown task "nosuch" (no such image)' },
+      { file: "votes.csv", line: 8, reason: "malformed row: expected task,worker,label" },
+      { file: "votes.csv", line: 9, reason: 'duplicate vote of worker "w1" on "face1"' },
+      { file: "gold.csv", line: 3, reason: 'unknown label "rage"' },
+      { file: "train/broken.png", reason: expect.stringMatching(/^corrupt image/) },
+    ]);
+    expect(r.added).toBe(5);
+
+    const images = await t.db.image.findMany({
+      orderBy: { externalId: "asc" },
+      include: { votes: { include: { annotator: true } }, gold: true },
+    });
+    expect(images.map((i) => [i.externalId, i.split])).toEqual([
+      ["face1", "TRAIN"],
+      ["face2", "TEST"],
+      ["rgba", "TRAIN"],
+      ["top", "TRAIN"],
+      ["wide", "TRAIN"],
+    ]);
+    for (const i of images) expect(i.pixels.length).toBe(2304);
+    const byId = Object.fromEntries(images.map((i) => [i.externalId, i]));
+    expect(byId.wide!.conversion).toBe("jpeg 120x90 rgb -> gray, cover 48x48");
+    expect(byId.rgba!.conversion).toBe("png 64x64 rgb -> gray, cover 48x48");
+    expect(byId.face1!.conversion).toBeNull();
+    expect(byId.face1!.votes.map((v) => `${v.annotator.email}:${v.label}`).sort()).toEqual([
+      "w1@g.import:surprise",
+      "w2@g.import:fear",
+      "w3@g.import:surprise",
+    ]);
+    expect(byId.face2!.votes.map((v) => v.label)).toEqual(["anger"]);
+    expect(byId.face1!.gold?.label).toBe("surprise");
+    expect(byId.face2!.gold).toBeNull();
+
+    const users = await t.db.user.findMany({ orderBy: { email: "asc" } });
+    expect(users.map((u) => [u.email, u.role, u.passwordHash])).toEqual(
+      ["w-4", "w1", "w2", "w3"].map((w) => [`${w}@g.import`, "ANNOTATOR", UNUSABLE_PASSWORD_HASH]),
+    );
+
+    const again = await importDataset(t.db, { datasetSlug: "g", path: dir });
+    expect([again.added, again.skipped]).toEqual([0, 5]);
+    expect(await t.db.vote.count()).toBe(5);
+    expect(await t.db.goldLabel.count()).toBe(1);
+  });
+
+  it("refuses a missing path and a bad slug before touching the database", async () => {
+    await expect(importDataset(t.db, { datasetSlug: "x", path: "/no/such/folder" })).rejects.toThrow(
+      /missing file: \/no\/such\/folder/,
+    );
+    await expect(importDataset(t.db, { datasetSlug: "Bad Slug", path: "/tmp" })).rejects.toThrow(/lowercase/);
+    expect(await t.db.dataset.count({ where: { slug: "x" } })).toBe(0);
+  });
+});
