@@ -198,7 +198,11 @@ export function createJobsClient(options: TJobsClientOptions = {}) {
     evaluate: (payload: TEvaluatePayload, opts?: TEnqueueOptions) => enqueue("evaluate", payload, opts),
     requestCancel,
     counts,
-    isAvailable: () => pingRedis(connection, Math.min(timeoutMs, 1000)),
+    isAvailable: () =>
+      ensureAvailable("ping").then(
+        () => true,
+        () => false,
+      ),
     async close(): Promise<void> {
       await Promise.allSettled([...queues.values()].map((q) => q.close()));
       connection.disconnect();
