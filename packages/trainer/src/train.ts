@@ -1,20 +1,17 @@
 import * as tf from "@tensorflow/tfjs";
 import { FERPLUS_AUGMENT, makeBatch, SIZE } from "./augment";
 import { initBackend } from "./backend";
+import { makeShards, step } from "./batch-step";
 import { readCheckpoint, writeCheckpoint } from "./checkpoint";
 import { resolveConfig } from "./config";
 import { classWeights, stratifiedSplit, subsetImages, subsetTargets, validateData } from "./data";
 import { evaluate } from "./evaluate";
 import { buildModel } from "./models";
 import { Optimizer } from "./optimizer";
+import { GradientPool } from "./parallel";
 import { mixSeed, Rng, withSeededMathRandom } from "./rng";
+import { trainableVars } from "./step";
 import type { TEpochMetrics, TImageSet, TTrainConfig, TTrainData, TTrainHooks, TTrainResult } from "./types";
-
-type TStepOut = { loss: number; correct: number };
-
-function trainableVars(model: tf.LayersModel): tf.Variable[] {
-  return model.trainableWeights.map((w) => w.read() as tf.Variable);
-}
 
 async function readWeights(model: tf.LayersModel): Promise<Float32Array[]> {
   return Promise.all(model.getWeights().map(async (t) => (await t.data()) as Float32Array));
@@ -26,44 +23,6 @@ function writeWeights(model: tf.LayersModel, values: Float32Array[]): void {
   const tensors = values.map((v, i) => tf.tensor(v, shapes[i] as number[]));
   model.setWeights(tensors);
   tf.dispose(tensors);
-}
-
-/** One optimisation step on a batch; Math.random is pinned so dropout masks repeat across resumes. */
-function step(
-  model: tf.LayersModel,
-  opt: Optimizer,
-  x: Float32Array,
-  y: Float32Array,
-  w: Float32Array | null,
-  labels: Int32Array,
-  seed: number,
-): TStepOut {
-  const n = labels.length;
-  const classes = y.length / n;
-  const vars = trainableVars(model);
-  return withSeededMathRandom(seed, () => {
-    const out = tf.tidy(() => {
-      const xt = tf.tensor4d(x, [n, SIZE, SIZE, 1]);
-      const yt = tf.tensor2d(y, [n, classes]);
-      let argmax: tf.Tensor | null = null;
-      const { value, grads } = tf.variableGrads(() => {
-        const probs = model.apply(xt, { training: true }) as tf.Tensor;
-        argmax = tf.keep(tf.argMax(probs, 1));
-        let ce = tf.neg(tf.sum(tf.mul(yt, tf.log(tf.clipByValue(probs, 1e-7, 1))), 1));
-        if (w) ce = tf.mul(ce, tf.tensor1d(w));
-        return tf.mean(ce) as tf.Scalar;
-      }, vars);
-      opt.apply(vars, grads);
-      return [value, argmax as unknown as tf.Tensor];
-    });
-    const [lossT, argT] = out as [tf.Tensor, tf.Tensor];
-    const loss = lossT.dataSync()[0] as number;
-    const pred = argT.dataSync();
-    tf.dispose([lossT, argT]);
-    let correct = 0;
-    for (let i = 0; i < n; i++) if (pred[i] === labels[i]) correct++;
-    return { loss, correct };
-  });
 }
 
 /** PLD: a one-hot per example drawn from its target row. */
@@ -105,9 +64,9 @@ export async function train(
   validateData(data);
   const classes = data.classNames.length;
   let trainSet = data.train;
-  let valid: TImageSet | undefined = data.valid;
+  let valid: TImageSet = data.valid ?? { pixels: new Uint8Array(0), labels: new Int32Array(0) };
   let validName = "valid";
-  if (!valid) {
+  if (!data.valid) {
     const split = stratifiedSplit(data.train.labels, config.validationFraction, mixSeed(config.seed, 7));
     valid = subsetImages(data.train, split.valid);
     const t = subsetImages(data.train, split.train);
@@ -150,102 +109,119 @@ export async function train(
   }
 
   const batches = Math.ceil(n / config.batchSize);
-  const started = performance.now();
-  let stoppedEarly = early.wait >= config.earlyStoppingPatience && config.earlyStoppingPatience > 0;
-  let imagesDone = 0;
-  for (let epoch = startEpoch; epoch < config.epochs && !stoppedEarly; epoch++) {
-    const t0 = performance.now();
-    const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
-    let lossSum = 0;
-    let correct = 0;
-    for (let b = 0; b < batches; b++) {
-      if (hooks.signal?.aborted) throw abortError(hooks.signal);
-      const idx = order.slice(b * config.batchSize, (b + 1) * config.batchSize);
-      const x = makeBatch(trainSet.pixels, idx, config.augment ? rng : null, FERPLUS_AUGMENT);
-      const y = config.sampleTargets
-        ? drawTargets(trainSet.targets, classes, idx, rng)
-        : subsetTargets(trainSet.targets, classes, idx);
-      const labels = Int32Array.from(idx, (i) => trainSet.labels[i] as number);
-      const w = cw ? Float32Array.from(labels, (l) => (l >= 0 ? (cw[l] as number) : 1)) : null;
-      const out = step(model, opt, x, y, w, labels, mixSeed(config.seed, 3, epoch, b));
-      lossSum += out.loss * idx.length;
-      correct += out.correct;
-      imagesDone += idx.length;
-      const elapsed = (performance.now() - started) / 1000;
-      const ips = imagesDone / Math.max(elapsed, 1e-9);
-      const remaining = (config.epochs - epoch - 1) * n + (n - (b + 1) * config.batchSize);
-      hooks.onBatch?.({
-        epoch: epoch + 1,
-        epochs: config.epochs,
-        batch: b + 1,
-        batches,
-        loss: lossSum / Math.min(n, (b + 1) * config.batchSize),
-        imagesPerSecond: ips,
-        etaSeconds: Math.max(0, remaining) / ips,
-      });
-      // Let timers and abort listeners run between batches.
-      await new Promise((r) => setImmediate(r));
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    const ev = await evaluate(model, valid, validName, { labels: data.classNames, signal: hooks.signal });
-    const metrics: TEpochMetrics = {
-      epoch: epoch + 1,
-      loss: lossSum / n,
-      trainAccuracy: correct / n,
-      validLoss: ev.loss,
-      validAccuracy: ev.accuracy,
-      validMacroF1: ev.macroF1,
-      learningRate: opt.learningRate,
-      seconds,
-      imagesPerSecond: n / seconds,
-    };
-    history.push(metrics);
-    // EarlyStopping (restores best) and ReduceLROnPlateau, both on valid accuracy.
-    if (ev.accuracy > early.best) {
-      early = { best: ev.accuracy, bestEpoch: epoch + 1, wait: 0 };
-      bestWeights = await readWeights(model);
-    } else early.wait++;
-    if (ev.accuracy > plateau.best) plateau = { best: ev.accuracy, wait: 0 };
-    else if (++plateau.wait >= config.reduceLrPatience) {
-      opt.learningRate = Math.max(config.minLearningRate, opt.learningRate * config.reduceLrFactor);
-      plateau.wait = 0;
-    }
-    stoppedEarly = config.earlyStoppingPatience > 0 && early.wait >= config.earlyStoppingPatience;
-    if (hooks.checkpointDir) {
-      await writeCheckpoint(hooks.checkpointDir, {
-        version: 1,
-        epoch: epoch + 1,
-        config,
-        rngState: rng.state,
-        learningRate: opt.learningRate,
-        plateau,
-        early,
-        history,
-        weights: await readWeights(model),
-        optimizer: await opt.getState(trainableVars(model)),
-        bestWeights,
-      });
-    }
-    await hooks.onEpoch?.(metrics);
+  const pool = config.workers > 1 ? await GradientPool.create(model, config.workers - 1) : null;
+  try {
+    return await runEpochs();
+  } finally {
+    await pool?.close();
+    opt.dispose();
   }
-  if (bestWeights && config.earlyStoppingPatience > 0) writeWeights(model, bestWeights);
-  opt.dispose();
-  const validEval = await evaluate(model, valid, validName, { labels: data.classNames });
-  const testEval = data.test ? await evaluate(model, data.test, "test", { labels: data.classNames }) : null;
-  model.setUserDefinedMetadata({
-    classNames: [...data.classNames],
-    modelName: config.model,
-    inputSize: SIZE,
-  });
-  return {
-    model,
-    backend: backend.name,
-    history,
-    bestEpoch: early.bestEpoch,
-    stoppedEarly,
-    seconds: (performance.now() - started) / 1000,
-    valid: validEval,
-    test: testEval,
-    config,
-  };
+
+  async function runEpochs(): Promise<TTrainResult> {
+    const started = performance.now();
+    let stoppedEarly = early.wait >= config.earlyStoppingPatience && config.earlyStoppingPatience > 0;
+    let imagesDone = 0;
+    for (let epoch = startEpoch; epoch < config.epochs && !stoppedEarly; epoch++) {
+      const t0 = performance.now();
+      const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+      let lossSum = 0;
+      let correct = 0;
+      for (let b = 0; b < batches; b++) {
+        if (hooks.signal?.aborted) throw abortError(hooks.signal);
+        const idx = order.slice(b * config.batchSize, (b + 1) * config.batchSize);
+        const x = makeBatch(trainSet.pixels, idx, config.augment ? rng : null, FERPLUS_AUGMENT);
+        const y = config.sampleTargets
+          ? drawTargets(trainSet.targets, classes, idx, rng)
+          : subsetTargets(trainSet.targets, classes, idx);
+        const labels = Int32Array.from(idx, (i) => trainSet.labels[i] as number);
+        const w = cw ? Float32Array.from(labels, (l) => (l >= 0 ? (cw[l] as number) : 1)) : null;
+        const shards = makeShards(
+          x,
+          y,
+          w,
+          labels,
+          pool ? pool.size + 1 : 1,
+          mixSeed(config.seed, 3, epoch, b),
+        );
+        const out = await step(model, opt, pool, shards);
+        lossSum += out.loss * idx.length;
+        correct += out.correct;
+        imagesDone += idx.length;
+        const elapsed = (performance.now() - started) / 1000;
+        const ips = imagesDone / Math.max(elapsed, 1e-9);
+        const remaining = (config.epochs - epoch - 1) * n + (n - (b + 1) * config.batchSize);
+        hooks.onBatch?.({
+          epoch: epoch + 1,
+          epochs: config.epochs,
+          batch: b + 1,
+          batches,
+          loss: lossSum / Math.min(n, (b + 1) * config.batchSize),
+          imagesPerSecond: ips,
+          etaSeconds: Math.max(0, remaining) / ips,
+        });
+        // Let timers and abort listeners run between batches.
+        await new Promise((r) => setImmediate(r));
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const ev = await evaluate(model, valid, validName, { labels: data.classNames, signal: hooks.signal });
+      const metrics: TEpochMetrics = {
+        epoch: epoch + 1,
+        loss: lossSum / n,
+        trainAccuracy: correct / n,
+        validLoss: ev.loss,
+        validAccuracy: ev.accuracy,
+        validMacroF1: ev.macroF1,
+        learningRate: opt.learningRate,
+        seconds,
+        imagesPerSecond: n / seconds,
+      };
+      history.push(metrics);
+      // EarlyStopping (restores best) and ReduceLROnPlateau, both on valid accuracy.
+      if (ev.accuracy > early.best) {
+        early = { best: ev.accuracy, bestEpoch: epoch + 1, wait: 0 };
+        bestWeights = await readWeights(model);
+      } else early.wait++;
+      if (ev.accuracy > plateau.best) plateau = { best: ev.accuracy, wait: 0 };
+      else if (++plateau.wait >= config.reduceLrPatience) {
+        opt.learningRate = Math.max(config.minLearningRate, opt.learningRate * config.reduceLrFactor);
+        plateau.wait = 0;
+      }
+      stoppedEarly = config.earlyStoppingPatience > 0 && early.wait >= config.earlyStoppingPatience;
+      if (hooks.checkpointDir) {
+        await writeCheckpoint(hooks.checkpointDir, {
+          version: 1,
+          epoch: epoch + 1,
+          config,
+          rngState: rng.state,
+          learningRate: opt.learningRate,
+          plateau,
+          early,
+          history,
+          weights: await readWeights(model),
+          optimizer: await opt.getState(trainableVars(model)),
+          bestWeights,
+        });
+      }
+      await hooks.onEpoch?.(metrics);
+    }
+    if (bestWeights && config.earlyStoppingPatience > 0) writeWeights(model, bestWeights);
+    const validEval = await evaluate(model, valid, validName, { labels: data.classNames });
+    const testEval = data.test ? await evaluate(model, data.test, "test", { labels: data.classNames }) : null;
+    model.setUserDefinedMetadata({
+      classNames: [...data.classNames],
+      modelName: config.model,
+      inputSize: SIZE,
+    });
+    return {
+      model,
+      backend: backend.name,
+      history,
+      bestEpoch: early.bestEpoch,
+      stoppedEarly,
+      seconds: (performance.now() - started) / 1000,
+      valid: validEval,
+      test: testEval,
+      config,
+    };
+  }
 }

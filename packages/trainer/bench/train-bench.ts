@@ -1,0 +1,119 @@
+/**
+ * Training throughput of each model on the chosen tfjs backend, in-process and data-parallel, next to
+ * PyTorch on the same topology (../shared/bench/torch_peer.py, Debian's python3-torch) measured in the
+ * same run. Usage: npm run bench -w @concord/trainer [-- --models seed,fast --batches 8 --threads 2]
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../src/backend";
+import { makeShards, step } from "../src/batch-step";
+import { buildModel, type TModelName } from "../src/models";
+import { Optimizer } from "../src/optimizer";
+import { GradientPool } from "../src/parallel";
+
+const { values: a } = parseArgs({
+  options: {
+    models: { type: "string", default: "seed,fast,fast-lite,vgg13" },
+    batch: { type: "string", default: "64" },
+    batches: { type: "string", default: "6" },
+    workers: { type: "string", default: "1,2" },
+    threads: { type: "string", default: "2" },
+    python: { type: "string", default: "/usr/bin/python3" },
+  },
+});
+const repo = path.resolve(import.meta.dirname, "../../..");
+const shared = process.env.CONCORD_SHARED ?? path.resolve(repo, "../shared");
+const peer = path.join(shared, "bench/torch_peer.py");
+const batch = Number(a.batch);
+const batches = Number(a.batches);
+
+async function tfjsRate(name: TModelName, workers: number): Promise<number> {
+  const model = buildModel({ name, classes: 8 });
+  const opt = new Optimizer("adam", 1e-3, { momentum: 0, weightDecay: 0 });
+  const pool = workers > 1 ? await GradientPool.create(model, workers - 1) : null;
+  const x = Float32Array.from({ length: batch * 48 * 48 }, () => Math.random() * 2 - 1);
+  const labels = Int32Array.from({ length: batch }, (_, i) => i % 8);
+  const y = new Float32Array(batch * 8);
+  labels.forEach((l, i) => {
+    y[i * 8 + l] = 1;
+  });
+  const once = () => step(model, opt, pool, makeShards(x, y, null, labels, workers, 1));
+  try {
+    for (let i = 0; i < 2; i++) await once(); // warm-up: XNNPACK operator creation, worker JIT
+    const t = performance.now();
+    for (let i = 0; i < batches; i++) await once();
+    return (batch * batches) / ((performance.now() - t) / 1000);
+  } finally {
+    await pool?.close();
+    opt.dispose();
+    model.dispose();
+  }
+}
+
+function torchRate(name: TModelName, threads: number): { train: number; version: string } | null {
+  if (!existsSync(peer)) return null;
+  const dir = mkdtempSync(path.join(os.tmpdir(), "concord-bench-"));
+  const file = path.join(dir, "model.json");
+  const model = buildModel({ name, classes: 8 });
+  writeFileSync(file, JSON.stringify({ modelTopology: model.toJSON(null, false) }));
+  model.dispose();
+  try {
+    const out = execFileSync(
+      a.python as string,
+      [
+        peer,
+        file,
+        "--batch",
+        String(batch),
+        "--batches",
+        String(Math.max(batches, 10)),
+        "--warmup",
+        "3",
+        "--threads",
+        String(threads),
+      ],
+      { encoding: "utf8" },
+    );
+    const r = JSON.parse(out.trim().split("\n").pop() as string) as {
+      train_img_per_s: number;
+      version: string;
+    };
+    return { train: r.train_img_per_s, version: r.version };
+  } catch (e) {
+    console.error(`torch peer failed for ${name}: ${(e as Error).message.split("\n")[0]}`);
+    return null;
+  }
+}
+
+const backend = await initBackend("auto");
+const threads = Number(a.threads);
+const workerCounts = (a.workers as string).split(",").map(Number);
+console.log(
+  `backend ${backend.name}; batch ${batch}; ${batches} timed batches; load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")}; ${os.cpus().length} cores`,
+);
+console.log(`PyTorch peer: ${a.python} ${peer} --threads ${threads}`);
+const rows: string[] = [];
+for (const name of (a.models as string).split(",") as TModelName[]) {
+  const params = (() => {
+    const m = buildModel({ name, classes: 8 });
+    const p = m.countParams();
+    m.dispose();
+    return p;
+  })();
+  const rates = new Map<number, number>();
+  for (const w of workerCounts) rates.set(w, await tfjsRate(name, w));
+  const torch = torchRate(name, threads);
+  const best = Math.max(...rates.values());
+  const cells = workerCounts.map((w) => `tfjs x${w} ${(rates.get(w) ?? 0).toFixed(1)}`).join("  ");
+  const line = `${name.padEnd(10)} ${(params / 1e6).toFixed(2)}M params  ${cells} img/s  pytorch(${threads} threads) ${torch ? torch.train.toFixed(1) : "n/a"} img/s  ratio ${torch ? (best / torch.train).toFixed(2) : "n/a"}x`;
+  console.log(line);
+  rows.push(line);
+}
+console.log(`tensors alive at end: ${tf.memory().numTensors}`);

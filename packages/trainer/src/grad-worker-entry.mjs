@@ -1,0 +1,5 @@
+// worker_threads entry: loader hooks are per thread, so register tsx here before loading the TS worker.
+import { register } from "tsx/esm/api";
+
+register();
+await import("./grad-worker.ts");

@@ -1,0 +1,126 @@
+import { Worker } from "node:worker_threads";
+import * as tf from "@tensorflow/tfjs";
+import type { Optimizer } from "./optimizer";
+import { shardGradients, type TShard, trainableVars } from "./step";
+
+type TDone = {
+  type: "done";
+  id: number;
+  grads: Float32Array[];
+  stats: Float32Array[];
+  loss: number;
+  correct: number;
+  n: number;
+};
+
+/**
+ * Data-parallel training over worker_threads, each with its own single-threaded WASM instance (WASM in
+ * Node has no threads of its own). The batch is cut into `1 + workers` shards; the main thread computes
+ * shard 0 while workers compute the rest, then gradients are averaged (weighted by shard size) in a fixed
+ * order and applied once. Batch norm runs per shard ("ghost" batches) and its moving statistics are
+ * averaged. Deterministic for a given shard count, so resume stays exact.
+ */
+export class GradientPool {
+  private readonly workers: Worker[] = [];
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (d: TDone) => void; reject: (e: Error) => void }>();
+
+  private constructor() {}
+
+  static async create(model: tf.LayersModel, count: number): Promise<GradientPool> {
+    const pool = new GradientPool();
+    const topology = model.toJSON(null, false) as object;
+    await Promise.all(
+      Array.from({ length: count }, async () => {
+        const w = new Worker(new URL("./grad-worker-entry.mjs", import.meta.url));
+        pool.workers.push(w);
+        await new Promise<void>((resolve, reject) => {
+          const onMessage = (msg: { type: string; message?: string }) => {
+            if (msg.type === "ready") {
+              w.off("message", onMessage);
+              resolve();
+            } else if (msg.type === "error") reject(new Error(msg.message));
+          };
+          w.on("message", onMessage);
+          w.once("error", reject);
+          w.postMessage({ type: "init", topology });
+        });
+        w.on("message", (msg: TDone | { type: "error"; message: string }) => pool.settle(msg));
+        w.on("error", (e) => pool.failAll(e));
+      }),
+    );
+    return pool;
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  private settle(msg: TDone | { type: "error"; message: string }): void {
+    if (msg.type === "error") {
+      this.failAll(new Error(`gradient worker: ${msg.message}`));
+      return;
+    }
+    const p = this.pending.get(msg.id);
+    this.pending.delete(msg.id);
+    p?.resolve(msg);
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  private run(worker: Worker, weights: Float32Array[], shard: TShard): Promise<TDone> {
+    const id = this.nextId++;
+    return new Promise<TDone>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ type: "step", id, weights, shard });
+    });
+  }
+
+  /** One optimisation step over the shards (shards.length === size + 1). */
+  async step(
+    model: tf.LayersModel,
+    opt: Optimizer,
+    shards: TShard[],
+  ): Promise<{ loss: number; correct: number }> {
+    if (shards.length !== this.workers.length + 1) throw new Error("shard count must be workers + 1");
+    const weights = model.getWeights().map((t) => t.dataSync() as Float32Array);
+    const remote = shards.slice(1).map((s, k) => this.run(this.workers[k] as Worker, weights, s));
+    const local = shardGradients(model, shards[0] as TShard);
+    const results = await Promise.all(remote);
+    const total = shards.reduce((a, s) => a + s.labels.length, 0);
+    const vars = trainableVars(model);
+    const grads: tf.NamedTensorMap = {};
+    tf.tidy(() => {
+      vars.forEach((v, i) => {
+        let g = tf.mul(local.grads[i] as tf.Tensor, local.n / total);
+        for (const r of results)
+          g = tf.add(g, tf.mul(tf.tensor(r.grads[i] as Float32Array, v.shape), r.n / total));
+        grads[v.name] = tf.keep(g);
+      });
+    });
+    tf.dispose(local.grads);
+    opt.apply(vars, grads);
+    tf.dispose(Object.values(grads));
+    // Moving statistics: shard-size-weighted mean of every replica's post-step values.
+    const statVars = model.weights.filter((w) => !w.trainable);
+    statVars.forEach((w, k) => {
+      tf.tidy(() => {
+        let s = tf.mul(w.read(), local.n / total);
+        for (const r of results)
+          s = tf.add(s, tf.mul(tf.tensor(r.stats[k] as Float32Array, w.shape as number[]), r.n / total));
+        w.write(s);
+      });
+    });
+    const loss = results.reduce((a, r) => a + r.loss * r.n, local.loss * local.n) / total;
+    const correct = results.reduce((a, r) => a + r.correct, local.correct);
+    return { loss, correct };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers.length = 0;
+  }
+}

@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../src/backend";
+import { readCheckpoint } from "../src/checkpoint";
+import { loadModel, readModelMetadata, saveModel } from "../src/io";
+import { train } from "../src/train";
+import type { TTrainConfig } from "../src/types";
+import { toyData } from "./helpers";
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), "concord-trainer-"));
+const base: Partial<TTrainConfig> = {
+  model: "fast-lite",
+  batchSize: 8,
+  learningRate: 3e-3,
+  seed: 7,
+  earlyStoppingPatience: 0,
+};
+
+async function weightsOf(model: tf.LayersModel): Promise<number[][]> {
+  return Promise.all(model.getWeights().map(async (t) => Array.from(await t.data())));
+}
+
+describe("train", () => {
+  beforeAll(async () => {
+    await initBackend("wasm", { quiet: true });
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it("a tiny fit lowers the loss, leaks no tensors across epochs, and saves/loads", async () => {
+    const data = toyData(24);
+    const tensors: number[] = [];
+    const r = await train(
+      data,
+      { ...base, epochs: 4 },
+      { onEpoch: () => void tensors.push(tf.memory().numTensors) },
+    );
+    expect(r.history).toHaveLength(4);
+    expect((r.history[3] as { loss: number }).loss).toBeLessThan((r.history[0] as { loss: number }).loss);
+    expect(new Set(tensors).size).toBe(1);
+    expect(r.backend).toBe("wasm");
+    const dir = path.join(tmp, "model");
+    await saveModel(r.model, dir, {
+      classNames: [...data.classNames],
+      modelName: "fast-lite",
+      inputSize: 48,
+    });
+    const loaded = await loadModel(dir);
+    expect(await weightsOf(loaded)).toEqual(await weightsOf(r.model));
+    expect((await readModelMetadata(dir))?.classNames).toEqual(["top", "bottom", "left"]);
+    loaded.dispose();
+    r.model.dispose();
+  });
+
+  it("resuming from a checkpoint ends with the same weights as an uninterrupted run", async () => {
+    const data = toyData(20, 3);
+    const cfg = { ...base, epochs: 3, augment: true, classWeighting: true };
+    const full = await train(data, cfg, { checkpointDir: path.join(tmp, "full") });
+    const dir = path.join(tmp, "resumed");
+    const controller = new AbortController();
+    await expect(
+      train(data, cfg, {
+        checkpointDir: dir,
+        signal: controller.signal,
+        onEpoch: (m) => void (m.epoch === 1 && controller.abort()),
+      }),
+    ).rejects.toThrow(/abort/i);
+    expect((await readCheckpoint(dir))?.epoch).toBe(1);
+    const resumed = await train(data, cfg, { checkpointDir: dir, resume: true });
+    expect(resumed.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+    expect(await weightsOf(resumed.model)).toEqual(await weightsOf(full.model));
+    full.model.dispose();
+    resumed.model.dispose();
+  });
+
+  it("an abort stops within one batch", async () => {
+    const controller = new AbortController();
+    let batchesAfterAbort = 0;
+    let aborted = false;
+    const run = train(
+      toyData(40, 5),
+      { ...base, epochs: 2 },
+      {
+        signal: controller.signal,
+        onBatch: (p) => {
+          if (aborted) batchesAfterAbort++;
+          if (p.batch === 2) {
+            aborted = true;
+            controller.abort();
+          }
+        },
+      },
+    );
+    await expect(run).rejects.toThrow(/abort/i);
+    expect(batchesAfterAbort).toBe(0);
+  });
+
+  it("rejects bad data and bad config with clear messages", async () => {
+    const data = toyData(6);
+    await expect(
+      train({ ...data, train: { ...data.train, targets: data.train.targets.slice(1) } }, base),
+    ).rejects.toThrow(/targets has/);
+    await expect(train(data, { ...base, epochs: 0 })).rejects.toThrow(/epochs/);
+    await expect(train(data, { ...base, model: "resnet" as never })).rejects.toThrow(/model must be one of/);
+  });
+});
