@@ -3,7 +3,6 @@
 import { useMemo, useState } from "react";
 import {
   CartesianGrid,
-  Legend,
   ResponsiveContainer,
   Scatter,
   ScatterChart,
@@ -93,7 +92,6 @@ export function AgreementScatter(props: {
               );
             }}
           />
-          <Legend wrapperStyle={{ fontSize: 12, paddingTop: 12 }} verticalAlign="top" />
           {shown.map((r) => (
             <Scatter
               key={r.runId}

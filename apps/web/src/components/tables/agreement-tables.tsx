@@ -18,7 +18,7 @@ export function PerClassAgreementTable(props: { rows: TClassRow[]; split: string
     },
     {
       key: "specific",
-      header: "Specific agreement",
+      header: "Specific agr.",
       title: "given one annotator chose this class, the chance another annotator on the same image did too",
       align: "right",
       sortValue: (r) => r.specificAgreement,
@@ -26,14 +26,14 @@ export function PerClassAgreementTable(props: { rows: TClassRow[]; split: string
     },
     {
       key: "kappa",
-      header: "Fleiss κ (class)",
+      header: "κ (class)",
       align: "right",
       sortValue: (r) => r.kappa,
       render: (r) => f3(r.kappa),
     },
     {
       key: "item",
-      header: "Mean item agreement",
+      header: "Item agr.",
       title: "mean pairwise agreement over the images whose plurality label is this class",
       align: "right",
       sortValue: (r) => r.meanItemAgreement,
@@ -41,7 +41,7 @@ export function PerClassAgreementTable(props: { rows: TClassRow[]; split: string
     },
     {
       key: "support",
-      header: "Images (plurality)",
+      header: "Images",
       align: "right",
       sortValue: (r) => r.support,
       render: (r) => r.support.toLocaleString(),
@@ -88,7 +88,7 @@ export function AnnotatorTable(props: {
     },
     {
       key: "agreement",
-      header: "Agreement w/ consensus",
+      header: "Agreement",
       title:
         "share of votes matching the plurality of the other votes on the same image (leave-one-out; ties give 1/k)",
       align: "right",
@@ -112,7 +112,7 @@ export function AnnotatorTable(props: {
     },
     {
       key: "time",
-      header: "Median time / label",
+      header: "Median time",
       align: "right",
       sortValue: (r) => r.medianMs,
       render: (r) => (r.medianMs === null ? "—" : `${(r.medianMs / 1000).toFixed(2)} s`),
@@ -121,7 +121,7 @@ export function AnnotatorTable(props: {
   const current = selected ? props.rows.find((r) => r.annotatorId === selected) : null;
   const matrix = selected ? props.matrices[selected] : undefined;
   return (
-    <div className="grid gap-4 xl:grid-cols-[1fr_auto]">
+    <div className="grid gap-4 2xl:grid-cols-[minmax(0,1fr)_auto]">
       <SortableTable
         columns={columns}
         rows={props.rows}

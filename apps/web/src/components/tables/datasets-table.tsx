@@ -29,7 +29,7 @@ export function DatasetsTable(props: { rows: TRow[] }) {
     ...(["TRAIN", "VALID", "TEST"] as const).map(
       (s): TColumn<TRow> => ({
         key: s,
-        header: `${s.toLowerCase()} images`,
+        header: s.toLowerCase(),
         title: `images in the ${s} split`,
         align: "right",
         sortValue: (d) => split(d, s)?.images ?? 0,
@@ -60,7 +60,7 @@ export function DatasetsTable(props: { rows: TRow[] }) {
     },
     {
       key: "vpi",
-      header: "Votes / image",
+      header: "Votes/img",
       title: "(identified votes + imported tally votes) / images, all splits",
       align: "right",
       sortValue: (d) => (d.totals.images ? (d.totals.votes + d.totals.tallyVotes) / d.totals.images : 0),
@@ -69,7 +69,7 @@ export function DatasetsTable(props: { rows: TRow[] }) {
     },
     {
       key: "tallies",
-      header: "Imported tallies",
+      header: "Tallies",
       title: "images with imported vote counts (no worker ids), and the votes they hold",
       align: "right",
       sortValue: (d) => d.totals.tallyVotes,
@@ -94,7 +94,7 @@ export function DatasetsTable(props: { rows: TRow[] }) {
     },
     {
       key: "leaks",
-      header: "Cross-split dups",
+      header: "Leaks",
       title: "exact + near duplicate pairs whose faces sit in different splits",
       align: "right",
       sortValue: (d) => d.crossSplitDuplicates,

@@ -58,7 +58,10 @@ export function RunsTable(props: {
       header: "Run",
       sortValue: (r) => r.name,
       render: (r) => (
-        <Link href={`${props.basePath}/${r.id}`} className="font-medium text-indigo-700 hover:underline">
+        <Link
+          href={`${props.basePath}/${r.id}`}
+          className="whitespace-nowrap font-medium text-indigo-700 hover:underline"
+        >
           {r.name}
         </Link>
       ),
@@ -72,10 +75,10 @@ export function RunsTable(props: {
     { key: "dataset", header: "Dataset", sortValue: (r) => r.datasetName, render: (r) => r.datasetName },
     {
       key: "model",
-      header: "Model · scheme",
+      header: "Model",
       sortValue: (r) => `${r.model} ${r.scheme}`,
       render: (r) => (
-        <span>
+        <span className="whitespace-nowrap">
           {r.model} · {r.scheme}
           {r.eps ? <span className="text-slate-500"> · ε {r.eps}</span> : null}
         </span>
@@ -86,7 +89,7 @@ export function RunsTable(props: {
       header: "Epoch",
       align: "right",
       sortValue: (r) => r.currentEpoch,
-      render: (r) => `${r.currentEpoch} / ${r.epochs}`,
+      render: (r) => <span className="whitespace-nowrap">{`${r.currentEpoch} / ${r.epochs}`}</span>,
     },
     {
       key: "vacc",
@@ -98,7 +101,7 @@ export function RunsTable(props: {
     },
     {
       key: "vf1",
-      header: "Valid macro-F1",
+      header: "Valid F1",
       title: "macro-F1 on the VALID split",
       align: "right",
       sortValue: (r) => r.validMacroF1,
@@ -117,7 +120,11 @@ export function RunsTable(props: {
       key: "created",
       header: "Created",
       sortValue: (r) => r.createdAt,
-      render: (r) => <time dateTime={r.createdAt}>{r.createdAt.slice(0, 16).replace("T", " ")}</time>,
+      render: (r) => (
+        <time dateTime={r.createdAt} className="whitespace-nowrap">
+          {r.createdAt.slice(5, 16).replace("T", " ")}
+        </time>
+      ),
     },
   ];
   return (

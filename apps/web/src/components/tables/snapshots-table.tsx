@@ -37,7 +37,6 @@ export function SnapshotsTable(props: {
       header: "Parameters",
       render: (s) => <span className="text-xs text-slate-600">{paramsText(s.params)}</span>,
     },
-    { key: "dataset", header: "Dataset", sortValue: (s) => s.datasetName, render: (s) => s.datasetName },
     {
       key: "items",
       header: "Images",
@@ -48,7 +47,7 @@ export function SnapshotsTable(props: {
     },
     {
       key: "labelled",
-      header: "With consensus",
+      header: "Consensus",
       title: "images with a consensus label (the rest are excluded, e.g. FER+ unknown / not-a-face)",
       align: "right",
       sortValue: (s) => s.labelled,
@@ -56,7 +55,7 @@ export function SnapshotsTable(props: {
     },
     {
       key: "iter",
-      header: "EM iterations",
+      header: "EM iter.",
       align: "right",
       sortValue: (s) => Number(s.stats.iterations ?? Number.NaN),
       render: (s) =>

@@ -42,7 +42,7 @@ export function SortableTable<T>(props: TProps<T>) {
         {props.caption ? (
           <caption className="px-4 pt-3 text-left text-xs text-slate-500">{props.caption}</caption>
         ) : null}
-        <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
+        <thead className="border-b border-slate-200 bg-slate-50 text-xs text-slate-600">
           <tr>
             {columns.map((c) => {
               const active = sort?.key === c.key;
@@ -53,14 +53,14 @@ export function SortableTable<T>(props: TProps<T>) {
                   key={c.key}
                   scope="col"
                   title={c.title}
-                  className={`px-4 py-2.5 font-semibold ${align}`}
+                  className={`whitespace-nowrap px-3 py-2.5 font-semibold ${align}`}
                   aria-sort={active ? (sort.dir === "asc" ? "ascending" : "descending") : undefined}
                 >
                   {c.sortValue ? (
                     <button
                       type="button"
                       onClick={() => toggle(c.key)}
-                      className={`inline-flex items-center gap-1 uppercase hover:text-slate-900 ${active ? "text-slate-900" : ""}`}
+                      className={`inline-flex items-center gap-1 hover:text-slate-900 ${active ? "text-slate-900" : ""}`}
                     >
                       {c.header}
                       <span aria-hidden className="text-[10px]">
@@ -94,7 +94,7 @@ export function SortableTable<T>(props: TProps<T>) {
                   {columns.map((c) => (
                     <td
                       key={c.key}
-                      className={`px-4 py-2 tabular-nums ${c.align === "right" ? "text-right" : c.align === "center" ? "text-center" : ""}`}
+                      className={`px-3 py-2 tabular-nums ${c.align === "right" ? "text-right" : c.align === "center" ? "text-center" : ""}`}
                     >
                       {c.render(row)}
                     </td>

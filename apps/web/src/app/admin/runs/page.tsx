@@ -18,7 +18,7 @@ export default async function RunsPage() {
         title="Training runs"
         subtitle="Launch a model on a label snapshot; the worker trains it in the background. Runs are queued through Redis and recorded in Postgres, epoch by epoch."
       />
-      <div className="grid gap-8 xl:grid-cols-[380px_1fr]">
+      <div>
         <Section title="New run">
           <RunForm
             datasets={datasets.map((d) => ({ id: d.id, name: d.name }))}

@@ -93,40 +93,42 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
       className="space-y-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm"
       data-testid="run-form"
     >
-      <Field name="name" label="Name" error={err("name")}>
-        <input
-          id="run-name"
-          name="name"
-          className={input}
-          placeholder="e.g. vgg13 PLD eps=0.1"
-          maxLength={120}
-        />
-      </Field>
-      <Field name="datasetId" label="Dataset" error={err("datasetId")}>
-        <select
-          name="datasetId"
-          className={input}
-          value={datasetId}
-          onChange={(e) => setDatasetId(e.target.value)}
-        >
-          {props.datasets.map((ds) => (
-            <option key={ds.id} value={ds.id}>
-              {ds.name}
-            </option>
-          ))}
-        </select>
-      </Field>
-      <Field name="snapshotId" label="Label snapshot" error={err("snapshotId")}>
-        <select id="run-snapshotId" name="snapshotId" className={input} defaultValue="">
-          <option value="">Latest labels (worker builds targets from the scheme)</option>
-          {snaps.map((s) => (
-            <option key={s.id} value={s.id}>
-              {s.label}
-            </option>
-          ))}
-        </select>
-      </Field>
-      <div className="grid grid-cols-2 gap-3">
+      <div className="grid gap-3 md:grid-cols-3">
+        <Field name="name" label="Name" error={err("name")}>
+          <input
+            id="run-name"
+            name="name"
+            className={input}
+            placeholder="e.g. vgg13 PLD eps=0.1"
+            maxLength={120}
+          />
+        </Field>
+        <Field name="datasetId" label="Dataset" error={err("datasetId")}>
+          <select
+            name="datasetId"
+            className={input}
+            value={datasetId}
+            onChange={(e) => setDatasetId(e.target.value)}
+          >
+            {props.datasets.map((ds) => (
+              <option key={ds.id} value={ds.id}>
+                {ds.name}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field name="snapshotId" label="Label snapshot" error={err("snapshotId")}>
+          <select id="run-snapshotId" name="snapshotId" className={input} defaultValue="">
+            <option value="">Latest labels (worker builds targets from the scheme)</option>
+            {snaps.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </Field>
+      </div>
+      <div className="grid grid-cols-2 gap-3 md:grid-cols-5">
         <Field name="model" label="Model" error={err("model")}>
           <select id="run-model" name="model" className={input} defaultValue={d.model}>
             {RUN_MODELS.map((m) => (
@@ -206,7 +208,7 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
       <button
         type="submit"
         disabled={busy || !datasetId}
-        className="w-full rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:opacity-50"
+        className="rounded-md bg-indigo-600 px-6 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:opacity-50"
       >
         {busy ? "Launching…" : "Launch run"}
       </button>

@@ -20,7 +20,7 @@ export default async function SnapshotsPage(props: { searchParams: Promise<{ dat
         title="Label snapshots"
         subtitle="Freeze a dataset's votes into training targets: choose an aggregation method and crowd-aware smoothing, target = (1 − ε)·onehot(consensus) + ε·q. The worker runs the aggregation (EM included) and stores one soft label per image."
       />
-      <div className="grid gap-8 xl:grid-cols-[360px_1fr]">
+      <div className="grid gap-8 xl:grid-cols-[320px_minmax(0,1fr)]">
         <Section title="New snapshot">
           <SnapshotForm
             datasets={datasets.map((d) => ({ id: d.id, name: d.name }))}

@@ -109,7 +109,7 @@ export default async function AgreementPage(props: {
             <StatCard label="Imported tally votes" value={a.tallyVotes.toLocaleString()} sub={splitName} />
           </div>
           <Section title="Per-class agreement">
-            <div className="grid gap-4 lg:grid-cols-[1fr_420px]">
+            <div className="grid gap-4 xl:grid-cols-[minmax(0,1fr)_400px]">
               <PerClassAgreementTable rows={a.perClass} split={splitName} />
               <ChartCard title="Specific agreement per class" split={splitName}>
                 <DistributionBar

@@ -97,7 +97,7 @@ export default async function ComparePage(props: {
               data-testid="compare-table"
             >
               <table className="min-w-full text-sm">
-                <thead className="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
+                <thead className="bg-slate-50 text-xs text-slate-600">
                   <tr>
                     <th className="px-4 py-2 text-left">Run</th>
                     {runs.map((r) => (

@@ -104,7 +104,10 @@ export default async function DatasetPage(props: { params: Promise<{ id: string 
           note="Votes cast on this platform (imported tallies excluded); 10+ grouped."
         >
           <DistributionBar
-            data={histogram.map((h) => ({ label: `${h.votes} votes`, count: h.images }))}
+            data={histogram.map((h) => ({
+              label: `${h.votes} vote${h.votes === "1" ? "" : "s"}`,
+              count: h.images,
+            }))}
             color="#0891b2"
           />
         </ChartCard>
@@ -193,7 +196,7 @@ export default async function DatasetPage(props: { params: Promise<{ id: string 
         ) : (
           <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
             <table className="min-w-full text-sm">
-              <thead className="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
+              <thead className="bg-slate-50 text-xs text-slate-600">
                 <tr>
                   <th className="px-4 py-2 text-left">When</th>
                   <th className="px-4 py-2 text-left">Layout</th>

@@ -164,7 +164,7 @@ export function RunLive(props: { initial: TRunDetail }) {
       {run.evaluations.length > 0 ? (
         <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
           <table className="min-w-full text-sm">
-            <thead className="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
+            <thead className="bg-slate-50 text-xs text-slate-600">
               <tr>
                 <th className="px-4 py-2 text-left">Split</th>
                 <th className="px-4 py-2 text-right">Images</th>

@@ -96,7 +96,7 @@ export default async function SnapshotPage(props: { params: Promise<{ id: string
       >
         <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
           <table className="min-w-full text-sm">
-            <thead className="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
+            <thead className="bg-slate-50 text-xs text-slate-600">
               <tr>
                 <th className="px-4 py-2 text-left">Split</th>
                 {s.taxonomy.map((t) => (
