@@ -47,9 +47,9 @@ export async function buildWebOnce(
   ) {
     return { built: false, ms: 0 };
   }
-  log("e2e: building apps/web (next build; cached until the sources change)…");
+  log("e2e: building apps/web (npm run build; cached until the sources change)…");
   const t0 = Date.now();
-  const child = spawn("npx", ["next", "build"], {
+  const child = spawn("npm", ["run", "build"], {
     cwd: webDir,
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production" },
     stdio: ["ignore", "pipe", "pipe"],

@@ -93,7 +93,7 @@ export async function findNextTask(
   for (const dataset of datasets) {
     // Serialise assignment per dataset so two annotators cannot both take the last open lease.
     const picked = await db().$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${`concord:assign:${dataset.id}`}))`;
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`concord:assign:${dataset.id}`}))`;
       const wantsGold = random() < dataset.goldRate;
       const imageId =
         (wantsGold ? await pickGoldImage(dataset.id, annotatorId) : null) ??
