@@ -131,6 +131,16 @@ export async function importDataset(db: TDb, options: TImportOptions): Promise<T
 
   let batch: TRow[] = [];
   const held: TRow[] = [];
+  // Pipelining: decoding (this process) overlaps with the previous batch's INSERTs (the Postgres process), one
+  // batch in flight at a time. Decoding is synchronous, so the loop yields to the event loop now and then to let
+  // the database round trips progress.
+  let inFlight: Promise<void> | null = null;
+  let failure: unknown = null;
+  const settle = async () => {
+    if (inFlight) await inFlight;
+    inFlight = null;
+    if (failure) throw failure;
+  };
   for await (const ev of source) {
     done++;
     if (ev.kind === "reject") report.rejected.push(ev.reject);
@@ -140,13 +150,18 @@ export async function importDataset(db: TDb, options: TImportOptions): Promise<T
     else {
       batch.push(ev.row);
       if (batch.length >= opts.batchSize) {
-        await flush(batch);
+        await settle();
+        inFlight = flush(batch).catch((e: unknown) => {
+          failure = e;
+        });
         batch = [];
       }
     }
+    if (done % 64 === 0) await new Promise((r) => setImmediate(r));
     if (done % 1000 === 0)
       options.onProgress?.({ done, added: report.added, rejected: report.rejected.length });
   }
+  await settle();
   if (opts.strict && report.rejected.length > 0) {
     report.aborted = true;
   } else {

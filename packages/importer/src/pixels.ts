@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { PNG } from "pngjs";
 import sharp from "sharp";
+import { decodeGray8Png } from "./png-gray";
 
 export const SIDE = 48;
 export const PIXELS = SIDE * SIDE;
@@ -17,11 +18,16 @@ function luma(r: number, g: number, b: number): number {
 }
 
 /**
- * Synchronous fast path for the FER+ PNGs (48x48, 8-bit): pngjs decodes one in a few microseconds, far less than
- * sharp's per-call overhead. Throws on corrupt or truncated data (zlib/CRC errors), which callers turn into a
- * rejected row. Returns undefined when the PNG is not 48x48 so the caller falls back to sharp.
+ * Synchronous fast path for 48x48 PNGs, far cheaper than sharp's per-call overhead: 8-bit gray (FER+) through
+ * decodeGray8Png, other colour types through pngjs. Throws on corrupt or truncated data (CRC/zlib errors), which
+ * callers turn into a rejected row. Returns undefined when the PNG is not 48x48 so the caller falls back to sharp.
  */
 export function decodePng48(buf: Buffer): TDecoded | undefined {
+  const gray = decodeGray8Png(buf);
+  if (gray)
+    return gray.width === SIDE && gray.height === SIDE
+      ? { pixels: gray.pixels, conversion: null }
+      : undefined;
   const png = PNG.sync.read(buf);
   if (png.width !== SIDE || png.height !== SIDE) return undefined;
   const rgba = png.data;
