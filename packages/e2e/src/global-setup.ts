@@ -46,6 +46,7 @@ async function waitReady(url: string, server: ChildProcess, output: () => string
 }
 
 export default async function setup(project: TestProject) {
+  process.env.CONCORD_QUEUE_PREFIX ??= `concord-e2e-${randomBytes(4).toString("hex")}`; // web + test workers share it
   const t0 = Date.now();
   // Web B's e2e files and ours may be started from two shells: one build + server at a time on this machine.
   const release = await holdLock("/tmp/concord-e2e.lock", log);
