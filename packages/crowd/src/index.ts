@@ -25,14 +25,24 @@ export {
   type TFerplusLabel,
 } from "./labels.js";
 export { ferplusProcess, ferplusTarget, type TFerplusMode } from "./methods/ferplus.js";
-export { smoothTargets, softLabels, softLabelsFrom, type TSmoothTargetsInput } from "./soft-labels.js";
+export { createStoppingPlan, planDecision, type TStoppingPlan } from "./optimal-stopping.js";
 export {
-  fitDirichletMixture,
-  needsMoreVotes,
-  type TDirichletMixture,
-  type TStoppingDecision,
-  type TStoppingOptions,
-} from "./stopping.js";
+  bayesPolicy,
+  leadPolicy,
+  simulateOverlap,
+  type TOverlapPolicy,
+  type TOverlapStats,
+} from "./overlap-simulation.js";
+export {
+  dirichletPluralityProbabilities,
+  fitPanelPrior,
+  panelPluralityProbabilities,
+  pluralityCredit,
+  type TPanelPrior,
+  type TReference,
+} from "./plurality.js";
+export { smoothTargets, softLabels, softLabelsFrom, type TSmoothTargetsInput } from "./soft-labels.js";
+export { needsMoreVotes, type TStoppingDecision, type TStoppingOptions } from "./stopping.js";
 export {
   METHODS,
   type TAggregateOptions,

@@ -1,51 +1,156 @@
-/** Dirichlet-mixture prior over an item's vote distribution, fit on past items (see fitDirichletMixture). */
-export type TDirichletMixture = {
-  /** Mixture weights, length K, sum 1. */
-  weights: Float64Array;
-  /** K x numClasses Dirichlet parameters, row-major. */
-  alphas: Float64Array;
-  numClasses: number;
-};
+import { confidenceOf } from "./confidence.js";
+import { planDecision, type TStoppingPlan } from "./optimal-stopping.js";
+import {
+  dirichletPluralityProbabilities,
+  panelPluralityProbabilities,
+  type TPanelPrior,
+  type TReference,
+} from "./plurality.js";
 
 export type TStoppingOptions = {
-  /** Required probability that the predicted label equals the label the full panel would give. Default 0.99. */
+  /** Required P(published label = the full panel's plurality). Default 0.99. */
   targetConfidence?: number;
   /** Panel size whose plurality we predict; also a hard cap (never ask beyond it). Default 10. */
   maxVotes?: number;
   /** Never stop before this many votes. Default 1. */
   minVotes?: number;
   /**
-   * Prior on the item's vote distribution: a fitted Dirichlet mixture, or plain Dirichlet pseudo-counts
-   * (e.g. a model's predicted distribution times a concentration). Default: symmetric Dirichlet(1).
+   * Prior on how complete panels look: a panel prior fit on past complete panels (`fitPanelPrior`,
+   * class-confusion aware: it knows that neutral splits with sadness far more often than with happiness),
+   * or Dirichlet pseudo-counts over classes (e.g. a model's predicted distribution times a concentration).
+   * Default: symmetric Dirichlet(1), which depends on the counts only up to relabelling of classes.
    */
-  prior?: TDirichletMixture | ArrayLike<number>;
+  prior?: TPanelPrior | ArrayLike<number>;
+  /**
+   * Optional individual votes with one-coin reliabilities (P(correct), e.g. DS/one-coin skills). When given,
+   * the rule targets the true label instead: stop once its posterior under the one-coin model reaches the
+   * target. Dirichlet pseudo-counts in `prior`, if any, set the class prior (normalised).
+   */
+  votes?: readonly { label: number; reliability: number }[];
+  /** The full panel's answer to agree with (see TReference). Default "plurality". */
+  reference?: TReference;
+  /**
+   * With a panel prior: use the Bayes-optimal sequential policy for this cost of one disagreement,
+   * counted in votes (see createStoppingPlan), instead of the confidence threshold. Pass the same plan
+   * object across calls to share its memo.
+   */
+  plan?: TStoppingPlan;
 };
 
 export type TStoppingDecision = {
   needsMore: boolean;
-  /** Label we would publish now: the most probable final plurality. */
+  /** The label to publish now: the most probable final plurality (or true label with `votes`). */
   label: number;
-  /** P(final plurality = label), ties in the final panel counted as 1/k. */
+  /** Probability that publishing `label` now does not disagree with the full panel (see `reference`). */
   confidence: number;
-  /** P(final plurality = c) for every class. */
+  /** Per class: P(c is the full panel's answer) under `reference`, or the true-label posterior with `votes`. */
   probabilities: Float64Array;
   votes: number;
   reason: "confident" | "max-votes" | "below-min-votes" | "uncertain";
 };
 
-/** Dynamic-overlap stopping rule: given an item's counts so far, do we need another vote? */
-export function needsMoreVotes(
-  _counts: ArrayLike<number>,
-  _options: TStoppingOptions = {},
-): TStoppingDecision {
-  throw new Error("needsMoreVotes: implementation lands in the next commit");
+/**
+ * Dynamic-overlap stopping rule: given an item's vote counts so far, is another vote needed to reach the
+ * target confidence? Pure and cheap (exact sums, no sampling), so the same counts always give the same answer.
+ */
+export function needsMoreVotes(counts: ArrayLike<number>, options: TStoppingOptions = {}): TStoppingDecision {
+  const C = counts.length;
+  const target = options.targetConfidence ?? 0.99;
+  const maxVotes = options.maxVotes ?? 10;
+  const minVotes = options.minVotes ?? 1;
+  const reference = options.reference ?? "plurality";
+  if (C < 2) throw new RangeError(`counts must cover >= 2 classes, got ${C}`);
+  if (!(target > 0 && target <= 1)) throw new RangeError(`targetConfidence must be in (0, 1], got ${target}`);
+  if (!(Number.isInteger(maxVotes) && maxVotes >= 1))
+    throw new RangeError(`maxVotes must be an integer >= 1`);
+  let k = 0;
+  for (let c = 0; c < C; c++) {
+    const x = counts[c]!;
+    if (!(Number.isInteger(x) && x >= 0))
+      throw new RangeError(`counts[${c}] = ${x} is not a non-negative integer`);
+    k += x;
+  }
+  if (options.plan && !options.votes) {
+    const plan = options.plan;
+    if (plan.prior.numClasses !== C || plan.prior.panelSize !== maxVotes) {
+      throw new RangeError(
+        `plan is for ${plan.prior.numClasses} classes / panels of ${plan.prior.panelSize}`,
+      );
+    }
+    const d = planDecision(plan, counts);
+    const reason =
+      k >= maxVotes ? "max-votes" : k < minVotes ? "below-min-votes" : d.stop ? "confident" : "uncertain";
+    return {
+      needsMore: reason === "below-min-votes" || reason === "uncertain",
+      label: d.label,
+      confidence: d.confidence,
+      probabilities: Float64Array.from(d.top),
+      votes: k,
+      reason,
+    };
+  }
+  let probabilities: Float64Array;
+  if (options.votes) {
+    probabilities = trueLabelPosterior(C, options.votes, options.prior);
+  } else if (options.prior && "vectors" in options.prior) {
+    const prior = options.prior;
+    if (prior.numClasses !== C)
+      throw new RangeError(`panel prior has ${prior.numClasses} classes, counts have ${C}`);
+    if (prior.panelSize !== maxVotes)
+      throw new RangeError(`panel prior is for panels of ${prior.panelSize}, maxVotes is ${maxVotes}`);
+    probabilities = panelPluralityProbabilities(counts, prior, reference);
+  } else {
+    const alpha = options.prior
+      ? Float64Array.from(options.prior as ArrayLike<number>)
+      : new Float64Array(C).fill(1);
+    if (alpha.length !== C) throw new RangeError(`prior has ${alpha.length} pseudo-counts, counts have ${C}`);
+    for (const a of alpha) if (!(a > 0)) throw new RangeError(`Dirichlet pseudo-counts must be > 0`);
+    probabilities = dirichletPluralityProbabilities(counts, maxVotes, alpha, reference);
+  }
+  let label = 0;
+  for (let c = 1; c < C; c++) if (probabilities[c]! > probabilities[label]!) label = c;
+  const confidence = options.votes ? probabilities[label]! : confidenceOf(probabilities, label);
+  let reason: TStoppingDecision["reason"];
+  if (k >= maxVotes) reason = "max-votes";
+  else if (k < minVotes) reason = "below-min-votes";
+  else reason = confidence >= target ? "confident" : "uncertain";
+  return {
+    needsMore: reason === "below-min-votes" || reason === "uncertain",
+    label,
+    confidence,
+    probabilities,
+    votes: k,
+    reason,
+  };
 }
 
-/** Fits a K-component Dirichlet mixture to full count vectors (numItems x numClasses) by EM. */
-export function fitDirichletMixture(
-  _counts: ArrayLike<number>,
-  _numClasses: number,
-  _options: { components?: number; iterations?: number } = {},
-): TDirichletMixture {
-  throw new Error("fitDirichletMixture: implementation lands in the next commit");
+function trueLabelPosterior(
+  C: number,
+  votes: readonly { label: number; reliability: number }[],
+  prior: TPanelPrior | ArrayLike<number> | undefined,
+): Float64Array {
+  const logp = new Float64Array(C);
+  if (prior) {
+    const mean = "vectors" in prior ? prior.mean : prior;
+    let s = 0;
+    for (let c = 0; c < C; c++) s += mean[c]!;
+    for (let c = 0; c < C; c++) logp[c] = Math.log(mean[c]! / s);
+  }
+  for (const v of votes) {
+    if (!(Number.isInteger(v.label) && v.label >= 0 && v.label < C))
+      throw new RangeError(`vote label ${v.label} out of range`);
+    // Clamp so a "perfect" worker cannot zero out a class forever.
+    const a = Math.min(1 - 1e-6, Math.max(1e-6, v.reliability));
+    const right = Math.log(a);
+    const wrong = Math.log((1 - a) / (C - 1));
+    for (let c = 0; c < C; c++) logp[c]! += c === v.label ? right : wrong;
+  }
+  let m = -Infinity;
+  for (const x of logp) m = Math.max(m, x);
+  let z = 0;
+  for (let c = 0; c < C; c++) {
+    logp[c] = Math.exp(logp[c]! - m);
+    z += logp[c]!;
+  }
+  return logp.map((x) => x / z);
 }
