@@ -21,6 +21,7 @@ export function spawnWorker(env: Record<string, string>): TWorkerProc {
       CONCORD_STALLED_INTERVAL_MS: "1500",
       CONCORD_RECONCILE_MS: "1000",
       CONCORD_CANCEL_POLL_MS: "200",
+      CONCORD_SHUTDOWN_GRACE_MS: "30000",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -125,6 +125,29 @@ describe("training runs on real workers", () => {
     expect(b.equals(a)).toBe(true);
   });
 
+  it("SIGTERM -> the current epoch finishes and is checkpointed, the worker exits 0, the run resumes elsewhere", async () => {
+    const current = workers.at(-1)!;
+    const run = await createRun(t.db, fx.datasetId, { epochs: 2 });
+    await jobs.train({ runId: run.id });
+    await waitFor("epoch 1 in progress", async () => {
+      const r = await t.db.trainingRun.findUniqueOrThrow({ where: { id: run.id } });
+      return r.status === "RUNNING" && ((r.progress as { batch?: number } | null)?.batch ?? 0) >= 1;
+    });
+    current.proc.kill("SIGTERM");
+    expect(await current.exited).toBe(0);
+    const after = await t.db.trainingRun.findUniqueOrThrow({ where: { id: run.id } });
+    expect(after.status).toBe("QUEUED");
+    expect(after.error).toMatch(/worker shut down at epoch 1/);
+    expect(await t.db.epochMetric.count({ where: { runId: run.id } })).toBe(1);
+    expect(existsSync(join(artifacts, "runs", run.id, "checkpoint"))).toBe(true);
+    expect(current.logs.join("\n")).toMatch(/SIGTERM: draining/);
+
+    const next = startWorker();
+    const done = await waitStatus(run.id, ["SUCCEEDED", "FAILED"], 120_000);
+    expect(done.status).toBe("SUCCEEDED");
+    expect(next.logs.join("\n")).toMatch(/resumed from .* after epoch 1/);
+  });
+
   it("cancel mid-run -> CANCELLED within one batch, no orphan job", async () => {
     const run = await createRun(t.db, fx.datasetId, { epochs: 50 });
     const { jobId } = await jobs.train({ runId: run.id });
