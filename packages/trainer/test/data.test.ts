@@ -1,0 +1,95 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { augmentInto, FERPLUS_AUGMENT, makeBatch, PIXELS } from "../src/augment";
+import { classWeights, stratifiedSplit } from "../src/data";
+import { loadFerplus, parseLabelCsv } from "../src/dataset";
+import { Rng } from "../src/rng";
+import { ferplusTargets, majorityLabels } from "../src/targets";
+
+const shared = process.env.CONCORD_SHARED ?? path.resolve(import.meta.dirname, "../../../../shared");
+const ferplus = path.join(shared, "datasets/ferplus");
+
+describe("label.csv", () => {
+  it("parses FER+ rows", () => {
+    const r = parseLabelCsv('fer0000000.png,"(0, 0, 48, 48)",4,0,0,1,3,2,0,0,0,0\n', "label.csv");
+    expect(r.files).toEqual(["fer0000000.png"]);
+    expect(Array.from(r.counts)).toEqual([4, 0, 0, 1, 3, 2, 0, 0, 0, 0]);
+  });
+  it("names the file and line of bad rows", () => {
+    const text =
+      'a.png,"(0, 0, 48, 48)",4,0,0,1,3,2,0,0,0,0\nb.png,"(0, 0, 48, 48)",4,0,x,1,3,2,0,0,0,0\nc.png,4,0\n';
+    expect(() => parseLabelCsv(text, "label.csv")).toThrow(
+      /2 bad row\(s\) in label.csv[\s\S]*label.csv:2:[\s\S]*label.csv:3:/,
+    );
+  });
+});
+
+describe("targets via @concord/crowd", () => {
+  // Face 0: 6 neutral, 4 happy; face 1: 5/3/2 (no majority: 5 is not > half); face 2: mostly not-a-face.
+  const counts = Float64Array.from([
+    6, 4, 0, 0, 0, 0, 0, 0, 0, 0, 5, 3, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 9,
+  ]);
+  it("uses majority labels for evaluation", () => {
+    expect(Array.from(majorityLabels(counts, 3))).toEqual([0, -1, -1]);
+  });
+  it("builds crowd-smoothed targets that sum to 1 and drops excluded faces", () => {
+    const t = ferplusTargets(counts, 3, { scheme: "cel", eps: 0.5, smoothing: "crowd" });
+    expect(t.kept).toEqual([0, 1]);
+    expect(t.targets[0]).toBeCloseTo(0.5 + 0.5 * 0.6, 6);
+    expect(t.targets[1]).toBeCloseTo(0.5 * 0.4, 6);
+    // Face 1: FER+ keeps 5 and 3 (75% of votes reached), so q = (5/8, 3/8).
+    expect(t.targets[8]).toBeCloseTo(0.5 + 0.5 * (5 / 8), 6);
+    expect(t.targets[10]).toBeCloseTo(0, 6);
+    for (let i = 0; i < 2; i++)
+      expect(t.targets.slice(i * 8, i * 8 + 8).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+  });
+});
+
+describe("split, weights, augmentation", () => {
+  it("holds out a stratified, seeded fraction per class", () => {
+    const labels = Int32Array.from({ length: 100 }, (_, i) => (i < 80 ? 0 : 1));
+    const a = stratifiedSplit(labels, 0.1, 1);
+    expect(a.valid.filter((i) => labels[i] === 0)).toHaveLength(8);
+    expect(a.valid.filter((i) => labels[i] === 1)).toHaveLength(2);
+    expect(a.train.length + a.valid.length).toBe(100);
+    expect(stratifiedSplit(labels, 0.1, 1)).toEqual(a);
+    expect(stratifiedSplit(labels, 0.1, 2).valid).not.toEqual(a.valid);
+  });
+  it("weights classes by inverse frequency with mean 1", () => {
+    const w = classWeights(Int32Array.from([0, 0, 0, 1]), 2);
+    expect(w[1]! / w[0]!).toBeCloseTo(3, 6);
+    expect((3 * w[0]! + w[1]!) / 4).toBeCloseTo(1, 6);
+  });
+  it("augments deterministically from the rng state and standardises images", () => {
+    const src = Uint8Array.from({ length: PIXELS }, (_, i) => (i * 7) % 256);
+    const a = new Float32Array(PIXELS);
+    const b = new Float32Array(PIXELS);
+    augmentInto(src, 0, a, 0, new Rng(9), FERPLUS_AUGMENT);
+    augmentInto(src, 0, b, 0, new Rng(9), FERPLUS_AUGMENT);
+    expect(b).toEqual(a);
+    const batch = makeBatch(src, [0], new Rng(3));
+    const mean = batch.reduce((s, v) => s + v, 0) / PIXELS;
+    expect(Math.abs(mean)).toBeLessThan(1e-4);
+  });
+});
+
+describe.skipIf(!existsSync(ferplus))("FER+ folder (../shared/datasets/ferplus)", () => {
+  it("loads train targets and majority-labelled valid images", async () => {
+    const d = await loadFerplus(ferplus, { scheme: "majority", eps: 0, smoothing: "crowd", limit: 50 });
+    expect(d.classNames).toHaveLength(8);
+    expect(d.train.pixels.length).toBe(d.train.labels.length * PIXELS);
+    expect(d.valid?.labels.length).toBe(50);
+    expect(d.names).toEqual({ train: "FER2013Train", valid: "FER2013Valid" });
+  });
+  it("rejects a folder that is not FER+", async () => {
+    await expect(loadFerplus(shared, { scheme: "cel", eps: 1, smoothing: "crowd" })).rejects.toThrow(
+      /not a FER\+ folder/,
+    );
+    await expect(loadFerplus("/nonexistent", { scheme: "cel", eps: 1, smoothing: "crowd" })).rejects.toThrow(
+      /does not exist/,
+    );
+  });
+});
+if (!existsSync(ferplus))
+  console.warn(`skipping FER+ folder tests: ${ferplus} not found (set CONCORD_SHARED)`);
