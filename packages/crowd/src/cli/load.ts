@@ -1,0 +1,100 @@
+import { FERPLUS_LABELS } from "../labels.js";
+import type { TVote, TVoteSet } from "../types.js";
+import { buildVoteSet } from "../vote-set.js";
+import { InputError, parseCsv } from "./csv.js";
+
+export type TLoaded = {
+  set: TVoteSet;
+  tasks: string[];
+  workers: string[];
+  classes: string[];
+  gold: Int32Array | null;
+  goldCount: number;
+};
+
+/**
+ * Class order: --labels list (or "ferplus"), else FER+ order when every label is a FER+ key, else numeric
+ * order when every label is a number, else sorted text. A row with an empty worker is an anonymous vote
+ * (a tally count), never attributed to an invented worker.
+ */
+export function loadVotes(
+  votesText: string,
+  votesFile: string,
+  goldText: string | null,
+  goldFile: string,
+  labelsOpt?: string,
+): TLoaded {
+  const rows = parseCsv(votesText, votesFile, ["task", "worker", "label"]);
+  if (rows.length === 0) throw new InputError(`${votesFile}: no votes (only a header)`);
+  for (const r of rows) {
+    if (r.cells[0] === "") throw new InputError(`${votesFile}:${r.line}: empty task`);
+    if (r.cells[2] === "") throw new InputError(`${votesFile}:${r.line}: empty label`);
+  }
+  const seen = [...new Set(rows.map((r) => r.cells[2]!))];
+  let classes: string[];
+  if (labelsOpt) {
+    classes = labelsOpt === "ferplus" ? [...FERPLUS_LABELS] : labelsOpt.split(",").map((s) => s.trim());
+    for (const r of rows) {
+      if (!classes.includes(r.cells[2]!))
+        throw new InputError(`${votesFile}:${r.line}: label "${r.cells[2]}" is not in --labels`);
+    }
+  } else if (seen.every((l) => (FERPLUS_LABELS as readonly string[]).includes(l)))
+    classes = [...FERPLUS_LABELS];
+  else if (seen.every((l) => /^-?\d+(\.\d+)?$/.test(l))) classes = seen.sort((a, b) => Number(a) - Number(b));
+  else classes = seen.sort();
+  if (classes.length < 2) classes = [...classes, `${classes[0]}-other`];
+  const classOf = new Map(classes.map((c, i) => [c, i]));
+  const taskOf = new Map<string, number>();
+  const workerOf = new Map<string, number>();
+  const firstLine = new Map<string, number>();
+  const votes: TVote[] = [];
+  const tallies: { item: number; counts: number[] }[] = [];
+  for (const r of rows) {
+    const [task, worker, label] = r.cells as [string, string, string];
+    if (!taskOf.has(task)) taskOf.set(task, taskOf.size);
+    const item = taskOf.get(task)!;
+    const cls = classOf.get(label)!;
+    if (worker === "") {
+      const counts = new Array<number>(classes.length).fill(0);
+      counts[cls] = 1;
+      tallies.push({ item, counts });
+      continue;
+    }
+    const key = `${task}\u0000${worker}`;
+    const prev = firstLine.get(key);
+    if (prev !== undefined)
+      throw new InputError(
+        `${votesFile}:${r.line}: worker "${worker}" already voted on task "${task}" (line ${prev})`,
+      );
+    firstLine.set(key, r.line);
+    if (!workerOf.has(worker)) workerOf.set(worker, workerOf.size);
+    votes.push({ item, worker: workerOf.get(worker)!, label: cls });
+  }
+  const set = buildVoteSet({
+    numClasses: classes.length,
+    numItems: taskOf.size,
+    numWorkers: workerOf.size,
+    votes,
+    ...(tallies.length ? { tallies } : {}),
+  });
+  let gold: Int32Array | null = null;
+  let goldCount = 0;
+  if (goldText !== null) {
+    const grows = parseCsv(goldText, goldFile, ["task", "label"]);
+    if (grows.length === 0) throw new InputError(`${goldFile}: no gold labels (only a header)`);
+    gold = new Int32Array(set.numItems).fill(-1);
+    for (const r of grows) {
+      const [task, label] = r.cells as [string, string];
+      const item = taskOf.get(task);
+      if (item === undefined)
+        throw new InputError(`${goldFile}:${r.line}: gold task "${task}" has no votes in ${votesFile}`);
+      const cls = classOf.get(label);
+      if (cls === undefined)
+        throw new InputError(`${goldFile}:${r.line}: gold label "${label}" is not a label seen in the votes`);
+      if (gold[item]! >= 0) throw new InputError(`${goldFile}:${r.line}: task "${task}" has two gold labels`);
+      gold[item] = cls;
+      goldCount++;
+    }
+  }
+  return { set, tasks: [...taskOf.keys()], workers: [...workerOf.keys()], classes, gold, goldCount };
+}
