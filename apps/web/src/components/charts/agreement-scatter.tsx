@@ -32,7 +32,7 @@ export function AgreementScatter(props: {
     setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
 
   return (
-    <div data-testid="agreement-scatter">
+    <div data-testid="agreement-scatter" data-points={shown.reduce((n, r) => n + r.points.length, 0)}>
       {props.runs.length > 1 ? (
         <fieldset className="mb-3 flex flex-wrap gap-2">
           <legend className="sr-only">Runs shown</legend>

@@ -63,7 +63,7 @@ export function RunLive(props: { initial: TRunDetail }) {
   );
 
   return (
-    <div className="space-y-6" data-testid="run-live" data-status={run.status}>
+    <div className="space-y-6" data-testid="run-live" data-status={run.status} data-epoch={run.currentEpoch}>
       <div className="flex flex-wrap items-center gap-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
         <StatusBadge status={run.status} />
         <div className="min-w-64 flex-1">

@@ -1,0 +1,221 @@
+// An admin launches a small training run from /admin/runs and watches it progress to SUCCEEDED on the live
+// page (no reload), with a real worker (apps/worker) on the same database and the harness's unique queue
+// prefix; then a researcher opens the run dashboard and the agreement-vs-F1 scatter has one point per class.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { launchBrowser, login, newContext, screenshot } from "../src/browser";
+import { e2eDb } from "../src/db";
+import { signIn } from "../src/http";
+
+const repoRoot = resolve(import.meta.dirname, "../../..");
+const db = e2eDb();
+let browser: Browser;
+let worker: ChildProcess | undefined;
+let workerLog = "";
+let artifacts = "";
+let runId = "";
+
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once("error", fail);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  const prefix = process.env.CONCORD_QUEUE_PREFIX;
+  // The harness gives web and test workers one private prefix; the shared "concord" prefix may have other
+  // workers (on other databases) that would take this run's job.
+  if (!prefix || prefix === "concord") throw new Error("CONCORD_QUEUE_PREFIX not set by the e2e harness");
+  const port = await freePort();
+  artifacts = mkdtempSync(join(tmpdir(), "concord-e2e-artifacts-"));
+  worker = spawn("npx", ["tsx", "apps/worker/src/main.ts"], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      DATABASE_URL: inject("databaseUrl"),
+      CONCORD_QUEUE_PREFIX: prefix,
+      CONCORD_WORKER_PORT: String(port),
+      CONCORD_WORKER_HOST: "127.0.0.1",
+      CONCORD_WORKER_QUEUES: "labels,train,evaluate",
+      CONCORD_ARTIFACTS_DIR: artifacts,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  const append = (c: Buffer) => {
+    workerLog = (workerLog + c.toString()).slice(-20_000);
+  };
+  worker.stdout?.on("data", append);
+  worker.stderr?.on("data", append);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (worker.exitCode !== null) throw new Error(`worker exited (${worker.exitCode}):\n${workerLog}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`worker not healthy after 60 s:\n${workerLog}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  browser = await launchBrowser();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (worker?.pid && worker.exitCode === null) {
+    // npx -> tsx -> node: the whole process group this test created, by its id.
+    try {
+      process.kill(-worker.pid, "SIGTERM");
+    } catch {}
+    await new Promise((r) => {
+      const t = setTimeout(r, 10_000);
+      worker?.once("exit", () => {
+        clearTimeout(t);
+        r(null);
+      });
+    });
+  }
+  if (artifacts) rmSync(artifacts, { recursive: true, force: true });
+  await db.$disconnect();
+});
+
+it("refuses absurd run configs with 400 naming the field, and researchers cannot launch", async () => {
+  const { session } = await signIn("admin");
+  const dataset = await db.dataset.findFirstOrThrow();
+  const before = await db.trainingRun.count();
+  for (const [field, value] of [
+    ["epochs", 501],
+    ["learningRate", 0],
+    ["batchSize", 4096],
+  ] as const) {
+    const res = await session!.fetch("/api/runs", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        datasetId: dataset.id,
+        model: "fast",
+        scheme: "probability",
+        eps: 0,
+        epochs: 2,
+        patience: 0,
+        learningRate: 0.001,
+        batchSize: 32,
+        seed: 1,
+        [field]: value,
+      }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: string; details: { field: string } };
+    expect(body.details.field).toBe(field);
+    expect(body.error).toContain(field);
+  }
+  expect(await db.trainingRun.count()).toBe(before);
+  const researcher = (await signIn("researcher")).session!;
+  const res = await researcher.fetch("/api/runs", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
+  expect(res.status).toBe(403);
+});
+
+it("an admin launches a small run and sees it progress to SUCCEEDED without reloading", async () => {
+  // The smallest dataset with train and valid faces keeps the run to seconds of WASM training.
+  const datasets = await db.dataset.findMany({ include: { _count: { select: { images: true } } } });
+  const candidates = [];
+  for (const d of datasets) {
+    const valid = await db.image.count({ where: { datasetId: d.id, split: "VALID" } });
+    if (valid > 0) candidates.push({ d, valid });
+  }
+  candidates.sort((a, b) => a.d._count.images - b.d._count.images);
+  const dataset = candidates[0]!.d;
+
+  const page = await (await newContext(browser)).newPage();
+  await login(page, "admin");
+  await page.goto("/admin/runs");
+  const form = page.locator('[data-testid="run-form"]');
+  await form.locator('input[name="name"]').fill("e2e small run");
+  await form.locator('select[name="datasetId"]').selectOption(dataset.id);
+  await form.locator('select[name="model"]').selectOption("fast");
+  await form.locator('input[name="epochs"]').fill("2");
+  await form.locator('input[name="patience"]').fill("0");
+  await form.locator('input[name="batchSize"]').fill("32");
+  await form.locator('input[name="maxTrainImages"]').fill("256");
+  await screenshot(page, "admin-runs-form");
+  await Promise.all([
+    page.waitForURL(/\/admin\/runs\/[a-z0-9]+$/),
+    form.locator('button[type="submit"]').click(),
+  ]);
+  runId = page.url().split("/").pop()!;
+  // A marker on window survives only if the page is never reloaded.
+  await page.evaluate(() => {
+    (window as unknown as { __noReload: number }).__noReload = 1;
+  });
+  const live = page.locator('[data-testid="run-live"]');
+  const seen = new Set<string>();
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const status = (await live.getAttribute("data-status")) ?? "";
+    seen.add(`${status}:${await live.getAttribute("data-epoch")}`);
+    if (status === "SUCCEEDED") break;
+    if (status === "FAILED" || status === "CANCELLED") {
+      throw new Error(`run ended ${status}: ${await page.textContent("body")}\nworker:\n${workerLog}`);
+    }
+    if (Date.now() > deadline)
+      throw new Error(`run not done after 300 s (seen ${[...seen]}):\nworker:\n${workerLog}`);
+    if (seen.size === 2) await screenshot(page, "admin-run-live");
+    await page.waitForTimeout(500);
+  }
+  expect(await page.evaluate(() => (window as unknown as { __noReload?: number }).__noReload)).toBe(1);
+  // The page moved through at least one intermediate state (queued/running epoch) before SUCCEEDED.
+  expect(seen.size).toBeGreaterThanOrEqual(2);
+  await page.waitForSelector('[data-testid="learning-curves"]');
+  expect(await page.textContent('[data-testid="run-epoch"]')).toContain("epoch 2 / 2");
+  await screenshot(page, "admin-run-done");
+  const run = await db.trainingRun.findUniqueOrThrow({
+    where: { id: runId },
+    include: { epochs: true, evaluations: true },
+  });
+  expect(run.status).toBe("SUCCEEDED");
+  expect(run.epochs).toHaveLength(2);
+  expect(run.evaluations.map((e) => e.split)).toContain("VALID");
+  console.log(
+    `e2e: run ${runId} on ${dataset.slug}: states seen ${[...seen].join(" -> ")}; backend ${run.backend}`,
+  );
+}, 360_000);
+
+it("a researcher opens the run dashboard; the agreement-vs-F1 scatter has one point per class", async () => {
+  expect(runId).not.toBe("");
+  const page = await (await newContext(browser)).newPage();
+  await login(page, "researcher");
+  const t0 = Date.now();
+  const res = await page.goto(`/research/runs/${runId}`);
+  expect(res?.status()).toBe(200);
+  await page.waitForSelector('[data-testid="agreement-scatter"] .recharts-scatter-symbol');
+  console.log(`e2e: /research/runs/[id] loaded with the scatter in ${Date.now() - t0} ms`);
+  const report = (await (await page.request.get(`/api/exports/runs/${runId}`)).json()) as {
+    run: { evaluations: { split: string; perClass: { label: string; support: number }[] }[] };
+    scatter: { split: string; points: { label: string }[] };
+  };
+  const ev = report.run.evaluations.find((e) => e.split === report.scatter.split)!;
+  const classes = ev.perClass.filter((p) => p.support > 0).map((p) => p.label);
+  expect(report.scatter.points.map((p) => p.label).sort()).toEqual([...classes].sort());
+  const scatter = page.locator('[data-testid="agreement-scatter"]');
+  expect(Number(await scatter.getAttribute("data-points"))).toBe(classes.length);
+  expect(await scatter.locator(".recharts-scatter-symbol").count()).toBe(classes.length);
+  for (const label of classes) expect(await scatter.textContent()).toContain(label);
+  await page.waitForSelector('[data-testid="confusion-heatmap"]');
+  await page.waitForSelector('[data-testid="per-class-table"]');
+  await page.waitForSelector('[data-testid="reliability-diagram"]');
+  await screenshot(page, "research-run-dashboard");
+}, 120_000);
