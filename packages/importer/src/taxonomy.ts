@@ -1,20 +1,7 @@
-// The FER+ taxonomy, in the order the contracts fix (packages/crowd exports the same list as FERPLUS_LABELS).
-// Kept here too so the importer does not depend on the crowd package's build order; a test asserts they agree
-// once crowd exports it.
-export const FERPLUS_LABELS = [
-  "neutral",
-  "happiness",
-  "surprise",
-  "sadness",
-  "anger",
-  "disgust",
-  "fear",
-  "contempt",
-  "unknown",
-  "not-a-face",
-] as const;
+import { FERPLUS_LABELS, type TFerplusLabel } from "@concord/crowd";
 
-export type TFerplusLabel = (typeof FERPLUS_LABELS)[number];
+// The taxonomy (label keys and their order) is owned by @concord/crowd; the importer maps file formats onto it.
+export { FERPLUS_LABELS, type TFerplusLabel };
 
 // Kaggle FER2013 emotion codes -> taxonomy keys (FER2013 has no contempt/unknown/not-a-face).
 export const FER2013_EMOTIONS: readonly TFerplusLabel[] = [
