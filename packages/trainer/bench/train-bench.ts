@@ -31,7 +31,10 @@ const peer = path.join(shared, "bench/torch_peer.py");
 const batch = Number(a.batch);
 const batches = Number(a.batches);
 
-async function tfjsRate(name: TModelName, workers: number): Promise<number> {
+type TRate = { wall: number; cpuMsPerImage: number };
+
+/** img/s over wall time, and CPU ms per image (all threads of this process, workers included). */
+async function tfjsRate(name: TModelName, workers: number): Promise<TRate> {
   const model = buildModel({ name, classes: 8 });
   const opt = new Optimizer("adam", 1e-3, { momentum: 0, weightDecay: 0 });
   const pool = workers > 1 ? await GradientPool.create(model, workers - 1) : null;
@@ -45,8 +48,13 @@ async function tfjsRate(name: TModelName, workers: number): Promise<number> {
   try {
     for (let i = 0; i < 2; i++) await once(); // warm-up: XNNPACK operator creation, worker JIT
     const t = performance.now();
+    const cpu = process.cpuUsage();
     for (let i = 0; i < batches; i++) await once();
-    return (batch * batches) / ((performance.now() - t) / 1000);
+    const used = process.cpuUsage(cpu);
+    return {
+      wall: (batch * batches) / ((performance.now() - t) / 1000),
+      cpuMsPerImage: (used.user + used.system) / 1000 / (batch * batches),
+    };
   } finally {
     await pool?.close();
     opt.dispose();
@@ -107,12 +115,17 @@ for (const name of (a.models as string).split(",") as TModelName[]) {
     m.dispose();
     return p;
   })();
-  const rates = new Map<number, number>();
+  const rates = new Map<number, TRate>();
   for (const w of workerCounts) rates.set(w, await tfjsRate(name, w));
   const torch = torchRate(name, threads);
-  const best = Math.max(...rates.values());
-  const cells = workerCounts.map((w) => `tfjs x${w} ${(rates.get(w) ?? 0).toFixed(1)}`).join("  ");
-  const line = `${name.padEnd(10)} ${(params / 1e6).toFixed(2)}M params  ${cells} img/s  pytorch(${threads} threads) ${torch ? torch.train.toFixed(1) : "n/a"} img/s  ratio ${torch ? (best / torch.train).toFixed(2) : "n/a"}x`;
+  const best = Math.max(...[...rates.values()].map((r) => r.wall));
+  const cells = workerCounts
+    .map(
+      (w) =>
+        `tfjs x${w} ${(rates.get(w)?.wall ?? 0).toFixed(1)} img/s (${(rates.get(w)?.cpuMsPerImage ?? 0).toFixed(0)} cpu-ms/img)`,
+    )
+    .join("  ");
+  const line = `${name.padEnd(10)} ${(params / 1e6).toFixed(2)}M params  ${cells}  pytorch(${threads} threads) ${torch ? torch.train.toFixed(1) : "n/a"} img/s  ratio ${torch ? (best / torch.train).toFixed(2) : "n/a"}x`;
   console.log(line);
   rows.push(line);
 }
