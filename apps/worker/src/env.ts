@@ -40,6 +40,8 @@ export const ZWorkerEnv = z.object({
   CONCORD_TF_BACKEND: z
     .enum(["auto", "gpu", "node", "wasm", "cpu", "tfjs-node-gpu", "tfjs-node"])
     .default("auto"),
+  /** The trainer's data-parallel gradient threads per run (one WASM instance each); 1 = in-process. */
+  CONCORD_TRAINER_THREADS: int(1, 1),
   /** BullMQ lock and stalled detection: a dead worker's job is retried after about lock + interval. */
   CONCORD_LOCK_DURATION_MS: int(30_000, 1000),
   CONCORD_STALLED_INTERVAL_MS: int(15_000, 500),

@@ -4,10 +4,11 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TDb } from "@concord/db";
 import type { TEvaluateProgress, TEvaluateResult, TJobPayload } from "@concord/jobs";
+import { evaluate, initBackend, loadModel } from "@concord/trainer";
 import { UnrecoverableError } from "bullmq";
 import type { TWorkerEnv } from "../env";
 import { loadMajoritySplits } from "../train-data";
-import { backendPreference, trainerApi } from "../trainer-api";
+import { backendPreference } from "../trainer-api";
 import { runDir, writeEvaluation } from "./train";
 
 export async function evaluateRun(
@@ -24,9 +25,8 @@ export async function evaluateRun(
   };
   const datasetId = payload.datasetId ?? run.datasetId;
   const stored = datasetId === run.datasetId;
-  const api = trainerApi();
-  await api.initBackend(backendPreference(env.CONCORD_TF_BACKEND));
-  const model = await api.loadModel(run.artifactPath);
+  await initBackend(backendPreference(env.CONCORD_TF_BACKEND));
+  const model = await loadModel(run.artifactPath);
   const sets = await loadMajoritySplits(db, datasetId, meta.classNames, payload.splits);
   const splits: TEvaluateResult["splits"] = [];
   try {
@@ -34,7 +34,7 @@ export async function evaluateRun(
       const set = sets[split.toLowerCase() as "train" | "valid" | "test"];
       if (!set) continue;
       await onProgress({ split, done: 0, total: set.labels.length });
-      const e = await api.evaluate(model, set, split.toLowerCase(), { labels: meta.classNames });
+      const e = await evaluate(model, set, split.toLowerCase(), { labels: meta.classNames });
       if (stored) await writeEvaluation(db, run.id, split, e);
       splits.push({ split, n: e.n, accuracy: e.accuracy, macroF1: e.macroF1, loss: e.loss });
       await onProgress({ split, done: set.labels.length, total: set.labels.length });

@@ -4,14 +4,14 @@ import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Prisma, TDb } from "@concord/db";
 import type { TJobPayload, TTrainProgress, TTrainResult } from "@concord/jobs";
-import type { TEvaluation } from "@concord/trainer";
+import { evaluate, initBackend, saveModel, type TEvaluation, train } from "@concord/trainer";
 import { UnrecoverableError } from "bullmq";
 import type { TWorkerEnv } from "../env";
 import { toTrainerConfig, ZRunTrainConfig } from "../run-config";
 import { controlRun } from "../run-control";
 import { finishRun, markBackend, markRunning, requeueRun, setProgress } from "../run-state";
 import { defaultSnapshotMethod, loadTrainData } from "../train-data";
-import { backendPreference, trainerApi } from "../trainer-api";
+import { backendPreference } from "../trainer-api";
 import { snapshotLabels } from "./snapshot-labels";
 
 export type TJobContext = {
@@ -99,8 +99,7 @@ export async function trainRun(
     await setProgress(db, runId, value as Prisma.InputJsonValue, p.epoch);
   };
   try {
-    const api = trainerApi();
-    const backend = await api.initBackend(backendPreference(env.CONCORD_TF_BACKEND));
+    const backend = await initBackend(backendPreference(env.CONCORD_TF_BACKEND));
     await markBackend(db, runId, backend.name);
     await progress({ phase: "loading", epoch, backend: backend.name });
 
@@ -127,69 +126,73 @@ export async function trainRun(
 
     let lastBatchWrite = 0;
     let resumedFromEpoch: number | undefined;
-    const result = await api.train(data, toTrainerConfig(config, run.seed), {
-      checkpointDir: dirs.checkpoint,
-      resume: true,
-      signal: control.signal,
-      log,
-      onBatch: (b) => {
-        // The first batch of an attempt tells where it resumed; writes are throttled to ~2/s.
-        resumedFromEpoch ??= b.epoch - 1;
-        const now = Date.now();
-        if (now - lastBatchWrite < 500) return;
-        lastBatchWrite = now;
-        void progress({
-          phase: "training",
-          epoch: b.epoch - 1,
-          batch: b.batch,
-          batches: b.batches,
-          loss: b.loss,
-          imagesPerSec: b.imagesPerSecond,
-          resumedFromEpoch,
-          backend: backend.name,
-        }).catch(() => {});
+    const result = await train(
+      data,
+      { ...toTrainerConfig(config, run.seed), workers: env.CONCORD_TRAINER_THREADS },
+      {
+        checkpointDir: dirs.checkpoint,
+        resume: true,
+        signal: control.signal,
+        log,
+        onBatch: (b) => {
+          // The first batch of an attempt tells where it resumed; writes are throttled to ~2/s.
+          resumedFromEpoch ??= b.epoch - 1;
+          const now = Date.now();
+          if (now - lastBatchWrite < 500) return;
+          lastBatchWrite = now;
+          void progress({
+            phase: "training",
+            epoch: b.epoch - 1,
+            batch: b.batch,
+            batches: b.batches,
+            loss: b.loss,
+            imagesPerSec: b.imagesPerSecond,
+            resumedFromEpoch,
+            backend: backend.name,
+          }).catch(() => {});
+        },
+        onEpoch: async (m) => {
+          epoch = m.epoch;
+          const metric = {
+            trainLoss: m.loss,
+            trainAccuracy: m.trainAccuracy,
+            valLoss: m.validLoss,
+            valAccuracy: m.validAccuracy,
+            learningRate: m.learningRate,
+            imagesPerSec: m.imagesPerSecond,
+            durationMs: Math.round(m.seconds * 1000),
+          };
+          await db.epochMetric.upsert({
+            where: { runId_epoch: { runId, epoch: m.epoch } },
+            create: { runId, epoch: m.epoch, ...metric },
+            update: metric,
+          });
+          await progress({
+            phase: "training",
+            epoch: m.epoch,
+            imagesPerSec: m.imagesPerSecond,
+            resumedFromEpoch,
+            backend: backend.name,
+          });
+          control.atEpochEnd();
+        },
       },
-      onEpoch: async (m) => {
-        epoch = m.epoch;
-        const metric = {
-          trainLoss: m.loss,
-          trainAccuracy: m.trainAccuracy,
-          valLoss: m.validLoss,
-          valAccuracy: m.validAccuracy,
-          learningRate: m.learningRate,
-          imagesPerSec: m.imagesPerSecond,
-          durationMs: Math.round(m.seconds * 1000),
-        };
-        await db.epochMetric.upsert({
-          where: { runId_epoch: { runId, epoch: m.epoch } },
-          create: { runId, epoch: m.epoch, ...metric },
-          update: metric,
-        });
-        await progress({
-          phase: "training",
-          epoch: m.epoch,
-          imagesPerSec: m.imagesPerSecond,
-          resumedFromEpoch,
-          backend: backend.name,
-        });
-        control.atEpochEnd();
-      },
-    });
+    );
 
     await progress({ phase: "evaluating", epoch, backend: backend.name });
     // Without a VALID split the trainer selects on a train hold-out: that is not stored as VALID.
     const valid = data.valid
-      ? (result.valid ?? (await api.evaluate(result.model, data.valid, "valid", { labels: data.classNames })))
+      ? (result.valid ?? (await evaluate(result.model, data.valid, "valid", { labels: data.classNames })))
       : null;
     const test = data.test
-      ? (result.test ?? (await api.evaluate(result.model, data.test, "test", { labels: data.classNames })))
+      ? (result.test ?? (await evaluate(result.model, data.test, "test", { labels: data.classNames })))
       : null;
     if (valid) await writeEvaluation(db, runId, "VALID", valid);
     if (test) await writeEvaluation(db, runId, "TEST", test);
 
     await progress({ phase: "saving", epoch, backend: backend.name });
     // train() already attached classNames / model name as the model's user-defined metadata.
-    await api.saveModel(result.model, dirs.model);
+    await saveModel(result.model, dirs.model);
     // What the evaluate job and a download need besides the tfjs files.
     await writeFile(
       join(dirs.root, "run.json"),
