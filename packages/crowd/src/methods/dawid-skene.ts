@@ -11,7 +11,8 @@ import { majorityVote } from "./mv.js";
  *   Anonymous tallies share one confusion matrix (the anonymous population), weighted by their counts.
  * - E-step: exact posteriors in log space. Stops when no posterior entry moves more than `tolerance`,
  *   or after `maxIterations`. No randomness: the same input gives the same output bit for bit.
- * `oneCoin` ties each worker's matrix to a single accuracy p (errors uniform over the other classes).
+ * `oneCoin` ties each worker's matrix to a single accuracy p (errors uniform over the other classes),
+ * estimated as MAP under a Beta(2, 1) prior: p = (hits + 1 + smoothing) / (votes + 1 + 2 * smoothing).
  */
 export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAggregateResult {
   const { numItems: N, numClasses: C, numWorkers: W, numVotes: V } = set;
@@ -76,7 +77,9 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
         hit[w]! += T[voteItem[k]! * C + voteLabel[k]!]!;
         tot[w]! += 1;
       }
-      for (let w = 0; w < W; w++) skill[w] = (hit[w]! + s) / (tot[w]! + 2 * s);
+      // Beta(2, 1) prior on accuracy (plus smoothing): with one or two votes per worker the likelihood
+      // alone prefers "every worker is adversarial and every item has the majority class".
+      for (let w = 0; w < W; w++) skill[w] = (hit[w]! + 1 + s) / (tot[w]! + 1 + 2 * s);
       let ah = 0;
       let at = 0;
       if (tallies) {
@@ -85,7 +88,7 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
           at += tallies[j]!;
         }
       }
-      anonSkill = (ah + s) / (at + 2 * s);
+      anonSkill = (ah + 1 + s) / (at + 1 + 2 * s);
       for (let w = 0; w < W; w++) fillOneCoin(conf, logConf, w * C * C, C, skill[w]!);
       fillOneCoin(anonConf, logAnon, 0, C, anonSkill);
       return;

@@ -3,12 +3,16 @@ import { applyGold, argmaxRows, createRng, emptyResult, type TResolved } from ".
 import { majorityVote } from "./mv.js";
 
 const RESTARTS = 10;
+// Beta(2, 1) prior on competence (MAP): without it a unanimous crowd is explained equally well, or
+// better, by "everyone spams this class", and a random restart can land there.
+const PRIOR_A = 2;
+const PRIOR_B = 1;
 
 /**
  * MACE (Hovy et al. 2013): each worker either knows the answer (probability theta) or spams from a
- * personal distribution xi; true labels uniform a priori. EM with a Beta(0.5, 0.5) pseudo-count on theta
- * and `smoothing` on xi. Restarts: one from majority-vote (or gold) posteriors plus 10 seeded random
- * parameter draws; the run with the highest log-likelihood wins, so results depend only on `seed`.
+ * personal distribution xi; true labels uniform a priori. MAP-EM with a Beta(2, 1) prior on theta and
+ * `smoothing` on xi. Restarts: one from majority-vote (or gold) posteriors plus 10 seeded random
+ * parameter draws; the run with the highest log posterior wins, so results depend only on `seed`.
  * Anonymous tallies share one (theta, xi).
  */
 export function mace(set: TVoteSet, opts: TResolved): TAggregateResult {
@@ -55,7 +59,7 @@ function maceRun(set: TVoteSet, opts: TResolved, rng: (() => number) | null): TA
       for (let i = 0; i < N; i++)
         for (let l = 0; l < C; l++) if (tallies[i * C + l]! > 0) add(i, W, l, tallies[i * C + l]!);
     for (let w = 0; w < S; w++) {
-      theta[w] = (know[w]! + 0.5) / (tot[w]! + 1);
+      theta[w] = (know[w]! + PRIOR_A - 1) / (tot[w]! + PRIOR_A + PRIOR_B - 2);
       let z = 0;
       for (let l = 0; l < C; l++) z += xiNext[w * C + l]!;
       for (let l = 0; l < C; l++) xi[w * C + l] = xiNext[w * C + l]! / z;
@@ -124,6 +128,10 @@ function maceRun(set: TVoteSet, opts: TResolved, rng: (() => number) | null): TA
   if (tallies) res.anonymous = { skill: theta[W]!, confusion: null };
   res.iterations = iter;
   res.converged = converged;
-  res.logLikelihood = ll;
+  // Restarts are ranked by the MAP objective: log-likelihood + log Beta prior of every competence.
+  let logPrior = 0;
+  for (let w = 0; w < S; w++)
+    logPrior += (PRIOR_A - 1) * Math.log(theta[w]!) + (PRIOR_B - 1) * Math.log(1 - theta[w]!);
+  res.logLikelihood = ll + logPrior;
   return res;
 }

@@ -55,8 +55,8 @@ export function wawa(set: TVoteSet, opts: TResolved): TAggregateResult {
 
 /**
  * Zero-based skill (as crowd-kit): skills start at 1 (or at gold accuracy where known), then repeat
- * "weighted vote -> skill += lr * (accuracy - skill)", halving lr every 20 steps, until no skill moves
- * more than `tolerance`.
+ * "weighted vote -> hard labels -> skill += lr * (accuracy against them - skill)", halving lr every 20
+ * steps, until no skill moves more than `tolerance`. A tie in the weighted vote gives 1/k credit.
  */
 export function zeroBasedSkill(set: TVoteSet, opts: TResolved): TAggregateResult {
   const skill = new Float64Array(set.numWorkers).fill(1);
@@ -67,7 +67,7 @@ export function zeroBasedSkill(set: TVoteSet, opts: TResolved): TAggregateResult
   let converged = false;
   while (iter < opts.maxIterations) {
     if (iter > 0 && iter % 20 === 0) lr *= 0.5;
-    const T = weightedResult(set, "zbs", skill, anon).posteriors;
+    const T = hardened(weightedResult(set, "zbs", skill, anon).posteriors, set.numClasses);
     const acc = skillsAgainst(set, T);
     let delta = Math.abs(lr * (acc.anon - anon));
     anon += lr * (acc.anon - anon);
@@ -100,4 +100,18 @@ function overrideWithGold(set: TVoteSet, gold: Int32Array, skill: Float64Array):
     if (set.voteLabel[k] === g) hit[w]!++;
   }
   for (let w = 0; w < set.numWorkers; w++) if (tot[w]! > 0) skill[w] = hit[w]! / tot[w]!;
+}
+
+/** One-hot of each row's maximum, split evenly over exact ties (all-zero rows stay zero). */
+function hardened(post: Float64Array, C: number): Float64Array {
+  const out = new Float64Array(post.length);
+  for (let i = 0; i < post.length / C; i++) {
+    let max = 0;
+    for (let c = 0; c < C; c++) max = Math.max(max, post[i * C + c]!);
+    if (max <= 0) continue;
+    let ties = 0;
+    for (let c = 0; c < C; c++) if (post[i * C + c]! >= max * (1 - 1e-12)) ties++;
+    for (let c = 0; c < C; c++) if (post[i * C + c]! >= max * (1 - 1e-12)) out[i * C + c] = 1 / ties;
+  }
+  return out;
 }
