@@ -68,6 +68,8 @@ export type TSnapshotDetail = {
   // Mean of the soft-label vectors per split: the "soft" distribution a model trained on it sees.
   softMass: { split: string; label: string; mass: number }[];
   runs: { id: string; name: string; status: string }[];
+  // Per-annotator skill from the aggregation model (stats.workerSkill), with names resolved.
+  workerSkills: { id: string; name: string; skill: number }[];
 };
 
 export async function getSnapshotDetail(id: string): Promise<TSnapshotDetail | null> {
@@ -95,6 +97,13 @@ export async function getSnapshotDetail(id: string): Promise<TSnapshotDetail | n
     id,
   );
   const taxonomy = s.dataset.taxonomy;
+  const skill = asRecord(asRecord(s.stats).workerSkill);
+  const skillIds = Object.keys(skill).filter((k) => typeof skill[k] === "number");
+  const users = await db().user.findMany({
+    where: { id: { in: skillIds } },
+    select: { id: true, name: true },
+  });
+  const nameOf = new Map(users.map((u) => [u.id, u.name]));
   return {
     id: s.id,
     datasetId: s.datasetId,
@@ -108,6 +117,9 @@ export async function getSnapshotDetail(id: string): Promise<TSnapshotDetail | n
     distribution: dist.map((d) => ({ split: d.split, label: d.label ?? "(excluded)", count: d.count })),
     softMass: mass.map((m) => ({ split: m.split, label: taxonomy[m.idx - 1] ?? `#${m.idx}`, mass: m.mass })),
     runs: s.runs.map((r) => ({ id: r.id, name: r.name || `run ${r.id.slice(-6)}`, status: r.status })),
+    workerSkills: skillIds
+      .map((id) => ({ id, name: nameOf.get(id) ?? id.slice(-6), skill: skill[id] as number }))
+      .sort((a, b) => b.skill - a.skill),
   };
 }
 

@@ -27,7 +27,6 @@ export default async function SnapshotPage(props: { params: Promise<{ id: string
   const num = (k: string) => (typeof stats[k] === "number" ? (stats[k] as number) : null);
   const link =
     "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50";
-  const skills = Object.entries((stats.workerSkill as Record<string, number> | undefined) ?? {});
   return (
     <>
       <PageHeader
@@ -126,20 +125,17 @@ export default async function SnapshotPage(props: { params: Promise<{ id: string
           </table>
         </div>
       </Section>
-      {skills.length > 0 ? (
+      {s.workerSkills.length > 0 ? (
         <Section title="Annotator parameters" aside={`${s.method}: one skill value per identified annotator`}>
           <div className="flex flex-wrap gap-2 text-xs">
-            {skills
-              .sort((a, b) => b[1] - a[1])
-              .slice(0, 60)
-              .map(([w, v]) => (
-                <span
-                  key={w}
-                  className="rounded-full border border-slate-200 bg-white px-2 py-1 tabular-nums"
-                >
-                  {w.slice(-6)}: {v.toFixed(3)}
-                </span>
-              ))}
+            {s.workerSkills.slice(0, 80).map((w) => (
+              <span
+                key={w.id}
+                className="rounded-full border border-slate-200 bg-white px-2.5 py-1 tabular-nums"
+              >
+                {w.name}: <span className="font-semibold">{w.skill.toFixed(3)}</span>
+              </span>
+            ))}
           </div>
         </Section>
       ) : null}
