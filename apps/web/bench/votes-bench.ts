@@ -1,0 +1,218 @@
+// npm run bench:votes [-- --annotators 100,200 --seconds 60 --modes flow,vote --images 20000]
+// For each mode x N: a fresh database (seeded with N annotators and enough images), `next start` on the
+// production build, N annotators sign in (next-auth) and vote as fast as the API answers for `seconds`;
+// then the database is checked against every acknowledgement, and the raw INSERT peer runs on the same
+// Postgres at the same concurrency. Loopback only; every phase stops by itself. Prints a table and writes
+// the figures to .data/bench/votes-<time>.json. Modes: flow = GET /api/tasks/next + POST /api/votes (the
+// labelling page's loop); vote = POST /api/votes alone on pre-assigned images (the write path only).
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, setPriority } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
+import { runLoad, signInAll, summarize, type TMode } from "./annotators";
+import { rawInsertPeer } from "./peer";
+import { BENCH_PASSWORD, seedBench } from "./seed";
+import { buildIfStale, holdLock, repoRoot, startWeb, type TWebServer } from "./server";
+import { type TVerdict, verdictOk, verifyVotes } from "./verify";
+
+const { values } = parseArgs({
+  options: {
+    annotators: { type: "string", default: process.env.BENCH_ANNOTATORS ?? "100,200" },
+    seconds: { type: "string", default: process.env.BENCH_SECONDS ?? "60" },
+    modes: { type: "string", default: process.env.BENCH_MODES ?? "flow,vote" },
+    images: { type: "string", default: process.env.BENCH_IMAGES ?? "20000" },
+    "peer-seconds": { type: "string", default: "15" },
+    "retry-every": { type: "string", default: "20" },
+    "pool-size": { type: "string", default: process.env.CONCORD_DB_POOL ?? "10" },
+  },
+});
+const sizes = values.annotators.split(",").map(Number);
+const modes = values.modes.split(",") as TMode[];
+const seconds = Number(values.seconds);
+const images = Number(values.images);
+const poolSize = Number(values["pool-size"]);
+if (sizes.some((n) => !(n >= 1 && n <= 500)) || !(seconds > 0 && seconds <= 600) || !(images >= 100)) {
+  console.error("bench: --annotators 1..500 (comma list), --seconds 1..600, --images >= 100");
+  process.exit(2);
+}
+if (modes.some((m) => m !== "flow" && m !== "vote")) {
+  console.error('bench: --modes is a comma list of "flow" and "vote"');
+  process.exit(2);
+}
+
+const log = (m: string) => console.log(m);
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "-");
+
+// Shared 2-core machine: stay below interactive work (the brief's `nice -n 5`); children inherit it.
+try {
+  setPriority(5);
+} catch {}
+
+let current: { web?: TWebServer; db?: TTestDatabase } = {};
+async function cleanup() {
+  await current.web?.stop();
+  await current.db?.drop().catch(() => {});
+  current = {};
+}
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => {
+    log(`bench: ${sig}, stopping`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+// Bounded whatever happens: each phase gets its run time plus 4 minutes for seeding, sign-in and checks.
+const hardLimitMs = sizes.length * modes.length * (seconds + 240) * 1000 + 600_000;
+setTimeout(() => {
+  console.error(`bench: hard time limit (${hardLimitMs / 1000} s) reached, stopping`);
+  void cleanup().finally(() => process.exit(3));
+}, hardLimitMs).unref();
+
+type TPhase = {
+  mode: TMode;
+  annotators: number;
+  seconds: number;
+  signInMs: number;
+  votesPerSecond: number;
+  endpoints: Record<string, ReturnType<typeof summarize>>;
+  http5xx: number;
+  clientErrors: number;
+  replayMismatches: number;
+  exhausted: number;
+  verdict: TVerdict;
+  peer: Awaited<ReturnType<typeof rawInsertPeer>>;
+  ratio: number;
+  loadAvgAfter: number[];
+  ok: boolean;
+};
+
+async function phase(mode: TMode, n: number): Promise<TPhase> {
+  log(`\n== ${mode} x ${n} annotators, ${seconds} s ==`);
+  const db = await createTestDatabase("concord_bench");
+  current.db = db;
+  const seeded = await seedBench(db.db, { images, annotators: n });
+  log(`bench: seeded ${seeded.imageIds.length} images, ${seeded.annotators.length} annotators`);
+  const web = await startWeb(db.url, { CONCORD_DB_POOL: String(poolSize) });
+  current.web = web;
+  const login = await signInAll(
+    web.url,
+    seeded.annotators.map((a) => a.email),
+    BENCH_PASSWORD,
+  );
+  log(`bench: ${n} sign-ins (next-auth credentials, argon2id) in ${(login.ms / 1000).toFixed(1)} s`);
+  const load = await runLoad({
+    baseUrl: web.url,
+    cookies: login.cookies,
+    mode,
+    seconds,
+    imageIds: seeded.imageIds,
+    retryEvery: Number(values["retry-every"]),
+    maxVotesPerAnnotator: 100_000,
+  });
+  const loadAvgAfter = loadavg();
+  const endpoints = Object.fromEntries(
+    Object.entries(load.endpoints)
+      .filter(([, s]) => s.latencies.length > 0)
+      .map(([k, s]) => [k, summarize(s)]),
+  );
+  let http5xx = 0;
+  let clientErrors = 0;
+  for (const s of Object.values(endpoints))
+    for (const [code, count] of Object.entries(s.statuses)) {
+      if (code.startsWith("5")) http5xx += count;
+      if (code === "timeout" || code === "network") clientErrors += count;
+    }
+  if (http5xx) log(`bench: server output (last lines):\n${web.output().slice(-3000)}`);
+  await web.stop();
+  current.web = undefined;
+  const verdict = await verifyVotes(db.url, load.acked);
+  const votesPerSecond = load.created / (load.wallMs / 1000);
+  log(`bench: raw INSERT peer, ${n} callers, pool ${poolSize}, ${values["peer-seconds"]} s…`);
+  const peer = await rawInsertPeer({
+    databaseUrl: db.url,
+    concurrency: n,
+    poolSize,
+    seconds: Number(values["peer-seconds"]),
+    imageIds: seeded.imageIds,
+  });
+  await db.drop();
+  current.db = undefined;
+  const ok =
+    verdictOk(verdict) &&
+    verdict.rows === verdict.acked &&
+    http5xx === 0 &&
+    load.replayMismatches === 0 &&
+    verdict.acked === load.created;
+  return {
+    mode,
+    annotators: n,
+    seconds,
+    signInMs: Math.round(login.ms),
+    votesPerSecond,
+    endpoints,
+    http5xx,
+    clientErrors,
+    replayMismatches: load.replayMismatches,
+    exhausted: load.exhausted,
+    verdict,
+    peer,
+    ratio: votesPerSecond / peer.perSecond,
+    loadAvgAfter,
+    ok,
+  };
+}
+
+function print(p: TPhase) {
+  const v = p.verdict;
+  log(`\n-- ${p.mode} x ${p.annotators} annotators (${p.seconds} s) --`);
+  log(
+    `votes/s (201 acks / wall): ${f1(p.votesPerSecond)}   raw INSERT/s: ${f1(p.peer.perSecond)}   ratio: ${p.ratio.toFixed(2)}x`,
+  );
+  for (const [name, s] of Object.entries(p.endpoints)) {
+    const label = { next: "GET /api/tasks/next", vote: "POST /api/votes", retry: "POST /api/votes (retry)" }[
+      name
+    ];
+    log(
+      `  ${label?.padEnd(26)} n=${String(s.n).padStart(6)}  p50 ${f1(s.p50)} ms  p95 ${f1(s.p95)} ms  p99 ${f1(s.p99)} ms  max ${f1(s.max)} ms  statuses ${JSON.stringify(s.statuses)}`,
+    );
+  }
+  log(
+    `  raw INSERT peer: ${p.peer.inserts} rows, p50 ${f1(p.peer.p50)} ms, p99 ${f1(p.peer.p99)} ms, errors ${p.peer.errors}`,
+  );
+  log(
+    `  Postgres check: acked ${v.acked}, rows ${v.rows}, missing ${v.ackedMissing}, wrong id ${v.ackedWrongId}, ` +
+      `unacked rows ${v.unackedRows}, duplicate (image, annotator) ${v.duplicatePairs}, duplicate requestId ${v.duplicateRequestIds}, ` +
+      `images over maxVotes ${v.overMaxVotes}`,
+  );
+  log(
+    `  5xx ${p.http5xx}, client timeouts/network errors ${p.clientErrors}, retry mismatches ${p.replayMismatches}, ` +
+      `annotators out of images ${p.exhausted}, load average after ${p.loadAvgAfter.map((x) => x.toFixed(1)).join(" ")}`,
+  );
+  const goal =
+    p.annotators === 100
+      ? `  goal (>= 0.5x raw, vote p99 < 50 ms): ${p.ratio >= 0.5 && (p.endpoints.vote?.p99 ?? Infinity) < 50 ? "met" : "NOT met"}`
+      : "";
+  log(`  integrity: ${p.ok ? "OK" : "FAILED"}${goal}`);
+}
+
+const release = await holdLock("/tmp/concord-e2e.lock");
+const results: TPhase[] = [];
+try {
+  log(
+    `bench: ${cpus().length} CPUs, load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" ")} (shared machine)`,
+  );
+  buildIfStale(log);
+  for (const mode of modes) for (const n of sizes) results.push(await phase(mode, n));
+} finally {
+  await cleanup();
+  release();
+}
+for (const p of results) print(p);
+const dir = join(repoRoot, ".data", "bench");
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `votes-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), cpus: cpus().length, results }, null, 2));
+log(`\nbench: figures written to ${file}`);
+process.exit(results.every((p) => p.ok) ? 0 : 1);
