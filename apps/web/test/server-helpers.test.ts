@@ -96,7 +96,11 @@ describe("env", () => {
   });
   it("requires NEXTAUTH_SECRET under production, but not while `next build` collects pages", () => {
     expect(() => parseEnv({ NODE_ENV: "production" })).toThrow(/NEXTAUTH_SECRET is required/);
-    expect(parseEnv({ NODE_ENV: "production", NEXTAUTH_SECRET: "x".repeat(40) }).NEXTAUTH_SECRET).toHaveLength(40);
-    expect(parseEnv({ NODE_ENV: "production", NEXT_PHASE: "phase-production-build" }).NEXTAUTH_SECRET).toBeTruthy();
-});
+    expect(
+      parseEnv({ NODE_ENV: "production", NEXTAUTH_SECRET: "x".repeat(40) }).NEXTAUTH_SECRET,
+    ).toHaveLength(40);
+    expect(
+      parseEnv({ NODE_ENV: "production", NEXT_PHASE: "phase-production-build" }).NEXTAUTH_SECRET,
+    ).toBeTruthy();
+  });
 });
