@@ -4,8 +4,8 @@ import { installFastBatchNorm } from "./src/fast-batchnorm";
 import { buildModel } from "./src/models";
 
 await initBackend("wasm", { quiet: true });
-if (process.argv[2] === "fast") installFastBatchNorm();
-const m = buildModel({ name: "seed", classes: 8 });
+
+const m = buildModel({ name: (process.argv[3] ?? "fast") as any, classes: 8 });
 const opt = tf.train.adam(1e-3);
 const x = tf.randomNormal([64, 48, 48, 1]);
 const y = tf.oneHot(tf.randomUniform([64], 0, 8, "int32") as tf.Tensor1D, 8);

@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { PIXELS } from "./augment";
 import { DataError } from "./data";
+import { loadGeneric } from "./generic";
 import { decodePngInto } from "./png";
 import { EMOTION_CLASSES, ferplusTargets, majorityLabels, type TTargetOptions } from "./targets";
 import type { TImageSet, TTrainData } from "./types";
@@ -92,8 +93,27 @@ export async function loadFerplus(
   root: string,
   opts: TLoadOptions,
 ): Promise<TTrainData & { names: Record<string, string> }> {
-  const where = locateFerplus(root);
-  if (!where.train) throw new DataError(`${root} has no FER2013Train/ split to train on`);
+  return loadFerplusSplits(locateFerplus(root), opts);
+}
+
+/** Reads a FER+ folder, or else the generic layout (PNGs + votes.csv). */
+export async function loadDataFolder(
+  root: string,
+  opts: TLoadOptions,
+): Promise<TTrainData & { names: Record<string, string> }> {
+  if (!existsSync(root) || !statSync(root).isDirectory())
+    throw new DataError(`data folder ${root} does not exist`);
+  if (existsSync(path.join(root, "votes.csv")) && !existsSync(path.join(root, "label.csv")))
+    return loadGeneric(root, opts);
+  return loadFerplus(root, opts);
+}
+
+async function loadFerplusSplits(
+  where: ReturnType<typeof locateFerplus>,
+  opts: TLoadOptions,
+): Promise<TTrainData & { names: Record<string, string> }> {
+  if (!where.train)
+    throw new DataError(`no FER2013Train/ split to train on (found ${Object.keys(where).join(", ")})`);
   const log = opts.log ?? (() => {});
   const tr = await readFerplusSplit(where.train, opts.limit);
   const t = ferplusTargets(tr.counts, tr.files.length, opts);

@@ -7,8 +7,9 @@ export {
 } from "./backend";
 export { DEFAULT_CONFIG, resolveConfig } from "./config";
 export { classWeights, DataError, stratifiedSplit, validateData } from "./data";
-export { loadFerplus, locateFerplus, parseLabelCsv, readFerplusSplit } from "./dataset";
+export { loadDataFolder, loadFerplus, locateFerplus, parseLabelCsv, readFerplusSplit } from "./dataset";
 export { evaluate, predictProbabilities, type TEvaluateOptions } from "./evaluate";
+export { loadGeneric } from "./generic";
 export { loadModel, readModelMetadata, saveModel, type TModelMetadata } from "./io";
 export { accuracyOf, calibration, classReports, confusionMatrix, macroF1 } from "./metrics";
 export { buildModel, MODEL_NAMES, type TModelConfig, type TModelName } from "./models";

@@ -3,7 +3,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "../backend";
 import { DataError } from "../data";
-import { loadFerplus } from "../dataset";
+import { loadDataFolder } from "../dataset";
 import { saveModel } from "../io";
 import { MODEL_NAMES, type TModelName } from "../models";
 import { SCHEMES, type TScheme, type TSmoothing } from "../targets";
@@ -12,7 +12,7 @@ import type { TEvaluation, TOptimizerName } from "../types";
 import { progressPrinter } from "./progress";
 import { formatEvaluation } from "./table";
 
-const USAGE = `usage: concord-train --data <FER+ folder> [options]
+const USAGE = `usage: concord-train --data <FER+ folder | generic folder (PNGs + votes.csv)> [options]
   --model ${MODEL_NAMES.join("|")} (fast)    --scheme ${SCHEMES.join("|")} (cel)
   --eps <0..1> (1)  --smoothing crowd|uniform (crowd)   --epochs N (30)  --batch-size N (64)
   --optimizer adam|sgd (adam)  --lr X (0.001)  --momentum X (0.9)  --weight-decay X (0)
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   const backend = await initBackend(a.backend, { force: a["force-cpu"] });
   const out = path.resolve(a.out ?? path.join(".runs", new Date().toISOString().replace(/[:.]/g, "-")));
   const started = Date.now();
-  const data = await loadFerplus(path.resolve(a.data), {
+  const data = await loadDataFolder(path.resolve(a.data), {
     scheme: a.scheme as TScheme,
     eps: num(a.eps, "eps") ?? 1,
     smoothing: a.smoothing as TSmoothing,
