@@ -5,7 +5,9 @@ import { aggregate, buildVoteSet, FERPLUS_LABELS, ferplusProcess, ferplusTarget 
 const emo = (xs: Record<number, number>) => Array.from({ length: 8 }, (_, c) => xs[c] ?? 0);
 const close = (got: Float64Array | null, want: number[]) => {
   expect(got).not.toBeNull();
-  Array.from(got!).forEach((x, c) => expect(x).toBeCloseTo(want[c]!, 12));
+  Array.from(got!).forEach((x, c) => {
+    expect(x).toBeCloseTo(want[c]!, 12);
+  });
 };
 
 describe("FER+ schemes (ferplus.py)", () => {

@@ -5,7 +5,7 @@ import { majorityVote } from "./mv.js";
 
 /**
  * Dawid-Skene (1979) by EM over the sparse votes.
- * - Initialisation: majority-vote posteriors (ties split evenly); gold items start one-hot on gold.
+ * - Initialisation: majority-vote shares (as crowd-kit); gold items start one-hot on gold.
  * - M-step: class priors and per-worker confusion rows [true][observed] from expected counts, each
  *   count plus `smoothing` (a symmetric Dirichlet pseudo-count, so unseen cells never reach log(0)).
  *   Anonymous tallies share one confusion matrix (the anonymous population), weighted by their counts.

@@ -9,7 +9,7 @@ const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / 
  * GLAD (Whitehill et al. 2009): P(vote correct) = sigmoid(alpha_worker * beta_item), errors uniform
  * over the other classes; beta = exp(b) > 0 is the item's easiness. EM: exact E-step; the M-step takes
  * three diagonal-Newton steps on alpha then b under priors alpha ~ N(1, 1), b ~ N(0, 1) (the priors keep
- * workers with few votes and unanimous items finite). Initialised from majority-vote (or gold) posteriors,
+ * workers with few votes and unanimous items finite). Initialised from majority-vote shares (or gold),
  * so it is deterministic. Anonymous tallies share one alpha.
  */
 export function glad(set: TVoteSet, opts: TResolved): TAggregateResult {

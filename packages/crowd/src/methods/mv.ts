@@ -3,9 +3,9 @@ import { itemCounts } from "../vote-set.js";
 import { createRng, emptyResult, type TResolved } from "./common.js";
 
 /**
- * Majority vote over identified votes plus tallies, optionally weighted per worker.
- * Tie policy: the posterior splits evenly over the tied classes (so accuracy on gold counts a tie
- * as 1/k correct), and the hard label is the lowest tied class index, or a seeded random tied class.
+ * Majority vote over identified votes plus tallies, optionally weighted per worker. Posterior = vote
+ * shares. Tie policy: the hard label is the lowest tied class index, or a seeded random tied class;
+ * accuracyOnGold splits a tie evenly (1/k correct when gold is one of k tied classes).
  */
 export function majorityVote(
   set: TVoteSet,
@@ -29,9 +29,11 @@ export function majorityVote(
     for (let c = 0; c < C; c++) if (scores[row + c]! >= max - eps) ties++;
     const pick = opts.tieBreak === "random" ? Math.floor(rng() * ties) : 0;
     let seen = 0;
+    let total = 0;
+    for (let c = 0; c < C; c++) total += scores[row + c]!;
     for (let c = 0; c < C; c++) {
+      post[row + c] = scores[row + c]! / total;
       if (scores[row + c]! >= max - eps) {
-        post[row + c] = 1 / ties;
         if (seen === pick) res.labels[i] = c;
         seen++;
       }

@@ -43,9 +43,12 @@ function weightedResult(set: TVoteSet, method: TMethod, skill: Float64Array, ano
   return res;
 }
 
-/** Wawa (worker agreement with aggregate): skill = accuracy against majority vote, then skill-weighted vote. */
+/**
+ * Wawa (worker agreement with aggregate): skill = accuracy against the majority-vote labels (a tie gives
+ * 1/k credit), then the skill-weighted vote.
+ */
 export function wawa(set: TVoteSet, opts: TResolved): TAggregateResult {
-  const T = majorityVote(set, opts).posteriors;
+  const T = hardened(majorityVote(set, opts).posteriors, set.numClasses);
   const { skill, anon } = skillsAgainst(set, T);
   if (opts.gold) overrideWithGold(set, opts.gold, skill);
   const res = weightedResult(set, "wawa", skill, anon);

@@ -1,0 +1,106 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../bin/concord-crowd.mjs");
+const dir = mkdtempSync(path.join(tmpdir(), "concord-crowd-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const file = (name: string, text: string) => {
+  const p = path.join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+const run = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+// Three tasks; w3 disagrees on t1; t3 gets one anonymous (tally) vote besides w1's.
+const VOTES =
+  "task,worker,label\r\nt1,w1,cat\r\nt1,w2,cat\r\nt1,w3,dog\r\nt2,w1,dog\r\nt2,w2,dog\r\nt3,w1,cat\r\nt3,,cat\r\n";
+
+describe("concord-crowd CLI", () => {
+  it("aggregates, writes CSV soft labels and prints accuracy on gold", () => {
+    const votes = file("votes.csv", VOTES);
+    const gold = file("gold.csv", "task,label\nt1,cat\nt2,dog\n");
+    const out = path.join(dir, "out.csv");
+    const r = run("aggregate", "--votes", votes, "--gold", gold, "--method", "mv", "--out", out);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^mv\s+1\.0000/m);
+    expect(r.err).toMatch(
+      /3 tasks, 3 workers, 6 identified votes \+ 1 anonymous, 2 classes \(cat, dog\); 2 gold labels/,
+    );
+    const lines = readFileSync(out, "utf8").trim().split("\n");
+    expect(lines[0]).toBe("task,label,p_cat,p_dog");
+    expect(lines[1]).toBe("t1,cat,0.666667,0.333333");
+    expect(lines[3]).toBe("t3,cat,1,0"); // w1 + one anonymous vote
+  });
+
+  it("--method all prints one row per method and JSON output carries worker parameters", () => {
+    const votes = file("votes2.csv", VOTES);
+    const out = path.join(dir, "out.json");
+    const r = run("aggregate", "--votes", votes, "--method", "all", "--out", out);
+    expect(r.code).toBe(0);
+    for (const m of ["mv", "wawa", "zbs", "onecoin", "ds", "glad", "mace"])
+      expect(r.out).toMatch(new RegExp(`^${m}\\s`, "m"));
+    expect(r.out).toMatch(/ferplus-majority\s+skipped/);
+    const json = JSON.parse(readFileSync(out, "utf8"));
+    expect(json.classes).toEqual(["cat", "dog"]);
+    const ds = json.methods.find((m: { method: string }) => m.method === "ds");
+    expect(ds.items[0]).toMatchObject({ task: "t1", label: "cat" });
+    expect(ds.workers.map((w: { worker: string }) => w.worker)).toEqual(["w1", "w2", "w3"]);
+    expect(ds.workers[0].confusion).toHaveLength(4);
+  });
+
+  it("runs the FER+ schemes on FER+ label keys", () => {
+    const rows = [
+      "task,worker,label",
+      ...["happiness", "happiness", "happiness", "neutral"].map((l, i) => `f1,w${i},${l}`),
+    ];
+    const r = run("aggregate", "--votes", file("fer.csv", rows.join("\n")), "--method", "ferplus-majority");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^ferplus-majority\s+0\s/m);
+  });
+
+  it("reports malformed files with the line number and changes nothing", () => {
+    const out = path.join(dir, "never.csv");
+    const bad = run(
+      "aggregate",
+      "--votes",
+      file("bad.csv", "task,worker,label\nt1,w1,cat\nt1,w2\n"),
+      "--out",
+      out,
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/bad\.csv:3: expected 3 fields, found 2/);
+    expect(() => readFileSync(out)).toThrow();
+    const dup = run("aggregate", "--votes", file("dup.csv", "task,worker,label\nt1,w1,cat\nt1,w1,dog\n"));
+    expect(dup.err).toMatch(/dup\.csv:3: worker "w1" already voted on task "t1" \(line 2\)/);
+    const header = run("aggregate", "--votes", file("hdr.csv", "item,annotator,label\n1,2,3\n"));
+    expect(header.err).toMatch(/hdr\.csv:1: header must name task,worker,label; missing task,worker/);
+  });
+
+  it("rejects empty input and gold tasks absent from the votes", () => {
+    const empty = run("aggregate", "--votes", file("empty.csv", "task,worker,label\n"));
+    expect(empty.code).toBe(1);
+    expect(empty.err).toMatch(/empty\.csv: no votes/);
+    const blank = run("aggregate", "--votes", file("blank.csv", ""));
+    expect(blank.err).toMatch(/blank\.csv: empty file/);
+    const votes = file("v3.csv", VOTES);
+    const gold = run("aggregate", "--votes", votes, "--gold", file("g3.csv", "task,label\nt1,cat\nt9,dog\n"));
+    expect(gold.code).toBe(1);
+    expect(gold.err).toMatch(/g3\.csv:3: gold task "t9" has no votes/);
+  });
+
+  it("explains usage errors", () => {
+    expect(run("aggregate", "--method", "ds").err).toMatch(/--votes is required/);
+    expect(run("aggregate", "--votes", "x.csv", "--method", "nope").err).toMatch(/unknown method "nope"/);
+    expect(run("aggregate", "--votes", path.join(dir, "missing.csv")).err).toMatch(
+      /missing\.csv: cannot read \(ENOENT\)/,
+    );
+  });
+});
