@@ -7,6 +7,8 @@ import { isFerplusFolder, readFerplus } from "./layouts/ferplus";
 import { readGeneric } from "./layouts/generic";
 import type { TEvent, TLayout, TReadContext, TRejection, TRow } from "./layouts/types";
 import { detectDuplicates, type TLeakSummary } from "./leaks";
+import { perceptualHash } from "./phash";
+import { sha256Hex } from "./pixels";
 import { FERPLUS_LABELS } from "./taxonomy";
 import { ensureImportedAnnotators, writeBatch } from "./write";
 
@@ -146,15 +148,20 @@ export async function importDataset(db: TDb, options: TImportOptions): Promise<T
     if (ev.kind === "reject") report.rejected.push(ev.reject);
     else if (ev.kind === "unvoted") report.unvotedSkipped++;
     else if (ev.kind === "known") report.skipped++;
-    else if (opts.strict) held.push(ev.row);
     else {
-      batch.push(ev.row);
-      if (batch.length >= opts.batchSize) {
-        await settle();
-        inFlight = flush(batch).catch((e: unknown) => {
-          failure = e;
-        });
-        batch = [];
+      const row = ev.row;
+      row.sha256 = sha256Hex(row.pixels);
+      row.phash = perceptualHash(row.pixels);
+      if (opts.strict) held.push(row);
+      else {
+        batch.push(row);
+        if (batch.length >= opts.batchSize) {
+          await settle();
+          inFlight = flush(batch).catch((e: unknown) => {
+            failure = e;
+          });
+          batch = [];
+        }
       }
     }
     if (done % 64 === 0) await new Promise((r) => setImmediate(r));

@@ -48,8 +48,8 @@ export async function writeBatch(
     datasetId,
     rows.map((r) => r.split),
     rows.map((r) => r.externalId),
-    rows.map((r) => sha256Hex(r.pixels)),
-    rows.map((r) => perceptualHash(r.pixels)),
+    rows.map((r) => r.sha256 ?? sha256Hex(r.pixels)),
+    rows.map((r) => r.phash ?? perceptualHash(r.pixels)),
     rows.map((r) =>
       Buffer.from(r.pixels.buffer, r.pixels.byteOffset, r.pixels.byteLength).toString("base64"),
     ),

@@ -118,5 +118,17 @@ describe("generic folder import", () => {
     );
     await expect(importDataset(t.db, { datasetSlug: "Bad Slug", path: "/tmp" })).rejects.toThrow(/lowercase/);
     expect(await t.db.dataset.count({ where: { slug: "x" } })).toBe(0);
+    await expect(
+      importDataset(t.db, { datasetSlug: "x", path: tempDir("empty"), layout: "fer2013" }),
+    ).rejects.toThrow(/missing file: no fer2013.csv/);
+  });
+
+  it("reports a FER+ split folder without its label.csv as a missing file", async () => {
+    const dir = tempDir("nolabels");
+    mkdirSync(join(dir, "FER2013Valid"));
+    writeFileSync(join(dir, "FER2013Valid", "a.png"), encodePng48(new Uint8Array(2304)));
+    const r = await importDataset(t.db, { datasetSlug: "nolabels", path: dir, layout: "ferplus" });
+    expect(r.rejected).toEqual([{ file: "FER2013Valid/label.csv", reason: "missing file label.csv" }]);
+    expect(r.added).toBe(0);
   });
 });

@@ -13,6 +13,9 @@ export type TRow = {
   votes: { worker: string; label: string }[];
   gold?: string;
   origin: { file: string; line?: number };
+  // Filled by the importer as rows arrive, so hashing overlaps with the previous batch's INSERTs.
+  sha256?: string;
+  phash?: string;
 };
 
 export type TEvent =
