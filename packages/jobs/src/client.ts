@@ -88,17 +88,18 @@ export function createJobsClient(options: TJobsClientOptions = {}) {
   }
 
   async function ensureAvailable(what: string): Promise<void> {
-    if (connection.status === "ready") return;
-    // A fresh or reconnecting client: give it a short moment to become ready, then probe.
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, Math.min(timeoutMs, 1000));
-      function done() {
-        clearTimeout(timer);
-        connection.off("ready", done);
-        resolve();
-      }
-      connection.once("ready", done);
-    });
+    // A fresh or reconnecting client gets a short moment to become ready; a "ready" one may not have
+    // noticed a dead server yet, so every call probes with one PING (sub-millisecond when Redis is up).
+    if (connection.status !== "ready")
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(timeoutMs, 1000));
+        function done() {
+          clearTimeout(timer);
+          connection.off("ready", done);
+          resolve();
+        }
+        connection.once("ready", done);
+      });
     if (!(await pingRedis(connection, 500))) {
       throw new QueueUnavailableError(`${what}: the job queue (Redis) is unavailable; try again shortly`);
     }
