@@ -63,7 +63,11 @@ async function runImport(args: string[]): Promise<number> {
     if (r.rejected.length > 50) console.log(`  ... and ${r.rejected.length - 50} more`);
     if (r.aborted) console.log("strict mode: nothing was committed because rows were rejected");
     if (r.duplicates) for (const line of formatLeakSummary(r.duplicates)) console.log(line);
-    console.log(`${r.seconds.toFixed(1)} s, ${Math.round(r.imagesPerSec)} images/s`);
+    console.log(
+      r.added > 0
+        ? `${r.seconds.toFixed(1)} s, ${Math.round(r.imagesPerSec)} images/s`
+        : `${r.seconds.toFixed(1)} s, nothing new to import`,
+    );
     return r.aborted ? 2 : 0;
   } finally {
     await db.$disconnect();
