@@ -48,25 +48,24 @@ describe("majority vote", () => {
 
 describe("Dawid-Skene", () => {
   it("matches a hand-computed first EM iteration (smoothing 1)", () => {
-    // MV init (vote shares): T0 = [2/3, 1/3], T1 = [0, 1]. M-step with +1 everywhere:
-    // priors [5/12, 7/12]; w0 = w1: true 0 -> [5/8, 3/8], true 1 -> [0.4, 0.6]; w2: [3/8, 5/8], [0.3, 0.7].
-    // Item 0 (votes 0, 0, 1): class 0 ~ 5/12 * (5/8)^3 = 625/6144, class 1 ~ 7/12 * 0.4 * 0.4 * 0.7 = 49/750.
+    // Hard MV init T = [1,0],[0,1]; priors 1/2; w0,w1 confusion [[2/3,1/3],[1/3,2/3]]; w2 [[1/3,2/3],[1/3,2/3]].
+    // Item 0 (votes 0, 0, 1): class 0 ~ 2/3*2/3*2/3 = 8/27, class 1 ~ 1/3*1/3*2/3 = 2/27 -> 0.8 / 0.2.
     const r = aggregate(small(), "ds", { maxIterations: 1, smoothing: 1 });
-    expect(row(r.posteriors, 0, 2)[0]).toBeCloseTo(625 / 6144 / (625 / 6144 + 49 / 750), 12);
-    expect(Array.from(r.classPriors!)).toEqual([5 / 12, 7 / 12].map((x) => expect.closeTo(x, 12)));
+    expect(row(r.posteriors, 0, 2)[0]).toBeCloseTo(0.8, 12);
+    expect(row(r.posteriors, 1, 2)[1]).toBeCloseTo(0.8, 12);
+    expect(Array.from(r.classPriors!)).toEqual([0.5, 0.5]);
     expect(Array.from(r.workerConfusion!.subarray(8, 12))).toEqual(
-      [3 / 8, 5 / 8, 0.3, 0.7].map((x) => expect.closeTo(x, 12)),
+      [1, 2, 1, 2].map((x) => expect.closeTo(x / 3, 12)),
     );
     expect(r.iterations).toBe(1);
   });
 
   it("one-coin matches a hand-computed first iteration (smoothing 1)", () => {
-    // MAP skills (hits + 1 + s) / (votes + 1 + 2s), s = 1, hits from T0 = [2/3, 1/3], T1 = [0, 1]:
-    // w0 = w1 = (5/3 + 2) / 5 = 11/15, w2 = (4/3 + 2) / 5 = 2/3. Priors [5/12, 7/12].
-    // Item 0: class 0 ~ 5 * (11/15)^2 * 1/3, class 1 ~ 7 * (4/15)^2 * 2/3 -> 605 / (605 + 224).
+    // MAP skills (hits + 1 + s) / (votes + 1 + 2s), s = 1: w0 = w1 = 4/5, w2 = (1 + 2) / 5 = 3/5.
+    // Item 0: class 0 ~ 4/5*4/5*2/5 = 32/125, class 1 ~ 1/5*1/5*3/5 = 3/125 -> 32/35.
     const r = aggregate(small(), "onecoin", { maxIterations: 1, smoothing: 1 });
-    expect(Array.from(r.workerSkill!)).toEqual([11 / 15, 11 / 15, 2 / 3].map((x) => expect.closeTo(x, 12)));
-    expect(row(r.posteriors, 0, 2)[0]).toBeCloseTo(605 / 829, 12);
+    expect(Array.from(r.workerSkill!)).toEqual([0.8, 0.8, 0.6].map((x) => expect.closeTo(x, 12)));
+    expect(row(r.posteriors, 0, 2)[0]).toBeCloseTo(32 / 35, 12);
   });
 
   it("is deterministic, converges and uses gold for initialisation or clamping", () => {

@@ -96,3 +96,17 @@ export function applyGold(post: Float64Array, C: number, gold: Int32Array | null
     post[i * C + g] = 1;
   }
 }
+
+/** One-hot of each row's maximum, split evenly over exact ties (all-zero rows stay zero). */
+export function hardened(post: Float64Array, C: number): Float64Array {
+  const out = new Float64Array(post.length);
+  for (let i = 0; i < post.length / C; i++) {
+    let max = 0;
+    for (let c = 0; c < C; c++) max = Math.max(max, post[i * C + c]!);
+    if (max <= 0) continue;
+    let ties = 0;
+    for (let c = 0; c < C; c++) if (post[i * C + c]! >= max * (1 - 1e-12)) ties++;
+    for (let c = 0; c < C; c++) if (post[i * C + c]! >= max * (1 - 1e-12)) out[i * C + c] = 1 / ties;
+  }
+  return out;
+}

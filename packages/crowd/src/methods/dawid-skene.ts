@@ -1,11 +1,13 @@
 import type { TAggregateResult, TVoteSet } from "../types.js";
-import { applyGold, argmaxRows, emptyResult, type TResolved } from "./common.js";
+import { applyGold, argmaxRows, emptyResult, hardened, type TResolved } from "./common.js";
 import { accumulateKernel } from "./kernels.js";
 import { majorityVote } from "./mv.js";
 
 /**
  * Dawid-Skene (1979) by EM over the sparse votes.
- * - Initialisation: majority-vote shares (as crowd-kit); gold items start one-hot on gold.
+ * - Initialisation: hard majority vote (one-hot, ties split evenly); gold items start one-hot on gold.
+ *   (Vote shares, crowd-kit's choice, reached a worse optimum on the benchmark crowd: log-likelihood
+ *   -383,087 vs -382,963, accuracy 0.969 vs 0.979.)
  * - M-step: class priors and per-worker confusion rows [true][observed] from expected counts, each
  *   count plus `smoothing` (a symmetric Dirichlet pseudo-count, so unseen cells never reach log(0)).
  *   Anonymous tallies share one confusion matrix (the anonymous population), weighted by their counts.
@@ -18,7 +20,7 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
   const { numItems: N, numClasses: C, numWorkers: W, numVotes: V } = set;
   const res = emptyResult(set, oneCoin ? "onecoin" : "ds");
   const s = opts.smoothing;
-  const T = majorityVote(set, opts).posteriors;
+  const T = hardened(majorityVote(set, opts).posteriors, C);
   applyGold(T, C, opts.gold);
   const active = new Uint8Array(N);
   const nzCount = new Uint8Array(N);

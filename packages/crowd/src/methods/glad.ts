@@ -1,5 +1,5 @@
 import type { TAggregateResult, TVoteSet } from "../types.js";
-import { applyGold, argmaxRows, emptyResult, type TResolved } from "./common.js";
+import { applyGold, argmaxRows, emptyResult, hardened, type TResolved } from "./common.js";
 import { majorityVote } from "./mv.js";
 
 const logSigmoid = (x: number) => (x >= 0 ? -Math.log1p(Math.exp(-x)) : x - Math.log1p(Math.exp(x)));
@@ -9,7 +9,7 @@ const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / 
  * GLAD (Whitehill et al. 2009): P(vote correct) = sigmoid(alpha_worker * beta_item), errors uniform
  * over the other classes; beta = exp(b) > 0 is the item's easiness. EM: exact E-step; the M-step takes
  * three diagonal-Newton steps on alpha then b under priors alpha ~ N(1, 1), b ~ N(0, 1) (the priors keep
- * workers with few votes and unanimous items finite). Initialised from majority-vote shares (or gold),
+ * workers with few votes and unanimous items finite). Initialised from hard majority vote (or gold),
  * so it is deterministic. Anonymous tallies share one alpha.
  */
 export function glad(set: TVoteSet, opts: TResolved): TAggregateResult {
@@ -17,7 +17,7 @@ export function glad(set: TVoteSet, opts: TResolved): TAggregateResult {
   const { voteItem, voteWorker, voteLabel, itemOffsets } = set;
   const tallies = set.tallies;
   const res = emptyResult(set, "glad");
-  const T = majorityVote(set, opts).posteriors;
+  const T = hardened(majorityVote(set, opts).posteriors, C);
   applyGold(T, C, opts.gold);
   const active = new Uint8Array(N);
   for (let i = 0; i < N; i++) for (let c = 0; c < C; c++) if (T[i * C + c]! > 0) active[i] = 1;

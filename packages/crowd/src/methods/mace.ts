@@ -1,5 +1,5 @@
 import type { TAggregateResult, TVoteSet } from "../types.js";
-import { applyGold, argmaxRows, createRng, emptyResult, type TResolved } from "./common.js";
+import { applyGold, argmaxRows, createRng, emptyResult, hardened, type TResolved } from "./common.js";
 import { majorityVote } from "./mv.js";
 
 const RESTARTS = 10;
@@ -31,7 +31,7 @@ function maceRun(set: TVoteSet, opts: TResolved, rng: (() => number) | null): TA
   const tallies = set.tallies;
   const S = W + 1; // index W = anonymous pool
   const res = emptyResult(set, "mace");
-  const T = majorityVote(set, opts).posteriors;
+  const T = hardened(majorityVote(set, opts).posteriors, C);
   const active = new Uint8Array(N);
   for (let i = 0; i < N; i++) for (let c = 0; c < C; c++) if (T[i * C + c]! > 0) active[i] = 1;
   const theta = new Float64Array(S);

@@ -1,6 +1,6 @@
 import type { TAggregateResult, TMethod, TVoteSet } from "../types.js";
 import { itemCounts } from "../vote-set.js";
-import { argmaxRows, emptyResult, type TResolved } from "./common.js";
+import { argmaxRows, emptyResult, hardened, type TResolved } from "./common.js";
 import { majorityVote, weightedCounts } from "./mv.js";
 
 /** Worker accuracy against soft consensus T (a tie counts 1/k), per worker and for the anonymous pool. */
@@ -103,18 +103,4 @@ function overrideWithGold(set: TVoteSet, gold: Int32Array, skill: Float64Array):
     if (set.voteLabel[k] === g) hit[w]!++;
   }
   for (let w = 0; w < set.numWorkers; w++) if (tot[w]! > 0) skill[w] = hit[w]! / tot[w]!;
-}
-
-/** One-hot of each row's maximum, split evenly over exact ties (all-zero rows stay zero). */
-function hardened(post: Float64Array, C: number): Float64Array {
-  const out = new Float64Array(post.length);
-  for (let i = 0; i < post.length / C; i++) {
-    let max = 0;
-    for (let c = 0; c < C; c++) max = Math.max(max, post[i * C + c]!);
-    if (max <= 0) continue;
-    let ties = 0;
-    for (let c = 0; c < C; c++) if (post[i * C + c]! >= max * (1 - 1e-12)) ties++;
-    for (let c = 0; c < C; c++) if (post[i * C + c]! >= max * (1 - 1e-12)) out[i * C + c] = 1 / ties;
-  }
-  return out;
 }
