@@ -173,7 +173,10 @@ it("an admin launches a small run and sees it progress to SUCCEEDED without relo
     }
     if (Date.now() > deadline)
       throw new Error(`run not done after 300 s (seen ${[...seen]}):\nworker:\n${workerLog}`);
-    if (seen.size === 2) await screenshot(page, "admin-run-live");
+    if (seen.size === 2) {
+      await page.mouse.move(0, 0); // no chart tooltip in the screenshot
+      await screenshot(page, "admin-run-live");
+    }
     await page.waitForTimeout(500);
   }
   expect(await page.evaluate(() => (window as unknown as { __noReload?: number }).__noReload)).toBe(1);
@@ -181,6 +184,7 @@ it("an admin launches a small run and sees it progress to SUCCEEDED without relo
   expect(seen.size).toBeGreaterThanOrEqual(2);
   await page.waitForSelector('[data-testid="learning-curves"]');
   expect(await page.textContent('[data-testid="run-epoch"]')).toContain("epoch 2 / 2");
+  await page.mouse.move(0, 0);
   await screenshot(page, "admin-run-done");
   const run = await db.trainingRun.findUniqueOrThrow({
     where: { id: runId },

@@ -31,9 +31,9 @@ it("the agreement dashboard shows kappa and alpha labelled with their split, and
   const first = () => table.locator("tbody tr td").first().textContent();
   const { taxonomy } = await db.dataset.findUniqueOrThrow({ where: { id: datasetId } });
   const sorted = [...taxonomy].sort((a, b) => a.localeCompare(b));
-  await table.locator("button", { hasText: "Class" }).click(); // first click: descending
+  await table.getByRole("button", { name: "Class", exact: true }).click(); // first click: descending
   expect(await first()).toBe(sorted.at(-1));
-  await table.locator("button", { hasText: "Class" }).click();
+  await table.getByRole("button", { name: "Class", exact: true }).click();
   expect(await first()).toBe(sorted[0]);
   if (voted) {
     await page.locator('[data-testid="annotator-table"] tbody tr').first().click();
