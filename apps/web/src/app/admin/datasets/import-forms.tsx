@@ -17,6 +17,8 @@ type TReport = {
 
 const input =
   "w-full rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200";
+const fileInput =
+  "mt-1 block w-full text-xs text-slate-600 file:mr-3 file:rounded-md file:border-0 file:bg-slate-100 file:px-3 file:py-1.5 file:text-sm file:font-medium file:text-slate-700 hover:file:bg-slate-200";
 const button =
   "rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:opacity-50";
 
@@ -201,11 +203,11 @@ export function ImportForms(props: { uploadLimitMiB: number; existing: string[] 
           <div className="grid grid-cols-2 gap-3">
             <label className="text-xs font-medium text-slate-700">
               votes.csv
-              <input name="votes" type="file" accept=".csv,text/csv" className="mt-1 block text-xs" />
+              <input name="votes" type="file" accept=".csv,text/csv" className={fileInput} />
             </label>
             <label className="text-xs font-medium text-slate-700">
               gold.csv
-              <input name="gold" type="file" accept=".csv,text/csv" className="mt-1 block text-xs" />
+              <input name="gold" type="file" accept=".csv,text/csv" className={fileInput} />
             </label>
           </div>
           <button type="submit" className={button} disabled={busy !== null}>
