@@ -23,9 +23,11 @@ type TDatasetPolicy = {
   goldRate: number;
 };
 
-// Images that still need votes, started ones first (most votes first), new ones in import order.
+// Images that still need votes, started ones first (most votes first), then new ones in import (id) order.
 // An image below minVotes may be leased to as many annotators as it still needs mandatory votes; past
 // minVotes every vote may be the last one needed, so it is leased to one annotator at a time.
+// Two queries: started images come from the vote table (small), new ones from walking the primary key
+// until the first unvoted image (no full scan + sort of a 30k-image dataset: ~500 ms -> a few ms).
 async function pickOpenImage(dataset: TDatasetPolicy, annotatorId: string): Promise<string | null> {
   const rule = overlapRule({
     classes: dataset.taxonomy.length,
@@ -33,8 +35,14 @@ async function pickOpenImage(dataset: TDatasetPolicy, annotatorId: string): Prom
     maxVotes: dataset.maxVotes,
     targetConfidence: dataset.targetConfidence,
   });
-  const rows = await db().$queryRaw<{ id: string }[]>`
-    WITH counts AS (
+  // Active leases, once per query (a small table): correlated per-image lease counts made Postgres evaluate
+  // them for every image of the dataset before sorting.
+  const started = await db().$queryRaw<{ id: string }[]>`
+    WITH leases AS (
+      SELECT "imageId", count(*) FILTER (WHERE "annotatorId" <> ${annotatorId})::int AS others,
+             bool_or("annotatorId" = ${annotatorId}) AS mine
+      FROM "TaskLease" WHERE "expiresAt" > (now() AT TIME ZONE 'UTC') GROUP BY 1
+    ), counts AS (
       SELECT v."imageId", v.label, count(*)::int AS c
       FROM "Vote" v JOIN "Image" i ON i.id = v."imageId"
       WHERE i."datasetId" = ${dataset.id} AND NOT v."isGold"
@@ -43,21 +51,33 @@ async function pickOpenImage(dataset: TDatasetPolicy, annotatorId: string): Prom
       SELECT "imageId", sum(c)::int AS n, string_agg(c::text, ',' ORDER BY c DESC) AS s
       FROM counts GROUP BY 1
     )
+    SELECT sig."imageId" AS id
+    FROM sig LEFT JOIN leases l ON l."imageId" = sig."imageId"
+    WHERE sig.n < ${dataset.maxVotes}
+      AND NOT (sig.s = ANY(${rule.doneSignatures}::text[]))
+      AND NOT coalesce(l.mine, false)
+      AND coalesce(l.others, 0) < greatest(1, ${dataset.minVotes} - sig.n)
+      AND NOT EXISTS (SELECT 1 FROM "GoldLabel" g WHERE g."imageId" = sig."imageId")
+      AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = sig."imageId" AND v."annotatorId" = ${annotatorId})
+    ORDER BY sig.n DESC, sig."imageId"
+    LIMIT 1`;
+  if (started[0]) return started[0].id;
+  const fresh = await db().$queryRaw<{ id: string }[]>`
+    WITH busy AS (
+      SELECT "imageId" FROM "TaskLease" WHERE "expiresAt" > (now() AT TIME ZONE 'UTC')
+      GROUP BY 1
+      HAVING bool_or("annotatorId" = ${annotatorId})
+          OR count(*) >= greatest(1, ${dataset.minVotes})
+    )
     SELECT i.id
     FROM "Image" i
-    LEFT JOIN sig ON sig."imageId" = i.id
     WHERE i."datasetId" = ${dataset.id}
+      AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = i.id AND NOT v."isGold")
       AND NOT EXISTS (SELECT 1 FROM "GoldLabel" g WHERE g."imageId" = i.id)
-      AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = i.id AND v."annotatorId" = ${annotatorId})
-      AND NOT EXISTS (SELECT 1 FROM "TaskLease" l WHERE l."imageId" = i.id AND l."annotatorId" = ${annotatorId}
-                      AND l."expiresAt" > (now() AT TIME ZONE 'UTC'))
-      AND coalesce(sig.n, 0) < ${dataset.maxVotes}
-      AND (sig.s IS NULL OR NOT (sig.s = ANY(${rule.doneSignatures}::text[])))
-      AND (SELECT count(*) FROM "TaskLease" l WHERE l."imageId" = i.id AND l."annotatorId" <> ${annotatorId}
-           AND l."expiresAt" > (now() AT TIME ZONE 'UTC')) < greatest(1, ${dataset.minVotes} - coalesce(sig.n, 0))
-    ORDER BY coalesce(sig.n, 0) DESC, i."createdAt", i.id
+      AND NOT EXISTS (SELECT 1 FROM busy b WHERE b."imageId" = i.id)
+    ORDER BY i.id
     LIMIT 1`;
-  return rows[0]?.id ?? null;
+  return fresh[0]?.id ?? null;
 }
 
 async function pickGoldImage(datasetId: string, annotatorId: string): Promise<string | null> {
