@@ -191,14 +191,7 @@ export function ImportForms(props: { uploadLimitMiB: number; existing: string[] 
           </div>
           <label className="block text-xs font-medium text-slate-700">
             Images
-            <input
-              name="images"
-              type="file"
-              multiple
-              accept="image/*"
-              required
-              className="mt-1 block text-sm"
-            />
+            <input name="images" type="file" multiple accept="image/*" required className={fileInput} />
           </label>
           <div className="grid grid-cols-2 gap-3">
             <label className="text-xs font-medium text-slate-700">
