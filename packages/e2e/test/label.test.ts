@@ -157,3 +157,34 @@ describe("vote API", () => {
     ).toBeGreaterThan(0);
   });
 });
+
+describe("paused annotator", () => {
+  it("sees why on /label and cannot vote or take tasks", async () => {
+    const annotatorId = await userId(ACCOUNTS.annotator2.email);
+    const reason = "Your accuracy on check questions is 20% (1 of 5), below the 60% this dataset requires.";
+    await db.user.update({
+      where: { id: annotatorId },
+      data: { pausedAt: new Date(), pausedReason: reason },
+    });
+    try {
+      const context = await newContext(browser);
+      const p = await context.newPage();
+      await login(p, "annotator2");
+      expect(await p.textContent('[data-testid="paused"]')).toContain(reason);
+      await screenshot(p, "label-paused");
+      const r = await signIn("annotator2");
+      const next = await r.session!.fetch("/api/tasks/next");
+      expect(next.status).toBe(403);
+      expect(await next.json()).toMatchObject({ details: { paused: true, reason } });
+      const vote = await r.session!.fetch("/api/votes", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ imageId: "whatever", label: "neutral", requestId: "paused-req-0001" }),
+      });
+      expect(vote.status).toBe(403);
+      await context.close();
+    } finally {
+      await db.user.update({ where: { id: annotatorId }, data: { pausedAt: null, pausedReason: null } });
+    }
+  });
+});

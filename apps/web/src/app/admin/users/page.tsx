@@ -36,7 +36,7 @@ export default async function UsersPage() {
               <th className="px-4 py-3">Email</th>
               <th className="px-4 py-3">Role</th>
               <th className="px-4 py-3 text-right">Votes</th>
-              <th className="px-4 py-3 text-right">Gold accuracy</th>
+              <th className="whitespace-nowrap px-4 py-3 text-right">Gold accuracy</th>
               <th className="px-4 py-3">Status</th>
             </tr>
           </thead>
