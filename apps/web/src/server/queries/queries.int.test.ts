@@ -216,3 +216,46 @@ describe("exports", () => {
     expect(res.headers.get("content-disposition")).toContain("tiny-votes.csv");
   });
 });
+
+describe("upload import", () => {
+  it("imports uploaded images with votes into the chosen split, through the importer", async () => {
+    const { encodePng48 } = await import("@concord/importer");
+    const { importUpload } = await import("./import");
+    const form = new FormData();
+    form.set("datasetSlug", "uploaded");
+    form.set("split", "VALID");
+    for (const v of [60, 120]) {
+      const px = new Uint8Array(48 * 48).map((_, i) => (i * v) % 251);
+      form.append("images", new File([new Uint8Array(encodePng48(px))], `up${v}.png`, { type: "image/png" }));
+    }
+    form.set("votes", new File(["task,worker,label\nup60,w1,happiness\nup120,w1,bogus\n"], "votes.csv"));
+    const report = await importUpload(form);
+    expect(report).toMatchObject({ added: 2, aborted: false });
+    expect(report.rejected).toEqual([expect.objectContaining({ file: "votes.csv", line: 3 })]);
+    const ds = await t.db.dataset.findUniqueOrThrow({
+      where: { slug: "uploaded" },
+      include: { images: true },
+    });
+    expect(ds.images.map((i) => i.split)).toEqual(["VALID", "VALID"]);
+    expect(await t.db.vote.count({ where: { image: { datasetId: ds.id } } })).toBe(1);
+  });
+
+  it("refuses unsafe names and empty uploads with 400 and writes nothing", async () => {
+    const { importUpload } = await import("./import");
+    const before = await t.db.image.count();
+    const bad = new FormData();
+    bad.set("datasetSlug", "uploaded");
+    bad.append("images", new File([new Uint8Array([1, 2, 3])], "../../etc/passwd", { type: "image/png" }));
+    await expect(importUpload(bad)).rejects.toMatchObject({ status: 400 });
+    const empty = new FormData();
+    empty.set("datasetSlug", "uploaded");
+    await expect(importUpload(empty)).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining("images"),
+    });
+    const slug = new FormData();
+    slug.set("datasetSlug", "Bad Slug!");
+    await expect(importUpload(slug)).rejects.toMatchObject({ status: 400 });
+    expect(await t.db.image.count()).toBe(before);
+  });
+});
