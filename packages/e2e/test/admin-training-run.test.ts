@@ -193,6 +193,11 @@ it("an admin launches a small run and sees it progress to SUCCEEDED without relo
   expect(run.status).toBe("SUCCEEDED");
   expect(run.epochs).toHaveLength(2);
   expect(run.evaluations.map((e) => e.split)).toContain("VALID");
+  // The model artifact downloads as a tar holding the tfjs model.json.
+  const tar = await page.request.get(`/api/runs/${runId}/artifact`);
+  expect(tar.status()).toBe(200);
+  expect(tar.headers()["content-type"]).toBe("application/x-tar");
+  expect((await tar.body()).toString("latin1")).toContain("model.json");
   console.log(
     `e2e: run ${runId} on ${dataset.slug}: states seen ${[...seen].join(" -> ")}; backend ${run.backend}`,
   );
