@@ -59,6 +59,14 @@ function bestCorr(A: Uint8Array, B: Uint8Array): number {
   return m;
 }
 
+const tSearch = performance.now();
+findNearPairs(
+  faces.map((f) => f.h),
+  6,
+);
+console.log(
+  `near-pair search at 6 bits over ${faces.length} hashes: ${(performance.now() - tSearch).toFixed(0)} ms`,
+);
 const pairs = findNearPairs(
   faces.map((f) => f.h),
   10,
