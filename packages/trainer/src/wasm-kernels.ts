@@ -176,6 +176,12 @@ function backpropInput(args: {
   return dx;
 }
 
+/** WASM's own (naive) Conv2DBackpropInput, kept for the fallback cases and for benchmarks. */
+export function naiveConv2DBackpropInput(args: Parameters<tf.KernelFunc>[0]): ReturnType<tf.KernelFunc> {
+  if (!naiveBackpropInput) throw new Error("wasm backend not initialised");
+  return naiveBackpropInput(args);
+}
+
 /** Registers the fast gradient kernels on the wasm backend (idempotent). */
 export function registerWasmGradKernels(): void {
   if (registered) return;
