@@ -50,6 +50,22 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
 
   // Internal layout is [worker][observed][true] so the per-vote loops read contiguous memory;
   // the published matrices are transposed to [worker][true][observed] at the end.
+  // Log-probabilities straight from the counts: log(count) - log(row total). Cells no vote reached still
+  // hold exactly `s` (the M-step skips zero posteriors), so their log is shared instead of recomputed.
+  // The counts themselves are normalised once, after the last iteration.
+  const logS = Math.log(s);
+  const logTot = new Float64Array(C);
+  const logRows = (m: Float64Array, base: number, log: Float64Array) => {
+    for (let c = 0; c < C; c++) {
+      let t = 0;
+      for (let l = 0; l < C; l++) t += m[base + l * C + c]!;
+      logTot[c] = Math.log(t);
+    }
+    for (let j = 0; j < C * C; j++) {
+      const x = m[base + j]!;
+      log[base + j] = (x === s ? logS : Math.log(x)) - logTot[j % C]!;
+    }
+  };
   const normaliseRows = (m: Float64Array, base: number, log: Float64Array) => {
     for (let c = 0; c < C; c++) {
       let t = 0;
@@ -109,7 +125,7 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
         }
       }
     }
-    for (let w = 0; w < W; w++) normaliseRows(conf, w * C * C, logConf);
+    for (let w = 0; w < W; w++) logRows(conf, w * C * C, logConf);
     if (tallies) {
       anonConf.fill(s);
       for (let i = 0; i < N; i++) {
@@ -139,6 +155,8 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
       }
       let m = -Infinity;
       for (let c = 0; c < C; c++) if (row[c]! > m) m = row[c]!;
+      // smoothing 0 can make every class impossible for an item: keep its previous posterior.
+      if (m === -Infinity) continue;
       let z = 0;
       for (let c = 0; c < C; c++) {
         // exp(-40) < 1e-17 of the leader: below double resolution after normalising, so skip the exp.
@@ -172,6 +190,7 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
     }
   }
   if (iter === 0) mStep();
+  if (!oneCoin) for (let w = 0; w < W; w++) normaliseRows(conf, w * C * C, logConf);
   res.posteriors = T;
   argmaxRows(T, C, res.labels);
   res.classPriors = priors;
