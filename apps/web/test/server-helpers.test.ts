@@ -16,6 +16,15 @@ describe("rate limiter", () => {
     expect(rl.hit("b|ip", t0).allowed).toBe(true); // other key unaffected
     expect(rl.hit("a|ip", t0 + 60_000).allowed).toBe(true);
   });
+  it("check() reports without counting", () => {
+    const rl = createRateLimiter(2, 60_000);
+    expect(rl.check("k", 0).allowed).toBe(true);
+    rl.hit("k", 0);
+    expect(rl.check("k", 1).allowed).toBe(true);
+    rl.hit("k", 1);
+    expect(rl.check("k", 2)).toEqual({ allowed: false, retryAfterS: 60 });
+    expect(rl.check("k", 60_000).allowed).toBe(true);
+  });
   it("reset clears a key (successful login)", () => {
     const rl = createRateLimiter(1, 60_000);
     rl.hit("k", 0);

@@ -6,17 +6,21 @@ import { z } from "zod";
 import type { TRole } from "@/lib/roles";
 import { db } from "./db";
 import { getEnv } from "./env";
-import { createRateLimiter } from "./rate-limit";
+import { createRateLimiter, type TRateLimiter } from "./rate-limit";
 
 const ZCredentials = z.object({
   email: z.string().trim().toLowerCase().email().max(320),
   password: z.string().min(1).max(1024),
 });
 
-let limiter: ReturnType<typeof createRateLimiter> | undefined;
-function loginLimiter() {
-  limiter ??= createRateLimiter(getEnv().CONCORD_LOGIN_LIMIT, 60_000);
-  return limiter;
+// Attempts per email+IP (CONCORD_LOGIN_LIMIT a minute), plus failures per email alone at 5x that:
+// X-Forwarded-For is client-supplied without a proxy in front, so rotating it must not give unlimited
+// guesses at one account.
+let limiters: { byEmailIp: TRateLimiter; byEmail: TRateLimiter } | undefined;
+function loginLimiters() {
+  const limit = getEnv().CONCORD_LOGIN_LIMIT;
+  limiters ??= { byEmailIp: createRateLimiter(limit, 60_000), byEmail: createRateLimiter(limit * 5, 60_000) };
+  return limiters;
 }
 
 // A real argon2id hash of a random string: unknown emails cost the same time as wrong passwords.
@@ -39,19 +43,26 @@ export async function checkCredentials(
   if (!parsed.success) return null;
   const { email, password } = parsed.data;
   const key = `${email}|${ip}`;
-  const rate = loginLimiter().hit(key);
-  if (!rate.allowed) {
-    throw new LoginRateLimitedError(`Too many login attempts. Try again in ${rate.retryAfterS} s.`);
+  const { byEmailIp, byEmail } = loginLimiters();
+  const rate = byEmailIp.hit(key);
+  const rateEmail = byEmail.check(email);
+  if (!rate.allowed || !rateEmail.allowed) {
+    const wait = Math.max(rate.allowed ? 0 : rate.retryAfterS, rateEmail.allowed ? 0 : rateEmail.retryAfterS);
+    throw new LoginRateLimitedError(`Too many login attempts. Try again in ${wait} s.`);
   }
   const user = await db().user.findUnique({ where: { email } });
   if (!user) {
     dummyHash ??= hash(crypto.randomUUID());
     await verify(await dummyHash, password).catch(() => false);
+    byEmail.hit(email);
     return null;
   }
   const ok = await verify(user.passwordHash, password).catch(() => false);
-  if (!ok) return null;
-  loginLimiter().reset(key);
+  if (!ok) {
+    byEmail.hit(email);
+    return null;
+  }
+  byEmailIp.reset(key);
   return { id: user.id, name: user.name, email: user.email, role: user.role };
 }
 

@@ -2,6 +2,8 @@
 // unit here; behind several replicas each keeps its own window, which still bounds guessing per process.
 export type TRateLimiter = {
   hit(key: string, now?: number): { allowed: boolean; retryAfterS: number; remaining: number };
+  // Whether one more hit would be allowed, without counting one.
+  check(key: string, now?: number): { allowed: boolean; retryAfterS: number };
   reset(key: string): void;
 };
 
@@ -22,6 +24,14 @@ export function createRateLimiter(limit: number, windowMs: number, maxKeys = 50_
       w.count += 1;
       const retryAfterS = Math.max(1, Math.ceil((w.start + windowMs - now) / 1000));
       return { allowed: w.count <= limit, retryAfterS, remaining: Math.max(0, limit - w.count) };
+    },
+    check(key, now = Date.now()) {
+      const w = windows.get(key);
+      if (!w || now - w.start >= windowMs) return { allowed: true, retryAfterS: 0 };
+      return {
+        allowed: w.count < limit,
+        retryAfterS: Math.max(1, Math.ceil((w.start + windowMs - now) / 1000)),
+      };
     },
     reset(key) {
       windows.delete(key);
