@@ -6,7 +6,7 @@ import { locateFer2013, readFer2013 } from "./layouts/fer2013";
 import { isFerplusFolder, readFerplus } from "./layouts/ferplus";
 import { readGeneric } from "./layouts/generic";
 import type { TEvent, TLayout, TReadContext, TRejection, TRow } from "./layouts/types";
-import { detectDuplicates, type TLeakSummary } from "./leaks";
+import { detectDuplicates, leakReportById, type TLeakSummary } from "./leaks";
 import { perceptualHash } from "./phash";
 import { sha256Hex } from "./pixels";
 import { FERPLUS_LABELS } from "./taxonomy";
@@ -178,7 +178,12 @@ export async function importDataset(db: TDb, options: TImportOptions): Promise<T
   options.onProgress?.({ done, added: report.added, rejected: report.rejected.length });
 
   if (dataset && !report.aborted) {
-    report.duplicates = await detectDuplicates(db, dataset.id);
+    // Nothing new: the stored pairs are still complete, so re-imports (every `npm start`) only read them.
+    report.duplicates =
+      report.added > 0 ? await detectDuplicates(db, dataset.id) : await leakReportById(db, dataset.id);
+  }
+  // A re-import that changed nothing and found nothing wrong is not worth a history row.
+  if (dataset && !report.aborted && (report.added > 0 || report.rejected.length > 0)) {
     await db.importBatch.create({
       data: {
         datasetId: dataset.id,

@@ -72,7 +72,7 @@ export async function detectDuplicates(
   return leakReportById(db, datasetId);
 }
 
-async function leakReportById(db: TDb, datasetId: string): Promise<TLeakSummary> {
+export async function leakReportById(db: TDb, datasetId: string): Promise<TLeakSummary> {
   const [counts] = await db.$queryRawUnsafe<{ exact: number; near: number; cross: number }[]>(
     `SELECT count(*) FILTER (WHERE "kind" = 'EXACT')::int AS exact, count(*) FILTER (WHERE "kind" = 'NEAR')::int AS near,
             count(*) FILTER (WHERE "crossSplit")::int AS cross
