@@ -26,7 +26,14 @@ export function spawnWorker(env: Record<string, string>): TWorkerProc {
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const push = (chunk: Buffer) => logs.push(...chunk.toString().split("\n").filter(Boolean));
+  const push = (chunk: Buffer) =>
+    logs.push(
+      ...chunk
+        .toString()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => `${new Date().toISOString().slice(11, 23)} ${l}`),
+    );
   proc.stdout?.on("data", push);
   proc.stderr?.on("data", push);
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
