@@ -64,6 +64,7 @@ export function AnnotatorTable(props: {
   split: string;
   labels: string[];
   matrices: Record<string, number[][]>;
+  kind: "ds" | "counts";
   consensusName: string | null;
 }) {
   const [selected, setSelected] = useState<string | null>(null);
@@ -148,8 +149,9 @@ export function AnnotatorTable(props: {
               <ConfusionHeatmap
                 labels={props.labels}
                 matrix={matrix}
-                rowTitle="consensus"
+                rowTitle={props.kind === "ds" ? "true" : "consensus"}
                 colTitle="annotator"
+                isProbability={props.kind === "ds"}
                 testId="annotator-confusion-heatmap"
               />
             ) : (

@@ -194,9 +194,20 @@ export type TAnnotatorConfusion = {
   // Whose consensus the rows are: the latest snapshot (a Dawid-Skene one when there is one).
   snapshot: { id: string; method: string; createdAt: string } | null;
   labels: string[];
-  // annotatorId -> [consensus][annotator's label] counts
+  // "ds": the snapshot job's Dawid-Skene estimates (stats.workerConfusion, rows sum to 1);
+  // "counts": votes counted against the snapshot's consensus.
+  kind: "ds" | "counts";
+  // annotatorId -> [consensus or true class][annotator's label]
   matrices: Record<string, number[][]>;
 };
+
+function isMatrix(x: unknown, c: number): x is number[][] {
+  return (
+    Array.isArray(x) &&
+    x.length === c &&
+    x.every((r) => Array.isArray(r) && r.length === c && r.every((v) => typeof v === "number"))
+  );
+}
 
 // Per-annotator confusion against a snapshot's consensus. Counting only: the EM that produced the consensus
 // ran in the snapshot job. With a "ds" snapshot the row-normalised matrix is the empirical counterpart of the
@@ -213,7 +224,16 @@ export async function getAnnotatorConfusions(
       where: { datasetId, method: "ds" },
       orderBy: { createdAt: "desc" },
     })) ?? (await db().labelSnapshot.findFirst({ where: { datasetId }, orderBy: { createdAt: "desc" } }));
-  if (!snap || annotatorIds.length === 0) return { snapshot: null, labels, matrices: {} };
+  if (!snap || annotatorIds.length === 0) return { snapshot: null, labels, kind: "counts", matrices: {} };
+  const snapshot = { id: snap.id, method: snap.method, createdAt: snap.createdAt.toISOString() };
+  // Prefer the EM's own per-annotator confusion when the snapshot job stored it (no EM in the request).
+  const stored = (snap.stats as { workerConfusion?: Record<string, unknown> } | null)?.workerConfusion;
+  if (stored && typeof stored === "object") {
+    const matrices: Record<string, number[][]> = {};
+    for (const id of annotatorIds)
+      if (isMatrix(stored[id], labels.length)) matrices[id] = stored[id] as number[][];
+    if (Object.keys(matrices).length > 0) return { snapshot, labels, kind: "ds", matrices };
+  }
   const splitSql = split === "ALL" ? "" : `AND i.split::text = $3`;
   const rows = await db().$queryRawUnsafe<
     { annotatorId: string; consensus: string; label: string; n: number }[]
@@ -235,9 +255,5 @@ export async function getAnnotatorConfusions(
     matrices[r.annotatorId] ??= labels.map(() => labels.map(() => 0));
     matrices[r.annotatorId]![t]![p]! += r.n;
   }
-  return {
-    snapshot: { id: snap.id, method: snap.method, createdAt: snap.createdAt.toISOString() },
-    labels,
-    matrices,
-  };
+  return { snapshot, labels, kind: "counts", matrices };
 }

@@ -259,3 +259,46 @@ describe("upload import", () => {
     expect(await t.db.image.count()).toBe(before);
   });
 });
+
+describe("annotator confusion", () => {
+  it("counts votes against the latest snapshot's consensus, or uses stored Dawid-Skene matrices", async () => {
+    const { getAnnotatorConfusions } = await import("./agreement");
+    const mv = await t.db.labelSnapshot.create({
+      data: { datasetId: ids.ds!, method: "mv", params: {}, contentHash: "h-mv", stats: {} },
+    });
+    const consensus: [string, string][] = [
+      [ids.i0!, "a"],
+      [ids.i1!, "b"],
+      [ids.i2!, "c"],
+    ];
+    await t.db.softLabel.createMany({
+      data: consensus.map(([imageId, label]) => ({ snapshotId: mv.id, imageId, label, probs: [0, 0, 0] })),
+    });
+    const counts = await getAnnotatorConfusions(ids.ds!, "ALL", [ids.u1!]);
+    expect(counts.kind).toBe("counts");
+    // u1: i0 a|a, i1 consensus b voted a, i2 c|c.
+    expect(counts.matrices[ids.u1!]).toEqual([
+      [1, 0, 0],
+      [1, 0, 0],
+      [0, 0, 1],
+    ]);
+    const dsMatrix = [
+      [0.9, 0.05, 0.05],
+      [0.5, 0.5, 0],
+      [0, 0, 1],
+    ];
+    await t.db.labelSnapshot.create({
+      data: {
+        datasetId: ids.ds!,
+        method: "ds",
+        params: {},
+        contentHash: "h-ds",
+        stats: { workerConfusion: { [ids.u1!]: dsMatrix, [ids.u2!]: [[1]] } },
+      },
+    });
+    const ds = await getAnnotatorConfusions(ids.ds!, "ALL", [ids.u1!, ids.u2!]);
+    expect(ds.kind).toBe("ds");
+    expect(ds.snapshot?.method).toBe("ds");
+    expect(ds.matrices).toEqual({ [ids.u1!]: dsMatrix }); // the malformed one is dropped
+  });
+});

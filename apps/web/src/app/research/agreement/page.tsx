@@ -129,6 +129,7 @@ export default async function AgreementPage(props: {
               split={splitName}
               labels={conf.labels}
               matrices={conf.matrices}
+              kind={conf.kind}
               consensusName={
                 conf.snapshot ? `${conf.snapshot.method} (${conf.snapshot.createdAt.slice(0, 10)})` : null
               }
