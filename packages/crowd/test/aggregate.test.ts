@@ -146,6 +146,35 @@ describe("GLAD and MACE", () => {
   });
 });
 
+describe("tallies and gold across methods", () => {
+  // Item 0: one identified vote for 0 plus tallies 3 x 0, 1 x 1; item 1: identified 1 plus tallies 4 x 1.
+  const tallied = () =>
+    buildVoteSet({
+      numClasses: 2,
+      votes: { item: [0, 1], worker: [0, 0], label: [0, 1] },
+      tallies: [
+        { item: 0, counts: [3, 1] },
+        { item: 1, counts: [0, 4] },
+      ],
+    });
+
+  it("every model with parameters reports one anonymous population and one identified worker", () => {
+    for (const m of ["wawa", "zbs", "onecoin", "ds", "glad", "mace"] as const) {
+      const r = aggregate(tallied(), m);
+      expect(r.workerSkill!.length).toBe(1);
+      expect(r.anonymous).not.toBeNull();
+      expect(Array.from(r.labels)).toEqual([0, 1]);
+    }
+  });
+
+  it("GLAD and MACE can clamp gold items", () => {
+    for (const m of ["glad", "mace", "onecoin"] as const) {
+      const r = aggregate(small(), m, { gold: [{ item: 1, label: 0 }], goldMode: "clamp" });
+      expect(row(r.posteriors, 1, 2)).toEqual([1, 0]);
+    }
+  });
+});
+
 describe("option validation", () => {
   it("rejects negative smoothing and unknown methods", () => {
     expect(() => aggregate(small(), "ds", { smoothing: -1 })).toThrow(/smoothing/);
