@@ -97,6 +97,13 @@ export async function train(
           `checkpoint in ${hooks.checkpointDir} is for model ${ck.config.model} seed ${ck.config.seed}`,
         );
       }
+      const changed = (Object.keys(config) as (keyof TTrainConfig)[]).filter(
+        (k) => k !== "epochs" && ck.config[k] !== config[k],
+      );
+      if (changed.length > 0)
+        log(
+          `[trainer] resuming with changed settings (${changed.join(", ")}): the run will not match an uninterrupted one`,
+        );
       writeWeights(model, ck.weights);
       opt.setState(trainableVars(model), ck.optimizer);
       opt.learningRate = ck.learningRate;

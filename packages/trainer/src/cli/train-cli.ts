@@ -16,7 +16,7 @@ const USAGE = `usage: concord-train --data <FER+ folder | generic folder (PNGs +
   --model ${MODEL_NAMES.join("|")} (fast)    --scheme ${SCHEMES.join("|")} (cel)
   --eps <0..1> (1)  --smoothing crowd|uniform (crowd)   --epochs N (30)  --batch-size N (64)
   --optimizer adam|sgd (adam)  --lr X (0.001)  --momentum X (0.9)  --weight-decay X (0)
-  --patience N (6)  --lr-patience N (2)  --class-weighting  --no-augment  --seed N (42)  --workers N (1)
+  --patience N (6)  --lr-patience N (2)  --class-weighting  --no-augment  --seed N (42)  --workers N (2: data-parallel, one WASM per core)
   --out DIR (.runs/<time>)  --checkpoint DIR (<out>/checkpoint)  --resume  --limit N  --backend auto|wasm|tfjs-node|tfjs-node-gpu|cpu  --force-cpu`;
 
 function num(v: string | undefined, name: string): number | undefined {
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
       "class-weighting": { type: "boolean", default: false },
       "no-augment": { type: "boolean", default: false },
       seed: { type: "string" },
-      workers: { type: "string" },
+      workers: { type: "string", default: "2" },
       out: { type: "string" },
       checkpoint: { type: "string" },
       resume: { type: "boolean", default: false },
