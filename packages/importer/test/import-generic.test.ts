@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { drawFace } from "../src/demo/faces";
 import { createRng } from "../src/demo/rng";
 import { importDataset } from "../src/import";
+import { listDuplicates } from "../src/leaks";
 import { encodePng48 } from "../src/pixels";
 import { UNUSABLE_PASSWORD_HASH } from "../src/write";
 import { tempDir } from "./helpers";
@@ -121,6 +122,40 @@ describe("generic folder import", () => {
     await expect(
       importDataset(t.db, { datasetSlug: "x", path: tempDir("empty"), layout: "fer2013" }),
     ).rejects.toThrow(/missing file: no fer2013.csv/);
+  });
+
+  it("finds crafted exact and near duplicates across and within splits, and nothing between different faces", async () => {
+    const dir = tempDir("dups");
+    for (const d of ["train", "valid", "test"]) mkdirSync(join(dir, d));
+    const rng = createRng(21);
+    const [a, b, c] = [drawFace("fear", rng), drawFace("neutral", rng), drawFace("contempt", rng)];
+    const brighter = a.map((v) => Math.min(255, v + 10));
+    writeFileSync(join(dir, "train", "a.png"), encodePng48(a));
+    writeFileSync(join(dir, "train", "a-again.png"), encodePng48(a)); // exact, within train
+    writeFileSync(join(dir, "valid", "a-copy.png"), encodePng48(a)); // exact, valid -> train
+    writeFileSync(join(dir, "test", "a-bright.png"), encodePng48(brighter)); // near, test -> train
+    writeFileSync(join(dir, "train", "b.png"), encodePng48(b));
+    writeFileSync(join(dir, "test", "c.png"), encodePng48(c));
+    const r = await importDataset(t.db, { datasetSlug: "dups", path: dir });
+    expect(r.added).toBe(6);
+    // a, a-again, a-copy: 3 exact pairs; a-bright against each of them: 3 near pairs.
+    expect(r.duplicates).toMatchObject({
+      exactPairs: 3,
+      nearPairs: 3,
+      validWithTrainTwin: { exact: 1, near: 1 },
+      testWithTrainTwin: { exact: 0, near: 1 },
+      withinSplit: { train: 2, valid: 0, test: 0 },
+    });
+    const pairs = await listDuplicates(t.db, "dups");
+    const ids = new Set(pairs.flatMap((p) => [p.a.externalId, p.b.externalId]));
+    expect(ids).toEqual(new Set(["a", "a-again", "a-copy", "a-bright"]));
+    // A uniform brightness change leaves the DCT pattern (almost) alone: near pairs may sit at distance 0.
+    expect(
+      pairs
+        .filter((p) => p.kind === "NEAR")
+        .map((p) => p.b.externalId === "a-bright" || p.a.externalId === "a-bright"),
+    ).toEqual([true, true, true]);
+    expect(pairs.every((p) => p.distance <= 6)).toBe(true);
   });
 
   it("reports a FER+ split folder without its label.csv as a missing file", async () => {
