@@ -1,0 +1,32 @@
+import * as tf from "@tensorflow/tfjs";
+import { describe, expect, it } from "vitest";
+import { currentBackend, initBackend, parseBackendPreference } from "../src/backend";
+
+describe("initBackend", () => {
+  it("rejects unknown preferences", () => {
+    expect(() => parseBackendPreference("metal")).toThrow(/Unknown tfjs backend "metal"/);
+    expect(parseBackendPreference(undefined)).toBe("auto");
+  });
+
+  it("refuses the pure-JS cpu backend unless forced", async () => {
+    await expect(initBackend("cpu", { quiet: true })).rejects.toThrow(
+      /Refusing to train on the pure-JS cpu backend/,
+    );
+    expect(currentBackend()).toBeUndefined();
+  });
+
+  it("falls back from the native bindings (not installable offline) to wasm, logs once, and stays chosen", async () => {
+    const lines: string[] = [];
+    const info = await initBackend("auto", { log: (l) => lines.push(l) });
+    const nativeInstalled = info.name === "tensorflow";
+    if (!nativeInstalled) expect(info).toMatchObject({ name: "wasm", preference: "wasm" });
+    expect(tf.getBackend()).toBe(info.name);
+    expect(lines).toEqual([`[trainer] tfjs backend: ${info.name} (${info.preference})`]);
+    expect(await initBackend("auto", { log: (l) => lines.push(l) })).toBe(info);
+    expect(lines).toHaveLength(1);
+    if (!nativeInstalled)
+      await expect(initBackend("cpu", { quiet: true, force: true })).rejects.toThrow(
+        /already initialised as wasm/,
+      );
+  });
+});
