@@ -78,6 +78,21 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
     }
   };
 
+  // Expected confusion counts of item i's votes. Only the classes with non-negligible posterior mass
+  // (listed by the E-step) contribute: most items are near one-hot, so this skips most of the C adds.
+  let countsFresh = false;
+  const addCounts = (i: number) => {
+    const nz = nzCount[i]!;
+    const t = i * C;
+    for (let k = itemOffsets[i]!; k < itemOffsets[i + 1]!; k++) {
+      const base = (voteWorker[k]! * C + voteLabel[k]!) * C;
+      for (let j = 0; j < nz; j++) {
+        const c = nzClass[t + j]!;
+        conf[base + c]! += T[t + c]!;
+      }
+    }
+  };
+
   const mStep = () => {
     priors.fill(s);
     for (let i = 0; i < N; i++) if (active[i]) for (let c = 0; c < C; c++) priors[c]! += T[i * C + c]!;
@@ -111,20 +126,12 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
       fillOneCoin(anonConf, logAnon, 0, C, anonSkill);
       return;
     }
-    conf.fill(s);
-    // Only the classes with non-negligible posterior mass (listed by the E-step) contribute: most items
-    // are near one-hot, so this skips most of the C adds per vote.
-    for (let i = 0; i < N; i++) {
-      const nz = nzCount[i]!;
-      const t = i * C;
-      for (let k = itemOffsets[i]!; k < itemOffsets[i + 1]!; k++) {
-        const base = (voteWorker[k]! * C + voteLabel[k]!) * C;
-        for (let j = 0; j < nz; j++) {
-          const c = nzClass[t + j]!;
-          conf[base + c]! += T[t + c]!;
-        }
-      }
+    // The E-step already summed the counts of the posteriors it produced; only the first M-step needs a pass.
+    if (!countsFresh) {
+      conf.fill(s);
+      for (let i = 0; i < N; i++) addCounts(i);
     }
+    countsFresh = false;
     for (let w = 0; w < W; w++) logRows(conf, w * C * C, logConf);
     if (tallies) {
       anonConf.fill(s);
@@ -144,6 +151,8 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
     let delta = 0;
     ll = 0;
     accumulate(L, logPrior, active, itemOffsets, voteWorker, voteLabel, logConf, N, C);
+    // Fused M-step half: the next confusion counts are summed while each fresh posterior row is hot.
+    if (!oneCoin) conf.fill(s);
     for (let i = 0; i < N; i++) {
       if (!active[i]) continue;
       for (let c = 0; c < C; c++) row[c] = L[i * C + c]!;
@@ -156,7 +165,10 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
       let m = -Infinity;
       for (let c = 0; c < C; c++) if (row[c]! > m) m = row[c]!;
       // smoothing 0 can make every class impossible for an item: keep its previous posterior.
-      if (m === -Infinity) continue;
+      if (m === -Infinity) {
+        if (!oneCoin) addCounts(i);
+        continue;
+      }
       let z = 0;
       for (let c = 0; c < C; c++) {
         // exp(-40) < 1e-17 of the leader: below double resolution after normalising, so skip the exp.
@@ -177,7 +189,9 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
         T[i * C + c] = p;
       }
       nzCount[i] = nz;
+      if (!oneCoin) addCounts(i);
     }
+    countsFresh = !oneCoin;
     return delta;
   };
 
@@ -190,7 +204,8 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
     }
   }
   if (iter === 0) mStep();
-  if (!oneCoin) for (let w = 0; w < W; w++) normaliseRows(conf, w * C * C, logConf);
+  // Publish the parameters that produced the final posteriors (logConf), not the counts summed after them.
+  if (!oneCoin) for (let j = 0; j < conf.length; j++) conf[j] = Math.exp(logConf[j]!);
   res.posteriors = T;
   argmaxRows(T, C, res.labels);
   res.classPriors = priors;
