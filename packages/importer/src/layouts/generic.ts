@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { extname, join, relative } from "node:path";
 import { csvLines, splitCsvLine } from "../csv";
 import { decodeImage } from "../pixels";
@@ -109,22 +110,41 @@ export async function* readGeneric(root: string, ctx: TReadContext): AsyncGenera
   }
   const side = readSideFiles(root, new Set(byId.keys()), ctx);
   for (const reject of [...dupes, ...side.rejects]) yield { kind: "reject", reject };
-  for (const [externalId, rel] of byId) {
-    if (ctx.isKnown(externalId)) {
-      yield { kind: "known" };
-      continue;
-    }
-    const top = rel.split(/[\\/]/);
-    const split = (top.length > 1 && SPLIT_DIRS[top[0]!.toLowerCase()]) || "TRAIN";
-    let decoded: Awaited<ReturnType<typeof decodeImage>>;
-    try {
-      decoded = await decodeImage(readFileSync(join(root, rel)), rel);
-    } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
-      yield { kind: "reject", reject: { file: rel, reason: `corrupt image: ${why}` } };
-      continue;
-    }
-    yield {
+  // sharp decodes on libuv's thread pool: keep a few images in flight so both cores work, yielding in file order.
+  let known = 0;
+  const entries = [...byId].filter(([externalId]) => {
+    if (!ctx.isKnown(externalId)) return true;
+    known++;
+    return false;
+  });
+  for (let k = 0; k < known; k++) yield { kind: "known" };
+  const window: Promise<TEvent>[] = [];
+  let next = 0;
+  const start = () => {
+    const [externalId, rel] = entries[next++]!;
+    window.push(decodeEntry(root, externalId, rel, side));
+  };
+  while (next < entries.length && window.length < PREFETCH) start();
+  while (window.length > 0) {
+    const ev = await window.shift()!;
+    if (next < entries.length) start();
+    yield ev;
+  }
+}
+
+const PREFETCH = 8;
+
+async function decodeEntry(
+  root: string,
+  externalId: string,
+  rel: string,
+  side: TParsedVotes,
+): Promise<TEvent> {
+  const top = rel.split(/[\\/]/);
+  const split = (top.length > 1 && SPLIT_DIRS[top[0]!.toLowerCase()]) || "TRAIN";
+  try {
+    const decoded = await decodeImage(await readFile(join(root, rel)), rel);
+    return {
       kind: "row",
       row: {
         externalId,
@@ -137,5 +157,8 @@ export async function* readGeneric(root: string, ctx: TReadContext): AsyncGenera
         origin: { file: rel },
       },
     };
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return { kind: "reject", reject: { file: rel, reason: `corrupt image: ${why}` } };
   }
 }
