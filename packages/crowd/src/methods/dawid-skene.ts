@@ -181,7 +181,8 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
       let nz = 0;
       for (let c = 0; c < C; c++) {
         let p = g >= 0 ? (c === g ? 1 : 0) : row[c]! / z;
-        // Flush mass below 1e-14 to exact zero (it cannot move any count) and list the rest for the M-step.
+        // Flush mass below 1e-14 to exact zero (negligible against counts >= smoothing) and list the rest
+        // for the count sums, which then skip the flushed classes.
         if (p < 1e-14) p = 0;
         else nzClass[i * C + nz++] = c;
         const d = Math.abs(p - T[i * C + c]!);
