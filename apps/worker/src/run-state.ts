@@ -11,10 +11,11 @@ export async function markRunning(db: TDb, runId: string, data: { jobId: string;
       status: "RUNNING",
       jobId: data.jobId,
       attempts: data.attempt,
-      startedAt: new Date(),
       error: null,
     },
   });
+  // startedAt is the first attempt's start: a resumed run keeps it.
+  await db.trainingRun.updateMany({ where: { id: runId, startedAt: null }, data: { startedAt: new Date() } });
   return r.count === 1;
 }
 

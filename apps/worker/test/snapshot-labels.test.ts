@@ -65,6 +65,12 @@ describe("snapshot-labels", () => {
     await expect(snapshotLabels(t.db, { datasetId: "nope", method: "mv", params: {} })).rejects.toThrow(
       /not found/,
     );
+    const empty = await t.db.dataset.create({
+      data: { slug: `empty-${Date.now()}`, name: "empty", source: "GENERIC", taxonomy: ["a", "b"] },
+    });
+    await expect(snapshotLabels(t.db, { datasetId: empty.id, method: "mv", params: {} })).rejects.toThrow(
+      /no votes or imported tallies/,
+    );
     expect(await t.db.labelSnapshot.count()).toBe(before);
   });
 

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { aggregate, smoothTargets, softLabels, type TAggregateOptions } from "@concord/crowd";
 import type { TDb } from "@concord/db";
 import type { TJobPayload, TSnapshotLabelsProgress, TSnapshotLabelsResult } from "@concord/jobs";
+import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
 import { loadCrowdInput } from "../crowd-input";
 
@@ -42,6 +43,11 @@ export async function snapshotLabels(
   });
   if (existing) return { snapshotId: existing.id, created: false, items: existing._count.labels };
 
+  if (!voteCounts.some((n) => n > 0)) {
+    throw new UnrecoverableError(
+      `dataset ${payload.datasetId} has no votes or imported tallies to aggregate`,
+    );
+  }
   await onProgress({ stage: "aggregating", items: imageIds.length });
   const hasGold = input.gold.some((g) => g >= 0);
   const options: TAggregateOptions = {
