@@ -64,7 +64,7 @@ export function AnnotatorTable(props: {
   split: string;
   labels: string[];
   matrices: Record<string, number[][]>;
-  kind: "ds" | "counts";
+  kind: "ds" | "counts" | "loo";
   consensusName: string | null;
 }) {
   const [selected, setSelected] = useState<string | null>(null);
@@ -162,9 +162,7 @@ export function AnnotatorTable(props: {
           </>
         ) : (
           <p className="py-10 text-center text-sm text-slate-500">
-            {props.consensusName
-              ? "Click an annotator to see their confusion matrix."
-              : "Create a label snapshot (Dawid-Skene recommended) to see annotator confusion matrices."}
+            Click an annotator to see their confusion matrix.
           </p>
         )}
       </div>

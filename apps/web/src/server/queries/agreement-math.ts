@@ -33,3 +33,40 @@ export function pearson(xs: readonly number[], ys: readonly number[]): number | 
   }
   return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : null;
 }
+
+// Per-annotator confusion against the leave-one-out plurality of the other votes (identified + tallies) on
+// the same image: the fallback when no label snapshot exists. Votes whose others tie or are absent are
+// skipped. Rows = others' plurality, columns = the annotator's label.
+export function looConfusion(
+  votes: {
+    readonly item: ArrayLike<number>;
+    readonly worker: ArrayLike<number>;
+    readonly label: ArrayLike<number>;
+  },
+  counts: ArrayLike<number>,
+  numClasses: number,
+  numWorkers: number,
+): number[][][] {
+  const C = numClasses;
+  const out = Array.from({ length: numWorkers }, () =>
+    Array.from({ length: C }, () => new Array<number>(C).fill(0)),
+  );
+  for (let k = 0; k < votes.item.length; k++) {
+    const i = votes.item[k]!;
+    const l = votes.label[k]!;
+    let best = -1;
+    let top = 0;
+    let tied = false;
+    for (let c = 0; c < C; c++) {
+      const n = counts[i * C + c]! - (c === l ? 1 : 0);
+      if (n > top) {
+        top = n;
+        best = c;
+        tied = false;
+      } else if (n === top && n > 0) tied = true;
+    }
+    if (best < 0 || tied) continue;
+    out[votes.worker[k]!]![best]![l]! += 1;
+  }
+  return out;
+}

@@ -10,6 +10,7 @@ import {
 } from "@concord/crowd";
 import type { Split } from "@concord/db";
 import { db } from "@/server/db";
+import { looConfusion } from "./agreement-math";
 import { median } from "./format";
 
 export type TSplitFilter = Split | "ALL";
@@ -48,6 +49,8 @@ export type TAgreement = {
   percentAgreement: number | null;
   perClass: TClassRow[];
   annotators: TAnnotatorRow[];
+  // annotatorId -> confusion vs the leave-one-out plurality (used when no snapshot exists)
+  looConfusion: Record<string, number[][]>;
   computedMs: number;
   cacheKey: string;
 };
@@ -182,6 +185,14 @@ export async function getAgreement(
         };
       })
       .sort((a, b) => b.votes - a.votes),
+    looConfusion: Object.fromEntries(
+      looConfusion(
+        { item: set.voteItem, worker: set.voteWorker, label: set.voteLabel },
+        counts,
+        C,
+        workers.length,
+      ).map((m, w) => [workers[w]!, m]),
+    ),
     computedMs: performance.now() - started,
     cacheKey: key,
   };
@@ -196,7 +207,7 @@ export type TAnnotatorConfusion = {
   labels: string[];
   // "ds": the snapshot job's Dawid-Skene estimates (stats.workerConfusion, rows sum to 1);
   // "counts": votes counted against the snapshot's consensus.
-  kind: "ds" | "counts";
+  kind: "ds" | "counts" | "loo";
   // annotatorId -> [consensus or true class][annotator's label]
   matrices: Record<string, number[][]>;
 };
@@ -224,7 +235,13 @@ export async function getAnnotatorConfusions(
       where: { datasetId, method: "ds" },
       orderBy: { createdAt: "desc" },
     })) ?? (await db().labelSnapshot.findFirst({ where: { datasetId }, orderBy: { createdAt: "desc" } }));
-  if (!snap || annotatorIds.length === 0) return { snapshot: null, labels, kind: "counts", matrices: {} };
+  if (!snap) {
+    // No snapshot yet: each vote against the plurality of the other votes on its image.
+    const a = await getAgreement(datasetId, split);
+    const matrices: Record<string, number[][]> = {};
+    for (const id of annotatorIds) if (a?.looConfusion[id]) matrices[id] = a.looConfusion[id]!;
+    return { snapshot: null, labels, kind: "loo", matrices };
+  }
   const snapshot = { id: snap.id, method: snap.method, createdAt: snap.createdAt.toISOString() };
   // Prefer the EM's own per-annotator confusion when the snapshot job stored it (no EM in the request).
   const stored = (snap.stats as { workerConfusion?: Record<string, unknown> } | null)?.workerConfusion;

@@ -263,6 +263,14 @@ describe("upload import", () => {
 describe("annotator confusion", () => {
   it("counts votes against the latest snapshot's consensus, or uses stored Dawid-Skene matrices", async () => {
     const { getAnnotatorConfusions } = await import("./agreement");
+    // No snapshot yet: against the plurality of the other votes. u3: i0 a vs {a,a}; i1 b vs {a,b} tie -> skipped.
+    const loo = await getAnnotatorConfusions(ids.ds!, "ALL", [ids.u3!]);
+    expect(loo.kind).toBe("loo");
+    expect(loo.matrices[ids.u3!]).toEqual([
+      [1, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
     const mv = await t.db.labelSnapshot.create({
       data: { datasetId: ids.ds!, method: "mv", params: {}, contentHash: "h-mv", stats: {} },
     });
