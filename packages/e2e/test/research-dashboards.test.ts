@@ -77,3 +77,30 @@ it("runs and compare pages render for researchers, admin pages do not", async ()
   const res = await page.goto("/admin/runs");
   expect(res?.status()).toBe(403);
 });
+
+it("times the heaviest dashboards on the largest dataset (printed for the closing note)", async () => {
+  const datasets = await db.dataset.findMany({ include: { _count: { select: { images: true } } } });
+  const big = datasets.sort((a, b) => b._count.images - a._count.images)[0]!;
+  const admin = await (await newContext(browser)).newPage();
+  await login(admin, "admin");
+  const rows: string[] = [];
+  for (const [p, path] of [
+    [page, `/research/agreement?datasetId=${big.id}`],
+    [page, `/research/agreement?datasetId=${big.id}&split=VALID`],
+    [admin, `/admin/datasets/${big.id}`],
+    [admin, "/admin/datasets"],
+  ] as const) {
+    const t0 = performance.now();
+    const res = await p.goto(path, { waitUntil: "load" });
+    const first = performance.now() - t0;
+    const t1 = performance.now();
+    await p.goto(path, { waitUntil: "load" });
+    const warm = performance.now() - t1;
+    expect(res?.status()).toBe(200);
+    rows.push(
+      `  ${path.replace(big.id, `<${big.slug}>`).padEnd(48)} first ${first.toFixed(0).padStart(6)} ms  warm ${warm.toFixed(0).padStart(6)} ms`,
+    );
+  }
+  console.log(`e2e: web B page loads on ${big.slug} (${big._count.images} images):\n${rows.join("\n")}`);
+  await admin.context().close();
+}, 180_000);
