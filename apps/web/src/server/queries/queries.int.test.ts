@@ -1,6 +1,7 @@
 // Integration: the server queries against a fresh migrated Postgres and the real Redis (unique prefix), and
 // a Redis port where nothing listens for the "queue down" path.
 import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
 import { createJobsClient, type TJobsClient } from "@concord/jobs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -160,7 +161,14 @@ const config = {
 
 describe("runs", () => {
   it("refuses with QueueUnavailableError within 3 s when Redis is down and leaves no run behind", async () => {
-    g.concordJobs = createJobsClient({ redisUrl: "redis://127.0.0.1:6390", prefix: "never" });
+    // A port that was free a moment ago: nothing answers there (no fixed port another suite might use).
+    const port = await new Promise<number>((ok) => {
+      const srv = createServer().listen(0, "127.0.0.1", () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => ok(p));
+      });
+    });
+    g.concordJobs = createJobsClient({ redisUrl: `redis://127.0.0.1:${port}`, prefix: "never" });
     const { launchRun } = await import("./runs");
     const t0 = performance.now();
     await expect(launchRun({ ...config, datasetId: ids.ds! }, ids.admin!)).rejects.toMatchObject({
