@@ -90,6 +90,35 @@ describe("http helpers", () => {
     expect(isDatabaseUnavailable(pg)).toBe(true);
     expect(errorToResponse(pg).status).toBe(503);
     expect(isDatabaseUnavailable(new Error("unique constraint"))).toBe(false);
+    // Shape seen from Prisma 7 + adapter-pg when Postgres is shut down under a live connection.
+    const terminated = Object.assign(
+      new Error("Invalid `prisma.user.findUnique()` invocation: Database error."),
+      {
+        code: "P2039",
+        meta: {
+          modelName: "User",
+          driverAdapterError: Object.assign(
+            new Error("terminating connection due to administrator command"),
+            {
+              cause: { kind: "postgres", originalCode: "57P01" },
+            },
+          ),
+        },
+      },
+    );
+    expect(isDatabaseUnavailable(terminated)).toBe(true);
+    expect(
+      isDatabaseUnavailable({
+        code: "P2039",
+        meta: { driverAdapterError: { cause: { originalCode: "57P01" } } },
+      }),
+    ).toBe(true);
+    expect(
+      isDatabaseUnavailable({
+        code: "P2039",
+        meta: { driverAdapterError: { cause: { originalCode: "23505" } } },
+      }),
+    ).toBe(false);
   });
 });
 

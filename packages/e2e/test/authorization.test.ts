@@ -1,6 +1,7 @@
 // Who gets what: anonymous -> 401 JSON on APIs / redirect to /login on pages; annotators -> 403 on admin
 // pages and APIs; session cookie flags; cross-origin mutations refused; login attempts rate-limited.
 import { beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser, login, newContext } from "../src/browser";
 import { anonymous, signIn, type TSession } from "../src/http";
 
 const API_ROUTES: [string, string][] = [
@@ -102,5 +103,23 @@ describe("session cookie and login", () => {
     // Another address is not affected.
     const other = await signIn("researcher", undefined, { "x-forwarded-for": "198.51.100.78" });
     expect(other.session).not.toBeNull();
+  });
+});
+
+describe("logout", () => {
+  it("Sign out ends the session: pages redirect to /login again", async () => {
+    const browser = await launchBrowser();
+    try {
+      const page = await (await newContext(browser)).newPage();
+      await login(page, "annotator1");
+      expect(new URL(page.url()).pathname).toBe("/label");
+      await Promise.all([page.waitForURL((u) => u.pathname === "/login"), page.click("text=Sign out")]);
+      await page.goto("/label");
+      expect(new URL(page.url()).pathname).toBe("/login");
+      const cookies = await page.context().cookies();
+      expect(cookies.find((c) => c.name === "next-auth.session-token")).toBeUndefined();
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -66,17 +66,29 @@ const UNAVAILABLE_CODES = new Set([
   "P2024",
 ]);
 const UNAVAILABLE_TEXT =
-  /connection terminated|timeout exceeded when trying to connect|can't reach database|connect ECONNREFUSED|Connection refused|server closed the connection|the database system is (starting up|shutting down)/i;
+  /connection terminated|terminating connection|timeout exceeded when trying to connect|can't reach database|connect ECONNREFUSED|Connection refused|server closed the connection|the database system is (starting up|shutting down|in recovery mode)|Code: `(57P0[1-3]|08\d{3})`/i;
 
-// Postgres down or restarting: the caller should retry later (503), nothing was written.
+// Postgres down or restarting: 503, the caller retries later (votes with the same requestId, since a write
+// may have landed just before the connection died). Prisma with a
+// driver adapter nests the pg error under meta.driverAdapterError (its cause has originalCode), so look
+// through cause and meta both.
 export function isDatabaseUnavailable(error: unknown): boolean {
-  let e: unknown = error;
-  for (let depth = 0; e && depth < 6; depth++) {
-    const rec = e as { code?: unknown; message?: unknown; cause?: unknown; originalCode?: unknown };
-    if (typeof rec.code === "string" && UNAVAILABLE_CODES.has(rec.code)) return true;
-    if (typeof rec.originalCode === "string" && UNAVAILABLE_CODES.has(rec.originalCode)) return true;
+  const queue: unknown[] = [error];
+  for (let seen = 0; queue.length && seen < 12; seen++) {
+    const e = queue.shift();
+    if (!e || typeof e !== "object") continue;
+    const rec = e as {
+      code?: unknown;
+      message?: unknown;
+      cause?: unknown;
+      originalCode?: unknown;
+      meta?: unknown;
+    };
+    for (const code of [rec.code, rec.originalCode]) {
+      if (typeof code === "string" && (UNAVAILABLE_CODES.has(code) || /^08\d{3}$/.test(code))) return true;
+    }
     if (typeof rec.message === "string" && UNAVAILABLE_TEXT.test(rec.message)) return true;
-    e = rec.cause;
+    queue.push(rec.cause, (rec.meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError);
   }
   return false;
 }
