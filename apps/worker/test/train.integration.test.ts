@@ -163,6 +163,10 @@ describe("training runs on real workers", () => {
     const done = await waitStatus(run.id, ["CANCELLED", "FAILED", "SUCCEEDED"], 20_000);
     const stopMs = Date.now() - t0;
     expect(done.status).toBe("CANCELLED");
+    // The trainer checks the signal before every batch: no batch started after the request arrived.
+    const p = done.progress as { phase: string; batch: number; stopRequestedAfterBatch: number };
+    expect(p.phase).toBe("cancelled");
+    expect(p.batch - p.stopRequestedAfterBatch).toBeLessThanOrEqual(1);
     // A batch of 16 takes ~0.3-0.5 s here; the abort is checked before every batch.
     expect(stopMs).toBeLessThan(3000);
     expect(done.currentEpoch).toBeLessThan(50);

@@ -48,7 +48,7 @@ export const ZTrainPayload = z.object({ runId: ZId });
 export type TTrainPayload = z.input<typeof ZTrainPayload>;
 export const ZTrainProgress = z.object({
   runId: z.string(),
-  phase: z.enum(["starting", "loading", "training", "evaluating", "saving", "done"]),
+  phase: z.enum(["starting", "loading", "training", "evaluating", "saving", "done", "cancelled"]),
   epoch: z.number().int().nonnegative(),
   epochs: z.number().int().nonnegative(),
   batch: z.number().int().nonnegative().optional(),
@@ -58,6 +58,8 @@ export const ZTrainProgress = z.object({
   /** Epoch of the checkpoint this attempt resumed from (0 = fresh start). */
   resumedFromEpoch: z.number().int().nonnegative().optional(),
   backend: z.string().optional(),
+  /** On "cancelled": the last batch finished when the stop request arrived (batch stops within one batch). */
+  stopRequestedAfterBatch: z.number().int().nonnegative().optional(),
 });
 export type TTrainProgress = z.infer<typeof ZTrainProgress>;
 export const ZTrainResult = z.object({

@@ -93,6 +93,8 @@ export async function trainRun(
     graceMs: env.CONCORD_SHUTDOWN_GRACE_MS,
   });
   let epoch = run.currentEpoch;
+  let lastBatch = { epoch: epoch + 1, batch: 0, batches: 0 };
+  let stopRequestedAfter: typeof lastBatch | undefined;
   const progress = async (p: Omit<TTrainProgress, "runId" | "epochs">) => {
     const value: TTrainProgress = { runId, epochs: config.epochs, ...p };
     await job.updateProgress(value);
@@ -126,6 +128,11 @@ export async function trainRun(
 
     let lastBatchWrite = 0;
     let resumedFromEpoch: number | undefined;
+    // Unthrottled position, to record how far training went after a stop request.
+    lastBatch = { epoch: epoch + 1, batch: 0, batches: 0 };
+    control.signal.addEventListener("abort", () => {
+      stopRequestedAfter = { ...lastBatch };
+    });
     const result = await train(
       data,
       { ...toTrainerConfig(config, run.seed), workers: env.CONCORD_TRAINER_THREADS },
@@ -137,6 +144,7 @@ export async function trainRun(
         onBatch: (b) => {
           // The first batch of an attempt tells where it resumed; writes are throttled to ~2/s.
           resumedFromEpoch ??= b.epoch - 1;
+          lastBatch = { epoch: b.epoch, batch: b.batch, batches: b.batches };
           const now = Date.now();
           if (now - lastBatchWrite < 500) return;
           lastBatchWrite = now;
@@ -217,9 +225,20 @@ export async function trainRun(
   } catch (error) {
     const why = control.reason();
     if (why === "cancel") {
+      // Global batch indices, so "stopped within one batch" is checkable across an epoch boundary.
+      const at = (p: typeof lastBatch) => (p.epoch - 1) * p.batches + p.batch;
+      await progress({
+        phase: "cancelled",
+        epoch,
+        batch: lastBatch.batch,
+        batches: lastBatch.batches,
+        stopRequestedAfterBatch: lastBatch.batch - (at(lastBatch) - at(stopRequestedAfter ?? lastBatch)),
+      }).catch(() => {});
       await finishRun(db, runId, "CANCELLED", { error: null });
       await rm(dirs.checkpoint, { recursive: true, force: true });
-      log(`cancelled at epoch ${epoch}`);
+      log(
+        `cancelled in epoch ${lastBatch.epoch} after batch ${lastBatch.batch} (stop requested after batch ${stopRequestedAfter?.batch ?? "?"})`,
+      );
       return { runId, status: "CANCELLED", epochs: epoch, artifactPath: null };
     }
     const message = (error as Error)?.message ?? String(error);
