@@ -119,7 +119,7 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
         </Field>
         <Field name="snapshotId" label="Label snapshot" error={err("snapshotId")}>
           <select id="run-snapshotId" name="snapshotId" className={input} defaultValue="">
-            <option value="">Latest labels (worker builds targets from the scheme)</option>
+            <option value="">Auto: worker builds one (FER+ scheme, else majority vote)</option>
             {snaps.map((s) => (
               <option key={s.id} value={s.id}>
                 {s.label}

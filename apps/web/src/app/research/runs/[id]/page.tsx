@@ -7,6 +7,7 @@ import { ConfusionHeatmap } from "@/components/charts/confusion-heatmap";
 import { LearningCurves } from "@/components/charts/learning-curves";
 import { ReliabilityDiagram } from "@/components/charts/reliability-diagram";
 import { StatCard } from "@/components/charts/stat-card";
+import { AutoRefresh } from "@/components/tables/auto-refresh";
 import { EmptyState, PageHeader, Section } from "@/components/tables/page-header";
 import { PerClassTable } from "@/components/tables/per-class-table";
 import { StatusBadge } from "@/components/tables/status-badge";
@@ -36,6 +37,7 @@ export default async function RunDashboard(props: {
     "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50";
   return (
     <>
+      <AutoRefresh active={run.status === "QUEUED" || run.status === "RUNNING"} />
       <PageHeader
         crumbs={
           <Link href="/research/runs" className="hover:underline">
