@@ -1,0 +1,67 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../src/backend";
+import { saveModel } from "../src/io";
+
+const bin = path.resolve(import.meta.dirname, "../bin");
+const tmp = mkdtempSync(path.join(os.tmpdir(), "concord-cli-"));
+
+function run(cli: string, args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(bin, cli), ...args], {
+    encoding: "utf8",
+    env: { ...process.env, CONCORD_TF_BACKEND: "wasm" },
+  });
+  return { code: r.status, err: r.stderr };
+}
+
+describe("CLI errors", () => {
+  beforeAll(async () => {
+    await initBackend("wasm", { quiet: true });
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it("concord-train names a missing folder and exits 2", () => {
+    const r = run("concord-train.mjs", ["--data", path.join(tmp, "nope"), "--epochs", "1"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/concord-train: data folder .*nope does not exist/);
+  });
+
+  it("concord-train lists bad label.csv rows with file and line", () => {
+    const dir = path.join(tmp, "FER2013Train");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      path.join(dir, "label.csv"),
+      'a.png,"(0, 0, 48, 48)",4,0,0,1,3,2,0,0,0,0\nb.png,"(0, 0, 48, 48)",4,0,0,1\n',
+    );
+    const r = run("concord-train.mjs", ["--data", tmp, "--epochs", "1"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/1 bad row\(s\) in .*label.csv[\s\S]*label.csv:2:/);
+  });
+
+  it("concord-eval rejects a model with the wrong number of classes", async () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [48, 48, 1] }),
+        tf.layers.dense({ units: 3, activation: "softmax" }),
+      ],
+    });
+    await saveModel(m, path.join(tmp, "model"));
+    const dir = path.join(tmp, "FER2013Valid");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, "label.csv"), 'a.png,"(0, 0, 48, 48)",4,0,0,1,3,2,0,0,0,0\n');
+    const r = run("concord-eval.mjs", [
+      "--model",
+      path.join(tmp, "model"),
+      "--data",
+      tmp,
+      "--split",
+      "valid",
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/incompatible model: 3 outputs/);
+  });
+});
