@@ -37,13 +37,13 @@ async function main(): Promise<void> {
   if (!input || input[1] !== 48 || input[2] !== 48 || input[3] !== 1) {
     throw new DataError(`incompatible model: input shape ${JSON.stringify(input)} (expected [null,48,48,1])`);
   }
+  const classes = model.outputs[0]?.shape[1];
+  if (classes !== 8)
+    throw new DataError(`incompatible model: ${classes} outputs, FER+ evaluation needs the 8 emotions`);
   const where = locateFerplus(path.resolve(a.data));
   const dir = where[split];
   if (!dir) throw new DataError(`${a.data} has no ${split} split (found: ${Object.keys(where).join(", ")})`);
   const s = await readFerplusSplit(dir, a.limit ? Number(a.limit) : undefined);
-  const classes = model.outputs[0]?.shape[1];
-  if (classes !== 8)
-    throw new DataError(`incompatible model: ${classes} outputs, FER+ evaluation needs the 8 emotions`);
   const ev = await evaluate(model, majoritySet(s), s.name, { tta: a.tta });
   console.log(formatEvaluation(ev));
   if (a.json) await writeFile(path.resolve(a.json), JSON.stringify(ev, null, 2));
