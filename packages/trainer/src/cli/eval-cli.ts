@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   await initBackend(a.backend, { force: a["force-cpu"] });
   const model = await loadModel(path.resolve(a.model));
   const input = model.inputs[0]?.shape;
-  if (!input || input[1] !== 48 || input[2] !== 48 || input[3] !== 1) {
+  if (input?.[1] !== 48 || input[2] !== 48 || input[3] !== 1) {
     throw new DataError(`incompatible model: input shape ${JSON.stringify(input)} (expected [null,48,48,1])`);
   }
   const classes = model.outputs[0]?.shape[1];
