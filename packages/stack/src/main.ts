@@ -96,6 +96,7 @@ async function main() {
 
   const port = await findFreePort(Number(process.env.PORT ?? 3000));
   const url = `http://localhost:${port}`;
+  const workerPort = await findFreePort(Number(process.env.CONCORD_WORKER_PORT ?? 3100));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: postgres.url,
@@ -107,6 +108,8 @@ async function main() {
     NEXT_TELEMETRY_DISABLED: "1",
     TURBO_TELEMETRY_DISABLED: "1",
     PORT: String(port),
+    CONCORD_WORKER_PORT: String(workerPort),
+    CONCORD_WORKER_URL: process.env.CONCORD_WORKER_URL ?? `http://localhost:${workerPort}`,
   };
 
   const stampFile = join(dataDir, "web-build-stamp");
@@ -140,6 +143,7 @@ async function main() {
   }
   console.log("");
   log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s — open ${url}`);
+  log(`queues: http://localhost:${workerPort}/admin/queues (Bull Board; password: the token in .data/board-token)`);
   for (const line of demo.summary) log(line);
   console.log("");
 }
