@@ -87,6 +87,39 @@ describe("keyboard labelling", () => {
   });
 });
 
+describe("datasets and gold", () => {
+  it("a chosen dataset serves its own faces; a check question answers with feedback", async () => {
+    const withGold = await db.dataset.findFirstOrThrow({
+      where: { images: { some: { gold: { isNot: null } } } },
+      select: { id: true, slug: true },
+    });
+    await page.goto(`/label?dataset=${withGold.slug}`);
+    await page.waitForSelector('[data-testid="face"]');
+    const shown = await faceId(page);
+    const image = await db.image.findUniqueOrThrow({ where: { id: shown! }, select: { datasetId: true } });
+    expect(image.datasetId).toBe(withGold.id);
+    await screenshot(page, "label-dataset");
+
+    const annotatorId = await userId(ACCOUNTS.annotator1.email);
+    const gold = await db.goldLabel.findFirstOrThrow({
+      where: { image: { datasetId: withGold.id, votes: { none: { annotatorId } } } },
+    });
+    const wrong = gold.label === "neutral" ? "happiness" : "neutral";
+    const s = (await signIn("annotator1")).session!;
+    const res = await s.fetch("/api/votes", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ imageId: gold.imageId, label: wrong, requestId: `gold-${Date.now()}` }),
+    });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { gold: { isCorrect: boolean; expected: string; answered: number } };
+    expect(body.gold).toMatchObject({ isCorrect: false, expected: gold.label });
+    expect(body.gold.answered).toBeGreaterThanOrEqual(1);
+    const vote = await db.vote.findFirstOrThrow({ where: { imageId: gold.imageId, annotatorId } });
+    expect(vote.isGold).toBe(true);
+  });
+});
+
 describe("vote API", () => {
   let s: TSession;
   let imageId: string;

@@ -1,4 +1,5 @@
 "use client";
+import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useState } from "react";
 import { actionForKey, hotkeysFor } from "./hotkeys";
 import { type TGold, type TProgress, useLabeling } from "./use-labeling";
@@ -42,16 +43,24 @@ function Kbd({ children }: { children: string }) {
   );
 }
 
+export type TDatasetChoice = { id: string; slug: string; name: string };
+
 export function Labeler({
   initialProgress,
   initialGold,
+  datasets,
+  datasetId,
 }: {
   initialProgress: TProgress;
   initialGold: TGold;
+  datasets: TDatasetChoice[];
+  datasetId: string | null;
 }) {
+  const router = useRouter();
   const { current, progress, gold, toast, paused, session, vote, undo, skip } = useLabeling(
     initialProgress,
     initialGold,
+    datasetId,
   );
   const hotkeys = useMemo(() => hotkeysFor(current?.taxonomy ?? FER_DEFAULT), [current?.taxonomy]);
   const [flash, setFlash] = useState<string | null>(null);
@@ -111,8 +120,32 @@ export function Labeler({
           <h1 className="text-2xl font-semibold tracking-tight">Label faces</h1>
           <p className="mt-1 text-sm text-slate-500">
             Pick the expression you see. Keyboard only: the key is shown on each choice.
-            {current ? <span className="ml-1 text-slate-400">Dataset: {current.datasetName}</span> : null}
           </p>
+          <label className="mt-3 flex items-center gap-2 text-sm text-slate-600">
+            Dataset
+            <select
+              aria-label="Dataset"
+              value={datasets.find((d) => d.id === datasetId)?.slug ?? ""}
+              onChange={(e) => {
+                // Keys stay for labelling: leave the select so 1-8/U/N/S/Z reach the page again.
+                e.currentTarget.blur();
+                router.push(
+                  e.target.value ? `/label?dataset=${encodeURIComponent(e.target.value)}` : "/label",
+                );
+              }}
+              className="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"
+            >
+              <option value="">All datasets, in order</option>
+              {datasets.map((d) => (
+                <option key={d.id} value={d.slug}>
+                  {d.name}
+                </option>
+              ))}
+            </select>
+            {current && !datasetId ? (
+              <span className="text-slate-400">now: {current.datasetName}</span>
+            ) : null}
+          </label>
         </div>
         <div className="grid grid-cols-4 gap-3">
           <Stat label="Today" value={progress.today.toLocaleString("en")} testId="progress-today" />

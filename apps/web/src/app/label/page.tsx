@@ -1,12 +1,13 @@
 import type { Metadata } from "next";
 import { ACCESS } from "@/lib/roles";
+import { db } from "@/server/db";
 import { requireUser } from "@/server/guards";
 import { annotatorProgress, goldStats } from "@/server/tasks/progress";
 import { Labeler } from "./labeler";
 
 export const metadata: Metadata = { title: "Label" };
 
-export default async function LabelPage() {
+export default async function LabelPage({ searchParams }: { searchParams: Promise<{ dataset?: string }> }) {
   const user = await requireUser(ACCESS.label);
   if (user.pausedAt) {
     return (
@@ -23,6 +24,21 @@ export default async function LabelPage() {
       </div>
     );
   }
-  const [progress, gold] = await Promise.all([annotatorProgress(user.id), goldStats(user.id)]);
-  return <Labeler initialProgress={progress} initialGold={gold} />;
+  const { dataset: slug } = await searchParams;
+  const [progress, gold, datasets] = await Promise.all([
+    annotatorProgress(user.id),
+    goldStats(user.id),
+    db().dataset.findMany({ orderBy: { createdAt: "asc" }, select: { id: true, slug: true, name: true } }),
+  ]);
+  const chosen = slug ? (datasets.find((d) => d.slug === slug) ?? null) : null;
+  // key: a new dataset starts a fresh queue (prefetched faces belong to the previous one).
+  return (
+    <Labeler
+      key={chosen?.id ?? "all"}
+      initialProgress={progress}
+      initialGold={gold}
+      datasets={datasets}
+      datasetId={chosen?.id ?? null}
+    />
+  );
 }

@@ -28,7 +28,7 @@ async function send(url: string, init: RequestInit, attempts = 4): Promise<Respo
   }
 }
 
-export function useLabeling(initialProgress: TProgress, initialGold: TGold) {
+export function useLabeling(initialProgress: TProgress, initialGold: TGold, datasetId: string | null) {
   const [current, setCurrent] = useState<TTask | null | undefined>(undefined);
   const [progress, setProgress] = useState(initialProgress);
   const [gold, setGold] = useState(initialGold);
@@ -59,7 +59,8 @@ export function useLabeling(initialProgress: TProgress, initialGold: TGold) {
     fetching.current = true;
     try {
       while (queue.current.length < PREFETCH && !exhausted.current) {
-        const res = await send("/api/tasks/next", { cache: "no-store" });
+        const query = datasetId ? `?datasetId=${encodeURIComponent(datasetId)}` : "";
+        const res = await send(`/api/tasks/next${query}`, { cache: "no-store" });
         const data = (await res.json().catch(() => ({}))) as {
           task?: TTask | null;
           progress?: TProgress;
@@ -88,7 +89,7 @@ export function useLabeling(initialProgress: TProgress, initialGold: TGold) {
     } finally {
       fetching.current = false;
     }
-  }, [notify, show]);
+  }, [notify, show, datasetId]);
 
   useEffect(() => {
     void refill();
