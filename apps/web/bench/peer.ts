@@ -16,6 +16,8 @@ export async function rawInsertPeer(options: {
   imageIds: string[];
 }): Promise<TPeerResult> {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize });
+  // An idle connection closed by the server (e.g. the database being dropped) must not crash the bench.
+  pool.on("error", () => {});
   try {
     // Peer rows get their own annotators, so (imageId, annotatorId) never collides with the API's votes.
     const annotators: string[] = [];

@@ -15,6 +15,7 @@ export type TVerdict = {
 
 export async function verifyVotes(databaseUrl: string, acked: Map<string, string>): Promise<TVerdict> {
   const c = new pg.Client({ connectionString: databaseUrl });
+  c.on("error", () => {});
   await c.connect();
   try {
     const q = async (sql: string, params: unknown[] = []) => Number((await c.query(sql, params)).rows[0].n);

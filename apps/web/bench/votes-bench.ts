@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
 import { runLoad, signInAll, summarize, type TMode } from "./annotators";
 import { rawInsertPeer } from "./peer";
+import { dbCounters, foldProfile, treeCpuMs } from "./profile";
 import { BENCH_PASSWORD, seedBench } from "./seed";
 import { buildIfStale, holdLock, repoRoot, startWeb, type TWebServer } from "./server";
 import { type TVerdict, verdictOk, verifyVotes } from "./verify";
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     "peer-seconds": { type: "string", default: "15" },
     "retry-every": { type: "string", default: "20" },
     "pool-size": { type: "string", default: process.env.CONCORD_DB_POOL ?? "10" },
+    "cpu-prof": { type: "boolean", default: false },
   },
 });
 const sizes = values.annotators.split(",").map(Number);
@@ -83,6 +85,8 @@ type TPhase = {
   peer: Awaited<ReturnType<typeof rawInsertPeer>>;
   ratio: number;
   loadAvgAfter: number[];
+  perVote: { xacts: number; rowsRead: number; webCpuMs: number; pgCpuMs: number; clientCpuMs: number };
+  profile?: { group: string; share: number }[];
   ok: boolean;
 };
 
@@ -92,7 +96,12 @@ async function phase(mode: TMode, n: number): Promise<TPhase> {
   current.db = db;
   const seeded = await seedBench(db.db, { images, annotators: n });
   log(`bench: seeded ${seeded.imageIds.length} images, ${seeded.annotators.length} annotators`);
-  const web = await startWeb(db.url, { CONCORD_DB_POOL: String(poolSize) });
+  const profDir = join(repoRoot, ".data", "bench", `prof-${mode}-${n}-${Date.now()}`);
+  if (values["cpu-prof"]) mkdirSync(profDir, { recursive: true });
+  const web = await startWeb(db.url, {
+    CONCORD_DB_POOL: String(poolSize),
+    ...(values["cpu-prof"] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` } : {}),
+  });
   current.web = web;
   const login = await signInAll(
     web.url,
@@ -100,6 +109,9 @@ async function phase(mode: TMode, n: number): Promise<TPhase> {
     BENCH_PASSWORD,
   );
   log(`bench: ${n} sign-ins (next-auth credentials, argon2id) in ${(login.ms / 1000).toFixed(1)} s`);
+  const c0 = await dbCounters(db.url);
+  const web0 = treeCpuMs(web.child.pid as number);
+  const cli0 = process.cpuUsage();
   const load = await runLoad({
     baseUrl: web.url,
     cookies: login.cookies,
@@ -110,6 +122,17 @@ async function phase(mode: TMode, n: number): Promise<TPhase> {
     maxVotesPerAnnotator: 100_000,
   });
   const loadAvgAfter = loadavg();
+  const cli1 = process.cpuUsage(cli0);
+  const web1 = treeCpuMs(web.child.pid as number);
+  const c1 = await dbCounters(db.url);
+  const votes = Math.max(1, load.created);
+  const perVote = {
+    xacts: (c1.xacts - c0.xacts) / votes,
+    rowsRead: (c1.fetched + c1.returned - c0.fetched - c0.returned) / votes,
+    webCpuMs: (web1 - web0) / votes,
+    pgCpuMs: (c1.backendCpuMs - c0.backendCpuMs) / votes,
+    clientCpuMs: (cli1.user + cli1.system) / 1000 / votes,
+  };
   const endpoints = Object.fromEntries(
     Object.entries(load.endpoints)
       .filter(([, s]) => s.latencies.length > 0)
@@ -122,9 +145,20 @@ async function phase(mode: TMode, n: number): Promise<TPhase> {
       if (code.startsWith("5")) http5xx += count;
       if (code === "timeout" || code === "network") clientErrors += count;
     }
-  if (http5xx) log(`bench: server output (last lines):\n${web.output().slice(-3000)}`);
+  if (http5xx) {
+    // The distinct error lines the server logged, with how often: the cause of the 5xx in one glance.
+    const counts = new Map<string, number>();
+    for (const line of web.output().split("\n"))
+      if (/error|Code: `|timeout/i.test(line) && !/^\s+at /.test(line))
+        counts.set(line.trim(), (counts.get(line.trim()) ?? 0) + 1);
+    const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6);
+    log(
+      `bench: server errors (last 50 kB of its log):\n${top.map(([l, c]) => `  ${c} x ${l.slice(0, 220)}`).join("\n")}`,
+    );
+  }
   await web.stop();
   current.web = undefined;
+  const profile = values["cpu-prof"] ? foldProfile(profDir) : undefined;
   const verdict = await verifyVotes(db.url, load.acked);
   const votesPerSecond = load.created / (load.wallMs / 1000);
   log(`bench: raw INSERT peer, ${n} callers, pool ${poolSize}, ${values["peer-seconds"]} s…`);
@@ -158,6 +192,8 @@ async function phase(mode: TMode, n: number): Promise<TPhase> {
     peer,
     ratio: votesPerSecond / peer.perSecond,
     loadAvgAfter,
+    perVote,
+    profile,
     ok,
   };
 }
@@ -188,11 +224,30 @@ function print(p: TPhase) {
     `  5xx ${p.http5xx}, client timeouts/network errors ${p.clientErrors}, retry mismatches ${p.replayMismatches}, ` +
       `annotators out of images ${p.exhausted}, load average after ${p.loadAvgAfter.map((x) => x.toFixed(1)).join(" ")}`,
   );
+  const pv = p.perVote;
+  log(
+    `  per vote: ${pv.xacts.toFixed(1)} Postgres transactions, ${pv.rowsRead.toFixed(0)} rows read; CPU ms: web ${pv.webCpuMs.toFixed(2)}, ` +
+      `postgres ${pv.pgCpuMs.toFixed(2)}, bench client ${pv.clientCpuMs.toFixed(2)}`,
+  );
+  if (p.profile)
+    log(
+      `  web CPU profile (self time): ${p.profile.map((g) => `${g.group} ${(g.share * 100).toFixed(0)}%`).join(", ")}`,
+    );
   const goal =
     p.annotators === 100
       ? `  goal (>= 0.5x raw, vote p99 < 50 ms): ${p.ratio >= 0.5 && (p.endpoints.vote?.p99 ?? Infinity) < 50 ? "met" : "NOT met"}`
       : "";
   log(`  integrity: ${p.ok ? "OK" : "FAILED"}${goal}`);
+}
+
+const resultsDir = join(repoRoot, ".data", "bench");
+const resultsFile = join(resultsDir, `votes-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+function writeResults() {
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(
+    resultsFile,
+    JSON.stringify({ at: new Date().toISOString(), cpus: cpus().length, results }, null, 2),
+  );
 }
 
 const release = await holdLock("/tmp/concord-e2e.lock");
@@ -204,15 +259,16 @@ try {
       .join(" ")} (shared machine)`,
   );
   buildIfStale(log);
-  for (const mode of modes) for (const n of sizes) results.push(await phase(mode, n));
+  for (const mode of modes)
+    for (const n of sizes) {
+      const p = await phase(mode, n);
+      results.push(p);
+      print(p); // at once: a later phase failing must not lose this one's figures
+      writeResults();
+    }
 } finally {
   await cleanup();
   release();
 }
-for (const p of results) print(p);
-const dir = join(repoRoot, ".data", "bench");
-mkdirSync(dir, { recursive: true });
-const file = join(dir, `votes-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), cpus: cpus().length, results }, null, 2));
-log(`\nbench: figures written to ${file}`);
+log(`\nbench: figures written to ${resultsFile}`);
 process.exit(results.every((p) => p.ok) ? 0 : 1);

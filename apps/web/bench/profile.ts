@@ -1,0 +1,120 @@
+// Where a vote's cost goes: CPU seconds of the web server (process tree), of the Postgres backends serving
+// the bench database and of this client, plus Postgres' own counters (transactions, rows) per vote; and,
+// with --cpu-prof, the web server's V8 profile folded into module groups (self time).
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+
+const TICKS = 100; // USER_HZ on Linux
+
+function procCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS; // utime + stime
+  } catch {
+    return 0;
+  }
+}
+
+// CPU time (ms) of a process and all its descendants.
+export function treeCpuMs(root: number): number {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {}
+  }
+  let total = 0;
+  const stack = [root];
+  while (stack.length) {
+    const pid = stack.pop()!;
+    total += procCpuMs(pid);
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return total;
+}
+
+export type TDbCounters = {
+  xacts: number;
+  fetched: number;
+  returned: number;
+  inserted: number;
+  deleted: number;
+  backendCpuMs: number;
+};
+
+// Postgres' view of the bench database: commits, rows read/written, and the CPU of its backends.
+export async function dbCounters(databaseUrl: string): Promise<TDbCounters> {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  c.on("error", () => {});
+  await c.connect();
+  try {
+    const name = new URL(databaseUrl).pathname.slice(1);
+    const s = (
+      await c.query(
+        `SELECT xact_commit + xact_rollback AS x, tup_fetched AS f, tup_returned AS r, tup_inserted AS i, tup_deleted AS d
+         FROM pg_stat_database WHERE datname = $1`,
+        [name],
+      )
+    ).rows[0];
+    const pids = (
+      await c.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [name])
+    ).rows;
+    const backendCpuMs = pids.reduce((sum, r) => sum + procCpuMs(Number(r.pid)), 0);
+    return {
+      xacts: Number(s.x),
+      fetched: Number(s.f),
+      returned: Number(s.r),
+      inserted: Number(s.i),
+      deleted: Number(s.d),
+      backendCpuMs,
+    };
+  } finally {
+    await c.end();
+  }
+}
+
+type TProfileNode = { id: number; callFrame: { url: string; functionName: string }; hitCount?: number };
+type TProfile = { nodes: TProfileNode[]; samples: number[]; timeDeltas: number[] };
+
+const GROUPS: [string, RegExp][] = [
+  ["prisma (query compiler, client)", /@prisma|prisma|query_compiler|\/generated\//i],
+  ["pg driver", /node_modules\/pg|pg-protocol|pg-pool/],
+  ["next-auth + jose (session JWT)", /next-auth|jose|openid|oauth/],
+  ["zod", /zod/],
+  ["react / rsc", /react/],
+  ["next.js server", /next\/dist|\.next\/server\/chunks|webpack-runtime/],
+  ["app code (.next/server/app)", /\.next\/server\/app/],
+  ["node internals", /^node:|^internal\//],
+];
+
+// Self time of a --cpu-prof file, by module group, as fractions of the non-idle samples.
+export function foldProfile(dir: string): { group: string; share: number }[] {
+  const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
+  const totals = new Map<string, number>();
+  let all = 0;
+  for (const file of files) {
+    const p = JSON.parse(readFileSync(join(dir, file), "utf8")) as TProfile;
+    const byId = new Map(p.nodes.map((n) => [n.id, n]));
+    p.samples.forEach((id, i) => {
+      const node = byId.get(id);
+      const dt = p.timeDeltas[i] ?? 0;
+      if (!node || node.callFrame.functionName === "(idle)" || node.callFrame.functionName === "(program)")
+        return;
+      const url = node.callFrame.url;
+      const group =
+        node.callFrame.functionName === "(garbage collector)"
+          ? "garbage collector"
+          : (GROUPS.find(([, re]) => re.test(url))?.[0] ?? (url ? "other js" : "native / builtins"));
+      totals.set(group, (totals.get(group) ?? 0) + dt);
+      all += dt;
+    });
+  }
+  return [...totals.entries()]
+    .map(([group, t]) => ({ group, share: t / all }))
+    .sort((a, b) => b.share - a.share);
+}
