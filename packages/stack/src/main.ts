@@ -30,7 +30,8 @@ async function shutdown(code: number) {
   if (stopping) return;
   stopping = true;
   log("stopping…");
-  for (const child of children) child.kill("SIGTERM");
+  // Each child leads its own process group (npm -> sh -> next/node), so the whole tree gets the signal.
+  for (const child of children) signalTree(child, "SIGTERM");
   await Promise.all(
     children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))),
   );
@@ -40,8 +41,17 @@ async function shutdown(code: number) {
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
+function signalTree(child: ChildProcess, signal: NodeJS.Signals) {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
 function run(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn("npm", args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("npm", args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const prefix = (line: string) => `[${name}] ${line}`;
   for (const stream of [child.stdout, child.stderr]) {
     stream?.setEncoding("utf8");
@@ -143,7 +153,9 @@ async function main() {
   }
   console.log("");
   log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s — open ${url}`);
-  log(`queues: http://localhost:${workerPort}/admin/queues (Bull Board; password: the token in .data/board-token)`);
+  log(
+    `queues: http://localhost:${workerPort}/admin/queues (Bull Board; password: the token in .data/board-token)`,
+  );
   for (const line of demo.summary) log(line);
   console.log("");
 }
