@@ -100,6 +100,52 @@ function torchRate(name: TModelName, threads: number): { train: number; version:
   }
 }
 
+/**
+ * PyTorch CPU ms per training image on one thread, independent of how loaded the machine is: the network is
+ * built by torch_peer.py's own `build` (same topology), and the training steps are timed with
+ * time.process_time() (this process's CPU time). One thread, because OpenMP workers spin while waiting
+ * and would bill that as CPU time.
+ */
+const TORCH_CPU = `
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import torch, torch.nn.functional as F
+import torch_peer
+torch.set_num_threads(1); torch.manual_seed(0)
+net, (c, h, w), classes = torch_peer.build(json.load(open(sys.argv[2])))
+opt = torch.optim.Adam(net.parameters(), 1e-3)
+b, n = int(sys.argv[3]), int(sys.argv[4])
+x = torch.rand(b, c, h, w); y = torch.randint(0, classes, (b,))
+def step():
+    opt.zero_grad(); F.cross_entropy(net(x), y).backward(); opt.step()
+net.train()
+for _ in range(2): step()
+t = time.process_time()
+for _ in range(n): step()
+print((time.process_time() - t) * 1000 / (b * n))
+`;
+
+function torchCpuMsPerImage(name: TModelName): number | null {
+  if (!existsSync(peer)) return null;
+  const dir = mkdtempSync(path.join(os.tmpdir(), "concord-bench-"));
+  const file = path.join(dir, "model.json");
+  const model = buildModel({ name, classes: 8 });
+  writeFileSync(file, JSON.stringify({ modelTopology: model.toJSON(null, false) }));
+  model.dispose();
+  try {
+    const n = name === "vgg13" ? 2 : batches;
+    const out = execFileSync(
+      a.python as string,
+      ["-c", TORCH_CPU, path.dirname(peer), file, String(batch), String(n)],
+      { encoding: "utf8" },
+    );
+    return Number(out.trim().split("\n").pop());
+  } catch (e) {
+    console.error(`torch cpu probe failed for ${name}: ${(e as Error).message.split("\n")[0]}`);
+    return null;
+  }
+}
+
 const backend = await initBackend("auto");
 const threads = Number(a.threads);
 const workerCounts = (a.workers as string).split(",").map(Number);
@@ -138,7 +184,9 @@ for (const name of (a.models as string).split(",") as TModelName[]) {
         `tfjs x${w} ${(rates.get(w)?.wall ?? 0).toFixed(1)} img/s (${(rates.get(w)?.cpuMsPerImage ?? 0).toFixed(0)} cpu-ms/img)`,
     )
     .join("  ");
-  const line = `${name.padEnd(10)} ${(params / 1e6).toFixed(2)}M params  ${cells}  pytorch(${threads} threads) ${torch ? torch.train.toFixed(1) : "n/a"} img/s  ratio ${torch ? (best / torch.train).toFixed(2) : "n/a"}x`;
+  const torchCpu = torchCpuMsPerImage(name);
+  const tfjsCpu = rates.get(1)?.cpuMsPerImage;
+  const line = `${name.padEnd(10)} ${(params / 1e6).toFixed(2)}M params  ${cells}  pytorch(${threads} threads) ${torch ? torch.train.toFixed(1) : "n/a"} img/s  ratio ${torch ? (best / torch.train).toFixed(2) : "n/a"}x | per core: pytorch ${torchCpu ? torchCpu.toFixed(0) : "n/a"} cpu-ms/img vs tfjs ${tfjsCpu ? tfjsCpu.toFixed(0) : "n/a"} -> ${torchCpu && tfjsCpu ? (torchCpu / tfjsCpu).toFixed(2) : "n/a"}x`;
   console.log(line);
   rows.push(line);
 }
