@@ -80,21 +80,22 @@ function sumSplits(splits: TSplitCoverage[]): Omit<TSplitCoverage, "split"> {
   return t;
 }
 
-export async function listDatasets(kOverride?: number): Promise<TDatasetSummary[]> {
+export async function listDatasets(kOverride?: number, onlyId?: string): Promise<TDatasetSummary[]> {
   const datasets = await db().dataset.findMany({
+    where: onlyId ? { id: onlyId } : {},
     orderBy: { createdAt: "asc" },
     include: { _count: { select: { snapshots: true, runs: true } } },
   });
   if (datasets.length === 0) return [];
   const dupCounts = await db().duplicatePair.groupBy({
     by: ["datasetId"],
-    where: { crossSplit: true },
+    where: { crossSplit: true, ...(onlyId ? { datasetId: onlyId } : {}) },
     _count: { _all: true },
   });
   // k differs per dataset (its minVotes) unless the caller fixes it: one query per distinct k.
   const ks = [...new Set(datasets.map((d) => kOverride ?? d.minVotes))];
   const rowsByK = new Map<number, TCoverageRow[]>();
-  for (const k of ks) rowsByK.set(k, await coverageRows(k));
+  for (const k of ks) rowsByK.set(k, await coverageRows(k, onlyId));
   return datasets.map((d) => {
     const k = kOverride ?? d.minVotes;
     const rows = (rowsByK.get(k) ?? []).filter((r) => r.datasetId === d.id);
@@ -121,9 +122,12 @@ export async function listDatasets(kOverride?: number): Promise<TDatasetSummary[
   });
 }
 
-export async function getDatasetSummary(id: string, k?: number): Promise<TDatasetSummary | null> {
-  const all = await listDatasets(k);
-  return all.find((d) => d.id === id || d.slug === id) ?? null;
+export async function getDatasetSummary(idOrSlug: string, k?: number): Promise<TDatasetSummary | null> {
+  const d = await db().dataset.findFirst({
+    where: { OR: [{ id: idOrSlug }, { slug: idOrSlug }] },
+    select: { id: true },
+  });
+  return d ? ((await listDatasets(k, d.id))[0] ?? null) : null;
 }
 
 // Histogram of identified votes per image (0, 1, 2, ..., 10+) for one dataset.

@@ -91,6 +91,10 @@ describe("datasets", () => {
     expect(d?.crossSplitDuplicates).toBe(1);
     const [k4] = await listDatasets(4);
     expect(k4?.totals.covered).toBe(0);
+    const { getDatasetSummary } = await import("./datasets");
+    expect((await getDatasetSummary("tiny"))?.splits).toEqual(d?.splits);
+    expect((await getDatasetSummary(ids.ds!))?.id).toBe(ids.ds);
+    expect(await getDatasetSummary("nope")).toBeNull();
   });
 
   it("reports the leak guard with thumbnails and valid faces twinned in train", async () => {
