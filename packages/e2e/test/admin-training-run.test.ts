@@ -203,6 +203,50 @@ it("an admin launches a small run and sees it progress to SUCCEEDED without relo
   );
 }, 360_000);
 
+it("an admin cancels a running run from its page, then retries it with the same config", async () => {
+  const first = await db.trainingRun.findUniqueOrThrow({ where: { id: runId } });
+  const page = await (await newContext(browser)).newPage();
+  await login(page, "admin");
+  await page.goto("/admin/runs");
+  const form = page.locator('[data-testid="run-form"]');
+  await form.locator('input[name="name"]').fill("e2e cancel me");
+  await form.locator('select[name="datasetId"]').selectOption(first.datasetId);
+  await form.locator('input[name="epochs"]').fill("50");
+  await form.locator('input[name="batchSize"]').fill("32");
+  await form.locator('input[name="maxTrainImages"]').fill("256");
+  await Promise.all([
+    page.waitForURL(/\/admin\/runs\/[a-z0-9]+$/),
+    form.locator('button[type="submit"]').click(),
+  ]);
+  const id = page.url().split("/").pop()!;
+  const live = page.locator('[data-testid="run-live"]');
+  await expect
+    .poll(() => live.getAttribute("data-status"), { timeout: 120_000, interval: 500 })
+    .toBe("RUNNING");
+  const t0 = Date.now();
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await expect
+    .poll(() => live.getAttribute("data-status"), { timeout: 60_000, interval: 250 })
+    .toBe("CANCELLED");
+  console.log(`e2e: cancel -> CANCELLED on the page in ${Date.now() - t0} ms`);
+  const cancelled = await db.trainingRun.findUniqueOrThrow({ where: { id } });
+  expect(cancelled).toMatchObject({ status: "CANCELLED", cancelRequested: true });
+  await page.mouse.move(0, 0);
+  await screenshot(page, "admin-run-cancelled");
+
+  await Promise.all([
+    page.waitForURL((u) => /\/admin\/runs\/[a-z0-9]+$/.test(u.pathname) && !u.pathname.endsWith(id)),
+    page.getByRole("button", { name: "Retry with same config" }).click(),
+  ]);
+  const retryId = page.url().split("/").pop()!;
+  const retry = await db.trainingRun.findUniqueOrThrow({ where: { id: retryId } });
+  expect(retry.name).toBe("e2e cancel me (retry)");
+  expect(retry.config).toMatchObject({ epochs: 50, batchSize: 32, maxTrainImages: 256 });
+  // Stop the retry too: the worker is shut down when this file ends.
+  const { session } = await signIn("admin");
+  expect((await session!.fetch(`/api/runs/${retryId}/cancel`, { method: "POST" })).status).toBe(200);
+}, 240_000);
+
 it("a researcher opens the run dashboard; the agreement-vs-F1 scatter has one point per class", async () => {
   expect(runId).not.toBe("");
   const page = await (await newContext(browser)).newPage();
