@@ -128,6 +128,8 @@ describe("env", () => {
     expect(env.DATABASE_URL).toBe("postgresql://postgres@127.0.0.1:5432/concord");
     expect(env.NEXTAUTH_SECRET.length).toBeGreaterThanOrEqual(32);
     expect(env.CONCORD_LOGIN_LIMIT).toBe(10);
+    expect(env.CONCORD_TRUST_PROXY).toBe(false);
+    expect(parseEnv({ NODE_ENV: "test", CONCORD_TRUST_PROXY: "1" }).CONCORD_TRUST_PROXY).toBe(true);
   });
   it("names a malformed variable", () => {
     expect(() => parseEnv({ NODE_ENV: "test", DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL/);

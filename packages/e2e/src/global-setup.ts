@@ -74,6 +74,8 @@ export default async function setup(project: TestProject) {
         NEXTAUTH_URL: baseUrl,
         NEXTAUTH_SECRET: randomBytes(32).toString("base64url"),
         NEXT_TELEMETRY_DISABLED: "1",
+        // Tests stand in for clients behind a proxy: X-Forwarded-For names the client for the login limiter.
+        CONCORD_TRUST_PROXY: "1",
       },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,

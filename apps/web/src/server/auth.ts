@@ -13,20 +13,24 @@ const ZCredentials = z.object({
   password: z.string().min(1).max(1024),
 });
 
-// Attempts per email+IP (CONCORD_LOGIN_LIMIT a minute), plus failures per email alone at 5x that:
-// X-Forwarded-For is client-supplied without a proxy in front, so rotating it must not give unlimited
-// guesses at one account.
+// Attempts per email+client (CONCORD_LOGIN_LIMIT a minute), plus failures per email alone at 2x that,
+// checked before argon2 runs: even behind a proxy that passes a client-chosen X-Forwarded-For, rotating it
+// gives at most 2x the limit of guesses at one account per minute.
 let limiters: { byEmailIp: TRateLimiter; byEmail: TRateLimiter } | undefined;
 function loginLimiters() {
   const limit = getEnv().CONCORD_LOGIN_LIMIT;
-  limiters ??= { byEmailIp: createRateLimiter(limit, 60_000), byEmail: createRateLimiter(limit * 5, 60_000) };
+  limiters ??= { byEmailIp: createRateLimiter(limit, 60_000), byEmail: createRateLimiter(limit * 2, 60_000) };
   return limiters;
 }
 
 // A real argon2id hash of a random string: unknown emails cost the same time as wrong passwords.
 let dummyHash: Promise<string> | undefined;
 
+// next-auth's authorize() gets headers, no socket address. Forwarding headers are any client's to set, so
+// they name the client only behind a proxy that overwrites them (CONCORD_TRUST_PROXY=1); otherwise every
+// direct client shares one key per email.
 function clientIp(headers: Record<string, unknown> | undefined): string {
+  if (!getEnv().CONCORD_TRUST_PROXY) return "direct";
   const fwd = headers?.["x-forwarded-for"];
   if (typeof fwd === "string" && fwd) return fwd.split(",")[0]!.trim();
   const real = headers?.["x-real-ip"];

@@ -24,6 +24,11 @@ export const ZEnv = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   // Login attempts allowed per email+IP per minute.
   CONCORD_LOGIN_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
+  // Trust X-Forwarded-For / X-Real-IP for the login limiter: only behind a proxy that sets them ("1").
+  CONCORD_TRUST_PROXY: z
+    .enum(["0", "1", "true", "false"])
+    .default("0")
+    .transform((v) => v === "1" || v === "true"),
   // Seconds an image stays reserved for the annotator it was sent to.
   CONCORD_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
 });
