@@ -27,7 +27,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   if (timings.length === 0) return;
-  console.log("e2e: page load times on the demo data (first = first request after start, warm = second)");
+  console.log(
+    "e2e: page load times on the demo data (first = first visit by a fresh session, warm = reload right after; load event, server render included)",
+  );
   console.log("  page                     role         status  first ms  warm ms  (DOMContentLoaded ms)");
   for (const t of timings) {
     console.log(
