@@ -133,7 +133,7 @@ export function Labeler({
                   e.target.value ? `/label?dataset=${encodeURIComponent(e.target.value)}` : "/label",
                 );
               }}
-              className="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"
+              className="w-full max-w-sm rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"
             >
               <option value="">All datasets, in order</option>
               {datasets.map((d) => (
