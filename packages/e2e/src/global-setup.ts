@@ -48,17 +48,22 @@ async function waitReady(url: string, server: ChildProcess, output: () => string
 export default async function setup(project: TestProject) {
   process.env.CONCORD_QUEUE_PREFIX ??= `concord-e2e-${randomBytes(4).toString("hex")}`; // web + test workers share it
   const t0 = Date.now();
-  // Web B's e2e files and ours may be started from two shells: one build + server at a time on this machine.
-  const release = await holdLock("/tmp/concord-e2e.lock", log);
   let database: TTestDatabase | undefined;
   let server: ChildProcess | undefined;
+  let release = () => {};
   try {
+    // Seeding uses its own database: done before the lock, so runs from several shells overlap here.
     database = await createTestDatabase("concord_e2e");
     const seeded = await seedE2E(database.db, repoRoot);
     log(
       `e2e: database ${database.name} seeded (${seeded.how}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     );
     for (const line of seeded.summary) log(`e2e:   ${line}`);
+    // apps/web/.next is shared: one build + server at a time on this machine, held until teardown.
+    const tLock = Date.now();
+    release = await holdLock("/tmp/concord-e2e.lock", log);
+    if (Date.now() - tLock > 2000)
+      log(`e2e: waited ${((Date.now() - tLock) / 1000).toFixed(0)} s for the lock`);
     const build = await buildWebOnce(repoRoot, log);
     log(build.built ? `e2e: next build took ${(build.ms / 1000).toFixed(1)} s` : "e2e: reusing cached build");
 
