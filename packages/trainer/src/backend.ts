@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { installFastBatchNorm } from "./fast-batchnorm";
 import { registerWasmGradKernels } from "./wasm-kernels";
+import { registerWasmExtraKernels } from "./wasm-kernels-extra";
 
 export type TBackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
 export type TBackendPreference = "auto" | "tfjs-node-gpu" | "tfjs-node" | "wasm" | "cpu";
@@ -33,6 +34,7 @@ async function useWasm(): Promise<boolean> {
   const ok = await tf.setBackend("wasm");
   if (ok) {
     registerWasmGradKernels();
+    registerWasmExtraKernels();
     installFastBatchNorm();
   }
   return ok;

@@ -1,0 +1,77 @@
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../src/backend";
+
+async function on<T>(backend: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const out = tf.tidy(fn);
+  const list = Array.isArray(out) ? out : [out];
+  const values = await Promise.all(list.map(async (t) => (await t.data()) as Float32Array));
+  tf.dispose(list);
+  return values;
+}
+
+function maxRel(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs((a[i] as number) - (b[i] as number)));
+    s = Math.max(s, Math.abs(b[i] as number));
+  }
+  return d / Math.max(s, 1e-12);
+}
+
+describe("wasm BatchMatMul (transposed) and MaxPoolGrad kernels", () => {
+  beforeAll(async () => {
+    await initBackend("wasm", { quiet: true });
+  });
+
+  it.each([
+    [false, true],
+    [true, false],
+    [true, true],
+  ])("matMul transposeA=%s transposeB=%s matches cpu", async (ta, tb) => {
+    const av = Float32Array.from({ length: 2 * 5 * 7 }, (_, i) => Math.sin(i));
+    const bv = Float32Array.from({ length: 2 * 7 * 3 }, (_, i) => Math.cos(i));
+    const f = () =>
+      tf.matMul(
+        tf.tensor3d(av, ta ? [2, 7, 5] : [2, 5, 7]),
+        tf.tensor3d(bv, tb ? [2, 3, 7] : [2, 7, 3]),
+        ta,
+        tb,
+      );
+    const [ref] = await on("cpu", f);
+    const [got] = await on("wasm", f);
+    expect(maxRel(got as Float32Array, ref as Float32Array)).toBeLessThan(1e-5);
+  });
+
+  it.each([
+    [[3, 8, 8, 4], 2, 2, "valid"],
+    [[2, 7, 9, 3], 2, 2, "same"],
+    [[1, 9, 9, 2], 3, 2, "valid"],
+    [[2, 6, 6, 5], 3, 1, "same"],
+  ] as const)(
+    "max-pool gradient on %j pool %i stride %i %s matches cpu",
+    async (shape, size, stride, pad) => {
+      // Quantised values make ties common: the gradient must go to the same (first) maximum as on cpu.
+      const xv = Float32Array.from(
+        { length: (shape as readonly number[]).reduce((p, v) => p * v, 1) },
+        (_, i) => Math.round(Math.sin(i * 1.7) * 3),
+      );
+      const f = () => {
+        const x = tf.tensor4d(xv, [...shape]);
+        const y = tf.maxPool(x, size, stride, pad);
+        const dy = tf.tensor4d(
+          Float32Array.from({ length: y.size }, (_, i) => (i % 5) - 2),
+          y.shape as [number, number, number, number],
+        );
+        return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, size, stride, pad), dy)))(
+          x,
+        );
+      };
+      const [ref] = await on("cpu", f);
+      const [got] = await on("wasm", f);
+      expect(Array.from(got as Float32Array)).toEqual(Array.from(ref as Float32Array));
+    },
+  );
+});
