@@ -121,7 +121,7 @@ export function Labeler({
           <p className="mt-1 text-sm text-slate-500">
             Pick the expression you see. Keyboard only: the key is shown on each choice.
           </p>
-          <label className="mt-3 flex items-center gap-2 text-sm text-slate-600">
+          <label className="mt-3 flex max-w-3xl items-center gap-2 whitespace-nowrap text-sm text-slate-600">
             Dataset
             <select
               aria-label="Dataset"
@@ -143,7 +143,7 @@ export function Labeler({
               ))}
             </select>
             {current && !datasetId ? (
-              <span className="text-slate-400">now: {current.datasetName}</span>
+              <span className="truncate whitespace-nowrap text-slate-400">now: {current.datasetName}</span>
             ) : null}
           </label>
         </div>
