@@ -103,13 +103,22 @@ export default async function DatasetPage(props: { params: Promise<{ id: string 
           split="all"
           note="Votes cast on this platform (imported tallies excluded); 10+ grouped."
         >
-          <DistributionBar
-            data={histogram.map((h) => ({
-              label: `${h.votes} vote${h.votes === "1" ? "" : "s"}`,
-              count: h.images,
-            }))}
-            color="#0891b2"
-          />
+          {d.totals.votes === 0 ? (
+            <p className="py-16 text-center text-sm text-slate-500">
+              No votes cast on this platform yet
+              {d.totals.tallyVotes > 0
+                ? `; its ${d.totals.tallyVotes.toLocaleString()} votes are imported tallies.`
+                : "."}
+            </p>
+          ) : (
+            <DistributionBar
+              data={histogram.map((h) => ({
+                label: `${h.votes} vote${h.votes === "1" ? "" : "s"}`,
+                count: h.images,
+              }))}
+              color="#0891b2"
+            />
+          )}
         </ChartCard>
         <div className="grid gap-3">
           <StatCard label="Images" value={d.totals.images.toLocaleString()} sub="all splits" />
