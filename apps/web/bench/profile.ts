@@ -84,11 +84,12 @@ type TProfile = { nodes: TProfileNode[]; samples: number[]; timeDeltas: number[]
 const GROUPS: [string, RegExp][] = [
   ["prisma (query compiler, client)", /@prisma|prisma|query_compiler|\/generated\//i],
   ["pg driver", /node_modules\/pg|pg-protocol|pg-pool/],
-  ["next-auth + jose (session JWT)", /next-auth|jose|openid|oauth/],
-  ["zod", /zod/],
-  ["react / rsc", /react/],
-  ["next.js server", /next\/dist|\.next\/server\/chunks|webpack-runtime/],
-  ["app code (.next/server/app)", /\.next\/server\/app/],
+  ["next-auth + jose (session JWT)", /node_modules\/(next-auth|jose|openid-client|oauth)/],
+  ["zod", /node_modules\/zod/],
+  ["react (node_modules)", /node_modules\/react/],
+  ["next.js (node_modules/next)", /node_modules\/next\//],
+  // Webpack bundles: route code plus whatever next bundled into it (next-auth, jose, react-server, zod…).
+  ["bundled route code (.next/server)", /\.next\/server/],
   ["node internals", /^node:|^internal\//],
 ];
 

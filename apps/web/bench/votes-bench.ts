@@ -100,10 +100,12 @@ async function phase(mode: TMode, n: number): Promise<TPhase> {
   log(`bench: seeded ${seeded.imageIds.length} images, ${seeded.annotators.length} annotators`);
   const profDir = join(repoRoot, ".data", "bench", `prof-${mode}-${n}-${Date.now()}`);
   if (values["cpu-prof"]) mkdirSync(profDir, { recursive: true });
-  const web = await startWeb(db.url, {
-    CONCORD_DB_POOL: String(poolSize),
-    ...(values["cpu-prof"] ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` } : {}),
-  });
+  // --cpu-prof must be a node argument (NODE_OPTIONS refuses it); the profile is written when the server exits.
+  const web = await startWeb(
+    db.url,
+    { CONCORD_DB_POOL: String(poolSize) },
+    values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [],
+  );
   current.web = web;
   const login = await signInAll(
     web.url,
