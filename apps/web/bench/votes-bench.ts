@@ -253,7 +253,7 @@ function print(p: TPhase) {
   const pv = p.perVote;
   log(
     `  per vote: ${pv.xacts.toFixed(1)} Postgres transactions, ${pv.rowsRead.toFixed(0)} rows read; CPU ms: web ${pv.webCpuMs.toFixed(2)}, ` +
-      `postgres ${pv.pgCpuMs.toFixed(2)}, bench client ${pv.clientCpuMs.toFixed(2)}`,
+      `postgres ${pv.pgCpuMs >= 0 ? pv.pgCpuMs.toFixed(2) : "n/a (backends replaced)"}, bench client ${pv.clientCpuMs.toFixed(2)}`,
   );
   if (p.profile)
     log(
