@@ -55,6 +55,15 @@ describe("snapshot-labels", () => {
     // (1 - eps) * onehot + eps * q: the consensus entry is at least 0.8.
     expect(row.probs[1]!).toBeGreaterThanOrEqual(0.8);
     expect(row.probs.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 6);
+    // Dawid-Skene stores each identified annotator's confusion matrix, rows [true][observed] summing to 1.
+    const ds = await t.db.labelSnapshot.findUniqueOrThrow({ where: { id: b.snapshotId } });
+    const confusion = (ds.stats as { workerConfusion: Record<string, number[][]> }).workerConfusion;
+    const matrices = Object.values(confusion);
+    expect(matrices).toHaveLength(2);
+    for (const m of matrices) {
+      expect(m).toHaveLength(10);
+      for (const r of m) expect(r.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 6);
+    }
   });
 
   it("refuses bad parameters and unknown datasets without writing", async () => {

@@ -87,6 +87,16 @@ export async function snapshotLabels(
       workerSkill[id] = skill[w]!;
     });
   }
+  // Dawid-Skene's per-annotator confusion matrices ([true][observed], rows sum to 1) for the agreement dashboard.
+  const workerConfusion: Record<string, number[][]> = {};
+  const confusion = result.workerConfusion;
+  if (confusion) {
+    input.workerIds.forEach((id, w) => {
+      workerConfusion[id] = Array.from({ length: C }, (_, t) =>
+        Array.from(confusion.subarray((w * C + t) * C, (w * C + t + 1) * C), (x) => Number(x)),
+      );
+    });
+  }
   const stats = {
     items: rows.length,
     labelled: rows.length - excluded,
@@ -100,6 +110,7 @@ export async function snapshotLabels(
     converged: result.converged,
     logLikelihood: result.logLikelihood,
     workerSkill,
+    workerConfusion,
     anonymousSkill: result.anonymous?.skill ?? null,
   };
 
