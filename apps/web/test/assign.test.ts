@@ -29,6 +29,8 @@ const rid = () => `req-${Date.now()}-${seq++}`;
 beforeAll(async () => {
   t = await createTestDatabase("concord_web_assign");
   process.env.DATABASE_URL = t.url; // read once, on first use, by src/server/env.ts
+  // A small pool makes connection starvation visible: assignment must hold only its own connection.
+  process.env.CONCORD_DB_POOL = "3";
   assign = await import("../src/server/tasks/assign");
   votes = await import("../src/server/tasks/votes");
   overlap = await import("../src/server/tasks/overlap");
@@ -139,6 +141,16 @@ describe("findNextTask", () => {
     }
     expect(await assign.findNextTask(users[3]!, { random: never })).toBeNull();
     await t.db.user.deleteMany({ where: { id: { in: extra } } });
+  });
+
+  it("serves many more concurrent requests than the pool has connections (no deadlock on the lock)", async () => {
+    const started = Date.now();
+    const tasks = await Promise.all(
+      Array.from({ length: 12 }, (_, k) => assign.findNextTask(users[k % 4]!, { datasetId, random: never })),
+    );
+    expect(tasks.every((task) => task !== null)).toBe(true);
+    // Before the fix each request held one connection and waited for a second: 5 s timeouts, then errors.
+    expect(Date.now() - started).toBeLessThan(4_000);
   });
 
   it("mixes gold in at the dataset's rate", async () => {

@@ -64,6 +64,8 @@ const UNAVAILABLE_CODES = new Set([
   "P1002",
   "P1017",
   "P2024",
+  // Interactive transaction expired or could not start (pool exhausted under load): retryable, not a bug.
+  "P2028",
 ]);
 const UNAVAILABLE_TEXT =
   /connection terminated|terminating connection|timeout exceeded when trying to connect|can't reach database|connect ECONNREFUSED|Connection refused|server closed the connection|the database system is (starting up|shutting down|in recovery mode)|Code: `(57P0[1-3]|08\d{3})`/i;

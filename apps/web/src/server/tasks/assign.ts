@@ -1,4 +1,5 @@
 import "server-only";
+import type { Prisma } from "@concord/db";
 import { db } from "../db";
 import { getEnv } from "../env";
 import { overlapRule } from "./overlap";
@@ -28,7 +29,16 @@ type TDatasetPolicy = {
 // minVotes every vote may be the last one needed, so it is leased to one annotator at a time.
 // Two queries: started images come from the vote table (small), new ones from walking the primary key
 // until the first unvoted image (no full scan + sort of a 30k-image dataset: ~500 ms -> a few ms).
-async function pickOpenImage(dataset: TDatasetPolicy, annotatorId: string): Promise<string | null> {
+// Both pickers run inside the assignment transaction, on its connection: querying through the pool instead
+// would need a second connection per request while the first one holds the lock, and under load every pool
+// connection ends up held by a transaction that waits for one more (a deadlock until the transaction times out).
+type TQuery = Pick<Prisma.TransactionClient, "$queryRaw">;
+
+async function pickOpenImage(
+  q: TQuery,
+  dataset: TDatasetPolicy,
+  annotatorId: string,
+): Promise<string | null> {
   const rule = overlapRule({
     classes: dataset.taxonomy.length,
     minVotes: dataset.minVotes,
@@ -37,7 +47,7 @@ async function pickOpenImage(dataset: TDatasetPolicy, annotatorId: string): Prom
   });
   // Active leases, once per query (a small table): correlated per-image lease counts made Postgres evaluate
   // them for every image of the dataset before sorting.
-  const started = await db().$queryRaw<{ id: string }[]>`
+  const started = await q.$queryRaw<{ id: string }[]>`
     WITH leases AS (
       SELECT "imageId", count(*) FILTER (WHERE "annotatorId" <> ${annotatorId})::int AS others,
              bool_or("annotatorId" = ${annotatorId}) AS mine
@@ -62,7 +72,7 @@ async function pickOpenImage(dataset: TDatasetPolicy, annotatorId: string): Prom
     ORDER BY sig.n DESC, sig."imageId"
     LIMIT 1`;
   if (started[0]) return started[0].id;
-  const fresh = await db().$queryRaw<{ id: string }[]>`
+  const fresh = await q.$queryRaw<{ id: string }[]>`
     WITH busy AS (
       SELECT "imageId" FROM "TaskLease" WHERE "expiresAt" > (now() AT TIME ZONE 'UTC')
       GROUP BY 1
@@ -80,8 +90,8 @@ async function pickOpenImage(dataset: TDatasetPolicy, annotatorId: string): Prom
   return fresh[0]?.id ?? null;
 }
 
-async function pickGoldImage(datasetId: string, annotatorId: string): Promise<string | null> {
-  const rows = await db().$queryRaw<{ id: string }[]>`
+async function pickGoldImage(q: TQuery, datasetId: string, annotatorId: string): Promise<string | null> {
+  const rows = await q.$queryRaw<{ id: string }[]>`
     SELECT i.id FROM "Image" i JOIN "GoldLabel" g ON g."imageId" = i.id
     WHERE i."datasetId" = ${datasetId}
       AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = i.id AND v."annotatorId" = ${annotatorId})
@@ -112,23 +122,28 @@ export async function findNextTask(
   const leaseMs = getEnv().CONCORD_LEASE_SECONDS * 1000;
   for (const dataset of datasets) {
     // Serialise assignment per dataset so two annotators cannot both take the last open lease.
-    const picked = await db().$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`concord:assign:${dataset.id}`}))`;
-      const wantsGold = random() < dataset.goldRate;
-      const imageId =
-        (wantsGold ? await pickGoldImage(dataset.id, annotatorId) : null) ??
-        (await pickOpenImage(dataset, annotatorId)) ??
-        // Nothing left to vote on: gold answers still measure the annotator.
-        (wantsGold ? null : await pickGoldImage(dataset.id, annotatorId));
-      if (!imageId) return null;
-      const expiresAt = new Date(Date.now() + leaseMs);
-      await tx.taskLease.upsert({
-        where: { imageId_annotatorId: { imageId, annotatorId } },
-        create: { imageId, annotatorId, expiresAt },
-        update: { expiresAt },
-      });
-      return { imageId, expiresAt };
-    });
+    const picked = await db().$transaction(
+      async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`concord:assign:${dataset.id}`}))`;
+        const wantsGold = random() < dataset.goldRate;
+        const imageId =
+          (wantsGold ? await pickGoldImage(tx, dataset.id, annotatorId) : null) ??
+          (await pickOpenImage(tx, dataset, annotatorId)) ??
+          // Nothing left to vote on: gold answers still measure the annotator.
+          (wantsGold ? null : await pickGoldImage(tx, dataset.id, annotatorId));
+        if (!imageId) return null;
+        const expiresAt = new Date(Date.now() + leaseMs);
+        await tx.taskLease.upsert({
+          where: { imageId_annotatorId: { imageId, annotatorId } },
+          create: { imageId, annotatorId, expiresAt },
+          update: { expiresAt },
+        });
+        return { imageId, expiresAt };
+        // Requests queue on the per-dataset lock: wait for a connection and the lock longer than Prisma's 2 s / 5 s
+        // defaults; past that the caller gets a 503 (P2024 / P2028) and retries.
+      },
+      { maxWait: 10_000, timeout: 15_000 },
+    );
     if (!picked) continue;
     const image = await db().image.findUniqueOrThrow({
       where: { id: picked.imageId },
