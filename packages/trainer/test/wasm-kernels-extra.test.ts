@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
 
-async function on<T>(backend: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+async function on(backend: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
   await tf.setBackend(backend);
   const out = tf.tidy(fn);
   const list = Array.isArray(out) ? out : [out];
