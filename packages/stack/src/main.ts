@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { createDb } from "@concord/db";
 import { ensureDatabase, migrate } from "@concord/db/migrate";
@@ -119,6 +120,9 @@ async function main() {
     TURBO_TELEMETRY_DISABLED: "1",
     PORT: String(port),
     CONCORD_WORKER_PORT: String(workerPort),
+    // Data-parallel gradients on every core for CPU training (a resumed run must keep the same count).
+    CONCORD_TRAINER_THREADS:
+      process.env.CONCORD_TRAINER_THREADS ?? String(Math.min(4, availableParallelism())),
     CONCORD_WORKER_URL: process.env.CONCORD_WORKER_URL ?? `http://localhost:${workerPort}`,
   };
 
