@@ -1,22 +1,12 @@
 // Bench data: one dataset of synthetic 48x48 faces (no gold, so nobody gets paused by chance) and N
 // annotator accounts sharing one argon2id hash (hashing 200 passwords would only time the seeding).
 import { createHash, randomBytes } from "node:crypto";
+import { FERPLUS_LABELS } from "@concord/crowd";
 import type { TDb } from "@concord/db";
 import { hash } from "@node-rs/argon2";
 
 export const BENCH_PASSWORD = "bench-password-0123";
-export const FERPLUS = [
-  "neutral",
-  "happiness",
-  "surprise",
-  "sadness",
-  "anger",
-  "disgust",
-  "fear",
-  "contempt",
-  "unknown",
-  "not-a-face",
-] as const;
+export const FERPLUS = FERPLUS_LABELS;
 
 export type TSeeded = { datasetId: string; imageIds: string[]; annotators: { id: string; email: string }[] };
 

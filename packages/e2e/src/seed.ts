@@ -2,24 +2,12 @@
 // synthetic dataset written directly; then the four contract accounts with a known password.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { FERPLUS_LABELS } from "@concord/crowd";
 import type { TDb } from "@concord/db";
 import { perceptualHash, sha256Hex } from "@concord/importer";
 import { hash } from "@node-rs/argon2";
 import { ACCOUNTS, E2E_PASSWORD } from "./accounts";
 import { drawFace } from "./faces";
-
-const FERPLUS = [
-  "neutral",
-  "happiness",
-  "surprise",
-  "sadness",
-  "anger",
-  "disgust",
-  "fear",
-  "contempt",
-  "unknown",
-  "not-a-face",
-];
 
 type TSeedDemo = (
   db: TDb,
@@ -46,7 +34,7 @@ async function seedDirect(db: TDb, images: number): Promise<string[]> {
       name: "E2E synthetic faces",
       description: "Procedural faces written by the e2e harness (no FER+ data needed).",
       source: "SYNTHETIC",
-      taxonomy: FERPLUS,
+      taxonomy: [...FERPLUS_LABELS],
       goldRate: 0.1,
     },
   });
@@ -68,7 +56,9 @@ async function seedDirect(db: TDb, images: number): Promise<string[]> {
     take: 8,
     select: { id: true },
   });
-  await db.goldLabel.createMany({ data: gold.map((g, i) => ({ imageId: g.id, label: FERPLUS[i % 8]! })) });
+  await db.goldLabel.createMany({
+    data: gold.map((g, i) => ({ imageId: g.id, label: FERPLUS_LABELS[i % 8]! })),
+  });
   return [`e2e seed: dataset ${dataset.slug} with ${images} images, ${gold.length} gold`];
 }
 

@@ -1,21 +1,9 @@
 "use client";
+import { FERPLUS_LABELS } from "@concord/crowd/labels";
 import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useState } from "react";
 import { actionForKey, hotkeysFor } from "./hotkeys";
 import { type TGold, type TProgress, useLabeling } from "./use-labeling";
-
-const FER_DEFAULT = [
-  "neutral",
-  "happiness",
-  "surprise",
-  "sadness",
-  "anger",
-  "disgust",
-  "fear",
-  "contempt",
-  "unknown",
-  "not-a-face",
-];
 
 const TOAST_STYLE = {
   correct: "bg-emerald-50 text-emerald-800 ring-emerald-200",
@@ -62,7 +50,7 @@ export function Labeler({
     initialGold,
     datasetId,
   );
-  const hotkeys = useMemo(() => hotkeysFor(current?.taxonomy ?? FER_DEFAULT), [current?.taxonomy]);
+  const hotkeys = useMemo(() => hotkeysFor(current?.taxonomy ?? FERPLUS_LABELS), [current?.taxonomy]);
   const [flash, setFlash] = useState<string | null>(null);
   const [now, setNow] = useState(() => Date.now());
 
