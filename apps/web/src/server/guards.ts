@@ -73,7 +73,26 @@ export function withRole<P = Record<string, string>>(roles: readonly TRole[], ha
       if (!roles.includes(user.role)) return jsonError(403, `Forbidden: requires role ${roles.join(" or ")}`);
       return await handler(req, { user, params: await ctx.params });
     } catch (error) {
-      return errorToResponse(error);
+      const response = errorToResponse(error);
+      // An error nobody classified while Postgres is unreachable is an outage, not a bug (e.g. a connection
+      // killed in the middle of a transaction surfacing through a path we have not seen): 503, so clients retry.
+      if (response.status === 500 && !(await isDatabaseReachable())) {
+        return jsonError(503, "Database unavailable; try again shortly", undefined, { "Retry-After": "2" });
+      }
+      return response;
     }
   };
+}
+
+async function isDatabaseReachable(timeoutMs = 1_500): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const probe = db().$queryRaw`SELECT 1`.then(() => true).catch(() => false);
+  try {
+    return await Promise.race([probe, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
