@@ -110,3 +110,28 @@ export function hardened(post: Float64Array, C: number): Float64Array {
   }
   return out;
 }
+
+/**
+ * E-step tail shared by GLAD and MACE: normalises item i's log-scores `row` into T's row (or pins it to the
+ * clamped gold class g >= 0). Returns log sum exp(row), the item's log-likelihood term, and the largest change
+ * of any posterior entry (for the convergence test).
+ */
+export function writePosterior(
+  row: Float64Array,
+  C: number,
+  T: Float64Array,
+  i: number,
+  g: number,
+): { logZ: number; delta: number } {
+  let m = -Infinity;
+  for (let c = 0; c < C; c++) m = Math.max(m, row[c]!);
+  let z = 0;
+  for (let c = 0; c < C; c++) z += Math.exp(row[c]! - m);
+  let delta = 0;
+  for (let c = 0; c < C; c++) {
+    const p = g >= 0 ? (c === g ? 1 : 0) : Math.exp(row[c]! - m) / z;
+    delta = Math.max(delta, Math.abs(p - T[i * C + c]!));
+    T[i * C + c] = p;
+  }
+  return { logZ: m + Math.log(z), delta };
+}

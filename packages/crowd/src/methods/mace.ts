@@ -1,5 +1,13 @@
 import type { TAggregateResult, TVoteSet } from "../types.js";
-import { applyGold, argmaxRows, createRng, emptyResult, hardened, type TResolved } from "./common.js";
+import {
+  applyGold,
+  argmaxRows,
+  createRng,
+  emptyResult,
+  hardened,
+  type TResolved,
+  writePosterior,
+} from "./common.js";
 import { majorityVote } from "./mv.js";
 
 const RESTARTS = 10;
@@ -96,17 +104,9 @@ function maceRun(set: TVoteSet, opts: TResolved, rng: (() => number) | null): TA
       };
       for (let k = itemOffsets[i]!; k < itemOffsets[i + 1]!; k++) add(voteWorker[k]!, voteLabel[k]!, 1);
       if (tallies) for (let l = 0; l < C; l++) if (tallies[i * C + l]! > 0) add(W, l, tallies[i * C + l]!);
-      let m = -Infinity;
-      for (let c = 0; c < C; c++) m = Math.max(m, row[c]!);
-      let z = 0;
-      for (let c = 0; c < C; c++) z += Math.exp(row[c]! - m);
-      ll += m + Math.log(z);
-      const g = opts.clampGold && opts.gold ? opts.gold[i]! : -1;
-      for (let c = 0; c < C; c++) {
-        const p = g >= 0 ? (c === g ? 1 : 0) : Math.exp(row[c]! - m) / z;
-        delta = Math.max(delta, Math.abs(p - T[i * C + c]!));
-        T[i * C + c] = p;
-      }
+      const post = writePosterior(row, C, T, i, opts.clampGold && opts.gold ? opts.gold[i]! : -1);
+      ll += post.logZ;
+      delta = Math.max(delta, post.delta);
     }
     return delta;
   };
