@@ -1,11 +1,18 @@
 import * as tf from "@tensorflow/tfjs";
 import { installFastBatchNorm } from "./fast-batchnorm";
+import { nativeUnavailableReason, registerNativeKernels } from "./native-kernels";
 import { registerWasmGradKernels } from "./wasm-kernels";
 import { registerWasmExtraKernels } from "./wasm-kernels-extra";
 
 export type TBackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
 export type TBackendPreference = "auto" | "tfjs-node-gpu" | "tfjs-node" | "wasm" | "cpu";
-export type TBackendInfo = { name: string; preference: TBackendPreference; forced: boolean };
+export type TBackendInfo = {
+  name: string;
+  preference: TBackendPreference;
+  forced: boolean;
+  /** On wasm: whether the native OpenBLAS kernels (native-kernels.ts) carry the convolutions and matmuls. */
+  nativeKernels?: boolean;
+};
 
 const PREFERENCES: readonly TBackendPreference[] = ["auto", "tfjs-node-gpu", "tfjs-node", "wasm", "cpu"];
 
@@ -36,6 +43,7 @@ async function useWasm(): Promise<boolean> {
     registerWasmGradKernels();
     registerWasmExtraKernels();
     installFastBatchNorm();
+    registerNativeKernels();
   }
   return ok;
 }
@@ -69,8 +77,14 @@ export async function initBackend(
   for (const attempt of attempts) {
     if (await activate(attempt, forced)) {
       chosen = { name: tf.getBackend(), preference: attempt, forced };
+      let detail = "";
+      if (chosen.name === "wasm") {
+        const why = nativeUnavailableReason();
+        chosen.nativeKernels = why === undefined;
+        detail = why === undefined ? " + native OpenBLAS kernels" : ` (native kernels: ${why})`;
+      }
       if (!options.quiet)
-        (options.log ?? console.error)(`[trainer] tfjs backend: ${chosen.name} (${attempt})`);
+        (options.log ?? console.error)(`[trainer] tfjs backend: ${chosen.name} (${attempt})${detail}`);
       return chosen;
     }
   }

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
+import { KERNEL_MODES, useKernelMode } from "./kernel-modes";
 
 async function on(backend: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
   await tf.setBackend(backend);
@@ -21,9 +22,10 @@ function maxRel(a: Float32Array, b: Float32Array): number {
   return d / Math.max(s, 1e-12);
 }
 
-describe("wasm BatchMatMul (transposed) and MaxPoolGrad kernels", () => {
+describe.each(KERNEL_MODES)("%s BatchMatMul (transposed) and MaxPoolGrad kernels", (mode) => {
   beforeAll(async () => {
     await initBackend("wasm", { quiet: true });
+    useKernelMode(mode);
   });
 
   it.each([

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
 import { mulberry32 } from "../src/rng";
+import { KERNEL_MODES, useKernelMode } from "./kernel-modes";
 
 type TCase = {
   x: [number, number, number, number];
@@ -54,9 +55,10 @@ async function gradsOn(backend: string, c: TCase, xv: Float32Array, fv: Float32A
   return out;
 }
 
-describe("wasm gradient kernels", () => {
+describe.each(KERNEL_MODES)("%s gradient kernels", (mode) => {
   beforeAll(async () => {
     await initBackend("wasm", { quiet: true });
+    useKernelMode(mode);
   });
 
   it("registers Conv2DBackpropFilter and replaces Conv2DBackpropInput", () => {

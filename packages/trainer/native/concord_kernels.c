@@ -1,0 +1,374 @@
+// Native CPU kernels for the tfjs WASM backend: convolution forward/backward and matmul as im2col +
+// OpenBLAS sgemm, plus two memory-bound helpers. They read and write the WASM heap directly (every
+// argument is a Float32Array view on it) and run synchronously on the calling thread, so each
+// data-parallel gradient worker computes on its own core. See ../src/native-kernels.ts for the glue.
+#include <node_api.h>
+#include <cblas.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern void openblas_set_num_threads(int);
+
+#define CHECK(call)                                                            \
+  do {                                                                         \
+    if ((call) != napi_ok) {                                                   \
+      napi_throw_error(env, NULL, "concord_kernels: bad arguments");           \
+      return NULL;                                                             \
+    }                                                                          \
+  } while (0)
+
+// Per-thread scratch for im2col columns, grown on demand and kept between calls.
+static __thread float *scratch = NULL;
+static __thread size_t scratch_len = 0;
+
+static float *scratch_get(size_t floats) {
+  if (floats > scratch_len) {
+    free(scratch);
+    scratch = (float *)malloc(floats * sizeof(float));
+    scratch_len = scratch ? floats : 0;
+  }
+  return scratch;
+}
+
+static int get_f32(napi_env env, napi_value v, float **data, size_t *len) {
+  napi_typedarray_type type;
+  void *ptr;
+  if (napi_get_typedarray_info(env, v, &type, len, &ptr, NULL, NULL) != napi_ok) return 0;
+  if (type != napi_float32_array) return 0;
+  *data = (float *)ptr;
+  return 1;
+}
+
+static int get_i32(napi_env env, napi_value v, int32_t **data, size_t *len) {
+  napi_typedarray_type type;
+  void *ptr;
+  if (napi_get_typedarray_info(env, v, &type, len, &ptr, NULL, NULL) != napi_ok) return 0;
+  if (type != napi_int32_array) return 0;
+  *data = (int32_t *)ptr;
+  return 1;
+}
+
+typedef struct {
+  int n, h, w, ci, kh, kw, co, oh, ow, sh, sw, pt, pl, dh, dw;
+} conv_t;
+
+static int read_conv(napi_env env, napi_value v, conv_t *c) {
+  int32_t *p;
+  size_t len;
+  if (!get_i32(env, v, &p, &len) || len < 15) return 0;
+  c->n = p[0]; c->h = p[1]; c->w = p[2]; c->ci = p[3]; c->kh = p[4]; c->kw = p[5]; c->co = p[6];
+  c->oh = p[7]; c->ow = p[8]; c->sh = p[9]; c->sw = p[10]; c->pt = p[11]; c->pl = p[12];
+  c->dh = p[13]; c->dw = p[14];
+  return 1;
+}
+
+static int is_pointwise(const conv_t *c) {
+  return c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && c->pt == 0 && c->pl == 0 &&
+         c->oh == c->h && c->ow == c->w;
+}
+
+// Images per im2col chunk: enough rows for an efficient sgemm, at most ~32 MB of columns.
+static int chunk_images(const conv_t *c) {
+  size_t per = (size_t)c->oh * c->ow * c->kh * c->kw * c->ci;
+  size_t cap = (32u << 20) / sizeof(float);
+  int k = per ? (int)(cap / per) : c->n;
+  if (k < 1) k = 1;
+  if (k > c->n) k = c->n;
+  return k;
+}
+
+// cols[(img, oy, ox), (ky, kx, ci)] for images [b0, b0+nb): the filter's [kh,kw,ci,co] layout as a matrix.
+static void im2col(const conv_t *c, const float *x, float *cols, int b0, int nb) {
+  const size_t krow = (size_t)c->kh * c->kw * c->ci;
+  for (int b = 0; b < nb; b++) {
+    const float *img = x + (size_t)(b0 + b) * c->h * c->w * c->ci;
+    for (int oy = 0; oy < c->oh; oy++) {
+      for (int ox = 0; ox < c->ow; ox++) {
+        float *row = cols + (((size_t)b * c->oh + oy) * c->ow + ox) * krow;
+        for (int ky = 0; ky < c->kh; ky++) {
+          const int iy = oy * c->sh - c->pt + ky * c->dh;
+          for (int kx = 0; kx < c->kw; kx++) {
+            const int ix = ox * c->sw - c->pl + kx * c->dw;
+            float *dst = row + ((size_t)ky * c->kw + kx) * c->ci;
+            if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w) {
+              memset(dst, 0, sizeof(float) * c->ci);
+            } else {
+              memcpy(dst, img + ((size_t)iy * c->w + ix) * c->ci, sizeof(float) * c->ci);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of im2col: dx[img] += cols scattered back (dx must be zeroed first).
+static void col2im(const conv_t *c, const float *cols, float *dx, int b0, int nb) {
+  const size_t krow = (size_t)c->kh * c->kw * c->ci;
+  for (int b = 0; b < nb; b++) {
+    float *img = dx + (size_t)(b0 + b) * c->h * c->w * c->ci;
+    for (int oy = 0; oy < c->oh; oy++) {
+      for (int ox = 0; ox < c->ow; ox++) {
+        const float *row = cols + (((size_t)b * c->oh + oy) * c->ow + ox) * krow;
+        for (int ky = 0; ky < c->kh; ky++) {
+          const int iy = oy * c->sh - c->pt + ky * c->dh;
+          if (iy < 0 || iy >= c->h) continue;
+          for (int kx = 0; kx < c->kw; kx++) {
+            const int ix = ox * c->sw - c->pl + kx * c->dw;
+            if (ix < 0 || ix >= c->w) continue;
+            const float *src = row + ((size_t)ky * c->kw + kx) * c->ci;
+            float *dst = img + ((size_t)iy * c->w + ix) * c->ci;
+            for (int k = 0; k < c->ci; k++) dst[k] += src[k];
+          }
+        }
+      }
+    }
+  }
+}
+
+// conv2d(x, filter, out, params): out[n,oh,ow,co] = conv(x[n,h,w,ci], filter[kh,kw,ci,co]).
+static napi_value conv2d(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *x, *f, *out;
+  size_t lx, lf, lo;
+  conv_t c;
+  if (argc < 4 || !get_f32(env, argv[0], &x, &lx) || !get_f32(env, argv[1], &f, &lf) ||
+      !get_f32(env, argv[2], &out, &lo) || !read_conv(env, argv[3], &c)) {
+    napi_throw_error(env, NULL, "conv2d(x, filter, out, params): bad arguments");
+    return NULL;
+  }
+  const int K = c.kh * c.kw * c.ci;
+  if (is_pointwise(&c)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c.n * c.h * c.w, c.co, c.ci, 1.0f, x, c.ci,
+                f, c.co, 0.0f, out, c.co);
+    return NULL;
+  }
+  const int chunk = chunk_images(&c);
+  float *cols = scratch_get((size_t)chunk * c.oh * c.ow * K);
+  if (!cols) {
+    napi_throw_error(env, NULL, "conv2d: out of memory");
+    return NULL;
+  }
+  for (int b0 = 0; b0 < c.n; b0 += chunk) {
+    const int nb = b0 + chunk <= c.n ? chunk : c.n - b0;
+    im2col(&c, x, cols, b0, nb);
+    const int M = nb * c.oh * c.ow;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, c.co, K, 1.0f, cols, K, f, c.co, 0.0f,
+                out + (size_t)b0 * c.oh * c.ow * c.co, c.co);
+  }
+  return NULL;
+}
+
+// conv2dBackpropInput(dy, filter, dx, params): dx = conv^T(dy) through the same geometry.
+static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *dy, *f, *dx;
+  size_t l1, l2, l3;
+  conv_t c;
+  if (argc < 4 || !get_f32(env, argv[0], &dy, &l1) || !get_f32(env, argv[1], &f, &l2) ||
+      !get_f32(env, argv[2], &dx, &l3) || !read_conv(env, argv[3], &c)) {
+    napi_throw_error(env, NULL, "conv2dBackpropInput(dy, filter, dx, params): bad arguments");
+    return NULL;
+  }
+  const int K = c.kh * c.kw * c.ci;
+  if (is_pointwise(&c)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c.n * c.h * c.w, c.ci, c.co, 1.0f, dy, c.co, f,
+                c.co, 0.0f, dx, c.ci);
+    return NULL;
+  }
+  memset(dx, 0, sizeof(float) * (size_t)c.n * c.h * c.w * c.ci);
+  const int chunk = chunk_images(&c);
+  float *cols = scratch_get((size_t)chunk * c.oh * c.ow * K);
+  if (!cols) {
+    napi_throw_error(env, NULL, "conv2dBackpropInput: out of memory");
+    return NULL;
+  }
+  for (int b0 = 0; b0 < c.n; b0 += chunk) {
+    const int nb = b0 + chunk <= c.n ? chunk : c.n - b0;
+    const int M = nb * c.oh * c.ow;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, K, c.co, 1.0f,
+                dy + (size_t)b0 * c.oh * c.ow * c.co, c.co, f, c.co, 0.0f, cols, K);
+    col2im(&c, cols, dx, b0, nb);
+  }
+  return NULL;
+}
+
+// conv2dBackpropFilter(x, dy, dw, params): dw[kh,kw,ci,co] = sum over images and positions.
+static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *x, *dy, *dw;
+  size_t l1, l2, l3;
+  conv_t c;
+  if (argc < 4 || !get_f32(env, argv[0], &x, &l1) || !get_f32(env, argv[1], &dy, &l2) ||
+      !get_f32(env, argv[2], &dw, &l3) || !read_conv(env, argv[3], &c)) {
+    napi_throw_error(env, NULL, "conv2dBackpropFilter(x, dy, dw, params): bad arguments");
+    return NULL;
+  }
+  const int K = c.kh * c.kw * c.ci;
+  if (is_pointwise(&c)) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c.ci, c.co, c.n * c.h * c.w, 1.0f, x, c.ci, dy,
+                c.co, 0.0f, dw, c.co);
+    return NULL;
+  }
+  const int chunk = chunk_images(&c);
+  float *cols = scratch_get((size_t)chunk * c.oh * c.ow * K);
+  if (!cols) {
+    napi_throw_error(env, NULL, "conv2dBackpropFilter: out of memory");
+    return NULL;
+  }
+  for (int b0 = 0; b0 < c.n; b0 += chunk) {
+    const int nb = b0 + chunk <= c.n ? chunk : c.n - b0;
+    const int M = nb * c.oh * c.ow;
+    im2col(&c, x, cols, b0, nb);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, c.co, M, 1.0f, cols, K,
+                dy + (size_t)b0 * c.oh * c.ow * c.co, c.co, b0 == 0 ? 0.0f : 1.0f, dw, c.co);
+  }
+  return NULL;
+}
+
+// gemm(a, b, out, [batch, m, n, k, transA, transB, strideA, strideB]): out[i] = op(a[i]) x op(b[i]);
+// a stride of 0 broadcasts that operand over the batch.
+static napi_value gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *a, *b, *out;
+  int32_t *p;
+  size_t l1, l2, l3, lp;
+  if (argc < 4 || !get_f32(env, argv[0], &a, &l1) || !get_f32(env, argv[1], &b, &l2) ||
+      !get_f32(env, argv[2], &out, &l3) || !get_i32(env, argv[3], &p, &lp) || lp < 8) {
+    napi_throw_error(env, NULL, "gemm(a, b, out, params): bad arguments");
+    return NULL;
+  }
+  const int batch = p[0], m = p[1], n = p[2], k = p[3], ta = p[4], tb = p[5];
+  const size_t sa = (size_t)p[6], sb = (size_t)p[7];
+  for (int i = 0; i < batch; i++) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k,
+                1.0f, a + i * sa, ta ? m : k, b + i * sb, tb ? k : n, 0.0f, out + (size_t)i * m * n, n);
+  }
+  return NULL;
+}
+
+// biasAct(x, bias | null, act): x[r, c] = act(x[r, c] + bias[c]) in place; act 0 linear, 1 relu.
+static napi_value bias_act(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *x, *bias = NULL;
+  size_t lx, lb = 0;
+  int32_t act;
+  napi_valuetype t;
+  if (argc < 3 || !get_f32(env, argv[0], &x, &lx)) {
+    napi_throw_error(env, NULL, "biasAct(x, bias, act): bad arguments");
+    return NULL;
+  }
+  CHECK(napi_typeof(env, argv[1], &t));
+  if (t != napi_null && t != napi_undefined && !get_f32(env, argv[1], &bias, &lb)) {
+    napi_throw_error(env, NULL, "biasAct: bias must be a Float32Array or null");
+    return NULL;
+  }
+  CHECK(napi_get_value_int32(env, argv[2], &act));
+  if (bias && (lb == 0 || lx % lb != 0)) {
+    napi_throw_error(env, NULL, "biasAct: bias length must divide x length");
+    return NULL;
+  }
+  if (bias) {
+    for (size_t i = 0; i < lx; i += lb)
+      for (size_t j = 0; j < lb; j++) x[i + j] += bias[j];
+  }
+  if (act == 1)
+    for (size_t i = 0; i < lx; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  return NULL;
+}
+
+// channelSum(x, out): out[c] = sum over rows of x[r, c] (double accumulators).
+static napi_value channel_sum(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *x, *out;
+  size_t lx, lo;
+  if (argc < 2 || !get_f32(env, argv[0], &x, &lx) || !get_f32(env, argv[1], &out, &lo) || lo == 0 ||
+      lx % lo != 0) {
+    napi_throw_error(env, NULL, "channelSum(x, out): bad arguments");
+    return NULL;
+  }
+  double *acc = (double *)calloc(lo, sizeof(double));
+  if (!acc) {
+    napi_throw_error(env, NULL, "channelSum: out of memory");
+    return NULL;
+  }
+  for (size_t i = 0; i < lx; i += lo)
+    for (size_t j = 0; j < lo; j++) acc[j] += x[i + j];
+  for (size_t j = 0; j < lo; j++) out[j] = (float)acc[j];
+  free(acc);
+  return NULL;
+}
+
+// maxPoolGrad(x, dy, dx, [n,h,w,c, oh,ow, fh,fw, sh,sw, pt,pl]): each output gradient goes to the first
+// maximum of its window (the tfjs CPU backend's rule).
+static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  float *x, *dy, *dx;
+  int32_t *p;
+  size_t l1, l2, l3, lp;
+  if (argc < 4 || !get_f32(env, argv[0], &x, &l1) || !get_f32(env, argv[1], &dy, &l2) ||
+      !get_f32(env, argv[2], &dx, &l3) || !get_i32(env, argv[3], &p, &lp) || lp < 12) {
+    napi_throw_error(env, NULL, "maxPoolGrad(x, dy, dx, params): bad arguments");
+    return NULL;
+  }
+  const int n = p[0], h = p[1], w = p[2], c = p[3], oh = p[4], ow = p[5], fh = p[6], fw = p[7];
+  const int sh = p[8], sw = p[9], pt = p[10], pl = p[11];
+  memset(dx, 0, sizeof(float) * (size_t)n * h * w * c);
+  for (int b = 0; b < n; b++) {
+    for (int oy = 0; oy < oh; oy++) {
+      const int y0 = oy * sh - pt;
+      const int ya = y0 < 0 ? 0 : y0, yb = y0 + fh < h ? y0 + fh : h;
+      for (int ox = 0; ox < ow; ox++) {
+        const int x0 = ox * sw - pl;
+        const int xa = x0 < 0 ? 0 : x0, xb = x0 + fw < w ? x0 + fw : w;
+        const float *g = dy + (((size_t)b * oh + oy) * ow + ox) * c;
+        for (int ch = 0; ch < c; ch++) {
+          size_t at = (size_t)-1;
+          float best = 0.0f;
+          for (int yy = ya; yy < yb; yy++) {
+            for (int xx = xa; xx < xb; xx++) {
+              const size_t idx = (((size_t)b * h + yy) * w + xx) * c + ch;
+              if (at == (size_t)-1 || x[idx] > best) {
+                best = x[idx];
+                at = idx;
+              }
+            }
+          }
+          if (at != (size_t)-1) dx[at] += g[ch];
+        }
+      }
+    }
+  }
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  // One BLAS thread per caller: parallelism comes from the data-parallel gradient workers.
+  openblas_set_num_threads(1);
+  napi_property_descriptor props[] = {
+      {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gemm", NULL, gemm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"biasAct", NULL, bias_act, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"channelSum", NULL, channel_sum, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"maxPoolGrad", NULL, max_pool_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
+  return exports;
+}
