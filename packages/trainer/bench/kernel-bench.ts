@@ -1,11 +1,13 @@
 /**
- * CPU ms per call of the conv kernels on the fast model's layer shapes (batch 64): WASM's XNNPACK forward
- * Conv2D, our Conv2DBackpropFilter and Conv2DBackpropInput, and WASM's own naive Conv2DBackpropInput.
+ * CPU ms per call of the conv kernels on the fast model's layer shapes (batch 64), for each kernel set:
+ * "wasm" (WASM's XNNPACK forward Conv2D, our Conv2DBackpropFilter/Input from wasm-kernels.ts, and WASM's own
+ * naive Conv2DBackpropInput) and "native" (native-kernels.ts: im2col + OpenBLAS sgemm) when it is built.
  * Usage: npx tsx bench/kernel-bench.ts [--reps 3]
  */
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend";
+import { nativeAddon, useNativeKernels } from "../src/native-kernels";
 import { naiveConv2DBackpropInput } from "../src/wasm-kernels";
 
 const { values: a } = parseArgs({ options: { reps: { type: "string", default: "3" } } });
@@ -29,42 +31,47 @@ function cpuMs(fn: () => tf.TensorInfo | tf.Tensor): number {
 }
 
 const attrs = { strides: 1, pad: "same", dataFormat: "NHWC" } as const;
-console.log("layer (x shape -> filters)       forward  bpFilter  bpInput  naive-bpInput   (CPU ms per call)");
-for (const [shape, filters] of layers) {
-  const [n, h, w, c] = shape as [number, number, number, number];
-  const x = tf.randomNormal([n, h, w, c]);
-  const f = tf.randomNormal([3, 3, c, filters]);
-  const dy = tf.randomNormal([n, h, w, filters]);
-  const fwd = cpuMs(() => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, "same"));
-  const bpf = cpuMs(
-    () =>
-      tf
-        .engine()
-        .runKernel(
-          "Conv2DBackpropFilter",
-          { x, dy },
-          { ...attrs, filterShape: [3, 3, c, filters] },
-        ) as tf.Tensor,
-  );
-  const bpi = cpuMs(
-    () =>
-      tf
-        .engine()
-        .runKernel("Conv2DBackpropInput", { dy, filter: f }, { ...attrs, inputShape: shape }) as tf.Tensor,
-  );
-  const naive =
-    c > 1
-      ? cpuMs(() => {
-          const info = naiveConv2DBackpropInput({
-            inputs: { dy, filter: f },
-            backend: tf.backend(),
-            attrs: { ...attrs, inputShape: shape },
-          }) as tf.TensorInfo;
-          return tf.engine().makeTensorFromTensorInfo(info);
-        })
-      : Number.NaN;
+for (const mode of nativeAddon() ? ["wasm", "native"] : ["wasm"]) {
+  useNativeKernels(mode === "native");
   console.log(
-    `${JSON.stringify(shape).padEnd(18)} -> ${String(filters).padEnd(4)}  ${fwd.toFixed(0).padStart(8)} ${bpf.toFixed(0).padStart(9)} ${bpi.toFixed(0).padStart(8)} ${Number.isNaN(naive) ? "     (first layer)" : naive.toFixed(0).padStart(14)}`,
+    `${mode} kernels: layer (x shape -> filters)  forward  bpFilter  bpInput  naive-bpInput   (CPU ms per call)`,
   );
-  tf.dispose([x, f, dy]);
+  for (const [shape, filters] of layers) {
+    const [n, h, w, c] = shape as [number, number, number, number];
+    const x = tf.randomNormal([n, h, w, c]);
+    const f = tf.randomNormal([3, 3, c, filters]);
+    const dy = tf.randomNormal([n, h, w, filters]);
+    const fwd = cpuMs(() => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, "same"));
+    const bpf = cpuMs(
+      () =>
+        tf
+          .engine()
+          .runKernel(
+            "Conv2DBackpropFilter",
+            { x, dy },
+            { ...attrs, filterShape: [3, 3, c, filters] },
+          ) as tf.Tensor,
+    );
+    const bpi = cpuMs(
+      () =>
+        tf
+          .engine()
+          .runKernel("Conv2DBackpropInput", { dy, filter: f }, { ...attrs, inputShape: shape }) as tf.Tensor,
+    );
+    const naive =
+      c > 1 && mode === "wasm"
+        ? cpuMs(() => {
+            const info = naiveConv2DBackpropInput({
+              inputs: { dy, filter: f },
+              backend: tf.backend(),
+              attrs: { ...attrs, inputShape: shape },
+            }) as tf.TensorInfo;
+            return tf.engine().makeTensorFromTensorInfo(info);
+          })
+        : Number.NaN;
+    console.log(
+      `${JSON.stringify(shape).padEnd(18)} -> ${String(filters).padEnd(4)}  ${fwd.toFixed(0).padStart(8)} ${bpf.toFixed(0).padStart(9)} ${bpi.toFixed(0).padStart(8)} ${Number.isNaN(naive) ? "             -" : naive.toFixed(0).padStart(14)}`,
+    );
+    tf.dispose([x, f, dy]);
+  }
 }

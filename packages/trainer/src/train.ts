@@ -130,6 +130,7 @@ export async function train(
     let imagesDone = 0;
     for (let epoch = startEpoch; epoch < config.epochs && !stoppedEarly; epoch++) {
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
       let lossSum = 0;
       let correct = 0;
@@ -181,6 +182,10 @@ export async function train(
         learningRate: opt.learningRate,
         seconds,
         imagesPerSecond: n / seconds,
+        cpuSeconds: (() => {
+          const u = process.cpuUsage(cpu0);
+          return (u.user + u.system) / 1e6;
+        })(),
       };
       history.push(metrics);
       // EarlyStopping (restores best) and ReduceLROnPlateau, both on valid accuracy.

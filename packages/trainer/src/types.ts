@@ -63,6 +63,8 @@ export type TEpochMetrics = {
   learningRate: number;
   seconds: number;
   imagesPerSecond: number;
+  /** CPU seconds this process spent on the epoch (training and validation, all threads, worker threads too). */
+  cpuSeconds?: number;
 };
 
 export type TTrainHooks = {

@@ -106,7 +106,7 @@ async function main(): Promise<void> {
       onEpoch: async (m) => {
         epochs.push(m);
         console.error(
-          `epoch ${m.epoch}: loss ${m.loss.toFixed(4)} train-acc ${(m.trainAccuracy * 100).toFixed(2)}% valid-acc ${((m.validAccuracy ?? 0) * 100).toFixed(2)}% valid-macroF1 ${(m.validMacroF1 ?? 0).toFixed(4)} lr ${m.learningRate} ${m.seconds.toFixed(0)}s ${m.imagesPerSecond.toFixed(1)} img/s`,
+          `epoch ${m.epoch}: loss ${m.loss.toFixed(4)} train-acc ${(m.trainAccuracy * 100).toFixed(2)}% valid-acc ${((m.validAccuracy ?? 0) * 100).toFixed(2)}% valid-macroF1 ${(m.validMacroF1 ?? 0).toFixed(4)} lr ${m.learningRate} ${m.seconds.toFixed(0)}s (cpu ${(m.cpuSeconds ?? 0).toFixed(0)}s) ${m.imagesPerSecond.toFixed(1)} img/s`,
         );
         await writeFile(path.join(out, "history.json"), JSON.stringify(epochs, null, 2));
       },
