@@ -22,11 +22,16 @@ describe("initBackend", () => {
     if (!nativeInstalled) expect(info).toMatchObject({ name: "wasm", preference: "wasm" });
     expect(tf.getBackend()).toBe(info.name);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^\\[trainer\\] tfjs backend: ${info.name} \\(${info.preference}\\)`));
+    expect(lines[0]).toMatch(
+      new RegExp(`^\\[trainer\\] tfjs backend: ${info.name} \\(${info.preference}\\)`),
+    );
     // On wasm the line also says whether the native OpenBLAS kernels carry the convolutions, and why not.
     if (info.name === "wasm")
-      expect(lines[0]).toMatch(info.nativeKernels ? / \+ native OpenBLAS kernels$/ : /\(native kernels: .+\)$/);
-    if (process.env.CONCORD_REQUIRE_NATIVE === "1" && info.name === "wasm") expect(info.nativeKernels).toBe(true);
+      expect(lines[0]).toMatch(
+        info.nativeKernels ? / \+ native OpenBLAS kernels$/ : /\(native kernels: .+\)$/,
+      );
+    if (process.env.CONCORD_REQUIRE_NATIVE === "1" && info.name === "wasm")
+      expect(info.nativeKernels).toBe(true);
     expect(await initBackend("auto", { log: (l) => lines.push(l) })).toBe(info);
     expect(lines).toHaveLength(1);
     if (!nativeInstalled)
