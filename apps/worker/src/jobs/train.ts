@@ -101,7 +101,9 @@ export async function trainRun(
     await setProgress(db, runId, value as Prisma.InputJsonValue, p.epoch);
   };
   try {
-    const backend = await initBackend(backendPreference(env.CONCORD_TF_BACKEND));
+    const chosen = await initBackend(backendPreference(env.CONCORD_TF_BACKEND));
+    // The run records whether the native OpenBLAS kernels carried the WASM backend (about 4x faster).
+    const backend = { name: chosen.nativeKernels ? `${chosen.name}+openblas` : chosen.name };
     await markBackend(db, runId, backend.name);
     await progress({ phase: "loading", epoch, backend: backend.name });
 
