@@ -49,17 +49,33 @@ static int get_i32(napi_env env, napi_value v, int32_t **data, size_t *len) {
   return 1;
 }
 
+// Parses the common (Float32Array, Float32Array, Float32Array, Int32Array params) signature; throws the
+// usage string and returns 0 on anything else.
+static int args_3f_p(napi_env env, napi_callback_info info, const char *usage, float **a, float **b,
+                     float **c, int32_t **p, size_t min_params) {
+  size_t argc = 4, la, lb, lc, lp;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 ||
+      !get_f32(env, argv[0], a, &la) || !get_f32(env, argv[1], b, &lb) || !get_f32(env, argv[2], c, &lc) ||
+      !get_i32(env, argv[3], p, &lp) || lp < min_params) {
+    napi_throw_error(env, NULL, usage);
+    return 0;
+  }
+  return 1;
+}
+
 typedef struct {
   int n, h, w, ci, kh, kw, co, oh, ow, sh, sw, pt, pl, dh, dw;
 } conv_t;
 
-static int read_conv(napi_env env, napi_value v, conv_t *c) {
+// (x|dy, filter|dy, out, params[15]) -> pointers + geometry.
+static int conv_args(napi_env env, napi_callback_info info, const char *usage, float **a, float **b,
+                     float **c, conv_t *g) {
   int32_t *p;
-  size_t len;
-  if (!get_i32(env, v, &p, &len) || len < 15) return 0;
-  c->n = p[0]; c->h = p[1]; c->w = p[2]; c->ci = p[3]; c->kh = p[4]; c->kw = p[5]; c->co = p[6];
-  c->oh = p[7]; c->ow = p[8]; c->sh = p[9]; c->sw = p[10]; c->pt = p[11]; c->pl = p[12];
-  c->dh = p[13]; c->dw = p[14];
+  if (!args_3f_p(env, info, usage, a, b, c, &p, 15)) return 0;
+  g->n = p[0]; g->h = p[1]; g->w = p[2]; g->ci = p[3]; g->kh = p[4]; g->kw = p[5]; g->co = p[6];
+  g->oh = p[7]; g->ow = p[8]; g->sh = p[9]; g->sw = p[10]; g->pt = p[11]; g->pl = p[12];
+  g->dh = p[13]; g->dw = p[14];
   return 1;
 }
 
@@ -129,17 +145,9 @@ static void col2im(const conv_t *c, const float *cols, float *dx, int b0, int nb
 
 // conv2d(x, filter, out, params): out[n,oh,ow,co] = conv(x[n,h,w,ci], filter[kh,kw,ci,co]).
 static napi_value conv2d(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   float *x, *f, *out;
-  size_t lx, lf, lo;
   conv_t c;
-  if (argc < 4 || !get_f32(env, argv[0], &x, &lx) || !get_f32(env, argv[1], &f, &lf) ||
-      !get_f32(env, argv[2], &out, &lo) || !read_conv(env, argv[3], &c)) {
-    napi_throw_error(env, NULL, "conv2d(x, filter, out, params): bad arguments");
-    return NULL;
-  }
+  if (!conv_args(env, info, "conv2d(x, filter, out, params): bad arguments", &x, &f, &out, &c)) return NULL;
   const int K = c.kh * c.kw * c.ci;
   if (is_pointwise(&c)) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c.n * c.h * c.w, c.co, c.ci, 1.0f, x, c.ci,
@@ -164,17 +172,9 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
 
 // conv2dBackpropInput(dy, filter, dx, params): dx = conv^T(dy) through the same geometry.
 static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   float *dy, *f, *dx;
-  size_t l1, l2, l3;
   conv_t c;
-  if (argc < 4 || !get_f32(env, argv[0], &dy, &l1) || !get_f32(env, argv[1], &f, &l2) ||
-      !get_f32(env, argv[2], &dx, &l3) || !read_conv(env, argv[3], &c)) {
-    napi_throw_error(env, NULL, "conv2dBackpropInput(dy, filter, dx, params): bad arguments");
-    return NULL;
-  }
+  if (!conv_args(env, info, "conv2dBackpropInput(dy, filter, dx, params): bad arguments", &dy, &f, &dx, &c)) return NULL;
   const int K = c.kh * c.kw * c.ci;
   if (is_pointwise(&c)) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c.n * c.h * c.w, c.ci, c.co, 1.0f, dy, c.co, f,
@@ -200,17 +200,9 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
 
 // conv2dBackpropFilter(x, dy, dw, params): dw[kh,kw,ci,co] = sum over images and positions.
 static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   float *x, *dy, *dw;
-  size_t l1, l2, l3;
   conv_t c;
-  if (argc < 4 || !get_f32(env, argv[0], &x, &l1) || !get_f32(env, argv[1], &dy, &l2) ||
-      !get_f32(env, argv[2], &dw, &l3) || !read_conv(env, argv[3], &c)) {
-    napi_throw_error(env, NULL, "conv2dBackpropFilter(x, dy, dw, params): bad arguments");
-    return NULL;
-  }
+  if (!conv_args(env, info, "conv2dBackpropFilter(x, dy, dw, params): bad arguments", &x, &dy, &dw, &c)) return NULL;
   const int K = c.kh * c.kw * c.ci;
   if (is_pointwise(&c)) {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c.ci, c.co, c.n * c.h * c.w, 1.0f, x, c.ci, dy,
@@ -236,17 +228,9 @@ static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) 
 // gemm(a, b, out, [batch, m, n, k, transA, transB, strideA, strideB]): out[i] = op(a[i]) x op(b[i]);
 // a stride of 0 broadcasts that operand over the batch.
 static napi_value gemm(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   float *a, *b, *out;
   int32_t *p;
-  size_t l1, l2, l3, lp;
-  if (argc < 4 || !get_f32(env, argv[0], &a, &l1) || !get_f32(env, argv[1], &b, &l2) ||
-      !get_f32(env, argv[2], &out, &l3) || !get_i32(env, argv[3], &p, &lp) || lp < 8) {
-    napi_throw_error(env, NULL, "gemm(a, b, out, params): bad arguments");
-    return NULL;
-  }
+  if (!args_3f_p(env, info, "gemm(a, b, out, params): bad arguments", &a, &b, &out, &p, 8)) return NULL;
   const int batch = p[0], m = p[1], n = p[2], k = p[3], ta = p[4], tb = p[5];
   const size_t sa = (size_t)p[6], sb = (size_t)p[7];
   for (int i = 0; i < batch; i++) {
@@ -315,17 +299,9 @@ static napi_value channel_sum(napi_env env, napi_callback_info info) {
 // maxPoolGrad(x, dy, dx, [n,h,w,c, oh,ow, fh,fw, sh,sw, pt,pl]): each output gradient goes to the first
 // maximum of its window (the tfjs CPU backend's rule).
 static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   float *x, *dy, *dx;
   int32_t *p;
-  size_t l1, l2, l3, lp;
-  if (argc < 4 || !get_f32(env, argv[0], &x, &l1) || !get_f32(env, argv[1], &dy, &l2) ||
-      !get_f32(env, argv[2], &dx, &l3) || !get_i32(env, argv[3], &p, &lp) || lp < 12) {
-    napi_throw_error(env, NULL, "maxPoolGrad(x, dy, dx, params): bad arguments");
-    return NULL;
-  }
+  if (!args_3f_p(env, info, "maxPoolGrad(x, dy, dx, params): bad arguments", &x, &dy, &dx, &p, 12)) return NULL;
   const int n = p[0], h = p[1], w = p[2], c = p[3], oh = p[4], ow = p[5], fh = p[6], fw = p[7];
   const int sh = p[8], sw = p[9], pt = p[10], pl = p[11];
   memset(dx, 0, sizeof(float) * (size_t)n * h * w * c);

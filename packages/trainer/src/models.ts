@@ -82,40 +82,28 @@ function vgg13(input: tf.SymbolicTensor, classes: number): tf.SymbolicTensor {
 /**
  * fast: seed with the costly second 48x48 conv removed (a third of seed's multiply-adds sit there) and a
  * 256-channel 6x6 conv added where it is cheap, so depth and receptive field are kept.
+ * fast-lite (`convsAt24 = 1`): one conv at 24x24 too; the comparison point for `fast`.
  */
-function fast(input: tf.SymbolicTensor, classes: number): tf.SymbolicTensor {
-  let x = convBnRelu(input, 32, "b1c1");
-  x = poolDrop(x, 0, "b1");
-  x = convBnRelu(x, 64, "b2c1");
-  x = convBnRelu(x, 64, "b2c2");
-  x = poolDrop(x, 0.25, "b2");
-  x = convBnRelu(x, 128, "b3c1");
-  x = convBnRelu(x, 128, "b3c2");
-  x = poolDrop(x, 0.25, "b3");
-  x = convBnRelu(x, 256, "b4c1");
-  x = poolDrop(x, 0.25, "b4");
-  return head(x, 256, classes);
-}
-
-/** fast-lite: one conv per block at 48x48 and 24x24; the comparison point for `fast`. */
-function fastLite(input: tf.SymbolicTensor, classes: number): tf.SymbolicTensor {
-  let x = convBnRelu(input, 32, "b1c1");
-  x = poolDrop(x, 0, "b1");
-  x = convBnRelu(x, 64, "b2c1");
-  x = poolDrop(x, 0.25, "b2");
-  x = convBnRelu(x, 128, "b3c1");
-  x = convBnRelu(x, 128, "b3c2");
-  x = poolDrop(x, 0.25, "b3");
-  x = convBnRelu(x, 256, "b4c1");
-  x = poolDrop(x, 0.25, "b4");
-  return head(x, 256, classes);
+function fastFamily(convsAt24: 1 | 2) {
+  return (input: tf.SymbolicTensor, classes: number): tf.SymbolicTensor => {
+    let x = convBnRelu(input, 32, "b1c1");
+    x = poolDrop(x, 0, "b1");
+    for (let c = 1; c <= convsAt24; c++) x = convBnRelu(x, 64, `b2c${c}`);
+    x = poolDrop(x, 0.25, "b2");
+    x = convBnRelu(x, 128, "b3c1");
+    x = convBnRelu(x, 128, "b3c2");
+    x = poolDrop(x, 0.25, "b3");
+    x = convBnRelu(x, 256, "b4c1");
+    x = poolDrop(x, 0.25, "b4");
+    return head(x, 256, classes);
+  };
 }
 
 const FACTORIES: Record<TModelName, (input: tf.SymbolicTensor, classes: number) => tf.SymbolicTensor> = {
   seed,
   vgg13,
-  fast,
-  "fast-lite": fastLite,
+  fast: fastFamily(2),
+  "fast-lite": fastFamily(1),
 };
 
 /** Builds an uncompiled model (input [48,48,1] grayscale, standardised per image; softmax output). */

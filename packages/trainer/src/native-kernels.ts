@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { maxPoolGradInfo } from "./wasm-kernels-extra";
 
 /**
  * Native kernels for the WASM backend (native/concord_kernels.c, built by `npm run build:native`): the
@@ -110,20 +111,16 @@ function convParams(inShape: number[], filterShape: number[], attrs: TConvAttrs)
 
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1 };
 
-function conv2d(args: TArgs): TInfo {
+/** Conv2D and FusedConv2D (bias and linear/ReLU activation fused; PReLU and others fall back to WASM). */
+function conv2dImpl(args: TArgs, name: "Conv2D" | "FusedConv2D"): TInfo {
   const backend = args.backend as BackendWasm;
   const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TInfo | undefined>;
   const attrs = args.attrs as unknown as TConvAttrs & { activation?: string };
   const act = ACTIVATIONS[attrs.activation ?? "linear"];
   const p = convParams((x as TInfo).shape, (filter as TInfo).shape, attrs);
   const co = (filter as TInfo).shape[3] as number;
-  if (
-    !p ||
-    act === undefined ||
-    preluActivationWeights ||
-    (bias && bias.shape.reduce((a, b) => a * b, 1) !== co)
-  )
-    return fallback(bias !== undefined || attrs.activation !== undefined ? "FusedConv2D" : "Conv2D", args);
+  if (!p || act === undefined || preluActivationWeights || (bias && sizeOf(bias.shape) !== co))
+    return fallback(name, args);
   const out = backend.makeOutput([p[0] as number, p[7] as number, p[8] as number, co], "float32");
   const lib = addon as TAddon;
   const o = f32(backend, out);
@@ -132,39 +129,26 @@ function conv2d(args: TArgs): TInfo {
   return out;
 }
 
-function fusedConv2d(args: TArgs): TInfo {
-  const attrs = (args.attrs ?? {}) as { activation?: string };
-  const { bias, preluActivationWeights } = args.inputs as Record<string, TInfo | undefined>;
-  const co = ((args.inputs.filter as TInfo).shape[3] as number) ?? 0;
-  if (
-    preluActivationWeights ||
-    ACTIVATIONS[attrs.activation ?? "linear"] === undefined ||
-    (bias && bias.shape.reduce((a, b) => a * b, 1) !== co)
-  )
-    return fallback("FusedConv2D", args);
-  return conv2d({ ...args, attrs: { ...args.attrs, activation: attrs.activation ?? "linear" } });
+/** Both convolution gradients: the same geometry, one native call each. */
+function convGradImpl(args: TArgs, name: "Conv2DBackpropInput" | "Conv2DBackpropFilter"): TInfo {
+  const backend = args.backend as BackendWasm;
+  const attrs = args.attrs as unknown as TConvAttrs & { inputShape: number[]; filterShape: number[] };
+  const input = name === "Conv2DBackpropInput";
+  const { x, dy, filter } = args.inputs as Record<string, TInfo>;
+  const inShape = input ? attrs.inputShape : (x as TInfo).shape;
+  const filterShape = input ? (filter as TInfo).shape : attrs.filterShape;
+  const p = convParams(inShape, filterShape, attrs);
+  if (!p) return fallback(name, args);
+  const out = backend.makeOutput(input ? inShape : filterShape, "float32");
+  const lib = addon as TAddon;
+  if (input)
+    lib.conv2dBackpropInput(f32(backend, dy as TInfo), f32(backend, filter as TInfo), f32(backend, out), p);
+  else lib.conv2dBackpropFilter(f32(backend, x as TInfo), f32(backend, dy as TInfo), f32(backend, out), p);
+  return out;
 }
 
-function backpropInput(args: TArgs): TInfo {
-  const backend = args.backend as BackendWasm;
-  const { dy, filter } = args.inputs as { dy: TInfo; filter: TInfo };
-  const attrs = args.attrs as unknown as TConvAttrs & { inputShape: number[] };
-  const p = convParams(attrs.inputShape, filter.shape, attrs);
-  if (!p) return fallback("Conv2DBackpropInput", args);
-  const dx = backend.makeOutput(attrs.inputShape, "float32");
-  (addon as TAddon).conv2dBackpropInput(f32(backend, dy), f32(backend, filter), f32(backend, dx), p);
-  return dx;
-}
-
-function backpropFilter(args: TArgs): TInfo {
-  const backend = args.backend as BackendWasm;
-  const { x, dy } = args.inputs as { x: TInfo; dy: TInfo };
-  const attrs = args.attrs as unknown as TConvAttrs & { filterShape: number[] };
-  const p = convParams(x.shape, attrs.filterShape, attrs);
-  if (!p) return fallback("Conv2DBackpropFilter", args);
-  const dw = backend.makeOutput(attrs.filterShape, "float32");
-  (addon as TAddon).conv2dBackpropFilter(f32(backend, x), f32(backend, dy), f32(backend, dw), p);
-  return dw;
+function sizeOf(shape: number[]): number {
+  return shape.reduce((x, y) => x * y, 1);
 }
 
 /** [batch..., m, k] x [batch..., k, n] with equal batch shapes or one operand's batch of 1. */
@@ -181,9 +165,8 @@ function matMulImpl(args: TArgs, fused: boolean): TInfo {
   if (ra < 2 || rb < 2 || act === undefined || preluActivationWeights) return fallback(name, args);
   const batchA = A.shape.slice(0, -2);
   const batchB = B.shape.slice(0, -2);
-  const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
-  const nA = size(batchA);
-  const nB = size(batchB);
+  const nA = sizeOf(batchA);
+  const nB = sizeOf(batchB);
   const sameBatch = batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i]);
   if (!sameBatch && nA !== 1 && nB !== 1) return fallback(name, args);
   const m = (attrs.transposeA ? A.shape[ra - 1] : A.shape[ra - 2]) as number;
@@ -191,7 +174,7 @@ function matMulImpl(args: TArgs, fused: boolean): TInfo {
   const k2 = (attrs.transposeB ? B.shape[rb - 1] : B.shape[rb - 2]) as number;
   const n = (attrs.transposeB ? B.shape[rb - 2] : B.shape[rb - 1]) as number;
   if (k !== k2) return fallback(name, args);
-  if (bias && size(bias.shape) !== n) return fallback(name, args);
+  if (bias && sizeOf(bias.shape) !== n) return fallback(name, args);
   const outBatch = nA >= nB ? batchA : batchB;
   const out = backend.makeOutput([...outBatch, m, n], "float32");
   const batch = Math.max(nA, nB);
@@ -215,20 +198,7 @@ function matMulImpl(args: TArgs, fused: boolean): TInfo {
 function maxPoolGrad(args: TArgs): TInfo {
   const backend = args.backend as BackendWasm;
   const { dy, input } = args.inputs as { dy: TInfo; input: TInfo };
-  const attrs = args.attrs as unknown as {
-    filterSize: number | [number, number];
-    strides: number | [number, number];
-    pad: "valid" | "same" | number;
-    dimRoundingMode?: "floor" | "round" | "ceil";
-  };
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    attrs.filterSize,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-  );
+  const info = maxPoolGradInfo(input, args.attrs);
   const out = backend.makeOutput(input.shape, "float32");
   (addon as TAddon).maxPoolGrad(
     f32(backend, input),
@@ -261,10 +231,10 @@ function channelSum(args: TArgs): TInfo {
 }
 
 const KERNELS: Record<string, (args: TArgs) => TInfo> = {
-  Conv2D: conv2d,
-  FusedConv2D: fusedConv2d,
-  Conv2DBackpropInput: backpropInput,
-  Conv2DBackpropFilter: backpropFilter,
+  Conv2D: (args) => conv2dImpl(args, "Conv2D"),
+  FusedConv2D: (args) => conv2dImpl(args, "FusedConv2D"),
+  Conv2DBackpropInput: (args) => convGradImpl(args, "Conv2DBackpropInput"),
+  Conv2DBackpropFilter: (args) => convGradImpl(args, "Conv2DBackpropFilter"),
   BatchMatMul: (args) => matMulImpl(args, false),
   _FusedMatMul: (args) => matMulImpl(args, true),
   MaxPoolGrad: maxPoolGrad,

@@ -42,16 +42,18 @@ function batchMatMul(args: TKernelArgs): TInfo {
   return out;
 }
 
-function maxPoolGrad(args: TKernelArgs): TInfo {
-  const backend = args.backend as BackendWasm;
-  const { dy, input } = args.inputs as { dy: TInfo; input: TInfo };
-  const attrs = args.attrs as unknown as {
+/** The pooling geometry of a MaxPoolGrad call (shared with the native kernel). */
+export function maxPoolGradInfo(
+  input: TInfo,
+  attrsIn: tf.NamedAttrMap | undefined,
+): tf.backend_util.Conv2DInfo {
+  const attrs = attrsIn as unknown as {
     filterSize: number | [number, number];
     strides: number | [number, number];
     pad: "valid" | "same" | number;
     dimRoundingMode?: "floor" | "round" | "ceil";
   };
-  const info = tf.backend_util.computePool2DInfo(
+  return tf.backend_util.computePool2DInfo(
     input.shape as [number, number, number, number],
     attrs.filterSize,
     attrs.strides,
@@ -59,6 +61,12 @@ function maxPoolGrad(args: TKernelArgs): TInfo {
     attrs.pad,
     attrs.dimRoundingMode,
   );
+}
+
+function maxPoolGrad(args: TKernelArgs): TInfo {
+  const backend = args.backend as BackendWasm;
+  const { dy, input } = args.inputs as { dy: TInfo; input: TInfo };
+  const info = maxPoolGradInfo(input, args.attrs);
   const {
     batchSize,
     inHeight,

@@ -3,35 +3,20 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
 import { nativeAddon, nativeKernelsActive } from "../src/native-kernels";
 import { mulberry32 } from "../src/rng";
-import { KERNEL_MODES } from "./kernel-modes";
+import { KERNEL_MODES, maxRel, on } from "./kernel-modes";
 
 // Cases the shared kernel tests do not reach: fused bias + ReLU (vgg13's convs, every dense layer),
 // dilation, 1x1 convolutions (a single sgemm), batches large enough to be cut into im2col chunks, and
 // batched matmuls with a broadcast operand.
 const hasNative = KERNEL_MODES.includes("native");
 
+function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((p, v) => p * v, 1);
+}
+
 function rand(seed: number, n: number): Float32Array {
   const r = mulberry32(seed);
   return Float32Array.from({ length: n }, () => r() * 2 - 1);
-}
-
-function maxRel(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs((a[i] as number) - (b[i] as number)));
-    s = Math.max(s, Math.abs(b[i] as number));
-  }
-  return d / Math.max(s, 1e-12);
-}
-
-async function on(backend: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const out = tf.tidy(fn);
-  const list = Array.isArray(out) ? out : [out];
-  const values = await Promise.all(list.map(async (t) => (await t.data()) as Float32Array));
-  tf.dispose(list);
-  return values;
 }
 
 async function expectSame(fn: () => tf.Tensor | tf.Tensor[], tol = 1e-4): Promise<void> {
@@ -88,29 +73,24 @@ describe.runIf(hasNative)("native OpenBLAS kernels", () => {
     );
   });
 
-  it("1x1 conv2d (one sgemm) and its gradients match cpu", async () => {
-    const xv = rand(6, 3 * 5 * 7 * 8);
-    const fv = rand(7, 1 * 1 * 8 * 4);
+  it.each([
+    ["1x1 conv2d (one sgemm)", [3, 5, 7, 8], [1, 1, 8, 4], "valid"],
+    [
+      "a batch cut into two im2col chunks (8 images of 4.3 MB columns)",
+      [8, 30, 30, 48],
+      [5, 5, 48, 4],
+      "same",
+    ],
+  ] as const)("%s and its gradients match cpu", async (_, xs, fs, pad) => {
+    const xv = rand(6, sizeOf(xs));
+    const fv = rand(7, sizeOf(fs));
     await expectSame(() => {
-      const x = tf.tensor4d(xv, [3, 5, 7, 8]);
-      const f = tf.tensor4d(fv, [1, 1, 8, 4]);
+      const x = tf.tensor4d(xv, [...xs] as [number, number, number, number]);
+      const f = tf.tensor4d(fv, [...fs] as [number, number, number, number]);
       const g = tf.grads((a: tf.Tensor, w: tf.Tensor) =>
-        tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, 1, "valid"))),
+        tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, 1, pad))),
       )([x, f]);
-      return [tf.conv2d(x, f, 1, "valid"), ...g];
-    });
-  });
-
-  it("a batch cut into two im2col chunks (8 images of 4.3 MB columns) gives the same result", async () => {
-    const xv = rand(8, 8 * 30 * 30 * 48);
-    const fv = rand(9, 5 * 5 * 48 * 4);
-    await expectSame(() => {
-      const x = tf.tensor4d(xv, [8, 30, 30, 48]);
-      const f = tf.tensor4d(fv, [5, 5, 48, 4]);
-      const g = tf.grads((a: tf.Tensor, w: tf.Tensor) =>
-        tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, 1, "same"))),
-      )([x, f]);
-      return [tf.conv2d(x, f, 1, "same"), ...g];
+      return [tf.conv2d(x, f, 1, pad), ...g];
     });
   });
 

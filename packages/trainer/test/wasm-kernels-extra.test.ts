@@ -1,26 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
-import { KERNEL_MODES, useKernelMode } from "./kernel-modes";
-
-async function on(backend: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const out = tf.tidy(fn);
-  const list = Array.isArray(out) ? out : [out];
-  const values = await Promise.all(list.map(async (t) => (await t.data()) as Float32Array));
-  tf.dispose(list);
-  return values;
-}
-
-function maxRel(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs((a[i] as number) - (b[i] as number)));
-    s = Math.max(s, Math.abs(b[i] as number));
-  }
-  return d / Math.max(s, 1e-12);
-}
+import { KERNEL_MODES, maxRel, on, useKernelMode } from "./kernel-modes";
 
 describe.each(KERNEL_MODES)("%s BatchMatMul (transposed) and MaxPoolGrad kernels", (mode) => {
   beforeAll(async () => {
