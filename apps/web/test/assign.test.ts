@@ -153,6 +153,21 @@ describe("findNextTask", () => {
     expect(Date.now() - started).toBeLessThan(4_000);
   });
 
+  it("concurrent requests never lease an image past its capacity (row locks, no dataset lock)", async () => {
+    await t.db.image.deleteMany({ where: { id: { in: images.slice(1) } } });
+    // minVotes 2: two leases at most, whatever the interleaving; the other two annotators get nothing.
+    const tasks = await Promise.all(users.map((u) => assign.findNextTask(u, { datasetId, random: never })));
+    expect(tasks.filter((task) => task?.imageId === images[0]).length).toBe(2);
+    expect(tasks.filter((task) => task === null).length).toBe(2);
+    expect(await t.db.taskLease.count({ where: { imageId: images[0]! } })).toBe(2);
+    // One vote in: one more mandatory vote, and one lease is still out for it.
+    const holder = tasks.findIndex((task) => task !== null);
+    await votes.castVote(users[holder]!, { imageId: images[0]!, label: "happiness", requestId: rid() });
+    const again = await Promise.all(users.map((u) => assign.findNextTask(u, { datasetId, random: never })));
+    expect(again.every((task) => task === null)).toBe(true);
+    expect(await t.db.taskLease.count({ where: { imageId: images[0]! } })).toBe(1);
+  });
+
   it("mixes gold in at the dataset's rate", async () => {
     await t.db.goldLabel.create({ data: { imageId: images[5]!, label: "fear" } });
     const gold = await assign.findNextTask(users[0]!, { random: () => 0.05 });
@@ -182,6 +197,41 @@ describe("castVote", () => {
     const user = await t.db.user.findUniqueOrThrow({ where: { id: users[0]! } });
     expect(user.pausedAt).not.toBeNull();
     await expect(votes.undoLastVote(users[0]!)).rejects.toMatchObject({ status: 409 });
+  });
+
+  it("with access: 401 unknown user, 403 wrong role, 403 paused (before any write), then 404, 400, 409", async () => {
+    const label = { roles: ["ANNOTATOR"] as const };
+    const body = { imageId: images[0]!, label: "neutral", requestId: rid() };
+    await expect(votes.castVote("no-such-user", body, label)).rejects.toMatchObject({ status: 401 });
+    await expect(votes.castVote(users[0]!, body, { roles: ["ADMIN"] })).rejects.toMatchObject({
+      status: 403,
+    });
+    await t.db.user.update({ where: { id: users[0]! }, data: { pausedAt: new Date(), pausedReason: "why" } });
+    await expect(votes.castVote(users[0]!, body, label)).rejects.toMatchObject({
+      status: 403,
+      details: { paused: true, reason: "why" },
+    });
+    expect(await t.db.vote.count()).toBe(0);
+    await t.db.user.update({ where: { id: users[0]! }, data: { pausedAt: null, pausedReason: null } });
+    await expect(votes.castVote(users[0]!, { ...body, imageId: "nope" }, label)).rejects.toMatchObject({
+      status: 404,
+    });
+    await expect(votes.castVote(users[0]!, { ...body, label: "joy" }, label)).rejects.toMatchObject({
+      status: 400,
+    });
+    await t.db.taskLease.create({
+      data: { imageId: images[0]!, annotatorId: users[0]!, expiresAt: new Date(Date.now() + 60_000) },
+    });
+    const ok = await votes.castVote(users[0]!, body, label);
+    expect(ok).toMatchObject({ status: 201, replayed: false, progress: { today: 1, total: 1 } });
+    expect(ok.vote.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(Math.abs(Date.parse(ok.vote.createdAt) - Date.now())).toBeLessThan(60_000);
+    expect(await t.db.taskLease.count({ where: { annotatorId: users[0]! } })).toBe(0); // lease released
+    await expect(votes.castVote(users[0]!, { ...body, requestId: rid() }, label)).rejects.toMatchObject({
+      status: 409,
+    });
+    const replay = await votes.castVote(users[0]!, body, label);
+    expect(replay).toMatchObject({ status: 200, replayed: true, vote: ok.vote, progress: { total: 1 } });
   });
 
   it("is idempotent by requestId and refuses another user's requestId", async () => {

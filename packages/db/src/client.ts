@@ -1,13 +1,28 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { getDatabaseUrl } from "./env";
 import { PrismaClient } from "./generated/prisma/client";
 
 export type TDb = PrismaClient;
 
+// The pg pool under a Prisma client: hot paths (the vote API, task assignment) run their few hand-written
+// statements on it directly, sharing the connections Prisma uses instead of opening a second pool.
+const pools = new WeakMap<PrismaClient, pg.Pool>();
+
 export function createDb(connectionString: string = getDatabaseUrl(), poolMax = 10): PrismaClient {
-  return new PrismaClient({
-    adapter: new PrismaPg({ connectionString, max: poolMax, connectionTimeoutMillis: 5_000 }),
-  });
+  const pool = new pg.Pool({ connectionString, max: poolMax, connectionTimeoutMillis: 5_000 });
+  // An idle connection dropped by the server (Postgres restarting) must not crash the process; the pool
+  // replaces it on the next checkout.
+  pool.on("error", () => {});
+  const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  pools.set(db, pool);
+  return db;
+}
+
+export function poolOf(db: PrismaClient): pg.Pool {
+  const pool = pools.get(db);
+  if (!pool) throw new Error("poolOf: this Prisma client was not made by createDb");
+  return pool;
 }
 
 // One client per process, kept on globalThis so Next's hot reload does not open a new pool each time.
@@ -16,4 +31,9 @@ const globalForDb = globalThis as unknown as { concordDb?: PrismaClient };
 export function getDb(): PrismaClient {
   globalForDb.concordDb ??= createDb(undefined, Number(process.env.CONCORD_DB_POOL ?? 10));
   return globalForDb.concordDb;
+}
+
+// The pool of getDb()'s client.
+export function getPool(): pg.Pool {
+  return poolOf(getDb());
 }

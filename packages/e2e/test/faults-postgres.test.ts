@@ -25,7 +25,6 @@ let port: number;
 let pg: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
 let web: TOwnWeb | undefined;
 let db: TDb | undefined;
-let datasetId = "";
 
 beforeAll(async () => {
   port = await freePort();
@@ -42,7 +41,6 @@ beforeAll(async () => {
       goldRate: 0,
     },
   });
-  datasetId = dataset.id;
   await db.image.createMany({
     data: Array.from({ length: 400 }, (_, i) => ({
       datasetId: dataset.id,
@@ -85,8 +83,8 @@ let voters: VoterPool;
 let burst: { status: number; endedAt: number }[] = [];
 const t = { stopBegin: 0, stopped: 0, restartBegin: 0, restarted: 0, recoveredAt: 0, ackedBeforeStop: 0 };
 
-// Votes flow for 4 s; a burst of task requests is made to wait inside Postgres (we hold the assignment's
-// advisory lock), so they are certainly in flight when Postgres stops; down 8 s; restart; votes flow 4 s.
+// Votes flow for 4 s; a burst of task requests is made to wait inside Postgres (we hold the burst
+// annotators' rows), so they are certainly in flight when Postgres stops; down 8 s; restart; votes flow 4 s.
 async function scenario() {
   const cookies: string[] = [];
   for (let i = 0; i < ANNOTATORS; i++) cookies.push(await signInAt(web!.url, `f${i}@faults.test`, PASSWORD));
@@ -98,7 +96,12 @@ async function scenario() {
   const holder = new pgDriver.Client({ connectionString: pg!.url });
   holder.on("error", () => {}); // it is terminated by the shutdown, as intended
   await holder.connect();
-  await holder.query("SELECT pg_advisory_lock(hashtext($1))", [`concord:assign:${datasetId}`]);
+  // Assignment takes no dataset-wide lock; a lease insert waits for the annotator's row (its foreign key takes
+  // KEY SHARE on it), so locking the burst annotators' rows holds their task requests inside Postgres.
+  await holder.query("BEGIN");
+  await holder.query(`SELECT 1 FROM "User" WHERE email = ANY($1::text[]) FOR UPDATE`, [
+    [0, 1, 2, 3].map((i) => `f${i}@faults.test`),
+  ]);
   const burstDone = cookies.slice(0, 4).map((cookie) =>
     fetch(`${web!.url}/api/tasks/next`, { headers: { cookie }, signal: AbortSignal.timeout(15_000) })
       .then((r) => ({ status: r.status, endedAt: Date.now() }))

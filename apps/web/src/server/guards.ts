@@ -1,16 +1,20 @@
 import "server-only";
+import { createSecretKey, hkdfSync, type KeyObject } from "node:crypto";
+import { type JWTPayload, jwtDecrypt } from "jose";
 import { forbidden, redirect } from "next/navigation";
 import type { NextRequest } from "next/server";
 import { getServerSession } from "next-auth";
-import { getToken } from "next-auth/jwt";
+import { getToken, type JWT } from "next-auth/jwt";
 import { cache } from "react";
 import type { TRole } from "@/lib/roles";
+import { accessError, type TUserRow } from "./access";
 import { authOptions } from "./auth";
-import { db } from "./db";
 import { getEnv } from "./env";
 import { errorToResponse, jsonError } from "./http";
 import { isMutating, isSameOrigin } from "./origin";
+import { iso, query } from "./sql";
 
+export { accessError, type TUserRow } from "./access";
 export { HttpError, jsonError, parseJson } from "./http";
 
 export type TSessionUser = {
@@ -22,13 +26,63 @@ export type TSessionUser = {
   pausedReason: string | null;
 };
 
+export const toSessionUser = (row: TUserRow): TSessionUser => ({
+  ...row,
+  pausedAt: row.pausedAt === null ? null : new Date(row.pausedAt),
+});
+
+const LOAD_USER = {
+  name: "guards.loadUser",
+  text: `SELECT id, name, email, role::text AS role, ${iso(`"pausedAt"`)} AS "pausedAt", "pausedReason"
+         FROM "User" WHERE id = $1`,
+};
+
 // The JWT only says who signed in; role and pause state come from the database on every request, so a
-// role change or a pause takes effect at once (one primary-key lookup).
-async function loadUser(id: string): Promise<TSessionUser | null> {
-  return db().user.findUnique({
-    where: { id },
-    select: { id: true, name: true, email: true, role: true, pausedAt: true, pausedReason: true },
-  });
+// role change or a pause takes effect at once (one primary-key lookup, a prepared statement).
+export async function loadUser(id: string): Promise<TSessionUser | null> {
+  const row = (await query<TUserRow>(LOAD_USER, [id]))[0];
+  return row ? toSessionUser(row) : null;
+}
+
+// next-auth's own decode derives the JWE key with HKDF on every call. Same key derivation and the same
+// jwtDecrypt check (A256GCM, 15 s clock tolerance), with the derived key kept per secret and each
+// verified token remembered until it expires: the identity costs one Map lookup per request. The role is
+// never taken from the token (see loadUser).
+const TOKEN_CACHE_MAX = 10_000;
+const CLOCK_TOLERANCE_S = 15;
+let keyFor: { secret: string; key: KeyObject } | undefined;
+const verified = new Map<string, JWTPayload>();
+
+function encryptionKey(secret: string): KeyObject {
+  if (keyFor?.secret !== secret) {
+    const raw = hkdfSync("sha256", secret, "", "NextAuth.js Generated Encryption Key", 32);
+    keyFor = { secret, key: createSecretKey(Buffer.from(raw)) };
+    verified.clear();
+  }
+  return keyFor.key;
+}
+
+const isLive = (payload: JWTPayload) =>
+  payload.exp === undefined || payload.exp + CLOCK_TOLERANCE_S > Date.now() / 1000;
+
+async function decodeSession({
+  token,
+  secret,
+}: {
+  token?: string;
+  secret: string | Buffer;
+}): Promise<JWT | null> {
+  if (!token) return null;
+  const key = encryptionKey(String(secret));
+  const hit = verified.get(token);
+  if (hit) {
+    if (isLive(hit)) return hit as JWT;
+    verified.delete(token);
+  }
+  const { payload } = await jwtDecrypt(token, key, { clockTolerance: CLOCK_TOLERANCE_S });
+  if (verified.size >= TOKEN_CACHE_MAX) verified.delete(verified.keys().next().value as string);
+  verified.set(token, payload);
+  return payload as JWT;
 }
 
 // Server components: the signed-in user or null (one lookup per request, shared by layout and page).
@@ -49,13 +103,30 @@ export async function requireUser(roles?: readonly TRole[]): Promise<TSessionUse
 type TRouteContext<P> = { params: Promise<P> };
 type THandler<P> = (req: NextRequest, ctx: { user: TSessionUser; params: P }) => Promise<Response> | Response;
 
+type TSessionHandler<P> = (
+  req: NextRequest,
+  ctx: { userId: string; params: P },
+) => Promise<Response> | Response;
+
 // Route handlers: 401 anonymous, 403 wrong role or cross-origin mutation, HttpError/zod -> 4xx,
 // Postgres down -> 503, Redis down (QueueUnavailableError) -> 503.
 export function withRole<P = Record<string, string>>(roles: readonly TRole[], handler: THandler<P>) {
+  return withSession<P>(async (req, { userId, params }) => {
+    const user = await loadUser(userId);
+    const denied = accessError(user, roles);
+    if (denied) throw denied;
+    return handler(req, { user: user!, params });
+  });
+}
+
+// For the hot routes that read the user row inside their own SQL statement (one round trip instead of
+// two): the signed-in id, the same-origin check and the error mapping of withRole, but the handler MUST
+// apply accessError() to the row it read before acting on it.
+export function withSession<P = Record<string, string>>(handler: TSessionHandler<P>) {
   return async (req: NextRequest, ctx: TRouteContext<P>): Promise<Response> => {
     try {
       const env = getEnv();
-      const token = await getToken({ req, secret: env.NEXTAUTH_SECRET });
+      const token = await getToken({ req, secret: env.NEXTAUTH_SECRET, decode: decodeSession });
       if (!token?.id) return jsonError(401, "Sign in required");
       if (
         isMutating(req.method) &&
@@ -68,10 +139,7 @@ export function withRole<P = Record<string, string>>(roles: readonly TRole[], ha
       ) {
         return jsonError(403, "Cross-origin request refused");
       }
-      const user = await loadUser(token.id);
-      if (!user) return jsonError(401, "Session no longer valid; sign in again");
-      if (!roles.includes(user.role)) return jsonError(403, `Forbidden: requires role ${roles.join(" or ")}`);
-      return await handler(req, { user, params: await ctx.params });
+      return await handler(req, { userId: token.id, params: await ctx.params });
     } catch (error) {
       const response = errorToResponse(error);
       // An error nobody classified while Postgres is unreachable is an outage, not a bug (e.g. a connection
@@ -89,7 +157,9 @@ async function isDatabaseReachable(timeoutMs = 1_500): Promise<boolean> {
   const timeout = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), timeoutMs);
   });
-  const probe = db().$queryRaw`SELECT 1`.then(() => true).catch(() => false);
+  const probe = query({ name: "guards.ping", text: "SELECT 1" }, [])
+    .then(() => true)
+    .catch(() => false);
   try {
     return await Promise.race([probe, timeout]);
   } finally {

@@ -3,14 +3,24 @@ import type { z } from "zod";
 
 export type TErrorBody = { error: string; details?: unknown };
 
+// JSON serialised once. Next's gzip middleware compresses every streamed route-handler body (it drops
+// Content-Length, so the 1 kB threshold never applies): gzip cost more CPU than anything else in a
+// 200-byte vote answer. `no-transform` opts these bodies out (small, or a base64 PNG that gzip cannot shrink).
+export function json(body: unknown, status = 200, headers?: Record<string, string>): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-transform", ...headers },
+  });
+}
+
 export function jsonError(
   status: number,
   message: string,
   details?: unknown,
-  headers?: HeadersInit,
+  headers?: Record<string, string>,
 ): Response {
   const body: TErrorBody = details === undefined ? { error: message } : { error: message, details };
-  return Response.json(body, { status, headers });
+  return json(body, status, headers);
 }
 
 // Throw from a handler to answer with a clear 4xx/5xx; withRole turns it into jsonError.

@@ -1,7 +1,7 @@
 import "server-only";
-import type { Prisma } from "@concord/db";
-import { db } from "../db";
+import type pg from "pg";
 import { getEnv } from "../env";
+import { iso, pool, query, transaction } from "../sql";
 import { overlapRule } from "./overlap";
 import { grayPngDataUrl } from "./png";
 
@@ -27,78 +27,197 @@ type TDatasetPolicy = {
 // Images that still need votes, started ones first (most votes first), then new ones in import (id) order.
 // An image below minVotes may be leased to as many annotators as it still needs mandatory votes; past
 // minVotes every vote may be the last one needed, so it is leased to one annotator at a time.
-// Two queries: started images come from the vote table (small), new ones from walking the primary key
-// until the first unvoted image (no full scan + sort of a 30k-image dataset: ~500 ms -> a few ms).
-// Both pickers run inside the assignment transaction, on its connection: querying through the pool instead
-// would need a second connection per request while the first one holds the lock, and under load every pool
-// connection ends up held by a transaction that waits for one more (a deadlock until the transaction times out).
-type TQuery = Pick<Prisma.TransactionClient, "$queryRaw">;
+//
+// Concurrency: no lock per dataset. A picker locks the image row it chose (FOR NO KEY UPDATE SKIP LOCKED:
+// an image another request is leasing right now is skipped, not waited for; votes and leases only take
+// KEY SHARE locks on it, which this does not block), then a second statement, whose snapshot sees every
+// lease committed before the lock was granted, re-checks the image's capacity and writes the lease. Two
+// annotators can therefore never both take the last open lease, and assignments for different images run in
+// parallel. Everything runs on the transaction's one connection (see the pool-deadlock regression test).
+// Started images come from the vote table (small), new ones from walking the primary key until the first
+// unvoted image (no full scan + sort of a 30k-image dataset).
 
-async function pickOpenImage(
-  q: TQuery,
+// $1 dataset, $2 annotator, $3 maxVotes, $4 done signatures, $5 minVotes, $6 image ids to skip.
+const PICK_STARTED = {
+  name: "assign.pickStarted",
+  text: `
+WITH leases AS (
+  SELECT "imageId", count(*) FILTER (WHERE "annotatorId" <> $2)::int AS others,
+         bool_or("annotatorId" = $2) AS mine
+  FROM "TaskLease" WHERE "expiresAt" > (now() AT TIME ZONE 'UTC') GROUP BY 1
+), counts AS (
+  SELECT v."imageId", v.label, count(*)::int AS c
+  FROM "Vote" v JOIN "Image" i ON i.id = v."imageId"
+  WHERE i."datasetId" = $1 AND NOT v."isGold"
+  GROUP BY 1, 2
+), sig AS (
+  SELECT "imageId", sum(c)::int AS n, string_agg(c::text, ',' ORDER BY c DESC) AS s
+  FROM counts GROUP BY 1
+), open AS (
+  SELECT sig."imageId" AS id, sig.n
+  FROM sig LEFT JOIN leases l ON l."imageId" = sig."imageId"
+  WHERE sig.n < $3
+    AND NOT (sig.s = ANY($4::text[]))
+    AND NOT coalesce(l.mine, false)
+    AND coalesce(l.others, 0) < greatest(1, $5 - sig.n)
+    AND sig."imageId" <> ALL($6::text[])
+    AND NOT EXISTS (SELECT 1 FROM "GoldLabel" g WHERE g."imageId" = sig."imageId")
+    AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = sig."imageId" AND v."annotatorId" = $2)
+)
+SELECT i.id FROM "Image" i JOIN open ON open.id = i.id
+ORDER BY open.n DESC, i.id
+LIMIT 1
+FOR NO KEY UPDATE OF i SKIP LOCKED`,
+};
+
+// $1 dataset, $2 annotator, $3 minVotes, $4 image ids to skip.
+const PICK_FRESH = {
+  name: "assign.pickFresh",
+  text: `
+WITH busy AS (
+  SELECT "imageId" FROM "TaskLease" WHERE "expiresAt" > (now() AT TIME ZONE 'UTC')
+  GROUP BY 1
+  HAVING bool_or("annotatorId" = $2) OR count(*) >= greatest(1, $3)
+)
+SELECT i.id
+FROM "Image" i
+WHERE i."datasetId" = $1
+  AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = i.id AND NOT v."isGold")
+  AND NOT EXISTS (SELECT 1 FROM "GoldLabel" g WHERE g."imageId" = i.id)
+  AND NOT EXISTS (SELECT 1 FROM busy b WHERE b."imageId" = i.id)
+  AND i.id <> ALL($4::text[])
+ORDER BY i.id
+LIMIT 1
+FOR NO KEY UPDATE OF i SKIP LOCKED`,
+};
+
+// Under the image's row lock, with a fresh snapshot: the same capacity rule for this one image, and the
+// lease if it still holds. Returns the face with the lease. $1 image, $2 annotator, $3 maxVotes,
+// $4 done signatures, $5 minVotes, $6 lease seconds.
+const LEASE_IF_OPEN = {
+  name: "assign.leaseIfOpen",
+  text: `
+WITH s AS (
+  SELECT coalesce(sum(c), 0)::int AS n, coalesce(string_agg(c::text, ',' ORDER BY c DESC), '') AS sig
+  FROM (SELECT count(*)::int AS c FROM "Vote" WHERE "imageId" = $1 AND NOT "isGold" GROUP BY label) counts
+), l AS (
+  SELECT count(*) FILTER (WHERE "annotatorId" <> $2)::int AS others,
+         coalesce(bool_or("annotatorId" = $2), false) AS mine
+  FROM "TaskLease" WHERE "imageId" = $1 AND "expiresAt" > (now() AT TIME ZONE 'UTC')
+), ins AS (
+  INSERT INTO "TaskLease" ("imageId", "annotatorId", "expiresAt")
+  SELECT $1, $2, (now() AT TIME ZONE 'UTC') + make_interval(secs => $6)
+  FROM s, l
+  WHERE s.n < $3
+    AND NOT (s.sig = ANY($4::text[]))
+    AND NOT l.mine
+    AND l.others < greatest(1, $5 - s.n)
+    AND NOT EXISTS (SELECT 1 FROM "GoldLabel" g WHERE g."imageId" = $1)
+    AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = $1 AND v."annotatorId" = $2)
+  ON CONFLICT ("imageId", "annotatorId") DO UPDATE SET "expiresAt" = EXCLUDED."expiresAt"
+  RETURNING "imageId", "expiresAt"
+)
+SELECT ins."imageId", ${iso(`ins."expiresAt"`)} AS "expiresAt", i.pixels, i.width, i.height
+FROM ins JOIN "Image" i ON i.id = ins."imageId"`,
+};
+
+// A gold image of the dataset the annotator has not answered and does not hold, at random, leased in the
+// same statement (gold images have no capacity: everyone answers them). $1 dataset, $2 annotator,
+// $3 lease seconds.
+const LEASE_GOLD = {
+  name: "assign.leaseGold",
+  text: `
+WITH pick AS (
+  SELECT i.id FROM "Image" i JOIN "GoldLabel" g ON g."imageId" = i.id
+  WHERE i."datasetId" = $1
+    AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = i.id AND v."annotatorId" = $2)
+    AND NOT EXISTS (SELECT 1 FROM "TaskLease" l WHERE l."imageId" = i.id AND l."annotatorId" = $2
+                    AND l."expiresAt" > (now() AT TIME ZONE 'UTC'))
+  ORDER BY random() LIMIT 1
+), ins AS (
+  INSERT INTO "TaskLease" ("imageId", "annotatorId", "expiresAt")
+  SELECT id, $2, (now() AT TIME ZONE 'UTC') + make_interval(secs => $3) FROM pick
+  ON CONFLICT ("imageId", "annotatorId") DO UPDATE SET "expiresAt" = EXCLUDED."expiresAt"
+  RETURNING "imageId", "expiresAt"
+)
+SELECT ins."imageId", ${iso(`ins."expiresAt"`)} AS "expiresAt", i.pixels, i.width, i.height
+FROM ins JOIN "Image" i ON i.id = ins."imageId"`,
+};
+
+const DATASETS = {
+  name: "assign.datasets",
+  text: `SELECT id, name, taxonomy, "minVotes", "maxVotes", "targetConfidence", "goldRate"
+         FROM "Dataset" WHERE ($1::text IS NULL OR id = $1) ORDER BY "createdAt"`,
+};
+
+type TLeased = { imageId: string; expiresAt: string; pixels: Buffer; width: number; height: number };
+
+// The same pickers waiting for a locked image instead of skipping it: used only when every candidate was
+// locked by a concurrent request (the last open images), so that "nothing to do" is never a false answer.
+const waiting = (statement: { name: string; text: string }) => ({
+  name: `${statement.name}.wait`,
+  text: statement.text.replace("SKIP LOCKED", ""),
+});
+const PICK_STARTED_WAIT = waiting(PICK_STARTED);
+const PICK_FRESH_WAIT = waiting(PICK_FRESH);
+
+// A lost race at the re-check (the image filled up between the pick and the lock) moves on to the next
+// candidate, in a new transaction (holding a failed candidate's lock while waiting for another image could
+// deadlock against a request doing the reverse). With 100 annotators converging on the same few started
+// images, 8 attempts were once all lost (1 "no task" in 4,413 in the flow bench); past this many the request
+// answers "nothing for now".
+const MAX_PICKS = 32;
+
+async function leaseOpenImage(
   dataset: TDatasetPolicy,
   annotatorId: string,
-): Promise<string | null> {
+  leaseSeconds: number,
+): Promise<TLeased | null> {
   const rule = overlapRule({
     classes: dataset.taxonomy.length,
     minVotes: dataset.minVotes,
     maxVotes: dataset.maxVotes,
     targetConfidence: dataset.targetConfidence,
   });
-  // Active leases, once per query (a small table): correlated per-image lease counts made Postgres evaluate
-  // them for every image of the dataset before sorting.
-  const started = await q.$queryRaw<{ id: string }[]>`
-    WITH leases AS (
-      SELECT "imageId", count(*) FILTER (WHERE "annotatorId" <> ${annotatorId})::int AS others,
-             bool_or("annotatorId" = ${annotatorId}) AS mine
-      FROM "TaskLease" WHERE "expiresAt" > (now() AT TIME ZONE 'UTC') GROUP BY 1
-    ), counts AS (
-      SELECT v."imageId", v.label, count(*)::int AS c
-      FROM "Vote" v JOIN "Image" i ON i.id = v."imageId"
-      WHERE i."datasetId" = ${dataset.id} AND NOT v."isGold"
-      GROUP BY 1, 2
-    ), sig AS (
-      SELECT "imageId", sum(c)::int AS n, string_agg(c::text, ',' ORDER BY c DESC) AS s
-      FROM counts GROUP BY 1
-    )
-    SELECT sig."imageId" AS id
-    FROM sig LEFT JOIN leases l ON l."imageId" = sig."imageId"
-    WHERE sig.n < ${dataset.maxVotes}
-      AND NOT (sig.s = ANY(${rule.doneSignatures}::text[]))
-      AND NOT coalesce(l.mine, false)
-      AND coalesce(l.others, 0) < greatest(1, ${dataset.minVotes} - sig.n)
-      AND NOT EXISTS (SELECT 1 FROM "GoldLabel" g WHERE g."imageId" = sig."imageId")
-      AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = sig."imageId" AND v."annotatorId" = ${annotatorId})
-    ORDER BY sig.n DESC, sig."imageId"
-    LIMIT 1`;
-  if (started[0]) return started[0].id;
-  const fresh = await q.$queryRaw<{ id: string }[]>`
-    WITH busy AS (
-      SELECT "imageId" FROM "TaskLease" WHERE "expiresAt" > (now() AT TIME ZONE 'UTC')
-      GROUP BY 1
-      HAVING bool_or("annotatorId" = ${annotatorId})
-          OR count(*) >= greatest(1, ${dataset.minVotes})
-    )
-    SELECT i.id
-    FROM "Image" i
-    WHERE i."datasetId" = ${dataset.id}
-      AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = i.id AND NOT v."isGold")
-      AND NOT EXISTS (SELECT 1 FROM "GoldLabel" g WHERE g."imageId" = i.id)
-      AND NOT EXISTS (SELECT 1 FROM busy b WHERE b."imageId" = i.id)
-    ORDER BY i.id
-    LIMIT 1`;
-  return fresh[0]?.id ?? null;
+  const skip: string[] = [];
+  const pick = async (client: pg.PoolClient, wait: boolean) => {
+    const started = await query<{ id: string }>(
+      wait ? PICK_STARTED_WAIT : PICK_STARTED,
+      [dataset.id, annotatorId, dataset.maxVotes, rule.doneSignatures, dataset.minVotes, skip],
+      client,
+    );
+    if (started[0]) return started[0].id;
+    const fresh = await query<{ id: string }>(
+      wait ? PICK_FRESH_WAIT : PICK_FRESH,
+      [dataset.id, annotatorId, dataset.minVotes, skip],
+      client,
+    );
+    return fresh[0]?.id;
+  };
+  for (let attempt = 0; attempt < MAX_PICKS; attempt++) {
+    const outcome = await transaction(async (client) => {
+      const imageId = (await pick(client, false)) ?? (await pick(client, true));
+      if (!imageId) return "none" as const;
+      const [leased] = await query<TLeased>(
+        LEASE_IF_OPEN,
+        [imageId, annotatorId, dataset.maxVotes, rule.doneSignatures, dataset.minVotes, leaseSeconds],
+        client,
+      );
+      return leased ?? imageId;
+    });
+    if (outcome === "none") return null;
+    if (typeof outcome !== "string") return outcome;
+    skip.push(outcome);
+  }
+  return null;
 }
 
-async function pickGoldImage(q: TQuery, datasetId: string, annotatorId: string): Promise<string | null> {
-  const rows = await q.$queryRaw<{ id: string }[]>`
-    SELECT i.id FROM "Image" i JOIN "GoldLabel" g ON g."imageId" = i.id
-    WHERE i."datasetId" = ${datasetId}
-      AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = i.id AND v."annotatorId" = ${annotatorId})
-      AND NOT EXISTS (SELECT 1 FROM "TaskLease" l WHERE l."imageId" = i.id AND l."annotatorId" = ${annotatorId}
-                      AND l."expiresAt" > (now() AT TIME ZONE 'UTC'))
-    ORDER BY random() LIMIT 1`;
-  return rows[0]?.id ?? null;
+async function leaseGoldImage(
+  datasetId: string,
+  annotatorId: string,
+  leaseSeconds: number,
+): Promise<TLeased | null> {
+  return (await query<TLeased>(LEASE_GOLD, [datasetId, annotatorId, leaseSeconds]))[0] ?? null;
 }
 
 export async function findNextTask(
@@ -106,63 +225,35 @@ export async function findNextTask(
   options: { datasetId?: string; random?: () => number } = {},
 ): Promise<TTask | null> {
   const random = options.random ?? Math.random;
-  const datasets = await db().dataset.findMany({
-    where: options.datasetId ? { id: options.datasetId } : {},
-    orderBy: { createdAt: "asc" },
-    select: {
-      id: true,
-      name: true,
-      taxonomy: true,
-      minVotes: true,
-      maxVotes: true,
-      targetConfidence: true,
-      goldRate: true,
-    },
-  });
-  const leaseMs = getEnv().CONCORD_LEASE_SECONDS * 1000;
+  const datasets = await query<TDatasetPolicy>(DATASETS, [options.datasetId ?? null]);
+  const leaseSeconds = getEnv().CONCORD_LEASE_SECONDS;
   for (const dataset of datasets) {
-    // Serialise assignment per dataset so two annotators cannot both take the last open lease.
-    const picked = await db().$transaction(
-      async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`concord:assign:${dataset.id}`}))`;
-        const wantsGold = random() < dataset.goldRate;
-        const imageId =
-          (wantsGold ? await pickGoldImage(tx, dataset.id, annotatorId) : null) ??
-          (await pickOpenImage(tx, dataset, annotatorId)) ??
-          // Nothing left to vote on: gold answers still measure the annotator.
-          (wantsGold ? null : await pickGoldImage(tx, dataset.id, annotatorId));
-        if (!imageId) return null;
-        const expiresAt = new Date(Date.now() + leaseMs);
-        await tx.taskLease.upsert({
-          where: { imageId_annotatorId: { imageId, annotatorId } },
-          create: { imageId, annotatorId, expiresAt },
-          update: { expiresAt },
-        });
-        return { imageId, expiresAt };
-        // Requests queue on the per-dataset lock: wait for a connection and the lock longer than Prisma's 2 s / 5 s
-        // defaults; past that the caller gets a 503 (P2024 / P2028) and retries.
-      },
-      { maxWait: 10_000, timeout: 15_000 },
-    );
-    if (!picked) continue;
-    const image = await db().image.findUniqueOrThrow({
-      where: { id: picked.imageId },
-      select: { pixels: true, width: true, height: true },
-    });
+    const wantsGold = random() < dataset.goldRate;
+    const leased =
+      (wantsGold ? await leaseGoldImage(dataset.id, annotatorId, leaseSeconds) : null) ??
+      (await leaseOpenImage(dataset, annotatorId, leaseSeconds)) ??
+      // Nothing left to vote on: gold answers still measure the annotator.
+      (wantsGold ? null : await leaseGoldImage(dataset.id, annotatorId, leaseSeconds));
+    if (!leased) continue;
     return {
-      imageId: picked.imageId,
+      imageId: leased.imageId,
       datasetId: dataset.id,
       datasetName: dataset.name,
       taxonomy: dataset.taxonomy,
-      image: grayPngDataUrl(image.pixels, image.width, image.height),
-      leaseExpiresAt: picked.expiresAt.toISOString(),
+      image: grayPngDataUrl(leased.pixels, leased.width, leased.height),
+      leaseExpiresAt: leased.expiresAt,
     };
   }
   return null;
 }
 
+const PRUNE = {
+  name: "assign.prune",
+  text: `DELETE FROM "TaskLease" WHERE "expiresAt" < (now() AT TIME ZONE 'UTC') - interval '5 minutes'`,
+};
+
 // Housekeeping: expired leases mean nothing; drop them now and then so the table stays small.
 export async function pruneExpiredLeases(): Promise<number> {
-  return db()
-    .$executeRaw`DELETE FROM "TaskLease" WHERE "expiresAt" < (now() AT TIME ZONE 'UTC') - interval '5 minutes'`;
+  const res = await pool().query(PRUNE);
+  return res.rowCount ?? 0;
 }

@@ -1,16 +1,21 @@
 import "server-only";
 import { db } from "../db";
+import { query } from "../sql";
 
 export type TProgress = { today: number; total: number };
 
+// Today (UTC) and all time, one index scan of the annotator's votes.
+export const PROGRESS_COLUMNS = `count(*)::int AS total,
+  count(*) FILTER (WHERE "createdAt" >= date_trunc('day', now() AT TIME ZONE 'UTC'))::int AS today`;
+
+const PROGRESS = {
+  name: "progress.annotator",
+  text: `SELECT ${PROGRESS_COLUMNS} FROM "Vote" WHERE "annotatorId" = $1`,
+};
+
 export async function annotatorProgress(annotatorId: string): Promise<TProgress> {
-  const startOfDay = new Date();
-  startOfDay.setUTCHours(0, 0, 0, 0);
-  const [today, total] = await Promise.all([
-    db().vote.count({ where: { annotatorId, createdAt: { gte: startOfDay } } }),
-    db().vote.count({ where: { annotatorId } }),
-  ]);
-  return { today, total };
+  const [row] = await query<TProgress>(PROGRESS, [annotatorId]);
+  return { today: row?.today ?? 0, total: row?.total ?? 0 };
 }
 
 export type TGoldStats = { answered: number; correct: number; accuracy: number | null };

@@ -1,8 +1,12 @@
 import "server-only";
+import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import type { TRole } from "@/lib/roles";
+import { accessError } from "../access";
 import { db } from "../db";
 import { HttpError } from "../http";
-import { annotatorProgress, goldStats, type TProgress } from "./progress";
+import { iso, query } from "../sql";
+import { annotatorProgress, type TProgress } from "./progress";
 
 export const ZVoteBody = z.object({
   imageId: z.string().trim().min(1, "required").max(64),
@@ -28,107 +32,201 @@ export type TVoteResult = {
   progress: TProgress;
 };
 
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string })?.code === "P2002";
+// Vote ids in cuid's shape ("c" + time + counter + random, 25 characters) as Prisma's @default(cuid())
+// made them: sortable by creation within a process, which undo's (createdAt, id) order relies on.
+let idCounter = 0;
+export function newVoteId(): string {
+  idCounter = (idCounter + 1) % 36 ** 4;
+  return `c${Date.now().toString(36).padStart(8, "0")}${idCounter.toString(36).padStart(4, "0")}${randomBytes(
+    8,
+  )
+    .readBigUInt64BE()
+    .toString(36)
+    .padStart(13, "0")
+    .slice(0, 12)}`;
 }
 
-type TVoteRow = { id: string; imageId: string; label: string; createdAt: Date; annotatorId: string };
-const voteSelect = { id: true, imageId: true, label: true, createdAt: true, annotatorId: true } as const;
+type TVoteRow = { id: string; imageId: string; label: string; createdAt: string; annotatorId: string };
 
-async function replay(requestId: string, annotatorId: string): Promise<TVoteRow | null> {
-  const existing = await db().vote.findUnique({ where: { requestId }, select: voteSelect });
-  if (!existing) return null;
-  if (existing.annotatorId !== annotatorId)
-    throw new HttpError(409, "requestId already used by another request");
-  return existing;
+// One statement, one round trip for the common case: the caller's user row (role, pause), a replay of the
+// same requestId, the image with its dataset and gold answer, the insert (skipped on any of those failing,
+// and ON CONFLICT DO NOTHING against a concurrent duplicate), the lease release, the caller's progress and,
+// for gold images, the accuracy on this dataset. Progress and gold figures come from the statement's
+// snapshot, which does not contain the new row: the inserted vote is added in JS.
+// $1 annotator, $2 image, $3 label, $4 durationMs, $5 requestId, $6 new vote id, $7 roles that may vote
+// (NULL: no role/pause gate, for callers that checked already).
+const CAST = {
+  name: "votes.cast",
+  text: `
+WITH u AS (
+  SELECT role::text AS role, ${iso(`"pausedAt"`)} AS "pausedAt", "pausedReason" FROM "User" WHERE id = $1
+), prev AS (
+  SELECT id, "imageId", label, "annotatorId", ${iso(`"createdAt"`)} AS "createdAt" FROM "Vote" WHERE "requestId" = $5
+), img AS (
+  SELECT i.id, i."datasetId", d.name, d.taxonomy, d."goldMinAccuracy", g.label AS gold
+  FROM "Image" i JOIN "Dataset" d ON d.id = i."datasetId" LEFT JOIN "GoldLabel" g ON g."imageId" = i.id
+  WHERE i.id = $2
+), ins AS (
+  INSERT INTO "Vote" (id, "imageId", "annotatorId", label, "durationMs", "requestId", "isGold", "createdAt")
+  SELECT $6, img.id, $1, $3, $4, $5, img.gold IS NOT NULL, now() AT TIME ZONE 'UTC'
+  FROM img
+  WHERE $3 = ANY(img.taxonomy)
+    AND NOT EXISTS (SELECT 1 FROM prev)
+    AND ($7::text[] IS NULL OR EXISTS (SELECT 1 FROM u WHERE u.role = ANY($7::text[]) AND u."pausedAt" IS NULL))
+  ON CONFLICT DO NOTHING
+  RETURNING id, ${iso(`"createdAt"`)} AS "createdAt"
+), del AS (
+  DELETE FROM "TaskLease" WHERE "imageId" = $2 AND "annotatorId" = $1 AND EXISTS (SELECT 1 FROM ins)
+)
+SELECT
+  (SELECT count(*) FROM u)::int AS "userFound", u.role, u."pausedAt", u."pausedReason",
+  prev.id AS "prevId", prev."imageId" AS "prevImageId", prev.label AS "prevLabel",
+  prev."annotatorId" AS "prevAnnotatorId", prev."createdAt" AS "prevCreatedAt",
+  img.id AS "imageFound", $3 = ANY(img.taxonomy) AS "labelOk",
+  CASE WHEN NOT $3 = ANY(img.taxonomy) THEN img.taxonomy END AS taxonomy,
+  img.gold, img.name AS "datasetName", img."goldMinAccuracy",
+  ins.id AS "newId", ins."createdAt" AS "newCreatedAt",
+  CASE WHEN ins.id IS NULL THEN EXISTS (SELECT 1 FROM "Vote" WHERE "imageId" = $2 AND "annotatorId" = $1) END
+    AS "alreadyVoted",
+  p.today, p.total,
+  CASE WHEN ins.id IS NOT NULL AND img.gold IS NOT NULL THEN (
+    SELECT json_build_object('answered', count(*), 'correct', count(*) FILTER (WHERE v.label = g.label))
+    FROM "Vote" v JOIN "GoldLabel" g ON g."imageId" = v."imageId" JOIN "Image" i ON i.id = v."imageId"
+    WHERE v."annotatorId" = $1 AND i."datasetId" = img."datasetId"
+  ) END AS "goldSoFar"
+FROM (SELECT 1) one
+LEFT JOIN u ON true LEFT JOIN prev ON true LEFT JOIN img ON true LEFT JOIN ins ON true
+CROSS JOIN (
+  SELECT count(*)::int AS total,
+         count(*) FILTER (WHERE "createdAt" >= date_trunc('day', now() AT TIME ZONE 'UTC'))::int AS today
+  FROM "Vote" WHERE "annotatorId" = $1
+) p`,
+};
+
+type TCastRow = {
+  userFound: number;
+  role: TRole | null;
+  pausedAt: string | null;
+  pausedReason: string | null;
+  prevId: string | null;
+  prevImageId: string | null;
+  prevLabel: string | null;
+  prevAnnotatorId: string | null;
+  prevCreatedAt: string | null;
+  imageFound: string | null;
+  labelOk: boolean | null;
+  taxonomy: string[] | null;
+  gold: string | null;
+  datasetName: string | null;
+  goldMinAccuracy: number | null;
+  newId: string | null;
+  newCreatedAt: string | null;
+  alreadyVoted: boolean | null;
+  today: number;
+  total: number;
+  goldSoFar: { answered: number; correct: number } | null;
+};
+
+const REPLAY = {
+  name: "votes.replay",
+  text: `SELECT id, "imageId", label, "annotatorId", ${iso(`"createdAt"`)} AS "createdAt" FROM "Vote" WHERE "requestId" = $1`,
+};
+
+const PAUSE = {
+  name: "votes.pause",
+  text: `UPDATE "User" SET "pausedAt" = now() AT TIME ZONE 'UTC', "pausedReason" = $2, "updatedAt" = now() AT TIME ZONE 'UTC' WHERE id = $1`,
+};
+
+const view = (vote: Omit<TVoteRow, "annotatorId">) => ({
+  id: vote.id,
+  imageId: vote.imageId,
+  label: vote.label,
+  createdAt: vote.createdAt,
+});
+
+function replayed(vote: TVoteRow, annotatorId: string, progress: TProgress) {
+  if (vote.annotatorId !== annotatorId) throw new HttpError(409, "requestId already used by another request");
+  return { vote: view(vote), replayed: true, progress, status: 200 as const };
 }
 
-async function result(
-  vote: TVoteRow,
-  replayed: boolean,
-  extra: Partial<TVoteResult> = {},
-): Promise<TVoteResult> {
-  return {
-    vote: { id: vote.id, imageId: vote.imageId, label: vote.label, createdAt: vote.createdAt.toISOString() },
-    replayed,
-    ...extra,
-    progress: await annotatorProgress(vote.annotatorId),
-  };
-}
-
+// Records a vote. With `access`, the caller's row is checked in the same statement (401 gone, 403 wrong
+// role, 403 paused) before anything is written. Then: 200 replay of the same requestId (409 if it belongs to
+// someone else), 404 unknown image, 400 label outside the taxonomy, 409 second vote on the image, else 201
+// (with gold feedback, pausing the annotator below the dataset's gold accuracy threshold).
 export async function castVote(
   annotatorId: string,
   body: TVoteBody,
+  access?: { roles: readonly TRole[] },
 ): Promise<TVoteResult & { status: 200 | 201 }> {
-  const previous = await replay(body.requestId, annotatorId);
-  if (previous) return { ...(await result(previous, true)), status: 200 };
-
-  const image = await db().image.findUnique({
-    where: { id: body.imageId },
-    select: {
-      id: true,
-      dataset: { select: { id: true, name: true, taxonomy: true, goldMinAccuracy: true } },
-      gold: true,
-    },
-  });
-  if (!image) throw new HttpError(404, `Unknown image "${body.imageId}"`);
-  const { taxonomy } = image.dataset;
-  if (!taxonomy.includes(body.label)) {
-    throw new HttpError(
-      400,
-      `Label "${body.label}" is not in this dataset's taxonomy (${taxonomy.join(", ")})`,
+  const id = newVoteId();
+  const [row] = await query<TCastRow>(CAST, [
+    annotatorId,
+    body.imageId,
+    body.label,
+    body.durationMs ?? null,
+    body.requestId,
+    id,
+    access ? [...access.roles] : null,
+  ]);
+  if (!row) throw new Error("castVote: the statement returned no row");
+  if (access) {
+    const denied = accessError(
+      row.userFound ? { role: row.role!, pausedAt: row.pausedAt, pausedReason: row.pausedReason } : null,
+      access.roles,
+      true,
+    );
+    if (denied) throw denied;
+  }
+  const progress: TProgress = { today: row.today, total: row.total };
+  if (row.prevId) {
+    return replayed(
+      {
+        id: row.prevId,
+        imageId: row.prevImageId!,
+        label: row.prevLabel!,
+        annotatorId: row.prevAnnotatorId!,
+        createdAt: row.prevCreatedAt!,
+      },
+      annotatorId,
+      progress,
     );
   }
-
-  let vote: TVoteRow;
-  try {
-    vote = await db().vote.create({
-      data: {
-        imageId: image.id,
-        annotatorId,
-        label: body.label,
-        requestId: body.requestId,
-        durationMs: body.durationMs,
-        isGold: image.gold !== null,
-      },
-      select: voteSelect,
-    });
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    // Two copies of the same request raced: the other one won; answer with its vote.
-    const raced = await replay(body.requestId, annotatorId);
-    if (raced) return { ...(await result(raced, true)), status: 200 };
+  if (!row.imageFound) throw new HttpError(404, `Unknown image "${body.imageId}"`);
+  if (!row.labelOk) {
+    throw new HttpError(
+      400,
+      `Label "${body.label}" is not in this dataset's taxonomy (${(row.taxonomy ?? []).join(", ")})`,
+    );
+  }
+  if (!row.newId) {
+    if (row.alreadyVoted) throw new HttpError(409, "You already voted on this image");
+    // Lost a race against a concurrent insert (ON CONFLICT waited for it): the same request sent twice
+    // (answer with the vote that won), another user's requestId, or a double vote on this image.
+    const [raced] = await query<TVoteRow>(REPLAY, [body.requestId]);
+    if (raced) return replayed(raced, annotatorId, await annotatorProgress(annotatorId));
     throw new HttpError(409, "You already voted on this image");
   }
-  await db().taskLease.deleteMany({ where: { imageId: image.id, annotatorId } });
+  const vote = { id: row.newId, imageId: body.imageId, label: body.label, createdAt: row.newCreatedAt! };
+  const after: TProgress = { today: progress.today + 1, total: progress.total + 1 };
+  if (row.gold === null) return { vote, replayed: false, progress: after, status: 201 };
 
-  if (!image.gold) return { ...(await result(vote, false)), status: 201 };
-
-  const stats = await goldStats(annotatorId, image.dataset.id);
-  const gold: TVoteResult["gold"] = {
-    isCorrect: image.gold.label === body.label,
-    expected: image.gold.label,
-    accuracy: stats.accuracy,
-    answered: stats.answered,
-  };
+  const isCorrect = row.gold === body.label;
+  const answered = (row.goldSoFar?.answered ?? 0) + 1;
+  const correct = (row.goldSoFar?.correct ?? 0) + (isCorrect ? 1 : 0);
+  const accuracy = correct / answered;
+  const gold: TVoteResult["gold"] = { isCorrect, expected: row.gold, accuracy, answered };
   let paused: TVoteResult["paused"];
-  if (
-    stats.answered >= GOLD_MIN_ANSWERS &&
-    stats.accuracy !== null &&
-    stats.accuracy < image.dataset.goldMinAccuracy
-  ) {
+  const threshold = row.goldMinAccuracy!;
+  if (answered >= GOLD_MIN_ANSWERS && accuracy < threshold) {
     const pct = (x: number) => `${Math.round(x * 100)}%`;
     const reason =
-      `Your accuracy on check questions in "${image.dataset.name}" is ${pct(stats.accuracy)} ` +
-      `(${stats.correct} of ${stats.answered}), below the ${pct(image.dataset.goldMinAccuracy)} this dataset requires. ` +
+      `Your accuracy on check questions in "${row.datasetName}" is ${pct(accuracy)} ` +
+      `(${correct} of ${answered}), below the ${pct(threshold)} this dataset requires. ` +
       "An admin can review your answers and resume your account.";
-    await db().user.update({
-      where: { id: annotatorId },
-      data: { pausedAt: new Date(), pausedReason: reason },
-    });
+    await query(PAUSE, [annotatorId, reason]);
     paused = { reason };
   }
-  return { ...(await result(vote, false, { gold, paused })), status: 201 };
+  return { vote, replayed: false, gold, paused, progress: after, status: 201 };
 }
 
 export async function undoLastVote(annotatorId: string) {

@@ -1,13 +1,17 @@
 import { ACCESS } from "@/lib/roles";
-import { jsonError, parseJson, withRole } from "@/server/guards";
+import { accessError, loadUser, parseJson, withSession } from "@/server/guards";
+import { json } from "@/server/http";
 import { castVote, ZVoteBody } from "@/server/tasks/votes";
 
 // POST /api/votes { imageId, label, requestId, durationMs? } -> 201 new vote, 200 replay of the same
 // requestId, 400 bad body / label, 404 unknown image, 409 second vote on an image, 403 paused.
-export const POST = withRole(ACCESS.label, async (req, { user }) => {
-  const body = await parseJson(req, ZVoteBody);
-  if (user.pausedAt)
-    return jsonError(403, "Your account is paused", { paused: true, reason: user.pausedReason });
-  const { status, ...result } = await castVote(user.id, body);
-  return Response.json(result, { status });
+// One SQL statement reads the caller's row (role, pause) and writes the vote (see castVote).
+export const POST = withSession(async (req, { userId }) => {
+  const body = await parseJson(req, ZVoteBody).catch(async (error: unknown) => {
+    // A bad body from someone who may not vote is still a 401/403, as in every other route.
+    const denied = accessError(await loadUser(userId), ACCESS.label);
+    throw denied ?? error;
+  });
+  const { status, ...result } = await castVote(userId, body, { roles: ACCESS.label });
+  return json(result, status);
 });
