@@ -121,6 +121,7 @@ async function main(): Promise<void> {
     eps: Number(a.eps),
     smoothing: a.smoothing,
     backend: backend.name,
+    nativeKernels: backend.nativeKernels ?? false,
     config: result.config,
     trainImages: data.train.labels.length,
     bestEpoch: result.bestEpoch,
