@@ -43,7 +43,7 @@ console.log(
   `model ${a.model}, first ${limit} Train faces, ${epochs} epochs, ${a.workers} workers, seed 42, backend ${backend.name}${backend.nativeKernels ? "+openblas" : ""}`,
 );
 console.log(
-  "arm       targets                      kept  best valid acc  macro-F1  best epoch  CPU s   wall s",
+  "arm       targets                      kept  valid n  best valid acc  macro-F1  best epoch  CPU s   wall s",
 );
 for (const arm of (a.arms as string).split(",")) {
   const targets = ARMS[arm];
