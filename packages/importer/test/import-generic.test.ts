@@ -110,7 +110,7 @@ describe("generic folder import", () => {
       face2: [1, { anger: 1 }, false, false],
       rgba: [0, {}, false, false],
       top: [0, {}, false, false],
-      wide: [0, {}, false, false],
+      wide: [1, { neutral: 1 }, false, false],
     });
 
     const users = await t.db.user.findMany({ orderBy: { email: "asc" } });
