@@ -6,8 +6,8 @@
 -- dataset's dynamic-overlap rule calls done). Triggers on "Image", "Vote", "GoldLabel" and "Dataset" keep it
 -- exact for every writer (the web's single-row statements, the importers' multi-row ones, Prisma, psql).
 -- The vote triggers are row-level PL/pgSQL (their plans are cached per connection: a vote costs one extra
--- UPDATE of one tally row; the statement-level variant with transition tables and SQL helpers cost 1.2 ms of
--- Postgres time per single-row INSERT, measured with pgbench). They increment (votes = votes + 1) rather
+-- UPDATE of one tally row). A statement-level variant with transition tables and SQL helper functions (which
+-- are planned on every call) added 1.2 ms to a single-row INSERT under pgbench; these add about 0.6 ms. They increment (votes = votes + 1) rather
 -- than recount: under READ COMMITTED a concurrent vote on the same image waits for the row lock and then
 -- re-applies its increment to the committed row, where a recount from the trigger's snapshot would lose the
 -- other vote. The tally row stays locked until commit, so "done" is computed from the latest counts.
