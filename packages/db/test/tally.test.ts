@@ -166,6 +166,26 @@ describe("ImageTally", () => {
             Array.from({ length: n }, label),
           ],
         );
+      } else if (op < 0.5) {
+        // the importers' way: the per-row trigger deferred for the insert, then one recount of the images
+        const n = 1 + Math.floor(random() * 8);
+        const ids = Array.from({ length: n }, () => pick(s.images));
+        const c = await pool.connect();
+        try {
+          await c.query("BEGIN");
+          await c.query(`SELECT set_config('concord.tally_deferred', 'on', true)`);
+          await c.query(
+            `INSERT INTO "Vote" (id, "imageId", "annotatorId", label)
+             SELECT gen_random_uuid()::text, u.i, u.a, u.l FROM unnest($1::text[], $2::text[], $3::text[]) AS u(i, a, l)
+             ON CONFLICT DO NOTHING`,
+            [ids, Array.from({ length: n }, () => pick(s.users)), Array.from({ length: n }, label)],
+          );
+          await c.query(`SELECT set_config('concord.tally_deferred', 'off', true)`);
+          await c.query(`SELECT concord_tally_refresh($1::text[])`, [ids]);
+          await c.query("COMMIT");
+        } finally {
+          c.release();
+        }
       } else if (op < 0.65) {
         // undo: an annotator's latest vote
         await pool.query(

@@ -80,9 +80,35 @@ BEGIN
 END
 $$;
 
+-- Recounts the tallies of these images from "Vote" (bulk writers: see concord.tally_deferred below). Locks the
+-- tally rows first, so the recount (a new snapshot) sees every vote committed before it and none can slip in.
+CREATE FUNCTION concord_tally_refresh(ids TEXT[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM "ImageTally" WHERE "imageId" = ANY(ids) ORDER BY "imageId" FOR UPDATE;
+  UPDATE "ImageTally" t
+  SET "votes" = coalesce(c.n, 0), "counts" = coalesce(c.counts, '{}'),
+      "done" = concord_tally_done(coalesce(c.n, 0), coalesce(c.counts, '{}'), ds."maxVotes", ds."doneSignatures")
+  FROM "Dataset" ds, (SELECT DISTINCT unnest(ids) AS id) x
+  LEFT JOIN (
+    SELECT "imageId", sum(n)::int AS n, jsonb_object_agg(label, n) AS counts
+    FROM (SELECT "imageId", label, count(*)::int AS n FROM "Vote" WHERE "imageId" = ANY(ids) AND NOT "isGold" GROUP BY 1, 2) v
+    GROUP BY 1
+  ) c ON c."imageId" = x.id
+  WHERE t."imageId" = x.id AND ds.id = t."datasetId";
+END
+$$;
+
+-- Bulk writers (the importers) may set concord.tally_deferred = 'on' for their transaction (set_config(...,
+-- true)), insert many votes without the per-row tally update, then call concord_tally_refresh for the images
+-- they wrote: one recount instead of one UPDATE per vote (290,000 votes in one INSERT: 7.5 s without the
+-- trigger, 20.3 s with it, on the shared 2 cores).
 CREATE FUNCTION concord_tally_votes() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+  IF current_setting('concord.tally_deferred', true) = 'on' THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP = 'TRUNCATE' THEN
     UPDATE "ImageTally" t
     SET "votes" = 0, "counts" = '{}', "done" = concord_tally_done(0, '{}', ds."maxVotes", ds."doneSignatures")
