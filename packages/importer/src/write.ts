@@ -74,6 +74,9 @@ export async function writeBatch(
   }
   const votes = fresh.flatMap((r) => r.votes.map((v) => ({ ext: r.externalId, ...v })));
   if (votes.length > 0) {
+    // The per-vote tally trigger is deferred for this insert and the new images' tallies recounted once after
+    // it (migration 20261124200000_image_tally): one UPDATE per image instead of one per vote.
+    await tx.$executeRawUnsafe(`SELECT set_config('concord.tally_deferred', 'on', true)`);
     await tx.$executeRawUnsafe(
       `INSERT INTO "Vote" ("id","imageId","annotatorId","label")
        SELECT gen_random_uuid()::text, i."id", usr."id", u.label
@@ -85,6 +88,13 @@ export async function writeBatch(
       votes.map((v) => v.ext),
       votes.map((v) => importEmail(v.worker, datasetSlug)),
       votes.map((v) => v.label),
+    );
+    await tx.$executeRawUnsafe(`SELECT set_config('concord.tally_deferred', 'off', true)`);
+    await tx.$executeRawUnsafe(
+      `SELECT concord_tally_refresh(array_agg(i."id")) FROM "Image" i
+       WHERE i."datasetId" = $1 AND i."externalId" = ANY($2::text[])`,
+      datasetId,
+      [...new Set(votes.map((v) => v.ext))],
     );
   }
   const gold = fresh.filter((r) => r.gold !== undefined);

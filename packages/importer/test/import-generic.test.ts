@@ -101,6 +101,17 @@ describe("generic folder import", () => {
     expect(byId.face2!.votes.map((v) => v.label)).toEqual(["anger"]);
     expect(byId.face1!.gold?.label).toBe("surprise");
     expect(byId.face2!.gold).toBeNull();
+    // The bulk inserts kept the per-image tallies (triggers on Vote, Image, GoldLabel) equal to the rows.
+    const tallies = await t.db.imageTally.findMany({ include: { image: { select: { externalId: true } } } });
+    expect(
+      Object.fromEntries(tallies.map((x) => [x.image.externalId, [x.votes, x.counts, x.gold, x.done]])),
+    ).toEqual({
+      face1: [3, { surprise: 2, fear: 1 }, true, false],
+      face2: [1, { anger: 1 }, false, false],
+      rgba: [0, {}, false, false],
+      top: [0, {}, false, false],
+      wide: [1, { neutral: 1 }, false, false],
+    });
 
     const users = await t.db.user.findMany({ orderBy: { email: "asc" } });
     expect(users.map((u) => [u.email, u.role, u.passwordHash])).toEqual(

@@ -22,84 +22,54 @@ type TDatasetPolicy = {
   maxVotes: number;
   targetConfidence: number;
   goldRate: number;
+  doneSignatures: string[] | null;
 };
 
 // Images that still need votes, started ones first (most votes first), then new ones in import (id) order.
 // An image below minVotes may be leased to as many annotators as it still needs mandatory votes; past
 // minVotes every vote may be the last one needed, so it is leased to one annotator at a time.
 //
+// Cost: "ImageTally" (kept exact by triggers on Vote, see migration 20261124200000_image_tally) carries each
+// image's vote count and a "done" flag (maxVotes reached, or a signature the dynamic-overlap rule calls done),
+// and its partial index "ImageTally_open_idx" lists a dataset's open images in exactly this order. Picking
+// reads that index from its start and stops at the first image the annotator may take: it passes only the
+// images currently leased to capacity or already voted on by this annotator (a few per concurrent
+// annotator), never the dataset's votes nor its finished images. The rule's signatures live in
+// "Dataset"."doneSignatures", rewritten here when the policy's rule differs (syncOverlapRule).
+//
 // Concurrency: no lock per dataset. A picker locks the image row it chose (FOR NO KEY UPDATE SKIP LOCKED:
 // an image another request is leasing right now is skipped, not waited for; votes and leases only take
 // KEY SHARE locks on it, which this does not block), then a second statement, whose snapshot sees every
-// lease committed before the lock was granted, re-checks the image's capacity and writes the lease. Two
-// annotators can therefore never both take the last open lease, and assignments for different images run in
-// parallel. Everything runs on the transaction's one connection (see the pool-deadlock regression test).
-// Started images come from the vote table (small), new ones from walking the primary key until the first
-// unvoted image (no full scan + sort of a 30k-image dataset).
-
-// $1 dataset, $2 annotator, $3 maxVotes, $4 done signatures, $5 minVotes, $6 image ids to skip.
-const PICK_STARTED = {
-  name: "assign.pickStarted",
-  text: `
-WITH leases AS (
-  SELECT "imageId", count(*) FILTER (WHERE "annotatorId" <> $2)::int AS others,
-         bool_or("annotatorId" = $2) AS mine
-  FROM "TaskLease" WHERE "expiresAt" > (now() AT TIME ZONE 'UTC') GROUP BY 1
-), counts AS (
-  SELECT v."imageId", v.label, count(*)::int AS c
-  FROM "Vote" v JOIN "Image" i ON i.id = v."imageId"
-  WHERE i."datasetId" = $1 AND NOT v."isGold"
-  GROUP BY 1, 2
-), sig AS (
-  SELECT "imageId", sum(c)::int AS n, string_agg(c::text, ',' ORDER BY c DESC) AS s
-  FROM counts GROUP BY 1
-), open AS (
-  SELECT sig."imageId" AS id, sig.n
-  FROM sig LEFT JOIN leases l ON l."imageId" = sig."imageId"
-  WHERE sig.n < $3
-    AND NOT (sig.s = ANY($4::text[]))
-    AND NOT coalesce(l.mine, false)
-    AND coalesce(l.others, 0) < greatest(1, $5 - sig.n)
-    AND sig."imageId" <> ALL($6::text[])
-    AND NOT EXISTS (SELECT 1 FROM "GoldLabel" g WHERE g."imageId" = sig."imageId")
-    AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = sig."imageId" AND v."annotatorId" = $2)
-)
-SELECT i.id FROM "Image" i JOIN open ON open.id = i.id
-ORDER BY open.n DESC, i.id
-LIMIT 1
-FOR NO KEY UPDATE OF i SKIP LOCKED`,
-};
+// lease and vote (with its tally) committed before the lock was granted, re-checks the image's capacity
+// against the rule and writes the lease. Two annotators can therefore never both take the last open lease,
+// and assignments for different images run in parallel. Everything runs on the transaction's one connection
+// (see the pool-deadlock regression test).
 
 // $1 dataset, $2 annotator, $3 minVotes, $4 image ids to skip.
-const PICK_FRESH = {
-  name: "assign.pickFresh",
-  text: `
-WITH busy AS (
-  SELECT "imageId" FROM "TaskLease" WHERE "expiresAt" > (now() AT TIME ZONE 'UTC')
-  GROUP BY 1
-  HAVING bool_or("annotatorId" = $2) OR count(*) >= greatest(1, $3)
-)
+export const PICK_OPEN_SQL = `
 SELECT i.id
-FROM "Image" i
-WHERE i."datasetId" = $1
-  AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = i.id AND NOT v."isGold")
-  AND NOT EXISTS (SELECT 1 FROM "GoldLabel" g WHERE g."imageId" = i.id)
-  AND NOT EXISTS (SELECT 1 FROM busy b WHERE b."imageId" = i.id)
-  AND i.id <> ALL($4::text[])
-ORDER BY i.id
+FROM "ImageTally" t JOIN "Image" i ON i.id = t."imageId"
+WHERE t."datasetId" = $1 AND NOT t.done AND NOT t.gold
+  AND t."imageId" <> ALL($4::text[])
+  AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = t."imageId" AND v."annotatorId" = $2)
+  AND NOT EXISTS (SELECT 1 FROM "TaskLease" l WHERE l."imageId" = t."imageId" AND l."annotatorId" = $2
+                  AND l."expiresAt" > (now() AT TIME ZONE 'UTC'))
+  AND (SELECT count(*) FROM "TaskLease" l WHERE l."imageId" = t."imageId"
+       AND l."expiresAt" > (now() AT TIME ZONE 'UTC')) < greatest(1, $3 - t.votes)
+ORDER BY t.votes DESC, t."imageId"
 LIMIT 1
-FOR NO KEY UPDATE OF i SKIP LOCKED`,
-};
+FOR NO KEY UPDATE OF i SKIP LOCKED`;
+const PICK_OPEN = { name: "assign.pickOpen", text: PICK_OPEN_SQL };
 
-// Under the image's row lock, with a fresh snapshot: the same capacity rule for this one image, and the
-// lease if it still holds. Returns the face with the lease. $1 image, $2 annotator, $3 maxVotes,
-// $4 done signatures, $5 minVotes, $6 lease seconds.
+// Under the image's row lock, with a fresh snapshot: the same capacity rule for this one image, checked
+// against the policy's rule itself (not only the cached "done" flag), and the lease if it still holds.
+// Returns the face with the lease. $1 image, $2 annotator, $3 maxVotes, $4 done signatures, $5 minVotes,
+// $6 lease seconds.
 const LEASE_IF_OPEN = {
   name: "assign.leaseIfOpen",
   text: `
 WITH s AS (
-  SELECT coalesce(sum(c), 0)::int AS n, coalesce(string_agg(c::text, ',' ORDER BY c DESC), '') AS sig
-  FROM (SELECT count(*)::int AS c FROM "Vote" WHERE "imageId" = $1 AND NOT "isGold" GROUP BY label) counts
+  SELECT votes AS n, concord_vote_signature(counts) AS sig FROM "ImageTally" WHERE "imageId" = $1
 ), l AS (
   SELECT count(*) FILTER (WHERE "annotatorId" <> $2)::int AS others,
          coalesce(bool_or("annotatorId" = $2), false) AS mine
@@ -146,8 +116,16 @@ FROM ins JOIN "Image" i ON i.id = ins."imageId"`,
 
 const DATASETS = {
   name: "assign.datasets",
-  text: `SELECT id, name, taxonomy, "minVotes", "maxVotes", "targetConfidence", "goldRate"
+  text: `SELECT id, name, taxonomy, "minVotes", "maxVotes", "targetConfidence", "goldRate", "doneSignatures"
          FROM "Dataset" WHERE ($1::text IS NULL OR id = $1) ORDER BY "createdAt"`,
+};
+
+// The trigger on "Dataset" recomputes "ImageTally".done for the dataset when this changes the signatures.
+// Concurrent requests seeing the same stale cache: the first rewrites it, the others' updates match nothing.
+const SYNC_RULE = {
+  name: "assign.syncRule",
+  text: `UPDATE "Dataset" SET "doneSignatures" = $2::text[]
+         WHERE id = $1 AND "doneSignatures" IS DISTINCT FROM $2::text[]`,
 };
 
 type TLeased = { imageId: string; expiresAt: string; pixels: Buffer; width: number; height: number };
@@ -158,8 +136,7 @@ const waiting = (statement: { name: string; text: string }) => ({
   name: `${statement.name}.wait`,
   text: statement.text.replace("SKIP LOCKED", ""),
 });
-const PICK_STARTED_WAIT = waiting(PICK_STARTED);
-const PICK_FRESH_WAIT = waiting(PICK_FRESH);
+const PICK_OPEN_WAIT = waiting(PICK_OPEN);
 
 // A lost race at the re-check (the image filled up between the pick and the lock) moves on to the next
 // candidate, in a new transaction (holding a failed candidate's lock while waiting for another image could
@@ -167,6 +144,17 @@ const PICK_FRESH_WAIT = waiting(PICK_FRESH);
 // images, 8 attempts were once all lost (1 "no task" in 4,413 in the flow bench); past this many the request
 // answers "nothing for now".
 const MAX_PICKS = 32;
+
+const sameList = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+// Keeps "Dataset"."doneSignatures" equal to the rule the web computes for the dataset's policy (new dataset,
+// changed policy, changed @concord/crowd): the "done" flags the picker's index relies on follow from it.
+async function syncOverlapRule(dataset: TDatasetPolicy, doneSignatures: string[]) {
+  if (dataset.doneSignatures && sameList(dataset.doneSignatures, doneSignatures)) return;
+  await query(SYNC_RULE, [dataset.id, doneSignatures]);
+  dataset.doneSignatures = doneSignatures;
+}
 
 async function leaseOpenImage(
   dataset: TDatasetPolicy,
@@ -179,20 +167,15 @@ async function leaseOpenImage(
     maxVotes: dataset.maxVotes,
     targetConfidence: dataset.targetConfidence,
   });
+  await syncOverlapRule(dataset, rule.doneSignatures);
   const skip: string[] = [];
   const pick = async (client: pg.PoolClient, wait: boolean) => {
-    const started = await query<{ id: string }>(
-      wait ? PICK_STARTED_WAIT : PICK_STARTED,
-      [dataset.id, annotatorId, dataset.maxVotes, rule.doneSignatures, dataset.minVotes, skip],
-      client,
-    );
-    if (started[0]) return started[0].id;
-    const fresh = await query<{ id: string }>(
-      wait ? PICK_FRESH_WAIT : PICK_FRESH,
+    const rows = await query<{ id: string }>(
+      wait ? PICK_OPEN_WAIT : PICK_OPEN,
       [dataset.id, annotatorId, dataset.minVotes, skip],
       client,
     );
-    return fresh[0]?.id;
+    return rows[0]?.id;
   };
   for (let attempt = 0; attempt < MAX_PICKS; attempt++) {
     const outcome = await transaction(async (client) => {

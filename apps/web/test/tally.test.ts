@@ -1,0 +1,151 @@
+// The tally behind next-task assignment, through the web's own code paths: concurrent annotators taking tasks,
+// voting and undoing leave "ImageTally" equal to COUNT(*) over "Vote", with "done" following the dataset's
+// dynamic-overlap rule; and picking an image reads the open-images index, not the votes.
+import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+let t: TTestDatabase;
+let assign: typeof import("../src/server/tasks/assign");
+let votes: typeof import("../src/server/tasks/votes");
+let overlap: typeof import("../src/server/tasks/overlap");
+let sql: typeof import("../src/server/sql");
+
+const TAXONOMY = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"];
+
+beforeAll(async () => {
+  t = await createTestDatabase("concord_web_tally");
+  process.env.DATABASE_URL = t.url;
+  process.env.CONCORD_DB_POOL = "6";
+  assign = await import("../src/server/tasks/assign");
+  votes = await import("../src/server/tasks/votes");
+  overlap = await import("../src/server/tasks/overlap");
+  sql = await import("../src/server/sql");
+});
+afterAll(async () => {
+  const { getDb } = await import("@concord/db");
+  await getDb().$disconnect();
+  await t.drop();
+});
+
+async function dataset(slug: string, images: number) {
+  const ds = await t.db.dataset.create({
+    data: {
+      slug,
+      name: slug,
+      source: "SYNTHETIC",
+      taxonomy: TAXONOMY,
+      minVotes: 2,
+      maxVotes: 5,
+      goldRate: 0.1,
+    },
+  });
+  await t.db.image.createMany({
+    data: Array.from({ length: images }, (_, i) => ({
+      datasetId: ds.id,
+      split: "TRAIN" as const,
+      externalId: `${slug}-${i}`,
+      sha256: String(i).padStart(64, "0"),
+      phash: String(i).padStart(16, "0"),
+      pixels: new Uint8Array(48 * 48).fill(i % 250),
+    })),
+  });
+  return ds;
+}
+
+describe("ImageTally under the web's assignment, votes and undo", () => {
+  it("equals COUNT(*) after concurrent annotators vote and undo", async () => {
+    const ds = await dataset("flow", 40);
+    await t.db.goldLabel.create({
+      data: {
+        imageId: (await t.db.image.findFirstOrThrow({ where: { datasetId: ds.id } })).id,
+        label: "fear",
+      },
+    });
+    const users = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        t.db.user.create({ data: { email: `f${i}@t.local`, name: `f${i}`, passwordHash: "x" } }),
+      ),
+    );
+    let seq = 0;
+    let random = 12345;
+    const next = () => {
+      random = (random * 1103515245 + 12345) % 2 ** 31;
+      return random / 2 ** 31;
+    };
+    let cast = 0;
+    await Promise.all(
+      users.map(async (u) => {
+        for (let k = 0; k < 12; k++) {
+          const task = await assign.findNextTask(u.id, { datasetId: ds.id, random: next });
+          if (!task) break;
+          // Few labels, so that some images stop early by the overlap rule.
+          const label = next() < 0.7 ? "happiness" : TAXONOMY[Math.floor(next() * TAXONOMY.length)]!;
+          await votes.castVote(u.id, { imageId: task.imageId, label, requestId: `tally-${seq++}-request` });
+          cast++;
+          if (next() < 0.2) await votes.undoLastVote(u.id).catch(() => {}); // gold answers refuse undo
+        }
+      }),
+    );
+    expect(cast).toBeGreaterThan(100);
+    const rule = overlap.overlapRule({
+      classes: TAXONOMY.length,
+      minVotes: 2,
+      maxVotes: 5,
+      targetConfidence: 0.99,
+    });
+    const rows = await t.db.$queryRawUnsafe<
+      {
+        id: string;
+        n: number;
+        sig: string;
+        votes: number | null;
+        done: boolean | null;
+        gold: boolean | null;
+      }[]
+    >(
+      `SELECT i.id, coalesce(sum(c.n), 0)::int AS n, coalesce(string_agg(c.n::text, ',' ORDER BY c.n DESC), '') AS sig,
+              t.votes, t.done, t.gold
+       FROM "Image" i
+       LEFT JOIN (SELECT "imageId", label, count(*)::int AS n FROM "Vote" WHERE NOT "isGold" GROUP BY 1, 2) c
+         ON c."imageId" = i.id
+       LEFT JOIN "ImageTally" t ON t."imageId" = i.id
+       WHERE i."datasetId" = $1
+       GROUP BY i.id, t.votes, t.done, t.gold`,
+      ds.id,
+    );
+    expect(rows.length).toBe(40);
+    for (const r of rows) {
+      expect(r.votes, r.id).toBe(r.n);
+      expect(r.done, r.id).toBe(r.n >= 5 || rule.doneSignatures.includes(r.sig));
+      expect(r.n).toBeLessThanOrEqual(5);
+    }
+    expect(rows.filter((r) => r.gold).length).toBe(1);
+    expect(rows.some((r) => r.done && r.n < 5)).toBe(true); // stopped early by the rule, as the picker saw it
+  });
+
+  it("picks from the open-images index without reading the dataset's votes", async () => {
+    const ds = await dataset("plan", 3000);
+    const user = await t.db.user.create({ data: { email: "plan@t.local", name: "plan", passwordHash: "x" } });
+    const task = await assign.findNextTask(user.id, { datasetId: ds.id, random: () => 0.99 });
+    expect(task).not.toBeNull();
+    const client = await sql.pool().connect();
+    try {
+      await client.query("SET plan_cache_mode = force_generic_plan"); // what a prepared statement ends up with
+      await client.query(
+        `PREPARE pick(text, text, int, text[]) AS ${assign.PICK_OPEN_SQL.replace("FOR NO KEY UPDATE OF i SKIP LOCKED", "")}`,
+      );
+      // EXECUTE takes no bind parameters: the ids go in as escaped literals.
+      const args = `${client.escapeLiteral(ds.id)}, ${client.escapeLiteral(user.id)}, 2, '{}'`;
+      const explained = await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE pick(${args})`);
+      const plan = explained.rows[0]["QUERY PLAN"][0];
+      const text = JSON.stringify(plan);
+      expect(text).toContain("ImageTally_open_idx");
+      expect(text).not.toMatch(/"Node Type":"Seq Scan"/);
+      expect(plan["Execution Time"]).toBeLessThan(50);
+    } finally {
+      await client.query("DEALLOCATE ALL").catch(() => {});
+      await client.query("RESET plan_cache_mode").catch(() => {});
+      client.release();
+    }
+  });
+});

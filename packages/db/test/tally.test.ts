@@ -1,0 +1,298 @@
+// "ImageTally" (migration 20261124200000_image_tally) against the truth, COUNT(*) over "Vote": after the
+// migration's backfill, random single-row and multi-row vote/undo/relabel/gold/lease/policy sequences, and
+// concurrent voters on the same images.
+import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MIGRATIONS_DIR, migrate } from "../src/migrate";
+import { createTestDatabase, TEST_SERVER_URL, type TTestDatabase } from "../src/testing";
+
+const LABELS = ["neutral", "happiness", "surprise", "sadness", "anger"];
+
+// Tally rows that differ from what the votes, gold labels and dataset policy say, and images without one.
+const MISMATCHES = `
+WITH truth AS (
+  SELECT i.id, i."datasetId", coalesce(sum(c.n), 0)::int AS n,
+         coalesce(jsonb_object_agg(c.label, c.n) FILTER (WHERE c.label IS NOT NULL), '{}') AS counts,
+         coalesce(string_agg(c.n::text, ',' ORDER BY c.n DESC), '') AS sig
+  FROM "Image" i
+  LEFT JOIN (SELECT "imageId", label, count(*)::int AS n FROM "Vote" WHERE NOT "isGold" GROUP BY 1, 2) c
+    ON c."imageId" = i.id
+  GROUP BY i.id, i."datasetId"
+)
+SELECT tr.id, tr.n, tr.counts, t.votes, t.counts AS "tallyCounts", t.gold, t.done, t."datasetId"
+FROM truth tr
+JOIN "Dataset" ds ON ds.id = tr."datasetId"
+LEFT JOIN "ImageTally" t ON t."imageId" = tr.id
+WHERE t."imageId" IS NULL
+   OR t.votes <> tr.n
+   OR t.counts <> tr.counts
+   OR t."datasetId" <> tr."datasetId"
+   OR t.gold <> EXISTS (SELECT 1 FROM "GoldLabel" g WHERE g."imageId" = tr.id)
+   OR t.done <> (tr.n >= ds."maxVotes" OR tr.sig = ANY(ds."doneSignatures"))`;
+
+async function mismatches(c: pg.Pool | pg.Client) {
+  const [rows, orphans] = await Promise.all([
+    c.query(MISMATCHES),
+    c.query(
+      `SELECT count(*)::int AS n FROM "ImageTally" t WHERE NOT EXISTS (SELECT 1 FROM "Image" i WHERE i.id = t."imageId")`,
+    ),
+  ]);
+  return { rows: rows.rows, orphans: orphans.rows[0].n as number };
+}
+
+// Deterministic pseudo-random numbers (mulberry32): a failing sequence can be replayed.
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function seed(c: pg.Pool | pg.Client, slug: string, images: number, users: number, maxVotes = 5) {
+  const ds = await c.query(
+    `INSERT INTO "Dataset" (id, slug, name, source, taxonomy, "minVotes", "maxVotes", "updatedAt")
+     VALUES (gen_random_uuid()::text, $1, $1, 'SYNTHETIC', $2, 2, $3, now()) RETURNING id`,
+    [slug, LABELS, maxVotes],
+  );
+  const datasetId = ds.rows[0].id as string;
+  const img = await c.query(
+    `INSERT INTO "Image" (id, "datasetId", split, "externalId", sha256, phash, pixels)
+     SELECT $1 || '-' || lpad(g::text, 4, '0'), $1, 'TRAIN', g::text, lpad(g::text, 64, '0'), lpad(g::text, 16, '0'), '\\x00'
+     FROM generate_series(1, $2) g RETURNING id`,
+    [datasetId, images],
+  );
+  const usr = await c.query(
+    `INSERT INTO "User" (id, email, name, "passwordHash", "updatedAt")
+     SELECT $1 || '-u' || g, $1 || '-u' || g || '@t', 'u', 'x', now() FROM generate_series(1, $2) g RETURNING id`,
+    [slug, users],
+  );
+  return {
+    datasetId,
+    images: img.rows.map((r) => r.id as string),
+    users: usr.rows.map((r) => r.id as string),
+  };
+}
+
+let t: TTestDatabase;
+let pool: pg.Pool;
+beforeAll(async () => {
+  t = await createTestDatabase("concord_tally");
+  pool = new pg.Pool({ connectionString: t.url, max: 12 });
+  pool.on("error", () => {}); // idle clients closed by the database being dropped at the end
+}, 60_000);
+afterAll(async () => {
+  await pool?.end();
+  await t?.drop();
+});
+
+describe("ImageTally", () => {
+  it("signature helper", async () => {
+    const { rows } = await pool.query(
+      `SELECT concord_vote_signature('{"a":1,"b":5,"c":2}') AS s, concord_vote_signature('{}') AS e,
+              concord_tally_done(2, '{"a":2}', 5, '{2,"3,1"}') AS d, concord_tally_done(2, '{"a":1,"b":1}', 5, '{2}') AS o`,
+    );
+    expect(rows[0]).toEqual({ s: "5,2,1", e: "", d: true, o: false });
+  });
+
+  it("the migration backfills tallies for existing images and votes", async () => {
+    // A database at the migration before the tally, with data, then migrated.
+    const dir = mkdtempSync(join(tmpdir(), "concord-migrations-"));
+    const before = readdirSync(MIGRATIONS_DIR).filter((n) => n < "20261124200000_image_tally");
+    for (const name of before) cpSync(join(MIGRATIONS_DIR, name), join(dir, name), { recursive: true });
+    const name = `concord_tally_backfill_${Date.now().toString(36)}`;
+    const admin = new pg.Client({ connectionString: TEST_SERVER_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}"`);
+    const url = new URL(TEST_SERVER_URL);
+    url.pathname = `/${name}`;
+    const c = new pg.Client({ connectionString: url.toString() });
+    try {
+      await migrate(url.toString(), dir);
+      await c.connect();
+      const s = await seed(c, "old", 30, 6, 4);
+      const random = rng(7);
+      for (const u of s.users)
+        for (const i of s.images)
+          if (random() < 0.4)
+            await c.query(
+              `INSERT INTO "Vote" (id, "imageId", "annotatorId", label, "isGold") VALUES (gen_random_uuid()::text, $1, $2, $3, $4)`,
+              [i, u, LABELS[Math.floor(random() * LABELS.length)], random() < 0.1],
+            );
+      await c.query(`INSERT INTO "GoldLabel" ("imageId", label) VALUES ($1, 'anger')`, [s.images[3]]);
+      const applied = await migrate(url.toString());
+      expect(applied.applied).toContain("20261124200000_image_tally");
+      expect(await mismatches(c)).toEqual({ rows: [], orphans: 0 });
+      const full = await c.query(`SELECT count(*)::int AS n FROM "ImageTally" WHERE done`);
+      expect(full.rows[0].n).toBeGreaterThan(0); // some images reached maxVotes 4
+    } finally {
+      await c.end().catch(() => {});
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.end();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("equals COUNT(*) after random vote, undo, relabel, bulk, gold, lease and policy sequences", async () => {
+    const s = await seed(pool, "rand", 12, 10);
+    const random = rng(42);
+    const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)]!;
+    const label = () => pick(LABELS);
+    for (let step = 0; step < 400; step++) {
+      const op = random();
+      if (op < 0.35) {
+        // one vote (a double vote is refused by the unique index and must change nothing)
+        await pool.query(
+          `INSERT INTO "Vote" (id, "imageId", "annotatorId", label, "isGold") VALUES (gen_random_uuid()::text, $1, $2, $3, $4)
+           ON CONFLICT DO NOTHING`,
+          [pick(s.images), pick(s.users), label(), random() < 0.05],
+        );
+      } else if (op < 0.45) {
+        // a bulk insert like the importers' (several votes per image in one statement)
+        const n = 1 + Math.floor(random() * 8);
+        await pool.query(
+          `INSERT INTO "Vote" (id, "imageId", "annotatorId", label)
+           SELECT gen_random_uuid()::text, u.i, u.a, u.l FROM unnest($1::text[], $2::text[], $3::text[]) AS u(i, a, l)
+           ON CONFLICT DO NOTHING`,
+          [
+            Array.from({ length: n }, () => pick(s.images)),
+            Array.from({ length: n }, () => pick(s.users)),
+            Array.from({ length: n }, label),
+          ],
+        );
+      } else if (op < 0.5) {
+        // the importers' way: the per-row trigger deferred for the insert, then one recount of the images
+        const n = 1 + Math.floor(random() * 8);
+        const ids = Array.from({ length: n }, () => pick(s.images));
+        const c = await pool.connect();
+        try {
+          await c.query("BEGIN");
+          await c.query(`SELECT set_config('concord.tally_deferred', 'on', true)`);
+          await c.query(
+            `INSERT INTO "Vote" (id, "imageId", "annotatorId", label)
+             SELECT gen_random_uuid()::text, u.i, u.a, u.l FROM unnest($1::text[], $2::text[], $3::text[]) AS u(i, a, l)
+             ON CONFLICT DO NOTHING`,
+            [ids, Array.from({ length: n }, () => pick(s.users)), Array.from({ length: n }, label)],
+          );
+          await c.query(`SELECT set_config('concord.tally_deferred', 'off', true)`);
+          await c.query(`SELECT concord_tally_refresh($1::text[])`, [ids]);
+          await c.query("COMMIT");
+        } finally {
+          c.release();
+        }
+      } else if (op < 0.65) {
+        // undo: an annotator's latest vote
+        await pool.query(
+          `DELETE FROM "Vote" WHERE id = (SELECT id FROM "Vote" WHERE "annotatorId" = $1 ORDER BY "createdAt" DESC, id DESC LIMIT 1)`,
+          [pick(s.users)],
+        );
+      } else if (op < 0.7) {
+        await pool.query(`DELETE FROM "Vote" WHERE "imageId" = $1`, [pick(s.images)]); // many at once
+      } else if (op < 0.77) {
+        await pool.query(
+          `UPDATE "Vote" SET label = $2 WHERE id IN (SELECT id FROM "Vote" WHERE "imageId" = $1 LIMIT 2)`,
+          [pick(s.images), label()],
+        );
+      } else if (op < 0.8) {
+        await pool.query(
+          `UPDATE "Vote" SET "isGold" = NOT "isGold" WHERE id IN (SELECT id FROM "Vote" ORDER BY random() LIMIT 1)`,
+        );
+      } else if (op < 0.85) {
+        await pool.query(
+          `INSERT INTO "TaskLease" ("imageId", "annotatorId", "expiresAt") VALUES ($1, $2, now() + interval '1 minute')
+           ON CONFLICT DO NOTHING`,
+          [pick(s.images), pick(s.users)],
+        );
+      } else if (op < 0.88) {
+        await pool.query(`DELETE FROM "TaskLease" WHERE "imageId" = $1`, [pick(s.images)]);
+      } else if (op < 0.92) {
+        if (random() < 0.5)
+          await pool.query(
+            `INSERT INTO "GoldLabel" ("imageId", label) VALUES ($1, 'anger') ON CONFLICT DO NOTHING`,
+            [pick(s.images)],
+          );
+        else await pool.query(`DELETE FROM "GoldLabel" WHERE "imageId" = $1`, [pick(s.images)]);
+      } else if (op < 0.96) {
+        // the web writing a new overlap rule, or an admin changing maxVotes
+        await pool.query(`UPDATE "Dataset" SET "doneSignatures" = $2 WHERE id = $1`, [
+          s.datasetId,
+          random() < 0.5 ? ["3", "4", "3,1"] : ["2", "4,1"],
+        ]);
+      } else if (op < 0.98) {
+        await pool.query(`UPDATE "Dataset" SET "maxVotes" = $2 WHERE id = $1`, [
+          s.datasetId,
+          3 + Math.floor(random() * 4),
+        ]);
+      } else {
+        // a new image joins mid-way (a later import)
+        await pool
+          .query(
+            `INSERT INTO "Image" (id, "datasetId", split, "externalId", sha256, phash, pixels)
+           VALUES ($1 || '-x' || $2, $1, 'TRAIN', 'x' || $2, lpad($2, 64, '0'), lpad($2, 16, '0'), '\\x00') RETURNING id`,
+            [s.datasetId, String(step)],
+          )
+          .then((r) => s.images.push(r.rows[0].id));
+      }
+      if (step % 20 === 19)
+        expect(await mismatches(pool), `after step ${step}`).toEqual({ rows: [], orphans: 0 });
+    }
+    expect(await mismatches(pool)).toEqual({ rows: [], orphans: 0 });
+    const { rows } = await pool.query(
+      `SELECT sum(votes)::int AS n FROM "ImageTally" WHERE "datasetId" = $1`,
+      [s.datasetId],
+    );
+    expect(rows[0].n).toBeGreaterThan(0); // the sequence left votes behind to compare
+    // Deleting images and users cascades to votes: their tallies go with the images, the others follow.
+    await pool.query(`DELETE FROM "User" WHERE id = $1`, [s.users[0]]);
+    await pool.query(`DELETE FROM "Image" WHERE id = $1`, [s.images[0]]);
+    expect(await mismatches(pool)).toEqual({ rows: [], orphans: 0 });
+  });
+
+  it("equals COUNT(*) under concurrent voters and undos on the same few images", async () => {
+    const s = await seed(pool, "conc", 4, 40, 1000);
+    const random = rng(3);
+    // 40 annotators, each voting on the 4 images in its own order, undoing now and then, all at once.
+    await Promise.all(
+      s.users.map(async (user) => {
+        const c = await pool.connect();
+        try {
+          for (let round = 0; round < 3; round++) {
+            for (const image of [...s.images].sort(() => random() - 0.5)) {
+              await c.query(
+                `INSERT INTO "Vote" (id, "imageId", "annotatorId", label) VALUES (gen_random_uuid()::text, $1, $2, $3)
+                 ON CONFLICT DO NOTHING`,
+                [image, user, LABELS[Math.floor(random() * LABELS.length)]],
+              );
+              if (random() < 0.3)
+                await c.query(
+                  `DELETE FROM "Vote" WHERE id = (SELECT id FROM "Vote" WHERE "annotatorId" = $1 ORDER BY "createdAt" DESC, id DESC LIMIT 1)`,
+                  [user],
+                );
+            }
+          }
+        } finally {
+          c.release();
+        }
+      }),
+    );
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM "Vote" v JOIN "Image" i ON i.id = v."imageId" WHERE i."datasetId" = $1`,
+      [s.datasetId],
+    );
+    expect(rows[0].n).toBeGreaterThan(40); // the images really were contended
+    expect(await mismatches(pool)).toEqual({ rows: [], orphans: 0 });
+  });
+
+  it("TRUNCATE of the votes resets the tallies", async () => {
+    await pool.query(`TRUNCATE "Vote"`);
+    expect(await mismatches(pool)).toEqual({ rows: [], orphans: 0 });
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "ImageTally" WHERE votes <> 0`);
+    expect(rows[0].n).toBe(0);
+  });
+});
