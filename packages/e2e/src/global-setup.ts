@@ -2,12 +2,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
 import type { TestProject } from "vitest/node";
 import { buildWebOnce } from "./build";
 import { holdLock } from "./lock";
+import { freePort } from "./reliability/web";
 import { seedE2E } from "./seed";
 
 declare module "vitest" {
@@ -20,17 +20,6 @@ declare module "vitest" {
 
 const repoRoot = resolve(import.meta.dirname, "../../..");
 const log = (m: string) => console.log(m);
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once("error", fail);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => ok(port));
-    });
-  });
-}
 
 async function waitReady(url: string, server: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 60_000;

@@ -3,7 +3,6 @@
 // prefix; then a researcher opens the run dashboard and the agreement-vs-F1 scatter has one point per class.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Browser } from "playwright-core";
@@ -11,6 +10,7 @@ import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { launchBrowser, login, newContext, screenshot } from "../src/browser";
 import { e2eDb } from "../src/db";
 import { signIn } from "../src/http";
+import { freePort } from "../src/reliability/web";
 
 const repoRoot = resolve(import.meta.dirname, "../../..");
 const db = e2eDb();
@@ -19,17 +19,6 @@ let worker: ChildProcess | undefined;
 let workerLog = "";
 let artifacts = "";
 let runId = "";
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once("error", fail);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => ok(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   const prefix = process.env.CONCORD_QUEUE_PREFIX;

@@ -13,24 +13,8 @@ export type TLogged = {
 export type TVoteBody = { imageId: string; label: string; requestId: string };
 export type TPending = TVoteBody & { cookie: string };
 
-export async function signInAt(baseUrl: string, email: string, password: string): Promise<string> {
-  const csrfRes = await fetch(`${baseUrl}/api/auth/csrf`);
-  const { csrfToken } = (await csrfRes.json()) as { csrfToken: string };
-  const jar = csrfRes.headers.getSetCookie().map((c) => c.split(";")[0]);
-  const res = await fetch(`${baseUrl}/api/auth/callback/credentials`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: jar.join("; ") },
-    body: new URLSearchParams({ csrfToken, email, password, json: "true" }),
-  });
-  await res.arrayBuffer();
-  const cookie = res.headers
-    .getSetCookie()
-    .map((c) => c.split(";")[0]!)
-    .find((c) => c.startsWith("next-auth.session-token="));
-  if (!cookie) throw new Error(`sign-in failed for ${email} (HTTP ${res.status})`);
-  return cookie;
-}
+// next-auth credentials sign-in, shared with the load benchmark.
+export { signIn as signInAt } from "@concord/web/bench/annotators";
 
 export class VoterPool {
   readonly log: TLogged[] = [];
