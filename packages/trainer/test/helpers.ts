@@ -1,3 +1,4 @@
+import type * as tf from "@tensorflow/tfjs";
 import { PIXELS } from "../src/augment";
 import { Rng } from "../src/rng";
 import type { TTrainData } from "../src/types";
@@ -33,4 +34,9 @@ export function toyData(n: number, seed = 1, classes = 3): TTrainData {
     train: { ...train, targets },
     valid: make(Math.max(classes, n / 2)),
   };
+}
+
+/** Every weight of a model as plain arrays (compare runs exactly). */
+export async function weightsOf(model: tf.LayersModel): Promise<number[][]> {
+  return Promise.all(model.getWeights().map(async (t) => Array.from(await t.data())));
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
 import { train } from "../src/train";
 import type { TTrainConfig } from "../src/types";
-import { toyData } from "./helpers";
+import { toyData, weightsOf } from "./helpers";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "concord-parallel-"));
 const cfg: Partial<TTrainConfig> = {
@@ -18,10 +18,6 @@ const cfg: Partial<TTrainConfig> = {
   workers: 2,
   earlyStoppingPatience: 0,
 };
-
-async function weightsOf(model: tf.LayersModel): Promise<number[][]> {
-  return Promise.all(model.getWeights().map(async (t) => Array.from(await t.data())));
-}
 
 describe("data-parallel workers", () => {
   beforeAll(async () => {

@@ -8,7 +8,7 @@ import { readCheckpoint } from "../src/checkpoint";
 import { loadModel, readModelMetadata, saveModel } from "../src/io";
 import { train } from "../src/train";
 import type { TTrainConfig } from "../src/types";
-import { toyData } from "./helpers";
+import { toyData, weightsOf } from "./helpers";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "concord-trainer-"));
 const base: Partial<TTrainConfig> = {
@@ -18,10 +18,6 @@ const base: Partial<TTrainConfig> = {
   seed: 7,
   earlyStoppingPatience: 0,
 };
-
-async function weightsOf(model: tf.LayersModel): Promise<number[][]> {
-  return Promise.all(model.getWeights().map(async (t) => Array.from(await t.data())));
-}
 
 describe("train", () => {
   beforeAll(async () => {
