@@ -71,7 +71,7 @@ for (const arm of (a.arms as string).split(",")) {
   const best = r.history.reduce((p, m) => ((m.validAccuracy ?? 0) > (p.validAccuracy ?? 0) ? m : p));
   const label = `${targets.scheme} eps ${targets.eps}${targets.eps > 0 && targets.scheme !== "cel" ? ` ${targets.smoothing}` : ""}`;
   console.log(
-    `${arm.padEnd(9)} ${label.padEnd(28)} ${String(data.train.labels.length).padStart(5)}  ${String(validN).padStart(7)}  ${(((best.validAccuracy ?? 0) * 100).toFixed(2) + "%").padStart(14)}  ${(best.validMacroF1 ?? 0).toFixed(4).padStart(8)}  ${String(best.epoch).padStart(10)}  ${((used.user + used.system) / 1e6).toFixed(0).padStart(5)}  ${((performance.now() - t0) / 1000).toFixed(0).padStart(7)}`,
+    `${arm.padEnd(9)} ${label.padEnd(28)} ${String(data.train.labels.length).padStart(5)}  ${String(validN).padStart(7)}  ${(`${((best.validAccuracy ?? 0) * 100).toFixed(2)}%`).padStart(14)}  ${(best.validMacroF1 ?? 0).toFixed(4).padStart(8)}  ${String(best.epoch).padStart(10)}  ${((used.user + used.system) / 1e6).toFixed(0).padStart(5)}  ${((performance.now() - t0) / 1000).toFixed(0).padStart(7)}`,
   );
   r.model.dispose();
 }
