@@ -103,9 +103,9 @@ export async function trainRun(
   try {
     const chosen = await initBackend(backendPreference(env.CONCORD_TF_BACKEND));
     // The run records whether the native OpenBLAS kernels carried the WASM backend (about 4x faster).
-    const backend = { name: chosen.nativeKernels ? `${chosen.name}+openblas` : chosen.name };
-    await markBackend(db, runId, backend.name);
-    await progress({ phase: "loading", epoch, backend: backend.name });
+    const backend = chosen.nativeKernels ? `${chosen.name}+openblas` : chosen.name;
+    await markBackend(db, runId, backend);
+    await progress({ phase: "loading", epoch, backend });
 
     let snapshotId = run.snapshotId;
     if (!snapshotId) {
@@ -124,9 +124,7 @@ export async function trainRun(
       { datasetId: run.datasetId, snapshotId },
       { scheme: config.scheme, eps: config.eps, maxTrainImages: config.maxTrainImages },
     );
-    log(
-      `data: ${counts.train} train, ${counts.valid} valid, ${counts.test} test images; backend ${backend.name}`,
-    );
+    log(`data: ${counts.train} train, ${counts.valid} valid, ${counts.test} test images; backend ${backend}`);
 
     let lastBatchWrite = 0;
     let resumedFromEpoch: number | undefined;
@@ -158,7 +156,7 @@ export async function trainRun(
             loss: b.loss,
             imagesPerSec: b.imagesPerSecond,
             resumedFromEpoch,
-            backend: backend.name,
+            backend,
           }).catch(() => {});
         },
         onEpoch: async (m) => {
@@ -182,14 +180,14 @@ export async function trainRun(
             epoch: m.epoch,
             imagesPerSec: m.imagesPerSecond,
             resumedFromEpoch,
-            backend: backend.name,
+            backend,
           });
           control.atEpochEnd();
         },
       },
     );
 
-    await progress({ phase: "evaluating", epoch, backend: backend.name });
+    await progress({ phase: "evaluating", epoch, backend });
     // Without a VALID split the trainer selects on a train hold-out: that is not stored as VALID.
     const valid = data.valid
       ? (result.valid ?? (await evaluate(result.model, data.valid, "valid", { labels: data.classNames })))
@@ -200,7 +198,7 @@ export async function trainRun(
     if (valid) await writeEvaluation(db, runId, "VALID", valid);
     if (test) await writeEvaluation(db, runId, "TEST", test);
 
-    await progress({ phase: "saving", epoch, backend: backend.name });
+    await progress({ phase: "saving", epoch, backend });
     // train() already attached classNames / model name as the model's user-defined metadata.
     await saveModel(result.model, dirs.model);
     // What the evaluate job and a download need besides the tfjs files.
@@ -211,7 +209,7 @@ export async function trainRun(
           runId,
           classNames: data.classNames,
           snapshotId,
-          backend: backend.name,
+          backend,
           bestEpoch: result.bestEpoch,
           counts,
         },
@@ -222,7 +220,7 @@ export async function trainRun(
     result.model.dispose();
     await finishRun(db, runId, "SUCCEEDED", { artifactPath: dirs.model, error: null });
     await rm(dirs.checkpoint, { recursive: true, force: true });
-    await progress({ phase: "done", epoch, backend: backend.name });
+    await progress({ phase: "done", epoch, backend });
     return { runId, status: "SUCCEEDED", epochs: epoch, artifactPath: dirs.model };
   } catch (error) {
     const why = control.reason();
