@@ -1,5 +1,4 @@
 import "server-only";
-import { db } from "../db";
 import { query } from "../sql";
 
 export type TProgress = { today: number; total: number };
@@ -20,13 +19,25 @@ export async function annotatorProgress(annotatorId: string): Promise<TProgress>
 
 export type TGoldStats = { answered: number; correct: number; accuracy: number | null };
 
+// Answers to check questions and how many were right: one definition for the /label page (goldStats) and
+// the vote statement (which adds the vote it is inserting). Columns, then the rows they count; callers add
+// the annotator (and dataset) condition on v and i.
+export const GOLD_COLUMNS = `count(*)::int AS answered, count(*) FILTER (WHERE v.label = g.label)::int AS correct`;
+export const GOLD_VOTES = `"Vote" v JOIN "GoldLabel" g ON g."imageId" = v."imageId" JOIN "Image" i ON i.id = v."imageId"`;
+
+const GOLD_STATS = {
+  name: "progress.gold",
+  text: `SELECT ${GOLD_COLUMNS} FROM ${GOLD_VOTES}
+         WHERE v."annotatorId" = $1 AND ($2::text IS NULL OR i."datasetId" = $2)`,
+};
+
 // Per-annotator gold accuracy over all datasets, or over one.
 export async function goldStats(annotatorId: string, datasetId?: string): Promise<TGoldStats> {
-  const rows = await db().$queryRaw<{ answered: number; correct: number }[]>`
-    SELECT count(*)::int AS answered, count(*) FILTER (WHERE v.label = g.label)::int AS correct
-    FROM "Vote" v JOIN "GoldLabel" g ON g."imageId" = v."imageId" JOIN "Image" i ON i.id = v."imageId"
-    WHERE v."annotatorId" = ${annotatorId} AND (${datasetId ?? null}::text IS NULL OR i."datasetId" = ${datasetId ?? null})`;
-  const answered = rows[0]?.answered ?? 0;
-  const correct = rows[0]?.correct ?? 0;
+  const [row] = await query<{ answered: number; correct: number }>(GOLD_STATS, [
+    annotatorId,
+    datasetId ?? null,
+  ]);
+  const answered = row?.answered ?? 0;
+  const correct = row?.correct ?? 0;
   return { answered, correct, accuracy: answered ? correct / answered : null };
 }

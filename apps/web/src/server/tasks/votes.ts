@@ -6,7 +6,7 @@ import { accessError } from "../access";
 import { db } from "../db";
 import { HttpError } from "../http";
 import { iso, query } from "../sql";
-import { annotatorProgress, type TProgress } from "./progress";
+import { annotatorProgress, GOLD_COLUMNS, GOLD_VOTES, PROGRESS_COLUMNS, type TProgress } from "./progress";
 
 export const ZVoteBody = z.object({
   imageId: z.string().trim().min(1, "required").max(64),
@@ -47,6 +47,8 @@ export function newVoteId(): string {
 }
 
 type TVoteRow = { id: string; imageId: string; label: string; createdAt: string; annotatorId: string };
+// The columns of a TVoteRow, read back by requestId (replay) in the vote statement and after a lost race.
+const VOTE_COLUMNS = `id, "imageId", label, "annotatorId", ${iso(`"createdAt"`)} AS "createdAt"`;
 
 // One statement, one round trip for the common case: the caller's user row (role, pause), a replay of the
 // same requestId, the image with its dataset and gold answer, the insert (skipped on any of those failing,
@@ -61,7 +63,7 @@ const CAST = {
 WITH u AS (
   SELECT role::text AS role, ${iso(`"pausedAt"`)} AS "pausedAt", "pausedReason" FROM "User" WHERE id = $1
 ), prev AS (
-  SELECT id, "imageId", label, "annotatorId", ${iso(`"createdAt"`)} AS "createdAt" FROM "Vote" WHERE "requestId" = $5
+  SELECT ${VOTE_COLUMNS} FROM "Vote" WHERE "requestId" = $5
 ), img AS (
   SELECT i.id, i."datasetId", d.name, d.taxonomy, d."goldMinAccuracy", g.label AS gold
   FROM "Image" i JOIN "Dataset" d ON d.id = i."datasetId" LEFT JOIN "GoldLabel" g ON g."imageId" = i.id
@@ -90,17 +92,13 @@ SELECT
     AS "alreadyVoted",
   p.today, p.total,
   CASE WHEN ins.id IS NOT NULL AND img.gold IS NOT NULL THEN (
-    SELECT json_build_object('answered', count(*), 'correct', count(*) FILTER (WHERE v.label = g.label))
-    FROM "Vote" v JOIN "GoldLabel" g ON g."imageId" = v."imageId" JOIN "Image" i ON i.id = v."imageId"
-    WHERE v."annotatorId" = $1 AND i."datasetId" = img."datasetId"
+    SELECT row_to_json(gs) FROM (
+      SELECT ${GOLD_COLUMNS} FROM ${GOLD_VOTES} WHERE v."annotatorId" = $1 AND i."datasetId" = img."datasetId"
+    ) gs
   ) END AS "goldSoFar"
 FROM (SELECT 1) one
 LEFT JOIN u ON true LEFT JOIN prev ON true LEFT JOIN img ON true LEFT JOIN ins ON true
-CROSS JOIN (
-  SELECT count(*)::int AS total,
-         count(*) FILTER (WHERE "createdAt" >= date_trunc('day', now() AT TIME ZONE 'UTC'))::int AS today
-  FROM "Vote" WHERE "annotatorId" = $1
-) p`,
+CROSS JOIN (SELECT ${PROGRESS_COLUMNS} FROM "Vote" WHERE "annotatorId" = $1) p`,
 };
 
 type TCastRow = {
@@ -129,7 +127,7 @@ type TCastRow = {
 
 const REPLAY = {
   name: "votes.replay",
-  text: `SELECT id, "imageId", label, "annotatorId", ${iso(`"createdAt"`)} AS "createdAt" FROM "Vote" WHERE "requestId" = $1`,
+  text: `SELECT ${VOTE_COLUMNS} FROM "Vote" WHERE "requestId" = $1`,
 };
 
 const PAUSE = {
