@@ -45,17 +45,34 @@ type TDatasetPolicy = {
 // and assignments for different images run in parallel. Everything runs on the transaction's one connection
 // (see the pool-deadlock regression test).
 
+const NOW = `(now() AT TIME ZONE 'UTC')`;
+
+// The annotator ($2 in every statement below) has neither voted on the image nor holds a live lease on it.
+const notVotedOrHeldBy2 = (
+  image: string,
+) => `NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = ${image} AND v."annotatorId" = $2)
+  AND NOT EXISTS (SELECT 1 FROM "TaskLease" l WHERE l."imageId" = ${image} AND l."annotatorId" = $2
+                  AND l."expiresAt" > ${NOW})`;
+
+// A lease insert (CTE "ins", renewing the caller's own lease) returning the leased face.
+const leaseReturningFace = (select: string) => `ins AS (
+  INSERT INTO "TaskLease" ("imageId", "annotatorId", "expiresAt")
+  ${select}
+  ON CONFLICT ("imageId", "annotatorId") DO UPDATE SET "expiresAt" = EXCLUDED."expiresAt"
+  RETURNING "imageId", "expiresAt"
+)
+SELECT ins."imageId", ${iso(`ins."expiresAt"`)} AS "expiresAt", i.pixels, i.width, i.height
+FROM ins JOIN "Image" i ON i.id = ins."imageId"`;
+
 // $1 dataset, $2 annotator, $3 minVotes, $4 image ids to skip.
 export const PICK_OPEN_SQL = `
 SELECT i.id
 FROM "ImageTally" t JOIN "Image" i ON i.id = t."imageId"
 WHERE t."datasetId" = $1 AND NOT t.done AND NOT t.gold
   AND t."imageId" <> ALL($4::text[])
-  AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = t."imageId" AND v."annotatorId" = $2)
-  AND NOT EXISTS (SELECT 1 FROM "TaskLease" l WHERE l."imageId" = t."imageId" AND l."annotatorId" = $2
-                  AND l."expiresAt" > (now() AT TIME ZONE 'UTC'))
+  AND ${notVotedOrHeldBy2(`t."imageId"`)}
   AND (SELECT count(*) FROM "TaskLease" l WHERE l."imageId" = t."imageId"
-       AND l."expiresAt" > (now() AT TIME ZONE 'UTC')) < greatest(1, $3 - t.votes)
+       AND l."expiresAt" > ${NOW}) < greatest(1, $3 - t.votes)
 ORDER BY t.votes DESC, t."imageId"
 LIMIT 1
 FOR NO KEY UPDATE OF i SKIP LOCKED`;
@@ -73,22 +90,15 @@ WITH s AS (
 ), l AS (
   SELECT count(*) FILTER (WHERE "annotatorId" <> $2)::int AS others,
          coalesce(bool_or("annotatorId" = $2), false) AS mine
-  FROM "TaskLease" WHERE "imageId" = $1 AND "expiresAt" > (now() AT TIME ZONE 'UTC')
-), ins AS (
-  INSERT INTO "TaskLease" ("imageId", "annotatorId", "expiresAt")
-  SELECT $1, $2, (now() AT TIME ZONE 'UTC') + make_interval(secs => $6)
+  FROM "TaskLease" WHERE "imageId" = $1 AND "expiresAt" > ${NOW}
+), ${leaseReturningFace(`SELECT $1, $2, ${NOW} + make_interval(secs => $6)
   FROM s, l
   WHERE s.n < $3
     AND NOT (s.sig = ANY($4::text[]))
     AND NOT l.mine
     AND l.others < greatest(1, $5 - s.n)
     AND NOT EXISTS (SELECT 1 FROM "GoldLabel" g WHERE g."imageId" = $1)
-    AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = $1 AND v."annotatorId" = $2)
-  ON CONFLICT ("imageId", "annotatorId") DO UPDATE SET "expiresAt" = EXCLUDED."expiresAt"
-  RETURNING "imageId", "expiresAt"
-)
-SELECT ins."imageId", ${iso(`ins."expiresAt"`)} AS "expiresAt", i.pixels, i.width, i.height
-FROM ins JOIN "Image" i ON i.id = ins."imageId"`,
+    AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = $1 AND v."annotatorId" = $2)`)}`,
 };
 
 // A gold image of the dataset the annotator has not answered and does not hold, at random, leased in the
@@ -99,19 +109,9 @@ const LEASE_GOLD = {
   text: `
 WITH pick AS (
   SELECT i.id FROM "Image" i JOIN "GoldLabel" g ON g."imageId" = i.id
-  WHERE i."datasetId" = $1
-    AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = i.id AND v."annotatorId" = $2)
-    AND NOT EXISTS (SELECT 1 FROM "TaskLease" l WHERE l."imageId" = i.id AND l."annotatorId" = $2
-                    AND l."expiresAt" > (now() AT TIME ZONE 'UTC'))
+  WHERE i."datasetId" = $1 AND ${notVotedOrHeldBy2("i.id")}
   ORDER BY random() LIMIT 1
-), ins AS (
-  INSERT INTO "TaskLease" ("imageId", "annotatorId", "expiresAt")
-  SELECT id, $2, (now() AT TIME ZONE 'UTC') + make_interval(secs => $3) FROM pick
-  ON CONFLICT ("imageId", "annotatorId") DO UPDATE SET "expiresAt" = EXCLUDED."expiresAt"
-  RETURNING "imageId", "expiresAt"
-)
-SELECT ins."imageId", ${iso(`ins."expiresAt"`)} AS "expiresAt", i.pixels, i.width, i.height
-FROM ins JOIN "Image" i ON i.id = ins."imageId"`,
+), ${leaseReturningFace(`SELECT id, $2, ${NOW} + make_interval(secs => $3) FROM pick`)}`,
 };
 
 const DATASETS = {
@@ -232,7 +232,7 @@ export async function findNextTask(
 
 const PRUNE = {
   name: "assign.prune",
-  text: `DELETE FROM "TaskLease" WHERE "expiresAt" < (now() AT TIME ZONE 'UTC') - interval '5 minutes'`,
+  text: `DELETE FROM "TaskLease" WHERE "expiresAt" < ${NOW} - interval '5 minutes'`,
 };
 
 // Housekeeping: expired leases mean nothing; drop them now and then so the table stays small.
