@@ -144,6 +144,20 @@ describe("findNextTask", () => {
   });
 
   it("serves many more concurrent requests than the pool has connections (no deadlock on the lock)", async () => {
+    // 6 more images: 12 x 2 lease slots for 4 annotators x 3 requests, so every request has an image it may
+    // take whatever the interleaving. With the 6 images alone the 12 slots fit the 12 requests only under a
+    // perfect matching; concurrent greedy picks legitimately left an annotator whose last free slot was on
+    // an image it already held (a null task about 1 run in 4).
+    await t.db.image.createMany({
+      data: Array.from({ length: 6 }, (_, i) => ({
+        datasetId,
+        split: "TRAIN" as const,
+        externalId: `img-extra-${i}`,
+        sha256: String(100 + i).padStart(64, "0"),
+        phash: String(100 + i).padStart(16, "0"),
+        pixels: new Uint8Array(48 * 48).fill(i * 40),
+      })),
+    });
     const started = Date.now();
     const tasks = await Promise.all(
       Array.from({ length: 12 }, (_, k) => assign.findNextTask(users[k % 4]!, { datasetId, random: never })),
