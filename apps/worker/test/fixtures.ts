@@ -1,19 +1,8 @@
 // A tiny FER+-shaped dataset in a fresh test database: seeded synthetic 48x48 faces whose pattern depends on
 // the class, FER+-style tallies (10 counts), and a few identified votes.
 import { createHash } from "node:crypto";
-import { FERPLUS_LABELS } from "@concord/crowd";
+import { createRng, FERPLUS_LABELS } from "@concord/crowd";
 import type { Split, TDb } from "@concord/db";
-
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type TFixture = { datasetId: string; userIds: string[]; counts: Record<Split, number> };
 
@@ -22,7 +11,7 @@ export async function createFixture(
   sizes: Record<Split, number> = { TRAIN: 96, VALID: 24, TEST: 24 },
   seed = 1,
 ): Promise<TFixture> {
-  const rand = mulberry32(seed);
+  const rand = createRng(seed);
   const dataset = await db.dataset.create({
     data: {
       slug: `fx-${seed}-${Date.now()}`,

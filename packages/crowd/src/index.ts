@@ -24,6 +24,7 @@ export {
   FERPLUS_UNKNOWN,
   type TFerplusLabel,
 } from "./labels.js";
+export { createRng } from "./methods/common.js";
 export { ferplusProcess, ferplusTarget, type TFerplusMode } from "./methods/ferplus.js";
 export { createStoppingPlan, planDecision, type TStoppingPlan } from "./optimal-stopping.js";
 export {

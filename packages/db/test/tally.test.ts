@@ -4,6 +4,8 @@
 import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+// Deterministic pseudo-random numbers (mulberry32): a failing sequence can be replayed.
+import { createRng } from "@concord/crowd";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MIGRATIONS_DIR, migrate } from "../src/migrate";
@@ -41,18 +43,6 @@ async function mismatches(c: pg.Pool | pg.Client) {
     ),
   ]);
   return { rows: rows.rows, orphans: orphans.rows[0].n as number };
-}
-
-// Deterministic pseudo-random numbers (mulberry32): a failing sequence can be replayed.
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function seed(c: pg.Pool | pg.Client, slug: string, images: number, users: number, maxVotes = 5) {
@@ -117,7 +107,7 @@ describe("ImageTally", () => {
       await migrate(url.toString(), dir);
       await c.connect();
       const s = await seed(c, "old", 30, 6, 4);
-      const random = rng(7);
+      const random = createRng(7);
       for (const u of s.users)
         for (const i of s.images)
           if (random() < 0.4)
@@ -141,7 +131,7 @@ describe("ImageTally", () => {
 
   it("equals COUNT(*) after random vote, undo, relabel, bulk, gold, lease and policy sequences", async () => {
     const s = await seed(pool, "rand", 12, 10);
-    const random = rng(42);
+    const random = createRng(42);
     const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)]!;
     const label = () => pick(LABELS);
     for (let step = 0; step < 400; step++) {
@@ -256,7 +246,7 @@ describe("ImageTally", () => {
 
   it("equals COUNT(*) under concurrent voters and undos on the same few images", async () => {
     const s = await seed(pool, "conc", 4, 40, 1000);
-    const random = rng(3);
+    const random = createRng(3);
     // 40 annotators, each voting on the 4 images in its own order, undoing now and then, all at once.
     await Promise.all(
       s.users.map(async (user) => {
