@@ -1,4 +1,4 @@
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import { PIXELS } from "../src/augment";
 import { Rng } from "../src/rng";
 import type { TTrainData } from "../src/types";
@@ -39,4 +39,25 @@ export function toyData(n: number, seed = 1, classes = 3): TTrainData {
 /** Every weight of a model as plain arrays (compare runs exactly). */
 export async function weightsOf(model: tf.LayersModel): Promise<number[][]> {
   return Promise.all(model.getWeights().map(async (t) => Array.from(await t.data())));
+}
+
+/** Largest absolute difference relative to the largest reference magnitude. */
+export function maxRel(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs((a[i] as number) - (b[i] as number)));
+    s = Math.max(s, Math.abs(b[i] as number));
+  }
+  return d / Math.max(s, 1e-12);
+}
+
+/** Runs fn on a backend and returns its output(s) as arrays, disposing every tensor. */
+export async function on(backend: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const out = tf.tidy(fn);
+  const list = Array.isArray(out) ? out : [out];
+  const values = await Promise.all(list.map(async (t) => (await t.data()) as Float32Array));
+  tf.dispose(list);
+  return values;
 }

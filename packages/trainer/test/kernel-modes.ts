@@ -1,4 +1,3 @@
-import * as tf from "@tensorflow/tfjs";
 import { describe } from "vitest";
 import { nativeAddon, nativeUnavailableReason, useNativeKernels } from "../src/native-kernels";
 
@@ -21,25 +20,4 @@ if (!nativeAddon()) {
 export function useKernelMode(mode: TKernelMode): void {
   const active = useNativeKernels(mode === "native");
   if (active !== (mode === "native")) throw new Error(`could not switch to ${mode} kernels`);
-}
-
-/** Largest absolute difference relative to the largest reference magnitude. */
-export function maxRel(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs((a[i] as number) - (b[i] as number)));
-    s = Math.max(s, Math.abs(b[i] as number));
-  }
-  return d / Math.max(s, 1e-12);
-}
-
-/** Runs fn on a backend and returns its output(s) as arrays, disposing every tensor. */
-export async function on(backend: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const out = tf.tidy(fn);
-  const list = Array.isArray(out) ? out : [out];
-  const values = await Promise.all(list.map(async (t) => (await t.data()) as Float32Array));
-  tf.dispose(list);
-  return values;
 }

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
 import { nativeAddon, nativeKernelsActive } from "../src/native-kernels";
 import { mulberry32 } from "../src/rng";
-import { KERNEL_MODES, maxRel, on } from "./kernel-modes";
+import { maxRel, on } from "./helpers";
+import { KERNEL_MODES } from "./kernel-modes";
 
 // Cases the shared kernel tests do not reach: fused bias + ReLU (vgg13's convs, every dense layer),
 // dilation, 1x1 convolutions (a single sgemm), batches large enough to be cut into im2col chunks, and

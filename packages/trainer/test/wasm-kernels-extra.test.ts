@@ -1,7 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
-import { KERNEL_MODES, maxRel, on, useKernelMode } from "./kernel-modes";
+import { maxRel, on } from "./helpers";
+import { KERNEL_MODES, useKernelMode } from "./kernel-modes";
 
 describe.each(KERNEL_MODES)("%s BatchMatMul (transposed) and MaxPoolGrad kernels", (mode) => {
   beforeAll(async () => {

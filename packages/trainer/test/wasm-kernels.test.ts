@@ -2,7 +2,8 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
 import { mulberry32 } from "../src/rng";
-import { KERNEL_MODES, maxRel, useKernelMode } from "./kernel-modes";
+import { maxRel } from "./helpers";
+import { KERNEL_MODES, useKernelMode } from "./kernel-modes";
 
 type TCase = {
   x: [number, number, number, number];
