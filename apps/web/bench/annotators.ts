@@ -2,6 +2,7 @@
 // server), then votes in a tight loop until the deadline. Every request is timed; every 2xx ack is kept so
 // the database can be checked against it afterwards.
 import { randomUUID } from "node:crypto";
+import { signInCookie } from "@concord/web-runner";
 import { FERPLUS } from "./seed";
 
 export type TMode = "flow" | "vote";
@@ -45,26 +46,6 @@ async function timed(
   return { status, body };
 }
 
-// next-auth credentials sign-in: GET /api/auth/csrf, POST /api/auth/callback/credentials -> session cookie.
-export async function signIn(baseUrl: string, email: string, password: string): Promise<string> {
-  const csrfRes = await fetch(`${baseUrl}/api/auth/csrf`);
-  const { csrfToken } = (await csrfRes.json()) as { csrfToken: string };
-  const jar = csrfRes.headers.getSetCookie().map((c) => c.split(";")[0]);
-  const res = await fetch(`${baseUrl}/api/auth/callback/credentials`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: jar.join("; ") },
-    body: new URLSearchParams({ csrfToken, email, password, json: "true" }),
-  });
-  await res.arrayBuffer();
-  const session = res.headers
-    .getSetCookie()
-    .map((c) => c.split(";")[0]!)
-    .find((c) => c.startsWith("next-auth.session-token="));
-  if (!session) throw new Error(`sign-in failed for ${email} (HTTP ${res.status})`);
-  return session;
-}
-
 export async function signInAll(
   baseUrl: string,
   emails: string[],
@@ -78,7 +59,7 @@ export async function signInAll(
     Array.from({ length: parallel }, async () => {
       while (next < emails.length) {
         const i = next++;
-        cookies[i] = await signIn(baseUrl, emails[i]!, password);
+        cookies[i] = await signInCookie(baseUrl, emails[i]!, password);
       }
     }),
   );

@@ -10,11 +10,18 @@ import { cpus, loadavg, setPriority } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
+import {
+  buildWebIfStale,
+  holdLock,
+  repoRoot,
+  startNext,
+  type TWebServer,
+  WEB_BUILD_LOCK,
+} from "@concord/web-runner";
 import { runLoad, signInAll, summarize, type TMode } from "./annotators";
 import { rawInsertPeer } from "./peer";
 import { dbCounters, foldProfile, treeCpuMs } from "./profile";
 import { BENCH_PASSWORD, seedBench } from "./seed";
-import { buildIfStale, holdLock, repoRoot, startWeb, type TWebServer } from "./server";
 import { type TVerdict, verdictOk, verifyVotes } from "./verify";
 
 const { values } = parseArgs({
@@ -101,11 +108,10 @@ async function phase(mode: TMode, n: number): Promise<TPhase> {
   const profDir = join(repoRoot, ".data", "bench", `prof-${mode}-${n}-${Date.now()}`);
   if (values["cpu-prof"]) mkdirSync(profDir, { recursive: true });
   // --cpu-prof must be a node argument (NODE_OPTIONS refuses it); the profile is written when the server exits.
-  const web = await startWeb(
-    db.url,
-    { CONCORD_DB_POOL: String(poolSize) },
-    values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [],
-  );
+  const web = await startNext({
+    env: { DATABASE_URL: db.url, CONCORD_DB_POOL: String(poolSize) },
+    nodeArgs: values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [],
+  });
   current.web = web;
   const login = await signInAll(
     web.url,
@@ -282,7 +288,7 @@ function writeResults() {
   );
 }
 
-const release = await holdLock("/tmp/concord-e2e.lock");
+const release = await holdLock(WEB_BUILD_LOCK, (m) => log(`bench: ${m}`));
 const results: TPhase[] = [];
 try {
   log(
@@ -290,7 +296,18 @@ try {
       .map((x) => x.toFixed(1))
       .join(" ")} (shared machine)`,
   );
-  buildIfStale(log);
+  // CONCORD_BENCH_REBUILD=1 forces a build; CONCORD_BENCH_REUSE_BUILD=1 measures whatever build exists (the
+  // shared checkout moves while others work).
+  const build = await buildWebIfStale({
+    log: (m) => log(`bench: ${m}`),
+    force: Boolean(process.env.CONCORD_BENCH_REBUILD),
+    reuseExisting: Boolean(process.env.CONCORD_BENCH_REUSE_BUILD),
+  });
+  log(
+    build.built
+      ? `bench: next build took ${(build.ms / 1000).toFixed(0)} s`
+      : `bench: reusing the production build in apps/web/.next (${build.why})`,
+  );
   for (const mode of modes)
     for (const n of sizes) {
       const p = await phase(mode, n);

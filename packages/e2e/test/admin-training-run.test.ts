@@ -1,22 +1,19 @@
 // An admin launches a small training run from /admin/runs and watches it progress to SUCCEEDED on the live
 // page (no reload), with a real worker (apps/worker) on the same database and the harness's unique queue
 // prefix; then a researcher opens the run dashboard and the agreement-vs-F1 scatter has one point per class.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { freePort, repoRoot, startServer, stopProcessGroup, type TServerProcess } from "@concord/web-runner";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { launchBrowser, login, newContext, screenshot } from "../src/browser";
 import { e2eDb } from "../src/db";
 import { signIn } from "../src/http";
-import { freePort } from "../src/reliability/web";
 
-const repoRoot = resolve(import.meta.dirname, "../../..");
 const db = e2eDb();
 let browser: Browser;
-let worker: ChildProcess | undefined;
-let workerLog = "";
+let worker: TServerProcess | undefined;
 let artifacts = "";
 let runId = "";
 
@@ -27,7 +24,10 @@ beforeAll(async () => {
   if (!prefix || prefix === "concord") throw new Error("CONCORD_QUEUE_PREFIX not set by the e2e harness");
   const port = await freePort();
   artifacts = mkdtempSync(join(tmpdir(), "concord-e2e-artifacts-"));
-  worker = spawn("npx", ["tsx", "apps/worker/src/main.ts"], {
+  // npx -> tsx -> node in its own process group, stopped as a whole when this file ends.
+  worker = await startServer({
+    command: "npx",
+    args: ["tsx", "apps/worker/src/main.ts"],
     cwd: repoRoot,
     env: {
       ...process.env,
@@ -38,42 +38,15 @@ beforeAll(async () => {
       CONCORD_WORKER_QUEUES: "labels,train,evaluate",
       CONCORD_ARTIFACTS_DIR: artifacts,
     },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
+    readyUrl: `http://127.0.0.1:${port}/healthz`,
   });
-  const append = (c: Buffer) => {
-    workerLog = (workerLog + c.toString()).slice(-20_000);
-  };
-  worker.stdout?.on("data", append);
-  worker.stderr?.on("data", append);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (worker.exitCode !== null) throw new Error(`worker exited (${worker.exitCode}):\n${workerLog}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`)
-      .then((r) => r.ok)
-      .catch(() => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`worker not healthy after 60 s:\n${workerLog}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
   browser = await launchBrowser();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (worker?.pid && worker.exitCode === null) {
-    // npx -> tsx -> node: the whole process group this test created, by its id.
-    try {
-      process.kill(-worker.pid, "SIGTERM");
-    } catch {}
-    await new Promise((r) => {
-      const t = setTimeout(r, 10_000);
-      worker?.once("exit", () => {
-        clearTimeout(t);
-        r(null);
-      });
-    });
-  }
+  // The worker closes BullMQ on SIGTERM; a job it is still running may take a while to give up.
+  if (worker) await stopProcessGroup(worker.child, 10_000);
   if (artifacts) rmSync(artifacts, { recursive: true, force: true });
   await db.$disconnect();
 });
@@ -158,10 +131,10 @@ it("an admin launches a small run and sees it progress to SUCCEEDED without relo
     seen.add(`${status}:${await live.getAttribute("data-epoch")}`);
     if (status === "SUCCEEDED") break;
     if (status === "FAILED" || status === "CANCELLED") {
-      throw new Error(`run ended ${status}: ${await page.textContent("body")}\nworker:\n${workerLog}`);
+      throw new Error(`run ended ${status}: ${await page.textContent("body")}\nworker:\n${worker?.output()}`);
     }
     if (Date.now() > deadline)
-      throw new Error(`run not done after 300 s (seen ${[...seen]}):\nworker:\n${workerLog}`);
+      throw new Error(`run not done after 300 s (seen ${[...seen]}):\nworker:\n${worker?.output()}`);
     if (seen.size === 2) {
       await page.mouse.move(0, 0); // no chart tooltip in the screenshot
       await screenshot(page, "admin-run-live");

@@ -9,11 +9,11 @@ import { join } from "node:path";
 import { createDb, type TDb } from "@concord/db";
 import { ensureDatabase, migrate } from "@concord/db/migrate";
 import { startEmbeddedPostgres } from "@concord/stack";
+import { freePort, signInCookie, startNext, type TWebServer } from "@concord/web-runner";
 import { hash } from "@node-rs/argon2";
 import pgDriver from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signInAt, type TLogged, VoterPool } from "../src/reliability/voters";
-import { freePort, startOwnWeb, type TOwnWeb } from "../src/reliability/web";
+import { type TLogged, VoterPool } from "../src/reliability/voters";
 
 const ANNOTATORS = 6;
 const PASSWORD = "faults-password-0123";
@@ -23,7 +23,7 @@ chmodSync(parent, 0o755);
 const dataDir = join(parent, "pg");
 let port: number;
 let pg: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
-let web: TOwnWeb | undefined;
+let web: TWebServer | undefined;
 let db: TDb | undefined;
 
 beforeAll(async () => {
@@ -60,7 +60,9 @@ beforeAll(async () => {
       passwordHash,
     })),
   });
-  web = await startOwnWeb(pg.url);
+  // A second `next start` of the build the global setup made, on this test's own database: the test stops
+  // and starts that database, never the shared server on 5432.
+  web = await startNext({ env: { DATABASE_URL: pg.url } });
   await scenario();
 }, 150_000);
 
@@ -87,7 +89,8 @@ const t = { stopBegin: 0, stopped: 0, restartBegin: 0, restarted: 0, recoveredAt
 // annotators' rows), so they are certainly in flight when Postgres stops; down 8 s; restart; votes flow 4 s.
 async function scenario() {
   const cookies: string[] = [];
-  for (let i = 0; i < ANNOTATORS; i++) cookies.push(await signInAt(web!.url, `f${i}@faults.test`, PASSWORD));
+  for (let i = 0; i < ANNOTATORS; i++)
+    cookies.push(await signInCookie(web!.url, `f${i}@faults.test`, PASSWORD));
   voters = new VoterPool(web!.url, cookies);
   voters.start();
   await sleep(4000);

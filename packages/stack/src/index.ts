@@ -1,8 +1,1 @@
-export {
-  canLogin,
-  findFreePort,
-  isPortOpen,
-  resolvePostgres,
-  resolveRedis,
-  startEmbeddedPostgres,
-} from "./services";
+export { canLogin, resolvePostgres, resolveRedis, startEmbeddedPostgres } from "./services";

@@ -6,7 +6,8 @@ import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { createDb } from "@concord/db";
 import { ensureDatabase, migrate } from "@concord/db/migrate";
-import { findFreePort, resolvePostgres, resolveRedis } from "./services";
+import { buildWebIfStale, freePort, holdLock, startNext, WEB_BUILD_LOCK } from "@concord/web-runner";
+import { resolvePostgres, resolveRedis } from "./services";
 
 const root = resolve(import.meta.dirname, "../../..");
 const dataDir = resolve(process.env.CONCORD_DATA_DIR ?? join(root, ".data"));
@@ -51,16 +52,16 @@ function signalTree(child: ChildProcess, signal: NodeJS.Signals) {
   }
 }
 
-function run(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn("npm", args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  const prefix = (line: string) => `[${name}] ${line}`;
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.setEncoding("utf8");
-    stream?.on("data", (chunk: string) => {
-      for (const line of chunk.split("\n"))
-        if (line.trim() && !line.includes("npm warn")) console.log(prefix(line));
-    });
-  }
+// Output of a child, line by line behind its name.
+function printAs(name: string): (chunk: string) => void {
+  return (chunk) => {
+    for (const line of chunk.split("\n"))
+      if (line.trim() && !line.includes("npm warn")) console.log(`[${name}] ${line}`);
+  };
+}
+
+// A child whose death takes everything down: it leads its own process group, stopped with the others.
+function watch(name: string, child: ChildProcess) {
   child.on("exit", (code) => {
     if (!stopping) {
       log(`${name} exited with code ${code}; stopping everything`);
@@ -68,17 +69,16 @@ function run(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess
     }
   });
   children.push(child);
-  return child;
 }
 
-// Rebuild the web app only when the code changed since the last build.
-function buildStamp(): string {
-  const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8" }).stdout.trim();
-  const dirty = spawnSync("git", ["status", "--porcelain", "--", "apps", "packages"], {
-    cwd: root,
-    encoding: "utf8",
-  });
-  return `${head}\n${dirty.stdout}`;
+function run(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn("npm", args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding("utf8");
+    stream?.on("data", printAs(name));
+  }
+  watch(name, child);
+  return child;
 }
 
 async function main() {
@@ -105,9 +105,9 @@ async function main() {
   });
   await db.$disconnect();
 
-  const port = await findFreePort(Number(process.env.PORT ?? 3000));
+  const port = await freePort(Number(process.env.PORT ?? 3000));
   const url = `http://localhost:${port}`;
-  const workerPort = await findFreePort(Number(process.env.CONCORD_WORKER_PORT ?? 3100));
+  const workerPort = await freePort(Number(process.env.CONCORD_WORKER_PORT ?? 3100));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: postgres.url,
@@ -126,23 +126,13 @@ async function main() {
     CONCORD_WORKER_URL: process.env.CONCORD_WORKER_URL ?? `http://localhost:${workerPort}`,
   };
 
-  const stampFile = join(dataDir, "web-build-stamp");
-  const stamp = buildStamp();
-  const built = existsSync(join(root, "apps/web/.next/BUILD_ID"));
-  if (
-    !built ||
-    !existsSync(stampFile) ||
-    readFileSync(stampFile, "utf8") !== stamp ||
-    process.env.CONCORD_REBUILD
-  ) {
-    log("building the web app (first start or code changed)…");
-    const build = spawnSync("npm", ["run", "build", "-w", "@concord/web"], {
-      cwd: root,
-      env,
-      stdio: "inherit",
-    });
-    if (build.status !== 0) throw new Error("web build failed");
-    writeFileSync(stampFile, stamp);
+  // apps/web/.next is shared with e2e runs and the load bench of this checkout: build under their lock (not
+  // held while serving: a long-running npm start would block them for good).
+  const release = await holdLock(WEB_BUILD_LOCK, log);
+  try {
+    await buildWebIfStale({ log, force: Boolean(process.env.CONCORD_REBUILD), echo: true, env });
+  } finally {
+    release();
   }
 
   // The trainer's native OpenBLAS kernels (about 4x faster training than WASM alone); a machine without a
@@ -154,15 +144,14 @@ async function main() {
   });
 
   run("worker", ["start", "-w", "@concord/worker"], env);
-  run("web", ["run", "start", "-w", "@concord/web"], env);
-
-  for (let i = 0; i < 600; i++) {
-    const ok = await fetch(`${url}/login`)
-      .then((r) => r.ok)
-      .catch(() => false);
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await startNext({
+    port,
+    listen: "all",
+    env,
+    timeoutMs: 120_000,
+    onOutput: printAs("web"),
+    onSpawn: (child) => watch("web", child),
+  });
   console.log("");
   log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s — open ${url}`);
   log(

@@ -2,29 +2,9 @@
 // a server already listening on the default port, then one we start ourselves.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createConnection } from "node:net";
 import { join } from "node:path";
+import { freePort, isPortOpen } from "@concord/web-runner";
 import pg from "pg";
-
-export function isPortOpen(port: number, host = "127.0.0.1", timeoutMs = 1_000): Promise<boolean> {
-  return new Promise((resolvePromise) => {
-    const socket = createConnection({ port, host });
-    const done = (open: boolean) => {
-      socket.destroy();
-      resolvePromise(open);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-  });
-}
-
-export async function findFreePort(preferred: number, host = "127.0.0.1"): Promise<number> {
-  for (let port = preferred; port < preferred + 100; port++) {
-    if (!(await isPortOpen(port, host, 300))) return port;
-  }
-  throw new Error(`no free port in ${preferred}..${preferred + 99}`);
-}
 
 export async function canLogin(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
@@ -53,7 +33,7 @@ export async function resolvePostgres(dataDir: string, databaseName = "concord")
       stop: async () => {},
     };
   }
-  return startEmbeddedPostgres(join(dataDir, "postgres"), await findFreePort(54329), databaseName);
+  return startEmbeddedPostgres(join(dataDir, "postgres"), await freePort(54329), databaseName);
 }
 
 export async function startEmbeddedPostgres(
@@ -100,7 +80,7 @@ export async function resolveRedis(): Promise<TRedis> {
         "  or point to one:  REDIS_URL=redis://host:6379 npm start",
     );
   }
-  const port = await findFreePort(6379);
+  const port = await freePort(6379);
   const child = spawn(
     bin,
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],

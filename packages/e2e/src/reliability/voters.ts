@@ -13,9 +13,6 @@ export type TLogged = {
 export type TVoteBody = { imageId: string; label: string; requestId: string };
 export type TPending = TVoteBody & { cookie: string };
 
-// next-auth credentials sign-in, shared with the load benchmark.
-export { signIn as signInAt } from "@concord/web/bench/annotators";
-
 export class VoterPool {
   readonly log: TLogged[] = [];
   readonly acked = new Map<string, string>(); // requestId -> vote id
