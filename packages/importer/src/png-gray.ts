@@ -1,6 +1,5 @@
 import { crc32, inflateSync } from "node:zlib";
-
-const SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
+import { PNG_SIGNATURE } from "./png-gray-encode";
 
 function paeth(a: number, b: number, c: number): number {
   const p = a + b - c;
@@ -19,7 +18,8 @@ function paeth(a: number, b: number, c: number): number {
 export function decodeGray8Png(
   buf: Buffer,
 ): { width: number; height: number; pixels: Uint8Array } | undefined {
-  if (buf.length < 8 || !buf.subarray(0, 8).equals(SIGNATURE)) throw new Error("not a PNG (bad signature)");
+  if (buf.length < 8 || !buf.subarray(0, 8).equals(PNG_SIGNATURE))
+    throw new Error("not a PNG (bad signature)");
   let pos = 8;
   let width = 0;
   let height = 0;

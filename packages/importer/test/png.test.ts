@@ -2,6 +2,7 @@ import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
 import { createRng } from "../src/demo/rng";
 import { decodeGray8Png } from "../src/png-gray";
+import { encodeGrayPng, pngChunk } from "../src/png-gray-encode";
 
 // pngjs picks the row filter per row heuristically; forcing each filter type in turn checks every unfilter path.
 function encode(pixels: Uint8Array, filterType: number): Buffer {
@@ -39,5 +40,24 @@ describe("decodeGray8Png", () => {
   it("leaves other PNG flavours to pngjs", () => {
     const rgba = new PNG({ width: 4, height: 4 });
     expect(decodeGray8Png(PNG.sync.write(rgba))).toBeUndefined();
+  });
+});
+
+describe("encodeGrayPng", () => {
+  it("writes what an independent decoder (pngjs) reads back, any size", () => {
+    const pixels = Uint8Array.from({ length: 7 * 3 }, (_, i) => (i * 37) & 0xff);
+    const png = PNG.sync.read(encodeGrayPng(pixels, 7, 3));
+    expect([png.width, png.height]).toEqual([7, 3]);
+    // pngjs expands to RGBA: every pixel's red channel is the gray value.
+    expect(Array.from({ length: 21 }, (_, i) => png.data[i * 4])).toEqual(Array.from(pixels));
+    expect(Buffer.from(decodeGray8Png(encodeGrayPng(pixels, 7, 3))!.pixels)).toEqual(Buffer.from(pixels));
+  });
+
+  it("chunks carry the standard CRC (the IEND every PNG ends with)", () => {
+    expect(pngChunk("IEND", Buffer.alloc(0)).toString("hex")).toBe("0000000049454e44ae426082");
+  });
+
+  it("refuses pixels that do not fill width x height", () => {
+    expect(() => encodeGrayPng(new Uint8Array(10), 4, 4)).toThrow(/10 bytes for 4x4/);
   });
 });
