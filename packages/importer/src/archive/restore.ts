@@ -154,13 +154,10 @@ export async function restoreArchive(db: TDb, options: TRestoreOptions): Promise
   const m = await readManifest(options.dir);
   const slug = options.slug ?? m.dataset.slug;
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(slug)) throw new ArchiveError(`--dataset: "${slug}" is not a slug`);
-  const rows = {} as TRows;
-  for (const name of ARCHIVE_FILES)
-    (rows as Record<string, unknown>)[name] = await readRows(options.dir, name, m);
-  checkReferences(m, rows);
   const added = Object.fromEntries(ARCHIVE_FILES.map((f) => [f, 0])) as Record<TArchiveFile, number>;
   const report = { datasetSlug: slug, alreadyRestored: false, added, archiveHash: m.archiveHash };
 
+  // The same archive restored before (its hash is recorded with the restore): nothing to add.
   const existing = await db.dataset.findUnique({ where: { slug }, select: { id: true } });
   if (existing) {
     const same = await db.importBatch.findFirst({
@@ -172,6 +169,11 @@ export async function restoreArchive(db: TDb, options: TRestoreOptions): Promise
       `dataset "${slug}" already exists here and was not restored from this archive: restore into another database, or under another slug with --dataset`,
     );
   }
+  // Nothing is written before every file has been read and checked.
+  const rows = {} as TRows;
+  for (const name of ARCHIVE_FILES)
+    (rows as Record<string, unknown>)[name] = await readRows(options.dir, name, m);
+  checkReferences(m, rows);
   await db.$transaction(async (tx) => writeArchive(tx, m, slug, rows, added), {
     timeout: 30 * 60_000,
     maxWait: 10_000,
