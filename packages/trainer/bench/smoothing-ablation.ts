@@ -10,10 +10,10 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "../src/backend";
-import { loadDataFolder } from "../src/dataset";
-import type { TModelName } from "../src/models";
-import type { TTargetOptions } from "../src/targets";
-import { train } from "../src/train";
+import { loadDataFolder } from "../src/data/data-folder";
+import type { TTargetOptions } from "../src/data/ferplus-targets";
+import { train } from "../src/loop/train";
+import type { TModelName } from "../src/model/model-factories";
 
 const repo = path.resolve(import.meta.dirname, "../../..");
 const { values: a } = parseArgs({

@@ -5,9 +5,9 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend";
-import { makeShards, step } from "../src/batch-step";
-import { buildModel, type TModelName } from "../src/models";
-import { Optimizer } from "../src/optimizer";
+import { Optimizer } from "../src/loop/optimizer";
+import { makeShards, step } from "../src/loop/train-step";
+import { buildModel, type TModelName } from "../src/model/model-factories";
 
 const { values: a } = parseArgs({
   options: { model: { type: "string", default: "fast" }, batch: { type: "string", default: "32" } },

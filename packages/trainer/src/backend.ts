@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
-import { installFastBatchNorm } from "./fast-batchnorm";
-import { nativeUnavailableReason, registerNativeKernels } from "./native-kernels";
-import { registerWasmGradKernels } from "./wasm-kernels";
-import { registerWasmExtraKernels } from "./wasm-kernels-extra";
+import { installFastBatchNorm } from "./kernels/fast-batch-norm";
+import { nativeUnavailableReason, registerNativeKernels } from "./kernels/native-kernels";
+import { registerWasmGradKernels } from "./kernels/wasm-conv-grad-kernels";
+import { registerWasmExtraKernels } from "./kernels/wasm-matmul-maxpool-kernels";
 
 export type TBackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
 export type TBackendPreference = "auto" | "tfjs-node-gpu" | "tfjs-node" | "wasm" | "cpu";
@@ -10,7 +10,7 @@ export type TBackendInfo = {
   name: string;
   preference: TBackendPreference;
   forced: boolean;
-  /** On wasm: whether the native OpenBLAS kernels (native-kernels.ts) carry the convolutions and matmuls. */
+  /** On wasm: whether the native OpenBLAS kernels (kernels/native-kernels.ts) carry the convolutions and matmuls. */
   nativeKernels?: boolean;
 };
 

@@ -5,7 +5,7 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
-import { saveModel } from "../src/io";
+import { saveModel } from "../src/model/model-io";
 
 const bin = path.resolve(import.meta.dirname, "../bin");
 const tmp = mkdtempSync(path.join(os.tmpdir(), "concord-cli-"));

@@ -1,10 +1,10 @@
 import { describe } from "vitest";
-import { nativeAddon, nativeUnavailableReason, useNativeKernels } from "../src/native-kernels";
+import { nativeAddon, nativeUnavailableReason, useNativeKernels } from "../src/kernels/native-kernels";
 
 export type TKernelMode = "wasm" | "native";
 
 /**
- * The kernel sets every WASM kernel test runs against: WASM's own plus ours (wasm-kernels*.ts), and the
+ * The kernel sets every WASM kernel test runs against: WASM's own plus ours (src/kernels/wasm-*-kernels.ts), and the
  * native OpenBLAS kernels when the addon is built. CI sets CONCORD_REQUIRE_NATIVE=1, so a missing addon
  * fails there instead of silently testing less.
  */

@@ -2,11 +2,11 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "../backend";
-import { DataError } from "../data";
-import { locateFerplus, majoritySet, readFerplusSplit } from "../dataset";
-import { evaluate } from "../evaluate";
-import { loadModel } from "../io";
-import { formatEvaluation } from "./table";
+import { locateFerplus, majoritySet, readFerplusSplit } from "../data/ferplus-folder";
+import { DataError } from "../data/train-data";
+import { evaluate } from "../evaluation/evaluate";
+import { loadModel } from "../model/model-io";
+import { formatEvaluation } from "./evaluation-table";
 
 const USAGE = `usage: concord-eval --model <dir> --data <FER+ folder or split folder> [--split train|valid|test] [--tta] [--json FILE] [--limit N]`;
 

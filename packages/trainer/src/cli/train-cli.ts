@@ -2,15 +2,15 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "../backend";
-import { DataError } from "../data";
-import { loadDataFolder } from "../dataset";
-import { saveModel } from "../io";
-import { MODEL_NAMES, type TModelName } from "../models";
-import { SCHEMES, type TScheme, type TSmoothing } from "../targets";
-import { train } from "../train";
+import { loadDataFolder } from "../data/data-folder";
+import { SCHEMES, type TScheme, type TSmoothing } from "../data/ferplus-targets";
+import { DataError } from "../data/train-data";
+import { train } from "../loop/train";
+import { MODEL_NAMES, type TModelName } from "../model/model-factories";
+import { saveModel } from "../model/model-io";
 import type { TEvaluation, TOptimizerName } from "../types";
-import { progressPrinter } from "./progress";
-import { formatEvaluation } from "./table";
+import { formatEvaluation } from "./evaluation-table";
+import { progressPrinter } from "./progress-printer";
 
 const USAGE = `usage: concord-train --data <FER+ folder | generic folder (PNGs + votes.csv)> [options]
   --model ${MODEL_NAMES.join("|")} (fast)    --scheme ${SCHEMES.join("|")} (cel)

@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { maxPoolGradInfo } from "./wasm-kernels-extra";
+import { maxPoolGradInfo } from "./wasm-matmul-maxpool-kernels";
 
 /**
  * Native kernels for the WASM backend (native/concord_kernels.c, built by `npm run build:native`): the
@@ -13,7 +13,7 @@ import { maxPoolGradInfo } from "./wasm-kernels-extra";
  * everything else (elementwise ops, batch norm, the optimizer) stays on WASM unchanged.
  *
  * Optional: without the addon (no compiler or OpenBLAS where it was installed), or with
- * CONCORD_NATIVE_KERNELS=0, training runs on WASM's kernels and ours from wasm-kernels*.ts.
+ * CONCORD_NATIVE_KERNELS=0, training runs on WASM's kernels and ours from wasm-conv-grad-kernels.ts and wasm-matmul-maxpool-kernels.ts.
  */
 type TInfo = tf.TensorInfo;
 type TArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -27,7 +27,7 @@ type TAddon = {
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, p: Int32Array): void;
 };
 
-export const NATIVE_ADDON_PATH = path.resolve(import.meta.dirname, "../native/build/concord_kernels.node");
+export const NATIVE_ADDON_PATH = path.resolve(import.meta.dirname, "../../native/build/concord_kernels.node");
 
 let addon: TAddon | null | undefined;
 let loadError: string | undefined;

@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
 import type { Optimizer } from "./optimizer";
-import { shardGradients, type TShard, trainableVars } from "./step";
+import { shardGradients, type TShard, trainableVars } from "./shard-gradients";
 
 type TDone = {
   type: "done";
@@ -32,7 +32,7 @@ export class GradientPool {
     const topology = model.toJSON(null, false) as object;
     await Promise.all(
       Array.from({ length: count }, async () => {
-        const w = new Worker(new URL("./grad-worker-entry.mjs", import.meta.url));
+        const w = new Worker(new URL("./gradient-worker-entry.mjs", import.meta.url));
         pool.workers.push(w);
         await new Promise<void>((resolve, reject) => {
           const onMessage = (msg: { type: string; message?: string }) => {

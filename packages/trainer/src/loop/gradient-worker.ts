@@ -1,7 +1,7 @@
 import { parentPort } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "./backend";
-import { shardGradients, type TShard } from "./step";
+import { initBackend } from "../backend";
+import { shardGradients, type TShard } from "./shard-gradients";
 
 /**
  * Data-parallel gradient worker: its own WASM instance and model replica. Per step it receives all weights
