@@ -10,6 +10,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend";
+import { backendOptions, trainerEnv } from "../src/env";
 import { GradientPool } from "../src/loop/gradient-pool";
 import { Optimizer } from "../src/loop/optimizer";
 import { makeShards, step } from "../src/loop/train-step";
@@ -146,7 +147,8 @@ function torchCpuMsPerImage(name: TModelName): number | null {
   }
 }
 
-const backend = await initBackend("auto");
+const env = trainerEnv();
+const backend = await initBackend(env.CONCORD_TF_BACKEND, backendOptions(env));
 const threads = Number(a.threads);
 const workerCounts = (a.workers as string).split(",").map(Number);
 console.log(

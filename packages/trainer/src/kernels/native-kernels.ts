@@ -12,8 +12,9 @@ import { maxPoolGradInfo } from "./wasm-matmul-maxpool-kernels";
  * which is where PyTorch's speed comes from too. They work on the WASM heap in place (no copies), so
  * everything else (elementwise ops, batch norm, the optimizer) stays on WASM unchanged.
  *
- * Optional: without the addon (no compiler or OpenBLAS where it was installed), or with
- * CONCORD_NATIVE_KERNELS=0, training runs on WASM's kernels and ours from wasm-conv-grad-kernels.ts and wasm-matmul-maxpool-kernels.ts.
+ * Optional: without the addon (no compiler or OpenBLAS where it was installed), or when initBackend is told
+ * not to use it, training runs on WASM's kernels and ours from wasm-conv-grad-kernels.ts and
+ * wasm-matmul-maxpool-kernels.ts.
  */
 type TInfo = tf.TensorInfo;
 type TArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -34,13 +35,10 @@ let loadError: string | undefined;
 let registered = false;
 const fallbacks = new Map<string, tf.KernelFunc>();
 
-/** The addon, or null when it is not built, fails to load, or CONCORD_NATIVE_KERNELS=0. */
+/** The addon, or null when it is not built or fails to load. */
 export function nativeAddon(): TAddon | null {
   if (addon !== undefined) return addon;
-  if (process.env.CONCORD_NATIVE_KERNELS === "0") {
-    loadError = "disabled by CONCORD_NATIVE_KERNELS=0";
-    addon = null;
-  } else if (!existsSync(NATIVE_ADDON_PATH)) {
+  if (!existsSync(NATIVE_ADDON_PATH)) {
     loadError = `not built (${path.relative(process.cwd(), NATIVE_ADDON_PATH)}; run npm run build:native -w @concord/trainer)`;
     addon = null;
   } else {

@@ -60,6 +60,7 @@ export async function train(
 ): Promise<TTrainResult> {
   const config = resolveConfig(partial);
   const log = hooks.log ?? (() => {});
+  // The entry point has chosen the backend (CLI flags, env); a bare library call gets auto-detection.
   const backend = await initBackend("auto", { quiet: true });
   validateData(data);
   const classes = data.classNames.length;
