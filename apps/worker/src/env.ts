@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_URL, parseQueueList, type TQueueName } from "@concord/jobs";
+import { ZTrainerEnv } from "@concord/trainer/env";
 import { z } from "zod";
 
 const repoRoot = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
@@ -9,6 +10,8 @@ const repoRoot = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
 export const ZWorkerEnv = z.object({
+  // CONCORD_TF_BACKEND (gpu, node, ...), CONCORD_TF_FORCE_CPU, CONCORD_NATIVE_KERNELS, CONCORD_REQUIRE_NATIVE.
+  ...ZTrainerEnv.shape,
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
@@ -36,10 +39,6 @@ export const ZWorkerEnv = z.object({
   CONCORD_WORKER_HOST: z.string().default("0.0.0.0"),
   CONCORD_BOARD_TOKEN: z.string().min(8, "must be at least 8 characters").optional(),
   CONCORD_ARTIFACTS_DIR: z.string().min(1).default(resolve(repoRoot, ".artifacts")),
-  // gpu/node are the short spellings of the trainer's tfjs-node-gpu/tfjs-node.
-  CONCORD_TF_BACKEND: z
-    .enum(["auto", "gpu", "node", "wasm", "cpu", "tfjs-node-gpu", "tfjs-node"])
-    .default("auto"),
   /** The trainer's data-parallel gradient threads per run (one WASM instance each); 1 = in-process. */
   CONCORD_TRAINER_THREADS: int(1, 1),
   /** BullMQ lock and stalled detection: a dead worker's job is retried after about lock + interval. */
