@@ -1,7 +1,8 @@
 // Worker configuration, validated once at start: a malformed variable stops the process naming it.
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_URL, parseQueueList, type TQueueName } from "@concord/jobs";
+import { ZDbEnv } from "@concord/db";
+import { parseQueueList, type TQueueName, ZJobsEnv } from "@concord/jobs";
 import { ZTrainerEnv } from "@concord/trainer/env";
 import { z } from "zod";
 
@@ -9,18 +10,10 @@ const repoRoot = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
-export const ZWorkerEnv = z.object({
+// The worker reads the database's, the queue's and the trainer's variables through their packages' own schemas.
+export const ZWorkerEnv = ZDbEnv.extend(ZJobsEnv.shape).extend({
   // CONCORD_TF_BACKEND (gpu, node, ...), CONCORD_TF_FORCE_CPU, CONCORD_NATIVE_KERNELS, CONCORD_REQUIRE_NATIVE.
   ...ZTrainerEnv.shape,
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
-    .default("postgresql://postgres@127.0.0.1:5432/concord"),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, "must be a redis:// URL")
-    .default(DEFAULT_REDIS_URL),
-  CONCORD_QUEUE_PREFIX: z.string().min(1).default(DEFAULT_QUEUE_PREFIX),
   /** Queues this worker drains, e.g. "train-gpu,train,evaluate" on a GPU box, "labels,train,evaluate" on CPU. */
   CONCORD_WORKER_QUEUES: z
     .string()

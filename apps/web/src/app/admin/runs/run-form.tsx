@@ -1,8 +1,8 @@
 "use client";
 
+import { DEFAULT_RUN_CONFIG, RUN_BACKENDS, RUN_MODELS, RUN_SCHEMES } from "@concord/jobs/run-config";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useMemo, useState } from "react";
-import { DEFAULT_RUN_CONFIG, RUN_BACKENDS, RUN_MODELS, RUN_SCHEMES } from "@/server/queries/run-config";
 
 type TOption = { id: string; name: string };
 type TSnapOption = { id: string; datasetId: string; label: string };
