@@ -57,10 +57,8 @@ export class TrainerEnvError extends Error {
 /** Parses the trainer's variables, throwing a TrainerEnvError that names each malformed one. */
 export function trainerEnv(source: NodeJS.ProcessEnv = process.env): TTrainerEnv {
   const parsed = ZTrainerEnv.safeParse(source);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new TrainerEnvError(`invalid trainer environment:\n${lines.join("\n")}`);
-  }
+  if (!parsed.success)
+    throw new TrainerEnvError(`@concord/trainer: invalid environment\n${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
 

@@ -33,7 +33,9 @@ describe("CLI errors", () => {
   it("concord-train names a malformed trainer variable and exits 2", () => {
     const r = run("concord-train.mjs", ["--data", tmp, "--epochs", "1"], { CONCORD_NATIVE_KERNELS: "off" });
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/concord-train: invalid trainer environment:\s+CONCORD_NATIVE_KERNELS: /);
+    expect(r.err).toMatch(
+      /concord-train: @concord\/trainer: invalid environment\n.*\n\s+→ at CONCORD_NATIVE_KERNELS/,
+    );
   });
 
   it("concord-train lists bad label.csv rows with file and line", () => {

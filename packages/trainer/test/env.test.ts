@@ -33,7 +33,7 @@ describe("trainerEnv", () => {
       error = e;
     }
     expect(error).toBeInstanceOf(TrainerEnvError);
-    expect((error as Error).message).toMatch(/CONCORD_TF_BACKEND: .*"auto"/);
-    expect((error as Error).message).toMatch(/CONCORD_NATIVE_KERNELS: .*"0"\|"1"/);
+    expect((error as Error).message).toMatch(/"auto".*\n\s+→ at CONCORD_TF_BACKEND/);
+    expect((error as Error).message).toMatch(/"0"\|"1"\n\s+→ at CONCORD_NATIVE_KERNELS/);
   });
 });
