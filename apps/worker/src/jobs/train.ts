@@ -4,14 +4,13 @@ import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Prisma, TDb } from "@concord/db";
 import { type TJobPayload, type TTrainProgress, type TTrainResult, ZRunConfig } from "@concord/jobs";
-import { evaluate, initBackend, saveModel, type TEvaluation, train } from "@concord/trainer";
+import { backendOptions, evaluate, initBackend, saveModel, type TEvaluation, train } from "@concord/trainer";
 import { UnrecoverableError } from "bullmq";
 import type { TWorkerEnv } from "../env";
 import { toTrainerConfig } from "../run-config";
 import { controlRun } from "../run-control";
 import { finishRun, markBackend, markRunning, requeueRun, setProgress } from "../run-state";
 import { defaultSnapshotMethod, loadTrainData } from "../train-data";
-import { backendPreference } from "../trainer-api";
 import { snapshotLabels } from "./snapshot-labels";
 
 export type TJobContext = {
@@ -101,7 +100,7 @@ export async function trainRun(
     await setProgress(db, runId, value as Prisma.InputJsonValue, p.epoch);
   };
   try {
-    const chosen = await initBackend(backendPreference(env.CONCORD_TF_BACKEND));
+    const chosen = await initBackend(env.CONCORD_TF_BACKEND, backendOptions(env));
     // The run records whether the native OpenBLAS kernels carried the WASM backend (about 4x faster).
     const backend = chosen.nativeKernels ? `${chosen.name}+openblas` : chosen.name;
     await markBackend(db, runId, backend);

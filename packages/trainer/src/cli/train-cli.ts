@@ -1,16 +1,17 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { initBackend } from "../backend";
-import { DataError } from "../data";
-import { loadDataFolder } from "../dataset";
-import { saveModel } from "../io";
-import { MODEL_NAMES, type TModelName } from "../models";
-import { SCHEMES, type TScheme, type TSmoothing } from "../targets";
-import { train } from "../train";
+import { loadDataFolder } from "../data/data-folder";
+import { SCHEMES, type TScheme, type TSmoothing } from "../data/ferplus-targets";
+import { DataError } from "../data/train-data";
+import { TrainerEnvError, trainerEnv } from "../env";
+import { train } from "../loop/train";
+import { MODEL_NAMES, type TModelName } from "../model/model-factories";
+import { saveModel } from "../model/model-io";
 import type { TEvaluation, TOptimizerName } from "../types";
-import { progressPrinter } from "./progress";
-import { formatEvaluation } from "./table";
+import { BACKEND_FLAGS, initBackendFromFlags } from "./backend-flags";
+import { formatEvaluation } from "./evaluation-table";
+import { progressPrinter } from "./progress-printer";
 
 const USAGE = `usage: concord-train --data <FER+ folder | generic folder (PNGs + votes.csv)> [options]
   --model ${MODEL_NAMES.join("|")} (fast)    --scheme ${SCHEMES.join("|")} (cel)
@@ -27,6 +28,7 @@ function num(v: string | undefined, name: string): number | undefined {
 }
 
 async function main(): Promise<void> {
+  const env = trainerEnv();
   const { values: a } = parseArgs({
     options: {
       data: { type: "string" },
@@ -50,8 +52,7 @@ async function main(): Promise<void> {
       checkpoint: { type: "string" },
       resume: { type: "boolean", default: false },
       limit: { type: "string" },
-      backend: { type: "string", default: "auto" },
-      "force-cpu": { type: "boolean", default: false },
+      ...BACKEND_FLAGS,
       help: { type: "boolean", default: false },
     },
   });
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
     throw new DataError(`--scheme must be one of ${SCHEMES.join(", ")}`);
   if (a.smoothing !== "crowd" && a.smoothing !== "uniform")
     throw new DataError("--smoothing must be crowd or uniform");
-  const backend = await initBackend(a.backend, { force: a["force-cpu"] });
+  const backend = await initBackendFromFlags(a, env);
   const out = path.resolve(a.out ?? path.join(".runs", new Date().toISOString().replace(/[:.]/g, "-")));
   const started = Date.now();
   const data = await loadDataFolder(path.resolve(a.data), {
@@ -145,5 +146,5 @@ async function main(): Promise<void> {
 
 main().catch((e: Error) => {
   console.error(`concord-train: ${e.message}`);
-  process.exit(e instanceof DataError ? 2 : 1);
+  process.exit(e instanceof DataError || e instanceof TrainerEnvError ? 2 : 1);
 });

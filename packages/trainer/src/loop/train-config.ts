@@ -1,5 +1,5 @@
-import { MODEL_NAMES } from "./models";
-import type { TTrainConfig } from "./types";
+import { MODEL_NAMES } from "../model/model-factories";
+import type { TTrainConfig } from "../types";
 
 /** The default CPU recipe (see README): fast net, Adam 1e-3, FER+ augmentation, plateau halving, early stop. */
 export const DEFAULT_CONFIG: TTrainConfig = {
