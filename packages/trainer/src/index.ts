@@ -23,7 +23,7 @@ export { evaluate, type TEvaluateOptions } from "./evaluation/evaluate";
 export { calibration, classReports, confusionMatrix, macroF1 } from "./evaluation/metrics";
 export { mixSeed, Rng } from "./loop/seeded-rng";
 export { train } from "./loop/train";
-export { DEFAULT_CONFIG, resolveConfig } from "./loop/train-config";
+export { DEFAULT_CONFIG, resolveConfig, trainConfigOf } from "./loop/train-config";
 export { buildModel, MODEL_NAMES, type TModelConfig, type TModelName } from "./model/model-factories";
 export { loadModel, readModelMetadata, saveModel, type TModelMetadata } from "./model/model-io";
 export type {

@@ -4,10 +4,17 @@ import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Prisma, TDb } from "@concord/db";
 import { type TJobPayload, type TTrainProgress, type TTrainResult, ZRunConfig } from "@concord/jobs";
-import { backendOptions, evaluate, initBackend, saveModel, type TEvaluation, train } from "@concord/trainer";
+import {
+  backendOptions,
+  evaluate,
+  initBackend,
+  saveModel,
+  type TEvaluation,
+  train,
+  trainConfigOf,
+} from "@concord/trainer";
 import { UnrecoverableError } from "bullmq";
 import type { TWorkerEnv } from "../env";
-import { toTrainerConfig } from "../run-config";
 import { controlRun } from "../run-control";
 import { finishRun, markBackend, markRunning, requeueRun, setProgress } from "../run-state";
 import { defaultSnapshotMethod, loadTrainData } from "../train-data";
@@ -134,7 +141,7 @@ export async function trainRun(
     });
     const result = await train(
       data,
-      { ...toTrainerConfig(config, run.seed), workers: env.CONCORD_TRAINER_THREADS },
+      { ...trainConfigOf(config), seed: run.seed, workers: env.CONCORD_TRAINER_THREADS },
       {
         checkpointDir: dirs.checkpoint,
         resume: true,

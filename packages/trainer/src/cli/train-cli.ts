@@ -1,11 +1,13 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { DEFAULT_RUN_CONFIG } from "@concord/jobs/run-config";
 import { loadDataFolder } from "../data/data-folder";
 import { SCHEMES, type TScheme, type TSmoothing } from "../data/ferplus-targets";
 import { DataError } from "../data/train-data";
 import { TrainerEnvError, trainerEnv } from "../env";
 import { train } from "../loop/train";
+import { DEFAULT_CONFIG } from "../loop/train-config";
 import { MODEL_NAMES, type TModelName } from "../model/model-factories";
 import { saveModel } from "../model/model-io";
 import type { TEvaluation, TOptimizerName } from "../types";
@@ -13,11 +15,12 @@ import { BACKEND_FLAGS, initBackendFromFlags } from "./backend-flags";
 import { formatEvaluation } from "./evaluation-table";
 import { progressPrinter } from "./progress-printer";
 
+const D = DEFAULT_CONFIG;
 const USAGE = `usage: concord-train --data <FER+ folder | generic folder (PNGs + votes.csv)> [options]
-  --model ${MODEL_NAMES.join("|")} (fast)    --scheme ${SCHEMES.join("|")} (cel)
-  --eps <0..1> (1)  --smoothing crowd|uniform (crowd)   --epochs N (30)  --batch-size N (64)
-  --optimizer adam|sgd (adam)  --lr X (0.001)  --momentum X (0.9)  --weight-decay X (0)
-  --patience N (6)  --lr-patience N (2)  --class-weighting  --no-augment  --seed N (42)  --workers N (2: data-parallel, one WASM per core)
+  --model ${MODEL_NAMES.join("|")} (${D.model})    --scheme ${SCHEMES.join("|")} (cel)
+  --eps <0..1> (${DEFAULT_RUN_CONFIG.eps})  --smoothing crowd|uniform (crowd)   --epochs N (${D.epochs})  --batch-size N (${D.batchSize})
+  --optimizer adam|sgd (${D.optimizer})  --lr X (${D.learningRate})  --momentum X (${D.momentum})  --weight-decay X (${D.weightDecay})
+  --patience N (${D.earlyStoppingPatience})  --lr-patience N (${D.reduceLrPatience})  --class-weighting  --no-augment  --seed N (${D.seed})  --workers N (2: data-parallel, one WASM per core)
   --out DIR (.runs/<time>)  --checkpoint DIR (<out>/checkpoint)  --resume  --limit N  --backend auto|wasm|tfjs-node|tfjs-node-gpu|cpu  --force-cpu`;
 
 function num(v: string | undefined, name: string): number | undefined {
@@ -32,9 +35,9 @@ async function main(): Promise<void> {
   const { values: a } = parseArgs({
     options: {
       data: { type: "string" },
-      model: { type: "string", default: "fast" },
+      model: { type: "string", default: D.model },
       scheme: { type: "string", default: "cel" },
-      eps: { type: "string", default: "1" },
+      eps: { type: "string" },
       smoothing: { type: "string", default: "crowd" },
       epochs: { type: "string" },
       "batch-size": { type: "string" },
@@ -69,9 +72,10 @@ async function main(): Promise<void> {
   const backend = await initBackendFromFlags(a, env);
   const out = path.resolve(a.out ?? path.join(".runs", new Date().toISOString().replace(/[:.]/g, "-")));
   const started = Date.now();
+  const eps = num(a.eps, "eps") ?? DEFAULT_RUN_CONFIG.eps;
   const data = await loadDataFolder(path.resolve(a.data), {
     scheme: a.scheme as TScheme,
-    eps: num(a.eps, "eps") ?? 1,
+    eps,
     smoothing: a.smoothing as TSmoothing,
     limit: num(a.limit, "limit"),
     log: (l) => console.error(l),
@@ -119,7 +123,7 @@ async function main(): Promise<void> {
   const report = {
     data: path.resolve(a.data),
     scheme: a.scheme,
-    eps: Number(a.eps),
+    eps,
     smoothing: a.smoothing,
     backend: backend.name,
     nativeKernels: backend.nativeKernels ?? false,
