@@ -3,14 +3,17 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ZDbEnv } from "@concord/db";
 import { parseQueueList, type TQueueName, ZJobsEnv } from "@concord/jobs";
+import { ZTrainerEnv } from "@concord/trainer/env";
 import { z } from "zod";
 
 const repoRoot = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
-// The worker reads the database's and the queue's variables through their packages' own schemas.
+// The worker reads the database's, the queue's and the trainer's variables through their packages' own schemas.
 export const ZWorkerEnv = ZDbEnv.extend(ZJobsEnv.shape).extend({
+  // CONCORD_TF_BACKEND (gpu, node, ...), CONCORD_TF_FORCE_CPU, CONCORD_NATIVE_KERNELS, CONCORD_REQUIRE_NATIVE.
+  ...ZTrainerEnv.shape,
   /** Queues this worker drains, e.g. "train-gpu,train,evaluate" on a GPU box, "labels,train,evaluate" on CPU. */
   CONCORD_WORKER_QUEUES: z
     .string()
@@ -29,10 +32,6 @@ export const ZWorkerEnv = ZDbEnv.extend(ZJobsEnv.shape).extend({
   CONCORD_WORKER_HOST: z.string().default("0.0.0.0"),
   CONCORD_BOARD_TOKEN: z.string().min(8, "must be at least 8 characters").optional(),
   CONCORD_ARTIFACTS_DIR: z.string().min(1).default(resolve(repoRoot, ".artifacts")),
-  // gpu/node are the short spellings of the trainer's tfjs-node-gpu/tfjs-node.
-  CONCORD_TF_BACKEND: z
-    .enum(["auto", "gpu", "node", "wasm", "cpu", "tfjs-node-gpu", "tfjs-node"])
-    .default("auto"),
   /** The trainer's data-parallel gradient threads per run (one WASM instance each); 1 = in-process. */
   CONCORD_TRAINER_THREADS: int(1, 1),
   /** BullMQ lock and stalled detection: a dead worker's job is retried after about lock + interval. */

@@ -9,7 +9,6 @@ import { evaluateRun } from "./jobs/evaluate";
 import { snapshotLabels } from "./jobs/snapshot-labels";
 import { trainRun } from "./jobs/train";
 import { finishRun } from "./run-state";
-import { backendPreference } from "./trainer-api";
 
 function parse<N extends TJobName>(name: N, data: unknown): TJobPayload<N> {
   try {
@@ -25,7 +24,6 @@ function parse<N extends TJobName>(name: N, data: unknown): TJobPayload<N> {
 
 export async function processJob(job: SandboxedJob): Promise<unknown> {
   const env = loadEnv();
-  process.env.CONCORD_TF_BACKEND = backendPreference(env.CONCORD_TF_BACKEND);
   const db = getDb();
   const name = job.name;
   if (!isJobName(name)) throw new UnrecoverableError(`unknown job "${name}"`);

@@ -49,12 +49,16 @@ describe("the import checker", () => {
     { dir: "packages/crowd", name: "@concord/crowd" },
     { dir: "packages/e2e", name: "@concord/e2e" },
     { dir: "packages/trainer", name: "@concord/trainer" },
+    { dir: "packages/jobs", name: "@concord/jobs" },
   ];
   const fake = {
     rules: [
       parseMayImport("packages/e2e", "`@concord/crowd`"),
       parseMayImport("packages/crowd", "none; not `node-io` in library, `@tensorflow/*`"),
-      parseMayImport("packages/trainer", "`@concord/crowd`; not `prisma`, `bullmq`"),
+      parseMayImport(
+        "packages/trainer",
+        "`@concord/crowd`, `@concord/jobs/run-config`; not `prisma`, `bullmq`",
+      ),
     ],
     groups: new Map([
       ["node-io", ["node:fs", "node:child_process"]],
@@ -114,6 +118,12 @@ describe("the import checker", () => {
       "packages/trainer/src/run/train.ts:2: packages/trainer -> bullmq/dist/x: packages/trainer may not import `bullmq`",
     ]);
     expect(check("packages/trainer", "packages/trainer/src/x.ts", 'import "@concord/db";')).toHaveLength(1);
+    // A subpath grant is that export only.
+    const jobs =
+      'import "@concord/jobs/run-config";\nimport "@concord/jobs";\nimport "@concord/jobs/run-configs";';
+    expect(check("packages/trainer", "packages/trainer/src/x.ts", jobs).map((v) => v.split(": ")[0])).toEqual(
+      ["packages/trainer/src/x.ts:2", "packages/trainer/src/x.ts:3"],
+    );
     const io = 'import { readFileSync } from "fs";\nimport { spawn } from "node:child_process";';
     expect(check("packages/crowd", "packages/crowd/src/aggregate.ts", io)).toHaveLength(2);
     for (const spared of ["src/cli.ts", "src/cli/main.ts", "test/cli.test.ts", "scripts/sim.ts", "bin/x.mjs"])
@@ -137,6 +147,7 @@ describe("the import checker", () => {
     const ws = [...fakeWorkspaces, { dir: "apps/worker", name: "@concord/worker" }];
     expect(checkTable(bad, ws)).toEqual([
       "packages/trainer (@concord/trainer) has no row in ARCHITECTURE.md's Repository table",
+      "packages/jobs (@concord/jobs) has no row in ARCHITECTURE.md's Repository table",
       "apps/worker (@concord/worker) has no row in ARCHITECTURE.md's Repository table",
       "packages/e2e may import the app apps/web: no package imports an app",
       "apps/web may import apps/worker: apps never import each other",

@@ -1,18 +1,20 @@
 /**
  * CPU ms per call of the conv kernels on the fast model's layer shapes (batch 64), for each kernel set:
- * "wasm" (WASM's XNNPACK forward Conv2D, our Conv2DBackpropFilter/Input from wasm-kernels.ts, and WASM's own
- * naive Conv2DBackpropInput) and "native" (native-kernels.ts: im2col + OpenBLAS sgemm) when it is built.
+ * "wasm" (WASM's XNNPACK forward Conv2D, our Conv2DBackpropFilter/Input from kernels/wasm-conv-grad-kernels.ts, and WASM's own
+ * naive Conv2DBackpropInput) and "native" (kernels/native-kernels.ts: im2col + OpenBLAS sgemm) when it is built.
  * Usage: npx tsx bench/kernel-bench.ts [--reps 3]
  */
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend";
-import { nativeAddon, useNativeKernels } from "../src/native-kernels";
-import { naiveConv2DBackpropInput } from "../src/wasm-kernels";
+import { backendOptions, trainerEnv } from "../src/env";
+import { nativeAddon, useNativeKernels } from "../src/kernels/native-kernels";
+import { naiveConv2DBackpropInput } from "../src/kernels/wasm-conv-grad-kernels";
 
 const { values: a } = parseArgs({ options: { reps: { type: "string", default: "3" } } });
 const reps = Number(a.reps);
-await initBackend("wasm");
+const env = trainerEnv();
+await initBackend("wasm", backendOptions(env));
 const layers: [number[], number][] = [
   [[64, 48, 48, 1], 32],
   [[64, 24, 24, 32], 64],
@@ -31,7 +33,7 @@ function cpuMs(fn: () => tf.TensorInfo | tf.Tensor): number {
 }
 
 const attrs = { strides: 1, pad: "same", dataFormat: "NHWC" } as const;
-for (const mode of nativeAddon() ? ["wasm", "native"] : ["wasm"]) {
+for (const mode of env.CONCORD_NATIVE_KERNELS !== false && nativeAddon() ? ["wasm", "native"] : ["wasm"]) {
   useNativeKernels(mode === "native");
   console.log(
     `${mode} kernels: layer (x shape -> filters)  forward  bpFilter  bpInput  naive-bpInput   (CPU ms per call)`,

@@ -10,10 +10,11 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "../src/backend";
-import { loadDataFolder } from "../src/dataset";
-import type { TModelName } from "../src/models";
-import type { TTargetOptions } from "../src/targets";
-import { train } from "../src/train";
+import { loadDataFolder } from "../src/data/data-folder";
+import type { TTargetOptions } from "../src/data/ferplus-targets";
+import { backendOptions, trainerEnv } from "../src/env";
+import { train } from "../src/loop/train";
+import type { TModelName } from "../src/model/model-factories";
 
 const repo = path.resolve(import.meta.dirname, "../../..");
 const { values: a } = parseArgs({
@@ -36,7 +37,8 @@ const ARMS: Record<string, TTargetOptions> = {
   crowd: { scheme: "majority", eps: 0.3, smoothing: "crowd" },
   cel: { scheme: "cel", eps: 1, smoothing: "crowd" },
 };
-const backend = await initBackend("auto");
+const env = trainerEnv();
+const backend = await initBackend(env.CONCORD_TF_BACKEND, backendOptions(env));
 const limit = Number(a.limit);
 const epochs = Number(a.epochs);
 console.log(

@@ -5,15 +5,18 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend";
-import { makeShards, step } from "../src/batch-step";
-import { buildModel, type TModelName } from "../src/models";
-import { Optimizer } from "../src/optimizer";
+import { backendOptions, trainerEnv } from "../src/env";
+import { Optimizer } from "../src/loop/optimizer";
+import { makeShards, step } from "../src/loop/train-step";
+import { buildModel, type TModelName } from "../src/model/model-factories";
 
 const { values: a } = parseArgs({
   options: { model: { type: "string", default: "fast" }, batch: { type: "string", default: "32" } },
 });
 const batch = Number(a.batch);
-const backend = await initBackend(process.env.CONCORD_TF_BACKEND ?? "wasm");
+// wasm unless CONCORD_TF_BACKEND says otherwise.
+const env = trainerEnv({ CONCORD_TF_BACKEND: "wasm", ...process.env });
+const backend = await initBackend(env.CONCORD_TF_BACKEND, backendOptions(env));
 const model = buildModel({ name: a.model as TModelName, classes: 8 });
 const opt = new Optimizer("adam", 1e-3, { momentum: 0, weightDecay: 0 });
 const x = Float32Array.from({ length: batch * 48 * 48 }, () => Math.random() * 2 - 1);

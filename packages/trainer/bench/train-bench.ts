@@ -10,10 +10,11 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend";
-import { makeShards, step } from "../src/batch-step";
-import { buildModel, type TModelName } from "../src/models";
-import { Optimizer } from "../src/optimizer";
-import { GradientPool } from "../src/parallel";
+import { backendOptions, trainerEnv } from "../src/env";
+import { GradientPool } from "../src/loop/gradient-pool";
+import { Optimizer } from "../src/loop/optimizer";
+import { makeShards, step } from "../src/loop/train-step";
+import { buildModel, type TModelName } from "../src/model/model-factories";
 
 const { values: a } = parseArgs({
   options: {
@@ -146,7 +147,8 @@ function torchCpuMsPerImage(name: TModelName): number | null {
   }
 }
 
-const backend = await initBackend("auto");
+const env = trainerEnv();
+const backend = await initBackend(env.CONCORD_TF_BACKEND, backendOptions(env));
 const threads = Number(a.threads);
 const workerCounts = (a.workers as string).split(",").map(Number);
 console.log(

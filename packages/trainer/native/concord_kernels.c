@@ -1,7 +1,7 @@
 // Native CPU kernels for the tfjs WASM backend: convolution forward/backward and matmul as im2col +
 // OpenBLAS sgemm, plus two memory-bound helpers. They read and write the WASM heap directly (every
 // argument is a Float32Array view on it) and run synchronously on the calling thread, so each
-// data-parallel gradient worker computes on its own core. See ../src/native-kernels.ts for the glue.
+// data-parallel gradient worker computes on its own core. See ../src/kernels/native-kernels.ts for the glue.
 #include <node_api.h>
 #include <cblas.h>
 #include <stdint.h>

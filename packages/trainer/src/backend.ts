@@ -1,29 +1,21 @@
 import * as tf from "@tensorflow/tfjs";
-import { installFastBatchNorm } from "./fast-batchnorm";
-import { nativeUnavailableReason, registerNativeKernels } from "./native-kernels";
-import { registerWasmGradKernels } from "./wasm-kernels";
-import { registerWasmExtraKernels } from "./wasm-kernels-extra";
+import { parseBackendPreference, type TBackendPreference } from "./env";
+import { installFastBatchNorm } from "./kernels/fast-batch-norm";
+import { nativeUnavailableReason, registerNativeKernels } from "./kernels/native-kernels";
+import { registerWasmGradKernels } from "./kernels/wasm-conv-grad-kernels";
+import { registerWasmExtraKernels } from "./kernels/wasm-matmul-maxpool-kernels";
 
 export type TBackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
-export type TBackendPreference = "auto" | "tfjs-node-gpu" | "tfjs-node" | "wasm" | "cpu";
 export type TBackendInfo = {
   name: string;
   preference: TBackendPreference;
   forced: boolean;
-  /** On wasm: whether the native OpenBLAS kernels (native-kernels.ts) carry the convolutions and matmuls. */
+  /** On wasm: whether the native OpenBLAS kernels (kernels/native-kernels.ts) carry the convolutions and matmuls. */
   nativeKernels?: boolean;
 };
 
-const PREFERENCES: readonly TBackendPreference[] = ["auto", "tfjs-node-gpu", "tfjs-node", "wasm", "cpu"];
-
 let chosen: TBackendInfo | undefined;
-
-/** Parses a preference from a flag or CONCORD_TF_BACKEND; unknown values are an error, not a silent fallback. */
-export function parseBackendPreference(value: string | undefined): TBackendPreference {
-  if (value === undefined || value === "") return "auto";
-  if ((PREFERENCES as readonly string[]).includes(value)) return value as TBackendPreference;
-  throw new Error(`Unknown tfjs backend "${value}"; expected one of ${PREFERENCES.join(", ")}`);
-}
+let chosenOptions: TWorkerBackendOptions = {};
 
 // Native bindings are optional dependencies (they download libtensorflow at install time, which fails
 // offline). Importing one registers its backend ("tensorflow") as a side effect.
@@ -36,19 +28,27 @@ async function tryImport(spec: string): Promise<boolean> {
   }
 }
 
-async function useWasm(): Promise<boolean> {
+async function useWasm(nativeKernels: boolean): Promise<boolean> {
   await import("@tensorflow/tfjs-backend-wasm");
   const ok = await tf.setBackend("wasm");
   if (ok) {
     registerWasmGradKernels();
     registerWasmExtraKernels();
     installFastBatchNorm();
-    registerNativeKernels();
+    if (nativeKernels) registerNativeKernels();
   }
   return ok;
 }
 
-export type TInitOptions = {
+/** What the data-parallel gradient threads need to set up their own wasm backend like this one. */
+export type TWorkerBackendOptions = {
+  /** On wasm, use the native OpenBLAS kernels when the addon is built (default true). */
+  nativeKernels?: boolean;
+  /** On wasm, fail instead of running without the native kernels (default false). */
+  requireNative?: boolean;
+};
+
+export type TInitOptions = TWorkerBackendOptions & {
   /** Allow the pure-JS CPU backend (about 100x slower than WASM for training). */
   force?: boolean;
   /** Silence the one-line log (tests). */
@@ -57,35 +57,42 @@ export type TInitOptions = {
 };
 
 /**
- * Chooses the tfjs backend once per process: tfjs-node-gpu > tfjs-node > wasm; refuses the pure-JS cpu
- * backend unless forced. `preference` (or env CONCORD_TF_BACKEND when "auto") pins one backend.
+ * Chooses the tfjs backend once per process: "auto" is tfjs-node-gpu > tfjs-node > wasm, any other
+ * preference pins one; refuses the pure-JS cpu backend unless forced. Reads no environment: entry points
+ * parse it (env.ts) and pass the preference and options here.
  */
 export async function initBackend(
-  preference: TBackendPreference | string = "auto",
+  preference: TBackendPreference,
   options: TInitOptions = {},
 ): Promise<TBackendInfo> {
-  let pref = parseBackendPreference(preference);
-  if (pref === "auto") pref = parseBackendPreference(process.env.CONCORD_TF_BACKEND);
+  // Checked at run time too: JavaScript callers and casts get the same error as a bad flag.
+  const pref = parseBackendPreference(preference);
   if (chosen) {
     if (pref !== "auto" && pref !== chosen.preference && backendFor(pref) !== chosen.name) {
       throw new Error(`tfjs backend already initialised as ${chosen.name}; cannot switch to ${pref}`);
     }
     return chosen;
   }
-  const forced = options.force === true || process.env.CONCORD_TF_FORCE_CPU === "1";
+  const forced = options.force === true;
+  const nativeKernels = options.nativeKernels !== false;
   const attempts: TBackendPreference[] = pref === "auto" ? ["tfjs-node-gpu", "tfjs-node", "wasm"] : [pref];
   for (const attempt of attempts) {
-    if (await activate(attempt, forced)) {
-      chosen = { name: tf.getBackend(), preference: attempt, forced };
+    if (await activate(attempt, forced, nativeKernels)) {
+      const info: TBackendInfo = { name: tf.getBackend(), preference: attempt, forced };
       let detail = "";
-      if (chosen.name === "wasm") {
-        const why = nativeUnavailableReason();
-        chosen.nativeKernels = why === undefined;
+      if (info.name === "wasm") {
+        const why = nativeKernels
+          ? nativeUnavailableReason()
+          : "turned off (nativeKernels: false, e.g. CONCORD_NATIVE_KERNELS=0)";
+        if (why !== undefined && options.requireNative) throw new Error(`native kernels required but ${why}`);
+        info.nativeKernels = why === undefined;
         detail = why === undefined ? " + native OpenBLAS kernels" : ` (native kernels: ${why})`;
       }
+      chosen = info;
+      chosenOptions = { nativeKernels, requireNative: options.requireNative === true };
       if (!options.quiet)
-        (options.log ?? console.error)(`[trainer] tfjs backend: ${chosen.name} (${attempt})${detail}`);
-      return chosen;
+        (options.log ?? console.error)(`[trainer] tfjs backend: ${info.name} (${attempt})${detail}`);
+      return info;
     }
   }
   throw new Error(`tfjs backend ${pref} is not available (tried ${attempts.join(", ")})`);
@@ -97,18 +104,18 @@ function backendFor(pref: TBackendPreference): string {
   ];
 }
 
-async function activate(pref: TBackendPreference, forced: boolean): Promise<boolean> {
+async function activate(pref: TBackendPreference, forced: boolean, nativeKernels: boolean): Promise<boolean> {
   switch (pref) {
     case "tfjs-node-gpu":
       return (await tryImport("@tensorflow/tfjs-node-gpu")) && tf.setBackend("tensorflow");
     case "tfjs-node":
       return (await tryImport("@tensorflow/tfjs-node")) && tf.setBackend("tensorflow");
     case "wasm":
-      return useWasm();
+      return useWasm(nativeKernels);
     case "cpu":
       if (!forced) {
         throw new Error(
-          "Refusing to train on the pure-JS cpu backend (about 100x slower than wasm); pass force or set CONCORD_TF_FORCE_CPU=1",
+          "Refusing to train on the pure-JS cpu backend (about 100x slower than wasm); pass force (--force-cpu or CONCORD_TF_FORCE_CPU=1)",
         );
       }
       return tf.setBackend("cpu");
@@ -120,4 +127,9 @@ async function activate(pref: TBackendPreference, forced: boolean): Promise<bool
 /** The backend chosen by initBackend, if any. */
 export function currentBackend(): TBackendInfo | undefined {
   return chosen;
+}
+
+/** The kernel options this process's backend was chosen with, for the gradient threads to copy. */
+export function workerBackendOptions(): TWorkerBackendOptions {
+  return chosenOptions;
 }

@@ -1,20 +1,7 @@
-export {
-  currentBackend,
-  initBackend,
-  parseBackendPreference,
-  type TBackendInfo,
-  type TBackendPreference,
-} from "./backend";
-export { DEFAULT_CONFIG, resolveConfig } from "./config";
-export { classWeights, DataError, stratifiedSplit, validateData } from "./data";
-export { loadDataFolder, loadFerplus, locateFerplus, parseLabelCsv, readFerplusSplit } from "./dataset";
-export { evaluate, predictProbabilities, type TEvaluateOptions } from "./evaluate";
-export { loadGeneric } from "./generic";
-export { loadModel, readModelMetadata, saveModel, type TModelMetadata } from "./io";
-export { accuracyOf, calibration, classReports, confusionMatrix, macroF1 } from "./metrics";
-export { buildModel, MODEL_NAMES, type TModelConfig, type TModelName } from "./models";
-export { decodePngInto } from "./png";
-export { mixSeed, Rng } from "./rng";
+// The package's public API: what apps/worker and the README example use. Benches, bins and tests import
+// the folders directly.
+export { initBackend, type TBackendInfo, type TInitOptions } from "./backend";
+export { loadDataFolder } from "./data/data-folder";
 export {
   EMOTION_CLASSES,
   ferplusTargets,
@@ -22,8 +9,23 @@ export {
   SCHEMES,
   type TScheme,
   type TSmoothing,
-} from "./targets";
-export { train } from "./train";
+} from "./data/ferplus-targets";
+export { classWeights, DataError, stratifiedSplit } from "./data/train-data";
+export {
+  backendOptions,
+  type TBackendPreference,
+  TrainerEnvError,
+  type TTrainerEnv,
+  trainerEnv,
+  ZTrainerEnv,
+} from "./env";
+export { evaluate, type TEvaluateOptions } from "./evaluation/evaluate";
+export { calibration, classReports, confusionMatrix, macroF1 } from "./evaluation/metrics";
+export { mixSeed, Rng } from "./loop/seeded-rng";
+export { train } from "./loop/train";
+export { DEFAULT_CONFIG, resolveConfig, trainConfigOf } from "./loop/train-config";
+export { buildModel, MODEL_NAMES, type TModelConfig, type TModelName } from "./model/model-factories";
+export { loadModel, readModelMetadata, saveModel, type TModelMetadata } from "./model/model-io";
 export type {
   TBatchProgress,
   TCalibration,

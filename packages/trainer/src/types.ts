@@ -1,5 +1,5 @@
 import type * as tf from "@tensorflow/tfjs";
-import type { TModelName } from "./models";
+import type { TModelName } from "./model/model-factories";
 
 /** Images are 48x48 8-bit grayscale, row-major, concatenated: pixels.length = N * 48 * 48. */
 export type TImageSet = { pixels: Uint8Array; labels: Int32Array };

@@ -1,11 +1,14 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { currentBackend, initBackend, parseBackendPreference } from "../src/backend";
+import { currentBackend, initBackend } from "../src/backend";
+import { parseBackendPreference, trainerEnv } from "../src/env";
 
 describe("initBackend", () => {
-  it("rejects unknown preferences", () => {
+  it("rejects unknown preferences and reads the short spellings", () => {
     expect(() => parseBackendPreference("metal")).toThrow(/Unknown tfjs backend "metal"/);
-    expect(parseBackendPreference(undefined)).toBe("auto");
+    expect(parseBackendPreference("gpu")).toBe("tfjs-node-gpu");
+    expect(parseBackendPreference("node")).toBe("tfjs-node");
+    expect(parseBackendPreference("wasm")).toBe("wasm");
   });
 
   it("refuses the pure-JS cpu backend unless forced", async () => {
@@ -30,8 +33,7 @@ describe("initBackend", () => {
       expect(lines[0]).toMatch(
         info.nativeKernels ? / \+ native OpenBLAS kernels$/ : /\(native kernels: .+\)$/,
       );
-    if (process.env.CONCORD_REQUIRE_NATIVE === "1" && info.name === "wasm")
-      expect(info.nativeKernels).toBe(true);
+    if (trainerEnv().CONCORD_REQUIRE_NATIVE && info.name === "wasm") expect(info.nativeKernels).toBe(true);
     expect(await initBackend("auto", { log: (l) => lines.push(l) })).toBe(info);
     expect(lines).toHaveLength(1);
     if (!nativeInstalled)

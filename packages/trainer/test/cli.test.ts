@@ -5,15 +5,15 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
-import { saveModel } from "../src/io";
+import { saveModel } from "../src/model/model-io";
 
 const bin = path.resolve(import.meta.dirname, "../bin");
 const tmp = mkdtempSync(path.join(os.tmpdir(), "concord-cli-"));
 
-function run(cli: string, args: string[]) {
+function run(cli: string, args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [path.join(bin, cli), ...args], {
     encoding: "utf8",
-    env: { ...process.env, CONCORD_TF_BACKEND: "wasm" },
+    env: { ...process.env, CONCORD_TF_BACKEND: "wasm", ...env },
   });
   return { code: r.status, err: r.stderr };
 }
@@ -28,6 +28,14 @@ describe("CLI errors", () => {
     const r = run("concord-train.mjs", ["--data", path.join(tmp, "nope"), "--epochs", "1"]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/concord-train: data folder .*nope does not exist/);
+  });
+
+  it("concord-train names a malformed trainer variable and exits 2", () => {
+    const r = run("concord-train.mjs", ["--data", tmp, "--epochs", "1"], { CONCORD_NATIVE_KERNELS: "off" });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(
+      /concord-train: @concord\/trainer: invalid environment\n.*\n\s+→ at CONCORD_NATIVE_KERNELS/,
+    );
   });
 
   it("concord-train lists bad label.csv rows with file and line", () => {

@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { augmentInto, FERPLUS_AUGMENT, makeBatch, PIXELS } from "../src/augment";
-import { classWeights, stratifiedSplit } from "../src/data";
-import { loadFerplus, parseLabelCsv } from "../src/dataset";
-import { Rng } from "../src/rng";
-import { ferplusTargets, majorityLabels } from "../src/targets";
+import { augmentInto, FERPLUS_AUGMENT, makeBatch, PIXELS } from "../src/data/augment";
+import { loadFerplus, parseLabelCsv } from "../src/data/ferplus-folder";
+import { ferplusTargets, majorityLabels } from "../src/data/ferplus-targets";
+import { classWeights, stratifiedSplit } from "../src/data/train-data";
+import { Rng } from "../src/loop/seeded-rng";
 
 const shared = process.env.CONCORD_SHARED ?? path.resolve(import.meta.dirname, "../../../../shared");
 const ferplus = path.join(shared, "datasets/ferplus");

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadDataFolder } from "../src/dataset";
+import { loadDataFolder } from "../src/data/data-folder";
 
 const root = mkdtempSync(path.join(os.tmpdir(), "concord-generic-"));
 

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
-import { PIXELS } from "../src/augment";
-import { Rng } from "../src/rng";
+import { PIXELS } from "../src/data/augment";
+import { Rng } from "../src/loop/seeded-rng";
 import type { TTrainData } from "../src/types";
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { accuracyOf, calibration, classReports, confusionMatrix, macroF1 } from "../src/metrics";
+import { accuracyOf, calibration, classReports, confusionMatrix, macroF1 } from "../src/evaluation/metrics";
 
 describe("metrics on a hand-computed confusion matrix", () => {
   // true: a a a a b b b c c c ; pred: a a b c b b a c c b ; label -1 is skipped.

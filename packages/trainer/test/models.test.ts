@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
-import { buildModel, MODEL_NAMES } from "../src/models";
+import { buildModel, MODEL_NAMES } from "../src/model/model-factories";
 
 describe("model factories", () => {
   beforeAll(async () => {

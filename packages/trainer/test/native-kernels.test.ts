@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
-import { nativeAddon, nativeKernelsActive } from "../src/native-kernels";
-import { mulberry32 } from "../src/rng";
+import { nativeAddon, nativeKernelsActive } from "../src/kernels/native-kernels";
+import { mulberry32 } from "../src/loop/seeded-rng";
 import { maxRel, on } from "./helpers";
 import { KERNEL_MODES } from "./kernel-modes";
 

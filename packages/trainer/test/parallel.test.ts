@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
-import { train } from "../src/train";
+import { train } from "../src/loop/train";
 import type { TTrainConfig } from "../src/types";
 import { toyData, weightsOf } from "./helpers";
 

@@ -4,9 +4,9 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
-import { readCheckpoint } from "../src/checkpoint";
-import { loadModel, readModelMetadata, saveModel } from "../src/io";
-import { train } from "../src/train";
+import { readCheckpoint } from "../src/loop/checkpoint";
+import { train } from "../src/loop/train";
+import { loadModel, readModelMetadata, saveModel } from "../src/model/model-io";
 import type { TTrainConfig } from "../src/types";
 import { toyData, weightsOf } from "./helpers";
 

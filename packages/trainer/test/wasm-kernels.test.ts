@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
-import { mulberry32 } from "../src/rng";
+import { mulberry32 } from "../src/loop/seeded-rng";
 import { maxRel } from "./helpers";
 import { KERNEL_MODES, useKernelMode } from "./kernel-modes";
 
@@ -54,7 +54,7 @@ describe.each(KERNEL_MODES)("%s gradient kernels", (mode) => {
 
   it("registers Conv2DBackpropFilter and replaces Conv2DBackpropInput", () => {
     expect(tf.getKernel("Conv2DBackpropFilter", "wasm")).toBeDefined();
-    // wasm-kernels.ts's backpropInput, or the native kernel table's entry (named by its key).
+    // wasm-conv-grad-kernels.ts's backpropInput, or the native kernel table's entry (named by its key).
     expect(tf.getKernel("Conv2DBackpropInput", "wasm")?.kernelFunc.name).toBe(
       mode === "wasm" ? "backpropInput" : "Conv2DBackpropInput",
     );

@@ -4,11 +4,10 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TDb } from "@concord/db";
 import type { TEvaluateProgress, TEvaluateResult, TJobPayload } from "@concord/jobs";
-import { evaluate, initBackend, loadModel } from "@concord/trainer";
+import { backendOptions, evaluate, initBackend, loadModel } from "@concord/trainer";
 import { UnrecoverableError } from "bullmq";
 import type { TWorkerEnv } from "../env";
 import { loadMajoritySplits } from "../train-data";
-import { backendPreference } from "../trainer-api";
 import { runDir, writeEvaluation } from "./train";
 
 export async function evaluateRun(
@@ -25,7 +24,7 @@ export async function evaluateRun(
   };
   const datasetId = payload.datasetId ?? run.datasetId;
   const stored = datasetId === run.datasetId;
-  await initBackend(backendPreference(env.CONCORD_TF_BACKEND));
+  await initBackend(env.CONCORD_TF_BACKEND, backendOptions(env));
   const model = await loadModel(run.artifactPath);
   const sets = await loadMajoritySplits(db, datasetId, meta.classNames, payload.splits);
   const splits: TEvaluateResult["splits"] = [];

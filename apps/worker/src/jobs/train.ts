@@ -4,14 +4,20 @@ import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Prisma, TDb } from "@concord/db";
 import { type TJobPayload, type TTrainProgress, type TTrainResult, ZRunConfig } from "@concord/jobs";
-import { evaluate, initBackend, saveModel, type TEvaluation, train } from "@concord/trainer";
+import {
+  backendOptions,
+  evaluate,
+  initBackend,
+  saveModel,
+  type TEvaluation,
+  train,
+  trainConfigOf,
+} from "@concord/trainer";
 import { UnrecoverableError } from "bullmq";
 import type { TWorkerEnv } from "../env";
-import { toTrainerConfig } from "../run-config";
 import { controlRun } from "../run-control";
 import { finishRun, markBackend, markRunning, requeueRun, setProgress } from "../run-state";
 import { defaultSnapshotMethod, loadTrainData } from "../train-data";
-import { backendPreference } from "../trainer-api";
 import { snapshotLabels } from "./snapshot-labels";
 
 export type TJobContext = {
@@ -101,7 +107,7 @@ export async function trainRun(
     await setProgress(db, runId, value as Prisma.InputJsonValue, p.epoch);
   };
   try {
-    const chosen = await initBackend(backendPreference(env.CONCORD_TF_BACKEND));
+    const chosen = await initBackend(env.CONCORD_TF_BACKEND, backendOptions(env));
     // The run records whether the native OpenBLAS kernels carried the WASM backend (about 4x faster).
     const backend = chosen.nativeKernels ? `${chosen.name}+openblas` : chosen.name;
     await markBackend(db, runId, backend);
@@ -135,7 +141,7 @@ export async function trainRun(
     });
     const result = await train(
       data,
-      { ...toTrainerConfig(config, run.seed), workers: env.CONCORD_TRAINER_THREADS },
+      { ...trainConfigOf(config), seed: run.seed, workers: env.CONCORD_TRAINER_THREADS },
       {
         checkpointDir: dirs.checkpoint,
         resume: true,

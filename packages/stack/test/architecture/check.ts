@@ -72,6 +72,15 @@ function targetWorkspace(workspaces: TWorkspace[], file: string, specifier: stri
   return workspaces.find((w) => w.name === name) ?? { dir: `(no workspace ${name})`, name };
 }
 
+// The whole workspace, or one export of it ("@concord/jobs/run-config": that subpath only, by package name).
+function isGranted(rule: TRule, target: TWorkspace, specifier: string): boolean {
+  return rule.allowed.some(
+    (grant) =>
+      grant === target.name ||
+      (grant.startsWith(`${target.name}/`) && (specifier === grant || specifier.startsWith(`${grant}/`))),
+  );
+}
+
 export function checkFile(
   arch: TArchitecture,
   rule: TRule,
@@ -85,7 +94,7 @@ export function checkFile(
     if (specifier.startsWith("@/")) continue; // the workspace's own tsconfig alias
     const target = targetWorkspace(workspaces, file, specifier);
     if (target) {
-      if (target.dir !== self?.dir && !rule.allowed.includes(target.name))
+      if (target.dir !== self?.dir && !isGranted(rule, target, specifier))
         violations.push({
           file,
           line,
@@ -127,7 +136,8 @@ export function checkTable(arch: TArchitecture, workspaces: TWorkspace[]): strin
     }
     if (!rule.declared)
       problems.push(`${rule.path} has an empty "may import" (write none if it imports none)`);
-    for (const name of rule.allowed) {
+    for (const grant of rule.allowed) {
+      const name = grant.split("/").slice(0, 2).join("/");
       const target = byName.get(name);
       if (!target) problems.push(`${rule.path} may import ${name}, which is no workspace`);
       else if (target.dir.startsWith("apps/") && rule.path.startsWith("packages/"))

@@ -1,16 +1,18 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { initBackend } from "../backend";
-import { DataError } from "../data";
-import { locateFerplus, majoritySet, readFerplusSplit } from "../dataset";
-import { evaluate } from "../evaluate";
-import { loadModel } from "../io";
-import { formatEvaluation } from "./table";
+import { locateFerplus, majoritySet, readFerplusSplit } from "../data/ferplus-folder";
+import { DataError } from "../data/train-data";
+import { TrainerEnvError, trainerEnv } from "../env";
+import { evaluate } from "../evaluation/evaluate";
+import { loadModel } from "../model/model-io";
+import { BACKEND_FLAGS, initBackendFromFlags } from "./backend-flags";
+import { formatEvaluation } from "./evaluation-table";
 
 const USAGE = `usage: concord-eval --model <dir> --data <FER+ folder or split folder> [--split train|valid|test] [--tta] [--json FILE] [--limit N]`;
 
 async function main(): Promise<void> {
+  const env = trainerEnv();
   const { values: a } = parseArgs({
     options: {
       model: { type: "string" },
@@ -19,8 +21,7 @@ async function main(): Promise<void> {
       tta: { type: "boolean", default: false },
       json: { type: "string" },
       limit: { type: "string" },
-      backend: { type: "string", default: "auto" },
-      "force-cpu": { type: "boolean", default: false },
+      ...BACKEND_FLAGS,
       help: { type: "boolean", default: false },
     },
   });
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   const split = a.split as "train" | "valid" | "test";
   if (!["train", "valid", "test"].includes(split))
     throw new DataError(`--split must be train, valid or test (got ${a.split})`);
-  await initBackend(a.backend, { force: a["force-cpu"] });
+  await initBackendFromFlags(a, env);
   const model = await loadModel(path.resolve(a.model));
   const input = model.inputs[0]?.shape;
   if (input?.[1] !== 48 || input[2] !== 48 || input[3] !== 1) {
@@ -51,5 +52,5 @@ async function main(): Promise<void> {
 
 main().catch((e: Error) => {
   console.error(`concord-eval: ${e.message}`);
-  process.exit(e instanceof DataError ? 2 : 1);
+  process.exit(e instanceof DataError || e instanceof TrainerEnvError ? 2 : 1);
 });

@@ -1,22 +1,26 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { initBackend } from "../backend";
-import { DataError } from "../data";
-import { loadDataFolder } from "../dataset";
-import { saveModel } from "../io";
-import { MODEL_NAMES, type TModelName } from "../models";
-import { SCHEMES, type TScheme, type TSmoothing } from "../targets";
-import { train } from "../train";
+import { DEFAULT_RUN_CONFIG } from "@concord/jobs/run-config";
+import { loadDataFolder } from "../data/data-folder";
+import { SCHEMES, type TScheme, type TSmoothing } from "../data/ferplus-targets";
+import { DataError } from "../data/train-data";
+import { TrainerEnvError, trainerEnv } from "../env";
+import { train } from "../loop/train";
+import { DEFAULT_CONFIG } from "../loop/train-config";
+import { MODEL_NAMES, type TModelName } from "../model/model-factories";
+import { saveModel } from "../model/model-io";
 import type { TEvaluation, TOptimizerName } from "../types";
-import { progressPrinter } from "./progress";
-import { formatEvaluation } from "./table";
+import { BACKEND_FLAGS, initBackendFromFlags } from "./backend-flags";
+import { formatEvaluation } from "./evaluation-table";
+import { progressPrinter } from "./progress-printer";
 
+const D = DEFAULT_CONFIG;
 const USAGE = `usage: concord-train --data <FER+ folder | generic folder (PNGs + votes.csv)> [options]
-  --model ${MODEL_NAMES.join("|")} (fast)    --scheme ${SCHEMES.join("|")} (cel)
-  --eps <0..1> (1)  --smoothing crowd|uniform (crowd)   --epochs N (30)  --batch-size N (64)
-  --optimizer adam|sgd (adam)  --lr X (0.001)  --momentum X (0.9)  --weight-decay X (0)
-  --patience N (6)  --lr-patience N (2)  --class-weighting  --no-augment  --seed N (42)  --workers N (2: data-parallel, one WASM per core)
+  --model ${MODEL_NAMES.join("|")} (${D.model})    --scheme ${SCHEMES.join("|")} (cel)
+  --eps <0..1> (${DEFAULT_RUN_CONFIG.eps})  --smoothing crowd|uniform (crowd)   --epochs N (${D.epochs})  --batch-size N (${D.batchSize})
+  --optimizer adam|sgd (${D.optimizer})  --lr X (${D.learningRate})  --momentum X (${D.momentum})  --weight-decay X (${D.weightDecay})
+  --patience N (${D.earlyStoppingPatience})  --lr-patience N (${D.reduceLrPatience})  --class-weighting  --no-augment  --seed N (${D.seed})  --workers N (2: data-parallel, one WASM per core)
   --out DIR (.runs/<time>)  --checkpoint DIR (<out>/checkpoint)  --resume  --limit N  --backend auto|wasm|tfjs-node|tfjs-node-gpu|cpu  --force-cpu`;
 
 function num(v: string | undefined, name: string): number | undefined {
@@ -27,12 +31,13 @@ function num(v: string | undefined, name: string): number | undefined {
 }
 
 async function main(): Promise<void> {
+  const env = trainerEnv();
   const { values: a } = parseArgs({
     options: {
       data: { type: "string" },
-      model: { type: "string", default: "fast" },
+      model: { type: "string", default: D.model },
       scheme: { type: "string", default: "cel" },
-      eps: { type: "string", default: "1" },
+      eps: { type: "string" },
       smoothing: { type: "string", default: "crowd" },
       epochs: { type: "string" },
       "batch-size": { type: "string" },
@@ -50,8 +55,7 @@ async function main(): Promise<void> {
       checkpoint: { type: "string" },
       resume: { type: "boolean", default: false },
       limit: { type: "string" },
-      backend: { type: "string", default: "auto" },
-      "force-cpu": { type: "boolean", default: false },
+      ...BACKEND_FLAGS,
       help: { type: "boolean", default: false },
     },
   });
@@ -65,12 +69,13 @@ async function main(): Promise<void> {
     throw new DataError(`--scheme must be one of ${SCHEMES.join(", ")}`);
   if (a.smoothing !== "crowd" && a.smoothing !== "uniform")
     throw new DataError("--smoothing must be crowd or uniform");
-  const backend = await initBackend(a.backend, { force: a["force-cpu"] });
+  const backend = await initBackendFromFlags(a, env);
   const out = path.resolve(a.out ?? path.join(".runs", new Date().toISOString().replace(/[:.]/g, "-")));
   const started = Date.now();
+  const eps = num(a.eps, "eps") ?? DEFAULT_RUN_CONFIG.eps;
   const data = await loadDataFolder(path.resolve(a.data), {
     scheme: a.scheme as TScheme,
-    eps: num(a.eps, "eps") ?? 1,
+    eps,
     smoothing: a.smoothing as TSmoothing,
     limit: num(a.limit, "limit"),
     log: (l) => console.error(l),
@@ -118,7 +123,7 @@ async function main(): Promise<void> {
   const report = {
     data: path.resolve(a.data),
     scheme: a.scheme,
-    eps: Number(a.eps),
+    eps,
     smoothing: a.smoothing,
     backend: backend.name,
     nativeKernels: backend.nativeKernels ?? false,
@@ -145,5 +150,5 @@ async function main(): Promise<void> {
 
 main().catch((e: Error) => {
   console.error(`concord-train: ${e.message}`);
-  process.exit(e instanceof DataError ? 2 : 1);
+  process.exit(e instanceof DataError || e instanceof TrainerEnvError ? 2 : 1);
 });

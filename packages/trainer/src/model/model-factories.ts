@@ -1,7 +1,9 @@
+import { RUN_MODELS, type TRunModel } from "@concord/jobs/run-config";
 import * as tf from "@tensorflow/tfjs";
 
-export type TModelName = "seed" | "vgg13" | "fast" | "fast-lite";
-export const MODEL_NAMES: readonly TModelName[] = ["seed", "vgg13", "fast", "fast-lite"];
+// The model list is the run config's (@concord/jobs): FACTORIES below must cover exactly that list.
+export type TModelName = TRunModel;
+export const MODEL_NAMES: readonly TModelName[] = RUN_MODELS;
 export type TModelConfig = { name: TModelName; classes: number; inputSize?: number };
 
 type TLayersApi = typeof tf.layers;

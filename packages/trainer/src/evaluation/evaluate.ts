@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
-import { makeBatch, PIXELS, SIZE } from "./augment";
+import { makeBatch, PIXELS, SIZE } from "../data/augment";
+import type { TEvaluation, TImageSet } from "../types";
 import { accuracyOf, calibration, classReports, confusionMatrix, macroF1 } from "./metrics";
-import type { TEvaluation, TImageSet } from "./types";
 
 export type TEvaluateOptions = {
   batchSize?: number;

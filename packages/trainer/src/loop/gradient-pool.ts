@@ -1,7 +1,9 @@
 import { Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
+import { workerBackendOptions } from "../backend";
+import type { TGradientWorkerData } from "./gradient-worker";
 import type { Optimizer } from "./optimizer";
-import { shardGradients, type TShard, trainableVars } from "./step";
+import { shardGradients, type TShard, trainableVars } from "./shard-gradients";
 
 type TDone = {
   type: "done";
@@ -30,9 +32,11 @@ export class GradientPool {
   static async create(model: tf.LayersModel, count: number): Promise<GradientPool> {
     const pool = new GradientPool();
     const topology = model.toJSON(null, false) as object;
+    // Threads set up their wasm backend as this one was (native kernels on or off), not from the environment.
+    const workerData: TGradientWorkerData = { backend: workerBackendOptions() };
     await Promise.all(
       Array.from({ length: count }, async () => {
-        const w = new Worker(new URL("./grad-worker-entry.mjs", import.meta.url));
+        const w = new Worker(new URL("./gradient-worker-entry.mjs", import.meta.url), { workerData });
         pool.workers.push(w);
         await new Promise<void>((resolve, reject) => {
           const onMessage = (msg: { type: string; message?: string }) => {

@@ -1,6 +1,6 @@
+import { Rng } from "../loop/seeded-rng";
+import type { TImageSet, TTrainData } from "../types";
 import { PIXELS } from "./augment";
-import { Rng } from "./rng";
-import type { TImageSet, TTrainData } from "./types";
 
 export class DataError extends Error {
   override name = "DataError";

@@ -1,13 +1,14 @@
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "./backend";
-import { shardGradients, type TShard } from "./step";
+import { initBackend, type TWorkerBackendOptions } from "../backend";
+import { shardGradients, type TShard } from "./shard-gradients";
 
 /**
  * Data-parallel gradient worker: its own WASM instance and model replica. Per step it receives all weights
  * (trainable and BN statistics) and a shard, and returns the shard's gradients plus the BN statistics its
  * forward pass produced, so the parent can average them.
  */
+export type TGradientWorkerData = { backend: TWorkerBackendOptions };
 type TInit = { type: "init"; topology: object };
 type TStep = { type: "step"; id: number; weights: Float32Array[]; shard: TShard };
 
@@ -15,7 +16,7 @@ let model: tf.LayersModel | undefined;
 
 async function handle(msg: TInit | TStep): Promise<void> {
   if (msg.type === "init") {
-    await initBackend("wasm", { quiet: true });
+    await initBackend("wasm", { ...(workerData as TGradientWorkerData).backend, quiet: true });
     model = await tf.models.modelFromJSON({ modelTopology: msg.topology } as tf.io.ModelJSON);
     parentPort?.postMessage({ type: "ready" });
     return;

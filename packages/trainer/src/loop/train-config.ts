@@ -1,22 +1,47 @@
-import { MODEL_NAMES } from "./models";
-import type { TTrainConfig } from "./types";
+import { type TTrainingConfig, ZTrainingConfig } from "@concord/jobs/run-config";
+import { MODEL_NAMES } from "../model/model-factories";
+import type { TTrainConfig } from "../types";
 
-/** The default CPU recipe (see README): fast net, Adam 1e-3, FER+ augmentation, plateau halving, early stop. */
+type TRunFields =
+  | "model"
+  | "epochs"
+  | "batchSize"
+  | "optimizer"
+  | "learningRate"
+  | "seed"
+  | "augment"
+  | "earlyStoppingPatience"
+  | "classWeighting";
+
+/**
+ * A run config's hyperparameters (@concord/jobs, the one contract the admin form, the worker and concord-train
+ * share) as the training loop names them.
+ */
+export function trainConfigOf(run: TTrainingConfig): Pick<TTrainConfig, TRunFields> {
+  return {
+    model: run.model,
+    epochs: run.epochs,
+    batchSize: run.batchSize,
+    optimizer: run.optimizer,
+    learningRate: run.learningRate,
+    seed: run.seed,
+    augment: run.augment,
+    earlyStoppingPatience: run.patience,
+    classWeighting: run.classWeighting,
+  };
+}
+
+/**
+ * The default CPU recipe (see README): the run config's defaults (fast net, Adam 1e-3, FER+ augmentation, early
+ * stop) plus what only the loop knows (SGD momentum, plateau halving, the held-out fraction, threads).
+ */
 export const DEFAULT_CONFIG: TTrainConfig = {
-  model: "fast",
-  epochs: 30,
-  batchSize: 64,
-  optimizer: "adam",
-  learningRate: 1e-3,
+  ...trainConfigOf(ZTrainingConfig.parse({})),
   momentum: 0.9,
   weightDecay: 0,
-  seed: 42,
-  augment: true,
   reduceLrFactor: 0.5,
   reduceLrPatience: 2,
   minLearningRate: 1e-5,
-  earlyStoppingPatience: 6,
-  classWeighting: false,
   validationFraction: 0.1,
   sampleTargets: false,
   workers: 1,

@@ -1,4 +1,4 @@
-import type { Rng } from "./rng";
+import type { Rng } from "../loop/seeded-rng";
 
 export const SIZE = 48;
 export const PIXELS = SIZE * SIZE;

@@ -1,17 +1,17 @@
 import * as tf from "@tensorflow/tfjs";
-import { FERPLUS_AUGMENT, makeBatch, SIZE } from "./augment";
-import { initBackend } from "./backend";
-import { makeShards, step } from "./batch-step";
+import { initBackend } from "../backend";
+import { FERPLUS_AUGMENT, makeBatch, SIZE } from "../data/augment";
+import { classWeights, stratifiedSplit, subsetImages, subsetTargets, validateData } from "../data/train-data";
+import { evaluate } from "../evaluation/evaluate";
+import { buildModel } from "../model/model-factories";
+import type { TEpochMetrics, TImageSet, TTrainConfig, TTrainData, TTrainHooks, TTrainResult } from "../types";
 import { readCheckpoint, writeCheckpoint } from "./checkpoint";
-import { resolveConfig } from "./config";
-import { classWeights, stratifiedSplit, subsetImages, subsetTargets, validateData } from "./data";
-import { evaluate } from "./evaluate";
-import { buildModel } from "./models";
+import { GradientPool } from "./gradient-pool";
 import { Optimizer } from "./optimizer";
-import { GradientPool } from "./parallel";
-import { mixSeed, Rng, withSeededMathRandom } from "./rng";
-import { trainableVars } from "./step";
-import type { TEpochMetrics, TImageSet, TTrainConfig, TTrainData, TTrainHooks, TTrainResult } from "./types";
+import { mixSeed, Rng, withSeededMathRandom } from "./seeded-rng";
+import { trainableVars } from "./shard-gradients";
+import { resolveConfig } from "./train-config";
+import { makeShards, step } from "./train-step";
 
 async function readWeights(model: tf.LayersModel): Promise<Float32Array[]> {
   return Promise.all(model.getWeights().map(async (t) => (await t.data()) as Float32Array));
@@ -60,6 +60,7 @@ export async function train(
 ): Promise<TTrainResult> {
   const config = resolveConfig(partial);
   const log = hooks.log ?? (() => {});
+  // The entry point has chosen the backend (CLI flags, env); a bare library call gets auto-detection.
   const backend = await initBackend("auto", { quiet: true });
   validateData(data);
   const classes = data.classNames.length;

@@ -1,4 +1,4 @@
-import type { TCalibration, TClassReport } from "./types";
+import type { TCalibration, TClassReport } from "../types";
 
 /** confusion[true][pred] from labels and predictions; labels < 0 (no majority) are skipped. */
 export function confusionMatrix(

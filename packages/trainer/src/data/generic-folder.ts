@@ -2,11 +2,11 @@ import { existsSync, readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { aggregate, buildVoteSet, FERPLUS_LABELS, smoothTargets, softLabels } from "@concord/crowd";
+import type { TImageSet, TTrainData } from "../types";
 import { PIXELS } from "./augment";
-import { DataError } from "./data";
-import { decodePngInto } from "./png";
-import { EMOTION_CLASSES, type TTargetOptions } from "./targets";
-import type { TImageSet, TTrainData } from "./types";
+import { EMOTION_CLASSES, type TTargetOptions } from "./ferplus-targets";
+import { decodePngInto } from "./png-decode";
+import { DataError } from "./train-data";
 
 /**
  * Generic layout (the importer's): PNG faces anywhere under the folder (top-level train/ valid/ test/ folders

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import type { TEpochMetrics, TTrainConfig } from "../types";
 import type { TOptimizerState } from "./optimizer";
-import type { TEpochMetrics, TTrainConfig } from "./types";
 
 /** Everything a resumed run needs to continue exactly where the uninterrupted one would be. */
 export type TCheckpoint = {

@@ -12,6 +12,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
  *   spatially and its in/out channels swapped.
  */
 type TInfo = tf.TensorInfo;
+type TKernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 type TConvAttrs = {
   strides: number | [number, number];
   pad: "valid" | "same" | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -65,11 +66,7 @@ function convInfoOf(inShape: number[], filterShape: number[], attrs: TConvAttrs)
   );
 }
 
-function backpropFilter(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): TInfo {
+function backpropFilter(args: TKernelArgs): TInfo {
   const backend = args.backend as BackendWasm;
   const { x, dy } = args.inputs as { x: TInfo; dy: TInfo };
   const attrs = args.attrs as unknown as TConvAttrs & { filterShape: number[] };
@@ -142,11 +139,7 @@ function dilate(backend: BackendWasm, dy: TInfo, sh: number, sw: number): TInfo 
   return out;
 }
 
-function backpropInput(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): TInfo {
+function backpropInput(args: TKernelArgs): TInfo {
   const backend = args.backend as BackendWasm;
   const { dy, filter } = args.inputs as { dy: TInfo; filter: TInfo };
   const attrs = args.attrs as unknown as TConvAttrs & { inputShape: number[] };

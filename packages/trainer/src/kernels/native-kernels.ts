@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { maxPoolGradInfo } from "./wasm-kernels-extra";
+import { maxPoolGradInfo } from "./wasm-matmul-maxpool-kernels";
 
 /**
  * Native kernels for the WASM backend (native/concord_kernels.c, built by `npm run build:native`): the
@@ -12,8 +12,9 @@ import { maxPoolGradInfo } from "./wasm-kernels-extra";
  * which is where PyTorch's speed comes from too. They work on the WASM heap in place (no copies), so
  * everything else (elementwise ops, batch norm, the optimizer) stays on WASM unchanged.
  *
- * Optional: without the addon (no compiler or OpenBLAS where it was installed), or with
- * CONCORD_NATIVE_KERNELS=0, training runs on WASM's kernels and ours from wasm-kernels*.ts.
+ * Optional: without the addon (no compiler or OpenBLAS where it was installed), or when initBackend is told
+ * not to use it, training runs on WASM's kernels and ours from wasm-conv-grad-kernels.ts and
+ * wasm-matmul-maxpool-kernels.ts.
  */
 type TInfo = tf.TensorInfo;
 type TArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -27,20 +28,17 @@ type TAddon = {
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, p: Int32Array): void;
 };
 
-export const NATIVE_ADDON_PATH = path.resolve(import.meta.dirname, "../native/build/concord_kernels.node");
+export const NATIVE_ADDON_PATH = path.resolve(import.meta.dirname, "../../native/build/concord_kernels.node");
 
 let addon: TAddon | null | undefined;
 let loadError: string | undefined;
 let registered = false;
 const fallbacks = new Map<string, tf.KernelFunc>();
 
-/** The addon, or null when it is not built, fails to load, or CONCORD_NATIVE_KERNELS=0. */
+/** The addon, or null when it is not built or fails to load. */
 export function nativeAddon(): TAddon | null {
   if (addon !== undefined) return addon;
-  if (process.env.CONCORD_NATIVE_KERNELS === "0") {
-    loadError = "disabled by CONCORD_NATIVE_KERNELS=0";
-    addon = null;
-  } else if (!existsSync(NATIVE_ADDON_PATH)) {
+  if (!existsSync(NATIVE_ADDON_PATH)) {
     loadError = `not built (${path.relative(process.cwd(), NATIVE_ADDON_PATH)}; run npm run build:native -w @concord/trainer)`;
     addon = null;
   } else {

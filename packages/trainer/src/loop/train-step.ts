@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
+import type { GradientPool } from "./gradient-pool";
 import type { Optimizer } from "./optimizer";
-import type { GradientPool } from "./parallel";
-import { mixSeed } from "./rng";
-import { shardGradients, type TShard, trainableVars } from "./step";
+import { mixSeed } from "./seeded-rng";
+import { shardGradients, type TShard, trainableVars } from "./shard-gradients";
 
 /** Cuts a batch into `count` contiguous shards, each with its own dropout seed. */
 export function makeShards(

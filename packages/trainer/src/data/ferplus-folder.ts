@@ -1,12 +1,11 @@
 import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import type { TImageSet, TTrainData } from "../types";
 import { PIXELS } from "./augment";
-import { DataError } from "./data";
-import { loadGeneric } from "./generic";
-import { decodePngInto } from "./png";
-import { EMOTION_CLASSES, ferplusTargets, majorityLabels, type TTargetOptions } from "./targets";
-import type { TImageSet, TTrainData } from "./types";
+import { EMOTION_CLASSES, ferplusTargets, majorityLabels, type TTargetOptions } from "./ferplus-targets";
+import { decodePngInto } from "./png-decode";
+import { DataError } from "./train-data";
 
 export type TFerplusSplit = { name: string; files: string[]; counts: Float64Array; pixels: Uint8Array };
 
@@ -94,18 +93,6 @@ export async function loadFerplus(
   opts: TLoadOptions,
 ): Promise<TTrainData & { names: Record<string, string> }> {
   return loadFerplusSplits(locateFerplus(root), opts);
-}
-
-/** Reads a FER+ folder, or else the generic layout (PNGs + votes.csv). */
-export async function loadDataFolder(
-  root: string,
-  opts: TLoadOptions,
-): Promise<TTrainData & { names: Record<string, string> }> {
-  if (!existsSync(root) || !statSync(root).isDirectory())
-    throw new DataError(`data folder ${root} does not exist`);
-  if (existsSync(path.join(root, "votes.csv")) && !existsSync(path.join(root, "label.csv")))
-    return loadGeneric(root, opts);
-  return loadFerplus(root, opts);
 }
 
 async function loadFerplusSplits(

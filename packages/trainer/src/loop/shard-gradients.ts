@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
-import { SIZE } from "./augment";
-import { withSeededMathRandom } from "./rng";
+import { SIZE } from "../data/augment";
+import { withSeededMathRandom } from "./seeded-rng";
 
 export type TShard = {
   x: Float32Array;
