@@ -6,14 +6,25 @@ import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { createDb } from "@concord/db";
 import { ensureDatabase, migrate } from "@concord/db/migrate";
-import { buildWebIfStale, freePort, holdLock, startNext, WEB_BUILD_LOCK } from "@concord/web-runner";
+import {
+  buildWebIfStale,
+  freePort,
+  holdLock,
+  liveGroupMembers,
+  startNext,
+  WEB_BUILD_LOCK,
+} from "@concord/web-runner";
+import { stackEnv } from "./env";
 import { resolvePostgres, resolveRedis } from "./services";
 
 const root = resolve(import.meta.dirname, "../../..");
-const dataDir = resolve(process.env.CONCORD_DATA_DIR ?? join(root, ".data"));
+const env0 = stackEnv();
+const dataDir = resolve(env0.CONCORD_DATA_DIR ?? join(root, ".data"));
 mkdirSync(dataDir, { recursive: true });
 
-const children: ChildProcess[] = [];
+// Every child leads its own process group (npm -> sh -> node), so a signal to the group reaches its whole tree
+// and "stopped" means no process of the group is left, not only that the npm in front of it exited.
+const children: { name: string; child: ChildProcess }[] = [];
 const stops: (() => Promise<void>)[] = [];
 let stopping = false;
 
@@ -28,28 +39,46 @@ function persistentSecret(name: string): string {
   return readFileSync(file, "utf8").trim();
 }
 
+const isRunning = ({ child }: { child: ChildProcess }) =>
+  child.pid !== undefined && liveGroupMembers(child.pid).length > 0;
+
+// The first Ctrl-C stops every child and waits for all of them, saying which it waits for: the worker finishes
+// the training epoch under way and checkpoints it. A second Ctrl-C kills them at once (the run resumes from its
+// last checkpoint on the next start).
 async function shutdown(code: number) {
-  if (stopping) return;
+  if (stopping) {
+    log("stopping at once");
+    for (const c of children) signalTree(c.child, "SIGKILL");
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    process.exit(code);
+  }
   stopping = true;
-  log("stopping…");
-  // Each child leads its own process group (npm -> sh -> next/node), so the whole tree gets the signal.
-  for (const child of children) signalTree(child, "SIGTERM");
-  await Promise.all(
-    children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))),
-  );
+  log("stopping… (Ctrl-C again to stop at once)");
+  for (const c of children) signalTree(c.child, "SIGTERM");
+  let said = "";
+  for (let waiting = children.filter(isRunning); waiting.length > 0; waiting = children.filter(isRunning)) {
+    const names = waiting.map((c) => c.name).join(", ");
+    if (names !== said) {
+      const why = waiting.some((c) => c.name === "worker")
+        ? " (the worker ends its training epoch first)"
+        : "";
+      log(`waiting for ${names}${why}…`);
+      said = names;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
   for (const stop of stops.reverse()) await stop().catch(() => {});
+  log("stopped");
   process.exit(code);
 }
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
 function signalTree(child: ChildProcess, signal: NodeJS.Signals) {
-  if (child.exitCode !== null || child.pid === undefined) return;
+  if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
-  }
+  } catch {}
 }
 
 // Output of a child, line by line behind its name.
@@ -68,7 +97,7 @@ function watch(name: string, child: ChildProcess) {
       void shutdown(code ?? 1);
     }
   });
-  children.push(child);
+  children.push({ name, child });
 }
 
 function run(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
@@ -83,11 +112,11 @@ function run(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess
 
 async function main() {
   const t0 = Date.now();
-  const postgres = await resolvePostgres(dataDir);
+  const postgres = await resolvePostgres(dataDir, env0.DATABASE_URL);
   stops.push(postgres.stop);
   log(`postgres: ${postgres.how}`);
-  const redis = await resolveRedis();
-  if (redis.child) children.push(redis.child);
+  const redis = await resolveRedis(env0.REDIS_URL);
+  if (redis.child) children.push({ name: "redis", child: redis.child });
   log(`redis: ${redis.how}`);
 
   await ensureDatabase(postgres.url);
@@ -97,40 +126,38 @@ async function main() {
   const db = createDb(postgres.url, 4);
   const { seedDemo } = await import("@concord/importer/demo");
   const ferplusPath =
-    process.env.CONCORD_FERPLUS ??
-    join(process.env.CONCORD_SHARED ?? join(root, "../shared"), "datasets/ferplus");
+    env0.CONCORD_FERPLUS ?? join(env0.CONCORD_SHARED ?? join(root, "../shared"), "datasets/ferplus");
   const demo = await seedDemo(db, {
     ferplusPath: existsSync(ferplusPath) ? ferplusPath : undefined,
     seed: 7,
   });
   await db.$disconnect();
 
-  const port = await freePort(Number(process.env.PORT ?? 3000));
+  const port = await freePort(env0.PORT);
   const url = `http://localhost:${port}`;
-  const workerPort = await freePort(Number(process.env.CONCORD_WORKER_PORT ?? 3100));
+  const workerPort = await freePort(env0.CONCORD_WORKER_PORT);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: postgres.url,
     REDIS_URL: redis.url,
-    NEXTAUTH_URL: process.env.NEXTAUTH_URL ?? url,
-    NEXTAUTH_SECRET: process.env.NEXTAUTH_SECRET ?? persistentSecret("nextauth-secret"),
-    CONCORD_BOARD_TOKEN: process.env.CONCORD_BOARD_TOKEN ?? persistentSecret("board-token"),
-    CONCORD_ARTIFACTS_DIR: process.env.CONCORD_ARTIFACTS_DIR ?? join(root, ".artifacts"),
+    NEXTAUTH_URL: env0.NEXTAUTH_URL ?? url,
+    NEXTAUTH_SECRET: env0.NEXTAUTH_SECRET ?? persistentSecret("nextauth-secret"),
+    CONCORD_BOARD_TOKEN: env0.CONCORD_BOARD_TOKEN ?? persistentSecret("board-token"),
+    CONCORD_ARTIFACTS_DIR: env0.CONCORD_ARTIFACTS_DIR ?? join(root, ".artifacts"),
     NEXT_TELEMETRY_DISABLED: "1",
     TURBO_TELEMETRY_DISABLED: "1",
     PORT: String(port),
     CONCORD_WORKER_PORT: String(workerPort),
     // Data-parallel gradients on every core for CPU training (a resumed run must keep the same count).
-    CONCORD_TRAINER_THREADS:
-      process.env.CONCORD_TRAINER_THREADS ?? String(Math.min(4, availableParallelism())),
-    CONCORD_WORKER_URL: process.env.CONCORD_WORKER_URL ?? `http://localhost:${workerPort}`,
+    CONCORD_TRAINER_THREADS: env0.CONCORD_TRAINER_THREADS ?? String(Math.min(4, availableParallelism())),
+    CONCORD_WORKER_URL: env0.CONCORD_WORKER_URL ?? `http://localhost:${workerPort}`,
   };
 
   // apps/web/.next is shared with e2e runs and the load bench of this checkout: build under their lock (not
   // held while serving: a long-running npm start would block them for good).
   const release = await holdLock(WEB_BUILD_LOCK, log);
   try {
-    await buildWebIfStale({ log, force: Boolean(process.env.CONCORD_REBUILD), echo: true, env });
+    await buildWebIfStale({ log, force: env0.CONCORD_REBUILD === "1", echo: true, env });
   } finally {
     release();
   }

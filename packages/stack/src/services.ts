@@ -21,10 +21,12 @@ export async function canLogin(url: string): Promise<boolean> {
 
 export type TPostgres = { url: string; how: string; stop: () => Promise<void> };
 
-export async function resolvePostgres(dataDir: string, databaseName = "concord"): Promise<TPostgres> {
-  if (process.env.DATABASE_URL) {
-    return { url: process.env.DATABASE_URL, how: "DATABASE_URL", stop: async () => {} };
-  }
+export async function resolvePostgres(
+  dataDir: string,
+  databaseUrl: string | undefined,
+  databaseName = "concord",
+): Promise<TPostgres> {
+  if (databaseUrl) return { url: databaseUrl, how: "DATABASE_URL", stop: async () => {} };
   const local = `postgresql://postgres@127.0.0.1:5432/postgres`;
   if ((await isPortOpen(5432)) && (await canLogin(local))) {
     return {
@@ -67,8 +69,8 @@ export async function startEmbeddedPostgres(
 
 export type TRedis = { url: string; how: string; child?: ChildProcess };
 
-export async function resolveRedis(): Promise<TRedis> {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, how: "REDIS_URL" };
+export async function resolveRedis(redisUrl: string | undefined): Promise<TRedis> {
+  if (redisUrl) return { url: redisUrl, how: "REDIS_URL" };
   if (await isPortOpen(6379)) return { url: "redis://127.0.0.1:6379", how: "server on 127.0.0.1:6379" };
   const which = spawnSync("sh", ["-c", "command -v redis-server"], { encoding: "utf8" });
   const bin = which.stdout.trim();
@@ -84,9 +86,8 @@ export async function resolveRedis(): Promise<TRedis> {
   const child = spawn(
     bin,
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    {
-      stdio: "ignore",
-    },
+    // Its own process group, like every child of npm start: stopped by npm start, not by the terminal's Ctrl-C.
+    { stdio: "ignore", detached: true },
   );
   for (let i = 0; i < 50 && !(await isPortOpen(port)); i++) await new Promise((r) => setTimeout(r, 100));
   return { url: `redis://127.0.0.1:${port}`, how: `${bin} started on port ${port}`, child };

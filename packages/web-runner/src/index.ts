@@ -4,6 +4,7 @@ export { startNext, type TStartNextOptions, type TWebServer } from "./next-serve
 export { repoRoot, webDir } from "./paths";
 export { freePort, isPortOpen } from "./port";
 export {
+  liveGroupMembers,
   startServer,
   stopProcessGroup,
   type TServerProcess,

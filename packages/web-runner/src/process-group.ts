@@ -1,6 +1,7 @@
 // A server process in its own process group: started, waited for until a URL answers 200, stopped with its
 // whole tree (the group is ours, so signalling it by id reaches nothing else).
 import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 
 export type TServerProcess = {
   child: ChildProcess;
@@ -20,6 +21,38 @@ export type TStartServerOptions = {
 };
 
 const OUTPUT_KEPT = 50_000;
+
+/**
+ * The live members of a process group (zombies excluded: in a container whose init does not reap, an orphan
+ * stays listed as Z forever, and kill(-pgid, 0) still succeeds for it). Linux reads /proc; elsewhere the
+ * group counts as alive while it can be signalled.
+ */
+export function liveGroupMembers(pgid: number): number[] {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    try {
+      process.kill(-pgid, 0);
+      return [pgid];
+    } catch {
+      return [];
+    }
+  }
+  const live: number[] = [];
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue; // exited while we looked
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so parse after the last ')'.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) === pgid && state !== "Z" && state !== "X") live.push(Number(pid));
+  }
+  return live;
+}
 
 // SIGTERM to the group, SIGKILL after `graceMs` if it is still there.
 export async function stopProcessGroup(child: ChildProcess, graceMs = 5000): Promise<void> {

@@ -71,3 +71,17 @@ describe("startServer", () => {
     expect(isAlive(grandchild)).toBe(false);
   });
 });
+
+describe("liveGroupMembers", () => {
+  it("lists a group's processes, grandchildren included, until the last one is gone", async () => {
+    const { spawn } = await import("node:child_process");
+    const { liveGroupMembers } = await import("../src/process-group");
+    // The leader exits at once; its grandchild (a sleep in the same group) keeps the group alive.
+    const child = spawn("sh", ["-c", "sleep 1.5 & exit 0"], { detached: true, stdio: "ignore" });
+    const pgid = child.pid!;
+    await new Promise((r) => child.once("exit", r));
+    expect(liveGroupMembers(pgid).length).toBe(1);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(liveGroupMembers(pgid)).toEqual([]);
+  });
+});
