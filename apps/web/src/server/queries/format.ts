@@ -53,25 +53,6 @@ export function grayToDataUrl(pixels: Uint8Array, width = 48, height = 48): stri
   return `data:image/bmp;base64,${Buffer.from(grayToBmp(pixels, width, height)).toString("base64")}`;
 }
 
-export function formatPercent(x: number | null | undefined, digits = 1): string {
-  if (x === null || x === undefined || !Number.isFinite(x)) return "—";
-  return `${(x * 100).toFixed(digits)}%`;
-}
-
-export function formatNumber(x: number | null | undefined, digits = 3): string {
-  if (x === null || x === undefined || !Number.isFinite(x)) return "—";
-  return x.toFixed(digits);
-}
-
-export function formatDuration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return "—";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  return `${m} min ${Math.round(s - m * 60)} s`;
-}
-
 export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);

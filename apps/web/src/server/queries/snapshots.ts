@@ -123,13 +123,6 @@ export async function getSnapshotDetail(id: string): Promise<TSnapshotDetail | n
   };
 }
 
-export async function latestSnapshot(datasetId: string, method?: string) {
-  return db().labelSnapshot.findFirst({
-    where: { datasetId, ...(method ? { method } : {}) },
-    orderBy: { createdAt: "desc" },
-  });
-}
-
 export async function createSnapshot(form: TSnapshotForm, userId: string): Promise<{ jobId: string }> {
   const dataset = await db().dataset.findUnique({ where: { id: form.datasetId }, select: { id: true } });
   if (!dataset) throw new HttpError(400, "datasetId: no such dataset", { field: "datasetId" });
