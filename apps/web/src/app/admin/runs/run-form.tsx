@@ -2,7 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { type FormEvent, useMemo, useState } from "react";
-import { DEFAULT_RUN_CONFIG, RUN_BACKENDS, RUN_MODELS, RUN_SCHEMES } from "@/server/queries/run-config";
+import { DEFAULT_RUN_CONFIG, RUN_BACKENDS, RUN_MODELS, RUN_SCHEMES } from "@/server/runs/run-config";
 
 type TOption = { id: string; name: string };
 type TSnapOption = { id: string; datasetId: string; label: string };

@@ -1,9 +1,9 @@
+import { listDatasets } from "@/server/datasets/datasets";
+import { importFolder, ZFolderImport } from "@/server/datasets/import";
 import { withRole } from "@/server/guards";
 import { jsonError } from "@/server/http";
-import { listDatasets } from "@/server/queries/datasets";
-import { importFolder, ZFolderImport } from "@/server/queries/import";
-import { fieldError, readJsonBody } from "@/server/queries/respond";
-import { parseWithField } from "@/server/queries/run-config";
+import { fieldError, readJsonBody } from "@/server/respond";
+import { parseWithField } from "@/server/runs/run-config";
 
 export const GET = withRole(["ADMIN"], async (req) => {
   const k = new URL(req.url).searchParams.get("k");

@@ -1,14 +1,9 @@
 import type { RunStatus } from "@concord/db";
 import { withRole } from "@/server/guards";
 import { jsonError } from "@/server/http";
-import {
-  fieldError,
-  isQueueUnavailableError,
-  queueUnavailable,
-  readJsonBody,
-} from "@/server/queries/respond";
-import { parseRunConfig } from "@/server/queries/run-config";
-import { launchRun, listRuns } from "@/server/queries/runs";
+import { fieldError, isQueueUnavailableError, queueUnavailable, readJsonBody } from "@/server/respond";
+import { parseRunConfig } from "@/server/runs/run-config";
+import { launchRun, listRuns } from "@/server/runs/runs";
 
 const STATUSES = new Set(["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]);
 

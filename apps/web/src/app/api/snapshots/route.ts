@@ -1,13 +1,8 @@
 import { withRole } from "@/server/guards";
-import {
-  fieldError,
-  isQueueUnavailableError,
-  queueUnavailable,
-  readJsonBody,
-} from "@/server/queries/respond";
-import { parseWithField } from "@/server/queries/run-config";
-import { ZSnapshotForm } from "@/server/queries/snapshot-form";
-import { createSnapshot, listSnapshots } from "@/server/queries/snapshots";
+import { fieldError, isQueueUnavailableError, queueUnavailable, readJsonBody } from "@/server/respond";
+import { parseWithField } from "@/server/runs/run-config";
+import { ZSnapshotForm } from "@/server/snapshots/snapshot-form";
+import { createSnapshot, listSnapshots } from "@/server/snapshots/snapshots";
 
 export const GET = withRole(["ADMIN", "RESEARCHER"], async (req) => {
   const datasetId = new URL(req.url).searchParams.get("datasetId") ?? undefined;

@@ -1,6 +1,6 @@
+import { importUpload, UPLOAD_LIMITS } from "@/server/datasets/import";
 import { withRole } from "@/server/guards";
 import { jsonError } from "@/server/http";
-import { importUpload, UPLOAD_LIMITS } from "@/server/queries/import";
 
 // Multipart upload of images (+ optional votes.csv / gold.csv). The declared length is checked before the
 // body is read, so an oversized upload is refused without buffering it.

@@ -1,6 +1,7 @@
+import { readFormat } from "@/server/download";
 import { withRole } from "@/server/guards";
 import { jsonError } from "@/server/http";
-import { exportSoftLabels, readFormat } from "@/server/queries/exports";
+import { exportSoftLabels } from "@/server/snapshots/soft-labels-export";
 
 export const GET = withRole(["RESEARCHER", "ADMIN"], async (req) => {
   const url = new URL(req.url);

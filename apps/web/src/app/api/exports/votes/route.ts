@@ -1,6 +1,7 @@
+import { exportVotes } from "@/server/datasets/votes-export";
+import { readFormat } from "@/server/download";
 import { withRole } from "@/server/guards";
 import { jsonError } from "@/server/http";
-import { exportVotes, readFormat } from "@/server/queries/exports";
 
 export const GET = withRole(["RESEARCHER", "ADMIN"], async (req) => {
   const url = new URL(req.url);

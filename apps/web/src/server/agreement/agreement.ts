@@ -9,9 +9,8 @@ import {
   percentAgreement,
 } from "@concord/crowd";
 import type { Split } from "@concord/db";
-import { db } from "@/server/db";
-import { looConfusion } from "./agreement-math";
-import { median } from "./format";
+import { db } from "../db";
+import { looConfusion, median } from "./agreement-math";
 
 export type TSplitFilter = Split | "ALL";
 

@@ -1,7 +1,7 @@
 import "server-only";
 import { isQueueUnavailableError } from "@concord/jobs";
-import { HttpError, jsonError } from "@/server/http";
-import type { TFieldError } from "./run-config";
+import { HttpError, jsonError } from "./http";
+import type { TFieldError } from "./runs/run-config";
 
 // 400 that names the field, in the shape the forms read: { error, field }.
 export function fieldError(e: TFieldError): Response {

@@ -1,7 +1,7 @@
 import "server-only";
-import { db } from "@/server/db";
-import { HttpError } from "@/server/http";
-import { enqueueSnapshotJob } from "./queue";
+import { db } from "../db";
+import { HttpError } from "../http";
+import { enqueueSnapshotJob } from "../queue";
 import type { TSnapshotForm } from "./snapshot-form";
 
 export type TSnapshotListItem = {

@@ -1,7 +1,7 @@
 import "server-only";
 import type { Split } from "@concord/db";
-import { db } from "@/server/db";
-import { grayToDataUrl } from "./format";
+import { db } from "../db";
+import { grayToDataUrl } from "./bmp";
 
 export type TSplitCoverage = {
   split: Split;

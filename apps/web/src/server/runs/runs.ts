@@ -1,9 +1,9 @@
 import "server-only";
 import type { RunStatus, Split } from "@concord/db";
 import { isQueueUnavailableError } from "@concord/jobs";
-import { db } from "@/server/db";
-import { HttpError } from "@/server/http";
-import { enqueueTrainJob, publishCancel } from "./queue";
+import { db } from "../db";
+import { HttpError } from "../http";
+import { enqueueTrainJob, publishCancel } from "../queue";
 import { type TRunConfig, ZRunConfig } from "./run-config";
 
 export type TRunListItem = {

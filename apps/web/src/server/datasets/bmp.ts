@@ -1,17 +1,4 @@
-// Pure formatting helpers shared by pages, exports and tests (no server-only: unit-tested directly).
-
-// RFC 4180 field quoting: quote when the value holds a comma, quote, CR or LF; double inner quotes.
-export function csvField(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  const s = typeof value === "number" && !Number.isFinite(value) ? "" : String(value);
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
-export function toCsv(header: readonly string[], rows: Iterable<readonly unknown[]>): string {
-  const lines = [header.map(csvField).join(",")];
-  for (const row of rows) lines.push(row.map(csvField).join(","));
-  return `${lines.join("\r\n")}\r\n`;
-}
+// Leak-guard thumbnails (pure, no server-only: unit-tested directly).
 
 // 8-bit grayscale pixels -> BMP (palette of 256 grays). Browsers render BMP in <img>, so leak-guard thumbnails
 // need no PNG encoder on the server and no canvas on the client.
@@ -51,11 +38,4 @@ export function grayToBmp(pixels: Uint8Array, width: number, height: number): Ui
 
 export function grayToDataUrl(pixels: Uint8Array, width = 48, height = 48): string {
   return `data:image/bmp;base64,${Buffer.from(grayToBmp(pixels, width, height)).toString("base64")}`;
-}
-
-export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

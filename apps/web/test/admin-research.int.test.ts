@@ -1,5 +1,6 @@
-// Integration: the server queries against a fresh migrated Postgres and the real Redis (unique prefix), and
-// a Redis port where nothing listens for the "queue down" path.
+// Integration: the admin and research server modules (datasets, agreement, runs, exports, upload import)
+// against a fresh migrated Postgres and the real Redis (unique prefix), and a Redis port where nothing
+// listens for the "queue down" path.
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
@@ -80,7 +81,7 @@ afterAll(async () => {
 
 describe("datasets", () => {
   it("counts images, votes, tallies and coverage per split", async () => {
-    const { listDatasets } = await import("./datasets");
+    const { listDatasets } = await import("../src/server/datasets/datasets");
     const [d] = await listDatasets();
     expect(d?.k).toBe(3);
     expect(d?.splits).toEqual([
@@ -91,14 +92,14 @@ describe("datasets", () => {
     expect(d?.crossSplitDuplicates).toBe(1);
     const [k4] = await listDatasets(4);
     expect(k4?.totals.covered).toBe(0);
-    const { getDatasetSummary } = await import("./datasets");
+    const { getDatasetSummary } = await import("../src/server/datasets/datasets");
     expect((await getDatasetSummary("tiny"))?.splits).toEqual(d?.splits);
     expect((await getDatasetSummary(ids.ds!))?.id).toBe(ids.ds);
     expect(await getDatasetSummary("nope")).toBeNull();
   });
 
   it("reports the leak guard with thumbnails and valid faces twinned in train", async () => {
-    const { leakReport } = await import("./datasets");
+    const { leakReport } = await import("../src/server/datasets/datasets");
     const r = await leakReport(ids.ds!);
     expect(r).toMatchObject({
       exactCross: 1,
@@ -112,7 +113,7 @@ describe("datasets", () => {
 
 describe("agreement", () => {
   it("matches hand-computed Fleiss' kappa, Krippendorff's alpha and annotator stats", async () => {
-    const { getAgreement } = await import("./agreement");
+    const { getAgreement } = await import("../src/server/agreement/agreement");
     const a = await getAgreement(ids.ds!, "ALL");
     // P̄ = (1 + 1/3 + 1)/3 = 7/9; p = (4/9, 2/9, 3/9); Pe = 29/81; kappa = 34/52.
     expect(a?.fleissKappa).toBeCloseTo(34 / 52, 10);
@@ -134,7 +135,7 @@ describe("agreement", () => {
   });
 
   it("restricts to one split and caches until the votes change", async () => {
-    const { getAgreement } = await import("./agreement");
+    const { getAgreement } = await import("../src/server/agreement/agreement");
     const v = await getAgreement(ids.ds!, "VALID");
     expect(v).toMatchObject({ items: 1, identifiedVotes: 2, tallyVotes: 1, fleissKappa: null });
     const first = await getAgreement(ids.ds!, "TRAIN");
@@ -173,7 +174,7 @@ describe("runs", () => {
       });
     });
     g.concordJobs = createJobsClient({ redisUrl: `redis://127.0.0.1:${port}`, prefix: "never" });
-    const { launchRun } = await import("./runs");
+    const { launchRun } = await import("../src/server/runs/runs");
     const t0 = performance.now();
     await expect(launchRun({ ...config, datasetId: ids.ds! }, ids.admin!)).rejects.toMatchObject({
       name: "QueueUnavailableError",
@@ -186,7 +187,7 @@ describe("runs", () => {
   it("launches (QUEUED + job), cancels a waiting run, and retries with the same config", async () => {
     const prefix = `webtest-${randomBytes(4).toString("hex")}`;
     g.concordJobs = createJobsClient({ prefix });
-    const { launchRun, requestCancel, retryRun, getRunDetail } = await import("./runs");
+    const { launchRun, requestCancel, retryRun, getRunDetail } = await import("../src/server/runs/runs");
     try {
       const r = await launchRun({ ...config, datasetId: ids.ds! }, ids.admin!);
       expect(r.jobId).toBe(`train-${r.id}`);
@@ -210,7 +211,7 @@ describe("runs", () => {
   });
 
   it("refuses a snapshot from another dataset", async () => {
-    const { launchRun } = await import("./runs");
+    const { launchRun } = await import("../src/server/runs/runs");
     await expect(
       launchRun({ ...config, datasetId: ids.ds!, snapshotId: "nope" }, ids.admin!),
     ).rejects.toMatchObject({ status: 400 });
@@ -219,7 +220,7 @@ describe("runs", () => {
 
 describe("exports", () => {
   it("exports identified votes and imported tallies as CSV", async () => {
-    const { exportVotes } = await import("./exports");
+    const { exportVotes } = await import("../src/server/datasets/votes-export");
     const res = await exportVotes(ids.ds!, "csv");
     const lines = (await res.text()).trim().split("\r\n");
     expect(lines[0]).toBe("image,split,source,annotator,label,count,durationMs,createdAt");
@@ -232,7 +233,7 @@ describe("exports", () => {
 describe("upload import", () => {
   it("imports uploaded images with votes into the chosen split, through the importer", async () => {
     const { encodePng48 } = await import("@concord/importer");
-    const { importUpload } = await import("./import");
+    const { importUpload } = await import("../src/server/datasets/import");
     const form = new FormData();
     form.set("datasetSlug", "uploaded");
     form.set("split", "VALID");
@@ -253,7 +254,7 @@ describe("upload import", () => {
   });
 
   it("refuses unsafe names and empty uploads with 400 and writes nothing", async () => {
-    const { importUpload } = await import("./import");
+    const { importUpload } = await import("../src/server/datasets/import");
     const before = await t.db.image.count();
     const bad = new FormData();
     bad.set("datasetSlug", "uploaded");
@@ -274,7 +275,7 @@ describe("upload import", () => {
 
 describe("annotator confusion", () => {
   it("counts votes against the latest snapshot's consensus, or uses stored Dawid-Skene matrices", async () => {
-    const { getAnnotatorConfusions } = await import("./agreement");
+    const { getAnnotatorConfusions } = await import("../src/server/agreement/agreement");
     // No snapshot yet: against the plurality of the other votes. u3: i0 a vs {a,a}; i1 b vs {a,b} tie -> skipped.
     const loo = await getAnnotatorConfusions(ids.ds!, "ALL", [ids.u3!]);
     expect(loo.kind).toBe("loo");

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ImportInputError, importDataset, type TImportReport } from "@concord/importer";
 import { z } from "zod";
-import { db } from "@/server/db";
-import { HttpError } from "@/server/http";
+import { db } from "../db";
+import { HttpError } from "../http";
 
 const ZSlug = z
   .string()
