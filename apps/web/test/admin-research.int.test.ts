@@ -109,6 +109,28 @@ describe("datasets", () => {
     });
     expect(r.pairs[0]?.a.thumb).toMatch(/^data:image\/bmp;base64,/);
   });
+
+  it("histograms identified votes per image", async () => {
+    const { votesPerImageHistogram } = await import("../src/server/datasets/datasets");
+    // i0 and i1 have 3 votes, i2 has 2 (its tally is not an identified vote), i3 none.
+    expect(await votesPerImageHistogram(ids.ds!)).toEqual([
+      { votes: "0", images: 1 },
+      { votes: "2", images: 1 },
+      { votes: "3", images: 2 },
+    ]);
+  });
+});
+
+describe("users", () => {
+  it("lists votes and gold answers per user", async () => {
+    const { listUsers } = await import("../src/server/users/users");
+    const by = new Map((await listUsers()).map((u) => [u.name, u]));
+    // i1 is gold "b": u1 voted a, u2 and u3 voted b.
+    expect(by.get("u1")).toMatchObject({ votes: 3, goldAnswered: 1, goldCorrect: 0 });
+    expect(by.get("u2")).toMatchObject({ votes: 3, goldAnswered: 1, goldCorrect: 1 });
+    expect(by.get("u3")).toMatchObject({ votes: 2, goldAnswered: 1, goldCorrect: 1 });
+    expect(by.get("admin")).toMatchObject({ votes: 0, goldAnswered: 0, goldCorrect: 0 });
+  });
 });
 
 describe("agreement", () => {
@@ -293,7 +315,12 @@ describe("annotator confusion", () => {
       [ids.i2!, "c"],
     ];
     await t.db.softLabel.createMany({
-      data: consensus.map(([imageId, label]) => ({ snapshotId: mv.id, imageId, label, probs: [0, 0, 0] })),
+      data: consensus.map(([imageId, label]) => ({
+        snapshotId: mv.id,
+        imageId,
+        label,
+        probs: ["a", "b", "c"].map((l) => (l === label ? 1 : 0)),
+      })),
     });
     const counts = await getAnnotatorConfusions(ids.ds!, "ALL", [ids.u1!]);
     expect(counts.kind).toBe("counts");
@@ -302,6 +329,30 @@ describe("annotator confusion", () => {
       [1, 0, 0],
       [1, 0, 0],
       [0, 0, 1],
+    ]);
+    // The same on the train split only: i2 (valid) drops out.
+    expect((await getAnnotatorConfusions(ids.ds!, "TRAIN", [ids.u1!])).matrices[ids.u1!]).toEqual([
+      [1, 0, 0],
+      [1, 0, 0],
+      [0, 0, 0],
+    ]);
+    const { getSnapshotDetail } = await import("../src/server/snapshots/snapshots");
+    const detail = await getSnapshotDetail(mv.id);
+    const bySplitLabel = <T extends { split: string; label: string }>(rows: T[] = []) =>
+      [...rows].sort((x, y) => `${x.split}${x.label}`.localeCompare(`${y.split}${y.label}`));
+    expect(bySplitLabel(detail?.distribution)).toEqual([
+      { split: "TRAIN", label: "a", count: 1 },
+      { split: "TRAIN", label: "b", count: 1 },
+      { split: "VALID", label: "c", count: 1 },
+    ]);
+    // Mean one-hot soft label per split: train = (a + b) / 2, valid = c.
+    expect(bySplitLabel(detail?.softMass)).toEqual([
+      { split: "TRAIN", label: "a", mass: 0.5 },
+      { split: "TRAIN", label: "b", mass: 0.5 },
+      { split: "TRAIN", label: "c", mass: 0 },
+      { split: "VALID", label: "a", mass: 0 },
+      { split: "VALID", label: "b", mass: 0 },
+      { split: "VALID", label: "c", mass: 1 },
     ]);
     const dsMatrix = [
       [0.9, 0.05, 0.05],
