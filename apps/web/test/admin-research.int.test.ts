@@ -236,7 +236,7 @@ describe("runs", () => {
     const { launchRun } = await import("../src/server/runs/runs");
     await expect(
       launchRun({ ...config, datasetId: ids.ds!, snapshotId: "nope" }, ids.admin!),
-    ).rejects.toMatchObject({ status: 400 });
+    ).rejects.toMatchObject({ status: 400, details: { field: "snapshotId" } });
   });
 });
 
@@ -281,7 +281,7 @@ describe("upload import", () => {
     const bad = new FormData();
     bad.set("datasetSlug", "uploaded");
     bad.append("images", new File([new Uint8Array([1, 2, 3])], "../../etc/passwd", { type: "image/png" }));
-    await expect(importUpload(bad)).rejects.toMatchObject({ status: 400 });
+    await expect(importUpload(bad)).rejects.toMatchObject({ status: 400, details: { field: "images" } });
     const empty = new FormData();
     empty.set("datasetSlug", "uploaded");
     await expect(importUpload(empty)).rejects.toMatchObject({
@@ -290,7 +290,10 @@ describe("upload import", () => {
     });
     const slug = new FormData();
     slug.set("datasetSlug", "Bad Slug!");
-    await expect(importUpload(slug)).rejects.toMatchObject({ status: 400 });
+    await expect(importUpload(slug)).rejects.toMatchObject({
+      status: 400,
+      details: { field: "datasetSlug" },
+    });
     expect(await t.db.image.count()).toBe(before);
   });
 });

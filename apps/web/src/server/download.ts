@@ -1,11 +1,11 @@
 // File downloads (CSV / JSON) for the export routes. Pure (no server-only): unit-tested directly.
-import { HttpError } from "./http";
+import { fieldError } from "./http";
 
 export type TExportFormat = "csv" | "json";
 
 export function readFormat(url: URL): TExportFormat {
   const f = url.searchParams.get("format") ?? "csv";
-  if (f !== "csv" && f !== "json") throw new HttpError(400, "format: csv or json");
+  if (f !== "csv" && f !== "json") throw fieldError("format", "csv or json");
   return f;
 }
 

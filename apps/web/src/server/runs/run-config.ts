@@ -1,6 +1,7 @@
 // Training-run form contract: validated here so an absurd value is refused with the field named (400)
 // before anything is written or enqueued. Pure (no server-only) so it is unit-tested and reused by the form.
 import { z } from "zod";
+import { parseWithField, type TParseResult } from "../http";
 
 export const RUN_MODELS = ["seed", "vgg13", "fast"] as const;
 export const RUN_SCHEMES = ["majority", "probability", "crossentropy", "multitarget"] as const;
@@ -58,19 +59,6 @@ export const DEFAULT_RUN_CONFIG: Omit<TRunConfig, "datasetId"> = {
   backend: "auto",
   maxTrainImages: 0,
 };
-
-export type TFieldError = { field: string; message: string };
-
-export type TParseResult<T> = { ok: true; value: T } | { ok: false; error: TFieldError };
-
-// First issue only, with its field path: the form shows it next to the field, the API returns it as 400.
-export function parseWithField<T>(schema: z.ZodType<T>, input: unknown): TParseResult<T> {
-  const result = schema.safeParse(input);
-  if (result.success) return { ok: true, value: result.data };
-  const issue = result.error.issues[0];
-  const field = issue?.path.map(String).join(".") || "body";
-  return { ok: false, error: { field, message: issue?.message ?? "invalid input" } };
-}
 
 export function parseRunConfig(input: unknown): TParseResult<TRunConfig> {
   return parseWithField(ZRunConfig, input);

@@ -2,7 +2,7 @@ import "server-only";
 import type { RunStatus, Split } from "@concord/db";
 import { isQueueUnavailableError } from "@concord/jobs";
 import { db } from "../db";
-import { HttpError } from "../http";
+import { fieldError, HttpError } from "../http";
 import { enqueueTrainJob, publishCancel } from "../queue";
 import { type TRunConfig, ZRunConfig } from "./run-config";
 
@@ -183,14 +183,14 @@ export type TRunDetail = NonNullable<Awaited<ReturnType<typeof getRunDetail>>>;
 // no orphan QUEUED run stays behind; if even that fails it is marked FAILED with the reason.
 export async function launchRun(config: TRunConfig, userId: string): Promise<{ id: string; jobId: string }> {
   const dataset = await db().dataset.findUnique({ where: { id: config.datasetId }, select: { id: true } });
-  if (!dataset) throw new HttpError(400, "datasetId: no such dataset", { field: "datasetId" });
+  if (!dataset) throw fieldError("datasetId", "no such dataset");
   if (config.snapshotId) {
     const snap = await db().labelSnapshot.findUnique({
       where: { id: config.snapshotId },
       select: { datasetId: true },
     });
     if (!snap || snap.datasetId !== config.datasetId) {
-      throw new HttpError(400, "snapshotId: no such snapshot for this dataset", { field: "snapshotId" });
+      throw fieldError("snapshotId", "no such snapshot for this dataset");
     }
   }
   const run = await db().trainingRun.create({

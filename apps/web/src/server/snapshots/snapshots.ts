@@ -1,6 +1,6 @@
 import "server-only";
 import { db } from "../db";
-import { HttpError } from "../http";
+import { fieldError } from "../http";
 import { enqueueSnapshotJob } from "../queue";
 import { query } from "../sql";
 import type { TSnapshotForm } from "./snapshot-form";
@@ -132,7 +132,7 @@ export async function getSnapshotDetail(id: string): Promise<TSnapshotDetail | n
 
 export async function createSnapshot(form: TSnapshotForm, userId: string): Promise<{ jobId: string }> {
   const dataset = await db().dataset.findUnique({ where: { id: form.datasetId }, select: { id: true } });
-  if (!dataset) throw new HttpError(400, "datasetId: no such dataset", { field: "datasetId" });
+  if (!dataset) throw fieldError("datasetId", "no such dataset");
   const { datasetId, method, ...params } = form;
   const jobId = await enqueueSnapshotJob({ datasetId, method, params, createdById: userId });
   return { jobId };

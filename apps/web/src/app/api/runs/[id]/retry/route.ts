@@ -1,5 +1,6 @@
+import { isQueueUnavailableError } from "@concord/jobs";
 import { withRole } from "@/server/guards";
-import { isQueueUnavailableError, queueUnavailable } from "@/server/respond";
+import { queueUnavailable } from "@/server/http";
 import { retryRun } from "@/server/runs/runs";
 
 // Retry = a new run with the same config (the failed/cancelled one stays in the history).
