@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
-import { createJobsClient, type TJobsClient } from "@concord/jobs";
+import { createJobsClient, type TJobsClient, ZRunConfig } from "@concord/jobs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let t: TTestDatabase;
@@ -170,21 +170,16 @@ describe("agreement", () => {
   });
 });
 
-const config = {
+const config = ZRunConfig.parse({
   name: "t",
-  datasetId: "",
-  snapshotId: null,
-  model: "fast" as const,
-  scheme: "probability" as const,
+  datasetId: "pending",
+  scheme: "probability",
   eps: 0,
   epochs: 2,
   patience: 0,
-  learningRate: 0.001,
   batchSize: 8,
   seed: 1,
-  backend: "auto" as const,
-  maxTrainImages: 0,
-};
+});
 
 describe("runs", () => {
   it("refuses with QueueUnavailableError within 3 s when Redis is down and leaves no run behind", async () => {

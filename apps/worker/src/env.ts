@@ -1,23 +1,16 @@
 // Worker configuration, validated once at start: a malformed variable stops the process naming it.
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_URL, parseQueueList, type TQueueName } from "@concord/jobs";
+import { ZDbEnv } from "@concord/db";
+import { parseQueueList, type TQueueName, ZJobsEnv } from "@concord/jobs";
 import { z } from "zod";
 
 const repoRoot = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
-export const ZWorkerEnv = z.object({
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
-    .default("postgresql://postgres@127.0.0.1:5432/concord"),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, "must be a redis:// URL")
-    .default(DEFAULT_REDIS_URL),
-  CONCORD_QUEUE_PREFIX: z.string().min(1).default(DEFAULT_QUEUE_PREFIX),
+// The worker reads the database's and the queue's variables through their packages' own schemas.
+export const ZWorkerEnv = ZDbEnv.extend(ZJobsEnv.shape).extend({
   /** Queues this worker drains, e.g. "train-gpu,train,evaluate" on a GPU box, "labels,train,evaluate" on CPU. */
   CONCORD_WORKER_QUEUES: z
     .string()

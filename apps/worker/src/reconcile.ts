@@ -2,11 +2,9 @@
 // job failed for good, vanished (Redis flushed) or completed without ending the run are closed here;
 // QUEUED runs whose job vanished are re-enqueued (Postgres is the source of truth).
 import type { TDb } from "@concord/db";
-import { type TJobsClient, trainJobId } from "@concord/jobs";
+import { type TJobsClient, TRAIN_QUEUES, trainJobId, trainQueueOfStored } from "@concord/jobs";
 import type { Job } from "bullmq";
 import { finishRun } from "./run-state";
-
-const TRAIN_QUEUES = ["train", "train-gpu"] as const;
 
 async function findTrainJob(jobs: TJobsClient, runId: string): Promise<{ job: Job; queue: string } | null> {
   for (const queue of TRAIN_QUEUES) {
@@ -58,8 +56,7 @@ export async function reconcileRuns(
       )
         report.failed.push(run.id);
     } else if (Date.now() - run.createdAt.getTime() > grace) {
-      const backend = (run.config as { backend?: string } | null)?.backend;
-      await jobs.train({ runId: run.id }, backend === "gpu" ? { queue: "train-gpu" } : {});
+      await jobs.train({ runId: run.id }, { queue: trainQueueOfStored(run.config) });
       report.requeued.push(run.id);
     }
   }

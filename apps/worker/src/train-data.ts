@@ -2,6 +2,7 @@
 // VALID/TEST images with majority labels (FER+ protocol: always the majority label, whatever the snapshot).
 import { aggregate, FERPLUS_LABELS, smoothTargets } from "@concord/crowd";
 import type { Split, TDb } from "@concord/db";
+import type { TRunScheme } from "@concord/jobs";
 import type { TImageSet, TTrainData } from "@concord/trainer";
 import { loadCrowdInput } from "./crowd-input";
 
@@ -9,19 +10,17 @@ import { loadCrowdInput } from "./crowd-input";
 const REJECT_LABELS = new Set(["unknown", "not-a-face"]);
 const PIXELS = 48 * 48;
 
-export type TTargetScheme = "majority" | "probability" | "crossentropy" | "multitarget";
-
 export function isFerplusTaxonomy(taxonomy: readonly string[]): boolean {
   return taxonomy.length === FERPLUS_LABELS.length && taxonomy.every((l, i) => l === FERPLUS_LABELS[i]);
 }
 
 /** Snapshot method used when a run names no snapshot: the FER+ scheme of the same name, else plain MV. */
-export function defaultSnapshotMethod(taxonomy: readonly string[], scheme: TTargetScheme) {
+export function defaultSnapshotMethod(taxonomy: readonly string[], scheme: TRunScheme) {
   if (!isFerplusTaxonomy(taxonomy)) return "mv" as const;
   return `ferplus-${scheme}` as const;
 }
 
-export type TLoadOptions = { scheme: TTargetScheme; eps: number; maxTrainImages: number };
+export type TLoadOptions = { scheme: TRunScheme; eps: number; maxTrainImages: number };
 export type TLoadedData = { data: TTrainData; counts: Record<"train" | "valid" | "test", number> };
 
 async function loadPixels(db: TDb, ids: string[]): Promise<Uint8Array> {

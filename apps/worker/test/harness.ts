@@ -59,7 +59,9 @@ export async function createRun(db: TDb, datasetId: string, config: Record<strin
     data: {
       datasetId,
       seed,
+      // As the web stores it: the whole parsed run config, dataset included.
       config: {
+        datasetId,
         model: "fast-lite",
         scheme: "probability",
         eps: 0,

@@ -1,6 +1,4 @@
-import { METHODS } from "@concord/crowd";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
-import { AGGREGATION_METHODS } from "@concord/jobs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { snapshotLabels } from "../src/jobs/snapshot-labels";
 import { loadTrainData } from "../src/train-data";
@@ -16,10 +14,6 @@ beforeAll(async () => {
 afterAll(async () => t?.drop());
 
 describe("snapshot-labels", () => {
-  it("accepts exactly the aggregation methods @concord/crowd implements", () => {
-    expect([...AGGREGATION_METHODS]).toEqual([...METHODS]);
-  });
-
   it("writes one SoftLabel per voted image, FER+ majority excluding unknown-topped faces", async () => {
     const r = await snapshotLabels(t.db, { datasetId: fx.datasetId, method: "ferplus-majority", params: {} });
     expect(r.created).toBe(true);

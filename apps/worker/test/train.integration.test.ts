@@ -76,7 +76,9 @@ describe("training runs on real workers", () => {
     // Elsewhere either kernel set may have run ("wasm" or "wasm+openblas"). toEqual, not toBe: an asymmetric
     // matcher compares by identity under toBe and never matches.
     expect(done.backend).toEqual(
-      process.env.CONCORD_REQUIRE_NATIVE === "1" ? "wasm+openblas" : expect.stringMatching(/^wasm(\+openblas)?$/),
+      process.env.CONCORD_REQUIRE_NATIVE === "1"
+        ? "wasm+openblas"
+        : expect.stringMatching(/^wasm(\+openblas)?$/),
     );
     expect(done.snapshotId).not.toBeNull();
     expect(seen.size).toBeGreaterThan(2); // progress was visible while it ran

@@ -15,6 +15,7 @@ export const FERPLUS_LABELS = [
 export type TFerplusLabel = (typeof FERPLUS_LABELS)[number];
 
 /** The first 8 FER+ classes are emotions; unknown and not-a-face are "reject" classes. */
-export const FERPLUS_EMOTIONS = FERPLUS_LABELS.slice(0, 8) as readonly TFerplusLabel[];
+export type TFerplusEmotion = Exclude<TFerplusLabel, "unknown" | "not-a-face">;
+export const FERPLUS_EMOTIONS = FERPLUS_LABELS.slice(0, 8) as readonly TFerplusEmotion[];
 export const FERPLUS_UNKNOWN = 8;
 export const FERPLUS_NOT_A_FACE = 9;

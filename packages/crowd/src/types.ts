@@ -1,3 +1,6 @@
+import type { TMethod } from "./methods/names.js";
+
+export { METHODS, type TMethod } from "./methods/names.js";
 /** One identified vote: integer ids, `label` in [0, numClasses). */
 export type TVote = { item: number; worker: number; label: number };
 
@@ -37,21 +40,6 @@ export type TVoteSet = {
   /** numItems x numClasses anonymous counts, or null when there are none. */
   readonly tallies: Float64Array | null;
 };
-
-export const METHODS = [
-  "mv",
-  "wawa",
-  "zbs",
-  "onecoin",
-  "ds",
-  "glad",
-  "mace",
-  "ferplus-majority",
-  "ferplus-probability",
-  "ferplus-crossentropy",
-  "ferplus-multitarget",
-] as const;
-export type TMethod = (typeof METHODS)[number];
 
 /** Gold labels: a dense Int32Array (length numItems, -1 = none) or a list. */
 export type TGoldInput = Int32Array | readonly { item: number; label: number }[];

@@ -1,6 +1,6 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
-import { getDatabaseUrl } from "./env";
+import { dbEnv, getDatabaseUrl } from "./env";
 import { PrismaClient } from "./generated/prisma/client";
 
 export type TDb = PrismaClient;
@@ -29,7 +29,10 @@ export function poolOf(db: PrismaClient): pg.Pool {
 const globalForDb = globalThis as unknown as { concordDb?: PrismaClient };
 
 export function getDb(): PrismaClient {
-  globalForDb.concordDb ??= createDb(undefined, Number(process.env.CONCORD_DB_POOL ?? 10));
+  if (!globalForDb.concordDb) {
+    const env = dbEnv();
+    globalForDb.concordDb = createDb(env.DATABASE_URL, env.CONCORD_DB_POOL);
+  }
   return globalForDb.concordDb;
 }
 

@@ -1,5 +1,8 @@
 import { parseArgs } from "node:util";
 import { createDb } from "@concord/db";
+import { exportDataset } from "./archive/export";
+import { ArchiveError } from "./archive/format";
+import { restoreArchive } from "./archive/restore";
 import { ImportInputError, importDataset } from "./import";
 import { formatLeakSummary, leakReport, listDuplicates } from "./leaks";
 
@@ -7,6 +10,9 @@ const USAGE = `usage:
   concord import <path> [--dataset slug] [--name "Display name"] [--layout auto|ferplus|fer2013|generic] [--strict]
   concord leaks <dataset-slug> [--list N]      duplicate summary (and the N closest cross-split pairs)
   concord demo [--seed N] [--ferplus path] [--synthetic]   demo users + demo data
+  concord export <dataset-slug> --out <dir> [--identified]   the dataset as a self-describing archive
+                                (annotators pseudonymous unless --identified adds emails and names)
+  concord import-archive <dir> [--dataset slug]   restore an archive (all or nothing; twice adds nothing)
 Environment: DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/concord)`;
 
 function slugFrom(path: string): string {
@@ -120,11 +126,60 @@ async function runDemo(args: string[]): Promise<number> {
   }
 }
 
+async function runExport(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { out: { type: "string" }, identified: { type: "boolean", default: false } },
+  });
+  const slug = positionals[0];
+  if (!slug || !values.out) throw new ArchiveError("concord export needs a dataset slug and --out <dir>");
+  const db = createDb();
+  try {
+    const { manifest, dir } = await exportDataset(db, {
+      slug,
+      out: values.out,
+      identified: values.identified,
+    });
+    for (const [name, f] of Object.entries(manifest.files))
+      console.log(`  ${name.padEnd(20)} ${f.rows} rows`);
+    console.log(`archive ${dir}  hash ${manifest.archiveHash}`);
+    return 0;
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+async function runRestore(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { dataset: { type: "string" } },
+  });
+  const dir = positionals[0];
+  if (!dir) throw new ArchiveError("concord import-archive needs the archive folder");
+  const db = createDb();
+  try {
+    const r = await restoreArchive(db, { dir, slug: values.dataset });
+    if (r.alreadyRestored)
+      console.log(`dataset ${r.datasetSlug}: this archive is already restored, nothing added`);
+    else {
+      for (const [name, n] of Object.entries(r.added)) console.log(`  ${name.padEnd(20)} ${n} rows`);
+      console.log(`dataset ${r.datasetSlug} restored from archive ${r.archiveHash}`);
+    }
+    return 0;
+  } finally {
+    await db.$disconnect();
+  }
+}
+
 async function main(): Promise<number> {
   const [cmd, ...rest] = process.argv.slice(2);
   if (cmd === "import") return runImport(rest);
   if (cmd === "leaks") return runLeaks(rest);
   if (cmd === "demo") return runDemo(rest);
+  if (cmd === "export") return runExport(rest);
+  if (cmd === "import-archive") return runRestore(rest);
   console.log(USAGE);
   return cmd === undefined || cmd === "help" || cmd === "--help" ? 0 : 1;
 }
@@ -133,7 +188,11 @@ main().then(
   (code) => process.exit(code),
   (e: unknown) => {
     // Input problems are the user's to fix: one clear line, no stack trace.
-    if (e instanceof ImportInputError || (e instanceof Error && e.name === "ZodError")) {
+    if (
+      e instanceof ImportInputError ||
+      e instanceof ArchiveError ||
+      (e instanceof Error && e.name === "ZodError")
+    ) {
       console.error(`concord: ${e.message}`);
       process.exit(1);
     }

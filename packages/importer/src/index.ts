@@ -1,3 +1,6 @@
+export { exportDataset, type TExportOptions, type TExportReport } from "./archive/export";
+export { ArchiveError, type TManifest } from "./archive/format";
+export { readManifest, restoreArchive, type TRestoreOptions, type TRestoreReport } from "./archive/restore";
 export {
   detectLayout,
   ImportInputError,

@@ -3,7 +3,14 @@ import type { Redis } from "ioredis";
 import { ZodError } from "zod";
 import { createRedisConnection, getQueuePrefix, getRedisUrl, pingRedis } from "./connection";
 import { QueueUnavailableError } from "./errors";
-import { cancelChannel, QUEUE_NAMES, REMOVE_ON_COMPLETE, REMOVE_ON_FAIL, type TQueueName } from "./queues";
+import {
+  cancelChannel,
+  QUEUE_NAMES,
+  REMOVE_ON_COMPLETE,
+  REMOVE_ON_FAIL,
+  type TQueueName,
+  TRAIN_QUEUES,
+} from "./queues";
 import {
   JOBS,
   type TEvaluatePayload,
@@ -144,7 +151,7 @@ export function createJobsClient(options: TJobsClientOptions = {}) {
       await ensureAvailable(what);
       const receivers = await withTimeout(connection.publish(cancelChannel(prefix), runId), timeoutMs, what);
       const removedJobIds: string[] = [];
-      for (const name of ["train", "train-gpu"] as const) {
+      for (const name of TRAIN_QUEUES) {
         const job = await withTimeout(queue(name).getJob(trainJobId(runId)), timeoutMs, what);
         if (!job) continue;
         const state = await job.getState();

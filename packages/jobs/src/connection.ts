@@ -1,15 +1,12 @@
 import { Redis, type RedisOptions } from "ioredis";
-
-export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
-/** BullMQ key prefix; tests use a unique one per file so parallel suites never share keys. */
-export const DEFAULT_QUEUE_PREFIX = "concord";
+import { jobsEnv } from "./env";
 
 export function getRedisUrl(env: NodeJS.ProcessEnv = process.env): string {
-  return env.REDIS_URL?.trim() || DEFAULT_REDIS_URL;
+  return jobsEnv(env).REDIS_URL;
 }
 
 export function getQueuePrefix(env: NodeJS.ProcessEnv = process.env): string {
-  return env.CONCORD_QUEUE_PREFIX?.trim() || DEFAULT_QUEUE_PREFIX;
+  return jobsEnv(env).CONCORD_QUEUE_PREFIX;
 }
 
 export type TConnectionRole = "worker" | "producer";

@@ -9,13 +9,12 @@ export {
 } from "./client";
 export {
   createRedisConnection,
-  DEFAULT_QUEUE_PREFIX,
-  DEFAULT_REDIS_URL,
   getQueuePrefix,
   getRedisUrl,
   pingRedis,
   type TConnectionRole,
 } from "./connection";
+export { jobsEnv, type TJobsEnv, ZJobsEnv } from "./env";
 export { isQueueUnavailableError, QueueUnavailableError } from "./errors";
 export {
   cancelChannel,
@@ -25,5 +24,8 @@ export {
   REMOVE_ON_COMPLETE,
   REMOVE_ON_FAIL,
   type TQueueName,
+  TRAIN_QUEUES,
+  type TTrainQueue,
 } from "./queues";
 export * from "./registry";
+export * from "./run-config";

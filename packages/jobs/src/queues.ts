@@ -5,6 +5,9 @@
  */
 export const QUEUE_NAMES = ["labels", "train", "train-gpu", "evaluate"] as const;
 export type TQueueName = (typeof QUEUE_NAMES)[number];
+/** The queues a train job may sit in (see trainQueueFor in run-config.ts). */
+export const TRAIN_QUEUES = ["train", "train-gpu"] as const satisfies readonly TQueueName[];
+export type TTrainQueue = (typeof TRAIN_QUEUES)[number];
 
 export function isQueueName(value: string): value is TQueueName {
   return (QUEUE_NAMES as readonly string[]).includes(value);

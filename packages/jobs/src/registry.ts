@@ -1,21 +1,10 @@
+import { METHODS } from "@concord/crowd/methods";
 import { z } from "zod";
 import type { TQueueName } from "./queues";
 
-/** Aggregation methods of @concord/crowd (kept in sync by a worker test against crowd's METHODS). */
-export const AGGREGATION_METHODS = [
-  "mv",
-  "wawa",
-  "zbs",
-  "onecoin",
-  "ds",
-  "glad",
-  "mace",
-  "ferplus-majority",
-  "ferplus-probability",
-  "ferplus-crossentropy",
-  "ferplus-multitarget",
-] as const;
-export const ZAggregationMethod = z.enum(AGGREGATION_METHODS);
+/** Aggregation methods: @concord/crowd's own list, so a method it adds is a valid payload at once. */
+export { METHODS as AGGREGATION_METHODS };
+export const ZAggregationMethod = z.enum(METHODS);
 
 const ZId = z.string().trim().min(1, "id must not be empty").max(64);
 
@@ -152,7 +141,6 @@ export const JOBS = {
 } as const satisfies Record<string, TJobDefinition>;
 
 export type TJobName = keyof typeof JOBS;
-export const JOB_NAMES = Object.keys(JOBS) as TJobName[];
 export type TJobPayloadInput<N extends TJobName> = z.input<(typeof JOBS)[N]["payload"]>;
 export type TJobPayload<N extends TJobName> = z.infer<(typeof JOBS)[N]["payload"]>;
 export type TJobProgress<N extends TJobName> = z.infer<(typeof JOBS)[N]["progress"]>;

@@ -1,5 +1,7 @@
 // The one place apps/web reads process.env. Validated once, lazily (the first request), so `next build`
 // can import route modules without a runtime secret; a missing or malformed variable stops with its name.
+import { ZDbEnv } from "@concord/db";
+import { ZJobsEnv } from "@concord/jobs";
 import { z } from "zod";
 
 const DEV_SECRET = "concord-dev-secret-not-for-production-use-000";
@@ -10,15 +12,8 @@ const isBuildPhase = (source: NodeJS.ProcessEnv) => source.NEXT_PHASE === "phase
 const isProductionLike = (source: NodeJS.ProcessEnv) =>
   source.NODE_ENV === "production" && !isBuildPhase(source);
 
-export const ZEnv = z.object({
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
-    .default("postgresql://postgres@127.0.0.1:5432/concord"),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, "must be a redis:// URL")
-    .default("redis://127.0.0.1:6379"),
+// The database's and the queue's variables come from their packages' own schemas.
+export const ZEnv = ZDbEnv.extend(ZJobsEnv.shape).extend({
   NEXTAUTH_URL: z.url("must be an absolute URL").default("http://localhost:3000"),
   NEXTAUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),

@@ -1,5 +1,11 @@
 import "server-only";
-import { createJobsClient, type TJobsClient, type TSnapshotLabelsPayload } from "@concord/jobs";
+import {
+  createJobsClient,
+  type TJobsClient,
+  type TRunConfig,
+  type TSnapshotLabelsPayload,
+  trainQueueFor,
+} from "@concord/jobs";
 
 // One producer client per web process, created on first use (not at import: `next build` must not dial
 // Redis) and kept on globalThis so dev hot reloads do not leak connections.
@@ -10,9 +16,8 @@ export function jobs(): TJobsClient {
   return globalForJobs.concordJobs;
 }
 
-// Runs that ask for a GPU go to the queue only GPU workers drain; everything else to "train".
-export async function enqueueTrainJob(runId: string, backend?: string): Promise<string> {
-  const r = await jobs().train({ runId }, backend === "gpu" ? { queue: "train-gpu" } : {});
+export async function enqueueTrainJob(runId: string, config: Pick<TRunConfig, "backend">): Promise<string> {
+  const r = await jobs().train({ runId }, { queue: trainQueueFor(config) });
   return r.jobId;
 }
 

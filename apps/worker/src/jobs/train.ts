@@ -3,11 +3,11 @@
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Prisma, TDb } from "@concord/db";
-import type { TJobPayload, TTrainProgress, TTrainResult } from "@concord/jobs";
+import { type TJobPayload, type TTrainProgress, type TTrainResult, ZRunConfig } from "@concord/jobs";
 import { evaluate, initBackend, saveModel, type TEvaluation, train } from "@concord/trainer";
 import { UnrecoverableError } from "bullmq";
 import type { TWorkerEnv } from "../env";
-import { toTrainerConfig, ZRunTrainConfig } from "../run-config";
+import { toTrainerConfig } from "../run-config";
 import { controlRun } from "../run-control";
 import { finishRun, markBackend, markRunning, requeueRun, setProgress } from "../run-state";
 import { defaultSnapshotMethod, loadTrainData } from "../train-data";
@@ -73,7 +73,7 @@ export async function trainRun(
     await finishRun(db, runId, "CANCELLED", { error: "cancelled before it started" });
     return done("CANCELLED");
   }
-  const parsed = ZRunTrainConfig.safeParse(run.config);
+  const parsed = ZRunConfig.safeParse(run.config);
   if (!parsed.success) {
     const reason = `invalid run config: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
     await finishRun(db, runId, "FAILED", { error: reason });

@@ -1,17 +1,10 @@
+import { FERPLUS_EMOTIONS, type TFerplusEmotion } from "@concord/crowd/labels";
 import { PIXELS, SIDE } from "../pixels";
 import type { TRng } from "./rng";
 
-export const DEMO_EMOTIONS = [
-  "neutral",
-  "happiness",
-  "surprise",
-  "sadness",
-  "anger",
-  "disgust",
-  "fear",
-  "contempt",
-] as const;
-export type TDemoEmotion = (typeof DEMO_EMOTIONS)[number];
+// The demo draws the 8 FER+ emotions, in the taxonomy's order (owned by @concord/crowd).
+export const DEMO_EMOTIONS = FERPLUS_EMOTIONS;
+export type TDemoEmotion = TFerplusEmotion;
 
 // A stroke is a polyline in the face frame (u, v in [-1, 1], v down) drawn with a thickness; a blob is a filled
 // ellipse. Each expression is the classic FACS-style cue set: brow angle, eye opening, mouth shape.

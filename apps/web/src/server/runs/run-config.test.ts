@@ -1,5 +1,6 @@
+import { DEFAULT_RUN_CONFIG } from "@concord/jobs/run-config";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RUN_CONFIG, parseRunConfig } from "./run-config";
+import { parseRunConfig } from "./run-config";
 
 const valid = { ...DEFAULT_RUN_CONFIG, datasetId: "ds1" };
 
@@ -7,7 +8,7 @@ describe("parseRunConfig", () => {
   it("accepts the default form", () => {
     const r = parseRunConfig(valid);
     expect(r.ok).toBe(true);
-    if (r.ok) expect(r.value).toMatchObject({ model: "fast", epochs: 10, batchSize: 64, backend: "auto" });
+    if (r.ok) expect(r.value).toMatchObject({ model: "fast", epochs: 30, batchSize: 64, backend: "auto" });
   });
 
   it.each([

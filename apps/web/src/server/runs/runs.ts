@@ -1,10 +1,10 @@
 import "server-only";
 import type { RunStatus, Split } from "@concord/db";
 import { isQueueUnavailableError } from "@concord/jobs";
+import { type TRunConfig, ZRunConfig } from "@concord/jobs/run-config";
 import { db } from "../db";
 import { fieldError, HttpError } from "../http";
 import { enqueueTrainJob, publishCancel } from "../queue";
-import { type TRunConfig, ZRunConfig } from "./run-config";
 
 export type TRunListItem = {
   id: string;
@@ -205,7 +205,7 @@ export async function launchRun(config: TRunConfig, userId: string): Promise<{ i
     },
   });
   try {
-    const jobId = await enqueueTrainJob(run.id, config.backend);
+    const jobId = await enqueueTrainJob(run.id, config);
     await db().trainingRun.update({ where: { id: run.id }, data: { jobId } });
     return { id: run.id, jobId };
   } catch (error) {

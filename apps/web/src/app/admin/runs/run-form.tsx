@@ -1,9 +1,9 @@
 "use client";
 
+import { DEFAULT_RUN_CONFIG, RUN_BACKENDS, RUN_MODELS, RUN_SCHEMES } from "@concord/jobs/run-config";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useMemo, useState } from "react";
 import { type TApiError, toApiError } from "@/lib/api-error";
-import { DEFAULT_RUN_CONFIG, RUN_BACKENDS, RUN_MODELS, RUN_SCHEMES } from "@/server/runs/run-config";
 
 type TOption = { id: string; name: string };
 type TSnapOption = { id: string; datasetId: string; label: string };

@@ -1,8 +1,8 @@
 import type { RunStatus } from "@concord/db";
 import { isQueueUnavailableError } from "@concord/jobs";
+import { ZRunConfig } from "@concord/jobs/run-config";
 import { parseJson, withRole } from "@/server/guards";
 import { fieldError, queueUnavailable } from "@/server/http";
-import { ZRunConfig } from "@/server/runs/run-config";
 import { launchRun, listRuns } from "@/server/runs/runs";
 
 const STATUSES = new Set(["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]);

@@ -1,0 +1,79 @@
+// The training-run config: the one contract between the admin form (apps/web), the worker that trains
+// (apps/worker) and the trainer's defaults (packages/trainer). Every default is written here once; the web
+// stores the parsed object in TrainingRun.config and the worker parses it again on every attempt.
+// Pure zod (subpath `@concord/jobs/run-config`): the browser form and the trainer import it without BullMQ.
+import { z } from "zod";
+import type { TTrainQueue } from "./queues";
+
+/** Network factories of packages/trainer (its model table is keyed by this list). */
+export const RUN_MODELS = ["seed", "vgg13", "fast", "fast-lite"] as const;
+export type TRunModel = (typeof RUN_MODELS)[number];
+/** Training targets: the snapshot's labels, as the FER+ paper's schemes name them. */
+export const RUN_SCHEMES = ["majority", "probability", "crossentropy", "multitarget"] as const;
+export type TRunScheme = (typeof RUN_SCHEMES)[number];
+/** Where a run may train: "gpu" routes it to the train-gpu queue that only GPU workers drain. */
+export const RUN_BACKENDS = ["auto", "gpu", "node", "wasm"] as const;
+export const RUN_OPTIMIZERS = ["adam", "sgd"] as const;
+
+const int = (field: string, min: number, max: number, fallback: number) =>
+  z
+    .number({ message: `${field}: a number` })
+    .int(`${field}: an integer`)
+    .min(min, `${field}: >= ${min}`)
+    .max(max, `${field}: <= ${max}`)
+    .default(fallback);
+
+/**
+ * The hyperparameters a run and `concord-train` share. Defaults are the measured CPU recipe
+ * (packages/trainer/README.md: fast net, crowd-distribution targets, Adam 1e-3, 30 epochs, early stop 6).
+ */
+export const ZTrainingConfig = z.object({
+  model: z.enum(RUN_MODELS, { message: `model: one of ${RUN_MODELS.join(", ")}` }).default("fast"),
+  scheme: z
+    .enum(RUN_SCHEMES, { message: `scheme: one of ${RUN_SCHEMES.join(", ")}` })
+    .default("crossentropy"),
+  eps: z.number({ message: "eps: a number" }).min(0, "eps: >= 0").max(1, "eps: <= 1").default(1),
+  epochs: int("epochs", 1, 500, 30),
+  /** Early-stopping patience in epochs; 0 disables. */
+  patience: int("patience", 0, 500, 6),
+  learningRate: z
+    .number({ message: "learningRate: a number" })
+    .gt(0, "learningRate: must be > 0")
+    .max(1, "learningRate: must be <= 1")
+    .default(0.001),
+  batchSize: int("batchSize", 1, 1024, 64),
+  seed: int("seed", 0, 2 ** 31 - 1, 42),
+  optimizer: z.enum(RUN_OPTIMIZERS, { message: "optimizer: adam or sgd" }).default("adam"),
+  augment: z.boolean({ message: "augment: true or false" }).default(true),
+  /** Weight each example's loss by the inverse frequency of its label. */
+  classWeighting: z.boolean({ message: "classWeighting: true or false" }).default(false),
+});
+export type TTrainingConfig = z.infer<typeof ZTrainingConfig>;
+
+export const ZRunConfig = ZTrainingConfig.extend({
+  name: z.string().trim().max(120, "name: at most 120 characters").default(""),
+  datasetId: z.string({ message: "datasetId: choose a dataset" }).min(1, "datasetId: choose a dataset"),
+  /** Null: the worker makes (or reuses) the dataset's default snapshot for the scheme. */
+  snapshotId: z.string().min(1).nullish().default(null),
+  backend: z.enum(RUN_BACKENDS, { message: `backend: one of ${RUN_BACKENDS.join(", ")}` }).default("auto"),
+  /** Small-run knob for demos and tests: cap the number of training images (0 = all). */
+  maxTrainImages: int("maxTrainImages", 0, 10_000_000, 0),
+});
+export type TRunConfig = z.infer<typeof ZRunConfig>;
+export type TRunConfigInput = z.input<typeof ZRunConfig>;
+
+/** Every default, for the form's initial values (a form has no dataset until one is chosen). */
+export const DEFAULT_RUN_CONFIG: Omit<TRunConfig, "datasetId"> = ZRunConfig.omit({ datasetId: true }).parse(
+  {},
+);
+
+/** Runs that ask for a GPU go to the queue only GPU workers drain; everything else to "train". */
+export function trainQueueFor(config: Pick<TRunConfig, "backend">): TTrainQueue {
+  return config.backend === "gpu" ? "train-gpu" : "train";
+}
+
+/** The queue of a stored config (TrainingRun.config is untyped JSON); one that does not parse trains on CPU. */
+export function trainQueueOfStored(config: unknown): TTrainQueue {
+  const parsed = ZRunConfig.pick({ backend: true }).safeParse(config ?? {});
+  return trainQueueFor(parsed.success ? parsed.data : { backend: "auto" });
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import {
+  DEFAULT_RUN_CONFIG,
+  trainQueueFor,
+  trainQueueOfStored,
+  ZRunConfig,
+  ZTrainingConfig,
+} from "../src/run-config";
+
+describe("run config", () => {
+  it("fills every default from one schema: a body naming only the dataset is the recipe", () => {
+    const parsed = ZRunConfig.parse({ datasetId: "ds1" });
+    expect(parsed).toEqual({ ...DEFAULT_RUN_CONFIG, datasetId: "ds1" });
+    expect(parsed).toMatchObject({ model: "fast", scheme: "crossentropy", eps: 1, epochs: 30, patience: 6 });
+    expect(ZTrainingConfig.parse({})).toEqual(ZTrainingConfig.parse(parsed));
+  });
+
+  it("refuses a config without a dataset, naming the field", () => {
+    const r = ZRunConfig.safeParse({});
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.path).toEqual(["datasetId"]);
+  });
+
+  it("routes GPU runs to train-gpu and everything else to train", () => {
+    expect(trainQueueFor({ backend: "gpu" })).toBe("train-gpu");
+    for (const backend of ["auto", "node", "wasm"] as const) expect(trainQueueFor({ backend })).toBe("train");
+  });
+
+  it("reads the queue of a stored (untyped) config; garbage trains on CPU", () => {
+    expect(trainQueueOfStored({ ...DEFAULT_RUN_CONFIG, datasetId: "d", backend: "gpu" })).toBe("train-gpu");
+    expect(trainQueueOfStored({ backend: "gpu" })).toBe("train-gpu");
+    expect(trainQueueOfStored({ backend: "tpu" })).toBe("train");
+    expect(trainQueueOfStored(null)).toBe("train");
+  });
+});
