@@ -32,16 +32,7 @@ export type TDatasetSummary = {
   crossSplitDuplicates: number;
 };
 
-type TCoverageRow = {
-  datasetId: string;
-  split: Split;
-  images: number;
-  covered: number;
-  votes: number;
-  tallyVotes: number;
-  talliedImages: number;
-  gold: number;
-};
+type TCoverageRow = TSplitCoverage & { datasetId: string };
 
 // One pass over Image with per-image vote and tally totals. $1 k, the coverage threshold; $2 dataset or NULL.
 const COVERAGE = {

@@ -101,18 +101,14 @@ function readCalibration(raw: unknown): TEvaluationView["calibration"] {
   });
 }
 
-export function toEvaluationView(e: {
-  split: Split;
-  labels: string[];
-  n: number;
-  accuracy: number;
-  macroF1: number;
-  loss: number;
-  ece: number;
+// An Evaluation row: the same columns, with the charts' data as stored JSON.
+type TStoredEvaluation = Omit<TEvaluationView, "confusion" | "perClass" | "calibration"> & {
   confusion: unknown;
   perClass: unknown;
   calibration: unknown;
-}): TEvaluationView {
+};
+
+export function toEvaluationView(e: TStoredEvaluation): TEvaluationView {
   return {
     split: e.split,
     labels: e.labels,
