@@ -232,6 +232,7 @@ describe("castVote", () => {
     });
     await expect(votes.castVote(users[0]!, { ...body, label: "joy" }, label)).rejects.toMatchObject({
       status: 400,
+      details: { field: "label" },
     });
     await t.db.taskLease.create({
       data: { imageId: images[0]!, annotatorId: users[0]!, expiresAt: new Date(Date.now() + 60_000) },

@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { toApiError } from "../src/lib/api-error";
 import { parseEnv } from "../src/server/env";
-import { errorToResponse, HttpError, isDatabaseUnavailable, jsonError, parseJson } from "../src/server/http";
+import {
+  errorToResponse,
+  fieldError,
+  HttpError,
+  isDatabaseUnavailable,
+  jsonError,
+  parseJson,
+  parseWithField,
+} from "../src/server/http";
 import { isMutating, isSameOrigin } from "../src/server/origin";
 import { createRateLimiter } from "../src/server/rate-limit";
 
@@ -59,17 +68,60 @@ describe("http helpers", () => {
   it("parses a valid body", async () => {
     await expect(parseJson(req('{"n":3}'), ZBody)).resolves.toEqual({ n: 3 });
   });
-  it("400 on malformed JSON, naming it", async () => {
-    await expect(parseJson(req("{n:"), ZBody)).rejects.toMatchObject({
+  const bodyOf = async (error: unknown) => {
+    const res = errorToResponse(error);
+    return { status: res.status, body: (await res.json()) as unknown };
+  };
+
+  it("400 on malformed JSON, naming the body", async () => {
+    const err = await parseJson(req("{n:"), ZBody).catch((e: unknown) => e);
+    expect(await bodyOf(err)).toEqual({
       status: 400,
-      message: "Malformed JSON body",
+      body: {
+        error: "body: malformed JSON",
+        details: { field: "body", issues: [{ field: "body", message: "body: malformed JSON" }] },
+      },
     });
   });
-  it("400 on wrong types, naming the field", async () => {
-    const err = await parseJson(req('{"n":"three"}'), ZBody).catch((e: unknown) => e);
+  it("400 on wrong types, naming the field first and listing every issue", async () => {
+    const ZTwo = z.object({ n: z.number().int(), name: z.string().min(1, "name: required") });
+    const err = await parseJson(req('{"n":"three","name":""}'), ZTwo).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpError);
-    expect((err as HttpError).status).toBe(400);
-    expect((err as HttpError).message).toMatch(/^Invalid body: n: /);
+    const { status, body } = await bodyOf(err);
+    expect(status).toBe(400);
+    expect(body).toMatchObject({
+      error: expect.stringMatching(/^n: Invalid input/),
+      details: {
+        field: "n",
+        // A message that already names its field keeps it once.
+        issues: [
+          { field: "n", message: expect.stringMatching(/^n: /) },
+          { field: "name", message: "name: required" },
+        ],
+      },
+    });
+  });
+  it("a body that is not an object is refused as the body", async () => {
+    const err = await parseJson(req("[]"), ZBody).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, details: { field: "body" } });
+    expect((err as HttpError).message).toMatch(/^body: /);
+  });
+  it("server checks and query parameters answer the same shape", async () => {
+    expect(await bodyOf(fieldError("k", "an integer between 1 and 100"))).toEqual({
+      status: 400,
+      body: {
+        error: "k: an integer between 1 and 100",
+        details: { field: "k", issues: [{ field: "k", message: "k: an integer between 1 and 100" }] },
+      },
+    });
+    expect((await bodyOf(fieldError("images", "images: too large", 413))).status).toBe(413);
+    expect(parseWithField(ZBody, { n: 1.5 })).toMatchObject({ ok: false, error: { field: "n" } });
+  });
+  it("the forms read the field and the message from that shape", async () => {
+    const { status, body } = await bodyOf(fieldError("epochs", "epochs: <= 500"));
+    expect(toApiError(status, body)).toEqual({ field: "epochs", message: "epochs: <= 500" });
+    expect(toApiError(409, { error: "dup" })).toEqual({ message: "dup" });
+    expect(toApiError(502, null, "Import")).toEqual({ message: "Import failed (502)" });
   });
   it("415 on a non-JSON content type", async () => {
     await expect(parseJson(req("n=3", "application/x-www-form-urlencoded"), ZBody)).rejects.toMatchObject({

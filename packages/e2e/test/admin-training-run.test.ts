@@ -77,9 +77,13 @@ it("refuses absurd run configs with 400 naming the field, and researchers cannot
       }),
     });
     expect(res.status).toBe(400);
-    const body = (await res.json()) as { error: string; details: { field: string } };
+    const body = (await res.json()) as {
+      error: string;
+      details: { field: string; issues: { field: string; message: string }[] };
+    };
     expect(body.details.field).toBe(field);
-    expect(body.error).toContain(field);
+    expect(body.error).toMatch(new RegExp(`^${field}: `));
+    expect(body.details.issues[0]).toEqual({ field, message: body.error });
   }
   expect(await db.trainingRun.count()).toBe(before);
   const researcher = (await signIn("researcher")).session!;
@@ -113,6 +117,11 @@ it("an admin launches a small run and sees it progress to SUCCEEDED without relo
   await form.locator('input[name="patience"]').fill("0");
   await form.locator('input[name="batchSize"]').fill("32");
   await form.locator('input[name="maxTrainImages"]').fill("256");
+  // A refused value: the 400 names the field and the form shows its message next to that field.
+  await form.locator('input[name="epochs"]').fill("501");
+  await form.locator('button[type="submit"]').click();
+  expect(await form.locator('[data-testid="error-epochs"]').textContent()).toBe("epochs: <= 500");
+  await form.locator('input[name="epochs"]').fill("2");
   await screenshot(page, "admin-runs-form");
   await Promise.all([
     page.waitForURL(/\/admin\/runs\/[a-z0-9]+$/),

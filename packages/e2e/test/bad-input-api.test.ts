@@ -1,5 +1,6 @@
 // Bad input to the JSON APIs (votes, run launch, users, query strings): each case gets a clear 4xx that
-// says what is wrong, and the database row counts are identical before and after it.
+// says what is wrong (every 400 in the one shape that names the field), and the database row counts are
+// identical before and after it.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { e2eDb } from "../src/db";
@@ -61,7 +62,7 @@ const CASES: TCase[] = [
     path: "/api/votes",
     body: '{"imageId": "x", "label":',
     status: 400,
-    error: /Malformed JSON/,
+    error: /^body: malformed JSON$/,
   },
   {
     name: "vote: JSON array instead of an object",
@@ -69,7 +70,7 @@ const CASES: TCase[] = [
     path: "/api/votes",
     body: "[]",
     status: 400,
-    error: /Invalid body/,
+    error: /^body: Invalid input: expected object/,
   },
   {
     name: "vote: JSON null",
@@ -77,7 +78,7 @@ const CASES: TCase[] = [
     path: "/api/votes",
     body: "null",
     status: 400,
-    error: /Invalid body/,
+    error: /^body: Invalid input: expected object/,
   },
   {
     name: "vote: wrong types (imageId number, label boolean)",
@@ -223,7 +224,7 @@ const CASES: TCase[] = [
     path: "/api/runs",
     body: "{epochs: 3}",
     status: 400,
-    error: /Malformed JSON/,
+    error: /^body: malformed JSON$/,
   },
   {
     name: "run: unknown dataset",
@@ -312,7 +313,14 @@ describe("JSON APIs refuse bad input and change nothing", () => {
     });
     const text = await res.text();
     expect(res.status, text).toBe(c.status);
-    expect((JSON.parse(text) as { error: string }).error).toMatch(c.error);
+    const answer = JSON.parse(text) as { error: string; details?: { field?: unknown; issues?: unknown[] } };
+    expect(answer.error).toMatch(c.error);
+    if (c.status === 400) {
+      // Every 400 for a bad body or query parameter has one shape: the field, and an error that names it.
+      const field = String(answer.details?.field);
+      expect(answer.error.startsWith(`${field}: `), text).toBe(true);
+      expect(answer.details?.issues?.[0]).toEqual({ field, message: answer.error });
+    }
     expect(await rowCounts(db)).toEqual(before);
   });
 });

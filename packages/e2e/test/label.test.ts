@@ -143,7 +143,7 @@ describe("vote API", () => {
     const before = await db.vote.count();
     let res = await post("{not json");
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: "Malformed JSON body" });
+    expect(await res.json()).toMatchObject({ error: "body: malformed JSON", details: { field: "body" } });
     res = await post({ imageId: 42, label: "happiness", requestId: "req-types-0001" });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toMatch(/imageId/);

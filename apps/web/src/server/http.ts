@@ -34,9 +34,54 @@ export class HttpError extends Error {
   }
 }
 
+// A refused input: the field (a body key path such as "epochs" or "config.lr", a query parameter, or "body"
+// for the body as a whole) and a message that starts with that field's name.
+export type TFieldError = { field: string; message: string };
+
+// The details of every 400 for a bad body or query parameter, one shape for every form to read, e.g.
+//   error: "epochs: <= 500",
+//   details: { field: "epochs", issues: [{ field: "epochs", message: "epochs: <= 500" }] }
+// error and field are the first issue's; issues lists all of them.
+export type TInvalidInput = { field: string; issues: TFieldError[] };
+
+export type TParseResult<T> = { ok: true; value: T } | { ok: false; error: TFieldError };
+
+const BODY = "body";
+const UNNAMED: TFieldError = { field: BODY, message: `${BODY}: invalid input` };
+
+// Schemas shared with the forms already write "epochs: <= 500"; zod's own messages ("Invalid input:
+// expected number, received string") and the server's checks get the field put in front.
+function named(field: string, message: string): TFieldError {
+  return { field, message: message.startsWith(`${field}:`) ? message : `${field}: ${message}` };
+}
+
+function fieldErrors(error: z.ZodError): TFieldError[] {
+  return error.issues.map((i) => named(i.path.map(String).join(".") || BODY, i.message));
+}
+
+// Throw from a handler (or anything it calls) to refuse an input; withRole answers with the one shape.
+// status: 400, or 413 for a field that is too large.
+export function invalidInput(issues: readonly TFieldError[], status = 400): HttpError {
+  const list = issues.length > 0 ? [...issues] : [UNNAMED];
+  const details: TInvalidInput = { field: list[0]!.field, issues: list };
+  return new HttpError(status, list[0]!.message, details);
+}
+
+export function fieldError(field: string, message: string, status = 400): HttpError {
+  return invalidInput([named(field, message)], status);
+}
+
+// A value that is already parsed (a form field, a stored config) -> the value, or its first refused field.
+export function parseWithField<T>(schema: z.ZodType<T>, input: unknown): TParseResult<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, error: fieldErrors(result.error)[0] ?? UNNAMED };
+}
+
 const MAX_JSON_BYTES = 64 * 1024;
 
-// Body -> validated value, or an HttpError(400/413/415) that names what is wrong.
+// The one JSON body parser of every route: body -> validated value, or an HttpError that names what is
+// wrong (415 not JSON, 413 too large, 400 malformed or refused by the schema, in the TInvalidInput shape).
 export async function parseJson<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
   const type = req.headers.get("content-type") ?? "";
   if (type && !type.includes("application/json"))
@@ -47,18 +92,10 @@ export async function parseJson<S extends z.ZodType>(req: Request, schema: S): P
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new HttpError(400, "Malformed JSON body");
+    throw fieldError(BODY, "malformed JSON");
   }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const details = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-    const first = details[0];
-    throw new HttpError(
-      400,
-      `Invalid body: ${first ? `${first.path || "(root)"}: ${first.message}` : "rejected"}`,
-      details,
-    );
-  }
+  if (!parsed.success) throw invalidInput(fieldErrors(parsed.error));
   return parsed.data;
 }
 
@@ -103,6 +140,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     queue.push(rec.cause, (rec.meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError);
   }
   return false;
+}
+
+// Redis down while launching work: 503 with a message the form shows as is; nothing was created.
+export function queueUnavailable(what: string): Response {
+  return jsonError(503, `Queue unavailable, try again in a moment: ${what}`, undefined, {
+    "Retry-After": "5",
+  });
 }
 
 export function errorToResponse(error: unknown): Response {

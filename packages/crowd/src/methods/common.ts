@@ -76,16 +76,6 @@ export function createRng(seed: number): () => number {
   };
 }
 
-/** Item has at least one identified vote or tally count. */
-export function hasVotes(set: TVoteSet, i: number): boolean {
-  if (set.itemOffsets[i + 1]! > set.itemOffsets[i]!) return true;
-  const t = set.tallies;
-  if (!t) return false;
-  const C = set.numClasses;
-  for (let c = 0; c < C; c++) if (t[i * C + c]! > 0) return true;
-  return false;
-}
-
 /** Replaces each gold row by its one-hot label (used for gold-initialised or clamped EM). */
 export function applyGold(post: Float64Array, C: number, gold: Int32Array | null): void {
   if (!gold) return;

@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 import { ConfusionHeatmap } from "@/components/charts/confusion-heatmap";
-import type { TAnnotatorRow, TClassRow } from "@/server/queries/agreement";
+import type { TAnnotatorRow, TClassRow } from "@/server/agreement/agreement";
 import { SortableTable, type TColumn } from "./sortable-table";
 
 const f3 = (x: number | null) => (x === null ? "—" : x.toFixed(3));

@@ -1,7 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import type { TDatasetSummary } from "@/server/queries/datasets";
+import type { TDatasetSummary } from "@/server/datasets/datasets";
 import { SortableTable, type TColumn } from "./sortable-table";
 
 type TRow = Omit<TDatasetSummary, "createdAt"> & { createdAt: string };

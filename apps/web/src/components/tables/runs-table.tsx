@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useEffect, useState } from "react";
-import type { TRunListItem } from "@/server/queries/runs";
+import type { TRunListItem } from "@/server/runs/runs";
 import { SortableTable, type TColumn } from "./sortable-table";
 import { StatusBadge } from "./status-badge";
 

@@ -1,7 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import type { TSnapshotListItem } from "@/server/queries/snapshots";
+import type { TSnapshotListItem } from "@/server/snapshots/snapshots";
 import { SortableTable, type TColumn } from "./sortable-table";
 
 function paramsText(p: Record<string, unknown>): string {

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { TRole } from "@/lib/roles";
 import { accessError } from "../access";
 import { db } from "../db";
-import { HttpError } from "../http";
+import { fieldError, HttpError } from "../http";
 import { iso, query } from "../sql";
 import { annotatorProgress, GOLD_COLUMNS, GOLD_VOTES, PROGRESS_COLUMNS, type TProgress } from "./progress";
 
@@ -191,9 +191,9 @@ export async function castVote(
   }
   if (!row.imageFound) throw new HttpError(404, `Unknown image "${body.imageId}"`);
   if (!row.labelOk) {
-    throw new HttpError(
-      400,
-      `Label "${body.label}" is not in this dataset's taxonomy (${(row.taxonomy ?? []).join(", ")})`,
+    throw fieldError(
+      "label",
+      `"${body.label}" is not in this dataset's taxonomy (${(row.taxonomy ?? []).join(", ")})`,
     );
   }
   if (!row.newId) {

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { ROLES } from "@/lib/roles";
 import { db } from "../db";
 import { HttpError } from "../http";
+import { query } from "../sql";
 
 export const ZCreateUser = z.object({
   name: z.string().trim().min(1, "required").max(120, "at most 120 characters"),
@@ -45,15 +46,20 @@ export type TUserRow = {
   goldCorrect: number;
 };
 
+// Votes, gold answers and correct gold answers per annotator.
+const VOTE_STATS = {
+  name: "users.voteStats",
+  text: `SELECT v."annotatorId", count(*)::int AS votes,
+                count(g."imageId")::int AS answered,
+                count(*) FILTER (WHERE v.label = g.label)::int AS correct
+         FROM "Vote" v LEFT JOIN "GoldLabel" g ON g."imageId" = v."imageId"
+         GROUP BY 1`,
+};
+
 export async function listUsers(): Promise<TUserRow[]> {
   const [users, stats] = await Promise.all([
     db().user.findMany({ select: publicUser, orderBy: [{ role: "asc" }, { email: "asc" }] }),
-    db().$queryRaw<{ annotatorId: string; votes: number; answered: number; correct: number }[]>`
-      SELECT v."annotatorId", count(*)::int AS votes,
-             count(g."imageId")::int AS answered,
-             count(*) FILTER (WHERE v.label = g.label)::int AS correct
-      FROM "Vote" v LEFT JOIN "GoldLabel" g ON g."imageId" = v."imageId"
-      GROUP BY 1`,
+    query<{ annotatorId: string; votes: number; answered: number; correct: number }>(VOTE_STATS, []),
   ]);
   const byUser = new Map(stats.map((s) => [s.annotatorId, s]));
   return users.map((u) => {

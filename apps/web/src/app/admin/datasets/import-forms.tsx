@@ -2,6 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
+import { toApiError } from "@/lib/api-error";
 
 type TReport = {
   datasetSlug: string;
@@ -61,11 +62,11 @@ export function ImportForms(props: { uploadLimitMiB: number; existing: string[] 
     setReport(null);
     try {
       const res = await fetch(url, init);
-      const json = (await res.json().catch(() => ({}))) as TReport & { error?: string };
+      const json = (await res.json().catch(() => ({}))) as TReport;
       if (res.ok || res.status === 422) {
         setReport(json);
         router.refresh();
-      } else setError(json.error ?? `Import failed (${res.status})`);
+      } else setError(toApiError(res.status, json, "Import").message);
     } catch {
       setError("Network error: the server did not answer");
     } finally {

@@ -1,9 +1,9 @@
 import type { Metadata } from "next";
 import { DatasetsTable } from "@/components/tables/datasets-table";
 import { PageHeader, Section } from "@/components/tables/page-header";
+import { listDatasets } from "@/server/datasets/datasets";
+import { UPLOAD_LIMITS } from "@/server/datasets/import";
 import { requireUser } from "@/server/guards";
-import { listDatasets } from "@/server/queries/datasets";
-import { UPLOAD_LIMITS } from "@/server/queries/import";
 import { ImportForms } from "./import-forms";
 
 export const metadata: Metadata = { title: "Datasets" };

@@ -1,10 +1,10 @@
 import type { Metadata } from "next";
 import { PageHeader, Section } from "@/components/tables/page-header";
 import { RunsTable } from "@/components/tables/runs-table";
+import { datasetOptions } from "@/server/datasets/datasets";
 import { requireUser } from "@/server/guards";
-import { datasetOptions } from "@/server/queries/datasets";
-import { listRuns } from "@/server/queries/runs";
-import { listSnapshots } from "@/server/queries/snapshots";
+import { listRuns } from "@/server/runs/runs";
+import { listSnapshots } from "@/server/snapshots/snapshots";
 import { RunForm } from "./run-form";
 
 export const metadata: Metadata = { title: "Training runs" };

@@ -3,6 +3,7 @@
 import { DEFAULT_RUN_CONFIG, RUN_BACKENDS, RUN_MODELS, RUN_SCHEMES } from "@concord/jobs/run-config";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useMemo, useState } from "react";
+import { type TApiError, toApiError } from "@/lib/api-error";
 
 type TOption = { id: string; name: string };
 type TSnapOption = { id: string; datasetId: string; label: string };
@@ -45,7 +46,7 @@ const input =
 export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }) {
   const router = useRouter();
   const [datasetId, setDatasetId] = useState(props.datasets[0]?.id ?? "");
-  const [error, setError] = useState<{ field?: string; message: string } | null>(null);
+  const [error, setError] = useState<TApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const snaps = useMemo(
     () => props.snapshots.filter((s) => s.datasetId === datasetId),
@@ -67,16 +68,12 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(body),
       });
-      const json = (await res.json().catch(() => ({}))) as {
-        id?: string;
-        error?: string;
-        details?: { field?: string };
-      };
+      const json = (await res.json().catch(() => ({}))) as { id?: string };
       if (res.ok && json.id) {
         router.push(`/admin/runs/${json.id}`);
         return;
       }
-      setError({ field: json.details?.field, message: json.error ?? `Request failed (${res.status})` });
+      setError(toApiError(res.status, json));
     } catch {
       setError({ message: "Network error: the server did not answer" });
     } finally {

@@ -1,9 +1,9 @@
 import type { Metadata } from "next";
 import { PageHeader, Section } from "@/components/tables/page-header";
 import { SnapshotsTable } from "@/components/tables/snapshots-table";
+import { datasetOptions } from "@/server/datasets/datasets";
 import { requireUser } from "@/server/guards";
-import { datasetOptions } from "@/server/queries/datasets";
-import { listSnapshots } from "@/server/queries/snapshots";
+import { listSnapshots } from "@/server/snapshots/snapshots";
 import { SnapshotForm } from "./snapshot-form";
 
 export const metadata: Metadata = { title: "Label snapshots" };

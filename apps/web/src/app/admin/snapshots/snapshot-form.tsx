@@ -2,6 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { type FormEvent, useEffect, useState } from "react";
+import { toApiError } from "@/lib/api-error";
 
 const METHODS = [
   ["mv", "Majority vote"],
@@ -65,9 +66,8 @@ export function SnapshotForm(props: {
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(body),
       });
-      const json = (await res.json().catch(() => ({}))) as { error?: string };
       if (res.ok) setWaiting({ since: Date.now(), count: props.count });
-      else setError(json.error ?? `Request failed (${res.status})`);
+      else setError(toApiError(res.status, await res.json().catch(() => null)).message);
     } catch {
       setError("Network error: the server did not answer");
     } finally {

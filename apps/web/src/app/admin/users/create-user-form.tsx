@@ -1,6 +1,7 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
+import { toApiError } from "@/lib/api-error";
 import { ROLES } from "@/lib/roles";
 
 const input =
@@ -21,10 +22,10 @@ export function CreateUserForm() {
       headers: { "content-type": "application/json" },
       body: JSON.stringify(Object.fromEntries(form.entries())),
     });
-    const data = (await res.json().catch(() => ({}))) as { error?: string; user?: { email: string } };
+    const data = (await res.json().catch(() => ({}))) as { user?: { email: string } };
     setBusy(false);
     if (!res.ok) {
-      setMessage({ kind: "error", text: data.error ?? `Request failed (${res.status})` });
+      setMessage({ kind: "error", text: toApiError(res.status, data).message });
       return;
     }
     formEl.reset();

@@ -1,6 +1,7 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
+import { toApiError } from "@/lib/api-error";
 import { ROLES, type TRole } from "@/lib/roles";
 
 async function patchUser(id: string, body: unknown): Promise<string | null> {
@@ -10,8 +11,7 @@ async function patchUser(id: string, body: unknown): Promise<string | null> {
     body: JSON.stringify(body),
   });
   if (res.ok) return null;
-  const data = (await res.json().catch(() => ({}))) as { error?: string };
-  return data.error ?? `Request failed (${res.status})`;
+  return toApiError(res.status, await res.json().catch(() => null)).message;
 }
 
 export function RoleSelect({ userId, role, isSelf }: { userId: string; role: TRole; isSelf: boolean }) {

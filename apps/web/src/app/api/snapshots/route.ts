@@ -1,13 +1,8 @@
-import { withRole } from "@/server/guards";
-import {
-  fieldError,
-  isQueueUnavailableError,
-  queueUnavailable,
-  readJsonBody,
-} from "@/server/queries/respond";
-import { parseWithField } from "@/server/queries/run-config";
-import { ZSnapshotForm } from "@/server/queries/snapshot-form";
-import { createSnapshot, listSnapshots } from "@/server/queries/snapshots";
+import { isQueueUnavailableError } from "@concord/jobs";
+import { parseJson, withRole } from "@/server/guards";
+import { queueUnavailable } from "@/server/http";
+import { ZSnapshotForm } from "@/server/snapshots/snapshot-form";
+import { createSnapshot, listSnapshots } from "@/server/snapshots/snapshots";
 
 export const GET = withRole(["ADMIN", "RESEARCHER"], async (req) => {
   const datasetId = new URL(req.url).searchParams.get("datasetId") ?? undefined;
@@ -19,10 +14,9 @@ export const GET = withRole(["ADMIN", "RESEARCHER"], async (req) => {
 
 // Aggregation runs in the worker (EM does not belong in a request): this only enqueues `snapshot-labels`.
 export const POST = withRole(["ADMIN"], async (req, { user }) => {
-  const parsed = parseWithField(ZSnapshotForm, await readJsonBody(req));
-  if (!parsed.ok) return fieldError(parsed.error);
+  const form = await parseJson(req, ZSnapshotForm);
   try {
-    return Response.json(await createSnapshot(parsed.value, user.id), { status: 202 });
+    return Response.json(await createSnapshot(form, user.id), { status: 202 });
   } catch (error) {
     if (isQueueUnavailableError(error)) return queueUnavailable("the snapshot was not queued.");
     throw error;

@@ -5,10 +5,10 @@ import { StatCard } from "@/components/charts/stat-card";
 import { AnnotatorTable, PerClassAgreementTable } from "@/components/tables/agreement-tables";
 import { EmptyState, PageHeader, Section } from "@/components/tables/page-header";
 import { SnapshotsTable } from "@/components/tables/snapshots-table";
+import { getAgreement, getAnnotatorConfusions, type TSplitFilter } from "@/server/agreement/agreement";
+import { datasetOptions } from "@/server/datasets/datasets";
 import { requireUser } from "@/server/guards";
-import { getAgreement, getAnnotatorConfusions, type TSplitFilter } from "@/server/queries/agreement";
-import { datasetOptions } from "@/server/queries/datasets";
-import { listSnapshots } from "@/server/queries/snapshots";
+import { listSnapshots } from "@/server/snapshots/snapshots";
 
 export const metadata: Metadata = { title: "Agreement" };
 

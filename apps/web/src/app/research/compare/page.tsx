@@ -5,7 +5,7 @@ import { CompareCurves, CompareF1 } from "@/components/charts/compare-charts";
 import { EmptyState, PageHeader, Section } from "@/components/tables/page-header";
 import { StatusBadge } from "@/components/tables/status-badge";
 import { requireUser } from "@/server/guards";
-import { getRunDetail, listRuns, type TRunDetail } from "@/server/queries/runs";
+import { getRunDetail, listRuns, type TRunDetail } from "@/server/runs/runs";
 
 export const metadata: Metadata = { title: "Compare runs" };
 

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { PageHeader, Section } from "@/components/tables/page-header";
 import { requireUser } from "@/server/guards";
-import { listRuns } from "@/server/queries/runs";
+import { listRuns } from "@/server/runs/runs";
 import { RunsPicker } from "./runs-picker";
 
 export const metadata: Metadata = { title: "Runs" };

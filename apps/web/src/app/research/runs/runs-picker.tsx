@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useState } from "react";
 import { RunsTable } from "@/components/tables/runs-table";
-import type { TRunListItem } from "@/server/queries/runs";
+import type { TRunListItem } from "@/server/runs/runs";
 
 export function RunsPicker(props: { runs: TRunListItem[] }) {
   const [ids, setIds] = useState<string[]>([]);

@@ -6,13 +6,13 @@ import { DistributionBar } from "@/components/charts/distribution-bar";
 import { StatCard } from "@/components/charts/stat-card";
 import { EmptyState, PageHeader, Section } from "@/components/tables/page-header";
 import { StatusBadge } from "@/components/tables/status-badge";
-import { requireUser } from "@/server/guards";
 import {
   getDatasetSummary,
   leakReport,
   recentImports,
   votesPerImageHistogram,
-} from "@/server/queries/datasets";
+} from "@/server/datasets/datasets";
+import { requireUser } from "@/server/guards";
 
 export const metadata: Metadata = { title: "Dataset" };
 

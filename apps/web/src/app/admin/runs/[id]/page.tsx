@@ -3,7 +3,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { PageHeader } from "@/components/tables/page-header";
 import { requireUser } from "@/server/guards";
-import { getRunDetail } from "@/server/queries/runs";
+import { getRunDetail } from "@/server/runs/runs";
 import { RunLive } from "./run-live";
 
 export const metadata: Metadata = { title: "Run" };

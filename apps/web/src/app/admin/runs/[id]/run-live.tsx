@@ -6,7 +6,7 @@ import { useEffect, useState } from "react";
 import { LearningCurves } from "@/components/charts/learning-curves";
 import { StatCard } from "@/components/charts/stat-card";
 import { StatusBadge } from "@/components/tables/status-badge";
-import type { TRunDetail } from "@/server/queries/runs";
+import type { TRunDetail } from "@/server/runs/runs";
 
 const ACTIVE = new Set(["QUEUED", "RUNNING"]);
 const pct = (x: number | null | undefined) =>

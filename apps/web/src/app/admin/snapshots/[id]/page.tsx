@@ -6,9 +6,9 @@ import { DistributionBar } from "@/components/charts/distribution-bar";
 import { StatCard } from "@/components/charts/stat-card";
 import { PageHeader, Section } from "@/components/tables/page-header";
 import { StatusBadge } from "@/components/tables/status-badge";
+import { getAgreement } from "@/server/agreement/agreement";
 import { requireUser } from "@/server/guards";
-import { getAgreement } from "@/server/queries/agreement";
-import { getSnapshotDetail } from "@/server/queries/snapshots";
+import { getSnapshotDetail } from "@/server/snapshots/snapshots";
 
 export const metadata: Metadata = { title: "Snapshot" };
 

@@ -1,6 +1,6 @@
+import { getDatasetSummary, leakReport, votesPerImageHistogram } from "@/server/datasets/datasets";
 import { withRole } from "@/server/guards";
 import { jsonError } from "@/server/http";
-import { getDatasetSummary, leakReport, votesPerImageHistogram } from "@/server/queries/datasets";
 
 export const GET = withRole<{ id: string }>(["ADMIN"], async (_req, { params }) => {
   const summary = await getDatasetSummary(params.id);

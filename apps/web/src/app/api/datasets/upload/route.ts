@@ -1,6 +1,6 @@
+import { importUpload, UPLOAD_LIMITS } from "@/server/datasets/import";
 import { withRole } from "@/server/guards";
-import { jsonError } from "@/server/http";
-import { importUpload, UPLOAD_LIMITS } from "@/server/queries/import";
+import { fieldError, jsonError } from "@/server/http";
 
 // Multipart upload of images (+ optional votes.csv / gold.csv). The declared length is checked before the
 // body is read, so an oversized upload is refused without buffering it.
@@ -16,7 +16,7 @@ export const POST = withRole(["ADMIN"], async (req) => {
   try {
     form = await req.formData();
   } catch {
-    return jsonError(400, "Malformed multipart body");
+    throw fieldError("body", "malformed multipart body");
   }
   const report = await importUpload(form);
   return Response.json(report, { status: report.aborted ? 422 : 200 });

@@ -1,10 +1,11 @@
+import { readFormat } from "@/server/download";
 import { withRole } from "@/server/guards";
-import { jsonError } from "@/server/http";
-import { exportSoftLabels, readFormat } from "@/server/queries/exports";
+import { fieldError } from "@/server/http";
+import { exportSoftLabels } from "@/server/snapshots/soft-labels-export";
 
 export const GET = withRole(["RESEARCHER", "ADMIN"], async (req) => {
   const url = new URL(req.url);
   const snapshotId = url.searchParams.get("snapshotId");
-  if (!snapshotId) return jsonError(400, "snapshotId: required");
+  if (!snapshotId) throw fieldError("snapshotId", "required");
   return exportSoftLabels(snapshotId, readFormat(url));
 });

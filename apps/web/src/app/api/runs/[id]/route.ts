@@ -1,6 +1,6 @@
 import { withRole } from "@/server/guards";
 import { jsonError } from "@/server/http";
-import { getRunDetail } from "@/server/queries/runs";
+import { getRunDetail } from "@/server/runs/runs";
 
 // Polled every ~2 s by the live run page: status, epoch, in-epoch progress and the curves so far.
 export const GET = withRole<{ id: string }>(["ADMIN", "RESEARCHER"], async (_req, { params }) => {

@@ -12,8 +12,8 @@ import { EmptyState, PageHeader, Section } from "@/components/tables/page-header
 import { PerClassTable } from "@/components/tables/per-class-table";
 import { StatusBadge } from "@/components/tables/status-badge";
 import { requireUser } from "@/server/guards";
-import { getDatasetScatters, primaryEvaluation } from "@/server/queries/run-dashboard";
-import { getRunDetail } from "@/server/queries/runs";
+import { getDatasetScatters, primaryEvaluation } from "@/server/runs/run-dashboard";
+import { getRunDetail } from "@/server/runs/runs";
 
 export const metadata: Metadata = { title: "Run dashboard" };
 

@@ -1,8 +1,8 @@
+import { download } from "@/server/download";
 import { withRole } from "@/server/guards";
 import { jsonError } from "@/server/http";
-import { download } from "@/server/queries/exports";
-import { getRunScatter } from "@/server/queries/run-dashboard";
-import { getRunDetail } from "@/server/queries/runs";
+import { getRunScatter } from "@/server/runs/run-dashboard";
+import { getRunDetail } from "@/server/runs/runs";
 
 // Run report: config, seed, backend, code version, every epoch, every evaluation (each with its split)
 // and the agreement-vs-F1 points, in one JSON file.

@@ -2,8 +2,8 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { withRole } from "@/server/guards";
 import { jsonError } from "@/server/http";
-import { runArtifactPath } from "@/server/queries/runs";
-import { buildTar } from "@/server/queries/tar";
+import { runArtifactPath } from "@/server/runs/runs";
+import { buildTar } from "@/server/runs/tar";
 
 // The saved tfjs model (model.json + weight shards) as one .tar download.
 export const GET = withRole<{ id: string }>(["ADMIN", "RESEARCHER"], async (_req, { params }) => {

@@ -1,5 +1,5 @@
 import { withRole } from "@/server/guards";
-import { requestCancel } from "@/server/queries/runs";
+import { requestCancel } from "@/server/runs/runs";
 
 export const POST = withRole<{ id: string }>(["ADMIN"], async (_req, { params }) => {
   return Response.json(await requestCancel(params.id));

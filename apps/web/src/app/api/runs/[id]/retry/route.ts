@@ -1,6 +1,7 @@
+import { isQueueUnavailableError } from "@concord/jobs";
 import { withRole } from "@/server/guards";
-import { isQueueUnavailableError, queueUnavailable } from "@/server/queries/respond";
-import { retryRun } from "@/server/queries/runs";
+import { queueUnavailable } from "@/server/http";
+import { retryRun } from "@/server/runs/runs";
 
 // Retry = a new run with the same config (the failed/cancelled one stays in the history).
 export const POST = withRole<{ id: string }>(["ADMIN"], async (_req, { params, user }) => {

@@ -9,9 +9,9 @@ import {
   percentAgreement,
 } from "@concord/crowd";
 import type { Split } from "@concord/db";
-import { db } from "@/server/db";
-import { looConfusion } from "./agreement-math";
-import { median } from "./format";
+import { db } from "../db";
+import { iso, query } from "../sql";
+import { looConfusion, median } from "./agreement-math";
 
 export type TSplitFilter = Split | "ALL";
 
@@ -60,18 +60,20 @@ const finite = (x: number) => (Number.isFinite(x) ? x : null);
 // Statistics are recomputed only when the votes change: the key holds the vote count and latest vote time.
 const cache = new Map<string, TAgreement>();
 
-async function cacheKeyFor(datasetId: string, split: TSplitFilter): Promise<string> {
-  const [row] = await db().$queryRawUnsafe<{ n: number; last: Date | null; t: number }[]>(
-    `SELECT (SELECT count(*)::int FROM "Vote" v JOIN "Image" i ON i.id = v."imageId"
+// The votes, latest vote time and tallies of a dataset (one split, or $2 = 'ALL'). $1 dataset.
+const CACHE_KEY = {
+  name: "agreement.cacheKey",
+  text: `SELECT (SELECT count(*)::int FROM "Vote" v JOIN "Image" i ON i.id = v."imageId"
               WHERE i."datasetId" = $1 AND ($2::text = 'ALL' OR i.split::text = $2)) AS n,
-            (SELECT max(v."createdAt") FROM "Vote" v JOIN "Image" i ON i.id = v."imageId"
+            (SELECT ${iso(`max(v."createdAt")`)} FROM "Vote" v JOIN "Image" i ON i.id = v."imageId"
               WHERE i."datasetId" = $1 AND ($2::text = 'ALL' OR i.split::text = $2)) AS last,
             (SELECT count(*)::int FROM "ImportedTally" t JOIN "Image" i ON i.id = t."imageId"
               WHERE i."datasetId" = $1 AND ($2::text = 'ALL' OR i.split::text = $2)) AS t`,
-    datasetId,
-    split,
-  );
-  return `${datasetId}:${split}:${row?.n ?? 0}:${row?.last?.toISOString() ?? "-"}:${row?.t ?? 0}`;
+};
+
+async function cacheKeyFor(datasetId: string, split: TSplitFilter): Promise<string> {
+  const [row] = await query<{ n: number; last: string | null; t: number }>(CACHE_KEY, [datasetId, split]);
+  return `${datasetId}:${split}:${row?.n ?? 0}:${row?.last ?? "-"}:${row?.t ?? 0}`;
 }
 
 export async function getAgreement(
@@ -220,6 +222,19 @@ function isMatrix(x: unknown, c: number): x is number[][] {
   );
 }
 
+// Each annotator's votes counted against a snapshot's consensus label. $1 snapshot, $2 annotator ids,
+// $3 split or NULL for all.
+const VOTES_VS_CONSENSUS = {
+  name: "agreement.votesVsConsensus",
+  text: `SELECT v."annotatorId", s.label AS consensus, v.label, count(*)::int AS n
+       FROM "Vote" v
+       JOIN "SoftLabel" s ON s."imageId" = v."imageId" AND s."snapshotId" = $1
+       JOIN "Image" i ON i.id = v."imageId"
+      WHERE s.label IS NOT NULL AND v."annotatorId" = ANY($2::text[])
+        AND ($3::text IS NULL OR i.split::text = $3)
+      GROUP BY 1, 2, 3`,
+};
+
 // Per-annotator confusion against a snapshot's consensus. Counting only: the EM that produced the consensus
 // ran in the snapshot job. With a "ds" snapshot the row-normalised matrix is the empirical counterpart of the
 // Dawid-Skene confusion matrix of that annotator.
@@ -251,17 +266,9 @@ export async function getAnnotatorConfusions(
       if (isMatrix(stored[id], labels.length)) matrices[id] = stored[id] as number[][];
     if (Object.keys(matrices).length > 0) return { snapshot, labels, kind: "ds", matrices };
   }
-  const splitSql = split === "ALL" ? "" : `AND i.split::text = $3`;
-  const rows = await db().$queryRawUnsafe<
-    { annotatorId: string; consensus: string; label: string; n: number }[]
-  >(
-    `SELECT v."annotatorId", s.label AS consensus, v.label, count(*)::int AS n
-       FROM "Vote" v
-       JOIN "SoftLabel" s ON s."imageId" = v."imageId" AND s."snapshotId" = $1
-       JOIN "Image" i ON i.id = v."imageId"
-      WHERE s.label IS NOT NULL AND v."annotatorId" = ANY($2::text[]) ${splitSql}
-      GROUP BY 1, 2, 3`,
-    ...(split === "ALL" ? [snap.id, annotatorIds] : [snap.id, annotatorIds, split]),
+  const rows = await query<{ annotatorId: string; consensus: string; label: string; n: number }>(
+    VOTES_VS_CONSENSUS,
+    [snap.id, annotatorIds, split === "ALL" ? null : split],
   );
   const index = new Map(labels.map((l, i) => [l, i]));
   const matrices: Record<string, number[][]> = {};

@@ -1,8 +1,8 @@
 import "server-only";
 import type { Split } from "@concord/db";
-import { db } from "@/server/db";
-import { getAgreement } from "./agreement";
-import { buildScatterPoints, pearson } from "./agreement-math";
+import { getAgreement } from "../agreement/agreement";
+import { buildScatterPoints, pearson } from "../agreement/agreement-math";
+import { db } from "../db";
 import { getRunDetail, type TRunDetail } from "./runs";
 
 export type TRunScatter = {

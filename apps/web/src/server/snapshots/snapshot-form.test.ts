@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseWithField } from "./run-config";
+import { parseWithField } from "../http";
 import { ZSnapshotForm } from "./snapshot-form";
 
 describe("ZSnapshotForm", () => {

@@ -2,9 +2,9 @@ import "server-only";
 import type { RunStatus, Split } from "@concord/db";
 import { isQueueUnavailableError } from "@concord/jobs";
 import { type TRunConfig, ZRunConfig } from "@concord/jobs/run-config";
-import { db } from "@/server/db";
-import { HttpError } from "@/server/http";
-import { enqueueTrainJob, publishCancel } from "./queue";
+import { db } from "../db";
+import { fieldError, HttpError } from "../http";
+import { enqueueTrainJob, publishCancel } from "../queue";
 
 export type TRunListItem = {
   id: string;
@@ -101,18 +101,14 @@ function readCalibration(raw: unknown): TEvaluationView["calibration"] {
   });
 }
 
-export function toEvaluationView(e: {
-  split: Split;
-  labels: string[];
-  n: number;
-  accuracy: number;
-  macroF1: number;
-  loss: number;
-  ece: number;
+// An Evaluation row: the same columns, with the charts' data as stored JSON.
+type TStoredEvaluation = Omit<TEvaluationView, "confusion" | "perClass" | "calibration"> & {
   confusion: unknown;
   perClass: unknown;
   calibration: unknown;
-}): TEvaluationView {
+};
+
+export function toEvaluationView(e: TStoredEvaluation): TEvaluationView {
   return {
     split: e.split,
     labels: e.labels,
@@ -183,14 +179,14 @@ export type TRunDetail = NonNullable<Awaited<ReturnType<typeof getRunDetail>>>;
 // no orphan QUEUED run stays behind; if even that fails it is marked FAILED with the reason.
 export async function launchRun(config: TRunConfig, userId: string): Promise<{ id: string; jobId: string }> {
   const dataset = await db().dataset.findUnique({ where: { id: config.datasetId }, select: { id: true } });
-  if (!dataset) throw new HttpError(400, "datasetId: no such dataset", { field: "datasetId" });
+  if (!dataset) throw fieldError("datasetId", "no such dataset");
   if (config.snapshotId) {
     const snap = await db().labelSnapshot.findUnique({
       where: { id: config.snapshotId },
       select: { datasetId: true },
     });
     if (!snap || snap.datasetId !== config.datasetId) {
-      throw new HttpError(400, "snapshotId: no such snapshot for this dataset", { field: "snapshotId" });
+      throw fieldError("snapshotId", "no such snapshot for this dataset");
     }
   }
   const run = await db().trainingRun.create({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildScatterPoints, looConfusion, pearson } from "./agreement-math";
+import { buildScatterPoints, looConfusion, median, pearson } from "./agreement-math";
 
 describe("buildScatterPoints", () => {
   it("keeps one point per class with finite agreement and support", () => {
@@ -46,5 +46,13 @@ describe("looConfusion", () => {
       [0, 0, 1],
     ]);
     expect(m[1]!.flat().every((x) => x === 0)).toBe(true);
+  });
+});
+
+describe("median", () => {
+  it("handles odd, even and empty inputs", () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNull();
   });
 });

@@ -1,7 +1,8 @@
 import "server-only";
-import { db } from "@/server/db";
-import { HttpError } from "@/server/http";
-import { enqueueSnapshotJob } from "./queue";
+import { db } from "../db";
+import { fieldError } from "../http";
+import { enqueueSnapshotJob } from "../queue";
+import { query } from "../sql";
 import type { TSnapshotForm } from "./snapshot-form";
 
 export type TSnapshotListItem = {
@@ -72,6 +73,25 @@ export type TSnapshotDetail = {
   workerSkills: { id: string; name: string; skill: number }[];
 };
 
+// Consensus label counts per split. $1 snapshot.
+const DISTRIBUTION = {
+  name: "snapshots.distribution",
+  text: `SELECT i.split::text AS split, l.label, count(*)::int AS count
+       FROM "SoftLabel" l JOIN "Image" i ON i.id = l."imageId"
+      WHERE l."snapshotId" = $1
+      GROUP BY 1, 2`,
+};
+
+// Mean soft-label probability per split and label (idx is 1-based, in taxonomy order). $1 snapshot.
+const SOFT_MASS = {
+  name: "snapshots.softMass",
+  text: `SELECT i.split::text AS split, p.idx::int AS idx, avg(p.v)::float8 AS mass
+       FROM "SoftLabel" l JOIN "Image" i ON i.id = l."imageId",
+            unnest(l.probs) WITH ORDINALITY AS p(v, idx)
+      WHERE l."snapshotId" = $1
+      GROUP BY 1, 2`,
+};
+
 export async function getSnapshotDetail(id: string): Promise<TSnapshotDetail | null> {
   const s = await db().labelSnapshot.findUnique({
     where: { id },
@@ -81,21 +101,8 @@ export async function getSnapshotDetail(id: string): Promise<TSnapshotDetail | n
     },
   });
   if (!s) return null;
-  const dist = await db().$queryRawUnsafe<{ split: string; label: string | null; count: number }[]>(
-    `SELECT i.split::text AS split, l.label, count(*)::int AS count
-       FROM "SoftLabel" l JOIN "Image" i ON i.id = l."imageId"
-      WHERE l."snapshotId" = $1
-      GROUP BY 1, 2`,
-    id,
-  );
-  const mass = await db().$queryRawUnsafe<{ split: string; idx: number; mass: number }[]>(
-    `SELECT i.split::text AS split, p.idx::int AS idx, avg(p.v)::float8 AS mass
-       FROM "SoftLabel" l JOIN "Image" i ON i.id = l."imageId",
-            unnest(l.probs) WITH ORDINALITY AS p(v, idx)
-      WHERE l."snapshotId" = $1
-      GROUP BY 1, 2`,
-    id,
-  );
+  const dist = await query<{ split: string; label: string | null; count: number }>(DISTRIBUTION, [id]);
+  const mass = await query<{ split: string; idx: number; mass: number }>(SOFT_MASS, [id]);
   const taxonomy = s.dataset.taxonomy;
   const skill = asRecord(asRecord(s.stats).workerSkill);
   const skillIds = Object.keys(skill).filter((k) => typeof skill[k] === "number");
@@ -123,16 +130,9 @@ export async function getSnapshotDetail(id: string): Promise<TSnapshotDetail | n
   };
 }
 
-export async function latestSnapshot(datasetId: string, method?: string) {
-  return db().labelSnapshot.findFirst({
-    where: { datasetId, ...(method ? { method } : {}) },
-    orderBy: { createdAt: "desc" },
-  });
-}
-
 export async function createSnapshot(form: TSnapshotForm, userId: string): Promise<{ jobId: string }> {
   const dataset = await db().dataset.findUnique({ where: { id: form.datasetId }, select: { id: true } });
-  if (!dataset) throw new HttpError(400, "datasetId: no such dataset", { field: "datasetId" });
+  if (!dataset) throw fieldError("datasetId", "no such dataset");
   const { datasetId, method, ...params } = form;
   const jobId = await enqueueSnapshotJob({ datasetId, method, params, createdById: userId });
   return { jobId };

@@ -1,5 +1,6 @@
-// Integration: the server queries against a fresh migrated Postgres and the real Redis (unique prefix), and
-// a Redis port where nothing listens for the "queue down" path.
+// Integration: the admin and research server modules (datasets, agreement, runs, exports, upload import)
+// against a fresh migrated Postgres and the real Redis (unique prefix), and a Redis port where nothing
+// listens for the "queue down" path.
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
@@ -80,7 +81,7 @@ afterAll(async () => {
 
 describe("datasets", () => {
   it("counts images, votes, tallies and coverage per split", async () => {
-    const { listDatasets } = await import("./datasets");
+    const { listDatasets } = await import("../src/server/datasets/datasets");
     const [d] = await listDatasets();
     expect(d?.k).toBe(3);
     expect(d?.splits).toEqual([
@@ -91,14 +92,14 @@ describe("datasets", () => {
     expect(d?.crossSplitDuplicates).toBe(1);
     const [k4] = await listDatasets(4);
     expect(k4?.totals.covered).toBe(0);
-    const { getDatasetSummary } = await import("./datasets");
+    const { getDatasetSummary } = await import("../src/server/datasets/datasets");
     expect((await getDatasetSummary("tiny"))?.splits).toEqual(d?.splits);
     expect((await getDatasetSummary(ids.ds!))?.id).toBe(ids.ds);
     expect(await getDatasetSummary("nope")).toBeNull();
   });
 
   it("reports the leak guard with thumbnails and valid faces twinned in train", async () => {
-    const { leakReport } = await import("./datasets");
+    const { leakReport } = await import("../src/server/datasets/datasets");
     const r = await leakReport(ids.ds!);
     expect(r).toMatchObject({
       exactCross: 1,
@@ -108,11 +109,33 @@ describe("datasets", () => {
     });
     expect(r.pairs[0]?.a.thumb).toMatch(/^data:image\/bmp;base64,/);
   });
+
+  it("histograms identified votes per image", async () => {
+    const { votesPerImageHistogram } = await import("../src/server/datasets/datasets");
+    // i0 and i1 have 3 votes, i2 has 2 (its tally is not an identified vote), i3 none.
+    expect(await votesPerImageHistogram(ids.ds!)).toEqual([
+      { votes: "0", images: 1 },
+      { votes: "2", images: 1 },
+      { votes: "3", images: 2 },
+    ]);
+  });
+});
+
+describe("users", () => {
+  it("lists votes and gold answers per user", async () => {
+    const { listUsers } = await import("../src/server/users/users");
+    const by = new Map((await listUsers()).map((u) => [u.name, u]));
+    // i1 is gold "b": u1 voted a, u2 and u3 voted b.
+    expect(by.get("u1")).toMatchObject({ votes: 3, goldAnswered: 1, goldCorrect: 0 });
+    expect(by.get("u2")).toMatchObject({ votes: 3, goldAnswered: 1, goldCorrect: 1 });
+    expect(by.get("u3")).toMatchObject({ votes: 2, goldAnswered: 1, goldCorrect: 1 });
+    expect(by.get("admin")).toMatchObject({ votes: 0, goldAnswered: 0, goldCorrect: 0 });
+  });
 });
 
 describe("agreement", () => {
   it("matches hand-computed Fleiss' kappa, Krippendorff's alpha and annotator stats", async () => {
-    const { getAgreement } = await import("./agreement");
+    const { getAgreement } = await import("../src/server/agreement/agreement");
     const a = await getAgreement(ids.ds!, "ALL");
     // P̄ = (1 + 1/3 + 1)/3 = 7/9; p = (4/9, 2/9, 3/9); Pe = 29/81; kappa = 34/52.
     expect(a?.fleissKappa).toBeCloseTo(34 / 52, 10);
@@ -134,7 +157,7 @@ describe("agreement", () => {
   });
 
   it("restricts to one split and caches until the votes change", async () => {
-    const { getAgreement } = await import("./agreement");
+    const { getAgreement } = await import("../src/server/agreement/agreement");
     const v = await getAgreement(ids.ds!, "VALID");
     expect(v).toMatchObject({ items: 1, identifiedVotes: 2, tallyVotes: 1, fleissKappa: null });
     const first = await getAgreement(ids.ds!, "TRAIN");
@@ -168,7 +191,7 @@ describe("runs", () => {
       });
     });
     g.concordJobs = createJobsClient({ redisUrl: `redis://127.0.0.1:${port}`, prefix: "never" });
-    const { launchRun } = await import("./runs");
+    const { launchRun } = await import("../src/server/runs/runs");
     const t0 = performance.now();
     await expect(launchRun({ ...config, datasetId: ids.ds! }, ids.admin!)).rejects.toMatchObject({
       name: "QueueUnavailableError",
@@ -181,7 +204,7 @@ describe("runs", () => {
   it("launches (QUEUED + job), cancels a waiting run, and retries with the same config", async () => {
     const prefix = `webtest-${randomBytes(4).toString("hex")}`;
     g.concordJobs = createJobsClient({ prefix });
-    const { launchRun, requestCancel, retryRun, getRunDetail } = await import("./runs");
+    const { launchRun, requestCancel, retryRun, getRunDetail } = await import("../src/server/runs/runs");
     try {
       const r = await launchRun({ ...config, datasetId: ids.ds! }, ids.admin!);
       expect(r.jobId).toBe(`train-${r.id}`);
@@ -205,16 +228,16 @@ describe("runs", () => {
   });
 
   it("refuses a snapshot from another dataset", async () => {
-    const { launchRun } = await import("./runs");
+    const { launchRun } = await import("../src/server/runs/runs");
     await expect(
       launchRun({ ...config, datasetId: ids.ds!, snapshotId: "nope" }, ids.admin!),
-    ).rejects.toMatchObject({ status: 400 });
+    ).rejects.toMatchObject({ status: 400, details: { field: "snapshotId" } });
   });
 });
 
 describe("exports", () => {
   it("exports identified votes and imported tallies as CSV", async () => {
-    const { exportVotes } = await import("./exports");
+    const { exportVotes } = await import("../src/server/datasets/votes-export");
     const res = await exportVotes(ids.ds!, "csv");
     const lines = (await res.text()).trim().split("\r\n");
     expect(lines[0]).toBe("image,split,source,annotator,label,count,durationMs,createdAt");
@@ -227,7 +250,7 @@ describe("exports", () => {
 describe("upload import", () => {
   it("imports uploaded images with votes into the chosen split, through the importer", async () => {
     const { encodePng48 } = await import("@concord/importer");
-    const { importUpload } = await import("./import");
+    const { importUpload } = await import("../src/server/datasets/import");
     const form = new FormData();
     form.set("datasetSlug", "uploaded");
     form.set("split", "VALID");
@@ -248,12 +271,12 @@ describe("upload import", () => {
   });
 
   it("refuses unsafe names and empty uploads with 400 and writes nothing", async () => {
-    const { importUpload } = await import("./import");
+    const { importUpload } = await import("../src/server/datasets/import");
     const before = await t.db.image.count();
     const bad = new FormData();
     bad.set("datasetSlug", "uploaded");
     bad.append("images", new File([new Uint8Array([1, 2, 3])], "../../etc/passwd", { type: "image/png" }));
-    await expect(importUpload(bad)).rejects.toMatchObject({ status: 400 });
+    await expect(importUpload(bad)).rejects.toMatchObject({ status: 400, details: { field: "images" } });
     const empty = new FormData();
     empty.set("datasetSlug", "uploaded");
     await expect(importUpload(empty)).rejects.toMatchObject({
@@ -262,14 +285,17 @@ describe("upload import", () => {
     });
     const slug = new FormData();
     slug.set("datasetSlug", "Bad Slug!");
-    await expect(importUpload(slug)).rejects.toMatchObject({ status: 400 });
+    await expect(importUpload(slug)).rejects.toMatchObject({
+      status: 400,
+      details: { field: "datasetSlug" },
+    });
     expect(await t.db.image.count()).toBe(before);
   });
 });
 
 describe("annotator confusion", () => {
   it("counts votes against the latest snapshot's consensus, or uses stored Dawid-Skene matrices", async () => {
-    const { getAnnotatorConfusions } = await import("./agreement");
+    const { getAnnotatorConfusions } = await import("../src/server/agreement/agreement");
     // No snapshot yet: against the plurality of the other votes. u3: i0 a vs {a,a}; i1 b vs {a,b} tie -> skipped.
     const loo = await getAnnotatorConfusions(ids.ds!, "ALL", [ids.u3!]);
     expect(loo.kind).toBe("loo");
@@ -287,7 +313,12 @@ describe("annotator confusion", () => {
       [ids.i2!, "c"],
     ];
     await t.db.softLabel.createMany({
-      data: consensus.map(([imageId, label]) => ({ snapshotId: mv.id, imageId, label, probs: [0, 0, 0] })),
+      data: consensus.map(([imageId, label]) => ({
+        snapshotId: mv.id,
+        imageId,
+        label,
+        probs: ["a", "b", "c"].map((l) => (l === label ? 1 : 0)),
+      })),
     });
     const counts = await getAnnotatorConfusions(ids.ds!, "ALL", [ids.u1!]);
     expect(counts.kind).toBe("counts");
@@ -296,6 +327,30 @@ describe("annotator confusion", () => {
       [1, 0, 0],
       [1, 0, 0],
       [0, 0, 1],
+    ]);
+    // The same on the train split only: i2 (valid) drops out.
+    expect((await getAnnotatorConfusions(ids.ds!, "TRAIN", [ids.u1!])).matrices[ids.u1!]).toEqual([
+      [1, 0, 0],
+      [1, 0, 0],
+      [0, 0, 0],
+    ]);
+    const { getSnapshotDetail } = await import("../src/server/snapshots/snapshots");
+    const detail = await getSnapshotDetail(mv.id);
+    const bySplitLabel = <T extends { split: string; label: string }>(rows: T[] = []) =>
+      [...rows].sort((x, y) => `${x.split}${x.label}`.localeCompare(`${y.split}${y.label}`));
+    expect(bySplitLabel(detail?.distribution)).toEqual([
+      { split: "TRAIN", label: "a", count: 1 },
+      { split: "TRAIN", label: "b", count: 1 },
+      { split: "VALID", label: "c", count: 1 },
+    ]);
+    // Mean one-hot soft label per split: train = (a + b) / 2, valid = c.
+    expect(bySplitLabel(detail?.softMass)).toEqual([
+      { split: "TRAIN", label: "a", mass: 0.5 },
+      { split: "TRAIN", label: "b", mass: 0.5 },
+      { split: "TRAIN", label: "c", mass: 0 },
+      { split: "VALID", label: "a", mass: 0 },
+      { split: "VALID", label: "b", mass: 0 },
+      { split: "VALID", label: "c", mass: 1 },
     ]);
     const dsMatrix = [
       [0.9, 0.05, 0.05],

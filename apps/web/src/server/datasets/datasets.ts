@@ -1,7 +1,8 @@
 import "server-only";
 import type { Split } from "@concord/db";
-import { db } from "@/server/db";
-import { grayToDataUrl } from "./format";
+import { db } from "../db";
+import { query } from "../sql";
+import { grayToDataUrl } from "./bmp";
 
 export type TSplitCoverage = {
   split: Split;
@@ -31,21 +32,12 @@ export type TDatasetSummary = {
   crossSplitDuplicates: number;
 };
 
-type TCoverageRow = {
-  datasetId: string;
-  split: Split;
-  images: number;
-  covered: number;
-  votes: number;
-  tallyVotes: number;
-  talliedImages: number;
-  gold: number;
-};
+type TCoverageRow = TSplitCoverage & { datasetId: string };
 
-// One pass over Image with per-image vote and tally totals; k is the coverage threshold.
-async function coverageRows(k: number, datasetId?: string): Promise<TCoverageRow[]> {
-  return db().$queryRawUnsafe<TCoverageRow[]>(
-    `SELECT i."datasetId", i.split::text AS split,
+// One pass over Image with per-image vote and tally totals. $1 k, the coverage threshold; $2 dataset or NULL.
+const COVERAGE = {
+  name: "datasets.coverage",
+  text: `SELECT i."datasetId", i.split::text AS split,
             count(*)::int AS images,
             count(*) FILTER (WHERE coalesce(v.n, 0) + coalesce(t.total, 0) >= $1)::int AS covered,
             coalesce(sum(v.n), 0)::int AS votes,
@@ -60,9 +52,10 @@ async function coverageRows(k: number, datasetId?: string): Promise<TCoverageRow
       WHERE ($2::text IS NULL OR i."datasetId" = $2)
       GROUP BY 1, 2
       ORDER BY 1, 2`,
-    k,
-    datasetId ?? null,
-  );
+};
+
+async function coverageRows(k: number, datasetId?: string): Promise<TCoverageRow[]> {
+  return query<TCoverageRow>(COVERAGE, [k, datasetId ?? null]);
 }
 
 const SPLIT_ORDER: Split[] = ["TRAIN", "VALID", "TEST"];
@@ -130,18 +123,21 @@ export async function getDatasetSummary(idOrSlug: string, k?: number): Promise<T
   return d ? ((await listDatasets(k, d.id))[0] ?? null) : null;
 }
 
-// Histogram of identified votes per image (0, 1, 2, ..., 10+) for one dataset.
-export async function votesPerImageHistogram(
-  datasetId: string,
-): Promise<{ votes: string; images: number }[]> {
-  const rows = await db().$queryRawUnsafe<{ n: number; images: number }[]>(
-    `SELECT least(coalesce(v.n, 0), 10)::int AS n, count(*)::int AS images
+// Identified votes per image, capped at 10, and how many images have each count. $1 dataset.
+const HISTOGRAM = {
+  name: "datasets.votesPerImage",
+  text: `SELECT least(coalesce(v.n, 0), 10)::int AS n, count(*)::int AS images
        FROM "Image" i
        LEFT JOIN (SELECT "imageId", count(*)::int AS n FROM "Vote" GROUP BY 1) v ON v."imageId" = i.id
       WHERE i."datasetId" = $1
       GROUP BY 1 ORDER BY 1`,
-    datasetId,
-  );
+};
+
+// Histogram of identified votes per image (0, 1, 2, ..., 10+) for one dataset.
+export async function votesPerImageHistogram(
+  datasetId: string,
+): Promise<{ votes: string; images: number }[]> {
+  const rows = await query<{ n: number; images: number }>(HISTOGRAM, [datasetId]);
   return rows.map((r) => ({ votes: r.n === 10 ? "10+" : String(r.n), images: r.images }));
 }
 
@@ -165,6 +161,18 @@ export type TLeakReport = {
   shown: number;
 };
 
+// Valid/test faces with an exact or near twin in train, per split. $1 dataset.
+const TRAIN_TWINS = {
+  name: "datasets.trainTwins",
+  text: `SELECT e.split::text AS split, count(DISTINCT e.id)::int AS n
+       FROM "DuplicatePair" p
+       JOIN "Image" a ON a.id = p."imageAId"
+       JOIN "Image" b ON b.id = p."imageBId"
+       CROSS JOIN LATERAL (VALUES (a.id, a.split, b.split), (b.id, b.split, a.split)) AS e(id, split, other)
+      WHERE p."datasetId" = $1 AND e.split <> 'TRAIN' AND e.other = 'TRAIN'
+      GROUP BY 1`,
+};
+
 export async function leakReport(datasetId: string, limit = 48): Promise<TLeakReport> {
   const counts = await db().duplicatePair.groupBy({
     by: ["kind", "crossSplit"],
@@ -173,16 +181,7 @@ export async function leakReport(datasetId: string, limit = 48): Promise<TLeakRe
   });
   const count = (kind: string, cross: boolean) =>
     counts.find((c) => c.kind === kind && c.crossSplit === cross)?._count._all ?? 0;
-  const twins = await db().$queryRawUnsafe<{ split: Split; n: number }[]>(
-    `SELECT e.split::text AS split, count(DISTINCT e.id)::int AS n
-       FROM "DuplicatePair" p
-       JOIN "Image" a ON a.id = p."imageAId"
-       JOIN "Image" b ON b.id = p."imageBId"
-       CROSS JOIN LATERAL (VALUES (a.id, a.split, b.split), (b.id, b.split, a.split)) AS e(id, split, other)
-      WHERE p."datasetId" = $1 AND e.split <> 'TRAIN' AND e.other = 'TRAIN'
-      GROUP BY 1`,
-    datasetId,
-  );
+  const twins = await query<{ split: Split; n: number }>(TRAIN_TWINS, [datasetId]);
   const img = {
     select: { id: true, split: true, externalId: true, pixels: true, width: true, height: true },
   };

@@ -1,21 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { csvField, grayToBmp, grayToDataUrl, median, toCsv } from "./format";
-
-describe("csv", () => {
-  it("quotes only when needed and doubles inner quotes", () => {
-    expect(csvField("plain")).toBe("plain");
-    expect(csvField("a,b")).toBe('"a,b"');
-    expect(csvField('say "hi"')).toBe('"say ""hi"""');
-    expect(csvField("two\nlines")).toBe('"two\nlines"');
-    expect(csvField(null)).toBe("");
-    expect(csvField(Number.NaN)).toBe("");
-    expect(csvField(0.25)).toBe("0.25");
-  });
-
-  it("joins rows with CRLF and ends with one", () => {
-    expect(toCsv(["a", "b"], [[1, "x,y"]])).toBe('a,b\r\n1,"x,y"\r\n');
-  });
-});
+import { grayToBmp, grayToDataUrl } from "./bmp";
 
 describe("grayToBmp", () => {
   it("writes a valid 8-bit BMP with rows bottom-up and padded to 4 bytes", () => {
@@ -43,13 +27,5 @@ describe("grayToBmp", () => {
   it("makes a data URL for a 48x48 face", () => {
     const url = grayToDataUrl(new Uint8Array(48 * 48).fill(128));
     expect(url.startsWith("data:image/bmp;base64,Qk")).toBe(true);
-  });
-});
-
-describe("median", () => {
-  it("handles odd, even and empty inputs", () => {
-    expect(median([3, 1, 2])).toBe(2);
-    expect(median([4, 1, 3, 2])).toBe(2.5);
-    expect(median([])).toBeNull();
   });
 });

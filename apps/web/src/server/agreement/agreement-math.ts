@@ -1,4 +1,4 @@
-// Pure helpers behind the agreement-vs-F1 scatter (no I/O; unit-tested).
+// Pure helpers behind the agreement statistics and the agreement-vs-F1 scatter (no I/O; unit-tested).
 
 export type TScatterInput = {
   labels: readonly string[];
@@ -69,4 +69,12 @@ export function looConfusion(
     out[votes.worker[k]!]![best]![l]! += 1;
   }
   return out;
+}
+
+// Median response time per annotator (null when there is none).
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

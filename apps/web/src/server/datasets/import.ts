@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ImportInputError, importDataset, type TImportReport } from "@concord/importer";
 import { z } from "zod";
-import { db } from "@/server/db";
-import { HttpError } from "@/server/http";
+import { db } from "../db";
+import { fieldError } from "../http";
 
 const ZSlug = z
   .string()
@@ -27,17 +27,19 @@ export const ZFolderImport = z.object({
 });
 export type TFolderImport = z.infer<typeof ZFolderImport>;
 
-async function runImport(opts: TFolderImport): Promise<TImportReport> {
+// The importer's refusals (missing folder, layout that does not fit) are 400s on the field that named the
+// input: the folder path, or the uploaded images.
+async function runImport(opts: TFolderImport, field: "path" | "images"): Promise<TImportReport> {
   try {
     return await importDataset(db(), { ...opts, name: opts.name || undefined });
   } catch (error) {
-    if (error instanceof ImportInputError) throw new HttpError(400, error.message);
+    if (error instanceof ImportInputError) throw fieldError(field, error.message);
     throw error;
   }
 }
 
 export function importFolder(opts: TFolderImport): Promise<TImportReport> {
-  return runImport(opts);
+  return runImport(opts, "path");
 }
 
 // Upload limits: the whole request, each file, and the number of files.
@@ -59,19 +61,15 @@ function safeName(name: string): string | null {
 // the same importer as folder imports -> the folder is removed whatever happens.
 export async function importUpload(form: FormData): Promise<TImportReport> {
   const slug = ZSlug.safeParse(String(form.get("datasetSlug") ?? ""));
-  if (!slug.success)
-    throw new HttpError(400, slug.error.issues[0]?.message ?? "datasetSlug invalid", {
-      field: "datasetSlug",
-    });
+  if (!slug.success) throw fieldError("datasetSlug", slug.error.issues[0]?.message ?? "invalid");
   const split = String(form.get("split") ?? "TRAIN");
-  if (!(split in SPLIT_DIR)) throw new HttpError(400, "split: TRAIN, VALID or TEST", { field: "split" });
+  if (!(split in SPLIT_DIR)) throw fieldError("split", "TRAIN, VALID or TEST");
   const images = form.getAll("images").filter((f): f is File => typeof f !== "string" && f.size > 0);
   const votes = form.get("votes");
   const gold = form.get("gold");
-  if (images.length === 0)
-    throw new HttpError(400, "images: choose at least one image file", { field: "images" });
+  if (images.length === 0) throw fieldError("images", "choose at least one image file");
   if (images.length > UPLOAD_LIMITS.files) {
-    throw new HttpError(413, `images: at most ${UPLOAD_LIMITS.files} files per upload`, { field: "images" });
+    throw fieldError("images", `at most ${UPLOAD_LIMITS.files} files per upload`, 413);
   }
   let total = 0;
   const dir = await mkdtemp(path.join(tmpdir(), "concord-upload-"));
@@ -81,22 +79,18 @@ export async function importUpload(form: FormData): Promise<TImportReport> {
     for (const f of images) {
       const name = safeName(f.name);
       if (!name || !IMAGE_EXT.has(path.extname(name).toLowerCase())) {
-        throw new HttpError(400, `images: "${f.name}" is not an image file name (png, jpg, webp, bmp, gif)`, {
-          field: "images",
-        });
+        throw fieldError("images", `"${f.name}" is not an image file name (png, jpg, webp, bmp, gif)`);
       }
       if (f.size > UPLOAD_LIMITS.fileBytes) {
-        throw new HttpError(
+        throw fieldError(
+          "images",
+          `"${name}" is larger than ${UPLOAD_LIMITS.fileBytes / 1024 / 1024} MiB`,
           413,
-          `images: "${name}" is larger than ${UPLOAD_LIMITS.fileBytes / 1024 / 1024} MiB`,
-          { field: "images" },
         );
       }
       total += f.size;
       if (total > UPLOAD_LIMITS.totalBytes) {
-        throw new HttpError(413, `upload larger than ${UPLOAD_LIMITS.totalBytes / 1024 / 1024} MiB`, {
-          field: "images",
-        });
+        throw fieldError("images", `upload larger than ${UPLOAD_LIMITS.totalBytes / 1024 / 1024} MiB`, 413);
       }
       await writeFile(path.join(target, name), new Uint8Array(await f.arrayBuffer()));
     }
@@ -105,17 +99,19 @@ export async function importUpload(form: FormData): Promise<TImportReport> {
       ["gold", gold],
     ] as const) {
       if (!file || typeof file === "string" || file.size === 0) continue;
-      if (file.size > UPLOAD_LIMITS.fileBytes)
-        throw new HttpError(413, `${field}: CSV larger than 10 MiB`, { field });
+      if (file.size > UPLOAD_LIMITS.fileBytes) throw fieldError(field, "CSV larger than 10 MiB", 413);
       await writeFile(path.join(dir, `${field}.csv`), new Uint8Array(await file.arrayBuffer()));
     }
-    return await runImport({
-      datasetSlug: slug.data,
-      name: String(form.get("name") ?? "").trim() || undefined,
-      path: dir,
-      layout: "generic",
-      strict: form.get("strict") === "on" || form.get("strict") === "true",
-    });
+    return await runImport(
+      {
+        datasetSlug: slug.data,
+        name: String(form.get("name") ?? "").trim() || undefined,
+        path: dir,
+        layout: "generic",
+        strict: form.get("strict") === "on" || form.get("strict") === "true",
+      },
+      "images",
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,36 @@
+import "server-only";
+import { ACCESS } from "@/lib/roles";
+import { accessError, type TUserRow } from "../access";
+import { iso, query } from "../sql";
+import { findNextTask, pruneExpiredLeases, type TTask } from "./assign";
+import { PROGRESS_COLUMNS, type TProgress } from "./progress";
+
+// The caller's row (role, pause) and progress in one statement. $1 user.
+const USER_PROGRESS = {
+  name: "tasks.userProgress",
+  text: `SELECT u.role::text AS role, ${iso(`u."pausedAt"`)} AS "pausedAt", u."pausedReason", p.today, p.total
+         FROM "User" u CROSS JOIN (SELECT ${PROGRESS_COLUMNS} FROM "Vote" WHERE "annotatorId" = $1) p
+         WHERE u.id = $1`,
+};
+
+let lastPrune = 0;
+
+// GET /api/tasks/next: the signed-in annotator's next task, leased to them, with their progress. Refuses
+// (401/403) a user who is gone, not an annotator or paused, before leasing anything.
+export async function nextTaskFor(
+  userId: string,
+  datasetId?: string,
+): Promise<{ task: TTask | null; progress: TProgress }> {
+  const [row] = await query<Pick<TUserRow, "role" | "pausedAt" | "pausedReason"> & TProgress>(USER_PROGRESS, [
+    userId,
+  ]);
+  const denied = accessError(row, ACCESS.label, true);
+  if (denied) throw denied;
+  // Housekeeping at most once a minute per process, off the request's path.
+  if (Date.now() - lastPrune > 60_000) {
+    lastPrune = Date.now();
+    void pruneExpiredLeases().catch(() => {});
+  }
+  const task = await findNextTask(userId, { datasetId });
+  return { task, progress: { today: row!.today, total: row!.total } };
+}
