@@ -44,8 +44,6 @@ export type TFieldError = { field: string; message: string };
 // error and field are the first issue's; issues lists all of them.
 export type TInvalidInput = { field: string; issues: TFieldError[] };
 
-export type TParseResult<T> = { ok: true; value: T } | { ok: false; error: TFieldError };
-
 const BODY = "body";
 const UNNAMED: TFieldError = { field: BODY, message: `${BODY}: invalid input` };
 
@@ -69,13 +67,6 @@ export function invalidInput(issues: readonly TFieldError[], status = 400): Http
 
 export function fieldError(field: string, message: string, status = 400): HttpError {
   return invalidInput([named(field, message)], status);
-}
-
-// A value that is already parsed (a form field, a stored config) -> the value, or its first refused field.
-export function parseWithField<T>(schema: z.ZodType<T>, input: unknown): TParseResult<T> {
-  const result = schema.safeParse(input);
-  if (result.success) return { ok: true, value: result.data };
-  return { ok: false, error: fieldErrors(result.error)[0] ?? UNNAMED };
 }
 
 const MAX_JSON_BYTES = 64 * 1024;

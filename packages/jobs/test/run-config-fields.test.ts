@@ -1,10 +1,17 @@
-import { DEFAULT_RUN_CONFIG } from "@concord/jobs/run-config";
 import { describe, expect, it } from "vitest";
-import { parseRunConfig } from "./run-config";
+import { DEFAULT_RUN_CONFIG, ZRunConfig } from "../src/run-config";
+
+// What the web's 400 shows: the first issue's field and message.
+function parseRunConfig(input: unknown) {
+  const r = ZRunConfig.safeParse(input);
+  if (r.success) return { ok: true as const, value: r.data };
+  const issue = r.error.issues[0]!;
+  return { ok: false as const, error: { field: issue.path.join("."), message: issue.message } };
+}
 
 const valid = { ...DEFAULT_RUN_CONFIG, datasetId: "ds1" };
 
-describe("parseRunConfig", () => {
+describe("run config validation (the admin form and POST /api/runs)", () => {
   it("accepts the default form", () => {
     const r = parseRunConfig(valid);
     expect(r.ok).toBe(true);
