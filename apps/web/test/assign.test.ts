@@ -1,4 +1,6 @@
 // Next-task assignment and votes against a real Postgres (fresh database for this file).
+
+import { FERPLUS_LABELS } from "@concord/crowd/labels";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
@@ -10,18 +12,7 @@ let datasetId: string;
 let users: string[];
 let images: string[];
 
-const TAXONOMY = [
-  "neutral",
-  "happiness",
-  "surprise",
-  "sadness",
-  "anger",
-  "disgust",
-  "fear",
-  "contempt",
-  "unknown",
-  "not-a-face",
-];
+const TAXONOMY = [...FERPLUS_LABELS];
 const never = () => 0.999; // no gold draw
 let seq = 0;
 const rid = () => `req-${Date.now()}-${seq++}`;

@@ -1,3 +1,4 @@
+import { FERPLUS_EMOTIONS } from "@concord/crowd/labels";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { snapshotLabels } from "../src/jobs/snapshot-labels";
@@ -88,16 +89,7 @@ describe("snapshot-labels", () => {
       { datasetId: fx.datasetId, snapshotId: r.snapshotId },
       { scheme: "probability", eps: 0, maxTrainImages: 0 },
     );
-    expect(data.classNames).toEqual([
-      "neutral",
-      "happiness",
-      "surprise",
-      "sadness",
-      "anger",
-      "disgust",
-      "fear",
-      "contempt",
-    ]);
+    expect(data.classNames).toEqual([...FERPLUS_EMOTIONS]); // unknown and not-a-face are never trained on
     expect(counts).toEqual({ train: 30, valid: 15, test: 15 });
     expect(data.train.pixels.length).toBe(30 * 2304);
     expect(data.train.targets.length).toBe(30 * 8);
