@@ -18,12 +18,6 @@ const nextConfig: NextConfig = {
   ],
   // forbidden() / unauthorized() render app/forbidden.tsx with a real 403 status.
   experimental: { authInterrupts: true },
-  // packages/crowd writes NodeNext-style "./x.js" specifiers for its .ts files. Turbopack (Next 16.4) cannot
-  // alias extensions (vercel/next.js#82945), so `build`/`dev` use webpack with TypeScript's resolution rule.
-  webpack: (config: { resolve: { extensionAlias?: Record<string, string[]> } }) => {
-    config.resolve.extensionAlias = { ".js": [".ts", ".tsx", ".js"], ".mjs": [".mts", ".mjs"] };
-    return config;
-  },
   poweredByHeader: false,
   reactStrictMode: true,
 };

@@ -1,9 +1,9 @@
 // DS on a FER+-scale synthetic crowd: 35,000 items x 10 votes, 3,000 workers, 10 classes.
 // Prints build time, EM time, iterations, items/s and accuracy against the synthetic truth (vs MV).
 import os from "node:os";
-import { aggregate } from "../src/aggregate.js";
-import { buildVoteSet } from "../src/vote-set.js";
-import { synthesizeCrowd } from "./synthetic.js";
+import { aggregate } from "../src/aggregate";
+import { buildVoteSet } from "../src/vote-set";
+import { synthesizeCrowd } from "./synthetic";
 
 const items = 35_000;
 const syn = synthesizeCrowd(items, 10, 3_000, 10);

@@ -1,5 +1,5 @@
-import { createRng } from "../src/methods/common.js";
-import type { TVoteColumns } from "../src/types.js";
+import { createRng } from "../src/methods/common";
+import type { TVoteColumns } from "../src/types";
 
 export type TSynthetic = {
   votes: TVoteColumns;

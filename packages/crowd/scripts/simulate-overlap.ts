@@ -5,9 +5,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createStoppingPlan } from "../src/optimal-stopping.js";
-import { bayesPolicy, leadPolicy, simulateOverlap, type TOverlapPolicy } from "../src/overlap-simulation.js";
-import { fitPanelPrior } from "../src/plurality.js";
+import { createStoppingPlan } from "../src/optimal-stopping";
+import { bayesPolicy, leadPolicy, simulateOverlap, type TOverlapPolicy } from "../src/overlap-simulation";
+import { fitPanelPrior } from "../src/plurality";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const shared = process.env.CONCORD_SHARED ?? path.resolve(here, "../../../../shared");

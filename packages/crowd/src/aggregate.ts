@@ -1,17 +1,11 @@
-import { resolveOptions } from "./methods/common.js";
-import { dawidSkene } from "./methods/dawid-skene.js";
-import { ferplusAggregate } from "./methods/ferplus.js";
-import { glad } from "./methods/glad.js";
-import { mace } from "./methods/mace.js";
-import { majorityVote } from "./methods/mv.js";
-import { wawa, zeroBasedSkill } from "./methods/wawa.js";
-import {
-  METHODS,
-  type TAggregateOptions,
-  type TAggregateResult,
-  type TMethod,
-  type TVoteSet,
-} from "./types.js";
+import { resolveOptions } from "./methods/common";
+import { dawidSkene } from "./methods/dawid-skene";
+import { ferplusAggregate } from "./methods/ferplus";
+import { glad } from "./methods/glad";
+import { mace } from "./methods/mace";
+import { majorityVote } from "./methods/mv";
+import { wawa, zeroBasedSkill } from "./methods/wawa";
+import { METHODS, type TAggregateOptions, type TAggregateResult, type TMethod, type TVoteSet } from "./types";
 
 /** Runs one aggregation method over a vote set. Pure and deterministic for a given seed. */
 export function aggregate(set: TVoteSet, method: TMethod, options: TAggregateOptions = {}): TAggregateResult {

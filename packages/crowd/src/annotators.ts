@@ -1,5 +1,5 @@
-import type { TAggregateResult, TGoldInput, TVoteSet } from "./types.js";
-import { goldToArray, itemCounts } from "./vote-set.js";
+import type { TAggregateResult, TGoldInput, TVoteSet } from "./types";
+import { goldToArray, itemCounts } from "./vote-set";
 
 export type TAnnotatorStats = {
   worker: number;

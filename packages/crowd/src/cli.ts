@@ -1,11 +1,11 @@
 // concord-crowd CLI: aggregate task,worker,label CSV votes with any method; accuracy on gold.
 import { readFileSync, writeFileSync } from "node:fs";
-import { aggregate } from "./aggregate.js";
-import { accuracyOnGold } from "./annotators.js";
-import { InputError } from "./cli/csv.js";
-import { loadVotes } from "./cli/load.js";
-import { formatResult } from "./cli/output.js";
-import { METHODS, type TAggregateResult, type TMethod } from "./types.js";
+import { aggregate } from "./aggregate";
+import { accuracyOnGold } from "./annotators";
+import { InputError } from "./cli/csv";
+import { loadVotes } from "./cli/load";
+import { formatResult } from "./cli/output";
+import { METHODS, type TAggregateResult, type TMethod } from "./types";
 
 const USAGE = `usage: concord-crowd aggregate --votes votes.csv [--gold gold.csv] [--method ${METHODS.join("|")}|all]
                               [--out result.csv|result.json] [--labels a,b,c|ferplus] [--seed n]

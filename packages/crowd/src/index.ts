@@ -1,4 +1,4 @@
-export { aggregate, isMethod } from "./aggregate.js";
+export { aggregate, isMethod } from "./aggregate";
 export {
   fleissKappa,
   itemAgreement,
@@ -9,31 +9,31 @@ export {
   type TClassAgreement,
   type TFleissKappa,
   type TKrippendorffAlpha,
-} from "./agreement.js";
+} from "./agreement";
 export {
   accuracyOnGold,
   annotatorStats,
   type TAnnotatorStats,
   type TGoldAccuracy,
   workerGoldAccuracy,
-} from "./annotators.js";
+} from "./annotators";
 export {
   FERPLUS_EMOTIONS,
   FERPLUS_LABELS,
   FERPLUS_NOT_A_FACE,
   FERPLUS_UNKNOWN,
   type TFerplusLabel,
-} from "./labels.js";
-export { createRng } from "./methods/common.js";
-export { ferplusProcess, ferplusTarget, type TFerplusMode } from "./methods/ferplus.js";
-export { createStoppingPlan, planDecision, type TStoppingPlan } from "./optimal-stopping.js";
+} from "./labels";
+export { createRng } from "./methods/common";
+export { ferplusProcess, ferplusTarget, type TFerplusMode } from "./methods/ferplus";
+export { createStoppingPlan, planDecision, type TStoppingPlan } from "./optimal-stopping";
 export {
   bayesPolicy,
   leadPolicy,
   simulateOverlap,
   type TOverlapPolicy,
   type TOverlapStats,
-} from "./overlap-simulation.js";
+} from "./overlap-simulation";
 export {
   dirichletPluralityProbabilities,
   fitPanelPrior,
@@ -41,9 +41,9 @@ export {
   pluralityCredit,
   type TPanelPrior,
   type TReference,
-} from "./plurality.js";
-export { smoothTargets, softLabels, softLabelsFrom, type TSmoothTargetsInput } from "./soft-labels.js";
-export { needsMoreVotes, type TStoppingDecision, type TStoppingOptions } from "./stopping.js";
+} from "./plurality";
+export { smoothTargets, softLabels, softLabelsFrom, type TSmoothTargetsInput } from "./soft-labels";
+export { needsMoreVotes, type TStoppingDecision, type TStoppingOptions } from "./stopping";
 export {
   METHODS,
   type TAggregateOptions,
@@ -55,5 +55,5 @@ export {
   type TVoteColumns,
   type TVoteSet,
   type TVoteSetInput,
-} from "./types.js";
-export { buildVoteSet, goldToArray, itemCounts, VoteSetError } from "./vote-set.js";
+} from "./types";
+export { buildVoteSet, goldToArray, itemCounts, VoteSetError } from "./vote-set";

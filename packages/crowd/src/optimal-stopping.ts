@@ -1,5 +1,5 @@
-import { confidenceOf } from "./confidence.js";
-import { panelPosterior, type TPanelPrior, type TReference } from "./plurality.js";
+import { confidenceOf } from "./confidence";
+import { panelPosterior, type TPanelPrior, type TReference } from "./plurality";
 
 /**
  * Bayes-optimal sequential stopping under a panel prior: minimise E[votes] + errorCost * E[disagreement].

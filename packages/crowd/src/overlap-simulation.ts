@@ -1,6 +1,6 @@
-import { createRng } from "./methods/common.js";
-import { pluralityCredit } from "./plurality.js";
-import { needsMoreVotes, type TStoppingOptions } from "./stopping.js";
+import { createRng } from "./methods/common";
+import { pluralityCredit } from "./plurality";
+import { needsMoreVotes, type TStoppingOptions } from "./stopping";
 
 /** A stopping policy for replay: given counts so far, stop or not, and the label it would publish. */
 export type TOverlapPolicy = (counts: Int32Array, votes: number) => { stop: boolean; label: number };

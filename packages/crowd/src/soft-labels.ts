@@ -1,5 +1,5 @@
-import type { TAggregateResult, TVoteSet } from "./types.js";
-import { itemCounts } from "./vote-set.js";
+import type { TAggregateResult, TVoteSet } from "./types";
+import { itemCounts } from "./vote-set";
 
 /** Crowd distribution per item: normalised counts (identified votes + tallies); all-zero rows for items without votes. */
 export function softLabels(set: TVoteSet): Float64Array {

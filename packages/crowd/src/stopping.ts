@@ -1,11 +1,11 @@
-import { confidenceOf } from "./confidence.js";
-import { planDecision, type TStoppingPlan } from "./optimal-stopping.js";
+import { confidenceOf } from "./confidence";
+import { planDecision, type TStoppingPlan } from "./optimal-stopping";
 import {
   dirichletPluralityProbabilities,
   panelPluralityProbabilities,
   type TPanelPrior,
   type TReference,
-} from "./plurality.js";
+} from "./plurality";
 
 export type TStoppingOptions = {
   /** Required P(published label = the full panel's plurality). Default 0.99. */

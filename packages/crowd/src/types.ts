@@ -1,6 +1,6 @@
-import type { TMethod } from "./methods/names.js";
+import type { TMethod } from "./methods/names";
 
-export { METHODS, type TMethod } from "./methods/names.js";
+export { METHODS, type TMethod } from "./methods/names";
 /** One identified vote: integer ids, `label` in [0, numClasses). */
 export type TVote = { item: number; worker: number; label: number };
 

@@ -1,4 +1,4 @@
-import type { TGoldInput, TTally, TVote, TVoteColumns, TVoteSet, TVoteSetInput } from "./types.js";
+import type { TGoldInput, TTally, TVote, TVoteColumns, TVoteSet, TVoteSetInput } from "./types";
 
 export class VoteSetError extends Error {
   override name = "VoteSetError";

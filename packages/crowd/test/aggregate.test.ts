@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { accuracyOnGold, aggregate, buildVoteSet } from "../src/index.js";
+import { accuracyOnGold, aggregate, buildVoteSet } from "../src/index";
 
 const row = (p: Float64Array, i: number, C: number) => Array.from(p.subarray(i * C, i * C + C));
 

@@ -10,7 +10,7 @@ import {
   smoothTargets,
   softLabels,
   workerGoldAccuracy,
-} from "../src/index.js";
+} from "../src/index";
 
 // Fleiss (1971) worked example as reproduced on Wikipedia: 10 items, 14 raters, 5 categories.
 const FLEISS = [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { aggregate, buildVoteSet, FERPLUS_LABELS, ferplusProcess, ferplusTarget } from "../src/index.js";
+import { aggregate, buildVoteSet, FERPLUS_LABELS, ferplusProcess, ferplusTarget } from "../src/index";
 
 // Expectations worked by hand from microsoft/FERPlus src/ferplus.py (_process_data + load_folders).
 const emo = (xs: Record<number, number>) => Array.from({ length: 8 }, (_, c) => xs[c] ?? 0);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { bayesPolicy, fitPanelPrior, leadPolicy, simulateOverlap } from "../src/index.js";
+import { bayesPolicy, fitPanelPrior, leadPolicy, simulateOverlap } from "../src/index";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const shared = process.env.CONCORD_SHARED ?? path.resolve(repoRoot, "../shared");

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { aggregate, buildVoteSet, type TMethod, type TVote } from "../src/index.js";
+import { aggregate, buildVoteSet, type TMethod, type TVote } from "../src/index";
 
 const C = 3;
 // Random sparse vote sets: up to 8 items x 6 workers, each (item, worker) voting at most once.

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { loadVotes } from "../src/cli/load.js";
-import { accuracyOnGold, aggregate } from "../src/index.js";
+import { loadVotes } from "../src/cli/load";
+import { accuracyOnGold, aggregate } from "../src/index";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const shared = process.env.CONCORD_SHARED ?? path.resolve(repoRoot, "../shared");

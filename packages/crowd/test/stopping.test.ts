@@ -9,7 +9,7 @@ import {
   pluralityCredit,
   simulateOverlap,
   type TPanelPrior,
-} from "../src/index.js";
+} from "../src/index";
 
 describe("plurality probabilities", () => {
   it("Dirichlet(1,1), one vote seen, panel of 2: hand-computed Polya urn", () => {

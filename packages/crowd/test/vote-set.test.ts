@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildVoteSet, goldToArray, itemCounts, VoteSetError } from "../src/index.js";
+import { buildVoteSet, goldToArray, itemCounts, VoteSetError } from "../src/index";
 
 describe("buildVoteSet", () => {
   it("sorts votes by item then worker and indexes them per worker", () => {

@@ -1,7 +1,7 @@
-import { FERPLUS_LABELS } from "../labels.js";
-import type { TVote, TVoteSet } from "../types.js";
-import { buildVoteSet } from "../vote-set.js";
-import { InputError, parseCsv } from "./csv.js";
+import { FERPLUS_LABELS } from "../labels";
+import type { TVote, TVoteSet } from "../types";
+import { buildVoteSet } from "../vote-set";
+import { InputError, parseCsv } from "./csv";
 
 export type TLoaded = {
   set: TVoteSet;

@@ -1,6 +1,6 @@
-import type { TAggregateResult } from "../types.js";
-import { csvField } from "./csv.js";
-import type { TLoaded } from "./load.js";
+import type { TAggregateResult } from "../types";
+import { csvField } from "./csv";
+import type { TLoaded } from "./load";
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 

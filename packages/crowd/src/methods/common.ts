@@ -1,5 +1,5 @@
-import type { TAggregateOptions, TAggregateResult, TMethod, TVoteSet } from "../types.js";
-import { goldToArray } from "../vote-set.js";
+import type { TAggregateOptions, TAggregateResult, TMethod, TVoteSet } from "../types";
+import { goldToArray } from "../vote-set";
 
 export type TResolved = {
   maxIterations: number;

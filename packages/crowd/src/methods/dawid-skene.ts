@@ -1,7 +1,7 @@
-import type { TAggregateResult, TVoteSet } from "../types.js";
-import { applyGold, argmaxRows, emptyResult, hardened, type TResolved } from "./common.js";
-import { accumulateKernel } from "./kernels.js";
-import { majorityVote } from "./mv.js";
+import type { TAggregateResult, TVoteSet } from "../types";
+import { applyGold, argmaxRows, emptyResult, hardened, type TResolved } from "./common";
+import { accumulateKernel } from "./kernels";
+import { majorityVote } from "./mv";
 
 /**
  * Dawid-Skene (1979) by EM over the sparse votes.

@@ -1,6 +1,6 @@
-import type { TAggregateResult, TMethod, TVoteSet } from "../types.js";
-import { itemCounts } from "../vote-set.js";
-import { emptyResult } from "./common.js";
+import type { TAggregateResult, TMethod, TVoteSet } from "../types";
+import { itemCounts } from "../vote-set";
+import { emptyResult } from "./common";
 
 /** Modes of microsoft/FERPlus src/ferplus.py (`training_mode`). */
 export type TFerplusMode = "majority" | "probability" | "crossentropy" | "multi_target";

@@ -1,6 +1,6 @@
-import type { TAggregateResult, TVoteSet } from "../types.js";
-import { applyGold, argmaxRows, emptyResult, hardened, type TResolved, writePosterior } from "./common.js";
-import { majorityVote } from "./mv.js";
+import type { TAggregateResult, TVoteSet } from "../types";
+import { applyGold, argmaxRows, emptyResult, hardened, type TResolved, writePosterior } from "./common";
+import { majorityVote } from "./mv";
 
 const logSigmoid = (x: number) => (x >= 0 ? -Math.log1p(Math.exp(-x)) : x - Math.log1p(Math.exp(x)));
 const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));

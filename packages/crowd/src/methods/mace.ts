@@ -1,4 +1,4 @@
-import type { TAggregateResult, TVoteSet } from "../types.js";
+import type { TAggregateResult, TVoteSet } from "../types";
 import {
   applyGold,
   argmaxRows,
@@ -7,8 +7,8 @@ import {
   hardened,
   type TResolved,
   writePosterior,
-} from "./common.js";
-import { majorityVote } from "./mv.js";
+} from "./common";
+import { majorityVote } from "./mv";
 
 const RESTARTS = 10;
 // Beta(2, 1) prior on competence (MAP): without it a unanimous crowd is explained equally well, or

@@ -1,6 +1,6 @@
-import type { TAggregateResult, TVoteSet } from "../types.js";
-import { itemCounts } from "../vote-set.js";
-import { createRng, emptyResult, type TResolved } from "./common.js";
+import type { TAggregateResult, TVoteSet } from "../types";
+import { itemCounts } from "../vote-set";
+import { createRng, emptyResult, type TResolved } from "./common";
 
 /**
  * Majority vote over identified votes plus tallies, optionally weighted per worker. Posterior = vote

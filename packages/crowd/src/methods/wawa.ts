@@ -1,7 +1,7 @@
-import type { TAggregateResult, TMethod, TVoteSet } from "../types.js";
-import { itemCounts } from "../vote-set.js";
-import { argmaxRows, emptyResult, hardened, type TResolved } from "./common.js";
-import { majorityVote, weightedCounts } from "./mv.js";
+import type { TAggregateResult, TMethod, TVoteSet } from "../types";
+import { itemCounts } from "../vote-set";
+import { argmaxRows, emptyResult, hardened, type TResolved } from "./common";
+import { majorityVote, weightedCounts } from "./mv";
 
 /** Worker accuracy against soft consensus T (a tie counts 1/k), per worker and for the anonymous pool. */
 function skillsAgainst(set: TVoteSet, T: Float64Array): { skill: Float64Array; anon: number } {
