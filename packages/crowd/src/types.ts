@@ -16,6 +16,8 @@ export type TVoteSetInput = {
   votes?: readonly TVote[] | TVoteColumns;
   /** Anonymous counts, either per item or as a dense numItems x numClasses row-major matrix. */
   tallies?: readonly TTally[] | ArrayLike<number>;
+  /** Accept several votes of one worker on one item, each an independent vote. Default false (an error). */
+  allowRepeats?: boolean;
 };
 
 /**
