@@ -6,9 +6,11 @@ export type TDuplicatePolicy = (typeof DUPLICATE_POLICIES)[number];
 
 /**
  * keep-last: a worker's later answer replaces the earlier one. Chosen by accuracy on dog and rte with
- * repeats injected (`npm run bench:duplicates -w @concord/crowd`, table in the package README).
+ * repeats injected (`npm run bench:duplicates -w @concord/crowd`, table in the package README). One vote
+ * per worker and task is also what the database holds, so the importer takes the same default (it does
+ * not compile with keep-all here).
  */
-export const DEFAULT_DUPLICATE_POLICY: TDuplicatePolicy = "keep-last";
+export const DEFAULT_DUPLICATE_POLICY = "keep-last" satisfies TDuplicatePolicy;
 
 export function isDuplicatePolicy(name: string): name is TDuplicatePolicy {
   return (DUPLICATE_POLICIES as readonly string[]).includes(name);
