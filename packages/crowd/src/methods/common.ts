@@ -133,7 +133,8 @@ export function hardened(post: Float64Array, C: number): Float64Array {
  * most 2^-35 (3e-11).
  */
 const GRID = 2 ** 34;
-export const onGrid = (x: number): number => Math.round(x * GRID) / GRID;
+const INV_GRID = 1 / GRID; // exact: a power of two
+export const onGrid = (x: number): number => Math.round(x * GRID) * INV_GRID;
 
 /** Rounds every entry of `a` to the grid, in place. */
 export function toGrid(a: Float64Array): Float64Array {

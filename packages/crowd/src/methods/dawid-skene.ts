@@ -60,15 +60,17 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
   // of recomputed. The counts themselves are normalised once, after the last iteration.
   const logS = Math.log(s);
   const logTot = new Float64Array(C);
+  const logEmpty = new Float64Array(C);
   const logRows = (m: Float64Array, base: number, log: Float64Array) => {
     for (let c = 0; c < C; c++) {
       let t = 0;
       for (let l = 0; l < C; l++) t += m[base + l * C + c]!;
       logTot[c] = Math.log(t + C * s);
+      logEmpty[c] = onGrid(logS - logTot[c]!);
     }
     for (let j = 0; j < C * C; j++) {
       const x = m[base + j]!;
-      log[base + j] = onGrid((x === 0 ? logS : Math.log(x + s)) - logTot[j % C]!);
+      log[base + j] = x === 0 ? logEmpty[j % C]! : onGrid(Math.log(x + s) - logTot[j % C]!);
     }
   };
 
@@ -172,13 +174,14 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
         z += ex[c]!;
       }
       ll += onGrid(m + Math.log(z));
+      const invZ = 1 / z;
       const g = opts.clampGold && opts.gold ? opts.gold[i]! : -1;
       let nz = 0;
       let e = 0;
       for (let c = 0; c < C; c++) {
         // On the grid, mass below 2^-35 (3e-11) becomes exact zero (negligible against counts >= smoothing);
         // the rest is listed for the count sums, which then skip the zero classes.
-        const p = g >= 0 ? (c === g ? 1 : 0) : onGrid(ex[c]! / z);
+        const p = g >= 0 ? (c === g ? 1 : 0) : onGrid(ex[c]! * invZ);
         if (p > 0) {
           nzClass[i * C + nz++] = c;
           e += p * row[c]!;
