@@ -5,13 +5,24 @@ import { accuracyOnGold } from "./annotators";
 import { InputError } from "./cli/csv";
 import { loadVotes } from "./cli/load";
 import { formatResult } from "./cli/output";
+import {
+  DEFAULT_DUPLICATE_POLICY,
+  DUPLICATE_POLICIES,
+  describeDuplicates,
+  isDuplicatePolicy,
+} from "./duplicates";
 import { METHODS, type TAggregateResult, type TMethod } from "./types";
 
 const USAGE = `usage: concord-crowd aggregate --votes votes.csv [--gold gold.csv] [--method ${METHODS.join("|")}|all]
                               [--out result.csv|result.json] [--labels a,b,c|ferplus] [--seed n]
+                              [--duplicates ${DUPLICATE_POLICIES.join("|")}]
   votes.csv: header task,worker,label; a row with an empty worker is an anonymous (tally) vote.
-  gold.csv:  header task,label. With --gold, accuracy on gold is printed (ties in a posterior split 1/k).
-  --method all prints one row per method; FER+ schemes run only on the 10-class FER+ taxonomy.`;
+  gold.csv:  header task,label. With --gold, accuracy on gold is printed: "accuracy" splits a tie in a
+             posterior 1/k, "hard" compares the hard labels (lowest tied class), as crowd-kit does.
+  --duplicates: rows repeating a worker/task pair: keep every row as a vote, keep the last or the first,
+             or refuse the file (default ${DEFAULT_DUPLICATE_POLICY}); the count of such rows is printed.
+  --method all prints one row per method; FER+ schemes run only on the 10-class FER+ taxonomy.
+  Columns: iterations, why they stopped (tolerance / max-iterations), the expected log-likelihood at the end.`;
 
 class UsageError extends Error {}
 
@@ -56,7 +67,7 @@ export function main(argv: string[]): number {
       return 0;
     }
     for (const k of args.keys()) {
-      if (!["votes", "gold", "method", "out", "labels", "seed"].includes(k))
+      if (!["votes", "gold", "method", "out", "labels", "seed", "duplicates"].includes(k))
         throw new UsageError(`unknown option --${k}`);
     }
     const votesFile = args.get("votes");
@@ -68,6 +79,9 @@ export function main(argv: string[]): number {
     const out = args.get("out");
     if (out && !/\.(csv|json)$/i.test(out)) throw new UsageError("--out must end in .csv or .json");
     const seed = Number(args.get("seed") ?? 1);
+    const duplicates = args.get("duplicates") ?? DEFAULT_DUPLICATE_POLICY;
+    if (!isDuplicatePolicy(duplicates))
+      throw new UsageError(`unknown --duplicates "${duplicates}"; expected ${DUPLICATE_POLICIES.join(", ")}`);
     const goldFile = args.get("gold");
     const loaded = loadVotes(
       read(votesFile),
@@ -75,6 +89,7 @@ export function main(argv: string[]): number {
       goldFile ? read(goldFile) : null,
       goldFile ?? "",
       args.get("labels"),
+      duplicates,
     );
     const { set, gold } = loaded;
     const tallied = set.tallies ? set.tallies.reduce((a, b) => a + b, 0) : 0;
@@ -83,11 +98,13 @@ export function main(argv: string[]): number {
         `${tallied ? ` + ${tallied} anonymous` : ""}, ${set.numClasses} classes (${loaded.classes.join(", ")})` +
         `${gold ? `; ${loaded.goldCount} gold labels` : ""}`,
     );
+    if (loaded.duplicates.repeated > 0)
+      console.error(`${votesFile}: ${describeDuplicates(loaded.duplicates)}`);
     const methods = (method === "all" ? METHODS : [method]) as readonly TMethod[];
     const results: TAggregateResult[] = [];
     const lines: string[] = [];
     lines.push(
-      `${"method".padEnd(22)}${gold ? "accuracy".padStart(10) : ""}${"iterations".padStart(12)}${"ms".padStart(9)}  excluded`,
+      `${"method".padEnd(22)}${gold ? `${"accuracy".padStart(10)}${"hard".padStart(8)}` : ""}${"iterations".padStart(12)}  ${"stop".padEnd(15)}${"E[log-lik]".padStart(13)}${"ms".padStart(9)}  excluded`,
     );
     for (const m of methods) {
       if (m.startsWith("ferplus-") && set.numClasses !== 10) {
@@ -102,10 +119,13 @@ export function main(argv: string[]): number {
       const r = aggregate(set, m, { seed });
       const ms = performance.now() - t0;
       results.push(r);
-      const acc = gold ? accuracyOnGold(r, gold).accuracy.toFixed(4).padStart(10) : "";
+      const acc = gold
+        ? `${accuracyOnGold(r, gold).accuracy.toFixed(4).padStart(10)}${accuracyOnGold(r, gold, { ties: "hard" }).accuracy.toFixed(4).padStart(8)}`
+        : "";
       const excluded = r.labels.reduce((a, l) => a + (l < 0 ? 1 : 0), 0);
+      const ell = r.expectedLogLikelihood === null ? "-" : r.expectedLogLikelihood.toFixed(2);
       lines.push(
-        `${m.padEnd(22)}${acc}${String(r.iterations).padStart(12)}${ms.toFixed(1).padStart(9)}  ${excluded}`,
+        `${m.padEnd(22)}${acc}${String(r.iterations).padStart(12)}  ${(r.stopReason ?? "-").padEnd(15)}${ell.padStart(13)}${ms.toFixed(1).padStart(9)}  ${excluded}`,
       );
     }
     console.log(lines.join("\n"));

@@ -18,6 +18,15 @@ export {
   workerGoldAccuracy,
 } from "./annotators";
 export {
+  DEFAULT_DUPLICATE_POLICY,
+  DUPLICATE_POLICIES,
+  describeDuplicates,
+  isDuplicatePolicy,
+  resolveDuplicates,
+  type TDuplicatePolicy,
+  type TDuplicateReport,
+} from "./duplicates";
+export {
   FERPLUS_EMOTIONS,
   FERPLUS_LABELS,
   FERPLUS_NOT_A_FACE,

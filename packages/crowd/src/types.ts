@@ -19,6 +19,8 @@ export type TVoteSetInput = {
   votes?: readonly TVote[] | TVoteColumns;
   /** Anonymous counts, either per item or as a dense numItems x numClasses row-major matrix. */
   tallies?: readonly TTally[] | ArrayLike<number>;
+  /** Accept several votes of one worker on one item, each an independent vote. Default false (an error). */
+  allowRepeats?: boolean;
 };
 
 /**
@@ -49,12 +51,16 @@ export type TAggregateOptions = {
   maxIterations?: number;
   /** Stop when no posterior entry (zbs: no skill) moved more than this in the last iteration. Default 1e-3. */
   tolerance?: number;
+  /** GLAD and MACE: stop when their objective changed by less than this per vote. Default 1e-6. */
+  objectiveTolerance?: number;
   /** Dirichlet pseudo-count added to every parameter count (confusions, priors). Default 0.01. */
   smoothing?: number;
   /** Gold labels used to initialise (or clamp) models that support it. */
   gold?: TGoldInput;
   /** "init": gold only seeds EM (default); "clamp": gold items keep their gold label throughout. */
   goldMode?: "init" | "clamp";
+  /** MACE: random restarts besides the one from majority vote; the highest ELBO wins. Default 10. */
+  restarts?: number;
   /** Seed for methods with random initialisation (MACE restarts, MV random tie-break). Default 1. */
   seed?: number;
   /** MV hard label on ties: lowest class index (default) or seeded random. Posteriors always split ties. */
@@ -80,5 +86,20 @@ export type TAggregateResult = {
   anonymous: { skill: number; confusion: Float64Array | null } | null;
   iterations: number;
   converged: boolean;
+  /** Why iterations stopped: "tolerance" (converged) or "max-iterations"; null for closed-form methods. */
+  stopReason: "tolerance" | "max-iterations" | null;
+  /** log p(votes | fitted parameters), the marginal log-likelihood (EM methods; null otherwise). */
   logLikelihood: number | null;
+  /**
+   * Expected complete-data log-likelihood at the end: sum over items and classes of posterior(i, c) *
+   * log p(true label c, item i's votes | fitted parameters). EM methods only (MACE: at the posterior-mean
+   * parameters).
+   */
+  expectedLogLikelihood: number | null;
+  /**
+   * The quantity whose change per vote stopped the iterations: GLAD the expected log-likelihood plus the log
+   * prior of abilities and difficulties, MACE the variational lower bound (ELBO). Null for the other methods,
+   * which stop on posterior (zbs: skill) changes.
+   */
+  objective: number | null;
 };

@@ -16,7 +16,8 @@ function checkInt(value: number, max: number, what: string, where: number): void
 
 /**
  * Builds the sparse vote set. Validates every id; one vote per (item, worker) pair, as the database
- * enforces, so a duplicate is an error rather than a silent double count.
+ * enforces, so a duplicate is an error rather than a silent double count, unless `allowRepeats` (the
+ * keep-all policy for vote files) makes each repeat a vote of its own.
  */
 export function buildVoteSet(input: TVoteSetInput): TVoteSet {
   const C = input.numClasses;
@@ -94,6 +95,7 @@ export function buildVoteSet(input: TVoteSetInput): TVoteSet {
   for (let i = 0; i < numItems; i++) {
     const slice = order.subarray(itemOffsets[i]!, itemOffsets[i + 1]!);
     slice.sort((a, b) => rawWorker[a]! - rawWorker[b]!);
+    if (input.allowRepeats) continue;
     for (let k = 1; k < slice.length; k++) {
       if (rawWorker[slice[k]!] === rawWorker[slice[k - 1]!]) {
         throw new VoteSetError(

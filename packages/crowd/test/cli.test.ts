@@ -78,10 +78,44 @@ describe("concord-crowd CLI", () => {
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/bad\.csv:3: expected 3 fields, found 2/);
     expect(() => readFileSync(out)).toThrow();
-    const dup = run("aggregate", "--votes", file("dup.csv", "task,worker,label\nt1,w1,cat\nt1,w1,dog\n"));
+    const dup = run(
+      "aggregate",
+      ...["--votes", file("dup.csv", "task,worker,label\nt1,w1,cat\nt1,w1,dog\n"), "--duplicates", "error"],
+    );
+    expect(dup.code).toBe(1);
     expect(dup.err).toMatch(/dup\.csv:3: worker "w1" already voted on task "t1" \(line 2\)/);
     const header = run("aggregate", "--votes", file("hdr.csv", "item,annotator,label\n1,2,3\n"));
     expect(header.err).toMatch(/hdr\.csv:1: header must name task,worker,label; missing task,worker/);
+  });
+
+  it("aggregates repeated worker/task rows under --duplicates and prints how many rows it affected", () => {
+    // w1 answers t1 twice (cat, then dog); w2 says cat.
+    const votes = file("repeats.csv", "task,worker,label\nt1,w1,cat\nt1,w2,cat\nt1,w1,dog\nt2,w2,dog\n");
+    const gold = file("repeats-gold.csv", "task,label\nt1,cat\nt2,dog\n");
+    const byDefault = run("aggregate", "--votes", votes, "--gold", gold, "--method", "mv");
+    expect(byDefault.code).toBe(0);
+    expect(byDefault.err).toMatch(
+      /1 repeated worker\/task row \(1 pair, 1 with a changed answer\); keep-last dropped 1 earlier row/,
+    );
+    expect(byDefault.out).toMatch(/^mv\s+0\.7500\s+1\.0000/m); // t1 ties cat / dog: split 1/2, hard = cat
+    const all = run(
+      "aggregate",
+      "--votes",
+      votes,
+      "--gold",
+      gold,
+      "--method",
+      "mv",
+      "--duplicates",
+      "keep-all",
+    );
+    expect(all.code).toBe(0);
+    expect(all.err).toMatch(/2 tasks, 2 workers, 4 identified votes/);
+    expect(all.err).toMatch(/keep-all kept every row as a separate vote/);
+    expect(all.out).toMatch(/^mv\s+1\.0000/m);
+    expect(run("aggregate", "--votes", votes, "--duplicates", "keep-some").err).toMatch(
+      /unknown --duplicates "keep-some"/,
+    );
   });
 
   it("rejects empty input and gold tasks absent from the votes", () => {

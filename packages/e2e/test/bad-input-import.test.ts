@@ -110,13 +110,6 @@ const UPLOADS: TUploadCase[] = [
     reason: /unknown task "face999"/,
   },
   {
-    name: "duplicate votes in votes.csv",
-    images: [good(1), good(2)],
-    csv: { votes: "task,worker,label\nface1,w1,happiness\nface1,w1,anger\n" },
-    status: 422,
-    reason: /votes\.csv:3 duplicate vote/,
-  },
-  {
     name: "gold.csv with a SQL-looking label",
     images: [good(1)],
     csv: { gold: 'task,label\nface1,\'; DROP TABLE "Vote"; --\n' },

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { DEFAULT_DUPLICATE_POLICY, describeDuplicates } from "@concord/crowd";
 import { createDb } from "@concord/db";
 import { exportDataset } from "./archive/export";
 import { ArchiveError } from "./archive/format";
@@ -8,6 +9,7 @@ import { formatLeakSummary, leakReport, listDuplicates } from "./leaks";
 
 const USAGE = `usage:
   concord import <path> [--dataset slug] [--name "Display name"] [--layout auto|ferplus|fer2013|generic] [--strict]
+                [--duplicates keep-last|keep-first|error]   repeated worker/task rows in votes.csv (default keep-last)
   concord leaks <dataset-slug> [--list N]      duplicate summary (and the N closest cross-split pairs)
   concord demo [--seed N] [--ferplus path] [--synthetic]   demo users + demo data
   concord export <dataset-slug> --out <dir> [--identified]   the dataset as a self-describing archive
@@ -39,11 +41,18 @@ async function runImport(args: string[]): Promise<number> {
       name: { type: "string" },
       layout: { type: "string", default: "auto" },
       strict: { type: "boolean", default: false },
+      duplicates: { type: "string", default: DEFAULT_DUPLICATE_POLICY },
     },
   });
   const path = positionals[0];
   if (!path) throw new ImportInputError("concord import needs a path");
   const layout = values.layout as "auto" | "ferplus" | "fer2013" | "generic";
+  const duplicates = values.duplicates;
+  if (duplicates !== "keep-last" && duplicates !== "keep-first" && duplicates !== "error") {
+    throw new ImportInputError(
+      `--duplicates must be keep-last, keep-first or error${duplicates === "keep-all" ? " (keep-all is not possible here: the database holds one vote per annotator per image)" : ""}`,
+    );
+  }
   const db = createDb();
   try {
     let last = 0;
@@ -53,6 +62,7 @@ async function runImport(args: string[]): Promise<number> {
       path,
       layout,
       strict: values.strict,
+      duplicates,
       onProgress: (p) => {
         if (p.done - last >= 5000) {
           last = p.done;
@@ -67,6 +77,8 @@ async function runImport(args: string[]): Promise<number> {
     for (const x of r.rejected.slice(0, 50))
       console.log(`  rejected ${x.file}${x.line ? `:${x.line}` : ""}: ${x.reason}`);
     if (r.rejected.length > 50) console.log(`  ... and ${r.rejected.length - 50} more`);
+    if (r.duplicateVotes && r.duplicateVotes.repeated > 0)
+      console.log(`votes.csv: ${describeDuplicates(r.duplicateVotes)}`);
     if (r.aborted) console.log("strict mode: nothing was committed because rows were rejected");
     if (r.duplicates) for (const line of formatLeakSummary(r.duplicates)) console.log(line);
     console.log(

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { basename, resolve } from "node:path";
+import { DEFAULT_DUPLICATE_POLICY, type TDuplicateReport } from "@concord/crowd";
 import type { TDb } from "@concord/db";
 import { z } from "zod";
 import { locateFer2013, readFer2013 } from "./layouts/fer2013";
@@ -19,6 +20,9 @@ export const ZImportOptions = z.object({
   layout: z.enum(["auto", "ferplus", "fer2013", "generic"]).default("auto"),
   strict: z.boolean().default(false),
   batchSize: z.number().int().min(1).max(20_000).default(2_000),
+  // votes.csv rows repeating a worker/task pair (generic layout), as `concord-crowd --duplicates`; keep-all is not
+  // offered: the database holds one vote per annotator per image.
+  duplicates: z.enum(["keep-last", "keep-first", "error"]).default(DEFAULT_DUPLICATE_POLICY),
 });
 export type TImportOptions = z.input<typeof ZImportOptions> & {
   onProgress?: (p: { done: number; added: number; rejected: number }) => void;
@@ -34,6 +38,8 @@ export type TImportReport = {
   unvotedSkipped: number;
   // Set when strict mode refused to commit anything because of the rejected rows.
   aborted: boolean;
+  // Repeated worker/task rows in votes.csv and what the policy did with them (generic layout with votes.csv).
+  duplicateVotes: TDuplicateReport | null;
   duplicates: TLeakSummary | null;
   seconds: number;
   imagesPerSec: number;
@@ -87,7 +93,8 @@ export async function importDataset(db: TDb, options: TImportOptions): Promise<T
     for (const r of rows) known.add(r.externalId);
   }
   const workers = new Set<string>();
-  const ctx: TReadContext = { taxonomy, isKnown: (id) => known.has(id), workers };
+  const repeats: NonNullable<TReadContext["repeats"]> = { policy: opts.duplicates, report: null };
+  const ctx: TReadContext = { taxonomy, isKnown: (id) => known.has(id), workers, repeats };
   const source = readLayout(layout, path, ctx);
 
   const report: TImportReport = {
@@ -99,6 +106,7 @@ export async function importDataset(db: TDb, options: TImportOptions): Promise<T
     rejected: [],
     unvotedSkipped: 0,
     aborted: false,
+    duplicateVotes: null,
     duplicates: null,
     seconds: 0,
     imagesPerSec: 0,
@@ -169,6 +177,7 @@ export async function importDataset(db: TDb, options: TImportOptions): Promise<T
       options.onProgress?.({ done, added: report.added, rejected: report.rejected.length });
   }
   await settle();
+  report.duplicateVotes = repeats.report;
   if (opts.strict && report.rejected.length > 0) {
     report.aborted = true;
   } else {
@@ -197,6 +206,7 @@ export async function importDataset(db: TDb, options: TImportOptions): Promise<T
           unvotedSkipped: report.unvotedSkipped,
           rejectedTotal: report.rejected.length,
           duplicates: report.duplicates,
+          duplicateVotes: report.duplicateVotes,
         },
       },
     });

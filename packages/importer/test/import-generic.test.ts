@@ -41,7 +41,7 @@ async function buildFolder() {
       "face2,w2,joy", // line 6: unknown label
       "nosuch,w1,happiness", // line 7: unknown task
       "face2,w1", // line 8: malformed
-      "face1,w1,neutral", // line 9: second vote of w1 on face1
+      "face1,w1,neutral", // line 9: second vote of w1 on face1 (keep-last by default: replaces line 2)
       "wide,W-4,neutral",
     ].join("\n"),
   );
@@ -71,11 +71,17 @@ describe("generic folder import", () => {
       { file: "votes.csv", line: 6, reason: 'unknown label "joy"' },
       { file: "votes.csv", line: 7, reason: 'unknown task "nosuch" (no such image)' },
       { file: "votes.csv", line: 8, reason: "malformed row: expected task,worker,label" },
-      { file: "votes.csv", line: 9, reason: 'duplicate vote of worker "w1" on "face1"' },
       { file: "gold.csv", line: 3, reason: 'unknown label "rage"' },
       { file: "train/broken.png", reason: expect.stringMatching(/^corrupt image/) },
     ]);
     expect(r.added).toBe(5);
+    expect(r.duplicateVotes).toMatchObject({
+      policy: "keep-last",
+      repeated: 1,
+      changed: 1,
+      pairs: 1,
+      dropped: 1,
+    });
 
     const images = await t.db.image.findMany({
       orderBy: { externalId: "asc" },
@@ -94,7 +100,7 @@ describe("generic folder import", () => {
     expect(byId.rgba!.conversion).toBe("png 64x64 rgb -> gray, cover 48x48");
     expect(byId.face1!.conversion).toBeNull();
     expect(byId.face1!.votes.map((v) => `${v.annotator.email}:${v.label}`).sort()).toEqual([
-      "w1@g.import:surprise",
+      "w1@g.import:neutral",
       "w2@g.import:fear",
       "w3@g.import:surprise",
     ]);
@@ -106,7 +112,7 @@ describe("generic folder import", () => {
     expect(
       Object.fromEntries(tallies.map((x) => [x.image.externalId, [x.votes, x.counts, x.gold, x.done]])),
     ).toEqual({
-      face1: [3, { surprise: 2, fear: 1 }, true, false],
+      face1: [3, { surprise: 1, fear: 1, neutral: 1 }, true, false],
       face2: [1, { anger: 1 }, false, false],
       rgba: [0, {}, false, false],
       top: [0, {}, false, false],
@@ -122,6 +128,46 @@ describe("generic folder import", () => {
     expect([again.added, again.skipped]).toEqual([0, 5]);
     expect(await t.db.vote.count()).toBe(5);
     expect(await t.db.goldLabel.count()).toBe(1);
+  });
+
+  it("treats repeated worker/task votes by policy: keep-first, keep-last, or error (rejected rows)", async () => {
+    const dir = tempDir("repeats");
+    writeFileSync(join(dir, "f1.png"), encodePng48(drawFace("fear", createRng(8))));
+    // w1 answers f1 three times: fear, anger, fear.
+    writeFileSync(
+      join(dir, "votes.csv"),
+      "task,worker,label\nf1,w1,fear\nf1,w2,fear\nf1,w1,anger\nf1.png,w1,fear\n",
+    );
+    const votesOf = async (slug: string) =>
+      (await t.db.vote.findMany({ where: { image: { dataset: { slug } } }, include: { annotator: true } }))
+        .map((v) => `${v.annotator.email.split("@")[0]}:${v.label}`)
+        .sort();
+    const first = await importDataset(t.db, {
+      datasetSlug: "rep-first",
+      path: dir,
+      duplicates: "keep-first",
+    });
+    expect(first.rejected).toEqual([]);
+    expect(first.duplicateVotes).toMatchObject({ repeated: 2, pairs: 1, changed: 2, dropped: 2 });
+    expect(await votesOf("rep-first")).toEqual(["w1:fear", "w2:fear"]);
+    await importDataset(t.db, { datasetSlug: "rep-last", path: dir });
+    expect(await votesOf("rep-last")).toEqual(["w1:fear", "w2:fear"]);
+    const strict = await importDataset(t.db, {
+      datasetSlug: "rep-err",
+      path: dir,
+      duplicates: "error",
+      strict: true,
+    });
+    expect(strict.aborted).toBe(true);
+    expect(strict.rejected).toEqual([
+      { file: "votes.csv", line: 4, reason: 'duplicate vote of worker "w1" on "f1"' },
+      { file: "votes.csv", line: 5, reason: 'duplicate vote of worker "w1" on "f1"' },
+    ]);
+    expect(await t.db.dataset.count({ where: { slug: "rep-err" } })).toBe(0);
+    // keep-all would need two votes of one annotator on one image, which the database does not hold.
+    await expect(
+      importDataset(t.db, { datasetSlug: "rep-all", path: dir, duplicates: "keep-all" as "error" }),
+    ).rejects.toThrow(/keep-last/);
   });
 
   it("refuses a missing path and a bad slug before touching the database", async () => {

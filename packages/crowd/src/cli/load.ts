@@ -1,3 +1,9 @@
+import {
+  DEFAULT_DUPLICATE_POLICY,
+  resolveDuplicates,
+  type TDuplicatePolicy,
+  type TDuplicateReport,
+} from "../duplicates";
 import { FERPLUS_LABELS } from "../labels";
 import type { TVote, TVoteSet } from "../types";
 import { buildVoteSet } from "../vote-set";
@@ -10,12 +16,14 @@ export type TLoaded = {
   classes: string[];
   gold: Int32Array | null;
   goldCount: number;
+  duplicates: TDuplicateReport;
 };
 
 /**
  * Class order: --labels list (or "ferplus"), else FER+ order when every label is a FER+ key, else numeric
  * order when every label is a number, else sorted text. A row with an empty worker is an anonymous vote
- * (a tally count), never attributed to an invented worker.
+ * (a tally count), never attributed to an invented worker. Rows repeating a worker/task pair follow
+ * `duplicates` (see duplicates.ts); "error" refuses the file at the first repeat.
  */
 export function loadVotes(
   votesText: string,
@@ -23,18 +31,31 @@ export function loadVotes(
   goldText: string | null,
   goldFile: string,
   labelsOpt?: string,
+  duplicates: TDuplicatePolicy = DEFAULT_DUPLICATE_POLICY,
 ): TLoaded {
-  const rows = parseCsv(votesText, votesFile, ["task", "worker", "label"]);
-  if (rows.length === 0) throw new InputError(`${votesFile}: no votes (only a header)`);
-  for (const r of rows) {
+  const allRows = parseCsv(votesText, votesFile, ["task", "worker", "label"]);
+  if (allRows.length === 0) throw new InputError(`${votesFile}: no votes (only a header)`);
+  for (const r of allRows) {
     if (r.cells[0] === "") throw new InputError(`${votesFile}:${r.line}: empty task`);
     if (r.cells[2] === "") throw new InputError(`${votesFile}:${r.line}: empty label`);
   }
-  const seen = [...new Set(rows.map((r) => r.cells[2]!))];
+  const { keep, report } = resolveDuplicates(
+    allRows.map((r) => (r.cells[1] === "" ? null : `${r.cells[0]}\u0000${r.cells[1]}`)),
+    duplicates,
+    allRows.map((r) => r.cells[2]!),
+  );
+  if (duplicates === "error" && report.first) {
+    const r = allRows[report.first.row]!;
+    throw new InputError(
+      `${votesFile}:${r.line}: worker "${r.cells[1]}" already voted on task "${r.cells[0]}" (line ${allRows[report.first.earlier]!.line}); --duplicates keep-all, keep-last or keep-first accepts repeats`,
+    );
+  }
+  const rows = allRows.filter((_, k) => keep[k]);
+  const seen = [...new Set(allRows.map((r) => r.cells[2]!))];
   let classes: string[];
   if (labelsOpt) {
     classes = labelsOpt === "ferplus" ? [...FERPLUS_LABELS] : labelsOpt.split(",").map((s) => s.trim());
-    for (const r of rows) {
+    for (const r of allRows) {
       if (!classes.includes(r.cells[2]!))
         throw new InputError(`${votesFile}:${r.line}: label "${r.cells[2]}" is not in --labels`);
     }
@@ -44,14 +65,17 @@ export function loadVotes(
   else classes = seen.sort();
   if (classes.length < 2) classes = [...classes, `${classes[0]}-other`];
   const classOf = new Map(classes.map((c, i) => [c, i]));
+  // Ids in order of first appearance in the file, whichever rows the duplicate policy keeps.
   const taskOf = new Map<string, number>();
   const workerOf = new Map<string, number>();
-  const firstLine = new Map<string, number>();
+  for (const { cells } of allRows) {
+    if (!taskOf.has(cells[0]!)) taskOf.set(cells[0]!, taskOf.size);
+    if (cells[1] !== "" && !workerOf.has(cells[1]!)) workerOf.set(cells[1]!, workerOf.size);
+  }
   const votes: TVote[] = [];
   const tallies: { item: number; counts: number[] }[] = [];
   for (const r of rows) {
     const [task, worker, label] = r.cells as [string, string, string];
-    if (!taskOf.has(task)) taskOf.set(task, taskOf.size);
     const item = taskOf.get(task)!;
     const cls = classOf.get(label)!;
     if (worker === "") {
@@ -60,14 +84,6 @@ export function loadVotes(
       tallies.push({ item, counts });
       continue;
     }
-    const key = `${task}\u0000${worker}`;
-    const prev = firstLine.get(key);
-    if (prev !== undefined)
-      throw new InputError(
-        `${votesFile}:${r.line}: worker "${worker}" already voted on task "${task}" (line ${prev})`,
-      );
-    firstLine.set(key, r.line);
-    if (!workerOf.has(worker)) workerOf.set(worker, workerOf.size);
     votes.push({ item, worker: workerOf.get(worker)!, label: cls });
   }
   const set = buildVoteSet({
@@ -76,6 +92,7 @@ export function loadVotes(
     numWorkers: workerOf.size,
     votes,
     ...(tallies.length ? { tallies } : {}),
+    allowRepeats: duplicates === "keep-all",
   });
   let gold: Int32Array | null = null;
   let goldCount = 0;
@@ -96,5 +113,13 @@ export function loadVotes(
       goldCount++;
     }
   }
-  return { set, tasks: [...taskOf.keys()], workers: [...workerOf.keys()], classes, gold, goldCount };
+  return {
+    set,
+    tasks: [...taskOf.keys()],
+    workers: [...workerOf.keys()],
+    classes,
+    gold,
+    goldCount,
+    duplicates: report,
+  };
 }

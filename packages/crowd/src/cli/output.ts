@@ -19,6 +19,10 @@ export function formatResult(kind: "csv" | "json", loaded: TLoaded, results: TAg
           method: r.method,
           iterations: r.iterations,
           converged: r.converged,
+          stopReason: r.stopReason,
+          logLikelihood: r.logLikelihood,
+          expectedLogLikelihood: r.expectedLogLikelihood,
+          objective: r.objective,
           classPriors: r.classPriors ? Array.from(r.classPriors, round) : null,
           items: tasks.map((task, i) => ({
             task,

@@ -1,5 +1,5 @@
 import type { TAggregateResult, TVoteSet } from "../types";
-import { applyGold, argmaxRows, emptyResult, hardened, type TResolved } from "./common";
+import { applyGold, argmaxRows, emptyResult, hardened, onGrid, type TResolved, toGrid } from "./common";
 import { accumulateKernel } from "./kernels";
 import { majorityVote } from "./mv";
 
@@ -12,7 +12,9 @@ import { majorityVote } from "./mv";
  *   count plus `smoothing` (a symmetric Dirichlet pseudo-count, so unseen cells never reach log(0)).
  *   Anonymous tallies share one confusion matrix (the anonymous population), weighted by their counts.
  * - E-step: exact posteriors in log space. Stops when no posterior entry moves more than `tolerance`,
- *   or after `maxIterations`. No randomness: the same input gives the same output bit for bit.
+ *   or after `maxIterations`. No randomness: the same input gives the same output bit for bit, and the
+ *   same output, permuted, for relabelled item and worker ids: posteriors and log-probabilities live on
+ *   the fixed-point grid of `onGrid`, so every sum is exact whatever the order of its terms.
  * `oneCoin` ties each worker's matrix to a single accuracy p (errors uniform over the other classes),
  * estimated as MAP under a Beta(2, 1) prior: p = (hits + 1 + smoothing) / (votes + 1 + 2 * smoothing).
  */
@@ -20,7 +22,7 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
   const { numItems: N, numClasses: C, numWorkers: W, numVotes: V } = set;
   const res = emptyResult(set, oneCoin ? "onecoin" : "ds");
   const s = opts.smoothing;
-  const T = hardened(majorityVote(set, opts).posteriors, C);
+  const T = toGrid(hardened(majorityVote(set, opts).posteriors, C));
   applyGold(T, C, opts.gold);
   const active = new Uint8Array(N);
   const nzCount = new Uint8Array(N);
@@ -43,38 +45,32 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
   const skill = new Float64Array(W);
   let anonSkill = 0;
   const row = new Float64Array(C);
+  const ex = new Float64Array(C);
   const { voteItem, voteWorker, voteLabel, itemOffsets } = set;
   let iter = 0;
   let converged = false;
   let ll = 0;
+  let ell = 0;
 
   // Internal layout is [worker][observed][true] so the per-vote loops read contiguous memory;
   // the published matrices are transposed to [worker][true][observed] at the end.
-  // Log-probabilities straight from the counts: log(count) - log(row total). Cells no vote reached still
-  // hold exactly `s` (the M-step skips zero posteriors), so their log is shared instead of recomputed.
-  // The counts themselves are normalised once, after the last iteration.
+  // Log-probabilities straight from the counts: log(count + s) - log(row total). The counts are sums of
+  // grid posteriors (exact); `s` is added once, after the sum, so the result does not depend on vote order.
+  // Cells no vote reached hold exactly 0 (the M-step skips zero posteriors), so their log is shared instead
+  // of recomputed. The counts themselves are normalised once, after the last iteration.
   const logS = Math.log(s);
   const logTot = new Float64Array(C);
+  const logEmpty = new Float64Array(C);
   const logRows = (m: Float64Array, base: number, log: Float64Array) => {
     for (let c = 0; c < C; c++) {
       let t = 0;
       for (let l = 0; l < C; l++) t += m[base + l * C + c]!;
-      logTot[c] = Math.log(t);
+      logTot[c] = Math.log(t + C * s);
+      logEmpty[c] = onGrid(logS - logTot[c]!);
     }
     for (let j = 0; j < C * C; j++) {
       const x = m[base + j]!;
-      log[base + j] = (x === s ? logS : Math.log(x)) - logTot[j % C]!;
-    }
-  };
-  const normaliseRows = (m: Float64Array, base: number, log: Float64Array) => {
-    for (let c = 0; c < C; c++) {
-      let t = 0;
-      for (let l = 0; l < C; l++) t += m[base + l * C + c]!;
-      for (let l = 0; l < C; l++) {
-        const p = m[base + l * C + c]! / t;
-        m[base + l * C + c] = p;
-        log[base + l * C + c] = Math.log(p);
-      }
+      log[base + j] = x === 0 ? logEmpty[j % C]! : onGrid(Math.log(x + s) - logTot[j % C]!);
     }
   };
 
@@ -94,13 +90,13 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
   };
 
   const mStep = () => {
-    priors.fill(s);
+    priors.fill(0);
     for (let i = 0; i < N; i++) if (active[i]) for (let c = 0; c < C; c++) priors[c]! += T[i * C + c]!;
     let pt = 0;
-    for (let c = 0; c < C; c++) pt += priors[c]!;
+    for (let c = 0; c < C; c++) pt += priors[c]! + s;
     for (let c = 0; c < C; c++) {
-      priors[c]! /= pt;
-      logPrior[c] = Math.log(priors[c]!);
+      priors[c] = (priors[c]! + s) / pt;
+      logPrior[c] = onGrid(Math.log(priors[c]!));
     }
     if (oneCoin) {
       const hit = new Float64Array(W);
@@ -128,20 +124,20 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
     }
     // The E-step already summed the counts of the posteriors it produced; only the first M-step needs a pass.
     if (!countsFresh) {
-      conf.fill(s);
+      conf.fill(0);
       for (let i = 0; i < N; i++) addCounts(i);
     }
     countsFresh = false;
     for (let w = 0; w < W; w++) logRows(conf, w * C * C, logConf);
     if (tallies) {
-      anonConf.fill(s);
+      anonConf.fill(0);
       for (let i = 0; i < N; i++) {
         for (let l = 0; l < C; l++) {
           const n = tallies[i * C + l]!;
           if (n > 0) for (let c = 0; c < C; c++) anonConf[l * C + c]! += n * T[i * C + c]!;
         }
       }
-      normaliseRows(anonConf, 0, logAnon);
+      logRows(anonConf, 0, logAnon);
     }
   };
 
@@ -150,9 +146,10 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
   const eStep = (): number => {
     let delta = 0;
     ll = 0;
+    ell = 0;
     accumulate(L, logPrior, active, itemOffsets, voteWorker, voteLabel, logConf, N, C);
     // Fused M-step half: the next confusion counts are summed while each fresh posterior row is hot.
-    if (!oneCoin) conf.fill(s);
+    if (!oneCoin) conf.fill(0);
     for (let i = 0; i < N; i++) {
       if (!active[i]) continue;
       for (let c = 0; c < C; c++) row[c] = L[i * C + c]!;
@@ -173,22 +170,27 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
       for (let c = 0; c < C; c++) {
         // exp(-40) < 1e-17 of the leader: below double resolution after normalising, so skip the exp.
         const x = row[c]! - m;
-        row[c] = x < -40 ? 0 : Math.exp(x);
-        z += row[c]!;
+        ex[c] = x < -40 ? 0 : Math.exp(x);
+        z += ex[c]!;
       }
-      ll += m + Math.log(z);
+      ll += onGrid(m + Math.log(z));
+      const invZ = 1 / z;
       const g = opts.clampGold && opts.gold ? opts.gold[i]! : -1;
       let nz = 0;
+      let e = 0;
       for (let c = 0; c < C; c++) {
-        let p = g >= 0 ? (c === g ? 1 : 0) : row[c]! / z;
-        // Flush mass below 1e-14 to exact zero (negligible against counts >= smoothing) and list the rest
-        // for the count sums, which then skip the flushed classes.
-        if (p < 1e-14) p = 0;
-        else nzClass[i * C + nz++] = c;
+        // On the grid, mass below 2^-35 (3e-11) becomes exact zero (negligible against counts >= smoothing);
+        // the rest is listed for the count sums, which then skip the zero classes.
+        const p = g >= 0 ? (c === g ? 1 : 0) : onGrid(ex[c]! * invZ);
+        if (p > 0) {
+          nzClass[i * C + nz++] = c;
+          e += p * row[c]!;
+        }
         const d = Math.abs(p - T[i * C + c]!);
         if (d > delta) delta = d;
         T[i * C + c] = p;
       }
+      ell += onGrid(e);
       nzCount[i] = nz;
       if (!oneCoin) addCounts(i);
     }
@@ -206,13 +208,18 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
   }
   if (iter === 0) mStep();
   // Publish the parameters that produced the final posteriors (logConf), not the counts summed after them.
-  if (!oneCoin) for (let j = 0; j < conf.length; j++) conf[j] = Math.exp(logConf[j]!);
+  if (!oneCoin) {
+    for (let j = 0; j < conf.length; j++) conf[j] = Math.exp(logConf[j]!);
+    if (tallies) for (let j = 0; j < anonConf.length; j++) anonConf[j] = Math.exp(logAnon[j]!);
+  }
   res.posteriors = T;
   argmaxRows(T, C, res.labels);
   res.classPriors = priors;
   res.iterations = iter;
   res.converged = converged;
+  res.stopReason = converged ? "tolerance" : "max-iterations";
   res.logLikelihood = iter > 0 ? ll : null;
+  res.expectedLogLikelihood = iter > 0 ? ell : null;
   if (oneCoin) {
     res.workerSkill = skill;
     if (tallies) res.anonymous = { skill: anonSkill, confusion: null };
@@ -238,8 +245,8 @@ export function dawidSkene(set: TVoteSet, opts: TResolved, oneCoin = false): TAg
 
 function fillOneCoin(m: Float64Array, log: Float64Array, base: number, C: number, p: number): void {
   const q = (1 - p) / (C - 1);
-  const lp = Math.log(p);
-  const lq = Math.log(q);
+  const lp = onGrid(Math.log(p));
+  const lq = onGrid(Math.log(q));
   for (let c = 0; c < C; c++) {
     for (let l = 0; l < C; l++) {
       m[base + c * C + l] = c === l ? p : q;

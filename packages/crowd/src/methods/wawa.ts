@@ -88,6 +88,7 @@ export function zeroBasedSkill(set: TVoteSet, opts: TResolved): TAggregateResult
   const res = weightedResult(set, "zbs", skill, anon);
   res.iterations = iter;
   res.converged = converged;
+  res.stopReason = converged ? "tolerance" : "max-iterations";
   return res;
 }
 

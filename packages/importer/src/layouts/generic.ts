@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { extname, join, relative } from "node:path";
+import { DEFAULT_DUPLICATE_POLICY, resolveDuplicates } from "@concord/crowd";
 import { csvLines, splitCsvLine } from "../csv";
 import { decodeImage } from "../pixels";
 import { resolveLabel } from "../taxonomy";
@@ -47,7 +48,7 @@ function readSideFiles(root: string, ids: Set<string>, ctx: TReadContext): TPars
   const out: TParsedVotes = { votes: new Map(), gold: new Map(), rejects: [] };
   const votesFile = join(root, "votes.csv");
   if (existsSync(votesFile)) {
-    const seen = new Set<string>();
+    const valid: { line: number; task: string; worker: string; label: string }[] = [];
     for (const { line, text } of csvLines(readFileSync(votesFile, "utf8"))) {
       const f = splitCsvLine(text);
       if (line === 1 && f?.[0]?.trim().toLowerCase() === "task") continue;
@@ -62,16 +63,34 @@ function readSideFiles(root: string, ids: Set<string>, ctx: TReadContext): TPars
       if (!label) reject(`unknown label "${f[2]!.trim()}"`);
       else if (!ids.has(task)) reject(`unknown task "${task}" (no such image)`);
       else if (!/^[\w.+-]{1,64}$/.test(worker)) reject(`malformed worker id "${worker}"`);
-      else if (seen.has(`${task}\u0000${worker}`))
-        reject(`duplicate vote of worker "${worker}" on "${task}"`);
-      else {
-        seen.add(`${task}\u0000${worker}`);
-        const list = out.votes.get(task) ?? [];
-        list.push({ worker, label });
-        out.votes.set(task, list);
-        ctx.workers?.add(worker);
-      }
+      else valid.push({ line, task, worker, label });
     }
+    // Repeats of a worker/task pair: "error" rejects every repeat after the first row (a rejected row aborts a
+    // strict import); keep-first / keep-last keep one row of the pair and count the others.
+    const policy = ctx.repeats?.policy ?? DEFAULT_DUPLICATE_POLICY;
+    const { keep, report } = resolveDuplicates(
+      valid.map((v) => `${v.task}\u0000${v.worker}`),
+      policy === "error" ? "keep-first" : policy,
+      valid.map((v) => v.label),
+    );
+    if (ctx.repeats)
+      ctx.repeats.report = { ...report, policy, dropped: policy === "error" ? 0 : report.dropped };
+    valid.forEach(({ line, task, worker, label }, k) => {
+      if (!keep[k]) {
+        if (policy === "error")
+          out.rejects.push({
+            file: "votes.csv",
+            line,
+            reason: `duplicate vote of worker "${worker}" on "${task}"`,
+          });
+        return;
+      }
+      const list = out.votes.get(task) ?? [];
+      list.push({ worker, label });
+      out.votes.set(task, list);
+      ctx.workers?.add(worker);
+    });
+    out.rejects.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)); // all from votes.csv so far
   }
   const goldFile = join(root, "gold.csv");
   if (existsSync(goldFile)) {

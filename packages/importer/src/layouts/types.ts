@@ -1,3 +1,5 @@
+import type { TDuplicatePolicy, TDuplicateReport } from "@concord/crowd";
+
 export type TSplit = "TRAIN" | "VALID" | "TEST";
 export type TLayout = "ferplus" | "fer2013" | "generic";
 
@@ -26,11 +28,17 @@ export type TEvent =
   // Already in the dataset: not decoded again.
   | { kind: "known" };
 
+// How votes.csv rows repeating a worker/task pair are treated (@concord/crowd's policies). keep-all is not
+// one: the database holds one vote per annotator per image.
+export type TImportDuplicatePolicy = Exclude<TDuplicatePolicy, "keep-all">;
+
 export type TReadContext = {
   taxonomy: readonly string[];
   isKnown: (externalId: string) => boolean;
   // Generic layout only: annotator ids seen in votes.csv, so the importer can create their accounts.
   workers?: Set<string>;
+  // Generic layout only: the policy for repeated votes, and what the reader found (set when votes.csv exists).
+  repeats?: { policy: TImportDuplicatePolicy; report: TDuplicateReport | null };
 };
 
 /** Parses a non-negative integer vote count; distinguishes negative from malformed for the report. */
