@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { aggregate, buildVoteSet, type TMethod, type TVote } from "../src/index";
+import { aggregate, buildVoteSet, METHODS, type TMethod, type TVote } from "../src/index";
 
 const C = 3;
 // Random sparse vote sets: up to 8 items x 6 workers, each (item, worker) voting at most once.
@@ -78,20 +78,7 @@ describe("properties", () => {
             Array.from({ length: k }, (_, worker) => ({ item, worker, label })),
           );
           const set = buildVoteSet({ numClasses: 10, votes });
-          const methods: TMethod[] = [
-            "mv",
-            "wawa",
-            "zbs",
-            "onecoin",
-            "ds",
-            "glad",
-            "mace",
-            "ferplus-majority",
-            "ferplus-probability",
-            "ferplus-crossentropy",
-            "ferplus-multitarget",
-          ];
-          for (const m of methods) {
+          for (const m of METHODS) {
             const r = aggregate(set, m);
             labels.forEach((label, i) => {
               expect(r.labels[i]).toBe(label);
