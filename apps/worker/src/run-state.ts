@@ -4,13 +4,18 @@ import type { Prisma, TDb } from "@concord/db";
 
 const LIVE = ["QUEUED", "RUNNING"] as const;
 
-export async function markRunning(db: TDb, runId: string, data: { jobId: string; attempt: number }) {
+export async function markRunning(
+  db: TDb,
+  runId: string,
+  data: { jobId: string; attempt: number; codeVersion: string },
+) {
   const r = await db.trainingRun.updateMany({
     where: { id: runId, status: { in: [...LIVE] } },
     data: {
       status: "RUNNING",
       jobId: data.jobId,
       attempts: data.attempt,
+      codeVersion: data.codeVersion,
       error: null,
     },
   });

@@ -6,7 +6,7 @@ import { type SandboxedJob, UnrecoverableError } from "bullmq";
 import { ZodError } from "zod";
 import { loadEnv } from "./env";
 import { evaluateRun } from "./jobs/evaluate";
-import { snapshotLabels } from "./jobs/snapshot-labels";
+import { failSnapshotJob, runSnapshotJob } from "./jobs/snapshot-job";
 import { trainRun } from "./jobs/train";
 import { finishRun } from "./run-state";
 
@@ -34,8 +34,17 @@ export async function processJob(job: SandboxedJob): Promise<unknown> {
     updateProgress: (p: object) => job.updateProgress(p),
   };
   switch (name) {
-    case "snapshot-labels":
-      return snapshotLabels(db, parse(name, job.data), (p) => job.updateProgress(p));
+    case "snapshot-labels": {
+      let payload: TJobPayload<"snapshot-labels">;
+      try {
+        payload = parse(name, job.data);
+      } catch (error) {
+        const rowId = (job.data as { snapshotJobId?: unknown } | null)?.snapshotJobId;
+        if (typeof rowId === "string" && rowId) await failSnapshotJob(db, rowId, (error as Error).message);
+        throw error;
+      }
+      return runSnapshotJob(db, payload, ctx);
+    }
     case "train": {
       let payload: TJobPayload<"train">;
       try {

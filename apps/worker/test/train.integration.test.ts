@@ -81,6 +81,9 @@ describe("training runs on real workers", () => {
         : expect.stringMatching(/^wasm(\+openblas)?$/),
     );
     expect(done.snapshotId).not.toBeNull();
+    // The run records the commit it trained with (this checkout's HEAD, "+dirty" with local changes).
+    const head = execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8" }).trim();
+    expect(done.codeVersion).toMatch(new RegExp(`^${head}(\\+dirty)?$`));
     expect(seen.size).toBeGreaterThan(2); // progress was visible while it ran
     const epochs = await t.db.epochMetric.findMany({ where: { runId: run.id }, orderBy: { epoch: "asc" } });
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4]);

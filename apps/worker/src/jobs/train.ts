@@ -14,6 +14,7 @@ import {
   trainConfigOf,
 } from "@concord/trainer";
 import { UnrecoverableError } from "bullmq";
+import { codeVersion, nextCodeVersion } from "../code-version";
 import type { TWorkerEnv } from "../env";
 import { controlRun } from "../run-control";
 import { finishRun, markBackend, markRunning, requeueRun, setProgress } from "../run-state";
@@ -87,7 +88,11 @@ export async function trainRun(
   }
   const config = parsed.data;
   const isLastAttempt = job.attemptsMade + 1 >= job.attempts;
-  await markRunning(db, runId, { jobId: job.id, attempt: job.attemptsMade + 1 });
+  await markRunning(db, runId, {
+    jobId: job.id,
+    attempt: job.attemptsMade + 1,
+    codeVersion: nextCodeVersion(run.codeVersion, codeVersion(env.CONCORD_CODE_VERSION)),
+  });
 
   const dirs = runDir(env, runId);
   const control = controlRun({
@@ -216,6 +221,7 @@ export async function trainRun(
           classNames: data.classNames,
           snapshotId,
           backend,
+          codeVersion: codeVersion(env.CONCORD_CODE_VERSION),
           bestEpoch: result.bestEpoch,
           counts,
         },
