@@ -11,7 +11,7 @@ export function FlagBadges(props: { flags: (TFlag & { datasetName?: string })[] 
           title={`${f.datasetName ? `${f.datasetName}: ` : ""}${f.detail}`}
           data-testid="quality-flag"
           data-flag={f.kind}
-          className="rounded-full bg-amber-50 px-2 py-0.5 text-[11px] font-semibold text-amber-800 ring-1 ring-inset ring-amber-200"
+          className="whitespace-nowrap rounded-full bg-amber-50 px-2 py-0.5 text-[11px] font-semibold text-amber-800 ring-1 ring-inset ring-amber-200"
         >
           {f.label}
         </span>
@@ -25,7 +25,7 @@ export function ExcludedBadge(props: { since: string }) {
     <span
       title={`votes left out of label snapshots since ${props.since.slice(0, 16).replace("T", " ")}`}
       data-testid="excluded-badge"
-      className="rounded-full bg-slate-800 px-2 py-0.5 text-[11px] font-semibold text-white"
+      className="whitespace-nowrap rounded-full bg-slate-800 px-2 py-0.5 text-[11px] font-semibold text-white"
     >
       excluded from snapshots
     </span>

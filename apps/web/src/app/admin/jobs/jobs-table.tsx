@@ -70,7 +70,7 @@ export function JobsTable(props: { rows: TJobRow[] }) {
               <td className="px-4 py-2.5">
                 <StatusBadge status={r.status} />
               </td>
-              <td className="px-4 py-2.5 text-slate-600">
+              <td className="whitespace-nowrap px-4 py-2.5 text-slate-600">
                 {r.kind === "run" ? "training run" : "label snapshot"}
               </td>
               <td className="px-4 py-2.5">

@@ -79,21 +79,23 @@ export default async function UsersPage() {
                 <td className="px-4 py-3">
                   <FlagBadges flags={flagsOf(u.id)} />
                 </td>
-                <td className="space-y-1 px-4 py-3">
-                  {excluded.has(u.id) ? <ExcludedBadge since={excluded.get(u.id)!} /> : null}
-                  {u.pausedAt ? (
-                    <div className="max-w-xs space-y-1">
-                      <span className="rounded-full bg-rose-50 px-2 py-0.5 text-xs font-semibold text-rose-700 ring-1 ring-inset ring-rose-200">
-                        paused
+                <td className="px-4 py-3">
+                  <div className="flex flex-wrap items-start gap-1">
+                    {excluded.has(u.id) ? <ExcludedBadge since={excluded.get(u.id)!} /> : null}
+                    {u.pausedAt ? (
+                      <div className="max-w-xs space-y-1">
+                        <span className="rounded-full bg-rose-50 px-2 py-0.5 text-xs font-semibold text-rose-700 ring-1 ring-inset ring-rose-200">
+                          paused
+                        </span>
+                        <p className="text-xs text-slate-500">{u.pausedReason}</p>
+                        <ResumeButton userId={u.id} />
+                      </div>
+                    ) : (
+                      <span className="rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-semibold text-emerald-700 ring-1 ring-inset ring-emerald-200">
+                        active
                       </span>
-                      <p className="text-xs text-slate-500">{u.pausedReason}</p>
-                      <ResumeButton userId={u.id} />
-                    </div>
-                  ) : (
-                    <span className="rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-semibold text-emerald-700 ring-1 ring-inset ring-emerald-200">
-                      active
-                    </span>
-                  )}
+                    )}
+                  </div>
                 </td>
               </tr>
             ))}

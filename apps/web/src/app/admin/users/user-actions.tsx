@@ -15,9 +15,9 @@ async function patchUser(id: string, body: unknown): Promise<string | null> {
 }
 
 const ROLE_EFFECT: Record<TRole, string> = {
-  ANNOTATOR: "labels faces at /label; no admin or research pages",
-  RESEARCHER: "reads dashboards and exports votes; cannot change anything",
-  ADMIN: "manages users, datasets, snapshots and runs, including other admins",
+  ANNOTATOR: "An annotator labels faces at /label and sees no admin or research page.",
+  RESEARCHER: "A researcher reads the dashboards and exports, and can change nothing.",
+  ADMIN: "An admin manages users (other admins included), datasets, snapshots and runs.",
 };
 
 // Choosing a role only proposes it: nothing is saved until the admin confirms what the change does.
@@ -64,7 +64,7 @@ export function RoleSelect(props: { userId: string; name: string; role: TRole; i
         >
           <p>
             Make {props.name} {proposed === "ADMIN" ? "an" : "a"} <strong>{proposed.toLowerCase()}</strong>{" "}
-            (was {props.role.toLowerCase()})? {ROLE_EFFECT[proposed]}. Applies at their next request.
+            (was {props.role.toLowerCase()})? {ROLE_EFFECT[proposed]} It applies at their next request.
           </p>
           <div className="mt-2 flex gap-2">
             <button
