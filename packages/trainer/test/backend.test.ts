@@ -28,10 +28,14 @@ describe("initBackend", () => {
     expect(lines[0]).toMatch(
       new RegExp(`^\\[trainer\\] tfjs backend: ${info.name} \\(${info.preference}\\)`),
     );
-    // On wasm the line also says whether the native OpenBLAS kernels carry the convolutions, and why not.
+    // On wasm the line also says whether the native kernels carry the convolutions, on which sgemm, and why not.
     if (info.name === "wasm")
       expect(lines[0]).toMatch(
-        info.nativeKernels ? / \+ native OpenBLAS kernels$/ : /\(native kernels: .+\)$/,
+        !info.nativeKernels
+          ? /\(native kernels: .+\)$/
+          : info.nativeSgemm === "builtin"
+            ? / \+ native kernels \(builtin sgemm, (avx512|avx2|generic) \w+\)$/
+            : / \+ native OpenBLAS kernels$/,
       );
     if (trainerEnv().CONCORD_REQUIRE_NATIVE && info.name === "wasm") expect(info.nativeKernels).toBe(true);
     expect(await initBackend("auto", { log: (l) => lines.push(l) })).toBe(info);
