@@ -150,24 +150,30 @@ static void pack_transposed(const float *src, long lds, int rows, int kc, int ld
     for (int p = 0; p < kc; p++) dst[(size_t)p * ld + i] = src[i * lds + p];
 }
 
+// Spreads one contiguous row src[0, len) over the slivers of width w (sliver s at dst + s * kc, the caller
+// having offset dst to this row's place in the first one), zero-padding the last.
+static void copy_row(const float *src, int len, int w, int kc, float *dst) {
+  for (int s = 0; s < len; s += w) {
+    float *d = dst + (size_t)s * kc;
+    const int n = len - s < w ? len - s : w;
+    memcpy(d, src + s, sizeof(float) * n);
+    for (int j = n; j < w; j++) d[j] = 0.0f;
+  }
+}
+
 // The rows [i0, i0 + mc) x columns [p0, p0 + kc) of op(A), as MR-high slivers: dst[s][p][i], zero-padded.
 static void pack_a(const variant_t *v, int trans, const float *a, long lda, int i0, int p0, int mc, int kc,
                    float *dst) {
   const int mr = v->mr;
-  for (int s = 0; s < mc; s += mr, dst += (size_t)mr * kc) {
+  if (trans) {  // op(A)[i][p] = a[p * lda + i]: row p of a feeds every sliver, read once in order
+    for (int p = 0; p < kc; p++) copy_row(a + (size_t)(p0 + p) * lda + i0, mc, mr, kc, dst + (size_t)p * mr);
+    return;
+  }
+  for (int s = 0; s < mc; s += mr, dst += (size_t)mr * kc) {  // op(A)[i][p] = a[i * lda + p]
     const int rows = mc - s < mr ? mc - s : mr;
-    if (trans) {  // op(A)[i][p] = a[p * lda + i]: each p is a contiguous run of rows
-      for (int p = 0; p < kc; p++) {
-        const float *src = a + (size_t)(p0 + p) * lda + i0 + s;
-        float *d = dst + (size_t)p * mr;
-        memcpy(d, src, sizeof(float) * rows);
-        for (int i = rows; i < mr; i++) d[i] = 0.0f;
-      }
-    } else {  // op(A)[i][p] = a[i * lda + p]: one contiguous stream per row
-      pack_transposed(a + (size_t)(i0 + s) * lda + p0, lda, rows, kc, mr, dst);
-      for (int i = rows; i < mr; i++)
-        for (int p = 0; p < kc; p++) dst[(size_t)p * mr + i] = 0.0f;
-    }
+    pack_transposed(a + (size_t)(i0 + s) * lda + p0, lda, rows, kc, mr, dst);
+    for (int i = rows; i < mr; i++)
+      for (int p = 0; p < kc; p++) dst[(size_t)p * mr + i] = 0.0f;
   }
 }
 
@@ -175,20 +181,15 @@ static void pack_a(const variant_t *v, int trans, const float *a, long lda, int 
 static void pack_b(const variant_t *v, int trans, const float *b, long ldb, int p0, int j0, int kc, int nc,
                    float *dst) {
   const int nr = v->nr;
-  for (int s = 0; s < nc; s += nr, dst += (size_t)nr * kc) {
+  if (!trans) {  // op(B)[p][j] = b[p * ldb + j]: row p of b feeds every sliver, read once in order
+    for (int p = 0; p < kc; p++) copy_row(b + (size_t)(p0 + p) * ldb + j0, nc, nr, kc, dst + (size_t)p * nr);
+    return;
+  }
+  for (int s = 0; s < nc; s += nr, dst += (size_t)nr * kc) {  // op(B)[p][j] = b[j * ldb + p]
     const int cols = nc - s < nr ? nc - s : nr;
-    if (trans) {  // op(B)[p][j] = b[j * ldb + p]
-      pack_transposed(b + (size_t)(j0 + s) * ldb + p0, ldb, cols, kc, nr, dst);
-      for (int j = cols; j < nr; j++)
-        for (int p = 0; p < kc; p++) dst[(size_t)p * nr + j] = 0.0f;
-    } else {  // op(B)[p][j] = b[p * ldb + j]
-      for (int p = 0; p < kc; p++) {
-        const float *src = b + (size_t)(p0 + p) * ldb + j0 + s;
-        float *d = dst + (size_t)p * nr;
-        memcpy(d, src, sizeof(float) * cols);
-        for (int j = cols; j < nr; j++) d[j] = 0.0f;
-      }
-    }
+    pack_transposed(b + (size_t)(j0 + s) * ldb + p0, ldb, cols, kc, nr, dst);
+    for (int j = cols; j < nr; j++)
+      for (int p = 0; p < kc; p++) dst[(size_t)p * nr + j] = 0.0f;
   }
 }
 
