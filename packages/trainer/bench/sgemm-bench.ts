@@ -1,7 +1,7 @@
 /**
  * The builtin sgemm (native/concord_sgemm.c) against OpenBLAS's, in one run. Both addon builds are made with
- * native/build.mjs under native/build/bench/ (the builtin one also capped at AVX2, the kernel of a CPU
- * without AVX-512), then:
+ * native/build.mjs under native/build/bench/ (the builtin one also capped at each --caps kernel: AVX2 by
+ * default, what a CPU without AVX-512 runs), then:
  * 1. per layer of the fast model (batch 64): CPU ms per call of conv2d, conv2dBackpropFilter and
  *    conv2dBackpropInput, and of the dense layer's three gemms, on each build; ratio = OpenBLAS ms / builtin
  *    ms (1.00: as fast). Calls interleave the builds; the median of --reps is kept.
@@ -9,7 +9,8 @@
  *    wall-second on WASM's kernels, on the native kernels over OpenBLAS, and over the builtin sgemm; rounds
  *    interleave the kernel sets.
  * CPU time, not wall time, is the figure to read on a shared machine; the load average is printed.
- * Usage: npm run bench:sgemm -w @concord/trainer [-- --reps 5 --rounds 3 --steps 2 --batch 64]
+ * Usage: npm run bench:sgemm -w @concord/trainer [-- --reps 5 --rounds 3 --steps 2 --batch 64 --caps avx2,generic]
+ * (--caps: the capped builtin builds to add, default avx2)
  */
 import { execFileSync } from "node:child_process";
 import os from "node:os";
@@ -27,6 +28,7 @@ const { values: a } = parseArgs({
     rounds: { type: "string", default: "3" },
     steps: { type: "string", default: "2" },
     batch: { type: "string", default: "64" },
+    caps: { type: "string", default: "avx2" },
   },
 });
 const batch = Number(a.batch);
@@ -51,12 +53,13 @@ function buildAddon(name: string, args: string[]): TAddon | null {
   }
 }
 const builds = new Map<string, TAddon>();
+const caps = (a.caps as string).split(",").filter(Boolean);
 for (const [name, args] of [
   ["openblas", ["--sgemm", "openblas"]],
   ["builtin", ["--sgemm", "builtin"]],
-  ["builtin-avx2", ["--sgemm", "builtin", "--sgemm-isa", "avx2"]],
-] as const) {
-  const addon = buildAddon(name, [...args]);
+  ...caps.map((cap) => [`builtin-${cap}`, ["--sgemm", "builtin", "--sgemm-isa", cap]]),
+] as [string, string[]][]) {
+  const addon = buildAddon(name, args);
   if (addon) builds.set(name, addon);
 }
 const reference = builds.has("openblas") ? "openblas" : undefined;

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { currentBackend, initBackend } from "../src/backend";
+import { backendLabel, currentBackend, initBackend } from "../src/backend";
 import { parseBackendPreference, trainerEnv } from "../src/env";
 
 describe("initBackend", () => {
@@ -9,6 +9,14 @@ describe("initBackend", () => {
     expect(parseBackendPreference("gpu")).toBe("tfjs-node-gpu");
     expect(parseBackendPreference("node")).toBe("tfjs-node");
     expect(parseBackendPreference("wasm")).toBe("wasm");
+  });
+
+  it("labels a run's backend by the kernels and sgemm that carried it", () => {
+    const wasm = { name: "wasm", preference: "wasm", forced: false } as const;
+    expect(backendLabel({ ...wasm, nativeKernels: true, nativeSgemm: "openblas" })).toBe("wasm+openblas");
+    expect(backendLabel({ ...wasm, nativeKernels: true, nativeSgemm: "builtin" })).toBe("wasm+builtin-sgemm");
+    expect(backendLabel({ ...wasm, nativeKernels: false })).toBe("wasm");
+    expect(backendLabel({ name: "tensorflow", preference: "tfjs-node", forced: false })).toBe("tensorflow");
   });
 
   it("refuses the pure-JS cpu backend unless forced", async () => {
