@@ -103,15 +103,40 @@ describe("snapshot requests and the jobs list", () => {
         },
       },
     });
+    const predicting = await t.db.predictionSet.create({
+      data: {
+        datasetId: ids.ds!,
+        runId: failed.id,
+        scheme: "cross-fit",
+        folds: 5,
+        status: "RUNNING",
+        progress: { phase: "predicting", fold: 2, folds: 5, done: 500, total: 1500, imagesPerSec: 100 },
+      },
+    });
     const all = await listJobs();
     expect(all.isActive).toBe(true);
-    expect(all.counts).toMatchObject({ QUEUED: 1, RUNNING: 1, FAILED: 1 });
+    expect(all.counts).toMatchObject({ QUEUED: 1, RUNNING: 2, FAILED: 1 });
     // Running first, then queued, then the rest.
     expect(all.rows.map((r) => `${r.kind}:${r.status}`)).toEqual([
+      "prediction:RUNNING",
       "run:RUNNING",
       "snapshot:QUEUED",
       "run:FAILED",
     ]);
+    expect(all.rows[0]).toMatchObject({
+      id: predicting.id,
+      title: `cross-fit predictions of run ${failed.id.slice(-6)}`,
+      detail: "predicting · fold 2 / 5 · 500 / 1,500 images",
+      eta: "~10 s of predicting left",
+      retryUrl: null,
+    });
+    await t.db.predictionSet.update({ where: { id: predicting.id }, data: { status: "FAILED" } });
+    expect((await listJobs("FAILED")).rows.find((r) => r.kind === "prediction")).toMatchObject({
+      retryUrl: `/api/predictions/${predicting.id}/resume`,
+      retryLabel: "Resume",
+    });
+    await t.db.predictionSet.delete({ where: { id: predicting.id } });
+    all.rows.shift();
     expect(all.rows[0]).toMatchObject({
       id: running.id,
       detail: "epoch 2 / 10 · training · batch 5/10",

@@ -1,16 +1,17 @@
 import "server-only";
 import type { RunStatus } from "@concord/db";
-import { describeEta, trainingEta } from "@/lib/eta";
+import { describeEta, formatDuration, trainingEta } from "@/lib/eta";
 import { db } from "../db";
 import { jobs } from "../queue";
 import { runLabel } from "../runs/runs";
 
-// One list of the background work admins start: label snapshots and training runs, from Postgres (each
-// request is a row from the moment it is queued), newest first with queued and running work on top.
+// One list of the background work admins start: label snapshots, training runs and prediction sets, from
+// Postgres (each request is a row from the moment it is queued), newest first with queued and running work
+// on top.
 
 export const JOB_STATUSES = ["QUEUED", "RUNNING", "FAILED", "SUCCEEDED", "CANCELLED"] as const;
 export type TJobStatusFilter = (typeof JOB_STATUSES)[number] | "ALL";
-export type TJobKind = "snapshot" | "run";
+export type TJobKind = "snapshot" | "run" | "prediction";
 
 export type TJobRow = {
   kind: TJobKind;
@@ -31,6 +32,8 @@ export type TJobRow = {
   createdBy: string | null;
   /** POST here to retry (failed or cancelled work); null when it cannot be retried. */
   retryUrl: string | null;
+  /** What the retry button says: snapshots and runs start again, prediction sets resume from their rows. */
+  retryLabel: string;
 };
 
 export type TJobsOverview = {
@@ -64,9 +67,10 @@ type TLifecycle = Pick<
   | "finishedAt"
   | "createdBy"
   | "retryUrl"
+  | "retryLabel"
 >;
 
-// The columns snapshot requests and runs share (both rows have the same status lifecycle).
+// The columns every kind of job shares (they have the same status lifecycle).
 function lifecycle(
   r: {
     dataset: { name: string };
@@ -79,6 +83,7 @@ function lifecycle(
     createdBy: { name: string } | null;
   },
   retryUrl: string,
+  retryLabel = "Retry",
 ): TLifecycle {
   return {
     datasetName: r.dataset.name,
@@ -90,6 +95,7 @@ function lifecycle(
     finishedAt: iso(r.finishedAt),
     createdBy: r.createdBy?.name ?? null,
     retryUrl: RETRYABLE.includes(r.status) ? retryUrl : null,
+    retryLabel,
   };
 }
 
@@ -177,6 +183,54 @@ async function runRows(status: TJobStatusFilter, take: number): Promise<TJobRow[
   });
 }
 
+// Prediction sets (issue 12): progress { phase, fold, folds, done, total, epoch?, epochs?, imagesPerSec? }.
+async function predictionRows(status: TJobStatusFilter, take: number): Promise<TJobRow[]> {
+  const rows = await db().predictionSet.findMany({
+    where: status === "ALL" ? {} : { status },
+    orderBy: { createdAt: "desc" },
+    take,
+    include: {
+      dataset: { select: { name: true } },
+      createdBy: { select: { name: true } },
+      run: { select: { id: true, name: true } },
+    },
+  });
+  return rows.map((r) => {
+    const p = record(r.progress);
+    const done = num(p.done);
+    const total = num(p.total);
+    const fold = num(p.fold);
+    const epoch = num(p.epoch);
+    const epochs = num(p.epochs);
+    const rate = num(p.imagesPerSec);
+    const where = [
+      typeof p.phase === "string" ? p.phase : null,
+      r.folds > 1 && fold ? `fold ${fold} / ${r.folds}` : null,
+      epoch !== null && epochs ? `epoch ${epoch} / ${epochs}` : null,
+      done !== null && total ? `${done.toLocaleString("en")} / ${total.toLocaleString("en")} images` : null,
+    ]
+      .filter(Boolean)
+      .join(" · ");
+    const left =
+      p.phase === "predicting" && rate && total !== null && done !== null ? (total - done) / rate : null;
+    return {
+      kind: "prediction" as const,
+      id: r.id,
+      title: `${r.scheme} predictions of ${runLabel(r.run)}`,
+      href: `/admin/runs/${r.run.id}`,
+      detail:
+        r.status === "SUCCEEDED"
+          ? `${r.predicted.toLocaleString("en")} images predicted`
+          : r.status === "QUEUED" && !where
+            ? "waiting for a worker"
+            : where,
+      eta:
+        r.status === "RUNNING" && left !== null ? `~${formatDuration(left * 1000)} of predicting left` : null,
+      ...lifecycle(r, `/api/predictions/${r.id}/resume`, "Resume"),
+    };
+  });
+}
+
 async function queueCounts(): Promise<TJobsOverview["queues"]> {
   try {
     const counts = await jobs().counts();
@@ -192,17 +246,19 @@ async function queueCounts(): Promise<TJobsOverview["queues"]> {
 }
 
 export async function listJobs(status: TJobStatusFilter = "ALL", take = 100): Promise<TJobsOverview> {
-  const [snapshots, runs, snapCounts, runCounts, queues] = await Promise.all([
+  const [snapshots, runs, predictions, snapCounts, runCounts, predictionCounts, queues] = await Promise.all([
     snapshotRows(status, take),
     runRows(status, take),
+    predictionRows(status, take),
     db().snapshotJob.groupBy({ by: ["status"], _count: { _all: true } }),
     db().trainingRun.groupBy({ by: ["status"], _count: { _all: true } }),
+    db().predictionSet.groupBy({ by: ["status"], _count: { _all: true } }),
     queueCounts(),
   ]);
   const counts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as TJobsOverview["counts"];
-  for (const c of [...snapCounts, ...runCounts]) counts[c.status] += c._count._all;
+  for (const c of [...snapCounts, ...runCounts, ...predictionCounts]) counts[c.status] += c._count._all;
   const order = (r: TJobRow) => (r.status === "RUNNING" ? 0 : r.status === "QUEUED" ? 1 : 2);
-  const rows = [...snapshots, ...runs]
+  const rows = [...snapshots, ...runs, ...predictions]
     .sort((a, b) => order(a) - order(b) || b.createdAt.localeCompare(a.createdAt))
     .slice(0, take);
   return { rows, counts, isActive: counts.QUEUED + counts.RUNNING > 0, queues };

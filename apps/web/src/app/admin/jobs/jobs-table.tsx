@@ -7,9 +7,10 @@ import { StatusBadge } from "@/components/tables/status-badge";
 import { toApiError } from "@/lib/api-error";
 import type { TJobRow } from "@/server/jobs/jobs";
 
+const KIND = { run: "training run", snapshot: "label snapshot", prediction: "predictions" } as const;
 const when = (iso: string | null) => (iso ? iso.slice(0, 16).replace("T", " ") : "—");
 
-function RetryButton(props: { url: string }) {
+function RetryButton(props: { url: string; label: string }) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const [isBusy, setBusy] = useState(false);
@@ -29,7 +30,7 @@ function RetryButton(props: { url: string }) {
         }}
         className="rounded-md border border-slate-300 bg-white px-2.5 py-1 text-xs font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-50"
       >
-        {isBusy ? "Retrying…" : "Retry"}
+        {isBusy ? "…" : props.label}
       </button>
       {error ? <p className="mt-1 text-xs text-rose-600">{error}</p> : null}
     </>
@@ -70,9 +71,7 @@ export function JobsTable(props: { rows: TJobRow[] }) {
               <td className="px-4 py-2.5">
                 <StatusBadge status={r.status} />
               </td>
-              <td className="whitespace-nowrap px-4 py-2.5 text-slate-600">
-                {r.kind === "run" ? "training run" : "label snapshot"}
-              </td>
+              <td className="whitespace-nowrap px-4 py-2.5 text-slate-600">{KIND[r.kind]}</td>
               <td className="px-4 py-2.5">
                 {r.href ? (
                   <Link href={r.href} className="font-medium text-indigo-700 hover:underline">
@@ -107,7 +106,7 @@ export function JobsTable(props: { rows: TJobRow[] }) {
                 {when(r.finishedAt)}
               </td>
               <td className="px-4 py-2.5 text-right">
-                {r.retryUrl ? <RetryButton url={r.retryUrl} /> : null}
+                {r.retryUrl ? <RetryButton url={r.retryUrl} label={r.retryLabel} /> : null}
               </td>
             </tr>
           ))}

@@ -31,7 +31,7 @@ export default async function JobsPage(props: { searchParams: Promise<{ status?:
     <>
       <PageHeader
         title="Jobs"
-        subtitle="Every label snapshot and training run admins started, from the moment it is queued: waiting for a worker, running (with the time left from the epoch times), failed with the reason, or done. Failed and cancelled work can be retried with the same settings."
+        subtitle="Every label snapshot, training run and prediction set admins started, from the moment it is queued: waiting for a worker, running (with the time left from the epoch times), failed with the reason, or done. Failed and cancelled work can be retried with the same settings (prediction sets resume where they stopped)."
         actions={<LivePoller active={overview.isActive} renderedAt={new Date().toISOString()} />}
       />
       <nav className="mb-4 flex flex-wrap gap-1" aria-label="Filter by status">
