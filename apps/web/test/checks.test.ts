@@ -148,9 +148,10 @@ describe("fair pausing", () => {
     // My checks: 20 answers listed, the 10 since the resume (and only those) count now.
     const r = await report.checkReport(u);
     expect(r?.totalAnswers).toBe(20);
-    const counting = r!.answers.filter((a) => a.counts);
+    const counting = r!.answers.filter((a) => a.counts === "yes");
     expect(counting).toHaveLength(10);
     expect(counting.every((a) => a.createdAt >= r!.user.resumedAt!)).toBe(true);
+    expect(r!.answers.filter((a) => a.counts === "before-resume")).toHaveLength(10);
     expect(r?.standings[0]).toMatchObject({
       allTime: { answered: 20, correct: 0 },
       standing: { answered: 10 },

@@ -110,6 +110,11 @@ export function Labeler({
         <p className="text-sm font-semibold text-rose-600">Labelling paused</p>
         <h1 className="mt-2 text-2xl font-semibold tracking-tight">Your account is paused</h1>
         <p className="mt-3 text-sm leading-relaxed text-slate-600">{paused}</p>
+        {feedback ? (
+          <div className="mt-4">
+            <CheckFeedbackPanel key={feedback.id} feedback={feedback} />
+          </div>
+        ) : null}
         <Link
           href="/label/checks"
           className="mt-4 inline-block text-sm font-medium text-indigo-700 underline-offset-2 hover:underline"

@@ -179,11 +179,14 @@ export function useLabeling(
             const g = data.gold;
             // A check question's answer is final: it leaves the undo history.
             history.current = history.current.filter((t) => t !== task);
-            setGold((prev) => ({
-              answered: g.answered,
-              correct: Math.round((g.accuracy ?? 0) * g.answered),
-              accuracy: g.accuracy ?? prev.accuracy,
-            }));
+            // A qualification answer's figures are the round's, not the check accuracy shown here.
+            if (!data.qualification) {
+              setGold((prev) => ({
+                answered: g.answered,
+                correct: Math.round((g.accuracy ?? 0) * g.answered),
+                accuracy: g.accuracy ?? prev.accuracy,
+              }));
+            }
             // Feedback carries the check face itself: it arrives after the next face is up.
             checks.show({ task, label, expected: g.expected, isCorrect: g.isCorrect, standing: g.standing });
             const standing = g.standing;

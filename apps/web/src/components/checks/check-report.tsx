@@ -5,7 +5,14 @@ import type { TCheckReport, TDatasetStanding } from "@/server/checks/my-checks";
 import { EmptyState, Section } from "../tables/page-header";
 
 const pct = (x: number | null) => (x === null ? "—" : `${Math.round(x * 1000) / 10}%`);
-const when = (iso: string) => `${iso.slice(0, 16).replace("T", " ")} UTC`;
+const when = (iso: string) => `${iso.slice(0, 19).replace("T", " ")} UTC`;
+
+const COUNTS = {
+  yes: "yes",
+  "before-resume": "no: before the resume",
+  older: "no: older than the window",
+  qualification: "no: qualification",
+} as const;
 
 const STATUS = {
   ok: { text: "Fine", style: "bg-emerald-50 text-emerald-700 ring-emerald-200" },
@@ -34,7 +41,7 @@ function StandingCard({ s, resumedAt }: { s: TDatasetStanding; resumedAt: string
         <dd data-testid="standing-window">
           {st.answered === 0
             ? "no check answers yet"
-            : `${st.correct} right of your last ${st.answered} (${pct(st.accuracy)})`}
+            : `${st.correct} right of the last ${st.answered} (${pct(st.accuracy)})`}
           {resumedAt ? (
             <span className="text-slate-500"> · since the resume on {when(resumedAt)}</span>
           ) : null}
@@ -44,14 +51,14 @@ function StandingCard({ s, resumedAt }: { s: TDatasetStanding; resumedAt: string
           {st.answered === 0 ? "—" : `${pct(st.interval.lower)} to ${pct(st.interval.upper)}`} · required{" "}
           {pct(rule.threshold)}
         </dd>
-        <dt className="text-slate-500">Where you stand</dt>
+        <dt className="text-slate-500">Next</dt>
         <dd data-testid="standing-words">
           {st.toMinimum > 0
             ? `${st.toMinimum} more check ${st.toMinimum === 1 ? "answer" : "answers"} before a pause is possible.`
             : st.status === "pause"
               ? "The upper end of the interval is below the requirement."
               : `A pause needs the upper end of the interval below ${pct(rule.threshold)}.`}
-          {st.status === "warning" ? " Your accuracy is below the requirement: take care." : ""}
+          {st.status === "warning" ? " The accuracy is below the requirement: a warning." : ""}
         </dd>
         <dt className="text-slate-500">All time</dt>
         <dd>
@@ -93,7 +100,7 @@ export function CheckReportView({ report, actions }: { report: TCheckReport; act
         </p>
       ) : null}
 
-      <Section title="Where you stand" aside="per dataset, judged on the latest check answers">
+      <Section title="Standing per dataset" aside="judged on the latest check answers">
         {report.standings.length === 0 ? (
           <EmptyState title="No check answers yet">
             Check questions are mixed in with the faces; your answers will appear here.
@@ -134,7 +141,12 @@ export function CheckReportView({ report, actions }: { report: TCheckReport; act
               </thead>
               <tbody className="divide-y divide-slate-100">
                 {report.answers.map((a) => (
-                  <tr key={a.id} data-testid="check-row" data-image-id={a.imageId} data-counts={a.counts}>
+                  <tr
+                    key={a.id}
+                    data-testid="check-row"
+                    data-image-id={a.imageId}
+                    data-counts={a.counts === "yes"}
+                  >
                     <td className="px-4 py-1.5">
                       {/* biome-ignore lint/performance/noImgElement: 48x48 data URLs shown pixelated */}
                       <img
@@ -156,7 +168,7 @@ export function CheckReportView({ report, actions }: { report: TCheckReport; act
                       )}
                     </td>
                     <td className="px-4 py-1.5 text-slate-600">{a.kind}</td>
-                    <td className="px-4 py-1.5 text-slate-600">{a.counts ? "yes" : "—"}</td>
+                    <td className="px-4 py-1.5 text-slate-600">{COUNTS[a.counts]}</td>
                     <td className="whitespace-nowrap px-4 py-1.5 text-slate-500">{when(a.createdAt)}</td>
                   </tr>
                 ))}

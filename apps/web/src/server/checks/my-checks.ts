@@ -19,8 +19,8 @@ export type TCheckAnswer = {
   expected: string;
   isCorrect: boolean;
   createdAt: string;
-  // In the window the pause rule judges now (check answers only).
-  counts: boolean;
+  // Whether the pause rule judges it now: yes (in the window), or why not.
+  counts: "yes" | "before-resume" | "older" | "qualification";
 };
 
 export type TDatasetStanding = {
@@ -160,10 +160,13 @@ export async function checkReport(userId: string, limit = 200): Promise<TCheckRe
   // The newest check answers since the probation start, up to each dataset's window, are the ones judged now
   // (the same order as recentCheckOutcomes: createdAt, then id, newest first).
   const inWindow = new Map(standings.map((s) => [s.datasetId, s.standing.answered]));
-  const answers = answerRows.map(({ pixels, width, height, ...a }) => {
+  const answers = answerRows.map(({ pixels, width, height, ...a }): TCheckAnswer => {
     const left = inWindow.get(a.datasetId) ?? 0;
-    const counts = a.kind === "check" && left > 0 && (!user.resumedAt || a.createdAt >= user.resumedAt);
-    if (counts) inWindow.set(a.datasetId, left - 1);
+    let counts: TCheckAnswer["counts"] = "yes";
+    if (a.kind === "qualification") counts = "qualification";
+    else if (user.resumedAt && a.createdAt < user.resumedAt) counts = "before-resume";
+    else if (left <= 0) counts = "older";
+    else inWindow.set(a.datasetId, left - 1);
     return { ...a, thumb: grayPngDataUrl(pixels, width, height), counts };
   });
   return { user, standings, answers, totalAnswers: count?.n ?? 0, attempts };
