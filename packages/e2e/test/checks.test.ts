@@ -129,7 +129,7 @@ describe("fair pausing", () => {
     expect((await db.user.findUniqueOrThrow({ where: { id: a.id } })).pausedAt).toBeNull();
     await expect
       .poll(() => page.textContent('[data-testid="check-warning"]'))
-      .toMatch(/0 of your last 9 right \(0%\).*Nothing pauses you before 1 more check answers/);
+      .toMatch(/0 of your last 9 right \(0%\).*Nothing pauses you before 1 more check answer\./);
     await screenshot(page, "after-label-warning");
 
     const face = await faceOf(page);

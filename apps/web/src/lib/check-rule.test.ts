@@ -136,6 +136,9 @@ describe("pause and warning texts", () => {
         "your accuracy, 51%, is below the 60% this dataset requires. Your answers are listed under My checks; an " +
         "admin can review them there and resume your account.",
     );
+    expect(warningText("FER+", { answered: 9, correct: 0, toMinimum: 1, threshold: 0.6 })).toContain(
+      "Nothing pauses you before 1 more check answer.",
+    );
     expect(warningText("FER+", { answered: 4, correct: 1, toMinimum: 6, threshold: 0.6 })).toMatch(
       /1 of your last 4 right \(25%\), below the 60% required\. Nothing pauses you before 6 more check answers\./,
     );

@@ -131,7 +131,8 @@ export function warningText(
   datasetName: string,
   s: { answered: number; correct: number; toMinimum: number; threshold: number },
 ): string {
-  const wait = s.toMinimum > 0 ? ` Nothing pauses you before ${s.toMinimum} more check answers.` : "";
+  const more = `${s.toMinimum} more check ${s.toMinimum === 1 ? "answer" : "answers"}`;
+  const wait = s.toMinimum > 0 ? ` Nothing pauses you before ${more}.` : "";
   return (
     `Check questions on "${datasetName}": ${s.correct} of your last ${s.answered} right (${pct(s.correct / s.answered)}), ` +
     `below the ${pct(s.threshold)} required.${wait} Labelling pauses if your accuracy stays clearly below ` +
