@@ -51,6 +51,7 @@ export {
   type TPanelPrior,
   type TReference,
 } from "./plurality";
+export { formatPredictionsCsv, parsePredictionsCsv, type TPredictions } from "./predictions-csv";
 export { smoothTargets, softLabels, softLabelsFrom, type TSmoothTargetsInput } from "./soft-labels";
 export { needsMoreVotes, type TStoppingDecision, type TStoppingOptions } from "./stopping";
 export {
