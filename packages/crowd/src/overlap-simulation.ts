@@ -1,9 +1,14 @@
 import { createRng } from "./methods/common";
+import { modelStoppingDecision, type TModelPrior } from "./model-prior";
 import { pluralityCredit } from "./plurality";
 import { needsMoreVotes, type TStoppingOptions } from "./stopping";
 
-/** A stopping policy for replay: given counts so far, stop or not, and the label it would publish. */
-export type TOverlapPolicy = (counts: Int32Array, votes: number) => { stop: boolean; label: number };
+/** A stopping policy for replay: given an item's counts so far, stop or not, and the label it would publish. */
+export type TOverlapPolicy = (
+  counts: Int32Array,
+  votes: number,
+  item: number,
+) => { stop: boolean; label: number };
 
 export type TOverlapStats = {
   faces: number;
@@ -65,7 +70,7 @@ export function simulateOverlap(
       for (let t = 0; t < H; t++) {
         counts[seq[t]!]!++;
         used = t + 1;
-        const d = policy(counts, used);
+        const d = policy(counts, used, i);
         label = d.label;
         if (d.stop) break;
       }
@@ -123,6 +128,30 @@ export function bayesPolicy(options: TStoppingOptions): TOverlapPolicy {
     let d = memo.get(key);
     if (!d) {
       const r = needsMoreVotes(counts, options);
+      d = { stop: !r.needsMore, label: r.label };
+      memo.set(key, d);
+    }
+    return d;
+  };
+}
+
+/**
+ * The model-prior stopping rule as a replay policy: item i's prior comes from probs[i * K .. (i + 1) * K)
+ * (the panels' row order); decisions are memoised per item and count vector.
+ */
+export function modelPolicy(
+  prior: TModelPrior,
+  probs: ArrayLike<number>,
+  options: Omit<TStoppingOptions, "prior" | "plan" | "votes">,
+): TOverlapPolicy {
+  const K = prior.numModelClasses;
+  const memo = new Map<string, { stop: boolean; label: number }>();
+  return (counts, _votes, item) => {
+    const key = `${item}|${counts.join(",")}`;
+    let d = memo.get(key);
+    if (!d) {
+      const row = Array.prototype.slice.call(probs, item * K, (item + 1) * K) as number[];
+      const r = modelStoppingDecision(counts, row, prior, options);
       d = { stop: !r.needsMore, label: r.label };
       memo.set(key, d);
     }

@@ -218,7 +218,8 @@ export function dirichletPluralityProbabilities(
   for (let t = 0; t < r; t++) norm *= (t + 1) / (A + t);
   const out = new Float64Array(C);
   const memo = new Map<string, number>();
-  const T = C; // tie counter dimension
+  // Tie counter dimension: only "split" credit depends on how many classes tie at the top; "any" sums over it.
+  const T = ties === "split" ? C : 1;
   let dp = new Float64Array((r + 1) * T);
   let next = new Float64Array((r + 1) * T);
   for (let j = 0; j < C; j++) {
@@ -244,7 +245,7 @@ export function dirichletPluralityProbabilities(
             const base = dp[u * T + t]!;
             if (base === 0) continue;
             for (let m = 0; u + m <= rest && nc + m <= F; m++) {
-              const tied = nc + m === F ? 1 : 0;
+              const tied = T > 1 && nc + m === F ? 1 : 0;
               next[(u + m) * T + t + tied]! += base * gc[m]!;
             }
           }
