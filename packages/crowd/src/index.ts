@@ -26,6 +26,17 @@ export {
   type TDuplicatePolicy,
   type TDuplicateReport,
 } from "./duplicates";
+export { recoveryAtBudgets, type TRecovery } from "./issue-recovery";
+export {
+  DEFAULT_LABEL_ISSUE_METHOD,
+  findLabelIssues,
+  LABEL_ISSUE_METHODS,
+  pluralityLabels,
+  type TLabelIssueInput,
+  type TLabelIssueMethod,
+  type TLabelIssueOptions,
+  type TLabelIssues,
+} from "./label-issues";
 export {
   FERPLUS_EMOTIONS,
   FERPLUS_LABELS,
@@ -33,12 +44,21 @@ export {
   FERPLUS_UNKNOWN,
   type TFerplusLabel,
 } from "./labels";
+export { majorityCompletionProbabilities } from "./majority-completion";
 export { createRng } from "./methods/common";
 export { ferplusProcess, ferplusTarget, type TFerplusMode } from "./methods/ferplus";
+export {
+  fitModelPrior,
+  modelPseudoCounts,
+  modelStoppingDecision,
+  priorMean,
+  type TModelPrior,
+} from "./model-prior";
 export { createStoppingPlan, planDecision, type TStoppingPlan } from "./optimal-stopping";
 export {
   bayesPolicy,
   leadPolicy,
+  modelPolicy,
   simulateOverlap,
   type TOverlapPolicy,
   type TOverlapStats,

@@ -158,15 +158,18 @@ function panelLogLikelihood(
   s: number,
 ): number {
   let ll = 0;
+  const den: number[] = [0]; // den[n] = sum_{t < n} log(s + t), shared by panels of n votes
   rows.forEach((i, r) => {
     let n = 0;
     for (let c = 0; c < C; c++) {
       const x = panels[i * C + c]!;
+      if (x === 0) continue;
       const a = s * m[r * C + c]!;
       for (let t = 0; t < x; t++) ll += Math.log(a + t);
       n += x;
     }
-    for (let t = 0; t < n; t++) ll -= Math.log(s + t);
+    while (den.length <= n) den.push(den[den.length - 1]! + Math.log(s + den.length - 1));
+    ll -= den[n]!;
   });
   return ll;
 }
