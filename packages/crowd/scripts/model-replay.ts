@@ -7,8 +7,20 @@ import { findLabelIssues, type TLabelIssueOptions } from "../src/label-issues";
 import { FERPLUS_EMOTIONS } from "../src/labels";
 import { createRng } from "../src/methods/common";
 import { ferplusProcess } from "../src/methods/ferplus";
+import {
+  calibratedClassPrior,
+  fitModelCalibration,
+  type TModelCalibration,
+  type TModelPanelPrior,
+} from "../src/model-panel-prior";
 import { fitModelPrior, type TModelPrior } from "../src/model-prior";
-import { bayesPolicy, modelPolicy, simulateOverlap, type TOverlapStats } from "../src/overlap-simulation";
+import {
+  bayesPolicy,
+  modelPanelPolicy,
+  modelPolicy,
+  simulateOverlap,
+  type TOverlapStats,
+} from "../src/overlap-simulation";
 import type { TPanelPrior, TReference } from "../src/plurality";
 import { buildVoteSet } from "../src/vote-set";
 
@@ -47,37 +59,69 @@ export function crossFitModelPriors(panels: Float64Array, probs: Float64Array): 
   return [fold(0), fold(1)];
 }
 
+/**
+ * Class priors for the model panel prior by 2-fold cross-fitting: each face's calibration (temperature, mix)
+ * is fitted on the other fold's complete panels and model distributions.
+ */
+export function crossFitClassPriors(
+  mp: TModelPanelPrior,
+  panels: Float64Array,
+  probs: Float64Array,
+): { classPriors: Float64Array; calibrations: TModelCalibration[] } {
+  const N = panels.length / C;
+  const classPriors = new Float64Array(N * C);
+  const calibrations = [0, 1].map((f) => {
+    const rows = Array.from({ length: N }, (_, i) => i).filter((i) => i % 2 !== f);
+    const cal = fitModelCalibration(
+      mp,
+      Float64Array.from(rows.flatMap((i) => Array.from(panels.subarray(i * C, i * C + C)))),
+      Float64Array.from(rows.flatMap((i) => Array.from(probs.subarray(i * K, i * K + K)))),
+      K,
+    );
+    for (let i = f; i < N; i += 2) classPriors.set(calibratedClassPrior(mp, cal, probs, i * K), i * C);
+    return cal;
+  });
+  return { classPriors, calibrations };
+}
+
 export type TStoppingRow = {
   reference: TReference;
   target: number;
   panel: TOverlapStats;
   model: TOverlapStats;
+  dirichlet: TOverlapStats | null;
 };
 
 export function replayStopping(
   panels: Float64Array,
   probs: Float64Array,
   panelPrior: TPanelPrior,
-  modelPriors: [TModelPrior, TModelPrior],
+  modelPanel: { prior: TModelPanelPrior; classPriors: Float64Array },
+  dirichletPriors: [TModelPrior, TModelPrior] | null,
   grid: readonly { reference: TReference; target: number }[],
   options: { replays: number; seed: number },
 ): TStoppingRow[] {
   return grid.map(({ reference, target }) => {
     const sim = { replays: options.replays, seed: options.seed };
-    const panel = simulateOverlap(
-      panels,
-      C,
-      bayesPolicy({ prior: panelPrior, reference, targetConfidence: target }),
-      sim,
-    );
-    const byFold = modelPriors.map((p) => modelPolicy(p, probs, { reference, targetConfidence: target }));
+    const stop = { reference, targetConfidence: target };
+    const panel = simulateOverlap(panels, C, bayesPolicy({ prior: panelPrior, ...stop }), sim);
     const model = simulateOverlap(
       panels,
       C,
-      (counts, votes, item) => byFold[item % 2]!(counts, votes, item),
+      modelPanelPolicy(modelPanel.prior, modelPanel.classPriors, stop),
       sim,
     );
-    return { reference, target, panel, model };
+    let dirichlet: TOverlapStats | null = null;
+    if (dirichletPriors) {
+      const byFold = dirichletPriors.map((p) => modelPolicy(p, probs, stop));
+      dirichlet = simulateOverlap(
+        panels,
+        C,
+        (counts, votes, item) => byFold[item % 2]!(counts, votes, item),
+        sim,
+      );
+    }
+    return { reference, target, panel, model, dirichlet };
   });
 }
 

@@ -13,12 +13,14 @@ import { parseArgs } from "node:util";
 import { InputError, parseCsv } from "../src/cli/csv";
 import { recoveryAtBudgets, type TRecovery } from "../src/issue-recovery";
 import { FERPLUS_EMOTIONS, FERPLUS_LABELS } from "../src/labels";
+import { createModelPanelPrior } from "../src/model-panel-prior";
 import { fitPanelPrior } from "../src/plurality";
 import { parsePredictionsCsv } from "../src/predictions-csv";
 import { ferplusFolder, readPanels } from "./ferplus-panels";
 import {
   BUDGETS,
   C,
+  crossFitClassPriors,
   crossFitModelPriors,
   drawVisible,
   issueVariants,
@@ -37,6 +39,7 @@ const { values: a } = parseArgs({
     seeds: { type: "string", default: "5" },
     "no-peer": { type: "boolean", default: false },
     "issues-only": { type: "boolean", default: false },
+    dirichlet: { type: "boolean", default: false },
     python: { type: "string", default: "/usr/bin/python3" },
   },
 });
@@ -91,22 +94,28 @@ if (!a["issues-only"]) replayStoppingPart();
 function replayStoppingPart() {
   const t0 = performance.now();
   const panelPrior = fitPanelPrior(train.counts, C, 10);
-  const modelPriors = crossFitModelPriors(valid.counts, probs);
+  const mp = createModelPanelPrior(panelPrior);
+  const { classPriors, calibrations } = crossFitClassPriors(mp, valid.counts, probs);
   console.log(
-    `\na) stopping: panel prior from FER2013Train (${train.files.length} panels); model prior by 2-fold cross-fit on FER2013Valid panels`,
+    `\na) stopping: panel prior from FER2013Train (${train.files.length} panels); model prior = that panel prior with each face's class prior from the model, calibrated by 2-fold cross-fit on FER2013Valid panels`,
   );
-  for (const [f, p] of modelPriors.entries()) {
-    console.log(
-      `   fold ${f}: temperature ${p.temperature}, mix ${p.mix}, concentration ${p.concentration.toFixed(2)} (fitted on ${p.panels} panels)`,
-    );
-  }
-
+  for (const [f, c] of calibrations.entries())
+    console.log(`   fold ${f}: temperature ${c.temperature}, mix ${c.mix}`);
+  const dirichlet = a.dirichlet ? crossFitModelPriors(valid.counts, probs) : null;
+  if (dirichlet)
+    for (const [f, p] of dirichlet.entries())
+      console.log(
+        `   Dirichlet fold ${f}: temperature ${p.temperature}, mix ${p.mix}, concentration ${p.concentration.toFixed(2)}`,
+      );
   const replays = Number(a.replays);
   const grid = [
     ...[0.95, 0.97, 0.98, 0.99].map((target) => ({ reference: "majority" as const, target })),
     ...[0.98, 0.99, 0.995].map((target) => ({ reference: "plurality" as const, target })),
   ];
-  const rows = replayStopping(valid.counts, probs, panelPrior, modelPriors, grid, { replays, seed: 2026 });
+  const rows = replayStopping(valid.counts, probs, panelPrior, { prior: mp, classPriors }, dirichlet, grid, {
+    replays,
+    seed: 2026,
+  });
   console.log(
     `   every Valid face's 10 votes in ${replays} random orders; agreement with the full panel's answer:`,
   );
@@ -116,18 +125,19 @@ function replayStoppingPart() {
   console.log(
     `   ${"reference".padEnd(10)}${"target".padStart(7)}   ${"panel prior: votes  agree".padEnd(27)}  model prior: votes  agree`,
   );
-  const agreeOf = (r: (typeof rows)[number], s: "panel" | "model") =>
-    r.reference === "majority" ? r[s].agreementMajority : r[s].agreement;
+  type TWhich = "panel" | "model" | "dirichlet";
+  const agreeOf = (r: (typeof rows)[number], s: TWhich) =>
+    r.reference === "majority" ? r[s]!.agreementMajority : r[s]!.agreement;
   for (const r of rows) {
     console.log(
-      `   ${r.reference.padEnd(10)}${String(r.target).padStart(7)}   ${r.panel.meanVotes.toFixed(2).padStart(18)} ${pct(agreeOf(r, "panel"))}   ${r.model.meanVotes.toFixed(2).padStart(18)} ${pct(agreeOf(r, "model"))}`,
+      `   ${r.reference.padEnd(10)}${String(r.target).padStart(7)}   ${r.panel.meanVotes.toFixed(2).padStart(18)} ${pct(agreeOf(r, "panel"))}   ${r.model.meanVotes.toFixed(2).padStart(18)} ${pct(agreeOf(r, "model"))}${r.dirichlet ? `   Dirichlet ${r.dirichlet.meanVotes.toFixed(2)} ${pct(agreeOf(r, "dirichlet"))}` : ""}`,
     );
   }
   for (const reference of ["majority", "plurality"] as const) {
-    const best = (s: "panel" | "model") => {
-      const ok = rows.filter((r) => r.reference === reference && agreeOf(r, s) >= 0.99);
-      const r = ok.sort((x, y) => x[s].meanVotes - y[s].meanVotes)[0];
-      return r ? `${r[s].meanVotes.toFixed(2)} (target ${r.target})` : "not reached";
+    const best = (s: TWhich) => {
+      const ok = rows.filter((r) => r.reference === reference && r[s] && agreeOf(r, s) >= 0.99);
+      const r = ok.sort((x, y) => x[s]!.meanVotes - y[s]!.meanVotes)[0];
+      return r ? `${r[s]!.meanVotes.toFixed(2)} (target ${r.target})` : "not reached";
     };
     console.log(
       `   >= 99% ${reference}: panel prior ${best("panel")}, model prior ${best("model")} votes/image`,

@@ -1,4 +1,5 @@
 import { createRng } from "./methods/common";
+import type { TModelPanelPrior } from "./model-panel-prior";
 import { modelStoppingDecision, type TModelPrior } from "./model-prior";
 import { pluralityCredit } from "./plurality";
 import { needsMoreVotes, type TStoppingOptions } from "./stopping";
@@ -156,5 +157,22 @@ export function modelPolicy(
       memo.set(key, d);
     }
     return d;
+  };
+}
+
+/**
+ * The model panel prior as a replay policy: item i's class prior is classPriors[i * C .. (i + 1) * C)
+ * (calibratedClassPrior of its model distribution); the per-count work is memoised inside the prior.
+ */
+export function modelPanelPolicy(
+  prior: TModelPanelPrior,
+  classPriors: ArrayLike<number>,
+  options: Omit<TStoppingOptions, "prior" | "plan" | "votes" | "classPrior">,
+): TOverlapPolicy {
+  const C = prior.panel.numClasses;
+  return (counts, _votes, item) => {
+    const classPrior = Array.prototype.slice.call(classPriors, item * C, (item + 1) * C) as number[];
+    const r = needsMoreVotes(counts, { ...options, prior, classPrior });
+    return { stop: !r.needsMore, label: r.label };
   };
 }

@@ -7,10 +7,13 @@
  * - "plurality" (default): its top classes; publishing any class tied at the top agrees;
  * - "plurality-split": its top classes, each of k tied classes earning 1/k;
  * - "majority": the class holding more than half of the panel's votes; a panel without one has no answer,
- *   so nothing published for it can disagree (such faces are dropped by majority-label protocols anyway).
+ *   so nothing published for it can disagree (such faces are dropped by majority-label protocols anyway);
+ * - "ferplus-majority": the FER+ majority protocol: classes with a single vote are dropped first, then the
+ *   class holding more than half of the remaining votes; no answer otherwise.
  */
+import { majorityCompletionProbabilities } from "./majority-completion";
 
-export type TReference = "plurality" | "plurality-split" | "majority";
+export type TReference = "plurality" | "plurality-split" | "majority" | "ferplus-majority";
 
 export type TPanelPrior = {
   numClasses: number;
@@ -45,6 +48,12 @@ export function pluralityCredit(
   if (max <= 0) return out;
   if (reference === "majority") {
     if (2 * max > total) out[Array.prototype.indexOf.call(counts, max)] = 1;
+    return out;
+  }
+  if (reference === "ferplus-majority") {
+    let kept = 0;
+    for (let c = 0; c < C; c++) if (counts[c]! >= 2) kept += counts[c]!;
+    if (max >= 2 && 2 * max > kept) out[Array.prototype.indexOf.call(counts, max)] = 1;
     return out;
   }
   const mode = reference === "plurality-split" ? "split" : "any";
@@ -213,6 +222,7 @@ export function dirichletPluralityProbabilities(
   let A = 0;
   for (const x of a) A += x;
   if (reference === "majority") return majorityProbabilities(counts, panelSize, a, A, r);
+  if (reference === "ferplus-majority") return majorityCompletionProbabilities(counts, panelSize, alpha);
   const ties = reference === "plurality-split" ? "split" : "any";
   let norm = 1; // r! / A^(r rising)
   for (let t = 0; t < r; t++) norm *= (t + 1) / (A + t);
