@@ -13,11 +13,9 @@ import {
   type TModelCalibration,
   type TModelPanelPrior,
 } from "../src/model-panel-prior";
-import { fitModelPrior, type TModelPrior } from "../src/model-prior";
 import {
   bayesPolicy,
   modelPanelPolicy,
-  modelPolicy,
   simulateOverlap,
   type TOverlapStats,
 } from "../src/overlap-simulation";
@@ -39,24 +37,6 @@ export function majorityOf(panels: ArrayLike<number>): Int32Array {
     out[i] = best;
   }
   return out;
-}
-
-/**
- * Model prior by 2-fold cross-fitting: faces with an even index get the prior fitted on the odd ones' complete
- * panels and model distributions, and the other way round, so no face's own votes set its prior.
- */
-export function crossFitModelPriors(panels: Float64Array, probs: Float64Array): [TModelPrior, TModelPrior] {
-  const N = panels.length / C;
-  const fold = (f: number) => {
-    const rows = Array.from({ length: N }, (_, i) => i).filter((i) => i % 2 !== f);
-    return fitModelPrior(
-      Float64Array.from(rows.flatMap((i) => Array.from(panels.subarray(i * C, i * C + C)))),
-      Float64Array.from(rows.flatMap((i) => Array.from(probs.subarray(i * K, i * K + K)))),
-      C,
-      K,
-    );
-  };
-  return [fold(0), fold(1)];
 }
 
 /**
@@ -89,15 +69,12 @@ export type TStoppingRow = {
   target: number;
   panel: TOverlapStats;
   model: TOverlapStats;
-  dirichlet: TOverlapStats | null;
 };
 
 export function replayStopping(
   panels: Float64Array,
-  probs: Float64Array,
   panelPrior: TPanelPrior,
   modelPanel: { prior: TModelPanelPrior; classPriors: Float64Array },
-  dirichletPriors: [TModelPrior, TModelPrior] | null,
   grid: readonly { reference: TReference; target: number }[],
   options: { replays: number; seed: number },
 ): TStoppingRow[] {
@@ -111,17 +88,7 @@ export function replayStopping(
       modelPanelPolicy(modelPanel.prior, modelPanel.classPriors, stop),
       sim,
     );
-    let dirichlet: TOverlapStats | null = null;
-    if (dirichletPriors) {
-      const byFold = dirichletPriors.map((p) => modelPolicy(p, probs, stop));
-      dirichlet = simulateOverlap(
-        panels,
-        C,
-        (counts, votes, item) => byFold[item % 2]!(counts, votes, item),
-        sim,
-      );
-    }
-    return { reference, target, panel, model, dirichlet };
+    return { reference, target, panel, model };
   });
 }
 
@@ -177,25 +144,22 @@ export function panelConfusion(panels: ArrayLike<number>): Float64Array {
 export type TIssueRun = { name: string; recovery: TRecovery[]; seconds: number };
 export type TIssueVariant = { name: string; options: TLabelIssueOptions };
 
-/** The finder variants measured; `trainConfusion` (from Train panels) adds a fixed-likelihood Bayes row. */
-export function issueVariants(trainConfusion: Float64Array | null): TIssueVariant[] {
+/** The finder variants measured: the model panel prior for bayes-panel, Train-panel confusion for a Bayes row. */
+export function issueVariants(mp: TModelPanelPrior, trainConfusion: Float64Array): TIssueVariant[] {
+  const panel = { panelPrior: mp, reference: "ferplus-majority" as const };
   return [
     { name: "margin (votes only)", options: { method: "margin" } },
     { name: "plain product", options: { method: "product" } },
-    { name: "bayes-panel (Dirichlet completion)", options: { method: "bayes-panel" } },
+    { name: "bayes-panel (model panel prior)", options: { method: "bayes-panel", ...panel } },
     { name: "bayes-confusion (EM)", options: { method: "bayes-confusion" } },
-    ...(trainConfusion
-      ? [
-          {
-            name: "bayes-confusion (Train-panel conf.)",
-            options: { method: "bayes-confusion" as const, confusion: trainConfusion },
-          },
-        ]
-      : []),
+    {
+      name: "bayes-confusion (Train-panel conf.)",
+      options: { method: "bayes-confusion", confusion: trainConfusion },
+    },
     { name: "confident learning (model)", options: { method: "confident-learning", clOn: "model" } },
     {
       name: "confident learning (bayes-panel)",
-      options: { method: "confident-learning", clOn: "bayes-panel" },
+      options: { method: "confident-learning", clOn: "bayes-panel", ...panel },
     },
   ];
 }

@@ -21,7 +21,6 @@ import {
   BUDGETS,
   C,
   crossFitClassPriors,
-  crossFitModelPriors,
   drawVisible,
   issueVariants,
   K,
@@ -39,7 +38,6 @@ const { values: a } = parseArgs({
     seeds: { type: "string", default: "5" },
     "no-peer": { type: "boolean", default: false },
     "issues-only": { type: "boolean", default: false },
-    dirichlet: { type: "boolean", default: false },
     python: { type: "string", default: "/usr/bin/python3" },
   },
 });
@@ -89,30 +87,25 @@ console.log(
   `predictions ${a.predictions}: model accuracy ${pct(modelRight / withMajority, 0)} on FER2013Valid (FER+ majority protocol, ${withMajority} faces)`,
 );
 
+const panelPrior = fitPanelPrior(train.counts, C, 10);
+const mp = createModelPanelPrior(panelPrior);
+
 // a) Stopping.
 if (!a["issues-only"]) replayStoppingPart();
 function replayStoppingPart() {
   const t0 = performance.now();
-  const panelPrior = fitPanelPrior(train.counts, C, 10);
-  const mp = createModelPanelPrior(panelPrior);
   const { classPriors, calibrations } = crossFitClassPriors(mp, valid.counts, probs);
   console.log(
     `\na) stopping: panel prior from FER2013Train (${train.files.length} panels); model prior = that panel prior with each face's class prior from the model, calibrated by 2-fold cross-fit on FER2013Valid panels`,
   );
   for (const [f, c] of calibrations.entries())
     console.log(`   fold ${f}: temperature ${c.temperature}, mix ${c.mix}`);
-  const dirichlet = a.dirichlet ? crossFitModelPriors(valid.counts, probs) : null;
-  if (dirichlet)
-    for (const [f, p] of dirichlet.entries())
-      console.log(
-        `   Dirichlet fold ${f}: temperature ${p.temperature}, mix ${p.mix}, concentration ${p.concentration.toFixed(2)}`,
-      );
   const replays = Number(a.replays);
   const grid = [
     ...[0.95, 0.97, 0.98, 0.99].map((target) => ({ reference: "majority" as const, target })),
     ...[0.98, 0.99, 0.995].map((target) => ({ reference: "plurality" as const, target })),
   ];
-  const rows = replayStopping(valid.counts, probs, panelPrior, { prior: mp, classPriors }, dirichlet, grid, {
+  const rows = replayStopping(valid.counts, panelPrior, { prior: mp, classPriors }, grid, {
     replays,
     seed: 2026,
   });
@@ -125,12 +118,12 @@ function replayStoppingPart() {
   console.log(
     `   ${"reference".padEnd(10)}${"target".padStart(7)}   ${"panel prior: votes  agree".padEnd(27)}  model prior: votes  agree`,
   );
-  type TWhich = "panel" | "model" | "dirichlet";
+  type TWhich = "panel" | "model";
   const agreeOf = (r: (typeof rows)[number], s: TWhich) =>
     r.reference === "majority" ? r[s]!.agreementMajority : r[s]!.agreement;
   for (const r of rows) {
     console.log(
-      `   ${r.reference.padEnd(10)}${String(r.target).padStart(7)}   ${r.panel.meanVotes.toFixed(2).padStart(18)} ${pct(agreeOf(r, "panel"))}   ${r.model.meanVotes.toFixed(2).padStart(18)} ${pct(agreeOf(r, "model"))}${r.dirichlet ? `   Dirichlet ${r.dirichlet.meanVotes.toFixed(2)} ${pct(agreeOf(r, "dirichlet"))}` : ""}`,
+      `   ${r.reference.padEnd(10)}${String(r.target).padStart(7)}   ${r.panel.meanVotes.toFixed(2).padStart(18)} ${pct(agreeOf(r, "panel"))}   ${r.model.meanVotes.toFixed(2).padStart(18)} ${pct(agreeOf(r, "model"))}`,
     );
   }
   for (const reference of ["majority", "plurality"] as const) {
@@ -148,7 +141,7 @@ function replayStoppingPart() {
 
 // b) Label issues.
 const seeds = Number(a.seeds);
-const variants = issueVariants(panelConfusion(train.counts));
+const variants = issueVariants(mp, panelConfusion(train.counts));
 const sums = new Map<string, { recovery: TRecovery[]; seconds: number; runs: number }>();
 const add = (name: string, recovery: TRecovery[], seconds: number) => {
   const s = sums.get(name) ?? {

@@ -59,8 +59,8 @@ function read(file: string): string {
 
 function issues(args: Map<string, string>): number {
   for (const k of args.keys()) {
-    if (!["votes", "predictions", "gold", "out", "method", "panel-size", "top", "duplicates"].includes(k))
-      throw new UsageError(`unknown option --${k}`);
+    const known = ["votes", "predictions", "gold", "out", "method", "panels", "panel-size", "reference"];
+    if (![...known, "top", "duplicates"].includes(k)) throw new UsageError(`unknown option --${k}`);
   }
   const votesFile = args.get("votes");
   const predictionsFile = args.get("predictions");
@@ -71,12 +71,15 @@ function issues(args: Map<string, string>): number {
   if (!isDuplicatePolicy(duplicates))
     throw new UsageError(`unknown --duplicates "${duplicates}"; expected ${DUPLICATE_POLICIES.join(", ")}`);
   const goldFile = args.get("gold");
+  const panelsFile = args.get("panels");
   const r = runIssues({
     votesFile,
     votesText: read(votesFile),
     predictionsFile,
     predictionsText: read(predictionsFile),
     ...(goldFile ? { goldFile, goldText: read(goldFile) } : {}),
+    ...(panelsFile ? { panelsFile, panelsText: read(panelsFile) } : {}),
+    ...(args.has("reference") ? { reference: args.get("reference")! } : {}),
     method: args.get("method") ?? DEFAULT_LABEL_ISSUE_METHOD,
     panelSize: Number(args.get("panel-size") ?? 10),
     top: Number(args.get("top") ?? 20),

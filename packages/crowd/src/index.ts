@@ -48,17 +48,19 @@ export { majorityCompletionProbabilities } from "./majority-completion";
 export { createRng } from "./methods/common";
 export { ferplusProcess, ferplusTarget, type TFerplusMode } from "./methods/ferplus";
 export {
-  fitModelPrior,
-  modelPseudoCounts,
-  modelStoppingDecision,
-  priorMean,
-  type TModelPrior,
-} from "./model-prior";
+  calibratedClassPrior,
+  classConditionals,
+  createModelPanelPrior,
+  fitModelCalibration,
+  modelPanelProbabilities,
+  type TModelCalibration,
+  type TModelPanelPrior,
+} from "./model-panel-prior";
 export { createStoppingPlan, planDecision, type TStoppingPlan } from "./optimal-stopping";
 export {
   bayesPolicy,
   leadPolicy,
-  modelPolicy,
+  modelPanelPolicy,
   simulateOverlap,
   type TOverlapPolicy,
   type TOverlapStats,

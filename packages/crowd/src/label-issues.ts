@@ -1,17 +1,23 @@
 import { fitBayes, type TBayesOptions } from "./label-issues-bayes";
-import { majorityCompletionProbabilities } from "./majority-completion";
 import { createRng } from "./methods/common";
-import { fitModelPrior, modelPseudoCounts, type TModelPrior } from "./model-prior";
+import {
+  calibratedClassPrior,
+  fitModelCalibration,
+  modelPanelProbabilities,
+  type TModelCalibration,
+  type TModelPanelPrior,
+} from "./model-panel-prior";
+import { pluralityCredit as pluralityCreditOf, type TReference } from "./plurality";
 import type { TVoteSet } from "./types";
 import { itemCounts } from "./vote-set";
 
 /**
  * Label-issue finder: ranks items by how likely their current crowd label is wrong, from the votes and a
  * model's out-of-sample class distribution.
- * - "bayes-panel": the model's distribution as the prior of the item's vote distribution (Dirichlet with the
- *   model prior of model-prior.ts, fitted by maximum likelihood on the items' own votes unless given), the votes
- *   as multinomial draws from it; predicts what the complete panel of `panelSize` votes will say (exact Polya-urn
- *   completion, FER+ majority rule). score = 1 - P(the panel's majority is the current label | it has one).
+ * - "bayes-panel": what the complete panel will answer, under the model panel prior (model-panel-prior.ts):
+ *   complete panels seen before, split by the class they are about, with the face's class prior from the model
+ *   (calibrated on these votes unless given); exact hypergeometric likelihood of the votes so far.
+ *   score = 1 - P(the panel's answer is the current label | it has one). Needs `panelPrior`.
  * - "bayes-confusion": the model's distribution as the prior of the true class, the annotators' confusion as
  *   the likelihood (Dawid-Skene with a per-item prior and a fitted temperature; per-worker confusions for
  *   identified workers, one population matrix for anonymous tallies; see label-issues-bayes.ts).
@@ -48,12 +54,12 @@ export type TLabelIssueOptions = TBayesOptions & {
   method?: TLabelIssueMethod;
   /** confident-learning: the distribution it thresholds: a Bayes posterior (default bayes-panel) or the model's. */
   clOn?: "bayes-panel" | "bayes-confusion" | "model";
-  /** bayes-panel: the complete panel the label should agree with. Default 10 (FER+). */
-  panelSize?: number;
-  /** bayes-panel: FER+ majority (drop single votes first; default) or a strict majority of the panel. */
-  dropSingles?: boolean;
-  /** bayes-panel: a model prior fitted elsewhere (e.g. on complete panels); default fitted on these votes. */
-  modelPrior?: TModelPrior;
+  /** bayes-panel: complete panels seen before, split by class (createModelPanelPrior(fitPanelPrior(...))). */
+  panelPrior?: TModelPanelPrior;
+  /** bayes-panel: how the model's distribution becomes a class prior; default fitted on these items' votes. */
+  calibration?: TModelCalibration;
+  /** bayes-panel: the panel's answer the label should agree with. Default "plurality-split". */
+  reference?: TReference;
   /** margin: seed of the tie order. Default 1. */
   seed?: number;
 };
@@ -127,9 +133,13 @@ export function findLabelIssues(input: TLabelIssueInput, options: TLabelIssueOpt
       temperature = fit.temperature;
       confusion = fit.confusion;
     } else if (which === "bayes-panel") {
-      const prior = options.modelPrior ?? fitModelPrior(counts, probs, C, K);
-      posteriors = panelPosterior(counts, probs, prior, options.panelSize ?? 10, options.dropSingles ?? true);
-      temperature = prior.temperature;
+      const mp = options.panelPrior;
+      if (!mp) throw new RangeError("bayes-panel needs panelPrior (complete panels seen before)");
+      if (mp.panel.numClasses !== C)
+        throw new RangeError(`panel prior has ${mp.panel.numClasses} classes, the votes ${C}`);
+      const cal = options.calibration ?? fitModelCalibration(mp, counts, probs, K);
+      posteriors = panelAnswers(mp, cal, counts, probs, options.reference ?? "plurality-split");
+      temperature = cal.temperature;
     }
   }
   if (method === "confident-learning") {
@@ -250,31 +260,29 @@ function confidentLearning(
   return t;
 }
 
-/** P(the complete panel's majority = c | votes so far, model prior), normalised over panels that have one. */
-function panelPosterior(
+/** P(the complete panel's answer = x | votes so far, class prior from the model), over panels that have one. */
+function panelAnswers(
+  mp: TModelPanelPrior,
+  cal: TModelCalibration,
   counts: Float64Array,
   probs: ArrayLike<number>,
-  prior: TModelPrior,
-  H: number,
-  dropSingles: boolean,
+  reference: TReference,
 ): Float64Array {
-  const { numClasses: C, numModelClasses: K } = prior;
+  const C = mp.panel.numClasses;
+  const H = mp.panel.panelSize;
+  const K = cal.numModelClasses;
   const N = counts.length / C;
   const post = new Float64Array(N * C);
   for (let i = 0; i < N; i++) {
-    const alpha = modelPseudoCounts(prior, Array.prototype.slice.call(probs, i * K, (i + 1) * K) as number[]);
     const n = counts.subarray(i * C, i * C + C);
     let k = 0;
     for (let c = 0; c < C; c++) k += n[c]!;
-    // More votes than the panel: the completion is over a panel of k votes (nothing left to predict).
-    const p = majorityCompletionProbabilities(n, Math.max(H, k), alpha, { dropSingles });
+    const q = calibratedClassPrior(mp, cal, probs, i * K);
+    // An item with a complete panel (or more votes) has its answer already: the votes' own.
+    const p = k >= H ? pluralityCreditOf(n, reference) : modelPanelProbabilities(mp, n, q, reference);
     let z = 0;
     for (let c = 0; c < C; c++) z += p[c]!;
-    for (let c = 0; c < C; c++) {
-      let a = 0;
-      for (let d = 0; d < C; d++) a += alpha[d]!;
-      post[i * C + c] = z > 1e-300 ? p[c]! / z : (alpha[c]! + n[c]!) / (a + k);
-    }
+    for (let c = 0; c < C; c++) post[i * C + c] = z > 0 ? p[c]! / z : q[c]!;
   }
   return post;
 }

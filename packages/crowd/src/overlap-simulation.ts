@@ -1,6 +1,5 @@
 import { createRng } from "./methods/common";
 import type { TModelPanelPrior } from "./model-panel-prior";
-import { modelStoppingDecision, type TModelPrior } from "./model-prior";
 import { pluralityCredit } from "./plurality";
 import { needsMoreVotes, type TStoppingOptions } from "./stopping";
 
@@ -129,30 +128,6 @@ export function bayesPolicy(options: TStoppingOptions): TOverlapPolicy {
     let d = memo.get(key);
     if (!d) {
       const r = needsMoreVotes(counts, options);
-      d = { stop: !r.needsMore, label: r.label };
-      memo.set(key, d);
-    }
-    return d;
-  };
-}
-
-/**
- * The model-prior stopping rule as a replay policy: item i's prior comes from probs[i * K .. (i + 1) * K)
- * (the panels' row order); decisions are memoised per item and count vector.
- */
-export function modelPolicy(
-  prior: TModelPrior,
-  probs: ArrayLike<number>,
-  options: Omit<TStoppingOptions, "prior" | "plan" | "votes">,
-): TOverlapPolicy {
-  const K = prior.numModelClasses;
-  const memo = new Map<string, { stop: boolean; label: number }>();
-  return (counts, _votes, item) => {
-    const key = `${item}|${counts.join(",")}`;
-    let d = memo.get(key);
-    if (!d) {
-      const row = Array.prototype.slice.call(probs, item * K, (item + 1) * K) as number[];
-      const r = modelStoppingDecision(counts, row, prior, options);
       d = { stop: !r.needsMore, label: r.label };
       memo.set(key, d);
     }

@@ -4,8 +4,8 @@ import {
   findLabelIssues,
   majorityCompletionProbabilities,
   recoveryAtBudgets,
-  type TModelPrior,
 } from "../src/index";
+import { createModelPanelPrior } from "../src/model-panel-prior";
 import { dirichletMultinomial } from "../src/plurality";
 
 const tallies = (rows: number[][]) =>
@@ -83,31 +83,41 @@ describe("findLabelIssues", () => {
     expect(r.scores[0]).toBeLessThan(0.05);
   });
 
-  it("bayes-panel predicts the complete panel's majority (by hand, panel of 3, strict majority)", () => {
-    // alpha = 2 * (0.5, 0.5) = (1, 1); counts (1, 0): class 0 wins unless both remaining votes go to 1:
-    // P = alpha_1 (alpha_1 + 1) / (A (A + 1)) with A = 3 -> 2/12.
-    const prior: TModelPrior = {
+  it("bayes-panel: the panels seen before, reweighted by the model's class prior (by hand)", () => {
+    // Panels of 3: (3,0) half the time, (2,1) and (0,3) a quarter each; no smoothing (novelty 0).
+    // Votes (0, 1): hypergeometric likelihoods 0, 1/3 and 1: (2,1) -> 0.25/3, about class 0, answer 0;
+    // (0,3) -> 0.25, about class 1, answer 1. Class shares (0.75, 0.25).
+    const mp = createModelPanelPrior({
       numClasses: 2,
-      numModelClasses: 2,
-      temperature: 1,
-      mix: 0,
-      concentration: 2,
-      mean: Float64Array.of(0.5, 0.5),
-      logLikelihood: 0,
-      panels: 0,
-    };
+      panelSize: 3,
+      vectors: Float64Array.of(3, 0, 2, 1, 0, 3),
+      weights: Float64Array.of(0.5, 0.25, 0.25),
+      mean: Float64Array.of(0.625, 0.375),
+      novelty: 0,
+      alpha: Float64Array.of(1, 1),
+    });
+    expect(Array.from(mp.share)).toEqual([0.75, 0.25]);
     const set = tallies([
-      [1, 0],
-      [1, 0],
+      [0, 1],
+      [0, 1],
     ]);
     const r = findLabelIssues(
-      { set, probs: [0.5, 0.5, 0.9, 0.1], numModelClasses: 2 },
-      { method: "bayes-panel", modelPrior: prior, panelSize: 3, dropSingles: false },
+      { set, probs: [0.75, 0.25, 0.9, 0.1], numModelClasses: 2 },
+      {
+        method: "bayes-panel",
+        panelPrior: mp,
+        reference: "majority",
+        calibration: { numModelClasses: 2, temperature: 1, mix: 0 },
+      },
     );
-    expect(r.scores[0]).toBeCloseTo(2 / 12, 12);
-    // Model 0.9 / 0.1: alpha = (1.8, 0.2), A = 3: P(both to 1) = 0.2 * 1.2 / 12 = 0.02.
-    expect(r.scores[1]).toBeCloseTo(0.02, 12);
-    expect(Array.from(r.order)).toEqual([0, 1]);
+    // Model = the shares: P(answer 0) = (1/12) / (1/12 + 1/4) = 0.25; the label (1) is wrong with 0.25.
+    expect(r.scores[0]).toBeCloseTo(0.25, 12);
+    // Model 0.9 / 0.1: class weights 0.9/0.75 and 0.1/0.25: P(answer 0) = 0.1 / (0.1 + 0.1).
+    expect(r.scores[1]).toBeCloseTo(0.5, 12);
+    expect(Array.from(r.order)).toEqual([1, 0]);
+    expect(() =>
+      findLabelIssues({ set, probs: [0.5, 0.5, 0.5, 0.5], numModelClasses: 2 }, { method: "bayes-panel" }),
+    ).toThrow(/bayes-panel needs panelPrior/);
   });
 
   it("confident learning (model): per-class thresholds and the flag (by hand)", () => {

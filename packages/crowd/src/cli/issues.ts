@@ -8,20 +8,29 @@ import {
   findLabelIssues,
   LABEL_ISSUE_METHODS,
   type TLabelIssueMethod,
+  type TLabelIssueOptions,
 } from "../label-issues";
+import { FERPLUS_LABELS } from "../labels";
+import { createModelPanelPrior } from "../model-panel-prior";
+import { fitPanelPrior, type TReference } from "../plurality";
 import { parsePredictionsCsv } from "../predictions-csv";
 import { itemCounts } from "../vote-set";
 import { csvField, InputError } from "./csv";
 import { loadVotes } from "./load";
 
+const REFERENCES: readonly TReference[] = ["plurality-split", "majority", "ferplus-majority"];
+
 export const ISSUES_USAGE = `usage: concord-crowd issues --votes votes.csv --predictions predictions.csv [--gold gold.csv]
                            [--out ranked.csv] [--method ${LABEL_ISSUE_METHODS.join("|")}]
-                           [--panel-size n] [--top n] [--duplicates keep-last|...]
+                           [--panels panels.csv] [--panel-size n] [--reference ${REFERENCES.join("|")}]
+                           [--top n] [--duplicates keep-last|...]
   predictions.csv: image (or task),split,p_<class>,... as concord-eval --predictions and the web export write it;
              every task of votes.csv needs a row; its classes come first in the vote taxonomy (votes outside them,
              e.g. FER+ unknown / not-a-face, are votes for classes the model does not know).
-  The crowd label of a task is the plurality of its votes (ties: lowest class). Default method ${DEFAULT_LABEL_ISSUE_METHOD}
-  (--panel-size: the complete panel it predicts, default 10). Prints the top suspects; with --gold, the share of
+  The crowd label of a task is the plurality of its votes (ties: lowest class). Default method ${DEFAULT_LABEL_ISSUE_METHOD}:
+  it predicts the answer of a complete panel of --panel-size votes (default 10; --reference: ferplus-majority for
+  the FER+ taxonomy, else plurality-split) from the complete panels of --panels (task,worker,label; tasks with
+  exactly --panel-size votes; default: those among --votes; or a FER+ label.csv, e.g. FER2013Train's). Prints the top suspects; with --gold, the share of
   wrong crowd labels found when the top 5/10/20/30% are re-voted and the label accuracy after each budget.
   ranked.csv: rank,task,label,suggested,score,votes,p_model_label,model_label (most suspect first).`;
 
@@ -32,6 +41,9 @@ export type TIssuesArgs = {
   predictionsText: string;
   goldFile?: string;
   goldText?: string;
+  panelsFile?: string;
+  panelsText?: string;
+  reference?: string;
   method: string;
   panelSize: number;
   top: number;
@@ -47,7 +59,12 @@ export function runIssues(a: TIssuesArgs): { report: string; csv: string } {
   const pred = parsePredictionsCsv(a.predictionsText, a.predictionsFile);
   // Vote taxonomy: the model's classes first (model class k = vote class k), then any other label voted.
   const first = loadVotes(a.votesText, a.votesFile, null, "", undefined, a.duplicates);
-  const order = [...pred.classes, ...first.classes.filter((c) => !pred.classes.includes(c))];
+  const firstPanels =
+    a.panelsText && !isFerplusLabelCsv(a.panelsText)
+      ? loadVotes(a.panelsText, a.panelsFile!, null, "", undefined, a.duplicates)
+      : null;
+  const others = [...first.classes, ...(firstPanels?.classes ?? [])].filter((c) => !pred.classes.includes(c));
+  const order = [...pred.classes, ...new Set(others)];
   const loaded = loadVotes(
     a.votesText,
     a.votesFile,
@@ -71,7 +88,33 @@ export function runIssues(a: TIssuesArgs): { report: string; csv: string } {
     probs.set(pred.probs.subarray(r * K, r * K + K), i * K);
   });
   const method = a.method as TLabelIssueMethod;
-  const res = findLabelIssues({ set, probs, numModelClasses: K }, { method, panelSize: a.panelSize });
+  const isFerplus = classes.length === 10 && FERPLUS_LABELS.every((l, c) => classes[c] === l);
+  const reference = (a.reference ?? (isFerplus ? "ferplus-majority" : "plurality-split")) as TReference;
+  if (!REFERENCES.includes(reference))
+    throw new InputError(`unknown --reference "${a.reference}"; expected ${REFERENCES.join(", ")}`);
+  let panelNote = "";
+  const options: TLabelIssueOptions = { method, reference };
+  if (method === "bayes-panel" || method === "confident-learning") {
+    const panels = !a.panelsText
+      ? itemCounts(set)
+      : isFerplusLabelCsv(a.panelsText)
+        ? ferplusPanels(a.panelsText, a.panelsFile!, isFerplus)
+        : itemCounts(loadVotes(a.panelsText, a.panelsFile!, null, "", order.join(","), a.duplicates).set);
+    let n = 0;
+    for (let i = 0; i < panels.length / C; i++) {
+      let k = 0;
+      for (let c = 0; c < C; c++) k += panels[i * C + c]!;
+      if (k === a.panelSize) n++;
+    }
+    const where = a.panelsFile ?? a.votesFile;
+    if (n === 0)
+      throw new InputError(
+        `${where}: no task has exactly ${a.panelSize} votes, so ${method} has no complete panels to learn from (--panels FILE, --panel-size n, or --method bayes-confusion)`,
+      );
+    options.panelPrior = createModelPanelPrior(fitPanelPrior(panels, C, a.panelSize));
+    panelNote = `; panel prior from ${n} complete panels of ${a.panelSize} votes in ${where}, reference ${reference}`;
+  }
+  const res = findLabelIssues({ set, probs, numModelClasses: K }, options);
   const counts = itemCounts(set);
   const modelLabel = (i: number) => {
     let best = 0;
@@ -82,7 +125,8 @@ export function runIssues(a: TIssuesArgs): { report: string; csv: string } {
   const fmt = (x: number) => String(Math.round(x * 1e6) / 1e6);
   const lines = [
     `${tasks.length} tasks, ${C} classes (${classes.join(", ")}); model classes ${K}; ${pred.images.length - tasks.length} predictions without votes ignored`,
-    `method ${method}${res.temperature !== null ? `, model temperature ${res.temperature.toFixed(2)}` : ""}; top suspects (P(label wrong) for bayes-* and product):`,
+    `method ${method}${res.temperature !== null ? `, model temperature ${res.temperature.toFixed(2)}` : ""}${panelNote}`,
+    "top suspects (score = P(label wrong) for bayes-* and product):",
     `${"rank".padStart(5)}  ${"task".padEnd(24)}${"label".padEnd(12)}${"suggested".padEnd(12)}${"score".padStart(8)}  votes`,
   ];
   const voteText = (i: number) =>
@@ -131,4 +175,21 @@ export function runIssues(a: TIssuesArgs): { report: string; csv: string } {
     }),
   ];
   return { report: lines.join("\n"), csv: `${csv.join("\n")}\n` };
+}
+
+const isFerplusLabelCsv = (text: string) => /^[^,\r\n]+,"\(\s*\d+/.test(text.replace(/^\uFEFF/, ""));
+
+/** Vote counts of a FER+ label.csv (file,"(x, y, w, h)",10 counts in FER+ taxonomy order; no header). */
+function ferplusPanels(text: string, file: string, isFerplus: boolean): Float64Array {
+  if (!isFerplus)
+    throw new InputError(`${file}: a FER+ label.csv needs votes and predictions in the FER+ taxonomy`);
+  const out: number[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === "") return;
+    const cells = line.split('"')[2]?.split(",").slice(1).map(Number) ?? [];
+    if (cells.length !== 10 || cells.some((x) => !(Number.isInteger(x) && x >= 0)))
+      throw new InputError(`${file}:${i + 1}: expected file,"(x, y, w, h)",10 vote counts`);
+    out.push(...cells);
+  });
+  return Float64Array.from(out);
 }
