@@ -1,7 +1,9 @@
 import {
+  choose,
   dirichletMultinomial,
   dirichletPluralityProbabilities,
   pluralityCredit,
+  seenPanelWeight,
   type TPanelPrior,
   type TReference,
 } from "./plurality";
@@ -72,17 +74,6 @@ export function createModelPanelPrior(panel: TPanelPrior): TModelPanelPrior {
   return { kind: "model-panel", panel, share, panelClass, classAlpha, memo: new Map() };
 }
 
-const binom: number[][] = [[1]];
-function choose(n: number, k: number): number {
-  if (k < 0 || k > n) return 0;
-  for (let a = binom.length; a <= n; a++) {
-    const row = [1];
-    for (let b = 1; b <= a; b++) row.push(binom[a - 1]![b - 1]! + (b < a ? binom[a - 1]![b]! : 0));
-    binom.push(row);
-  }
-  return binom[n]![k]!;
-}
-
 /** The per-class likelihood of the counts and joint with the full panel's answer (memoised per counts). */
 export function classConditionals(
   mp: TModelPanelPrior,
@@ -103,13 +94,8 @@ export function classConditionals(
   const seen = (1 - panel.novelty) / choose(H, k);
   const M = panel.weights.length;
   for (let v = 0; v < M; v++) {
-    let lik = panel.weights[v]!;
-    for (let c = 0; c < C && lik > 0; c++) {
-      const n = counts[c]!;
-      if (n > 0) lik *= choose(panel.vectors[v * C + c]!, n);
-    }
+    const lik = seen * seenPanelWeight(panel, v, counts);
     if (lik <= 0) continue;
-    lik *= seen;
     const credit = pluralityCredit(panel.vectors.subarray(v * C, v * C + C), reference);
     for (let c = 0; c < C; c++) {
       const w = panelClass[v * C + c]!;

@@ -128,7 +128,7 @@ export function dirichletMultinomial(counts: ArrayLike<number>, alpha: ArrayLike
 }
 
 const binom: number[][] = [];
-function choose(n: number, k: number): number {
+export function choose(n: number, k: number): number {
   if (k < 0 || k > n) return 0;
   for (let a = binom.length; a <= n; a++) {
     const row = [1];
@@ -136,6 +136,20 @@ function choose(n: number, k: number): number {
     binom.push(row);
   }
   return binom[n]![k]!;
+}
+
+/**
+ * Prior weight of seen panel v times the number of ways the counts are a subset of it (the hypergeometric
+ * likelihood up to the shared 1 / C(H, k)); 0 when v cannot contain them.
+ */
+export function seenPanelWeight(prior: TPanelPrior, v: number, counts: ArrayLike<number>): number {
+  const C = prior.numClasses;
+  let lik = prior.weights[v]!;
+  for (let c = 0; c < C && lik > 0; c++) {
+    const n = counts[c]!;
+    if (n > 0) lik *= choose(prior.vectors[v * C + c]!, n);
+  }
+  return lik;
 }
 
 /**
@@ -170,11 +184,7 @@ export function panelPosterior(
   let z = 0;
   const M = prior.weights.length;
   for (let v = 0; v < M; v++) {
-    let lik = prior.weights[v]!;
-    for (let c = 0; c < C && lik > 0; c++) {
-      const n = counts[c]!;
-      if (n > 0) lik *= choose(prior.vectors[v * C + c]!, n);
-    }
+    const lik = seenPanelWeight(prior, v, counts);
     if (lik <= 0) continue;
     z += lik;
     const credit = pluralityCredit(prior.vectors.subarray(v * C, v * C + C), reference);

@@ -7,6 +7,7 @@ import {
 } from "../src/index";
 import { createModelPanelPrior } from "../src/model-panel-prior";
 import { dirichletMultinomial } from "../src/plurality";
+import { TINY_PANEL_PRIOR } from "./fixtures";
 
 const tallies = (rows: number[][]) =>
   buildVoteSet({ numClasses: rows[0]!.length, tallies: Float64Array.from(rows.flat()) });
@@ -87,15 +88,7 @@ describe("findLabelIssues", () => {
     // Panels of 3: (3,0) half the time, (2,1) and (0,3) a quarter each; no smoothing (novelty 0).
     // Votes (0, 1): hypergeometric likelihoods 0, 1/3 and 1: (2,1) -> 0.25/3, about class 0, answer 0;
     // (0,3) -> 0.25, about class 1, answer 1. Class shares (0.75, 0.25).
-    const mp = createModelPanelPrior({
-      numClasses: 2,
-      panelSize: 3,
-      vectors: Float64Array.of(3, 0, 2, 1, 0, 3),
-      weights: Float64Array.of(0.5, 0.25, 0.25),
-      mean: Float64Array.of(0.625, 0.375),
-      novelty: 0,
-      alpha: Float64Array.of(1, 1),
-    });
+    const mp = createModelPanelPrior(TINY_PANEL_PRIOR);
     expect(Array.from(mp.share)).toEqual([0.75, 0.25]);
     const set = tallies([
       [0, 1],

@@ -6,23 +6,12 @@ import {
   fitModelCalibration,
   fitPanelPrior,
   needsMoreVotes,
-  type TPanelPrior,
 } from "../src/index";
-
-// Panels of 3 votes over 2 classes: (3,0) half the time, (2,1) and (0,3) a quarter each; no smoothing.
-const tiny: TPanelPrior = {
-  numClasses: 2,
-  panelSize: 3,
-  vectors: Float64Array.of(3, 0, 2, 1, 0, 3),
-  weights: Float64Array.of(0.5, 0.25, 0.25),
-  mean: Float64Array.of(0.625, 0.375),
-  novelty: 0,
-  alpha: Float64Array.of(1, 1),
-};
+import { TINY_PANEL_PRIOR } from "./fixtures";
 
 describe("model panel prior stopping rule", () => {
   it("stops when the model agrees with the first vote, asks again when it does not (by hand)", () => {
-    const mp = createModelPanelPrior(tiny);
+    const mp = createModelPanelPrior(TINY_PANEL_PRIOR);
     const opts = { prior: mp, maxVotes: 3, reference: "majority" as const, targetConfidence: 0.9 };
     // One vote for class 1. Seen panels: (2,1) with likelihood 0.25 / 3 (class 0, answer 0), (0,3) with 0.25
     // (class 1, answer 1). Panel prior alone (class prior = shares 0.75 / 0.25): P(answer 1) = 0.75.
@@ -45,7 +34,7 @@ describe("model panel prior stopping rule", () => {
 
   it("calibratedClassPrior: temperature, classes outside the model keep their share, mix", () => {
     const mp = createModelPanelPrior({
-      ...tiny,
+      ...TINY_PANEL_PRIOR,
       numClasses: 3,
       vectors: Float64Array.of(3, 0, 0, 2, 1, 0, 0, 0, 3),
     });
