@@ -1,6 +1,6 @@
 // Replay benchmark of issue #12 on FER+ Valid with any model's predictions (the predictions export format):
 //   npm run replay -w @concord/crowd -- --predictions valid-predictions.csv [--replays 3] [--seeds 5]
-//        [--data <FER+ folder>] [--no-peer] [--python /usr/bin/python3]
+//        [--data <FER+ folder>] [--no-peer] [--issues-only] [--python /usr/bin/python3]
 // a) votes/image vs agreement with the full 10-vote panel, panel prior and model prior side by side;
 // b) label issues with 3 random votes per face visible: recovery at 5/10/20/30% re-vote budgets and label
 //    accuracy after 10%, for our finders and cleanlab's CROWDLAB and ActiveLab run in the same command
@@ -102,8 +102,8 @@ function replayStoppingPart() {
     console.log(`   fold ${f}: temperature ${c.temperature}, mix ${c.mix}`);
   const replays = Number(a.replays);
   const grid = [
-    ...[0.95, 0.97, 0.98, 0.99].map((target) => ({ reference: "majority" as const, target })),
-    ...[0.98, 0.99, 0.995].map((target) => ({ reference: "plurality" as const, target })),
+    ...[0.95, 0.97, 0.98, 0.985, 0.99, 0.995].map((target) => ({ reference: "majority" as const, target })),
+    ...[0.98, 0.985, 0.99, 0.9925, 0.995].map((target) => ({ reference: "plurality" as const, target })),
   ];
   const rows = replayStopping(valid.counts, panelPrior, { prior: mp, classPriors }, grid, {
     replays,
