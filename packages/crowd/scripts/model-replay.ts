@@ -8,8 +8,9 @@ import { FERPLUS_EMOTIONS } from "../src/labels";
 import { createRng } from "../src/methods/common";
 import { ferplusProcess } from "../src/methods/ferplus";
 import {
-  calibratedClassPrior,
   fitModelCalibration,
+  modelItemPrior,
+  type TItemPrior,
   type TModelCalibration,
   type TModelPanelPrior,
 } from "../src/model-panel-prior";
@@ -40,16 +41,16 @@ export function majorityOf(panels: ArrayLike<number>): Int32Array {
 }
 
 /**
- * Class priors for the model panel prior by 2-fold cross-fitting: each face's calibration (temperature, mix)
- * is fitted on the other fold's complete panels and model distributions.
+ * Item priors for the model panel prior by 2-fold cross-fitting: each face's calibration (temperature, mix,
+ * tilt) is fitted on the other fold's complete panels and model distributions.
  */
-export function crossFitClassPriors(
+export function crossFitItemPriors(
   mp: TModelPanelPrior,
   panels: Float64Array,
   probs: Float64Array,
-): { classPriors: Float64Array; calibrations: TModelCalibration[] } {
+): { itemPriors: TItemPrior[]; calibrations: TModelCalibration[] } {
   const N = panels.length / C;
-  const classPriors = new Float64Array(N * C);
+  const itemPriors: TItemPrior[] = new Array(N);
   const calibrations = [0, 1].map((f) => {
     const rows = Array.from({ length: N }, (_, i) => i).filter((i) => i % 2 !== f);
     const cal = fitModelCalibration(
@@ -58,10 +59,10 @@ export function crossFitClassPriors(
       Float64Array.from(rows.flatMap((i) => Array.from(probs.subarray(i * K, i * K + K)))),
       K,
     );
-    for (let i = f; i < N; i += 2) classPriors.set(calibratedClassPrior(mp, cal, probs, i * K), i * C);
+    for (let i = f; i < N; i += 2) itemPriors[i] = modelItemPrior(mp, cal, probs, i * K);
     return cal;
   });
-  return { classPriors, calibrations };
+  return { itemPriors, calibrations };
 }
 
 export type TStoppingRow = {
@@ -74,7 +75,7 @@ export type TStoppingRow = {
 export function replayStopping(
   panels: Float64Array,
   panelPrior: TPanelPrior,
-  modelPanel: { prior: TModelPanelPrior; classPriors: Float64Array },
+  modelPanel: { prior: TModelPanelPrior; itemPriors: TItemPrior[] },
   grid: readonly { reference: TReference; target: number }[],
   options: { replays: number; seed: number },
 ): TStoppingRow[] {
@@ -85,7 +86,7 @@ export function replayStopping(
     const model = simulateOverlap(
       panels,
       C,
-      modelPanelPolicy(modelPanel.prior, modelPanel.classPriors, stop),
+      modelPanelPolicy(modelPanel.prior, modelPanel.itemPriors, stop),
       sim,
     );
     return { reference, target, panel, model };

@@ -52,7 +52,9 @@ export {
   classConditionals,
   createModelPanelPrior,
   fitModelCalibration,
+  modelItemPrior,
   modelPanelProbabilities,
+  type TItemPrior,
   type TModelCalibration,
   type TModelPanelPrior,
 } from "./model-panel-prior";
