@@ -8,9 +8,8 @@ import { FERPLUS_EMOTIONS } from "../src/labels";
 import { createRng } from "../src/methods/common";
 import { ferplusProcess } from "../src/methods/ferplus";
 import {
+  calibratedClassPrior,
   fitModelCalibration,
-  modelItemPrior,
-  type TItemPrior,
   type TModelCalibration,
   type TModelPanelPrior,
 } from "../src/model-panel-prior";
@@ -41,16 +40,16 @@ export function majorityOf(panels: ArrayLike<number>): Int32Array {
 }
 
 /**
- * Item priors for the model panel prior by 2-fold cross-fitting: each face's calibration (temperature, mix,
- * tilt) is fitted on the other fold's complete panels and model distributions.
+ * Class priors for the model panel prior by 2-fold cross-fitting: each face's calibration (temperature, mix)
+ * is fitted on the other fold's complete panels and model distributions.
  */
-export function crossFitItemPriors(
+export function crossFitClassPriors(
   mp: TModelPanelPrior,
   panels: Float64Array,
   probs: Float64Array,
-): { itemPriors: TItemPrior[]; calibrations: TModelCalibration[] } {
+): { classPriors: Float64Array; calibrations: TModelCalibration[] } {
   const N = panels.length / C;
-  const itemPriors: TItemPrior[] = new Array(N);
+  const classPriors = new Float64Array(N * C);
   const calibrations = [0, 1].map((f) => {
     const rows = Array.from({ length: N }, (_, i) => i).filter((i) => i % 2 !== f);
     const cal = fitModelCalibration(
@@ -59,10 +58,10 @@ export function crossFitItemPriors(
       Float64Array.from(rows.flatMap((i) => Array.from(probs.subarray(i * K, i * K + K)))),
       K,
     );
-    for (let i = f; i < N; i += 2) itemPriors[i] = modelItemPrior(mp, cal, probs, i * K);
+    for (let i = f; i < N; i += 2) classPriors.set(calibratedClassPrior(mp, cal, probs, i * K), i * C);
     return cal;
   });
-  return { itemPriors, calibrations };
+  return { classPriors, calibrations };
 }
 
 export type TStoppingRow = {
@@ -75,7 +74,7 @@ export type TStoppingRow = {
 export function replayStopping(
   panels: Float64Array,
   panelPrior: TPanelPrior,
-  modelPanel: { prior: TModelPanelPrior; itemPriors: TItemPrior[] },
+  modelPanel: { prior: TModelPanelPrior; classPriors: Float64Array },
   grid: readonly { reference: TReference; target: number }[],
   options: { replays: number; seed: number },
 ): TStoppingRow[] {
@@ -86,7 +85,7 @@ export function replayStopping(
     const model = simulateOverlap(
       panels,
       C,
-      modelPanelPolicy(modelPanel.prior, modelPanel.itemPriors, stop),
+      modelPanelPolicy(modelPanel.prior, modelPanel.classPriors, stop),
       sim,
     );
     return { reference, target, panel, model };

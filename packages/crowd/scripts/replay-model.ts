@@ -20,7 +20,7 @@ import { ferplusFolder, readPanels } from "./ferplus-panels";
 import {
   BUDGETS,
   C,
-  crossFitItemPriors,
+  crossFitClassPriors,
   drawVisible,
   issueVariants,
   K,
@@ -94,20 +94,18 @@ const mp = createModelPanelPrior(panelPrior);
 if (!a["issues-only"]) replayStoppingPart();
 function replayStoppingPart() {
   const t0 = performance.now();
-  const { itemPriors, calibrations } = crossFitItemPriors(mp, valid.counts, probs);
+  const { classPriors, calibrations } = crossFitClassPriors(mp, valid.counts, probs);
   console.log(
     `\na) stopping: panel prior from FER2013Train (${train.files.length} panels); model prior = that panel prior with each face's class prior from the model, calibrated by 2-fold cross-fit on FER2013Valid panels`,
   );
   for (const [f, c] of calibrations.entries())
-    console.log(
-      `   fold ${f}: temperature ${c.temperature}, mix ${c.mix}, tilt ${c.gamma} (centre ${c.centre.toFixed(3)})`,
-    );
+    console.log(`   fold ${f}: temperature ${c.temperature}, mix ${c.mix}`);
   const replays = Number(a.replays);
   const grid = [
     ...[0.95, 0.97, 0.98, 0.985, 0.99, 0.995].map((target) => ({ reference: "majority" as const, target })),
     ...[0.98, 0.985, 0.99, 0.9925, 0.995].map((target) => ({ reference: "plurality" as const, target })),
   ];
-  const rows = replayStopping(valid.counts, panelPrior, { prior: mp, itemPriors }, grid, {
+  const rows = replayStopping(valid.counts, panelPrior, { prior: mp, classPriors }, grid, {
     replays,
     seed: 2026,
   });

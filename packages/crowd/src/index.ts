@@ -52,9 +52,7 @@ export {
   classConditionals,
   createModelPanelPrior,
   fitModelCalibration,
-  modelItemPrior,
   modelPanelProbabilities,
-  type TItemPrior,
   type TModelCalibration,
   type TModelPanelPrior,
 } from "./model-panel-prior";

@@ -1,8 +1,8 @@
 import { fitBayes, type TBayesOptions } from "./label-issues-bayes";
 import { createRng } from "./methods/common";
 import {
+  calibratedClassPrior,
   fitModelCalibration,
-  modelItemPrior,
   modelPanelProbabilities,
   type TModelCalibration,
   type TModelPanelPrior,
@@ -277,12 +277,12 @@ function panelAnswers(
     const n = counts.subarray(i * C, i * C + C);
     let k = 0;
     for (let c = 0; c < C; c++) k += n[c]!;
-    const item = modelItemPrior(mp, cal, probs, i * K);
+    const q = calibratedClassPrior(mp, cal, probs, i * K);
     // An item with a complete panel (or more votes) has its answer already: the votes' own.
-    const p = k >= H ? pluralityCreditOf(n, reference) : modelPanelProbabilities(mp, n, item, reference);
+    const p = k >= H ? pluralityCreditOf(n, reference) : modelPanelProbabilities(mp, n, q, reference);
     let z = 0;
     for (let c = 0; c < C; c++) z += p[c]!;
-    for (let c = 0; c < C; c++) post[i * C + c] = z > 0 ? p[c]! / z : item.classPrior[c]!;
+    for (let c = 0; c < C; c++) post[i * C + c] = z > 0 ? p[c]! / z : q[c]!;
   }
   return post;
 }

@@ -1,5 +1,5 @@
 import { createRng } from "./methods/common";
-import type { TItemPrior, TModelPanelPrior } from "./model-panel-prior";
+import type { TModelPanelPrior } from "./model-panel-prior";
 import { pluralityCredit } from "./plurality";
 import { needsMoreVotes, type TStoppingOptions } from "./stopping";
 
@@ -136,16 +136,18 @@ export function bayesPolicy(options: TStoppingOptions): TOverlapPolicy {
 }
 
 /**
- * The model panel prior as a replay policy: item i's prior is itemPriors[i] (modelItemPrior of its model
- * distribution); the per-count work is memoised inside the prior.
+ * The model panel prior as a replay policy: item i's class prior is classPriors[i * C .. (i + 1) * C)
+ * (calibratedClassPrior of its model distribution); the per-count work is memoised inside the prior.
  */
 export function modelPanelPolicy(
   prior: TModelPanelPrior,
-  itemPriors: readonly TItemPrior[],
-  options: Omit<TStoppingOptions, "prior" | "plan" | "votes" | "itemPrior">,
+  classPriors: ArrayLike<number>,
+  options: Omit<TStoppingOptions, "prior" | "plan" | "votes" | "classPrior">,
 ): TOverlapPolicy {
+  const C = prior.panel.numClasses;
   return (counts, _votes, item) => {
-    const r = needsMoreVotes(counts, { ...options, prior, itemPrior: itemPriors[item]! });
+    const classPrior = Array.prototype.slice.call(classPriors, item * C, (item + 1) * C) as number[];
+    const r = needsMoreVotes(counts, { ...options, prior, classPrior });
     return { stop: !r.needsMore, label: r.label };
   };
 }

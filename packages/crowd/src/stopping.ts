@@ -1,5 +1,5 @@
 import { confidenceOf } from "./confidence";
-import { modelPanelProbabilities, type TItemPrior, type TModelPanelPrior } from "./model-panel-prior";
+import { modelPanelProbabilities, type TModelPanelPrior } from "./model-panel-prior";
 import { planDecision, type TStoppingPlan } from "./optimal-stopping";
 import {
   dirichletPluralityProbabilities,
@@ -23,10 +23,10 @@ export type TStoppingOptions = {
    */
   prior?: TPanelPrior | TModelPanelPrior | ArrayLike<number>;
   /**
-   * With a model panel prior (createModelPanelPrior): this item's prior from its model distribution
-   * (modelItemPrior). Default: the panel prior's own class shares, no tilt (the panel prior split by class).
+   * With a model panel prior (createModelPanelPrior): this item's class prior, length numClasses, from its model
+   * distribution (calibratedClassPrior). Default: the panel prior's own class shares (the plain panel prior).
    */
-  itemPrior?: TItemPrior;
+  classPrior?: ArrayLike<number>;
   /**
    * Optional individual votes with one-coin reliabilities (P(correct), e.g. DS/one-coin skills). When given,
    * the rule targets the true label instead: stop once its posterior under the one-coin model reaches the
@@ -104,12 +104,7 @@ export function needsMoreVotes(counts: ArrayLike<number>, options: TStoppingOpti
       throw new RangeError(`panel prior has ${mp.panel.numClasses} classes, counts have ${C}`);
     if (mp.panel.panelSize !== maxVotes)
       throw new RangeError(`panel prior is for panels of ${mp.panel.panelSize}, maxVotes is ${maxVotes}`);
-    probabilities = modelPanelProbabilities(
-      mp,
-      counts,
-      options.itemPrior ?? { classPrior: mp.share, tilt: 0 },
-      reference,
-    );
+    probabilities = modelPanelProbabilities(mp, counts, options.classPrior ?? mp.share, reference);
   } else if (options.prior && "vectors" in options.prior) {
     const prior = options.prior;
     if (prior.numClasses !== C)

@@ -100,7 +100,7 @@ describe("findLabelIssues", () => {
         method: "bayes-panel",
         panelPrior: mp,
         reference: "majority",
-        calibration: { numModelClasses: 2, temperature: 1, mix: 0, gamma: 0, centre: 0 },
+        calibration: { numModelClasses: 2, temperature: 1, mix: 0 },
       },
     );
     // Model = the shares: P(answer 0) = (1/12) / (1/12 + 1/4) = 0.25; the label (1) is wrong with 0.25.

@@ -19,15 +19,15 @@ describe("model panel prior stopping rule", () => {
     expect(plain.probabilities[1]).toBeCloseTo(0.75, 12);
     expect(plain.needsMore).toBe(true);
     // Model says class 1 with 0.7: weights 0.3 / 0.75 and 0.7 / 0.25 -> P(answer 1) = 0.7 / (0.4 / 12 + 0.7).
-    const agrees = needsMoreVotes([0, 1], { ...opts, itemPrior: { classPrior: [0.3, 0.7], tilt: 0 } });
+    const agrees = needsMoreVotes([0, 1], { ...opts, classPrior: [0.3, 0.7] });
     expect(agrees.probabilities[1]).toBeCloseTo(0.7 / (0.4 / 12 + 0.7), 12);
     expect(agrees).toMatchObject({ needsMore: false, label: 1, reason: "confident" });
     // Model says class 0 with 0.9: 0.1 / (0.1 + 0.1).
-    const disagrees = needsMoreVotes([0, 1], { ...opts, itemPrior: { classPrior: [0.9, 0.1], tilt: 0 } });
+    const disagrees = needsMoreVotes([0, 1], { ...opts, classPrior: [0.9, 0.1] });
     expect(disagrees.probabilities[1]).toBeCloseTo(0.5, 12);
     expect(disagrees.needsMore).toBe(true);
     expect(() => needsMoreVotes([0, 1], { ...opts, maxVotes: 10 })).toThrow(/panels of 3, maxVotes is 10/);
-    expect(() => needsMoreVotes([0, 1], { ...opts, itemPrior: { classPrior: [1, 0, 0], tilt: 0 } })).toThrow(
+    expect(() => needsMoreVotes([0, 1], { ...opts, classPrior: [1, 0, 0] })).toThrow(
       /class prior has 3 entries/,
     );
   });
@@ -40,11 +40,7 @@ describe("model panel prior stopping rule", () => {
     });
     expect(Array.from(mp.share)).toEqual([0.75, 0, 0.25]);
     // K = 2: base = (1 - 0.25) * softmax(2 log p) = 0.75 * (0.9, 0.1) for p = (0.75, 0.25); then half the shares.
-    const q = calibratedClassPrior(
-      mp,
-      { numModelClasses: 2, temperature: 0.5, mix: 0.5, gamma: 0, centre: 0 },
-      [0.75, 0.25],
-    );
+    const q = calibratedClassPrior(mp, { numModelClasses: 2, temperature: 0.5, mix: 0.5 }, [0.75, 0.25]);
     expect(Array.from(q)).toEqual([
       expect.closeTo(0.5 * 0.675 + 0.5 * 0.75, 12),
       expect.closeTo(0.5 * 0.075, 12),

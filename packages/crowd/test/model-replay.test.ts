@@ -6,7 +6,7 @@ import { readPanels } from "../scripts/ferplus-panels";
 import {
   BUDGETS,
   C,
-  crossFitItemPriors,
+  crossFitClassPriors,
   drawVisible,
   issueVariants,
   K,
@@ -50,11 +50,11 @@ describe.skipIf(!present)("model replay on FER+ Valid", () => {
     const probs = new Float64Array(N * K);
     for (let i = 0; i < N; i++)
       for (let k = 0; k < K; k++) probs[i * K + k] = mp.share[k]! / (1 - mp.share[8]! - mp.share[9]!);
-    const { itemPriors } = crossFitItemPriors(mp, valid.counts, probs);
+    const { classPriors } = crossFitClassPriors(mp, valid.counts, probs);
     const rows = replayStopping(
       valid.counts,
       panelPrior,
-      { prior: mp, itemPriors },
+      { prior: mp, classPriors },
       [{ reference: "majority", target: 0.98 }],
       { replays: 1, seed: 7 },
     );
