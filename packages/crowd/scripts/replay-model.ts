@@ -102,7 +102,10 @@ function replayStoppingPart() {
     console.log(`   fold ${f}: temperature ${c.temperature}, mix ${c.mix}`);
   const replays = Number(a.replays);
   const grid = [
-    ...[0.95, 0.97, 0.98, 0.985, 0.99, 0.995].map((target) => ({ reference: "majority" as const, target })),
+    ...[0.95, 0.97, 0.98, 0.985, 0.99, 0.9925, 0.995].map((target) => ({
+      reference: "majority" as const,
+      target,
+    })),
     ...[0.98, 0.985, 0.99, 0.9925, 0.995].map((target) => ({ reference: "plurality" as const, target })),
   ];
   const rows = replayStopping(valid.counts, panelPrior, { prior: mp, classPriors }, grid, {
