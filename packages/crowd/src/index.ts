@@ -75,7 +75,12 @@ export {
 } from "./plurality";
 export { formatPredictionsCsv, parsePredictionsCsv, type TPredictions } from "./predictions-csv";
 export { smoothTargets, softLabels, softLabelsFrom, type TSmoothTargetsInput } from "./soft-labels";
-export { needsMoreVotes, type TStoppingDecision, type TStoppingOptions } from "./stopping";
+export {
+  needsMoreVotes,
+  needsMoreVotesWithModel,
+  type TStoppingDecision,
+  type TStoppingOptions,
+} from "./stopping";
 export {
   METHODS,
   type TAggregateOptions,

@@ -167,3 +167,18 @@ function trueLabelPosterior(
   }
   return logp.map((x) => x / z);
 }
+
+/**
+ * Model-assisted stopping for one image: its vote counts so far (length C) and its class prior from the
+ * model (length C: calibratedClassPrior of its out-of-sample prediction) under a model panel prior -> stop or
+ * ask for another vote, and the label to publish. The same rule as needsMoreVotes with the panel prior
+ * re-weighted by this image's class prior; maxVotes defaults to the prior's panel size.
+ */
+export function needsMoreVotesWithModel(
+  counts: ArrayLike<number>,
+  classPrior: ArrayLike<number>,
+  prior: TModelPanelPrior,
+  options: Omit<TStoppingOptions, "prior" | "classPrior" | "plan" | "votes"> = {},
+): TStoppingDecision {
+  return needsMoreVotes(counts, { maxVotes: prior.panel.panelSize, ...options, prior, classPrior });
+}

@@ -6,6 +6,7 @@ import {
   fitModelCalibration,
   fitPanelPrior,
   needsMoreVotes,
+  needsMoreVotesWithModel,
 } from "../src/index";
 import { TINY_PANEL_PRIOR } from "./fixtures";
 
@@ -26,6 +27,12 @@ describe("model panel prior stopping rule", () => {
     const disagrees = needsMoreVotes([0, 1], { ...opts, classPrior: [0.9, 0.1] });
     expect(disagrees.probabilities[1]).toBeCloseTo(0.5, 12);
     expect(disagrees.needsMore).toBe(true);
+    // The web's entry point: counts + the image's class prior -> the same decision (maxVotes from the prior).
+    const web = needsMoreVotesWithModel([0, 1], [0.3, 0.7], mp, {
+      reference: "majority",
+      targetConfidence: 0.9,
+    });
+    expect(web).toEqual(agrees);
     expect(() => needsMoreVotes([0, 1], { ...opts, maxVotes: 10 })).toThrow(/panels of 3, maxVotes is 10/);
     expect(() => needsMoreVotes([0, 1], { ...opts, classPrior: [1, 0, 0] })).toThrow(
       /class prior has 3 entries/,
