@@ -1,5 +1,5 @@
 // Replay benchmark of issue #12 on FER+ Valid with any model's predictions (the predictions export format):
-//   npm run replay -w @concord/crowd -- --predictions valid-predictions.csv [--replays 3] [--seeds 5]
+//   npm run replay -w @concord/crowd -- --predictions valid-predictions.csv [--replays 3] [--seeds 10]
 //        [--data <FER+ folder>] [--no-peer] [--issues-only] [--python /usr/bin/python3]
 // a) votes/image vs agreement with the full 10-vote panel, panel prior and model prior side by side;
 // b) label issues with 3 random votes per face visible: recovery at 5/10/20/30% re-vote budgets and label
@@ -35,7 +35,7 @@ const { values: a } = parseArgs({
     predictions: { type: "string" },
     data: { type: "string" },
     replays: { type: "string", default: "3" },
-    seeds: { type: "string", default: "5" },
+    seeds: { type: "string", default: "10" },
     "no-peer": { type: "boolean", default: false },
     "issues-only": { type: "boolean", default: false },
     python: { type: "string", default: "/usr/bin/python3" },
@@ -193,7 +193,7 @@ for (const [name, s] of sums) {
   const rec = s.recovery.map((r) => pct(r.recovered / s.runs, 9)).join("");
   const acc = s.recovery.find((r) => r.budget === 0.1)!.accuracy / s.runs;
   console.log(
-    `   ${name.padEnd(36)}${rec}   ${pct(acc, 7)}${" ".repeat(38)}${(s.seconds / s.runs).toFixed(2).padStart(6)}`,
+    `   ${name.padEnd(36)}${rec}   ${`${(100 * acc).toFixed(2)}%`.padStart(7)}${" ".repeat(38)}${(s.seconds / s.runs).toFixed(2).padStart(6)}`,
   );
 }
 console.log(`   (no re-votes: label accuracy of the 3-vote plurality ${pct(1 - wrongShare, 0)})`);

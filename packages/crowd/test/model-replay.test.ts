@@ -77,25 +77,40 @@ describe.skipIf(!present)("model replay on FER+ Valid", () => {
   }, 120_000);
 
   it.skipIf(!predictions)(
-    "meets the issue's goals with a FER2013Train-only model's predictions",
+    "with a FER2013Train-only model's predictions: <= 3 votes for 99% majority agreement; what the finder recovers",
     () => {
-      const { valid, mp } = load();
+      const { valid, panelPrior, mp } = load();
       const p = parsePredictionsCsv(readFileSync(predictions!, "utf8"), predictions!);
       const row = new Map(p.images.map((image, r) => [image, r]));
       const probs = new Float64Array(valid.files.length * K);
       valid.files.forEach((f, i) => {
-        probs.set(p.probs.subarray(row.get(f)! * K, row.get(f)! * K + K), i * K);
+        const r = row.get(f);
+        if (r === undefined) throw new Error(`${predictions}: no prediction for ${f}`);
+        probs.set(p.probs.subarray(r * K, r * K + K), i * K);
       });
+      // a) The issue's goal: >= 99% agreement with the 10-vote majority at <= 3.0 votes per image.
+      const { classPriors } = crossFitClassPriors(mp, valid.counts, probs);
+      const [stop] = replayStopping(
+        valid.counts,
+        panelPrior,
+        { prior: mp, classPriors },
+        [{ reference: "majority", target: 0.9925 }],
+        { replays: 1, seed: 7 },
+      );
+      expect(stop!.model.agreementMajority).toBeGreaterThanOrEqual(0.99);
+      expect(stop!.model.meanVotes).toBeLessThanOrEqual(3.0);
+      // b) One draw of 3 visible votes (README: the 84.1% model, 10 draws: 67.3% / 89.2% / 96.5%).
       const truth = majorityOf(valid.counts);
-      const set = drawVisible(valid.counts, 3, 1);
+      const visible = drawVisible(valid.counts, 3, 1);
       const r = findLabelIssues(
-        { set: buildSet(set.counts), probs, numModelClasses: K, labels: set.current },
+        { set: buildSet(visible.counts), probs, numModelClasses: K, labels: visible.current },
         { method: "bayes-panel", panelPrior: mp, reference: "ferplus-majority" },
       );
-      const rec = recoveryAtBudgets(r.order, set.current, r.suggested, truth, BUDGETS);
-      expect(rec[1]!.recovered).toBeGreaterThanOrEqual(0.6);
-      expect(rec[1]!.accuracy).toBeGreaterThanOrEqual(0.955);
+      const rec = recoveryAtBudgets(r.order, visible.current, r.suggested, truth, BUDGETS);
+      expect(rec[1]!.recovered).toBeGreaterThanOrEqual(0.65);
+      expect(rec[2]!.recovered).toBeGreaterThanOrEqual(0.88);
+      expect(rec[1]!.accuracy).toBeGreaterThanOrEqual(0.96);
     },
-    120_000,
+    180_000,
   );
 });
