@@ -14,7 +14,8 @@ import { itemCounts } from "./vote-set";
 /**
  * Label-issue finder: ranks items by how likely their current crowd label is wrong, from the votes and a
  * model's out-of-sample class distribution.
- * - "bayes-panel": what the complete panel will answer, under the model panel prior (model-panel-prior.ts):
+ * - "bayes-panel" (default; measured best on FER+ Valid, README "The model returns to the crowd"): what the
+ *   complete panel will answer, under the model panel prior (model-panel-prior.ts):
  *   complete panels seen before, split by the class they are about, with the face's class prior from the model
  *   (calibrated on these votes unless given); exact hypergeometric likelihood of the votes so far.
  *   score = 1 - P(the panel's answer is the current label | it has one). Needs `panelPrior`.
@@ -25,7 +26,8 @@ import { itemCounts } from "./vote-set";
  * - "confident-learning" (Northcutt et al. 2021): per-class thresholds t_k = mean probability of class k over
  *   the items labelled k; an item is flagged when the most probable class above its threshold is not its label.
  *   score = 1 if flagged, plus the threshold-adjusted margin max_{k != y}(p_k - t_k) - (p_y - t_y) mapped to
- *   [0, 1]. On the Bayes posterior by default (`clOn: "model"`: the model's distribution alone, as published).
+ *   [0, 1]. On the bayes-panel posterior by default (`clOn: "model"`: the model's distribution alone, as
+ *   published).
  * - "product": the plain product of the model's distribution and a one-coin population vote likelihood
  *   (accuracy from the pairwise agreement of the votes); score = 1 - its posterior of the current label.
  * - "margin": votes only; score = -(top count - runner-up count), ties in seeded random order.
