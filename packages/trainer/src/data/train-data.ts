@@ -74,6 +74,33 @@ export function stratifiedSplit(
   return { train: train.sort((a, b) => a - b), valid: valid.sort((a, b) => a - b) };
 }
 
+/**
+ * K-fold assignment for cross-fitting: fold[i] in 0..k-1, stratified by label (each class is shuffled with
+ * `seed` and dealt round-robin, the deal continuing across classes), so fold sizes differ by at most one
+ * overall and per class. Unlabelled items (label < 0) are dealt like a class of their own.
+ */
+export function stratifiedFolds(labels: Int32Array, k: number, seed: number): Int32Array {
+  if (!Number.isInteger(k) || k < 2) throw new DataError(`folds must be an integer >= 2 (got ${k})`);
+  if (labels.length < k) throw new DataError(`${labels.length} items cannot fill ${k} folds`);
+  const rng = new Rng(seed);
+  const byClass = new Map<number, number[]>();
+  labels.forEach((l, i) => {
+    const list = byClass.get(l) ?? [];
+    list.push(i);
+    byClass.set(l, list);
+  });
+  const fold = new Int32Array(labels.length);
+  let next = 0;
+  for (const [, items] of [...byClass.entries()].sort((a, b) => a[0] - b[0])) {
+    rng.shuffle(items);
+    for (const i of items) {
+      fold[i] = next;
+      next = (next + 1) % k;
+    }
+  }
+  return fold;
+}
+
 export function subsetImages(set: TImageSet, indices: number[]): TImageSet {
   const pixels = new Uint8Array(indices.length * PIXELS);
   const labels = new Int32Array(indices.length);
