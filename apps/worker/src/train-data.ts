@@ -21,9 +21,14 @@ export function defaultSnapshotMethod(taxonomy: readonly string[], scheme: TRunS
 }
 
 export type TLoadOptions = { scheme: TRunScheme; eps: number; maxTrainImages: number };
-export type TLoadedData = { data: TTrainData; counts: Record<"train" | "valid" | "test", number> };
+export type TLoadedData = {
+  data: TTrainData;
+  counts: Record<"train" | "valid" | "test", number>;
+  /** Image ids of data.train, row for row: the images a run with this data trained on. */
+  trainIds: string[];
+};
 
-async function loadPixels(db: TDb, ids: string[]): Promise<Uint8Array> {
+export async function loadPixels(db: TDb, ids: string[]): Promise<Uint8Array> {
   const out = new Uint8Array(ids.length * PIXELS);
   const pos = new Map(ids.map((id, i) => [id, i]));
   for (let k = 0; k < ids.length; k += 2000) {
@@ -128,5 +133,6 @@ export async function loadTrainData(
       ...(test ? { test } : {}),
     },
     counts: { train: ids.length, valid: valid?.labels.length ?? 0, test: test?.labels.length ?? 0 },
+    trainIds: ids,
   };
 }

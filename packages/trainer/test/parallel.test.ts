@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
 import { PIXELS } from "../src/data/augment";
 import { createInferencePool, predictProbabilities } from "../src/evaluation/evaluate";
-import { buildModel } from "../src/model/model-factories";
 import { train } from "../src/loop/train";
+import { buildModel } from "../src/model/model-factories";
 import type { TTrainConfig } from "../src/types";
 import { toyData, weightsOf } from "./helpers";
 
@@ -75,9 +75,9 @@ describe("data-parallel workers", () => {
     }
     const aborted = new AbortController();
     aborted.abort(new Error("stop"));
-    await expect(
-      predictProbabilities(model, pixels, { threads: 2, signal: aborted.signal }),
-    ).rejects.toThrow(/stop/);
+    await expect(predictProbabilities(model, pixels, { threads: 2, signal: aborted.signal })).rejects.toThrow(
+      /stop/,
+    );
     model.dispose();
     other.dispose();
   });

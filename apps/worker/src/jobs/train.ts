@@ -15,16 +15,17 @@ import {
 } from "@concord/trainer";
 import { UnrecoverableError } from "bullmq";
 import type { TWorkerEnv } from "../env";
+import { launchPredictionsAfterRun } from "../launch-predictions";
 import { controlRun } from "../run-control";
 import { finishRun, markBackend, markRunning, requeueRun, setProgress } from "../run-state";
 import { defaultSnapshotMethod, loadTrainData } from "../train-data";
 import { snapshotLabels } from "./snapshot-labels";
 
-export type TJobContext = {
+export type TJobContext<P = TTrainProgress> = {
   id: string;
   attemptsMade: number;
   attempts: number;
-  updateProgress: (p: TTrainProgress) => Promise<void> | void;
+  updateProgress: (p: P) => Promise<void> | void;
   log?: (line: string) => void;
 };
 
@@ -73,6 +74,11 @@ export async function trainRun(
     epochs: run.currentEpoch,
     artifactPath: run.artifactPath,
   });
+  if (run.status === "SUCCEEDED") {
+    // A retry after the run ended but before its predictions were launched launches them now.
+    const config = ZRunConfig.safeParse(run.config);
+    if (config.success) await launchPredictionsAfterRun(db, env, run, config.data, log);
+  }
   if (run.status === "SUCCEEDED" || run.status === "FAILED" || run.status === "CANCELLED")
     return done(run.status);
   if (run.cancelRequested) {
@@ -227,6 +233,7 @@ export async function trainRun(
     await finishRun(db, runId, "SUCCEEDED", { artifactPath: dirs.model, error: null });
     await rm(dirs.checkpoint, { recursive: true, force: true });
     await progress({ phase: "done", epoch, backend });
+    await launchPredictionsAfterRun(db, env, run, config, log);
     return { runId, status: "SUCCEEDED", epochs: epoch, artifactPath: dirs.model };
   } catch (error) {
     const why = control.reason();
