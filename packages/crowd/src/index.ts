@@ -31,7 +31,9 @@ export {
   FERPLUS_LABELS,
   FERPLUS_NOT_A_FACE,
   FERPLUS_UNKNOWN,
+  REJECT_LABELS,
   type TFerplusLabel,
+  trainableLabels,
 } from "./labels";
 export { createRng } from "./methods/common";
 export { ferplusProcess, ferplusTarget, type TFerplusMode } from "./methods/ferplus";
