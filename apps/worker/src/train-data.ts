@@ -1,13 +1,11 @@
 // Builds the trainer's data object from Postgres: TRAIN images with the snapshot's soft labels as targets,
 // VALID/TEST images with majority labels (FER+ protocol: always the majority label, whatever the snapshot).
-import { aggregate, FERPLUS_LABELS, smoothTargets } from "@concord/crowd";
+import { aggregate, FERPLUS_LABELS, smoothTargets, trainableLabels } from "@concord/crowd";
 import type { Split, TDb } from "@concord/db";
 import type { TRunScheme } from "@concord/jobs";
 import type { TImageSet, TTrainData } from "@concord/trainer";
 import { loadCrowdInput } from "./crowd-input";
 
-/** Reject classes are never trained on: an item whose consensus is one of them is excluded. */
-const REJECT_LABELS = new Set(["unknown", "not-a-face"]);
 const PIXELS = 48 * 48;
 
 export function isFerplusTaxonomy(taxonomy: readonly string[]): boolean {
@@ -90,7 +88,9 @@ export async function loadTrainData(
     select: { taxonomy: true },
   });
   const taxonomy = dataset.taxonomy;
-  const keep = taxonomy.map((l, i) => [l, i] as const).filter(([l]) => !REJECT_LABELS.has(l));
+  // Reject classes are never trained on: an item whose consensus is one of them is excluded.
+  const trainable = new Set(trainableLabels(taxonomy));
+  const keep = taxonomy.map((l, i) => [l, i] as const).filter(([l]) => trainable.has(l));
   const classNames = keep.map(([l]) => l);
   const classOf = new Map(keep.map(([l], k) => [l, k]));
   const C = classNames.length;
