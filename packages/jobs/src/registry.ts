@@ -109,18 +109,28 @@ export const ZPredictProgress = z.object({
   /** Images with a stored prediction, of the dataset's total. */
   done: z.number().int().nonnegative(),
   total: z.number().int().nonnegative(),
-  /** While a fold model trains: its epoch (completed), epochs, batch. */
+  /** While a fold model trains: its epoch (completed) and epochs. */
   epoch: z.number().int().nonnegative().optional(),
   epochs: z.number().int().nonnegative().optional(),
-  batch: z.number().int().nonnegative().optional(),
-  batches: z.number().int().nonnegative().optional(),
-  loss: z.number().optional(),
-  /** Training img/s while a fold trains, batched inference img/s while predicting. */
-  imagesPerSec: z.number().optional(),
-  /** Epoch of the fold checkpoint this attempt resumed from. */
-  resumedFromEpoch: z.number().int().nonnegative().optional(),
-  backend: z.string().optional(),
+  // As for a run; imagesPerSec is batched inference img/s while predicting, resumedFromEpoch the fold's.
+  ...ZTrainProgress.pick({
+    batch: true,
+    batches: true,
+    loss: true,
+    imagesPerSec: true,
+    resumedFromEpoch: true,
+    backend: true,
+  }).shape,
 });
+/** One cross-fit fold model of a set (PredictionSet.foldModels): written by the worker, shown by the web. */
+export type TFoldModel = {
+  fold: number;
+  trainImages: number;
+  predicted: number;
+  epochs: number;
+  bestEpoch: number;
+  validAccuracy: number | null;
+};
 export type TPredictProgress = z.infer<typeof ZPredictProgress>;
 export const ZPredictResult = z.object({
   setId: z.string(),

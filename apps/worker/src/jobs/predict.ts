@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { Prisma, TDb } from "@concord/db";
 import {
   PREDICT_SCHEMES,
+  type TFoldModel,
   type TJobPayload,
   type TPredictProgress,
   type TPredictResult,
@@ -28,6 +29,7 @@ import {
   trainConfigOf,
 } from "@concord/trainer";
 import { UnrecoverableError } from "bullmq";
+import { batchReporter } from "../batch-progress";
 import type { TWorkerEnv } from "../env";
 import {
   listImages,
@@ -45,15 +47,6 @@ import type { TJobContext } from "./train";
 export function predictionDir(env: TWorkerEnv, setId: string) {
   return join(env.CONCORD_ARTIFACTS_DIR, "predictions", setId);
 }
-
-export type TFoldModel = {
-  fold: number;
-  trainImages: number;
-  predicted: number;
-  epochs: number;
-  bestEpoch: number;
-  validAccuracy: number | null;
-};
 
 /** Checks that cannot change between attempts: a failure here is final. */
 async function loadPlan(db: TDb, setId: string) {
@@ -204,7 +197,7 @@ export async function predictSet(
         };
         const checkpointDir = join(dir, `fold-${k + 1}`);
         let resumedFromEpoch: number | undefined;
-        let lastWrite = 0;
+        const report = batchReporter();
         await progress({ phase: "training", fold: k + 1, epoch: 0, epochs: config.epochs });
         const result = await train(
           foldData,
@@ -216,16 +209,8 @@ export async function predictSet(
             log,
             onBatch: (b) => {
               resumedFromEpoch ??= b.epoch - 1;
-              if (Date.now() - lastWrite < 500) return;
-              lastWrite = Date.now();
-              void progress({
-                epoch: b.epoch - 1,
-                batch: b.batch,
-                batches: b.batches,
-                loss: b.loss,
-                imagesPerSec: b.imagesPerSecond,
-                resumedFromEpoch,
-              }).catch(() => {});
+              const r = report(b);
+              if (r) void progress({ ...r, resumedFromEpoch }).catch(() => {});
             },
             onEpoch: async (m) => {
               await progress({ epoch: m.epoch, imagesPerSec: m.imagesPerSecond, resumedFromEpoch });

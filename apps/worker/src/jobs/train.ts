@@ -14,6 +14,7 @@ import {
   trainConfigOf,
 } from "@concord/trainer";
 import { UnrecoverableError } from "bullmq";
+import { batchReporter } from "../batch-progress";
 import type { TWorkerEnv } from "../env";
 import { launchPredictionsAfterRun } from "../launch-predictions";
 import { controlRun } from "../run-control";
@@ -138,7 +139,7 @@ export async function trainRun(
     );
     log(`data: ${counts.train} train, ${counts.valid} valid, ${counts.test} test images; backend ${backend}`);
 
-    let lastBatchWrite = 0;
+    const report = batchReporter();
     let resumedFromEpoch: number | undefined;
     // Unthrottled position, to record how far training went after a stop request.
     lastBatch = { epoch: epoch + 1, batch: 0, batches: 0 };
@@ -157,19 +158,9 @@ export async function trainRun(
           // The first batch of an attempt tells where it resumed; writes are throttled to ~2/s.
           resumedFromEpoch ??= b.epoch - 1;
           lastBatch = { epoch: b.epoch, batch: b.batch, batches: b.batches };
-          const now = Date.now();
-          if (now - lastBatchWrite < 500) return;
-          lastBatchWrite = now;
-          void progress({
-            phase: "training",
-            epoch: b.epoch - 1,
-            batch: b.batch,
-            batches: b.batches,
-            loss: b.loss,
-            imagesPerSec: b.imagesPerSecond,
-            resumedFromEpoch,
-            backend,
-          }).catch(() => {});
+          const r = report(b);
+          if (!r) return;
+          void progress({ phase: "training", ...r, resumedFromEpoch, backend }).catch(() => {});
         },
         onEpoch: async (m) => {
           epoch = m.epoch;

@@ -45,6 +45,17 @@ export function validateData(data: TTrainData): void {
  * Stratified hold-out by consensus label: from each class, round(fraction * count) items (at least one when the
  * class has two or more) go to valid, chosen by a seeded shuffle. Items with label -1 stay in train.
  */
+/** Item indices per label, labels in ascending order (the order the seeded shuffles consume the rng in). */
+function indicesByClass(labels: Int32Array): [number, number[]][] {
+  const byClass = new Map<number, number[]>();
+  labels.forEach((l, i) => {
+    const list = byClass.get(l) ?? [];
+    list.push(i);
+    byClass.set(l, list);
+  });
+  return [...byClass.entries()].sort((a, b) => a[0] - b[0]);
+}
+
 export function stratifiedSplit(
   labels: Int32Array,
   fraction: number,
@@ -53,15 +64,9 @@ export function stratifiedSplit(
   if (!(fraction > 0 && fraction < 1))
     throw new DataError(`validation fraction must be in (0, 1) (got ${fraction})`);
   const rng = new Rng(seed);
-  const byClass = new Map<number, number[]>();
-  labels.forEach((l, i) => {
-    const list = byClass.get(l) ?? [];
-    list.push(i);
-    byClass.set(l, list);
-  });
   const train: number[] = [];
   const valid: number[] = [];
-  for (const [label, items] of [...byClass.entries()].sort((a, b) => a[0] - b[0])) {
+  for (const [label, items] of indicesByClass(labels)) {
     if (label < 0) {
       train.push(...items);
       continue;
@@ -83,15 +88,9 @@ export function stratifiedFolds(labels: Int32Array, k: number, seed: number): In
   if (!Number.isInteger(k) || k < 2) throw new DataError(`folds must be an integer >= 2 (got ${k})`);
   if (labels.length < k) throw new DataError(`${labels.length} items cannot fill ${k} folds`);
   const rng = new Rng(seed);
-  const byClass = new Map<number, number[]>();
-  labels.forEach((l, i) => {
-    const list = byClass.get(l) ?? [];
-    list.push(i);
-    byClass.set(l, list);
-  });
   const fold = new Int32Array(labels.length);
   let next = 0;
-  for (const [, items] of [...byClass.entries()].sort((a, b) => a[0] - b[0])) {
+  for (const [, items] of indicesByClass(labels)) {
     rng.shuffle(items);
     for (const i of items) {
       fold[i] = next;

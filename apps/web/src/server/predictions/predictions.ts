@@ -1,7 +1,7 @@
 import "server-only";
 import { trainableLabels } from "@concord/crowd";
 import type { RunStatus, Split } from "@concord/db";
-import { isQueueUnavailableError } from "@concord/jobs";
+import { isQueueUnavailableError, type TFoldModel } from "@concord/jobs";
 import { foldsOf, type TPredictRequest } from "@concord/jobs/run-config";
 import { db } from "../db";
 import { fieldError, HttpError } from "../http";
@@ -9,14 +9,6 @@ import { enqueuePredictJob, publishPredictCancel } from "../queue";
 import { query } from "../sql";
 
 export type TSplitCount = { split: Split; outOfSample: number; inSample: number };
-export type TFoldModel = {
-  fold: number;
-  trainImages: number;
-  predicted: number;
-  epochs: number;
-  bestEpoch: number;
-  validAccuracy: number | null;
-};
 
 export type TPredictionSetView = {
   id: string;
