@@ -28,7 +28,7 @@ const UNVOTED = { TRAIN: 3, VALID: 2, TEST: 0 };
 
 const rowsOf = (setId: string) => t.db.prediction.findMany({ where: { setId }, orderBy: { imageId: "asc" } });
 
-async function waitSet(setId: string, statuses: string[], timeoutMs = 120_000) {
+async function waitSet(setId: string, statuses: string[], timeoutMs = 180_000) {
   return waitFor(
     `prediction set ${setId} in ${statuses.join("/")}`,
     async () => {
@@ -144,7 +144,7 @@ describe("predict jobs on a real worker", () => {
       expect.objectContaining({ fold: 2, trainImages: 12, predicted: 12, epochs: 12 }),
     ]);
     expect(existsSync(join(artifacts, "predictions", set.id))).toBe(false);
-  });
+  }, 400_000);
 
   it("an in-sample set of the same run flags the faces it trained on; fold models never saw theirs", async () => {
     const set = await launchSet("in-sample");
@@ -166,18 +166,22 @@ describe("predict jobs on a real worker", () => {
     const inSample = meanOwnLabel(rows, labelledTrain);
     const outOfSample = meanOwnLabel(crossFit, labelledTrain);
     expect(inSample - outOfSample, `in-sample ${inSample}, cross-fit ${outOfSample}`).toBeGreaterThan(0.1);
-  });
+  }, 200_000);
 
   it("cancel mid-fold -> CANCELLED with its rows and fold checkpoint kept; resumed -> the same predictions", async () => {
     const set = await launchSet("cross-fit");
-    await waitFor("fold 1 past its first epoch", async () => {
-      const p = (await t.db.predictionSet.findUniqueOrThrow({ where: { id: set.id } }))
-        .progress as TPredictProgress | null;
-      return p?.phase === "training" && p.fold === 1 && (p.epoch ?? 0) >= 2;
-    });
+    await waitFor(
+      "fold 1 past its first epoch",
+      async () => {
+        const p = (await t.db.predictionSet.findUniqueOrThrow({ where: { id: set.id } }))
+          .progress as TPredictProgress | null;
+        return p?.phase === "training" && p.fold === 1 && (p.epoch ?? 0) >= 2;
+      },
+      180_000,
+    );
     await t.db.predictionSet.update({ where: { id: set.id }, data: { cancelRequested: true } });
     expect((await jobs.requestPredictCancel(set.id)).published).toBe(true);
-    const cancelled = await waitSet(set.id, ["CANCELLED", "FAILED", "SUCCEEDED"], 20_000);
+    const cancelled = await waitSet(set.id, ["CANCELLED", "FAILED", "SUCCEEDED"], 60_000);
     expect(cancelled.status).toBe("CANCELLED");
     expect((cancelled.progress as TPredictProgress).phase).toBe("cancelled");
     const kept = await rowsOf(set.id);
@@ -201,7 +205,7 @@ describe("predict jobs on a real worker", () => {
     rows.forEach((r, i) => {
       expectClose(r.probs, crossFit[i]!.probs);
     });
-  });
+  }, 400_000);
 
   it("fails a set whose run has no saved model, once, with the reason", async () => {
     const other = await createRun(t.db, fx.datasetId, {});
