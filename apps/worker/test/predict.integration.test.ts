@@ -114,7 +114,10 @@ describe("predict jobs on a real worker", () => {
     expect(done.status).toBe("SUCCEEDED");
     expect(done.predicted).toBe(fx.total);
     expect(done.imagesPerSec).toBeGreaterThan(0);
-    expect(done.backend).toMatch(/^wasm/);
+    // Inference ran on the kernels the run trained on (same worker): "wasm+openblas" here.
+    const trainedOn = (await t.db.trainingRun.findUniqueOrThrow({ where: { id: runId } })).backend;
+    expect(done.backend).toMatch(/^wasm(\+openblas|\+builtin-sgemm)?$/);
+    expect(done.backend).toBe(trainedOn);
     // Progress was visible per fold while it ran.
     expect([...seen]).toEqual(expect.arrayContaining(["predicting:0", "training:1", "training:2"]));
 

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../src/backend";
+import { backendLabel, initBackend } from "../src/backend";
 import { backendOptions, trainerEnv } from "../src/env";
 import { createInferencePool, predictProbabilities } from "../src/evaluation/evaluate";
 import { buildModel, type TModelName } from "../src/model/model-factories";
@@ -91,7 +91,7 @@ function torchRate(name: TModelName, threads: number, batch: number): (TRate & {
 const env = trainerEnv();
 const backend = await initBackend(env.CONCORD_TF_BACKEND, backendOptions(env));
 console.log(
-  `backend ${backend.name}${backend.nativeKernels ? "+openblas (native kernels)" : ""}; ${images} images per measure; load average ${os
+  `backend ${backendLabel(backend)}; ${images} images per measure; load average ${os
     .loadavg()
     .map((l) => l.toFixed(1))
     .join(" ")}; ${os.cpus().length} cores`,

@@ -1,6 +1,6 @@
 // The package's public API: what apps/worker and the README example use. Benches, bins and tests import
 // the folders directly.
-export { initBackend, type TBackendInfo, type TInitOptions } from "./backend";
+export { backendLabel, initBackend, type TBackendInfo, type TInitOptions } from "./backend";
 export { loadDataFolder } from "./data/data-folder";
 export {
   EMOTION_CLASSES,

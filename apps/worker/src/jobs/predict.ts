@@ -15,6 +15,7 @@ import {
   ZRunConfig,
 } from "@concord/jobs";
 import {
+  backendLabel,
   backendOptions,
   createInferencePool,
   initBackend,
@@ -131,7 +132,7 @@ export async function predictSet(
   let pool: Awaited<ReturnType<typeof createInferencePool>> = null;
   try {
     const chosen = await initBackend(env.CONCORD_TF_BACKEND, backendOptions(env));
-    const backend = chosen.nativeKernels ? `${chosen.name}+openblas` : chosen.name;
+    const backend = backendLabel(chosen);
     await progress({ phase: "loading", backend }, { backend });
     const model = await loadModel(run.artifactPath!);
     const classNames = (await readModelMetadata(run.artifactPath!))?.classNames;

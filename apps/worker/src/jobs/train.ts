@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { Prisma, TDb } from "@concord/db";
 import { type TJobPayload, type TTrainProgress, type TTrainResult, ZRunConfig } from "@concord/jobs";
 import {
+  backendLabel,
   backendOptions,
   evaluate,
   initBackend,
@@ -115,8 +116,8 @@ export async function trainRun(
   };
   try {
     const chosen = await initBackend(env.CONCORD_TF_BACKEND, backendOptions(env));
-    // The run records whether the native OpenBLAS kernels carried the WASM backend (about 4x faster).
-    const backend = chosen.nativeKernels ? `${chosen.name}+openblas` : chosen.name;
+    // The run records whether the native kernels carried the WASM backend (about 4x faster), and on which sgemm.
+    const backend = backendLabel(chosen);
     await markBackend(db, runId, backend);
     await progress({ phase: "loading", epoch, backend });
 
