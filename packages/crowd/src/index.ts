@@ -42,7 +42,9 @@ export {
   FERPLUS_LABELS,
   FERPLUS_NOT_A_FACE,
   FERPLUS_UNKNOWN,
+  REJECT_LABELS,
   type TFerplusLabel,
+  trainableLabels,
 } from "./labels";
 export { majorityCompletionProbabilities } from "./majority-completion";
 export { createRng } from "./methods/common";
