@@ -4,7 +4,14 @@ export { backendLabel, initBackend, type TBackendInfo, type TInitOptions } from 
 export { loadDataFolder } from "./data/data-folder";
 export { EMOTION_CLASSES, ferplusTargets, majorityLabels } from "./data/ferplus-targets";
 export { schemeTargets, type TSchemeTargetsInput, type TSmoothing } from "./data/scheme-targets";
-export { classWeights, DataError, stratifiedSplit } from "./data/train-data";
+export {
+  classWeights,
+  DataError,
+  stratifiedFolds,
+  stratifiedSplit,
+  subsetImages,
+  subsetTargets,
+} from "./data/train-data";
 export {
   backendOptions,
   type TBackendPreference,
@@ -13,7 +20,12 @@ export {
   trainerEnv,
   ZTrainerEnv,
 } from "./env";
-export { evaluate, type TEvaluateOptions } from "./evaluation/evaluate";
+export {
+  createInferencePool,
+  evaluate,
+  predictProbabilities,
+  type TEvaluateOptions,
+} from "./evaluation/evaluate";
 export { calibration, classReports, confusionMatrix, macroF1 } from "./evaluation/metrics";
 export { mixSeed, Rng } from "./loop/seeded-rng";
 export { train } from "./loop/train";

@@ -34,6 +34,8 @@ const LABELS: Record<keyof TRunConfig, string> = {
   classWeighting: "Class weighting",
   backend: "Backend asked for",
   maxTrainImages: "Max train images",
+  predictAfter: "Predictions after the run",
+  predictFolds: "Prediction folds (cross-fit)",
 };
 
 function show(key: keyof TRunConfig, run: TCompareRun): string {

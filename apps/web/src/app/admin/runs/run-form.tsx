@@ -3,6 +3,7 @@
 import {
   DEFAULT_RUN_CONFIG,
   EPS_RULE,
+  PREDICT_AFTER,
   RUN_BACKENDS,
   RUN_MODELS,
   RUN_SCHEMES,
@@ -17,7 +18,16 @@ import { type TApiError, toApiError } from "@/lib/api-error";
 type TOption = { id: string; name: string };
 type TSnapOption = { id: string; datasetId: string; label: string };
 
-const NUMERIC = ["eps", "epochs", "patience", "learningRate", "batchSize", "seed", "maxTrainImages"] as const;
+const NUMERIC = [
+  "eps",
+  "epochs",
+  "patience",
+  "learningRate",
+  "batchSize",
+  "seed",
+  "maxTrainImages",
+  "predictFolds",
+] as const;
 
 const HELP: Record<string, string> = {
   model: "seed = small CNN, vgg13 = FER+ paper net, fast = tiny net for quick checks",
@@ -28,6 +38,8 @@ const HELP: Record<string, string> = {
   batchSize: "1 – 1024",
   backend: "auto = tfjs-node-gpu > tfjs-node > wasm; gpu routes to GPU workers",
   maxTrainImages: "cap the training set (0 = all): for smoke tests",
+  predictAfter: "store every image's prediction once the run succeeds; cross-fit: out-of-sample on TRAIN too",
+  predictFolds: "cross-fit fold models (2 – 20), each trained like this run",
 };
 
 function Field(props: {
@@ -216,6 +228,22 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
             type="number"
             className={input}
             defaultValue={d.maxTrainImages}
+          />
+        </Field>
+        <Field name="predictAfter" label="Predictions after" error={err("predictAfter")}>
+          <select id="run-predictAfter" name="predictAfter" className={input} defaultValue={d.predictAfter}>
+            {PREDICT_AFTER.map((m) => (
+              <option key={m}>{m}</option>
+            ))}
+          </select>
+        </Field>
+        <Field name="predictFolds" label="Cross-fit folds" error={err("predictFolds")}>
+          <input
+            id="run-predictFolds"
+            name="predictFolds"
+            type="number"
+            className={input}
+            defaultValue={d.predictFolds}
           />
         </Field>
       </div>

@@ -6,6 +6,7 @@ import { DistributionBar } from "@/components/charts/distribution-bar";
 import { StatCard } from "@/components/charts/stat-card";
 import { EmptyState, PageHeader, Section } from "@/components/tables/page-header";
 import { StatusBadge } from "@/components/tables/status-badge";
+import { datasetChecks } from "@/server/checks/settings";
 import {
   getDatasetSummary,
   leakReport,
@@ -13,6 +14,7 @@ import {
   votesPerImageHistogram,
 } from "@/server/datasets/datasets";
 import { requireUser } from "@/server/guards";
+import { CheckSettingsForm } from "./check-settings-form";
 
 export const metadata: Metadata = { title: "Dataset" };
 
@@ -23,10 +25,11 @@ export default async function DatasetPage(props: { params: Promise<{ id: string 
   const { id } = await props.params;
   const d = await getDatasetSummary(id);
   if (!d) notFound();
-  const [histogram, leaks, imports] = await Promise.all([
+  const [histogram, leaks, imports, checks] = await Promise.all([
     votesPerImageHistogram(d.id),
     leakReport(d.id, 48),
     recentImports(d.id),
+    datasetChecks(d.id),
   ]);
   const link =
     "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50";
@@ -130,6 +133,34 @@ export default async function DatasetPage(props: { params: Promise<{ id: string 
           />
         </div>
       </div>
+
+      {checks ? (
+        <Section
+          title="Annotator checks"
+          id="checks"
+          aside={
+            <Link href={`/label/guidelines?dataset=${d.slug}`} className="hover:underline">
+              guidelines as annotators see them →
+            </Link>
+          }
+        >
+          <CheckSettingsForm
+            datasetId={d.id}
+            initial={{
+              goldMinAccuracy: checks.goldMinAccuracy,
+              goldMinAnswers: checks.goldMinAnswers,
+              goldWindow: checks.goldWindow,
+              goldConfidence: checks.goldConfidence,
+              guidelines: checks.guidelines,
+              guideExamples: checks.guideExamples,
+              qualificationSize: checks.qualificationSize,
+              qualificationPassMark: checks.qualificationPassMark,
+              qualificationAttempts: checks.qualificationAttempts,
+            }}
+            pool={checks.pool}
+          />
+        </Section>
+      ) : null}
 
       <Section
         title="Leak guard"

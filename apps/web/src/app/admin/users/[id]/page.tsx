@@ -44,7 +44,17 @@ export default async function AnnotatorPage(props: { params: Promise<{ id: strin
         }
         title={user.name}
         subtitle={`${user.email} · ${user.role.toLowerCase()} · ${votes.toLocaleString("en")} votes in ${quality.length} dataset${quality.length === 1 ? "" : "s"}${user.pausedAt ? ` · paused: ${user.pausedReason ?? ""}` : ""}`}
-        actions={active ? <ExcludedBadge since={active.createdAt} /> : null}
+        actions={
+          <>
+            {active ? <ExcludedBadge since={active.createdAt} /> : null}
+            <Link
+              href={`/admin/users/${user.id}/checks`}
+              className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50"
+            >
+              Check answers →
+            </Link>
+          </>
+        }
       />
       <Section title="Label snapshots">
         <ExclusionPanel
