@@ -7,12 +7,13 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, repoRoot, startServer, stopProcessGroup, type TServerProcess } from "@concord/web-runner";
+import { repoRoot, stopProcessGroup, type TServerProcess } from "@concord/web-runner";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { launchBrowser, login, newContext, screenshot } from "../src/browser";
 import { e2eDb } from "../src/db";
 import { signIn } from "../src/http";
+import { startWorker } from "../src/worker";
 
 const db = e2eDb();
 const BOARD_TOKEN = "e2e-board-token-13";
@@ -24,37 +25,21 @@ let boardPort = 0;
 let emptyDatasetId = "";
 let failedRunId = "";
 
-async function startWorker(queues: string): Promise<TServerProcess> {
-  const prefix = process.env.CONCORD_QUEUE_PREFIX;
-  // A private prefix: the shared "concord" prefix may have workers (on other databases) that take our jobs.
-  if (!prefix || prefix === "concord") throw new Error("CONCORD_QUEUE_PREFIX not set by the e2e harness");
-  const port = await freePort();
-  const worker = await startServer({
-    command: "npx",
-    args: ["tsx", "apps/worker/src/main.ts"],
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      DATABASE_URL: inject("databaseUrl"),
-      CONCORD_QUEUE_PREFIX: prefix,
-      CONCORD_WORKER_PORT: String(port),
-      CONCORD_WORKER_HOST: "127.0.0.1",
-      CONCORD_WORKER_QUEUES: queues,
-      CONCORD_ARTIFACTS_DIR: artifacts,
-      CONCORD_BOARD_TOKEN: BOARD_TOKEN,
-      CONCORD_RECONCILE_MS: "2000",
-    },
-    readyUrl: `http://127.0.0.1:${port}/healthz`,
+async function startQueueWorker(queues: string): Promise<TServerProcess> {
+  const worker = await startWorker({
+    queues,
+    artifactsDir: artifacts,
+    env: { CONCORD_BOARD_TOKEN: BOARD_TOKEN, CONCORD_RECONCILE_MS: "2000" },
   });
   workers.push(worker);
-  boardPort ||= port;
+  boardPort ||= worker.port;
   return worker;
 }
 
 beforeAll(async () => {
   artifacts = mkdtempSync(join(tmpdir(), "concord-e2e-jobs-"));
   // Train and evaluate only: a snapshot request stays queued until a second worker takes "labels".
-  await startWorker("train,evaluate");
+  await startQueueWorker("train,evaluate");
   // A dataset with faces but no vote and no VALID split (so no other file picks it to train on): a run on
   // it fails at once, as it should.
   const ds = await db.dataset.create({
@@ -157,7 +142,7 @@ it("the jobs page shows a queued snapshot and a failed run, with retry, and keep
   expect(await failedTab.locator(`[data-testid="job-row"][data-id="${snapJobId}"]`).count()).toBe(0);
 
   // A worker for the labels queue: the same page (no reload) shows the snapshot done.
-  await startWorker("labels");
+  await startQueueWorker("labels");
   await expect
     .poll(() => snapRow.getAttribute("data-status"), { timeout: 90_000, interval: 500 })
     .toBe("SUCCEEDED");
