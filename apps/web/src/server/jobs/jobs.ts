@@ -99,12 +99,18 @@ function lifecycle(
   };
 }
 
+// The newest rows of one status (or all), and the names every row shows.
+const newest = (status: TJobStatusFilter, take: number) => ({
+  where: status === "ALL" ? {} : { status },
+  orderBy: { createdAt: "desc" as const },
+  take,
+});
+const OWNERS = { dataset: { select: { name: true } }, createdBy: { select: { name: true } } } as const;
+
 async function snapshotRows(status: TJobStatusFilter, take: number): Promise<TJobRow[]> {
   const rows = await db().snapshotJob.findMany({
-    where: status === "ALL" ? {} : { status },
-    orderBy: { createdAt: "desc" },
-    take,
-    include: { dataset: { select: { name: true } }, createdBy: { select: { name: true } } },
+    ...newest(status, take),
+    include: OWNERS,
   });
   return rows.map((r) => {
     const p = record(r.progress);
@@ -135,12 +141,9 @@ async function snapshotRows(status: TJobStatusFilter, take: number): Promise<TJo
 
 async function runRows(status: TJobStatusFilter, take: number): Promise<TJobRow[]> {
   const rows = await db().trainingRun.findMany({
-    where: status === "ALL" ? {} : { status },
-    orderBy: { createdAt: "desc" },
-    take,
+    ...newest(status, take),
     include: {
-      dataset: { select: { name: true } },
-      createdBy: { select: { name: true } },
+      ...OWNERS,
       epochs: { select: { durationMs: true }, orderBy: { epoch: "asc" } },
     },
   });
@@ -186,12 +189,9 @@ async function runRows(status: TJobStatusFilter, take: number): Promise<TJobRow[
 // Prediction sets (issue 12): progress { phase, fold, folds, done, total, epoch?, epochs?, imagesPerSec? }.
 async function predictionRows(status: TJobStatusFilter, take: number): Promise<TJobRow[]> {
   const rows = await db().predictionSet.findMany({
-    where: status === "ALL" ? {} : { status },
-    orderBy: { createdAt: "desc" },
-    take,
+    ...newest(status, take),
     include: {
-      dataset: { select: { name: true } },
-      createdBy: { select: { name: true } },
+      ...OWNERS,
       run: { select: { id: true, name: true } },
     },
   });
