@@ -27,7 +27,6 @@ type TLiveRow = { id: string; status: string; cancelRequested?: boolean; created
 
 async function reconcileRows(
   db: TDb,
-  jobs: TJobsClient,
   table: TLifecycleTable,
   rows: TLiveRow[],
   kind: {
@@ -82,7 +81,6 @@ export async function reconcileRuns(
   const runQueue = new Map(runs.map((r) => [r.id, trainQueueOfStored(r.config)]));
   await reconcileRows(
     db,
-    jobs,
     "trainingRun",
     runs,
     {
@@ -101,7 +99,6 @@ export async function reconcileRuns(
   const setQueue = new Map(sets.map((s) => [s.id, trainQueueOfStored(s.run.config)]));
   await reconcileRows(
     db,
-    jobs,
     "predictionSet",
     sets,
     {
@@ -128,7 +125,6 @@ export async function reconcileSnapshotJobs(
   const byId = new Map(rows.map((r) => [r.id, r]));
   await reconcileRows(
     db,
-    jobs,
     "snapshotJob",
     rows,
     {
