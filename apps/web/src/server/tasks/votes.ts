@@ -6,6 +6,7 @@ import { accessError } from "../access";
 import { db } from "../db";
 import { fieldError, HttpError } from "../http";
 import { iso, query } from "../sql";
+import { refreshModelVerdicts } from "./model-stopping";
 import { annotatorProgress, GOLD_COLUMNS, GOLD_VOTES, PROGRESS_COLUMNS, type TProgress } from "./progress";
 
 export const ZVoteBody = z.object({
@@ -65,7 +66,8 @@ WITH u AS (
 ), prev AS (
   SELECT ${VOTE_COLUMNS} FROM "Vote" WHERE "requestId" = $5
 ), img AS (
-  SELECT i.id, i."datasetId", d.name, d.taxonomy, d."goldMinAccuracy", g.label AS gold
+  SELECT i.id, i."datasetId", d.name, d.taxonomy, d."goldMinAccuracy", g.label AS gold,
+         d."stoppingSetId" IS NOT NULL AS "modelStopping"
   FROM "Image" i JOIN "Dataset" d ON d.id = i."datasetId" LEFT JOIN "GoldLabel" g ON g."imageId" = i.id
   WHERE i.id = $2
 ), ins AS (
@@ -86,7 +88,7 @@ SELECT
   prev."annotatorId" AS "prevAnnotatorId", prev."createdAt" AS "prevCreatedAt",
   img.id AS "imageFound", $3 = ANY(img.taxonomy) AS "labelOk",
   CASE WHEN NOT $3 = ANY(img.taxonomy) THEN img.taxonomy END AS taxonomy,
-  img.gold, img.name AS "datasetName", img."goldMinAccuracy",
+  img.gold, img.name AS "datasetName", img."goldMinAccuracy", img."modelStopping",
   ins.id AS "newId", ins."createdAt" AS "newCreatedAt",
   CASE WHEN ins.id IS NULL THEN EXISTS (SELECT 1 FROM "Vote" WHERE "imageId" = $2 AND "annotatorId" = $1) END
     AS "alreadyVoted",
@@ -117,6 +119,7 @@ type TCastRow = {
   gold: string | null;
   datasetName: string | null;
   goldMinAccuracy: number | null;
+  modelStopping: boolean | null;
   newId: string | null;
   newCreatedAt: string | null;
   alreadyVoted: boolean | null;
@@ -151,6 +154,14 @@ function replayed(vote: TVoteRow, annotatorId: string, progress: TProgress) {
 // role, 403 paused) before anything is written. Then: 200 replay of the same requestId (409 if it belongs to
 // someone else), 404 unknown image, 400 label outside the taxonomy, 409 second vote on the image, else 201
 // (with gold feedback, pausing the annotator below the dataset's gold accuracy threshold).
+// The vote is committed whatever happens here: a failed recompute leaves the image's next-vote list empty,
+// i.e. it asks for more votes (never stops early), and the next vote on it recomputes again.
+async function refreshAfterVote(imageId: string) {
+  await refreshModelVerdicts([imageId]).catch((error: unknown) =>
+    console.error("[web] model-stopping refresh failed", error),
+  );
+}
+
 export async function castVote(
   annotatorId: string,
   body: TVoteBody,
@@ -204,6 +215,8 @@ export async function castVote(
     if (raced) return replayed(raced, annotatorId, await annotatorProgress(annotatorId));
     throw new HttpError(409, "You already voted on this image");
   }
+  // Model-prior stopping: the trigger applied the image's precomputed verdict; recompute it for the new counts.
+  if (row.modelStopping) await refreshAfterVote(body.imageId);
   const vote = { id: row.newId, imageId: body.imageId, label: body.label, createdAt: row.newCreatedAt! };
   const after: TProgress = { today: progress.today + 1, total: progress.total + 1 };
   if (row.gold === null) return { vote, replayed: false, progress: after, status: 201 };
@@ -237,6 +250,7 @@ export async function undoLastVote(annotatorId: string) {
   // Feedback already revealed the expected answer: undoing would let anyone retake check questions.
   if (last.isGold) throw new HttpError(409, "Answers to check questions cannot be undone");
   await db().vote.delete({ where: { id: last.id } });
+  await refreshAfterVote(last.imageId);
   return {
     undone: { imageId: last.imageId, label: last.label },
     progress: await annotatorProgress(annotatorId),
