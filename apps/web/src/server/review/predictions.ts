@@ -53,3 +53,11 @@ export async function latestPredictions(
 export async function newestPredictionSet(datasetId: string): Promise<string | null> {
   return (await query<{ id: string }>(NEWEST_SET, [datasetId]))[0]?.id ?? null;
 }
+
+// The model classes of predictions: the leading taxonomy classes given any probability (a model trained
+// without FER+'s unknown / not-a-face stores 0 for them). Model class k is taxonomy class k.
+export function modelClassesOf(rows: Iterable<{ probs: number[] }>, numClasses: number): number {
+  let K = 2;
+  for (const r of rows) for (let c = K; c < numClasses; c++) if (r.probs[c]! > 0) K = c + 1;
+  return Math.min(K, numClasses);
+}

@@ -1,7 +1,7 @@
 import "server-only";
 import { fieldError, HttpError } from "../http";
 import { loadCrowdCounts } from "../review/crowd-counts";
-import { latestPredictions, latestProbsOf, newestSetOf } from "../review/predictions";
+import { latestPredictions, latestProbsOf, modelClassesOf, newestSetOf } from "../review/predictions";
 import { pool, query } from "../sql";
 import {
   fitModelStoppingPrior,
@@ -138,14 +138,6 @@ function verdictRow(
 async function writeVerdicts(rows: TVerdictRow[]) {
   for (let k = 0; k < rows.length; k += BATCH)
     await query(WRITE_VERDICTS, [JSON.stringify(rows.slice(k, k + BATCH))]);
-}
-
-// The model classes of a prediction set: the leading taxonomy classes it gives any probability to (a model
-// trained without FER+'s unknown / not-a-face stores 0 for them).
-function modelClassesOf(rows: Iterable<{ probs: number[] }>, C: number): number {
-  let K = 2;
-  for (const r of rows) for (let c = K; c < C; c++) if (r.probs[c]! > 0) K = c + 1;
-  return Math.min(K, C);
 }
 
 async function fitAndWrite(d: TDatasetStopping, setId: string): Promise<boolean> {
