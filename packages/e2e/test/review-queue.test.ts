@@ -123,7 +123,19 @@ const rowIds = () =>
   page.$$eval('[data-testid="suspect-row"]', (rows) => rows.map((r) => r.getAttribute("data-image-id")));
 
 it("lists the suspects of a class pair, sends 5 for more votes in bulk, and an annotator gets them next", async () => {
-  await page.goto(queueUrl());
+  // Server render of the whole queue (every voted face of the dataset ranked), unfiltered and filtered.
+  const timed = async (url: string) => {
+    const t0 = performance.now();
+    const res = await page.goto(url);
+    expect(res?.status()).toBe(200);
+    return Math.round(performance.now() - t0);
+  };
+  const faces = await db.image.count({ where: { datasetId } });
+  const unfiltered = await timed(`/research/review?datasetId=${datasetId}`);
+  const filtered = await timed(queueUrl());
+  console.log(
+    `e2e: review queue of ${faces} faces: page load ${unfiltered} ms unfiltered, ${filtered} ms filtered`,
+  );
   expect(new Set(await rowIds())).toEqual(new Set(suspects));
   const first = page.locator('[data-testid="suspect-row"]').first();
   expect(await first.textContent()).toContain(`${modelLabel} (97%)`);
