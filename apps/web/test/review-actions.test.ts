@@ -13,6 +13,7 @@ let actions: typeof import("../src/server/review/actions");
 let history: typeof import("../src/server/review/history");
 let http: typeof import("../src/server/http");
 let form: typeof import("../src/server/review/action-form");
+let queue: typeof import("../src/server/review/queue");
 
 const TAXONOMY = [...FERPLUS_LABELS];
 const never = () => 0.999; // no gold draw
@@ -40,6 +41,7 @@ beforeAll(async () => {
   history = await import("../src/server/review/history");
   http = await import("../src/server/http");
   form = await import("../src/server/review/action-form");
+  queue = await import("../src/server/review/queue");
   const ds = await t.db.dataset.create({
     data: {
       slug: "review",
@@ -250,5 +252,95 @@ describe("bad input", () => {
       .catch((e: unknown) => e);
     expect(malformed).toMatchObject({ status: 400, message: "body: malformed JSON" });
     expect(await snapshotOf()).toEqual(before);
+  });
+});
+
+describe("the review queue", () => {
+  it("ranks the voted faces with a prediction, filters by class pair and split, and leaves out handled ones", async () => {
+    // img-4 (VALID) has only imported votes, from two sources: surprise 3 + 1, fear 1.
+    await t.db.importedTally.createMany({
+      data: [
+        { imageId: images[4]!, source: "a", counts: [0, 0, 3, 0, 0, 0, 0, 0, 0, 0] },
+        { imageId: images[4]!, source: "b", counts: [0, 0, 1, 0, 0, 0, 1, 0, 0, 0] },
+      ],
+    });
+    const empty = await queue.getReviewQueue(datasetId);
+    expect(empty).toMatchObject({ hasPredictions: false, candidates: 0, suspects: [] });
+
+    const run = await t.db.trainingRun.create({
+      data: { datasetId, config: {}, seed: 1, status: "SUCCEEDED" },
+    });
+    const set = await t.db.predictionSet.create({
+      data: {
+        datasetId,
+        runId: run.id,
+        status: "SUCCEEDED",
+        scheme: "cross-fit",
+        folds: 2,
+        finishedAt: new Date(),
+      },
+    });
+    const probs = (top: number, p: number) =>
+      Array.from({ length: 10 }, (_, c) => (c === top ? p : c < 8 ? (1 - p) / 7 : 0));
+    // img-1 (sadness x3): the model agrees; img-3 (neutral 1, fear 1): the model says fear; img-4: fear too.
+    // img-0 (accepted, excluded again) and img-2 (accepted) are handled; img-5 is gold.
+    const tops: Record<number, number> = { 0: 6, 1: 3, 2: 6, 3: 6, 4: 6, 5: 6 };
+    await t.db.prediction.createMany({
+      data: images.map((id, i) => ({
+        setId: set.id,
+        imageId: id,
+        probs: probs(tops[i]!, 0.9),
+        outOfSample: true,
+      })),
+    });
+    // An in-sample row of a newer set does not replace the out-of-sample one.
+    const newer = await t.db.predictionSet.create({
+      data: {
+        datasetId,
+        runId: run.id,
+        status: "SUCCEEDED",
+        scheme: "in-sample",
+        finishedAt: new Date(Date.now() + 1000),
+      },
+    });
+    await t.db.prediction.create({
+      data: { setId: newer.id, imageId: images[1]!, probs: probs(0, 0.99), outOfSample: false },
+    });
+
+    const q = await queue.getReviewQueue(datasetId);
+    expect(q).toMatchObject({
+      hasPredictions: true,
+      candidates: 3,
+      matching: 3,
+      handled: { accepted: 2, excluded: 1 },
+    });
+    expect(q.suspects.map((s) => s.imageId).sort()).toEqual([images[1], images[3], images[4]].sort());
+    const byId = new Map(q.suspects.map((s) => [s.imageId, s]));
+    expect(byId.get(images[4]!)).toMatchObject({
+      crowdLabel: "surprise",
+      modelLabel: "fear",
+      split: "VALID",
+    });
+    expect(byId.get(images[4]!)?.counts).toEqual([0, 0, 4, 0, 0, 0, 1, 0, 0, 0]);
+    expect(byId.get(images[1]!)).toMatchObject({ crowdLabel: "sadness", modelLabel: "sadness" });
+    expect(byId.get(images[1]!)?.modelConfidence).toBeCloseTo(0.9, 6);
+    // The model contradicting the crowd ranks above the model confirming it.
+    expect(byId.get(images[1]!)!.score).toBeLessThan(byId.get(images[4]!)!.score);
+    expect(q.suspects.at(-1)?.imageId).toBe(images[1]);
+    expect(q.pairs).toEqual([
+      { crowd: "neutral", model: "fear", n: 1 },
+      { crowd: "surprise", model: "fear", n: 1 },
+    ]);
+
+    const pair = await queue.getReviewQueue(datasetId, { crowd: "surprise", model: "fear" });
+    expect(pair.suspects.map((s) => s.imageId)).toEqual([images[4]]);
+    expect((await queue.getReviewQueue(datasetId, { split: "TRAIN" })).matching).toBe(2);
+    // Asked for more votes: still listed, with the votes pending.
+    await actions.applyImageActions(
+      admin,
+      await body({ action: "more-votes", imageIds: [images[3]], votes: 2 }),
+    );
+    const pending = await queue.getReviewQueue(datasetId, { crowd: "neutral" });
+    expect(pending.suspects).toMatchObject([{ imageId: images[3], pendingVotes: 2 }]);
   });
 });
