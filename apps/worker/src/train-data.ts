@@ -1,13 +1,11 @@
 // Builds the trainer's data object from Postgres: TRAIN images with the snapshot's soft labels as targets,
 // VALID/TEST images with majority labels (FER+ protocol: always the majority label, whatever the snapshot).
-import { aggregate, FERPLUS_LABELS, smoothTargets } from "@concord/crowd";
+import { aggregate, FERPLUS_LABELS, smoothTargets, trainableLabels } from "@concord/crowd";
 import type { Split, TDb } from "@concord/db";
 import type { TRunScheme } from "@concord/jobs";
 import type { TImageSet, TTrainData } from "@concord/trainer";
 import { loadCrowdInput } from "./crowd-input";
 
-/** Reject classes are never trained on: an item whose consensus is one of them is excluded. */
-const REJECT_LABELS = new Set(["unknown", "not-a-face"]);
 const PIXELS = 48 * 48;
 
 export function isFerplusTaxonomy(taxonomy: readonly string[]): boolean {
@@ -21,9 +19,14 @@ export function defaultSnapshotMethod(taxonomy: readonly string[], scheme: TRunS
 }
 
 export type TLoadOptions = { scheme: TRunScheme; eps: number; maxTrainImages: number };
-export type TLoadedData = { data: TTrainData; counts: Record<"train" | "valid" | "test", number> };
+export type TLoadedData = {
+  data: TTrainData;
+  counts: Record<"train" | "valid" | "test", number>;
+  /** Image ids of data.train, row for row: the images a run with this data trained on. */
+  trainIds: string[];
+};
 
-async function loadPixels(db: TDb, ids: string[]): Promise<Uint8Array> {
+export async function loadPixels(db: TDb, ids: string[]): Promise<Uint8Array> {
   const out = new Uint8Array(ids.length * PIXELS);
   const pos = new Map(ids.map((id, i) => [id, i]));
   for (let k = 0; k < ids.length; k += 2000) {
@@ -85,7 +88,9 @@ export async function loadTrainData(
     select: { taxonomy: true },
   });
   const taxonomy = dataset.taxonomy;
-  const keep = taxonomy.map((l, i) => [l, i] as const).filter(([l]) => !REJECT_LABELS.has(l));
+  // Reject classes are never trained on: an item whose consensus is one of them is excluded.
+  const trainable = new Set(trainableLabels(taxonomy));
+  const keep = taxonomy.map((l, i) => [l, i] as const).filter(([l]) => trainable.has(l));
   const classNames = keep.map(([l]) => l);
   const classOf = new Map(keep.map(([l], k) => [l, k]));
   const C = classNames.length;
@@ -128,5 +133,6 @@ export async function loadTrainData(
       ...(test ? { test } : {}),
     },
     counts: { train: ids.length, valid: valid?.labels.length ?? 0, test: test?.labels.length ?? 0 },
+    trainIds: ids,
   };
 }

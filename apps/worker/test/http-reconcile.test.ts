@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
-import { createJobsClient, type TJobsClient, trainJobId } from "@concord/jobs";
+import { createJobsClient, predictJobId, type TJobsClient, trainJobId } from "@concord/jobs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadEnv } from "../src/env";
 import { createHttpApp, listen } from "../src/http";
@@ -143,5 +143,29 @@ describe("reconcileRuns", () => {
     expect((await t.db.trainingRun.findUniqueOrThrow({ where: { id: run.id } })).error).toMatch(
       /stalled more than/,
     );
+  });
+
+  it("does the same for prediction sets, re-enqueueing a lost one on its run's training queue", async () => {
+    const run = await createRun(t.db, fx.datasetId, { backend: "gpu" });
+    await t.db.trainingRun.update({ where: { id: run.id }, data: { status: "SUCCEEDED" } });
+    const set = (data: { status?: "RUNNING"; cancelRequested?: boolean; createdAt?: Date } = {}) =>
+      t.db.predictionSet.create({
+        data: { datasetId: fx.datasetId, runId: run.id, scheme: "in-sample", ...data },
+      });
+    const lost = await set({ status: "RUNNING" });
+    const cancelled = await set({ cancelRequested: true });
+    const old = await set({ createdAt: new Date(Date.now() - 120_000) });
+    const fresh = await set();
+    const report = await reconcileRuns(t.db, jobs);
+    expect(report).toEqual({ failed: [lost.id], cancelled: [cancelled.id], requeued: [old.id] });
+    const byId = (id: string) => t.db.predictionSet.findUniqueOrThrow({ where: { id } });
+    expect(await byId(lost.id)).toMatchObject({ status: "FAILED", error: expect.stringMatching(/job lost/) });
+    expect((await byId(cancelled.id)).status).toBe("CANCELLED");
+    expect((await byId(fresh.id)).status).toBe("QUEUED");
+    const job = await jobs.queue("train-gpu").getJob(predictJobId(old.id));
+    expect(job?.name).toBe("predict");
+    expect(job?.data).toEqual({ setId: old.id });
+    expect(await reconcileRuns(t.db, jobs)).toEqual({ failed: [], cancelled: [], requeued: [] });
+    await t.db.predictionSet.updateMany({ where: { status: "QUEUED" }, data: { status: "CANCELLED" } });
   });
 });

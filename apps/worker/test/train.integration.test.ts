@@ -72,13 +72,15 @@ describe("training runs on real workers", () => {
     });
     expect(done.error).toBeNull();
     expect(done.status).toBe("SUCCEEDED");
-    // CI builds the native kernels and requires them (CONCORD_REQUIRE_NATIVE=1).
-    // Elsewhere either kernel set may have run ("wasm" or "wasm+openblas"). toEqual, not toBe: an asymmetric
+    // CI builds the native kernels and requires them (CONCORD_REQUIRE_NATIVE=1), on OpenBLAS or, without it,
+    // the builtin sgemm. Elsewhere WASM's kernels may have run too ("wasm"). toEqual, not toBe: an asymmetric
     // matcher compares by identity under toBe and never matches.
     expect(done.backend).toEqual(
-      process.env.CONCORD_REQUIRE_NATIVE === "1"
-        ? "wasm+openblas"
-        : expect.stringMatching(/^wasm(\+openblas)?$/),
+      expect.stringMatching(
+        process.env.CONCORD_REQUIRE_NATIVE === "1"
+          ? /^wasm\+(openblas|builtin-sgemm)$/
+          : /^wasm(\+openblas|\+builtin-sgemm)?$/,
+      ),
     );
     expect(done.snapshotId).not.toBeNull();
     expect(seen.size).toBeGreaterThan(2); // progress was visible while it ran

@@ -14,6 +14,20 @@ export type TRunScheme = (typeof RUN_SCHEMES)[number];
 /** Where a run may train: "gpu" routes it to the train-gpu queue that only GPU workers drain. */
 export const RUN_BACKENDS = ["auto", "gpu", "node", "wasm"] as const;
 export const RUN_OPTIMIZERS = ["adam", "sgd"] as const;
+/**
+ * Stored predictions (PredictionSet): "in-sample" = the run's saved model predicts every image (the images it
+ * trained on are flagged in-sample); "cross-fit" = K fold models trained with the run's config each predict the
+ * training images they did not see, the run's model predicts the rest, so every row is out-of-sample.
+ */
+export const PREDICT_SCHEMES = ["in-sample", "cross-fit"] as const;
+export type TPredictScheme = (typeof PREDICT_SCHEMES)[number];
+/** After a run succeeds: no predictions, or a predict job with one of the schemes. */
+export const PREDICT_AFTER = ["none", ...PREDICT_SCHEMES] as const;
+/**
+ * Cross-fit folds. 5: each fold model trains on 80% of the run's training images at 4x the run's training
+ * cost (see packages/jobs/README.md for why not 2 or 10).
+ */
+export const DEFAULT_PREDICT_FOLDS = 5;
 
 const int = (field: string, min: number, max: number, fallback: number) =>
   z
@@ -58,6 +72,12 @@ export const ZRunConfig = ZTrainingConfig.extend({
   backend: z.enum(RUN_BACKENDS, { message: `backend: one of ${RUN_BACKENDS.join(", ")}` }).default("auto"),
   /** Small-run knob for demos and tests: cap the number of training images (0 = all). */
   maxTrainImages: int("maxTrainImages", 0, 10_000_000, 0),
+  /** Launch a predict job on the run's dataset once the run succeeds. */
+  predictAfter: z
+    .enum(PREDICT_AFTER, { message: `predictAfter: one of ${PREDICT_AFTER.join(", ")}` })
+    .default("none"),
+  /** Folds of that predict job when predictAfter is "cross-fit". */
+  predictFolds: int("predictFolds", 2, 20, DEFAULT_PREDICT_FOLDS),
 });
 export type TRunConfig = z.infer<typeof ZRunConfig>;
 export type TRunConfigInput = z.input<typeof ZRunConfig>;
@@ -76,4 +96,24 @@ export function trainQueueFor(config: Pick<TRunConfig, "backend">): TTrainQueue 
 export function trainQueueOfStored(config: unknown): TTrainQueue {
   const parsed = ZRunConfig.pick({ backend: true }).safeParse(config ?? {});
   return trainQueueFor(parsed.success ? parsed.data : { backend: "auto" });
+}
+
+/**
+ * POST /api/predictions and the run page's button: predict a dataset with a succeeded run. `datasetId`
+ * defaults to the run's own dataset; another dataset must share its taxonomy and takes "in-sample" only
+ * (fold models need the run's training labels).
+ */
+export const ZPredictRequest = z.object({
+  runId: z.string({ message: "runId: choose a run" }).trim().min(1, "runId: choose a run"),
+  datasetId: z.string({ message: "datasetId: a dataset id" }).trim().min(1).nullish().default(null),
+  scheme: z
+    .enum(PREDICT_SCHEMES, { message: `scheme: one of ${PREDICT_SCHEMES.join(", ")}` })
+    .default("cross-fit"),
+  folds: int("folds", 2, 20, DEFAULT_PREDICT_FOLDS),
+});
+export type TPredictRequest = z.infer<typeof ZPredictRequest>;
+
+/** Fold models of a scheme: 1 model (the run's) for "in-sample". */
+export function foldsOf(request: Pick<TPredictRequest, "scheme" | "folds">): number {
+  return request.scheme === "cross-fit" ? request.folds : 1;
 }

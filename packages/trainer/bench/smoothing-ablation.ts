@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { initBackend } from "../src/backend";
+import { backendLabel, initBackend } from "../src/backend";
 import { loadDataFolder } from "../src/data/data-folder";
 import type { TTargetOptions } from "../src/data/ferplus-targets";
 import { backendOptions, trainerEnv } from "../src/env";
@@ -42,7 +42,7 @@ const backend = await initBackend(env.CONCORD_TF_BACKEND, backendOptions(env));
 const limit = Number(a.limit);
 const epochs = Number(a.epochs);
 console.log(
-  `model ${a.model}, first ${limit} Train faces, ${epochs} epochs, ${a.workers} workers, seed 42, backend ${backend.name}${backend.nativeKernels ? "+openblas" : ""}`,
+  `model ${a.model}, first ${limit} Train faces, ${epochs} epochs, ${a.workers} workers, seed 42, backend ${backendLabel(backend)}`,
 );
 console.log(
   "arm       targets                      kept  valid n  best valid acc  macro-F1  best epoch  CPU s   wall s",

@@ -1,6 +1,6 @@
 // The package's public API: what apps/worker and the README example use. Benches, bins and tests import
 // the folders directly.
-export { initBackend, type TBackendInfo, type TInitOptions } from "./backend";
+export { backendLabel, initBackend, type TBackendInfo, type TInitOptions } from "./backend";
 export { loadDataFolder } from "./data/data-folder";
 export {
   EMOTION_CLASSES,
@@ -10,7 +10,14 @@ export {
   type TScheme,
   type TSmoothing,
 } from "./data/ferplus-targets";
-export { classWeights, DataError, stratifiedSplit } from "./data/train-data";
+export {
+  classWeights,
+  DataError,
+  stratifiedFolds,
+  stratifiedSplit,
+  subsetImages,
+  subsetTargets,
+} from "./data/train-data";
 export {
   backendOptions,
   type TBackendPreference,
@@ -19,7 +26,12 @@ export {
   trainerEnv,
   ZTrainerEnv,
 } from "./env";
-export { evaluate, type TEvaluateOptions } from "./evaluation/evaluate";
+export {
+  createInferencePool,
+  evaluate,
+  predictProbabilities,
+  type TEvaluateOptions,
+} from "./evaluation/evaluate";
 export { calibration, classReports, confusionMatrix, macroF1 } from "./evaluation/metrics";
 export { mixSeed, Rng } from "./loop/seeded-rng";
 export { train } from "./loop/train";

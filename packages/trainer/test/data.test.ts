@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { augmentInto, FERPLUS_AUGMENT, makeBatch, PIXELS } from "../src/data/augment";
 import { loadFerplus, parseLabelCsv } from "../src/data/ferplus-folder";
 import { ferplusTargets, majorityLabels } from "../src/data/ferplus-targets";
-import { classWeights, stratifiedSplit } from "../src/data/train-data";
+import { classWeights, stratifiedFolds, stratifiedSplit } from "../src/data/train-data";
 import { Rng } from "../src/loop/seeded-rng";
 
 const shared = process.env.CONCORD_SHARED ?? path.resolve(import.meta.dirname, "../../../../shared");
@@ -55,6 +55,23 @@ describe("split, weights, augmentation", () => {
     expect(a.train.length + a.valid.length).toBe(100);
     expect(stratifiedSplit(labels, 0.1, 1)).toEqual(a);
     expect(stratifiedSplit(labels, 0.1, 2).valid).not.toEqual(a.valid);
+  });
+  it("deals seeded, stratified cross-fit folds of near-equal size", () => {
+    // 23 of class 0, 9 of class 1, 5 unlabelled (-1): 37 items into 5 folds.
+    const labels = Int32Array.from({ length: 37 }, (_, i) => (i < 23 ? 0 : i < 32 ? 1 : -1));
+    const fold = stratifiedFolds(labels, 5, 3);
+    const sizes = (pick: (i: number) => boolean) =>
+      [0, 1, 2, 3, 4].map((k) => Array.from(fold).filter((f, i) => f === k && pick(i)).length);
+    expect(sizes(() => true).sort()).toEqual([7, 7, 7, 8, 8]);
+    for (const c of [0, 1, -1]) {
+      const per = sizes((i) => labels[i] === c);
+      expect(Math.max(...per) - Math.min(...per)).toBeLessThanOrEqual(1);
+    }
+    expect(Array.from(fold).every((f) => f >= 0 && f < 5)).toBe(true);
+    expect(stratifiedFolds(labels, 5, 3)).toEqual(fold);
+    expect(stratifiedFolds(labels, 5, 4)).not.toEqual(fold);
+    expect(() => stratifiedFolds(labels, 1, 3)).toThrow(/folds/);
+    expect(() => stratifiedFolds(Int32Array.from([0, 1]), 3, 3)).toThrow(/cannot fill/);
   });
   it("weights classes by inverse frequency with mean 1", () => {
     const w = classWeights(Int32Array.from([0, 0, 0, 1]), 2);

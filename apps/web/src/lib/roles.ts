@@ -12,7 +12,15 @@ export type TNavLink = { href: string; label: string };
 export type TNavSection = { title: string; roles: readonly TRole[]; links: TNavLink[] };
 
 export const NAV: TNavSection[] = [
-  { title: "Annotate", roles: ACCESS.label, links: [{ href: "/label", label: "Label" }] },
+  {
+    title: "Annotate",
+    roles: ACCESS.label,
+    links: [
+      { href: "/label", label: "Label" },
+      { href: "/label/checks", label: "My checks" },
+      { href: "/label/guidelines", label: "Guidelines" },
+    ],
+  },
   {
     title: "Admin",
     roles: ACCESS.admin,

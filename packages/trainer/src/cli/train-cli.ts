@@ -127,6 +127,7 @@ async function main(): Promise<void> {
     smoothing: a.smoothing,
     backend: backend.name,
     nativeKernels: backend.nativeKernels ?? false,
+    nativeSgemm: backend.nativeSgemm ?? null,
     config: result.config,
     trainImages: data.train.labels.length,
     bestEpoch: result.bestEpoch,

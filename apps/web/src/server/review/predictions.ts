@@ -1,4 +1,5 @@
 import "server-only";
+import { trainableLabels } from "@concord/crowd/labels";
 import { iso, query } from "../sql";
 
 // The model's view of an image for review and stopping: its latest out-of-sample prediction, i.e. the row of
@@ -54,10 +55,10 @@ export async function newestPredictionSet(datasetId: string): Promise<string | n
   return (await query<{ id: string }>(NEWEST_SET, [datasetId]))[0]?.id ?? null;
 }
 
-// The model classes of predictions: the leading taxonomy classes given any probability (a model trained
-// without FER+'s unknown / not-a-face stores 0 for them). Model class k is taxonomy class k.
-export function modelClassesOf(rows: Iterable<{ probs: number[] }>, numClasses: number): number {
-  let K = 2;
-  for (const r of rows) for (let c = K; c < numClasses; c++) if (r.probs[c]! > 0) K = c + 1;
-  return Math.min(K, numClasses);
+// How many leading taxonomy classes the model outputs (its rows store 0 for the others): the trainable labels
+// of @concord/crowd (FER+: the 8 emotions before unknown / not-a-face). Model class k is taxonomy class k, as the
+// ranking and the stopping rule expect; a taxonomy whose reject labels are not at its end counts every class.
+export function modelClassesOf(taxonomy: readonly string[]): number {
+  const trainable = trainableLabels(taxonomy);
+  return trainable.every((l, k) => taxonomy[k] === l) ? trainable.length : taxonomy.length;
 }

@@ -46,7 +46,7 @@ export async function getReviewQueue(datasetId: string, filter: TQueueFilter = {
   ]);
   const taxonomy = images[0]?.taxonomy ?? [];
   const C = taxonomy.length;
-  const K = modelClassesOf(predictions.values(), C);
+  const K = modelClassesOf(taxonomy);
   const skip = new Set(handled.map((h) => h.imageId));
   const items = images.filter(
     (i) => i.crowdLabel >= 0 && !i.gold && predictions.has(i.imageId) && !skip.has(i.imageId),

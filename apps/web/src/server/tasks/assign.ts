@@ -1,7 +1,10 @@
 import "server-only";
 import type pg from "pg";
+import { exampleGold, qualificationSeen } from "../checks/gold-pool";
+import { qualificationTask } from "../checks/qualification";
 import { getEnv } from "../env";
-import { iso, pool, query, transaction } from "../sql";
+import { pool, query, transaction } from "../sql";
+import { leaseReturningFace, NOW, type TLeased, type TTask, taskOf } from "./lease";
 import {
   isStoppingInSync,
   STOPPING_COLUMNS,
@@ -9,22 +12,16 @@ import {
   type TDatasetStopping,
 } from "./model-stopping";
 import { overlapRule } from "./overlap";
-import { grayPngDataUrl } from "./png";
 
-export type TTask = {
-  imageId: string;
-  datasetId: string;
-  datasetName: string;
-  taxonomy: string[];
-  image: string; // PNG data URL: the prefetched task carries its face, no second round trip
-  leaseExpiresAt: string;
-};
+export type { TTask } from "./lease";
 
 type TDatasetPolicy = TDatasetStopping & {
   name: string;
   taxonomy: string[];
   goldRate: number;
   doneSignatures: string[] | null;
+  guideExamples: number;
+  qualificationSize: number;
 };
 
 // Images that still need votes, started ones first (most votes first), then new ones in import (id) order.
@@ -51,24 +48,12 @@ type TDatasetPolicy = TDatasetStopping & {
 // and assignments for different images run in parallel. Everything runs on the transaction's one connection
 // (see the pool-deadlock regression test).
 
-const NOW = `(now() AT TIME ZONE 'UTC')`;
-
 // The annotator ($2 in every statement below) has neither voted on the image nor holds a live lease on it.
 const notVotedOrHeldBy2 = (
   image: string,
 ) => `NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = ${image} AND v."annotatorId" = $2)
   AND NOT EXISTS (SELECT 1 FROM "TaskLease" l WHERE l."imageId" = ${image} AND l."annotatorId" = $2
                   AND l."expiresAt" > ${NOW})`;
-
-// A lease insert (CTE "ins", renewing the caller's own lease) returning the leased face.
-const leaseReturningFace = (select: string) => `ins AS (
-  INSERT INTO "TaskLease" ("imageId", "annotatorId", "expiresAt")
-  ${select}
-  ON CONFLICT ("imageId", "annotatorId") DO UPDATE SET "expiresAt" = EXCLUDED."expiresAt"
-  RETURNING "imageId", "expiresAt"
-)
-SELECT ins."imageId", ${iso(`ins."expiresAt"`)} AS "expiresAt", i.pixels, i.width, i.height
-FROM ins JOIN "Image" i ON i.id = ins."imageId"`;
 
 // Votes an image must still get before the rule may stop it (minVotes, or a target raised by review): that
 // many annotators may hold it at once; past it, one at a time. $min minVotes, t the tally row.
@@ -115,14 +100,17 @@ WITH s AS (
 };
 
 // A gold image of the dataset the annotator has not answered and does not hold, at random, leased in the
-// same statement (gold images have no capacity: everyone answers them). $1 dataset, $2 annotator,
-// $3 lease seconds.
+// same statement (gold images have no capacity: everyone answers them). Guideline examples and faces the
+// annotator met in a qualification round are not checks: their answers were shown. $1 dataset,
+// $2 annotator, $3 lease seconds, $4 guideline examples per label.
 const LEASE_GOLD = {
   name: "assign.leaseGold",
   text: `
 WITH pick AS (
   SELECT i.id FROM "Image" i JOIN "GoldLabel" g ON g."imageId" = i.id
   WHERE i."datasetId" = $1 AND ${notVotedOrHeldBy2("i.id")}
+    AND i.id NOT IN (${exampleGold("$1", "$4")})
+    AND i.id NOT IN (${qualificationSeen("$2")})
   ORDER BY random() LIMIT 1
 ), ${leaseReturningFace(`SELECT id, $2, ${NOW} + make_interval(secs => $3) FROM pick`)}`,
 };
@@ -130,7 +118,7 @@ WITH pick AS (
 const DATASETS = {
   name: "assign.datasets",
   text: `SELECT d.id, d.name, d.taxonomy, d."minVotes", d."maxVotes", d."targetConfidence", d."goldRate",
-                d."doneSignatures", ${STOPPING_COLUMNS}
+                d."doneSignatures", d."guideExamples", d."qualificationSize", ${STOPPING_COLUMNS}
          FROM "Dataset" d WHERE ($1::text IS NULL OR d.id = $1) ORDER BY d."createdAt"`,
 };
 
@@ -141,8 +129,6 @@ const SYNC_RULE = {
   text: `UPDATE "Dataset" SET "doneSignatures" = $2::text[]
          WHERE id = $1 AND "doneSignatures" IS DISTINCT FROM $2::text[]`,
 };
-
-type TLeased = { imageId: string; expiresAt: string; pixels: Buffer; width: number; height: number };
 
 // The same pickers waiting for a locked image instead of skipping it: used only when every candidate was
 // locked by a concurrent request (the last open images), so that "nothing to do" is never a false answer.
@@ -216,11 +202,14 @@ async function leaseOpenImage(
 }
 
 async function leaseGoldImage(
-  datasetId: string,
+  dataset: TDatasetPolicy,
   annotatorId: string,
   leaseSeconds: number,
 ): Promise<TLeased | null> {
-  return (await query<TLeased>(LEASE_GOLD, [datasetId, annotatorId, leaseSeconds]))[0] ?? null;
+  return (
+    (await query<TLeased>(LEASE_GOLD, [dataset.id, annotatorId, leaseSeconds, dataset.guideExamples]))[0] ??
+    null
+  );
 }
 
 export async function findNextTask(
@@ -231,21 +220,22 @@ export async function findNextTask(
   const datasets = await query<TDatasetPolicy>(DATASETS, [options.datasetId ?? null]);
   const leaseSeconds = getEnv().CONCORD_LEASE_SECONDS;
   for (const dataset of datasets) {
+    // A dataset with a qualification round serves only its round's check faces until the annotator passes.
+    if (dataset.qualificationSize > 0) {
+      const round = await qualificationTask(dataset, annotatorId, leaseSeconds);
+      if (round !== "qualified") {
+        if (round) return round;
+        continue;
+      }
+    }
     const wantsGold = random() < dataset.goldRate;
     const leased =
-      (wantsGold ? await leaseGoldImage(dataset.id, annotatorId, leaseSeconds) : null) ??
+      (wantsGold ? await leaseGoldImage(dataset, annotatorId, leaseSeconds) : null) ??
       (await leaseOpenImage(dataset, annotatorId, leaseSeconds)) ??
       // Nothing left to vote on: gold answers still measure the annotator.
-      (wantsGold ? null : await leaseGoldImage(dataset.id, annotatorId, leaseSeconds));
+      (wantsGold ? null : await leaseGoldImage(dataset, annotatorId, leaseSeconds));
     if (!leased) continue;
-    return {
-      imageId: leased.imageId,
-      datasetId: dataset.id,
-      datasetName: dataset.name,
-      taxonomy: dataset.taxonomy,
-      image: grayPngDataUrl(leased.pixels, leased.width, leased.height),
-      leaseExpiresAt: leased.expiresAt,
-    };
+    return taskOf(leased, dataset);
   }
   return null;
 }

@@ -147,7 +147,7 @@ async function fitAndWrite(d: TDatasetStopping, setId: string): Promise<boolean>
   ]);
   const taxonomy = images[0]?.taxonomy ?? [];
   const C = taxonomy.length;
-  const K = modelClassesOf(predictions.values(), C);
+  const K = modelClassesOf(taxonomy);
   const panels: number[] = [];
   const probs: number[] = [];
   for (const image of images) {

@@ -1,6 +1,12 @@
 "use client";
 
-import { DEFAULT_RUN_CONFIG, RUN_BACKENDS, RUN_MODELS, RUN_SCHEMES } from "@concord/jobs/run-config";
+import {
+  DEFAULT_RUN_CONFIG,
+  PREDICT_AFTER,
+  RUN_BACKENDS,
+  RUN_MODELS,
+  RUN_SCHEMES,
+} from "@concord/jobs/run-config";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useMemo, useState } from "react";
 import { type TApiError, toApiError } from "@/lib/api-error";
@@ -8,7 +14,16 @@ import { type TApiError, toApiError } from "@/lib/api-error";
 type TOption = { id: string; name: string };
 type TSnapOption = { id: string; datasetId: string; label: string };
 
-const NUMERIC = ["eps", "epochs", "patience", "learningRate", "batchSize", "seed", "maxTrainImages"] as const;
+const NUMERIC = [
+  "eps",
+  "epochs",
+  "patience",
+  "learningRate",
+  "batchSize",
+  "seed",
+  "maxTrainImages",
+  "predictFolds",
+] as const;
 
 const HELP: Record<string, string> = {
   model: "seed = small CNN, vgg13 = FER+ paper net, fast = tiny net for quick checks",
@@ -20,6 +35,8 @@ const HELP: Record<string, string> = {
   batchSize: "1 – 1024",
   backend: "auto = tfjs-node-gpu > tfjs-node > wasm; gpu routes to GPU workers",
   maxTrainImages: "cap the training set (0 = all): for smoke tests",
+  predictAfter: "store every image's prediction once the run succeeds; cross-fit: out-of-sample on TRAIN too",
+  predictFolds: "cross-fit fold models (2 – 20), each trained like this run",
 };
 
 function Field(props: { name: string; label: string; error?: string; children: React.ReactNode }) {
@@ -190,6 +207,22 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
             type="number"
             className={input}
             defaultValue={d.maxTrainImages}
+          />
+        </Field>
+        <Field name="predictAfter" label="Predictions after" error={err("predictAfter")}>
+          <select id="run-predictAfter" name="predictAfter" className={input} defaultValue={d.predictAfter}>
+            {PREDICT_AFTER.map((m) => (
+              <option key={m}>{m}</option>
+            ))}
+          </select>
+        </Field>
+        <Field name="predictFolds" label="Cross-fit folds" error={err("predictFolds")}>
+          <input
+            id="run-predictFolds"
+            name="predictFolds"
+            type="number"
+            className={input}
+            defaultValue={d.predictFolds}
           />
         </Field>
       </div>

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { ACCESS } from "@/lib/roles";
 import { requireUser } from "@/server/guards";
 import { listUsers } from "@/server/users/users";
@@ -57,6 +58,14 @@ export default async function UsersPage() {
                 <td className="px-4 py-3 text-right tabular-nums">
                   {pct(u.goldCorrect, u.goldAnswered)}
                   <span className="ml-1 text-xs text-slate-400">({u.goldAnswered})</span>
+                  {u.role === "ANNOTATOR" ? (
+                    <Link
+                      href={`/admin/users/${u.id}/checks`}
+                      className="block text-xs text-indigo-700 hover:underline"
+                    >
+                      checks →
+                    </Link>
+                  ) : null}
                 </td>
                 <td className="px-4 py-3">
                   {u.pausedAt ? (

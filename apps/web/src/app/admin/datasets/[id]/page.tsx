@@ -6,6 +6,7 @@ import { DistributionBar } from "@/components/charts/distribution-bar";
 import { StatCard } from "@/components/charts/stat-card";
 import { EmptyState, PageHeader, Section } from "@/components/tables/page-header";
 import { StatusBadge } from "@/components/tables/status-badge";
+import { datasetChecks } from "@/server/checks/settings";
 import {
   getDatasetSummary,
   leakReport,
@@ -14,6 +15,7 @@ import {
 } from "@/server/datasets/datasets";
 import { requireUser } from "@/server/guards";
 import { getStoppingStatus } from "@/server/tasks/model-stopping";
+import { CheckSettingsForm } from "./check-settings-form";
 import { StoppingForm } from "./stopping-form";
 
 export const metadata: Metadata = { title: "Dataset" };
@@ -25,10 +27,11 @@ export default async function DatasetPage(props: { params: Promise<{ id: string 
   const { id } = await props.params;
   const d = await getDatasetSummary(id);
   if (!d) notFound();
-  const [histogram, leaks, imports, stopping] = await Promise.all([
+  const [histogram, leaks, imports, checks, stopping] = await Promise.all([
     votesPerImageHistogram(d.id),
     leakReport(d.id, 48),
     recentImports(d.id),
+    datasetChecks(d.id),
     getStoppingStatus(d.id),
   ]);
   const link =
@@ -157,6 +160,34 @@ export default async function DatasetPage(props: { params: Promise<{ id: string 
               </p>
             ) : null}
           </div>
+        </Section>
+      ) : null}
+
+      {checks ? (
+        <Section
+          title="Annotator checks"
+          id="checks"
+          aside={
+            <Link href={`/label/guidelines?dataset=${d.slug}`} className="hover:underline">
+              guidelines as annotators see them →
+            </Link>
+          }
+        >
+          <CheckSettingsForm
+            datasetId={d.id}
+            initial={{
+              goldMinAccuracy: checks.goldMinAccuracy,
+              goldMinAnswers: checks.goldMinAnswers,
+              goldWindow: checks.goldWindow,
+              goldConfidence: checks.goldConfidence,
+              guidelines: checks.guidelines,
+              guideExamples: checks.guideExamples,
+              qualificationSize: checks.qualificationSize,
+              qualificationPassMark: checks.qualificationPassMark,
+              qualificationAttempts: checks.qualificationAttempts,
+            }}
+            pool={checks.pool}
+          />
         </Section>
       ) : null}
 
