@@ -1,8 +1,9 @@
 import "server-only";
 import { db } from "../db";
 import { loadCrowdCounts } from "./crowd-counts";
-import { latestPredictions, modelClassesOf } from "./predictions";
-import { scoreSuspects } from "./rank";
+import { datasetModelPrior } from "./model-prior";
+import { latestPredictions, modelClassesOf, newestPredictionSet } from "./predictions";
+import { rankSuspects } from "./rank";
 
 export type TSuspect = {
   imageId: string;
@@ -12,8 +13,9 @@ export type TSuspect = {
   crowdLabel: string;
   modelLabel: string;
   modelConfidence: number;
-  // Probability that the crowd label is wrong (the ranking's score).
+  // Probability that the crowd label is wrong (the ranking's score), and the label the ranking suggests.
   score: number;
+  suggested: string | null;
   // Votes asked for and not yet cast (an active "more votes" action).
   pendingVotes: number;
 };
@@ -31,19 +33,30 @@ export type TReviewQueue = {
   pairs: { crowd: string; model: string; n: number }[];
   handled: { accepted: number; excluded: number };
   hasPredictions: boolean;
+  // How many suspects each finder method scored: bayes-panel, or product (no complete panel yet, or more
+  // votes than a panel).
+  methods: Record<string, number>;
+  completePanels: number;
 };
 
 // The review queue of a dataset: every face with crowd votes and a model prediction, ranked by the probability
 // that its crowd label is wrong (rank.ts), minus those an admin accepted or excluded.
 export async function getReviewQueue(datasetId: string, filter: TQueueFilter = {}): Promise<TReviewQueue> {
-  const [images, predictions, handled] = await Promise.all([
+  const [images, predictions, handled, setId, dataset] = await Promise.all([
     loadCrowdCounts({ datasetId }),
     latestPredictions({ datasetId }),
     db().imageAction.groupBy({
       by: ["imageId", "kind"],
       where: { revokedAt: null, kind: { in: ["ACCEPT", "EXCLUDE"] }, image: { datasetId } },
     }),
+    newestPredictionSet(datasetId),
+    db().dataset.findUnique({ where: { id: datasetId }, select: { maxVotes: true } }),
   ]);
+  const found =
+    setId && dataset
+      ? await datasetModelPrior(datasetId, dataset.maxVotes, setId, { images, predictions })
+      : null;
+  const model = found && typeof found !== "string" ? found : null;
   const taxonomy = images[0]?.taxonomy ?? [];
   const C = taxonomy.length;
   const K = modelClassesOf(taxonomy);
@@ -55,13 +68,19 @@ export async function getReviewQueue(datasetId: string, filter: TQueueFilter = {
   items.forEach((item, n) => {
     probs.set(predictions.get(item.imageId)!.probs.slice(0, K), n * K);
   });
-  const scores = scoreSuspects({
-    numClasses: C,
-    numModelClasses: K,
-    counts: items.flatMap((i) => i.counts),
-    probs,
-    labels: items.map((i) => i.crowdLabel),
-  });
+  const ranking =
+    items.length > 0
+      ? rankSuspects(
+          {
+            numClasses: C,
+            numModelClasses: K,
+            counts: items.flatMap((i) => i.counts),
+            probs,
+            labels: items.map((i) => i.crowdLabel),
+          },
+          model && dataset ? { ...model, panelSize: dataset.maxVotes } : null,
+        )
+      : null;
   const pairCounts = new Map<string, number>();
   const all = items.map((item, n): TSuspect => {
     let top = 0;
@@ -80,7 +99,8 @@ export async function getReviewQueue(datasetId: string, filter: TQueueFilter = {
       crowdLabel,
       modelLabel,
       modelConfidence: probs[n * K + top]!,
-      score: scores[n]!,
+      score: ranking!.scores[n]!,
+      suggested: taxonomy[ranking!.suggested[n]!] ?? null,
       pendingVotes: Math.max(0, (item.target ?? 0) - item.webVotes),
     };
   });
@@ -109,5 +129,9 @@ export async function getReviewQueue(datasetId: string, filter: TQueueFilter = {
       excluded: handled.filter((h) => h.kind === "EXCLUDE").length,
     },
     hasPredictions: predictions.size > 0,
+    methods: Object.fromEntries(
+      ["bayes-panel", "product"].map((m) => [m, ranking?.methods.filter((x) => x === m).length ?? 0]),
+    ),
+    completePanels: model?.panels ?? 0,
   };
 }

@@ -1,35 +1,44 @@
+import { createModelPanelPrior, fitPanelPrior } from "@concord/crowd";
 import { describe, expect, it } from "vitest";
-import { scoreSuspects } from "./rank";
+import { rankSuspects } from "./rank";
 
-describe("scoreSuspects (interim ranking)", () => {
-  it("is 1 - the crowd label's posterior under model x one-coin votes, by hand", () => {
-    // Pairwise agreement: item 0 has 2 agreeing pairs of 2, item 1 none of 2 -> q = 0.5, so with C = 3 the
-    // one-coin accuracy is (1 + sqrt(2 * (3 * 0.5 - 1))) / 3 = 2/3 and a wrong vote has 1/6 per class.
-    const scores = scoreSuspects({
-      numClasses: 3,
-      numModelClasses: 3,
-      counts: [2, 0, 0, 1, 1, 0, 0, 0, 0],
-      probs: [0.2, 0.7, 0.1, 0.5, 0.5, 0, 0.3, 0.3, 0.4],
-      labels: [0, 0, -1],
-    });
-    // Item 0: 0.2 * (2/3)^2 vs 0.7 * (1/6)^2 and 0.1 * (1/6)^2 -> posterior of class 0 = 0.8.
-    expect(scores[0]).toBeCloseTo(0.2, 9);
-    // Item 1: one vote each for 0 and 1, the model splits them evenly: a coin flip (class 2 has no mass).
-    expect(scores[1]).toBeCloseTo(0.5, 5);
-    // No crowd label: not a suspect.
-    expect(scores[2]).toBe(0);
+// 3 vote classes, the model knows all 3. Items: 0 = [2, 0, 0] the model says class 1; 1 = [1, 1, 0] the model
+// splits 0/1; 2 = no votes.
+const input = {
+  numClasses: 3,
+  numModelClasses: 3,
+  counts: [2, 0, 0, 1, 1, 0, 0, 0, 0],
+  probs: [0.2, 0.7, 0.1, 0.5, 0.5, 0, 0.3, 0.3, 0.4],
+  labels: [0, 0, -1],
+};
+
+describe("rankSuspects", () => {
+  it("without complete panels: crowd's product method, 1 - the crowd label's posterior, by hand", () => {
+    const r = rankSuspects(input, null);
+    expect(r.methods).toEqual(["product", "product", "product"]);
+    // Pairwise agreement 2 of 4 pairs -> one-coin accuracy 2/3, a wrong vote 1/6 per class: item 0's
+    // posterior of class 0 is 0.2 (2/3)^2 / (0.2 (2/3)^2 + 0.7 (1/6)^2 + 0.1 (1/6)^2) = 0.8.
+    expect(r.scores[0]).toBeCloseTo(0.2, 6);
+    expect(r.scores[1]).toBeCloseTo(0.5, 4);
+    expect(r.scores[2]).toBe(0); // no crowd label: not a suspect
+    expect(r.suggested[2]).toBe(-1);
   });
 
-  it("ranks a label the model contradicts above one it confirms, and vote classes outside the model count", () => {
-    const scores = scoreSuspects({
-      numClasses: 4, // the 4th vote class (e.g. unknown) is outside the model
-      numModelClasses: 3,
-      counts: [3, 1, 0, 0, 3, 1, 0, 0, 0, 0, 0, 2],
-      probs: [0.9, 0.05, 0.05, 0.05, 0.9, 0.05, 0.4, 0.3, 0.3],
-      labels: [0, 0, 3],
-    });
-    expect(scores[1]).toBeGreaterThan(scores[0]!);
-    expect(scores[2]).toBeGreaterThan(0);
-    expect(scores[2]).toBeLessThan(1);
+  it("with complete panels: crowd's bayes-panel method; a contradicted label ranks above a confirmed one", () => {
+    const panels = [10, 0, 0, 9, 1, 0, 0, 10, 0, 1, 9, 0, 0, 0, 10, 8, 2, 0];
+    const prior = createModelPanelPrior(fitPanelPrior(panels, 3, 10));
+    const r = rankSuspects(
+      {
+        ...input,
+        counts: [2, 1, 0, 2, 1, 0, 11, 1, 0],
+        probs: [0.05, 0.9, 0.05, 0.9, 0.05, 0.05, 0.9, 0.05, 0.05],
+        labels: [0, 0, 0],
+      },
+      { prior, panelSize: 10 },
+    );
+    // The third item has more votes than a panel: scored by product instead (the panel prior cannot).
+    expect(r.methods).toEqual(["bayes-panel", "bayes-panel", "product"]);
+    expect(r.scores[0]).toBeGreaterThan(r.scores[1]!);
+    for (const s of r.scores) expect(s >= 0 && s <= 1).toBe(true);
   });
 });

@@ -1,70 +1,49 @@
-// The model-prior stopping rule as the web uses it (pure): fit the prior on a dataset's voted images and their
-// out-of-sample predictions, then decide per image. The one door to @concord/crowd's model-prior stopping
-// (issue 12, crowd12); the interim fit below (a Dirichlet around the model's distribution, its concentration
-// by maximum likelihood of the panels) is replaced by crowd's fitModelPrior / modelStoppingDecision when
-// they land in packages/crowd.
-import { needsMoreVotes } from "@concord/crowd";
+// The model-prior stopping rule as the web uses it (pure), on @concord/crowd's model panel prior: the panel
+// prior of the dataset's complete panels, split by class (createModelPanelPrior(fitPanelPrior(...))), each
+// image's class prior from its out-of-sample prediction (calibratedClassPrior, temperature and mix fitted by
+// fitModelCalibration on the voted images), and needsMoreVotesWithModel for the decision.
+import {
+  calibratedClassPrior,
+  createModelPanelPrior,
+  fitModelCalibration,
+  fitPanelPrior,
+  needsMoreVotesWithModel,
+  type TModelCalibration,
+  type TModelPanelPrior,
+} from "@concord/crowd";
 
 export type TStoppingPolicy = { minVotes: number; maxVotes: number; targetConfidence: number };
+export type TModelRule = { prior: TModelPanelPrior; calibration: TModelCalibration };
 
-// JSON-safe (stored in Dataset.stoppingFit).
-export type TModelStoppingPrior = {
-  numClasses: number;
-  numModelClasses: number;
-  concentration: number;
-  /** Voted images the prior was fitted on. */
-  panels: number;
-};
-
-const CONCENTRATIONS = [0.5, 1, 2, 3, 5, 8, 12, 20, 35, 60, 100];
-const FLOOR = 1e-3;
-
-// Dirichlet pseudo-counts (length C) for one image: the model's distribution over its K classes, a floor for
-// the vote classes outside the model, times the concentration.
-function pseudoCounts(prior: TModelStoppingPrior, probs: ArrayLike<number>): Float64Array {
-  const C = prior.numClasses;
-  const m = new Float64Array(C);
-  let z = 0;
-  for (let c = 0; c < C; c++) {
-    m[c] = (c < prior.numModelClasses ? Math.max(0, probs[c] ?? 0) : 0) + FLOOR;
-    z += m[c]!;
+// panels: N x C vote counts; the rows with exactly panelSize votes are the complete panels. Null: none.
+export function buildPanelPrior(
+  panels: ArrayLike<number>,
+  numClasses: number,
+  panelSize: number,
+): { prior: TModelPanelPrior; panels: number } | null {
+  let complete = 0;
+  for (let i = 0; i < panels.length / numClasses; i++) {
+    let n = 0;
+    for (let c = 0; c < numClasses; c++) n += panels[i * numClasses + c]!;
+    if (n === panelSize) complete++;
   }
-  return m.map((x) => (x / z) * prior.concentration);
+  if (complete === 0) return null;
+  return { prior: createModelPanelPrior(fitPanelPrior(panels, numClasses, panelSize)), panels: complete };
 }
 
-// panels: N x C vote counts, probs: N x K. Null when no image has 2 votes (one vote says nothing about it).
-export function fitModelStoppingPrior(
-  panels: ArrayLike<number>,
+// Temperature and mix of the model's distributions (N x K) by the likelihood of the images' votes (N x C).
+// Null when no image has a vote.
+export function calibrateModel(
+  prior: TModelPanelPrior,
+  counts: ArrayLike<number>,
   probs: ArrayLike<number>,
-  numClasses: number,
   numModelClasses: number,
-): TModelStoppingPrior | null {
-  const C = numClasses;
-  const K = numModelClasses;
-  const N = panels.length / C;
-  let best: TModelStoppingPrior | null = null;
-  let bestLl = -Infinity;
-  for (const concentration of CONCENTRATIONS) {
-    const prior = { numClasses: C, numModelClasses: K, concentration, panels: 0 };
-    let ll = 0;
-    for (let i = 0; i < N; i++) {
-      let n = 0;
-      for (let c = 0; c < C; c++) n += panels[i * C + c]!;
-      if (n < 2) continue;
-      prior.panels++;
-      const a = pseudoCounts(
-        prior,
-        Array.from({ length: K }, (_, k) => probs[i * K + k]!),
-      );
-      for (let c = 0; c < C; c++) for (let t = 0; t < panels[i * C + c]!; t++) ll += Math.log(a[c]! + t);
-      for (let t = 0; t < n; t++) ll -= Math.log(concentration + t);
-    }
-    if (prior.panels > 0 && ll > bestLl) {
-      bestLl = ll;
-      best = prior;
-    }
-  }
-  return best;
+): (TModelCalibration & { items: number }) | null {
+  let voted = false;
+  for (let j = 0; j < counts.length && !voted; j++) voted = counts[j]! > 0;
+  if (!voted) return null;
+  const { logLikelihood: _, ...calibration } = fitModelCalibration(prior, counts, probs, numModelClasses);
+  return calibration;
 }
 
 export type TModelVerdict = { done: boolean; stopOn: number[] };
@@ -74,19 +53,21 @@ export type TModelVerdict = { done: boolean; stopOn: number[] };
 export function modelVerdict(
   counts: readonly number[],
   probs: ArrayLike<number>,
-  prior: TModelStoppingPrior,
+  rule: TModelRule,
   policy: TStoppingPolicy,
 ): TModelVerdict {
-  const alpha = pseudoCounts(prior, probs);
+  const classPrior = calibratedClassPrior(rule.prior, rule.calibration, probs);
   const votes = counts.reduce((s, x) => s + x, 0);
+  // At maxVotes the rule always stops (the panel is complete; a raised target may take an image past it,
+  // where the panel prior has nothing to say).
   const stops = (c: readonly number[], n: number) =>
     n >= policy.minVotes &&
-    !needsMoreVotes(c, {
-      prior: alpha,
-      minVotes: policy.minVotes,
-      maxVotes: policy.maxVotes,
-      targetConfidence: policy.targetConfidence,
-    }).needsMore;
+    (n >= policy.maxVotes ||
+      !needsMoreVotesWithModel(c, classPrior, rule.prior, {
+        minVotes: policy.minVotes,
+        maxVotes: policy.maxVotes,
+        targetConfidence: policy.targetConfidence,
+      }).needsMore);
   const stopOn: number[] = [];
   if (votes + 1 >= policy.minVotes) {
     const next = [...counts];

@@ -1,14 +1,10 @@
 import "server-only";
 import { fieldError, HttpError } from "../http";
 import { loadCrowdCounts } from "../review/crowd-counts";
-import { latestPredictions, latestProbsOf, modelClassesOf, newestSetOf } from "../review/predictions";
+import { datasetModelPrior } from "../review/model-prior";
+import { latestPredictions, latestProbsOf, newestSetOf } from "../review/predictions";
 import { pool, query } from "../sql";
-import {
-  fitModelStoppingPrior,
-  modelVerdict,
-  type TModelStoppingPrior,
-  type TStoppingPolicy,
-} from "./model-rule";
+import { modelVerdict, type TModelRule, type TStoppingPolicy } from "./model-rule";
 
 // Model-assisted stopping (issue 12, section 4). With Dataset.stoppingPrior = MODEL and a SUCCEEDED prediction
 // set, each image's "done" uses its latest out-of-sample prediction as the prior (model-rule.ts) instead of the
@@ -25,7 +21,15 @@ import {
 // - otherwise nothing: picking the next image reads "done" through the open-images index as before.
 // Every verdict write is guarded by the counts it was computed from, so a vote racing it wins.
 
-export type TStoppingFit = { setId: string; policy: TStoppingPolicy; prior: TModelStoppingPrior };
+// What the verdicts were computed with (Dataset.stoppingFit): the prediction set, the policy, the model's
+// calibration (temperature, mix) and how many complete panels / voted images the prior and calibration saw.
+export type TStoppingFit = {
+  setId: string;
+  policy: TStoppingPolicy;
+  calibration: TModelRule["calibration"];
+  panels: number;
+  items: number;
+};
 
 export type TDatasetStopping = TStoppingPolicy & {
   id: string;
@@ -48,9 +52,10 @@ const DATASET = {
 const samePolicy = (a: TStoppingPolicy, b: TStoppingPolicy) =>
   a.minVotes === b.minVotes && a.maxVotes === b.maxVotes && a.targetConfidence === b.targetConfidence;
 
-// Prediction sets the model prior could not be fitted for (no voted image with a prediction), per dataset and
-// policy: not retried on every request, until a newer set or another policy.
-const unfittable = new Map<string, string>();
+// Prediction sets the model prior could not be fitted for (no complete panel, or no voted image with a
+// prediction), per dataset and policy, with the reason: not retried on every request, until a newer set or
+// another policy.
+const unfittable = new Map<string, { key: string; reason: string }>();
 const wantedKey = (d: TDatasetStopping) =>
   `${d.newestSetId}|${d.minVotes}|${d.maxVotes}|${d.targetConfidence}`;
 
@@ -60,7 +65,7 @@ function wantedSet(d: TDatasetStopping): string | null {
 
 export function isStoppingInSync(d: TDatasetStopping): boolean {
   const wanted = wantedSet(d);
-  if (wanted !== d.stoppingSetId) return wanted !== null && unfittable.get(d.id) === wantedKey(d);
+  if (wanted !== d.stoppingSetId) return wanted !== null && unfittable.get(d.id)?.key === wantedKey(d);
   return wanted === null || (d.stoppingFit !== null && samePolicy(d.stoppingFit.policy, d));
 }
 
@@ -106,7 +111,7 @@ const OPEN_TALLIES = {
 // $1 image ids.
 const REFRESH = {
   name: "stopping.refresh",
-  text: `SELECT t."imageId" AS id, t.votes, t.counts, t.gold, d.taxonomy, d."stoppingFit" AS fit,
+  text: `SELECT t."imageId" AS id, t."datasetId", t.votes, t.counts, t.gold, d.taxonomy, d."stoppingFit" AS fit,
                 ${latestProbsOf(`t."imageId"`)} AS probs
          FROM "ImageTally" t JOIN "Dataset" d ON d.id = t."datasetId"
          WHERE t."imageId" = ANY($1::text[]) AND d."stoppingSetId" IS NOT NULL`,
@@ -127,11 +132,12 @@ function verdictRow(
   tally: TTallyRow,
   taxonomy: readonly string[],
   probs: ArrayLike<number> | null | undefined,
-  fit: TStoppingFit,
+  rule: TModelRule,
+  policy: TStoppingPolicy,
 ): TVerdictRow {
   if (!probs) return { ...tally, done: null, stop: [] };
   const counts = taxonomy.map((label) => tally.counts[label] ?? 0);
-  const v = modelVerdict(counts, probs, fit.prior, fit.policy);
+  const v = modelVerdict(counts, probs, rule, policy);
   return { ...tally, done: v.done, stop: v.stopOn.map((l) => taxonomy[l]!) };
 }
 
@@ -140,32 +146,31 @@ async function writeVerdicts(rows: TVerdictRow[]) {
     await query(WRITE_VERDICTS, [JSON.stringify(rows.slice(k, k + BATCH))]);
 }
 
-async function fitAndWrite(d: TDatasetStopping, setId: string): Promise<boolean> {
+// Fits the rule for this set (review/model-prior.ts), records it, then writes every open image's verdict.
+// Returns why it could not, or null.
+async function fitAndWrite(d: TDatasetStopping, setId: string): Promise<string | null> {
   const [images, predictions] = await Promise.all([
     loadCrowdCounts({ datasetId: d.id }),
     latestPredictions({ datasetId: d.id }),
   ]);
+  const model = await datasetModelPrior(d.id, d.maxVotes, setId, { images, predictions });
+  if (typeof model === "string") return model;
   const taxonomy = images[0]?.taxonomy ?? [];
-  const C = taxonomy.length;
-  const K = modelClassesOf(taxonomy);
-  const panels: number[] = [];
-  const probs: number[] = [];
-  for (const image of images) {
-    const p = predictions.get(image.imageId);
-    if (!p || image.gold || image.counts.reduce((s, x) => s + x, 0) < 2) continue;
-    panels.push(...image.counts);
-    probs.push(...p.probs.slice(0, K));
-  }
-  const prior = C > 0 ? fitModelStoppingPrior(panels, probs, C, K) : null;
-  if (!prior) return false;
+  const K = model.calibration.numModelClasses;
   const policy = { minVotes: d.minVotes, maxVotes: d.maxVotes, targetConfidence: d.targetConfidence };
-  const fit: TStoppingFit = { setId, policy, prior };
+  const fit: TStoppingFit = {
+    setId,
+    policy,
+    calibration: model.calibration,
+    panels: model.panels,
+    items: model.items,
+  };
   await query(MARK, [d.id, setId, JSON.stringify(fit)]);
   const open = await query<TTallyRow>(OPEN_TALLIES, [d.id]);
   await writeVerdicts(
-    open.map((t) => verdictRow(t, taxonomy, predictions.get(t.id)?.probs.slice(0, K), fit)),
+    open.map((t) => verdictRow(t, taxonomy, predictions.get(t.id)?.probs.slice(0, K), model, policy)),
   );
-  return true;
+  return null;
 }
 
 async function syncNow(datasetId: string): Promise<void> {
@@ -184,8 +189,9 @@ async function syncNow(datasetId: string): Promise<void> {
         await query(CLEAR_VERDICTS, [d.id]);
         return;
       }
-      if (await fitAndWrite(d, wanted)) unfittable.delete(d.id);
-      else unfittable.set(d.id, wantedKey(d));
+      const reason = await fitAndWrite(d, wanted);
+      if (reason) unfittable.set(d.id, { key: wantedKey(d), reason });
+      else unfittable.delete(d.id);
     } finally {
       await client.query(`SELECT pg_advisory_unlock(hashtext($1))`, [key]);
     }
@@ -213,6 +219,7 @@ export function syncModelStopping(datasetId: string, options: { fresh?: boolean 
 }
 
 type TRefreshRow = TTallyRow & {
+  datasetId: string;
   gold: boolean;
   taxonomy: string[];
   fit: TStoppingFit;
@@ -223,12 +230,16 @@ type TRefreshRow = TTallyRow & {
 // panel rule are not read back at all: the statement filters them out).
 export async function refreshModelVerdicts(imageIds: string[]): Promise<void> {
   const rows = await query<TRefreshRow>(REFRESH, [imageIds]);
-  if (rows.length === 0) return;
-  await writeVerdicts(
-    rows.map((r) =>
-      verdictRow(r, r.taxonomy, r.gold ? null : r.probs?.slice(0, r.fit.prior.numModelClasses), r.fit),
-    ),
-  );
+  const verdicts: TVerdictRow[] = [];
+  for (const r of rows) {
+    const model = await datasetModelPrior(r.datasetId, r.fit.policy.maxVotes, r.fit.setId);
+    if (typeof model === "string") continue; // panels gone since the sync: the image keeps asking for votes
+    const K = r.fit.calibration.numModelClasses;
+    // The calibration the sync recorded (a restarted process rebuilds the same prior from today's panels).
+    const rule = { prior: model.prior, calibration: r.fit.calibration };
+    verdicts.push(verdictRow(r, r.taxonomy, r.gold ? null : r.probs?.slice(0, K), rule, r.fit.policy));
+  }
+  if (verdicts.length > 0) await writeVerdicts(verdicts);
 }
 
 export type TStoppingStatus = {
@@ -260,7 +271,7 @@ export async function getStoppingStatus(datasetId: string): Promise<TStoppingSta
         ? "Panel prior chosen."
         : d.stoppingSetId === null
           ? unfittable.has(d.id)
-            ? "Model prior chosen but not fitted: no voted image with a prediction yet; the panel prior is in use."
+            ? `Model prior chosen but not fitted (${unfittable.get(d.id)!.reason}); the panel prior is in use.`
             : "Model prior chosen; the verdicts are being computed (the panel prior is in use until then)."
           : d.stoppingSetId !== d.newestSetId
             ? "Model prior in use; newer predictions exist and are being synced."

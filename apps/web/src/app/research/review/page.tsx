@@ -98,7 +98,15 @@ export default async function ReviewPage(props: {
           <p className="mb-3 text-sm text-slate-600" data-testid="queue-summary">
             {q.matching.toLocaleString()} of {q.candidates.toLocaleString()} faces match
             {q.suspects.length < q.matching ? ` (top ${q.suspects.length} shown)` : ""} · {q.handled.accepted}{" "}
-            accepted and {q.handled.excluded} excluded faces are out of the queue.
+            accepted and {q.handled.excluded} excluded faces are out of the queue. Ranked by the label-issue
+            finder of @concord/crowd:{" "}
+            {q.completePanels > 0
+              ? `bayes-panel (the panel prior of ${q.completePanels.toLocaleString()} complete panels)`
+              : "product (no complete panel yet for bayes-panel)"}
+            {q.methods.product && q.completePanels > 0
+              ? `; product for ${q.methods.product} faces with more votes than a panel`
+              : ""}
+            .
           </p>
           {q.pairs.length > 0 ? (
             <div className="mb-4 flex flex-wrap gap-1.5 text-xs">

@@ -154,8 +154,10 @@ export default async function DatasetPage(props: { params: Promise<{ id: string 
             </p>
             {stopping.fit ? (
               <p className="mt-1 text-xs text-slate-500">
-                Predictions of set {stopping.fit.setId}; prior fitted on {stopping.fit.prior.panels} voted
-                faces (concentration {stopping.fit.prior.concentration});{" "}
+                Predictions of set {stopping.fit.setId}; panel prior from{" "}
+                {stopping.fit.panels.toLocaleString()} complete panels, the model calibrated on{" "}
+                {stopping.fit.items.toLocaleString()} voted faces (temperature{" "}
+                {stopping.fit.calibration.temperature}, mix {stopping.fit.calibration.mix});{" "}
                 {stopping.modelImages.toLocaleString()} open faces decided by the model prior.
               </p>
             ) : null}
