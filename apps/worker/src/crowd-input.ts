@@ -23,12 +23,30 @@ export type TCrowdInput = {
   excludedAnnotators: TExcludedAnnotator[];
 };
 
-export async function loadCrowdInput(db: TDb, datasetId: string, splits?: Split[]): Promise<TCrowdInput> {
+export type TCrowdInputOptions = {
+  /** Leave out the images an admin excluded from training (an active EXCLUDE review action, issue 12). */
+  skipReviewExcluded?: boolean;
+};
+
+// Review exclusions (issue 12): an image with an unrevoked EXCLUDE action is not an item at all, so its votes
+// are neither aggregated nor hashed; revoking the action brings the same data (and snapshot) back.
+const NOT_REVIEW_EXCLUDED = { actions: { none: { kind: "EXCLUDE", revokedAt: null } } } as const;
+
+export async function loadCrowdInput(
+  db: TDb,
+  datasetId: string,
+  splits?: Split[],
+  options: TCrowdInputOptions = {},
+): Promise<TCrowdInput> {
   const dataset = await db.dataset.findUnique({ where: { id: datasetId }, select: { taxonomy: true } });
   if (!dataset) throw new Error(`dataset ${datasetId} not found`);
   const taxonomy = dataset.taxonomy;
   const C = taxonomy.length;
-  const imageWhere = { datasetId, ...(splits ? { split: { in: splits } } : {}) };
+  const imageWhere = {
+    datasetId,
+    ...(splits ? { split: { in: splits } } : {}),
+    ...(options.skipReviewExcluded ? NOT_REVIEW_EXCLUDED : {}),
+  };
   const images = await db.image.findMany({
     where: imageWhere,
     select: { id: true, split: true },

@@ -19,7 +19,7 @@ const ALL = ["ANNOTATOR", "RESEARCHER", "ADMIN"] as const;
 const EXPECTED_API: Record<string, Record<string, TAccess>> = {
   "/api/auth/[...nextauth]": { GET: "public", POST: "public" },
   "/api/datasets": { GET: ADMIN, POST: ADMIN },
-  "/api/datasets/[id]": { GET: ADMIN },
+  "/api/datasets/[id]": { GET: ADMIN, PATCH: ADMIN },
   "/api/datasets/[id]/checks": { GET: ADMIN, PATCH: ADMIN },
   "/api/datasets/upload": { POST: ADMIN },
   "/api/exports/annotators": { GET: READERS },
@@ -27,7 +27,10 @@ const EXPECTED_API: Record<string, Record<string, TAccess>> = {
   "/api/exports/runs/[id]": { GET: READERS },
   "/api/exports/soft-labels": { GET: READERS },
   "/api/exports/votes": { GET: READERS },
+  "/api/images/[id]": { GET: READERS },
   "/api/images/[id]/png": { GET: ALL },
+  "/api/images/actions": { POST: ADMIN },
+  "/api/images/actions/[id]/revoke": { POST: ADMIN },
   "/api/predictions": { GET: READERS, POST: ADMIN },
   "/api/predictions/[id]": { GET: READERS },
   "/api/predictions/[id]/cancel": { POST: ADMIN },
@@ -68,6 +71,8 @@ const EXPECTED_PAGES: Record<string, TAccess> = {
   "/admin/users/[id]/checks": ADMIN,
   "/research/agreement": READERS,
   "/research/compare": READERS,
+  "/research/images/[id]": READERS,
+  "/research/review": READERS,
   "/research/runs": READERS,
   "/research/runs/[id]": READERS,
 };

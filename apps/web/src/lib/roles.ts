@@ -39,6 +39,7 @@ export const NAV: TNavSection[] = [
       { href: "/research/agreement", label: "Agreement" },
       { href: "/research/runs", label: "Runs" },
       { href: "/research/compare", label: "Compare" },
+      { href: "/research/review", label: "Review" },
     ],
   },
 ];

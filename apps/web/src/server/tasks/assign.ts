@@ -5,17 +5,19 @@ import { qualificationTask } from "../checks/qualification";
 import { getEnv } from "../env";
 import { pool, query, transaction } from "../sql";
 import { leaseReturningFace, NOW, type TLeased, type TTask, taskOf } from "./lease";
+import {
+  isStoppingInSync,
+  STOPPING_COLUMNS,
+  syncModelStopping,
+  type TDatasetStopping,
+} from "./model-stopping";
 import { overlapRule } from "./overlap";
 
 export type { TTask } from "./lease";
 
-type TDatasetPolicy = {
-  id: string;
+type TDatasetPolicy = TDatasetStopping & {
   name: string;
   taxonomy: string[];
-  minVotes: number;
-  maxVotes: number;
-  targetConfidence: number;
   goldRate: number;
   doneSignatures: string[] | null;
   guideExamples: number;
@@ -26,9 +28,13 @@ type TDatasetPolicy = {
 // An image below minVotes may be leased to as many annotators as it still needs mandatory votes; past
 // minVotes every vote may be the last one needed, so it is leased to one annotator at a time.
 //
+// An image whose vote target review raised ("ask for N more votes", ImageTally.target) comes before all of
+// these until it reaches the target, and takes as many annotators at once as votes it still needs.
+//
 // Cost: "ImageTally" (kept exact by triggers on Vote, see migration 20261124200000_image_tally) carries each
-// image's vote count and a "done" flag (maxVotes reached, or a signature the dynamic-overlap rule calls done),
-// and its partial index "ImageTally_open_idx" lists a dataset's open images in exactly this order. Picking
+// image's vote count and a "done" flag (maxVotes reached, or a signature the dynamic-overlap rule calls done,
+// or the model-prior verdict: tasks/model-stopping.ts), and its partial index "ImageTally_open_idx" lists a
+// dataset's open images in exactly this order. Picking
 // reads that index from its start and stops at the first image the annotator may take: it passes only the
 // images currently leased to capacity or already voted on by this annotator (a few per concurrent
 // annotator), never the dataset's votes nor its finished images. The rule's signatures live in
@@ -49,7 +55,13 @@ const notVotedOrHeldBy2 = (
   AND NOT EXISTS (SELECT 1 FROM "TaskLease" l WHERE l."imageId" = ${image} AND l."annotatorId" = $2
                   AND l."expiresAt" > ${NOW})`;
 
-// $1 dataset, $2 annotator, $3 minVotes, $4 image ids to skip.
+// Votes an image must still get before the rule may stop it (minVotes, or a target raised by review): that
+// many annotators may hold it at once; past it, one at a time. $min minVotes, t the tally row.
+const mandatory = (min: string, t: string) =>
+  `greatest(1, greatest(${min}, coalesce(${t}.target, 0)) - ${t}.votes)`;
+
+// $1 dataset, $2 annotator, $3 minVotes, $4 image ids to skip. The ORDER BY is the open-images index's
+// (raised targets not yet reached first; see migration 20261130200000_review_queue).
 export const PICK_OPEN_SQL = `
 SELECT i.id
 FROM "ImageTally" t JOIN "Image" i ON i.id = t."imageId"
@@ -57,31 +69,32 @@ WHERE t."datasetId" = $1 AND NOT t.done AND NOT t.gold
   AND t."imageId" <> ALL($4::text[])
   AND ${notVotedOrHeldBy2(`t."imageId"`)}
   AND (SELECT count(*) FROM "TaskLease" l WHERE l."imageId" = t."imageId"
-       AND l."expiresAt" > ${NOW}) < greatest(1, $3 - t.votes)
-ORDER BY t.votes DESC, t."imageId"
+       AND l."expiresAt" > ${NOW}) < ${mandatory("$3", "t")}
+ORDER BY (coalesce(t.target, 0) > t.votes) DESC, t.votes DESC, t."imageId"
 LIMIT 1
 FOR NO KEY UPDATE OF i SKIP LOCKED`;
 const PICK_OPEN = { name: "assign.pickOpen", text: PICK_OPEN_SQL };
 
 // Under the image's row lock, with a fresh snapshot: the same capacity rule for this one image, checked
-// against the policy's rule itself (not only the cached "done" flag), and the lease if it still holds.
+// against the policy's rule itself (not only the cached "done" flag: concord_image_done with the signatures
+// this request computed, the raised target and the model verdict), and the lease if it still holds.
 // Returns the face with the lease. $1 image, $2 annotator, $3 maxVotes, $4 done signatures, $5 minVotes,
 // $6 lease seconds.
 const LEASE_IF_OPEN = {
   name: "assign.leaseIfOpen",
   text: `
 WITH s AS (
-  SELECT votes AS n, concord_vote_signature(counts) AS sig FROM "ImageTally" WHERE "imageId" = $1
+  SELECT votes, target, concord_image_done(votes, counts, target, "modelDone", $3, $4::text[]) AS done
+  FROM "ImageTally" WHERE "imageId" = $1
 ), l AS (
   SELECT count(*) FILTER (WHERE "annotatorId" <> $2)::int AS others,
          coalesce(bool_or("annotatorId" = $2), false) AS mine
   FROM "TaskLease" WHERE "imageId" = $1 AND "expiresAt" > ${NOW}
 ), ${leaseReturningFace(`SELECT $1, $2, ${NOW} + make_interval(secs => $6)
   FROM s, l
-  WHERE s.n < $3
-    AND NOT (s.sig = ANY($4::text[]))
+  WHERE NOT s.done
     AND NOT l.mine
-    AND l.others < greatest(1, $5 - s.n)
+    AND l.others < ${mandatory("$5", "s")}
     AND NOT EXISTS (SELECT 1 FROM "GoldLabel" g WHERE g."imageId" = $1)
     AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = $1 AND v."annotatorId" = $2)`)}`,
 };
@@ -104,9 +117,9 @@ WITH pick AS (
 
 const DATASETS = {
   name: "assign.datasets",
-  text: `SELECT id, name, taxonomy, "minVotes", "maxVotes", "targetConfidence", "goldRate", "doneSignatures",
-                "guideExamples", "qualificationSize"
-         FROM "Dataset" WHERE ($1::text IS NULL OR id = $1) ORDER BY "createdAt"`,
+  text: `SELECT d.id, d.name, d.taxonomy, d."minVotes", d."maxVotes", d."targetConfidence", d."goldRate",
+                d."doneSignatures", d."guideExamples", d."qualificationSize", ${STOPPING_COLUMNS}
+         FROM "Dataset" d WHERE ($1::text IS NULL OR d.id = $1) ORDER BY d."createdAt"`,
 };
 
 // The trigger on "Dataset" recomputes "ImageTally".done for the dataset when this changes the signatures.
@@ -155,6 +168,12 @@ async function leaseOpenImage(
     targetConfidence: dataset.targetConfidence,
   });
   await syncOverlapRule(dataset, rule.doneSignatures);
+  // Model-prior verdicts out of date (setting, new predictions, policy): recomputed in the background; this
+  // pick uses the cached flags, as every pick does.
+  if (!isStoppingInSync(dataset))
+    void syncModelStopping(dataset.id).catch((error: unknown) =>
+      console.error("[web] model-stopping sync failed", error),
+    );
   const skip: string[] = [];
   const pick = async (client: pg.PoolClient, wait: boolean) => {
     const rows = await query<{ id: string }>(

@@ -9,6 +9,7 @@ import { answerQualification, type TQualificationResult } from "../checks/qualif
 import { db } from "../db";
 import { fieldError, HttpError } from "../http";
 import { iso, query } from "../sql";
+import { refreshModelVerdicts } from "./model-stopping";
 import {
   annotatorProgress,
   GOLD_COLUMNS,
@@ -95,7 +96,7 @@ WITH u AS (
   SELECT ${VOTE_COLUMNS} FROM "Vote" WHERE "requestId" = $5
 ), img AS (
   SELECT i.id, i."datasetId", d.name, d.taxonomy, d."goldMinAccuracy", d."goldMinAnswers", d."goldWindow",
-    d."goldConfidence", g.label AS gold,
+    d."goldConfidence", g.label AS gold, d."stoppingSetId" IS NOT NULL AS "modelStopping",
     CASE WHEN d."qualificationSize" > 0 THEN NOT EXISTS (
       SELECT 1 FROM "QualificationAttempt" q WHERE q."userId" = $1 AND q."datasetId" = d.id AND q.passed
     ) ELSE false END AS "mustQualify"
@@ -121,7 +122,7 @@ SELECT
   img.id AS "imageFound", $3 = ANY(img.taxonomy) AS "labelOk",
   CASE WHEN NOT $3 = ANY(img.taxonomy) THEN img.taxonomy END AS taxonomy,
   img.gold, img."datasetId", img.name AS "datasetName", img."mustQualify", img."goldMinAccuracy",
-  img."goldMinAnswers", img."goldWindow", img."goldConfidence",
+  img."goldMinAnswers", img."goldWindow", img."goldConfidence", img."modelStopping",
   ins.id AS "newId", ins."createdAt" AS "newCreatedAt",
   CASE WHEN ins.id IS NULL THEN EXISTS (SELECT 1 FROM "Vote" WHERE "imageId" = $2 AND "annotatorId" = $1) END
     AS "alreadyVoted",
@@ -159,6 +160,7 @@ type TCastRow = {
   goldMinAnswers: number | null;
   goldWindow: number | null;
   goldConfidence: number | null;
+  modelStopping: boolean | null;
   newId: string | null;
   newCreatedAt: string | null;
   alreadyVoted: boolean | null;
@@ -187,6 +189,14 @@ const view = (vote: Omit<TVoteRow, "annotatorId">) => ({
 function replayed(vote: TVoteRow, annotatorId: string, progress: TProgress) {
   if (vote.annotatorId !== annotatorId) throw new HttpError(409, "requestId already used by another request");
   return { vote: view(vote), replayed: true, progress, status: 200 as const };
+}
+
+// The vote is committed whatever happens here: a failed recompute leaves the image's next-vote list empty,
+// i.e. it asks for more votes (never stops early), and the next vote on it recomputes again.
+async function refreshAfterVote(imageId: string) {
+  await refreshModelVerdicts([imageId]).catch((error: unknown) =>
+    console.error("[web] model-stopping refresh failed", error),
+  );
 }
 
 // Records a vote. With `access`, the caller's row is checked in the same statement (401 gone, 403 wrong
@@ -256,6 +266,8 @@ export async function castVote(
     if (raced) return replayed(raced, annotatorId, await annotatorProgress(annotatorId));
     throw new HttpError(409, "You already voted on this image");
   }
+  // Model-prior stopping: the trigger applied the image's precomputed verdict; recompute it for the new counts.
+  if (row.modelStopping) await refreshAfterVote(body.imageId);
   const vote = { id: row.newId, imageId: body.imageId, label: body.label, createdAt: row.newCreatedAt! };
   const after: TProgress = { today: progress.today + 1, total: progress.total + 1 };
   if (row.gold === null) return { vote, replayed: false, progress: after, status: 201 };
@@ -299,6 +311,7 @@ export async function undoLastVote(annotatorId: string) {
   // Feedback already revealed the expected answer: undoing would let anyone retake check questions.
   if (last.isGold) throw new HttpError(409, "Answers to check questions cannot be undone");
   await db().vote.delete({ where: { id: last.id } });
+  await refreshAfterVote(last.imageId);
   return {
     undone: { imageId: last.imageId, label: last.label },
     progress: await annotatorProgress(annotatorId),

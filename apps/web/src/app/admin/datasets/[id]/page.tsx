@@ -14,7 +14,9 @@ import {
   votesPerImageHistogram,
 } from "@/server/datasets/datasets";
 import { requireUser } from "@/server/guards";
+import { getStoppingStatus } from "@/server/tasks/model-stopping";
 import { CheckSettingsForm } from "./check-settings-form";
+import { StoppingForm } from "./stopping-form";
 
 export const metadata: Metadata = { title: "Dataset" };
 
@@ -25,11 +27,12 @@ export default async function DatasetPage(props: { params: Promise<{ id: string 
   const { id } = await props.params;
   const d = await getDatasetSummary(id);
   if (!d) notFound();
-  const [histogram, leaks, imports, checks] = await Promise.all([
+  const [histogram, leaks, imports, checks, stopping] = await Promise.all([
     votesPerImageHistogram(d.id),
     leakReport(d.id, 48),
     recentImports(d.id),
     datasetChecks(d.id),
+    getStoppingStatus(d.id),
   ]);
   const link =
     "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50";
@@ -133,6 +136,34 @@ export default async function DatasetPage(props: { params: Promise<{ id: string 
           />
         </div>
       </div>
+
+      {stopping ? (
+        <Section
+          title="Stopping rule"
+          aside="when an image needs no more votes: its votes so far under a prior (panel: votes only; model: the image's latest out-of-sample prediction)"
+        >
+          <div className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-testid="stopping">
+            <StoppingForm
+              datasetId={d.id}
+              chosen={stopping.chosen}
+              hasPredictions={stopping.newestSetId !== null}
+            />
+            <p className="mt-3 text-sm">
+              In use: <strong data-testid="stopping-in-use">{stopping.inUse.toLowerCase()} prior</strong>.{" "}
+              <span className="text-slate-600">{stopping.note}</span>
+            </p>
+            {stopping.fit ? (
+              <p className="mt-1 text-xs text-slate-500">
+                Predictions of set {stopping.fit.setId}; panel prior from{" "}
+                {stopping.fit.panels.toLocaleString()} complete panels, the model calibrated on{" "}
+                {stopping.fit.items.toLocaleString()} voted faces (temperature{" "}
+                {stopping.fit.calibration.temperature}, mix {stopping.fit.calibration.mix});{" "}
+                {stopping.modelImages.toLocaleString()} open faces decided by the model prior.
+              </p>
+            ) : null}
+          </div>
+        </Section>
+      ) : null}
 
       {checks ? (
         <Section
