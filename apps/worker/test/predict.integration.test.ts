@@ -10,7 +10,13 @@ import { join } from "node:path";
 import { FERPLUS_LABELS } from "@concord/crowd";
 import type { Prediction } from "@concord/db";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
-import { createJobsClient, type TJobsClient, type TPredictProgress } from "@concord/jobs";
+import {
+  createJobsClient,
+  createRedisConnection,
+  type TJobsClient,
+  type TPredictProgress,
+} from "@concord/jobs";
+import { QueueEvents } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCellFixture } from "./fixtures";
 import { createRun, spawnWorker, type TWorkerProc, waitFor } from "./harness";
@@ -20,6 +26,10 @@ let fx: Awaited<ReturnType<typeof createCellFixture>>;
 let jobs: TJobsClient;
 let artifacts: string;
 let worker: TWorkerProc;
+// Every progress event the predict job published, from BullMQ's event stream: sampling the set's row every
+// 100 ms misses the short phases (predicting fold 0 takes a few ms on 34 faces).
+let events: QueueEvents;
+const progressEvents: TPredictProgress[] = [];
 let runId = "";
 let crossFit: Prediction[] = [];
 const prefix = `concord-ptest-${randomBytes(4).toString("hex")}`;
@@ -62,6 +72,11 @@ beforeAll(async () => {
   t = await createTestDatabase("concord_worker_predict");
   fx = await createCellFixture(t.db, LABELLED, UNVOTED);
   jobs = createJobsClient({ prefix });
+  events = new QueueEvents("train", { connection: createRedisConnection(), prefix });
+  events.on("progress", ({ data }) => {
+    if (data && typeof data === "object") progressEvents.push(data as TPredictProgress);
+  });
+  await events.waitUntilReady();
   artifacts = mkdtempSync(join(tmpdir(), "concord-predict-"));
   worker = spawnWorker({
     DATABASE_URL: t.url,
@@ -76,6 +91,7 @@ afterAll(async () => {
   for (const name of ["labels", "train", "train-gpu", "evaluate"] as const)
     await jobs?.queue(name).obliterate({ force: true });
   await jobs?.close();
+  await events?.close();
   await t?.drop();
   if (artifacts) rmSync(artifacts, { recursive: true, force: true });
 });
@@ -99,17 +115,7 @@ describe("predict jobs on a real worker", () => {
       180_000,
     );
     expect(set).toMatchObject({ scheme: "cross-fit", folds: 2, datasetId: fx.datasetId });
-    const seen = new Set<string>();
-    const done = await waitFor(
-      "cross-fit done",
-      async () => {
-        const s = await t.db.predictionSet.findUniqueOrThrow({ where: { id: set.id } });
-        const p = s.progress as TPredictProgress | null;
-        if (p) seen.add(`${p.phase}:${p.fold}`);
-        return s.status === "SUCCEEDED" || s.status === "FAILED" ? s : null;
-      },
-      180_000,
-    );
+    const done = await waitSet(set.id, ["SUCCEEDED", "FAILED"]);
     expect(done.error, worker.logs.slice(-30).join("\n")).toBeNull();
     expect(done.status).toBe("SUCCEEDED");
     expect(done.predicted).toBe(fx.total);
@@ -118,7 +124,11 @@ describe("predict jobs on a real worker", () => {
     const trainedOn = (await t.db.trainingRun.findUniqueOrThrow({ where: { id: runId } })).backend;
     expect(done.backend).toMatch(/^wasm(\+openblas|\+builtin-sgemm)?$/);
     expect(done.backend).toBe(trainedOn);
-    // Progress was visible per fold while it ran.
+    // Progress was published per fold while it ran (the event stream is read after the set settled).
+    await waitFor("the set's done event", () =>
+      progressEvents.some((p) => p.setId === set.id && p.phase === "done"),
+    );
+    const seen = new Set(progressEvents.filter((p) => p.setId === set.id).map((p) => `${p.phase}:${p.fold}`));
     expect([...seen]).toEqual(expect.arrayContaining(["predicting:0", "training:1", "training:2"]));
 
     crossFit = await rowsOf(set.id);
