@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { buildVoteSet, type TVoteSet } from "@concord/crowd";
 import type { Split, TDb } from "@concord/db";
+import { loadExclusions, type TExcludedAnnotator } from "./exclusions";
 
 export type TCrowdInput = {
   taxonomy: string[];
@@ -18,6 +19,8 @@ export type TCrowdInput = {
   droppedVotes: number;
   /** sha256 over taxonomy, votes, tallies and gold: the same crowd data hashes the same. */
   dataHash: string;
+  /** Annotators whose votes were left out (an admin excluded them) and how many votes that was. */
+  excludedAnnotators: TExcludedAnnotator[];
 };
 
 export type TCrowdInputOptions = {
@@ -50,9 +53,10 @@ export async function loadCrowdInput(
     orderBy: { id: "asc" },
   });
   const index = new Map(images.map((im, i) => [im.id, i]));
+  const excludedAnnotators = await loadExclusions(db, imageWhere);
   const [votes, tallies, golds] = await Promise.all([
     db.vote.findMany({
-      where: { image: imageWhere },
+      where: { image: imageWhere, annotatorId: { notIn: excludedAnnotators.map((x) => x.annotatorId) } },
       select: { imageId: true, annotatorId: true, label: true },
       orderBy: [{ imageId: "asc" }, { annotatorId: "asc" }],
     }),
@@ -128,5 +132,6 @@ export async function loadCrowdInput(
     gold,
     droppedVotes,
     dataHash: hash.digest("hex"),
+    excludedAnnotators,
   };
 }

@@ -1,8 +1,15 @@
-// Postgres vs queue: a run (or prediction set) must never stay RUNNING (or QUEUED) with no job that can finish
-// it. Rows whose job failed for good, vanished (Redis flushed) or completed without ending the row are closed
+// Postgres vs queue: a run, prediction set or snapshot request must never stay RUNNING (or QUEUED) with no job
+// that can finish it. Rows whose job failed for good, vanished (Redis flushed) or completed without ending the row are closed
 // here; QUEUED rows whose job vanished are re-enqueued (Postgres is the source of truth).
 import type { TDb } from "@concord/db";
-import { predictJobId, type TJobsClient, TRAIN_QUEUES, trainJobId, trainQueueOfStored } from "@concord/jobs";
+import {
+  predictJobId,
+  type TJobPayload,
+  type TJobsClient,
+  TRAIN_QUEUES,
+  trainJobId,
+  trainQueueOfStored,
+} from "@concord/jobs";
 import type { Job } from "bullmq";
 import { finishRow, type TLifecycleTable } from "./run-state";
 
@@ -16,21 +23,24 @@ async function findJob(jobs: TJobsClient, jobId: string): Promise<Job | null> {
 
 export type TReconcileReport = { failed: string[]; cancelled: string[]; requeued: string[] };
 
-type TLiveRow = { id: string; status: string; cancelRequested: boolean; createdAt: Date };
+type TLiveRow = { id: string; status: string; cancelRequested?: boolean; createdAt: Date };
 
 async function reconcileRows(
   db: TDb,
-  jobs: TJobsClient,
   table: TLifecycleTable,
   rows: TLiveRow[],
-  kind: { what: string; jobIdOf: (id: string) => string; enqueue: (id: string) => Promise<unknown> },
+  kind: {
+    what: string;
+    find: (id: string) => Promise<Job | null>;
+    enqueue: (id: string) => Promise<unknown>;
+  },
   grace: number,
   report: TReconcileReport,
 ) {
   const finish = (id: string, status: "FAILED" | "CANCELLED", error: string) =>
     finishRow(db, table, id, status, { error });
   for (const row of rows) {
-    const job = await findJob(jobs, kind.jobIdOf(row.id));
+    const job = await kind.find(row.id);
     const state = job ? await job.getState() : "missing";
     if (state === "active" || state === "waiting" || state === "delayed" || state === "prioritized") continue;
     if (state === "waiting-children" || state === "unknown") continue;
@@ -71,12 +81,11 @@ export async function reconcileRuns(
   const runQueue = new Map(runs.map((r) => [r.id, trainQueueOfStored(r.config)]));
   await reconcileRows(
     db,
-    jobs,
     "trainingRun",
     runs,
     {
       what: "run",
-      jobIdOf: trainJobId,
+      find: (id) => findJob(jobs, trainJobId(id)),
       enqueue: (id) => jobs.train({ runId: id }, { queue: runQueue.get(id) }),
     },
     grace,
@@ -90,15 +99,53 @@ export async function reconcileRuns(
   const setQueue = new Map(sets.map((s) => [s.id, trainQueueOfStored(s.run.config)]));
   await reconcileRows(
     db,
-    jobs,
     "predictionSet",
     sets,
     {
       what: "prediction set",
-      jobIdOf: predictJobId,
+      find: (id) => findJob(jobs, predictJobId(id)),
       enqueue: (id) => jobs.predict({ setId: id }, { queue: setQueue.get(id) }),
     },
     grace,
+    report,
+  );
+  return report;
+}
+
+type TSnapshotMethod = TJobPayload<"snapshot-labels">["method"];
+
+/** The same rule for SnapshotJob rows (queue "labels"; the row keeps its job id, which is not derived). */
+export async function reconcileSnapshotJobs(
+  db: TDb,
+  jobs: TJobsClient,
+  options: { queuedGraceMs?: number } = {},
+): Promise<TReconcileReport> {
+  const report: TReconcileReport = { failed: [], cancelled: [], requeued: [] };
+  const rows = await db.snapshotJob.findMany({ where: { status: { in: ["QUEUED", "RUNNING"] } } });
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  await reconcileRows(
+    db,
+    "snapshotJob",
+    rows,
+    {
+      what: "snapshot request",
+      find: async (id) => {
+        const jobId = byId.get(id)?.jobId;
+        return jobId ? ((await jobs.queue("labels").getJob(jobId)) ?? null) : null;
+      },
+      enqueue: async (id) => {
+        const row = byId.get(id)!;
+        const { jobId } = await jobs.snapshotLabels({
+          datasetId: row.datasetId,
+          method: row.method as TSnapshotMethod,
+          params: (row.params ?? {}) as Record<string, unknown>,
+          createdById: row.createdById ?? undefined,
+          snapshotJobId: row.id,
+        });
+        await db.snapshotJob.update({ where: { id }, data: { jobId } });
+      },
+    },
+    options.queuedGraceMs ?? 60_000,
     report,
   );
   return report;

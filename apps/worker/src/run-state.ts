@@ -1,4 +1,5 @@
-// Status transitions of the rows a long job drives: TrainingRun (train) and PredictionSet (predict). Guarded
+// Status transitions of the rows a job drives: TrainingRun (train), PredictionSet (predict) and SnapshotJob
+// (snapshot-labels). Guarded
 // updates (updateMany + status filter) so a late writer (an old attempt, the reconciler) can never move a
 // finished row back.
 import type { Prisma, TDb } from "@concord/db";
@@ -6,8 +7,8 @@ import type { Prisma, TDb } from "@concord/db";
 const LIVE = ["QUEUED", "RUNNING"] as const;
 type TFinal = "SUCCEEDED" | "FAILED" | "CANCELLED";
 
-/** The two tables share these lifecycle columns (status, jobId, attempts, progress, error, timestamps). */
-export type TLifecycleTable = "trainingRun" | "predictionSet";
+/** The tables share these lifecycle columns (status, jobId, attempts, progress, error, timestamps). */
+export type TLifecycleTable = "trainingRun" | "predictionSet" | "snapshotJob";
 type TLifecycleDelegate = {
   updateMany(args: {
     where: { id: string; status?: { in: string[] } | string; startedAt?: null };
@@ -21,12 +22,19 @@ const table = (db: TDb, name: TLifecycleTable) => db[name] as unknown as TLifecy
 export async function markRunning(
   db: TDb,
   id: string,
-  data: { jobId: string; attempt: number },
+  data: { jobId: string; attempt: number; codeVersion?: string },
   name: TLifecycleTable = "trainingRun",
 ) {
   const r = await table(db, name).updateMany({
     where: { id, status: { in: [...LIVE] } },
-    data: { status: "RUNNING", jobId: data.jobId, attempts: data.attempt, error: null },
+    data: {
+      status: "RUNNING",
+      jobId: data.jobId,
+      attempts: data.attempt,
+      error: null,
+      // Runs record the code they ran (code-version.ts).
+      ...(data.codeVersion ? { codeVersion: data.codeVersion } : {}),
+    },
   });
   // startedAt is the first attempt's start: a resumed run keeps it.
   await table(db, name).updateMany({ where: { id, startedAt: null }, data: { startedAt: new Date() } });

@@ -7,7 +7,7 @@ import { ZodError } from "zod";
 import { loadEnv } from "./env";
 import { evaluateRun } from "./jobs/evaluate";
 import { predictSet } from "./jobs/predict";
-import { snapshotLabels } from "./jobs/snapshot-labels";
+import { runSnapshotJob } from "./jobs/snapshot-job";
 import { trainRun } from "./jobs/train";
 import { finishRow, type TLifecycleTable } from "./run-state";
 
@@ -24,7 +24,9 @@ function parse<N extends TJobName>(name: N, data: unknown): TJobPayload<N> {
 }
 
 /** Parses a payload that points at a row; when it at least names the row, the reason is kept there. */
-async function parseOwned<N extends "train" | "predict">(
+const ROW_ID = { trainingRun: "runId", predictionSet: "setId", snapshotJob: "snapshotJobId" } as const;
+
+async function parseOwned<N extends "train" | "predict" | "snapshot-labels">(
   db: TDb,
   name: N,
   data: unknown,
@@ -33,8 +35,7 @@ async function parseOwned<N extends "train" | "predict">(
   try {
     return parse(name, data);
   } catch (error) {
-    const raw = data as { runId?: unknown; setId?: unknown } | null;
-    const id = table === "trainingRun" ? raw?.runId : raw?.setId;
+    const id = (data as Record<string, unknown> | null)?.[ROW_ID[table]];
     if (typeof id === "string" && id)
       await finishRow(db, table, id, "FAILED", { error: (error as Error).message });
     throw error;
@@ -54,7 +55,7 @@ export async function processJob(job: SandboxedJob): Promise<unknown> {
   };
   switch (name) {
     case "snapshot-labels":
-      return snapshotLabels(db, parse(name, job.data), (p) => job.updateProgress(p));
+      return runSnapshotJob(db, await parseOwned(db, name, job.data, "snapshotJob"), ctx);
     case "train":
       return trainRun(db, env, await parseOwned(db, name, job.data, "trainingRun"), ctx);
     case "evaluate":

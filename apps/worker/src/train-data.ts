@@ -1,9 +1,9 @@
 // Builds the trainer's data object from Postgres: TRAIN images with the snapshot's soft labels as targets,
 // VALID/TEST images with majority labels (FER+ protocol: always the majority label, whatever the snapshot).
-import { aggregate, FERPLUS_LABELS, smoothTargets, trainableLabels } from "@concord/crowd";
+import { aggregate, FERPLUS_LABELS, softLabels, trainableLabels } from "@concord/crowd";
 import type { Split, TDb } from "@concord/db";
 import type { TRunScheme } from "@concord/jobs";
-import type { TImageSet, TTrainData } from "@concord/trainer";
+import { schemeTargets, type TImageSet, type TTrainData } from "@concord/trainer";
 import { loadCrowdInput } from "./crowd-input";
 
 const PIXELS = 48 * 48;
@@ -78,6 +78,18 @@ export async function loadMajoritySplits(
   return out;
 }
 
+/** The crowd's vote shares (identified votes + tallies) of `ids` over the kept taxonomy columns, N x C. */
+async function voteShares(db: TDb, datasetId: string, ids: string[], columns: number[]): Promise<number[]> {
+  const crowd = await loadCrowdInput(db, datasetId, ["TRAIN"]);
+  const shares = softLabels(crowd.set);
+  const K = crowd.taxonomy.length;
+  const row = new Map(crowd.imageIds.map((id, i) => [id, i]));
+  return ids.flatMap((id) => {
+    const i = row.get(id)!;
+    return columns.map((c) => shares[i * K + c]!);
+  });
+}
+
 export async function loadTrainData(
   db: TDb,
   run: { datasetId: string; snapshotId: string },
@@ -118,10 +130,25 @@ export async function loadTrainData(
   }
   if (ids.length === 0) throw new Error(`snapshot ${run.snapshotId} has no labelled TRAIN images`);
   const consensus = Int32Array.from(labels);
-  const targets =
-    options.scheme === "majority"
-      ? smoothTargets({ consensus, numClasses: C, eps: options.eps, q })
-      : Float32Array.from(q);
+  // One rule for every scheme (EPS_RULE): q is the snapshot's soft label, or for majority (whose own
+  // distribution is one-hot) the crowd's vote shares, read only when eps gives them weight.
+  const crowd =
+    options.scheme === "majority" && options.eps > 0
+      ? await voteShares(
+          db,
+          run.datasetId,
+          ids,
+          keep.map(([, i]) => i),
+        )
+      : null;
+  const targets = schemeTargets({
+    scheme: options.scheme,
+    eps: options.eps,
+    numClasses: C,
+    consensus,
+    dist: q,
+    crowd,
+  });
 
   // VALID / TEST: majority labels recomputed from the raw votes + tallies.
   const { valid, test } = await loadMajoritySplits(db, run.datasetId, classNames, ["VALID", "TEST"]);

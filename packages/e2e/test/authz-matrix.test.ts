@@ -15,13 +15,14 @@ const ANNOTATOR = ["ANNOTATOR"] as const;
 const READERS = ["RESEARCHER", "ADMIN"] as const;
 const ALL = ["ANNOTATOR", "RESEARCHER", "ADMIN"] as const;
 
-// Route template -> method -> who may call it. Reviewed against issue 5 (roles) and issue 7.
+// Route template -> method -> who may call it. Reviewed against issue 5 (roles), issue 7 and issue 13.
 const EXPECTED_API: Record<string, Record<string, TAccess>> = {
   "/api/auth/[...nextauth]": { GET: "public", POST: "public" },
   "/api/datasets": { GET: ADMIN, POST: ADMIN },
   "/api/datasets/[id]": { GET: ADMIN, PATCH: ADMIN },
   "/api/datasets/[id]/checks": { GET: ADMIN, PATCH: ADMIN },
   "/api/datasets/upload": { POST: ADMIN },
+  "/api/exports/annotators": { GET: READERS },
   "/api/exports/predictions": { GET: READERS },
   "/api/exports/runs/[id]": { GET: READERS },
   "/api/exports/soft-labels": { GET: READERS },
@@ -41,10 +42,12 @@ const EXPECTED_API: Record<string, Record<string, TAccess>> = {
   "/api/runs/[id]/cancel": { POST: ADMIN },
   "/api/runs/[id]/retry": { POST: ADMIN },
   "/api/snapshots": { GET: READERS, POST: ADMIN },
+  "/api/snapshot-jobs/[id]/retry": { POST: ADMIN },
   "/api/snapshots/[id]": { GET: READERS },
   "/api/tasks/next": { GET: ANNOTATOR },
   "/api/users": { GET: ADMIN, POST: ADMIN },
   "/api/users/[id]": { PATCH: ADMIN },
+  "/api/users/[id]/exclusion": { POST: ADMIN, DELETE: ADMIN },
   "/api/users/[id]/qualification": { POST: ADMIN },
   "/api/votes": { POST: ANNOTATOR },
   "/api/votes/last": { DELETE: ANNOTATOR },
@@ -58,11 +61,13 @@ const EXPECTED_PAGES: Record<string, TAccess> = {
   "/label/guidelines": ["ANNOTATOR", "ADMIN"],
   "/admin/datasets": ADMIN,
   "/admin/datasets/[id]": ADMIN,
+  "/admin/jobs": ADMIN,
   "/admin/runs": ADMIN,
   "/admin/runs/[id]": ADMIN,
   "/admin/snapshots": ADMIN,
   "/admin/snapshots/[id]": ADMIN,
   "/admin/users": ADMIN,
+  "/admin/users/[id]": ADMIN,
   "/admin/users/[id]/checks": ADMIN,
   "/research/agreement": READERS,
   "/research/compare": READERS,

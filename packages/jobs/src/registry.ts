@@ -16,6 +16,9 @@ export const ZSnapshotLabelsPayload = z.object({
   /** Passed to crowd's aggregate() (maxIterations, tolerance, smoothing, seed, ...). */
   params: z.record(z.string(), z.unknown()).default({}),
   createdById: ZId.optional(),
+  /** The SnapshotJob row the web wrote (QUEUED) for this request; the worker moves it to RUNNING, then
+   *  SUCCEEDED or FAILED. Absent when a training run makes its default snapshot. */
+  snapshotJobId: ZId.optional(),
 });
 export type TSnapshotLabelsPayload = z.input<typeof ZSnapshotLabelsPayload>;
 export const ZSnapshotLabelsProgress = z.object({

@@ -8,9 +8,50 @@ import type { TTrainQueue } from "./queues";
 /** Network factories of packages/trainer (its model table is keyed by this list). */
 export const RUN_MODELS = ["seed", "vgg13", "fast", "fast-lite"] as const;
 export type TRunModel = (typeof RUN_MODELS)[number];
-/** Training targets: the snapshot's labels, as the FER+ paper's schemes name them. */
+/**
+ * Training targets, named as microsoft/FERPlus names its training modes; the FER+ paper (Barsoum et al. 2016)
+ * calls them MV, PLD, CEL and ML. The one vocabulary of the run form, the worker and `concord-train`.
+ */
 export const RUN_SCHEMES = ["majority", "probability", "crossentropy", "multitarget"] as const;
 export type TRunScheme = (typeof RUN_SCHEMES)[number];
+export const SCHEME_PAPER_NAMES = {
+  majority: "MV",
+  probability: "PLD",
+  crossentropy: "CEL",
+  multitarget: "ML",
+} as const satisfies Record<TRunScheme, string>;
+/** One line per scheme: what the model is trained on (eps as in EPS_RULE). */
+export const SCHEME_HELP: Record<TRunScheme, string> = {
+  majority: "majority vote (MV): one-hot of the consensus; eps smooths it toward the crowd's vote shares",
+  probability:
+    "probabilistic label drawing (PLD): a one-hot drawn from the target every epoch (eps 1 = the FER+ distribution)",
+  crossentropy: "cross-entropy loss (CEL): the target distribution itself (eps 1 = the FER+ distribution)",
+  multitarget:
+    "multi-target (ML): the distribution over the classes with >= 30% of the votes, trained with cross-entropy",
+};
+/** What eps means, for every scheme alike. */
+export const EPS_RULE =
+  "target = (1 − eps)·onehot(consensus) + eps·q; q = the crowd's vote shares for majority, the scheme's distribution (the snapshot's soft label) otherwise";
+/** Earlier `concord-train` names and the paper's abbreviations, accepted with a deprecation line. */
+export const SCHEME_ALIASES: Readonly<Record<string, TRunScheme>> = {
+  cel: "crossentropy",
+  pld: "probability",
+  mv: "majority",
+  ml: "multitarget",
+};
+
+/** A scheme name or alias -> the scheme (and the alias used, for the deprecation line); null when unknown. */
+export function resolveScheme(name: string): { scheme: TRunScheme; alias: string | null } | null {
+  const key = name.trim().toLowerCase();
+  if ((RUN_SCHEMES as readonly string[]).includes(key)) return { scheme: key as TRunScheme, alias: null };
+  const scheme = SCHEME_ALIASES[key];
+  return scheme ? { scheme, alias: key } : null;
+}
+
+/** PLD trains on a one-hot drawn from each target every epoch; every other scheme on the target itself. */
+export function drawsTargets(scheme: TRunScheme): boolean {
+  return scheme === "probability";
+}
 /** Where a run may train: "gpu" routes it to the train-gpu queue that only GPU workers drain. */
 export const RUN_BACKENDS = ["auto", "gpu", "node", "wasm"] as const;
 export const RUN_OPTIMIZERS = ["adam", "sgd"] as const;
@@ -46,6 +87,7 @@ export const ZTrainingConfig = z.object({
   scheme: z
     .enum(RUN_SCHEMES, { message: `scheme: one of ${RUN_SCHEMES.join(", ")}` })
     .default("crossentropy"),
+  /** The weight of q in every scheme's target (EPS_RULE). */
   eps: z.number({ message: "eps: a number" }).min(0, "eps: >= 0").max(1, "eps: <= 1").default(1),
   epochs: int("epochs", 1, 500, 30),
   /** Early-stopping patience in epochs; 0 disables. */

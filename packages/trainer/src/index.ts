@@ -2,14 +2,8 @@
 // the folders directly.
 export { backendLabel, initBackend, type TBackendInfo, type TInitOptions } from "./backend";
 export { loadDataFolder } from "./data/data-folder";
-export {
-  EMOTION_CLASSES,
-  ferplusTargets,
-  majorityLabels,
-  SCHEMES,
-  type TScheme,
-  type TSmoothing,
-} from "./data/ferplus-targets";
+export { EMOTION_CLASSES, ferplusTargets, majorityLabels } from "./data/ferplus-targets";
+export { schemeTargets, type TSchemeTargetsInput, type TSmoothing } from "./data/scheme-targets";
 export {
   classWeights,
   DataError,

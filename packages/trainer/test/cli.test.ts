@@ -43,6 +43,22 @@ describe("CLI errors", () => {
     expect(r.err).toMatch(/concord-train: data folder .*nope does not exist/);
   });
 
+  it("concord-train takes the FER+ scheme names, the old ones with a deprecation line, and refuses others", () => {
+    const old = run("concord-train.mjs", ["--data", path.join(tmp, "nope"), "--scheme", "cel"]);
+    expect(old.err).toContain(
+      "concord-train: --scheme cel is deprecated; use --scheme crossentropy (FER+ CEL)",
+    );
+    expect(old.err).toMatch(/nope does not exist/);
+    const current = run("concord-train.mjs", ["--data", path.join(tmp, "nope"), "--scheme", "multitarget"]);
+    expect(current.err).not.toMatch(/deprecated/);
+    expect(current.err).toMatch(/nope does not exist/);
+    const bad = run("concord-train.mjs", ["--data", tmp, "--scheme", "soft"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain(
+      "concord-train: --scheme must be one of majority, probability, crossentropy, multitarget",
+    );
+  });
+
   it("concord-train names a malformed trainer variable and exits 2", () => {
     const r = run("concord-train.mjs", ["--data", tmp, "--epochs", "1"], { CONCORD_NATIVE_KERNELS: "off" });
     expect(r.code).toBe(2);

@@ -28,6 +28,7 @@ export const NAV: TNavSection[] = [
       { href: "/admin/datasets", label: "Datasets" },
       { href: "/admin/snapshots", label: "Snapshots" },
       { href: "/admin/runs", label: "Runs" },
+      { href: "/admin/jobs", label: "Jobs" },
       { href: "/admin/users", label: "Users" },
     ],
   },

@@ -110,10 +110,14 @@ export async function snapshotLabels(
     distribution,
     iterations: result.iterations,
     converged: result.converged,
+    // "tolerance" / "max-iterations" for the iterative (EM) methods, null for closed-form ones (mv, FER+).
+    stopReason: result.stopReason,
     logLikelihood: result.logLikelihood,
     workerSkill,
     workerConfusion,
     anonymousSkill: result.anonymous?.skill ?? null,
+    // Annotators an admin excluded, with the votes of theirs this snapshot left out.
+    excludedAnnotators: input.excludedAnnotators,
   };
 
   await onProgress({ stage: "writing", items: rows.length });

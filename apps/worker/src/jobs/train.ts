@@ -16,6 +16,7 @@ import {
 } from "@concord/trainer";
 import { UnrecoverableError } from "bullmq";
 import { batchReporter } from "../batch-progress";
+import { codeVersion, nextCodeVersion } from "../code-version";
 import type { TWorkerEnv } from "../env";
 import { launchPredictionsAfterRun } from "../launch-predictions";
 import { controlRun } from "../run-control";
@@ -95,7 +96,11 @@ export async function trainRun(
   }
   const config = parsed.data;
   const isLastAttempt = job.attemptsMade + 1 >= job.attempts;
-  await markRunning(db, runId, { jobId: job.id, attempt: job.attemptsMade + 1 });
+  await markRunning(db, runId, {
+    jobId: job.id,
+    attempt: job.attemptsMade + 1,
+    codeVersion: nextCodeVersion(run.codeVersion, codeVersion(env.CONCORD_CODE_VERSION)),
+  });
 
   const dirs = runDir(env, runId);
   const control = controlRun({
@@ -214,6 +219,7 @@ export async function trainRun(
           classNames: data.classNames,
           snapshotId,
           backend,
+          codeVersion: codeVersion(env.CONCORD_CODE_VERSION),
           bestEpoch: result.bestEpoch,
           counts,
         },
