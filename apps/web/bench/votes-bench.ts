@@ -146,11 +146,16 @@ async function phase(mode: TMode, n: number): Promise<TPhase> {
   if (stopping === "model") {
     // The first next-task request started the model-stopping sync (fit + per-image verdicts): load starts when
     // the model prior is in use.
+    // Every open face has its verdict (the sync marks the dataset first, then writes them in batches).
     const t0 = Date.now();
     let synced = false;
     while (!synced && Date.now() - t0 < 120_000) {
-      const d = await db.db.dataset.findUniqueOrThrow({ where: { id: seeded.datasetId } });
-      synced = d.stoppingSetId !== null;
+      const [d, open, decided] = await Promise.all([
+        db.db.dataset.findUniqueOrThrow({ where: { id: seeded.datasetId } }),
+        db.db.imageTally.count({ where: { datasetId: seeded.datasetId, gold: false } }),
+        db.db.imageTally.count({ where: { datasetId: seeded.datasetId, modelDone: { not: null } } }),
+      ]);
+      synced = d.stoppingSetId !== null && decided === open;
       if (!synced) {
         if (mode === "vote")
           await fetch(`${web.url}/api/tasks/next`, { headers: { cookie: login.cookies[0]! } });

@@ -33,8 +33,8 @@ export type TReviewQueue = {
   pairs: { crowd: string; model: string; n: number }[];
   handled: { accepted: number; excluded: number };
   hasPredictions: boolean;
-  // How many suspects each finder method scored: bayes-panel, or product (no complete panel yet, or more
-  // votes than a panel).
+  // How many faces each finder method scored: bayes-panel (short of a complete panel), product (a complete
+  // panel or more, or no complete panel in the dataset yet).
   methods: Record<string, number>;
   completePanels: number;
 };

@@ -30,14 +30,14 @@ describe("rankSuspects", () => {
     const r = rankSuspects(
       {
         ...input,
-        counts: [2, 1, 0, 2, 1, 0, 11, 1, 0],
-        probs: [0.05, 0.9, 0.05, 0.9, 0.05, 0.05, 0.9, 0.05, 0.05],
-        labels: [0, 0, 0],
+        counts: [2, 1, 0, 2, 1, 0, 9, 1, 0, 11, 1, 0],
+        probs: [0.05, 0.9, 0.05, 0.9, 0.05, 0.05, 0.9, 0.05, 0.05, 0.9, 0.05, 0.05],
+        labels: [0, 0, 0, 0],
       },
       { prior, panelSize: 10 },
     );
-    // The third item has more votes than a panel: scored by product instead (the panel prior cannot).
-    expect(r.methods).toEqual(["bayes-panel", "bayes-panel", "product"]);
+    // A complete panel (10 votes) or more already is the panel's answer: scored by product instead.
+    expect(r.methods).toEqual(["bayes-panel", "bayes-panel", "product", "product"]);
     expect(r.scores[0]).toBeGreaterThan(r.scores[1]!);
     for (const s of r.scores) expect(s >= 0 && s <= 1).toBe(true);
   });

@@ -60,8 +60,10 @@ function find(input: TRankInput, items: number[], method: TLabelIssueMethod, pan
 }
 
 // panel: the panel prior, its panel size and (fitted once per dataset: 9.6 s on 32,000 faces, the finder 91 ms
-// given it) the model's calibration. Items with more votes than a panel (a raised target on a complete panel)
-// are outside what bayes-panel models: they, and every item when there is no panel prior, get "product".
+// given it) the model's calibration. bayes-panel predicts what the complete panel will say, so it scores the
+// faces still short of one; a complete panel (or more, after a raised target) already says it (its score would
+// be 0 or 1), so those faces, and every face when there is no panel prior, get "product": the probability that
+// the crowd label is not the true class under the model and a one-coin likelihood of all their votes.
 export function rankSuspects(input: TRankInput, panel: TPanel | null): TRanking {
   const N = input.labels.length;
   const C = input.numClasses;
@@ -76,7 +78,7 @@ export function rankSuspects(input: TRankInput, panel: TPanel | null): TRanking 
   const within = all.filter((i) => {
     let n = 0;
     for (let c = 0; c < C; c++) n += input.counts[i * C + c]!;
-    return n <= panel.panelSize;
+    return n < panel.panelSize;
   });
   if (within.length === 0) return out;
   const bayes = find(input, within, "bayes-panel", panel);

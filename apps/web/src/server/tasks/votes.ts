@@ -9,7 +9,7 @@ import { answerQualification, type TQualificationResult } from "../checks/qualif
 import { db } from "../db";
 import { fieldError, HttpError } from "../http";
 import { iso, query } from "../sql";
-import { refreshModelVerdicts } from "./model-stopping";
+import { MODEL_STATE_OF_2, refreshModelVerdicts, type TModelState, verdictAfterVote } from "./model-stopping";
 import {
   annotatorProgress,
   GOLD_COLUMNS,
@@ -122,7 +122,10 @@ SELECT
   img.id AS "imageFound", $3 = ANY(img.taxonomy) AS "labelOk",
   CASE WHEN NOT $3 = ANY(img.taxonomy) THEN img.taxonomy END AS taxonomy,
   img.gold, img."datasetId", img.name AS "datasetName", img."mustQualify", img."goldMinAccuracy",
-  img."goldMinAnswers", img."goldWindow", img."goldConfidence", img."modelStopping",
+  img."goldMinAnswers", img."goldWindow", img."goldConfidence",
+  CASE WHEN ins.id IS NOT NULL AND img.gold IS NULL AND img."modelStopping" THEN (
+    SELECT row_to_json(m) FROM (${MODEL_STATE_OF_2}) m
+  ) END AS "modelState",
   ins.id AS "newId", ins."createdAt" AS "newCreatedAt",
   CASE WHEN ins.id IS NULL THEN EXISTS (SELECT 1 FROM "Vote" WHERE "imageId" = $2 AND "annotatorId" = $1) END
     AS "alreadyVoted",
@@ -160,7 +163,7 @@ type TCastRow = {
   goldMinAnswers: number | null;
   goldWindow: number | null;
   goldConfidence: number | null;
-  modelStopping: boolean | null;
+  modelState: TModelState | null;
   newId: string | null;
   newCreatedAt: string | null;
   alreadyVoted: boolean | null;
@@ -266,8 +269,12 @@ export async function castVote(
     if (raced) return replayed(raced, annotatorId, await annotatorProgress(annotatorId));
     throw new HttpError(409, "You already voted on this image");
   }
-  // Model-prior stopping: the trigger applied the image's precomputed verdict; recompute it for the new counts.
-  if (row.modelStopping) await refreshAfterVote(body.imageId);
+  // Model-prior stopping: the trigger applied the image's precomputed verdict; recompute it for the new counts
+  // (the statement read what that needs: one more round trip, the write).
+  if (row.modelState)
+    await verdictAfterVote(body.imageId, body.label, row.modelState).catch((error: unknown) =>
+      console.error("[web] model-stopping verdict failed", error),
+    );
   const vote = { id: row.newId, imageId: body.imageId, label: body.label, createdAt: row.newCreatedAt! };
   const after: TProgress = { today: progress.today + 1, total: progress.total + 1 };
   if (row.gold === null) return { vote, replayed: false, progress: after, status: 201 };

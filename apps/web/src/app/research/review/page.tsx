@@ -101,11 +101,8 @@ export default async function ReviewPage(props: {
             accepted and {q.handled.excluded} excluded faces are out of the queue. Ranked by the label-issue
             finder of @concord/crowd:{" "}
             {q.completePanels > 0
-              ? `bayes-panel (the panel prior of ${q.completePanels.toLocaleString()} complete panels)`
+              ? `bayes-panel for ${q.methods["bayes-panel"]} faces short of a complete panel (the panel prior of ${q.completePanels.toLocaleString()} complete panels), product for ${q.methods.product} with a complete panel`
               : "product (no complete panel yet for bayes-panel)"}
-            {q.methods.product && q.completePanels > 0
-              ? `; product for ${q.methods.product} faces with more votes than a panel`
-              : ""}
             .
           </p>
           {q.pairs.length > 0 ? (
