@@ -68,7 +68,7 @@ export async function signInAll(
 
 // Mostly agreeing crowd: 80% pick the image's "true" class (a hash of its id), 20% any class, so the
 // dynamic-overlap rule closes images after a few votes as it would with real people.
-function labelFor(imageId: string): string {
+export function labelFor(imageId: string): string {
   let h = 0;
   for (const ch of imageId) h = (h * 31 + ch.charCodeAt(0)) | 0;
   const k = Math.random() < 0.8 ? Math.abs(h) % 8 : Math.floor(Math.random() * FERPLUS.length);
