@@ -1,6 +1,8 @@
 "use client";
 // Client state of the labelling loop: current face, prefetched faces, votes sent in order (a serial queue,
 // so an undo never overtakes the vote it undoes), retries with the same requestId (idempotent server).
+// Each vote asks for the next face in its answer (`next`), so a face costs one request: GET /api/tasks/next
+// only fills the queue at the start and when an answer brought no face (an error, a pause).
 import { useCallback, useEffect, useRef, useState } from "react";
 
 export type TTask = {
@@ -38,6 +40,7 @@ export function useLabeling(initialProgress: TProgress, initialGold: TGold, data
   const queue = useRef<TTask[]>([]);
   const history = useRef<TTask[]>([]);
   const exhausted = useRef(false);
+  const awaiting = useRef(0); // votes in flight whose answer will bring a face
   const fetching = useRef(false);
   const chain = useRef<Promise<unknown>>(Promise.resolve());
   const shownAt = useRef(0);
@@ -54,11 +57,23 @@ export function useLabeling(initialProgress: TProgress, initialGold: TGold, data
     setCurrent(task);
   }, []);
 
+  // A face for the queue, never one on screen or queued already (a lease that expired can hand it out again).
+  const enqueue = useCallback(
+    (task: TTask) => {
+      const isKnown = (t: TTask | null | undefined) => t?.imageId === task.imageId;
+      if (isKnown(currentRef.current) || queue.current.some(isKnown)) return;
+      queue.current.push(task);
+      if (currentRef.current === undefined || currentRef.current === null)
+        show(queue.current.shift() ?? null);
+    },
+    [show],
+  );
+
   const refill = useCallback(async () => {
     if (fetching.current) return;
     fetching.current = true;
     try {
-      while (queue.current.length < PREFETCH && !exhausted.current) {
+      while (queue.current.length + awaiting.current < PREFETCH && !exhausted.current) {
         const query = datasetId ? `?datasetId=${encodeURIComponent(datasetId)}` : "";
         const res = await send(`/api/tasks/next${query}`, { cache: "no-store" });
         const data = (await res.json().catch(() => ({}))) as {
@@ -79,9 +94,7 @@ export function useLabeling(initialProgress: TProgress, initialGold: TGold, data
           exhausted.current = true;
           break;
         }
-        queue.current.push(data.task);
-        if (currentRef.current === undefined || currentRef.current === null)
-          show(queue.current.shift() ?? null);
+        enqueue(data.task);
       }
       if (exhausted.current && queue.current.length === 0 && !currentRef.current) show(null);
     } catch {
@@ -89,7 +102,7 @@ export function useLabeling(initialProgress: TProgress, initialGold: TGold, data
     } finally {
       fetching.current = false;
     }
-  }, [notify, show, datasetId]);
+  }, [notify, show, enqueue, datasetId]);
 
   useEffect(() => {
     void refill();
@@ -115,13 +128,21 @@ export function useLabeling(initialProgress: TProgress, initialGold: TGold, data
       const requestId = crypto.randomUUID();
       history.current.push(task);
       setSession((s) => ({ votes: s.votes + 1, startedAt: s.startedAt || Date.now() }));
+      awaiting.current++;
       advance();
       chain.current = chain.current.then(async () => {
+        let next: TTask | null | undefined;
         try {
           const res = await send("/api/votes", {
             method: "POST",
             headers: { "content-type": "application/json" },
-            body: JSON.stringify({ imageId: task.imageId, label, requestId, durationMs }),
+            body: JSON.stringify({
+              imageId: task.imageId,
+              label,
+              requestId,
+              durationMs,
+              next: datasetId ? { datasetId } : {},
+            }),
           });
           const data = (await res.json().catch(() => ({}))) as {
             error?: string;
@@ -129,6 +150,7 @@ export function useLabeling(initialProgress: TProgress, initialGold: TGold, data
             progress?: TProgress;
             gold?: { isCorrect: boolean; expected: string; accuracy: number | null; answered: number };
             paused?: { reason: string };
+            next?: TTask | null;
           };
           if (!res.ok) {
             history.current = history.current.filter((t) => t !== task);
@@ -136,6 +158,7 @@ export function useLabeling(initialProgress: TProgress, initialGold: TGold, data
             else notify("error", data.error ?? `Vote failed (${res.status})`);
             return;
           }
+          next = data.next;
           if (data.progress) setProgress(data.progress);
           if (data.gold) {
             const g = data.gold;
@@ -154,10 +177,16 @@ export function useLabeling(initialProgress: TProgress, initialGold: TGold, data
           if (data.paused) setPaused(data.paused.reason);
         } catch {
           notify("error", "Network error: the vote was not saved");
+        } finally {
+          awaiting.current--;
+          if (next) enqueue(next);
+          else if (next === null) exhausted.current = true;
+          // Tops the queue up by GET when the answer brought no face; shows "no tasks" when none is left.
+          void refill();
         }
       });
     },
-    [advance, notify],
+    [advance, notify, enqueue, refill, datasetId],
   );
 
   const undo = useCallback(() => {

@@ -15,6 +15,30 @@ const USER_PROGRESS = {
 
 let lastPrune = 0;
 
+// The next task leased to an annotator whose access was checked already, with the lease housekeeping: at
+// most once a minute per process, off the request's path.
+export async function leaseNextTask(userId: string, datasetId?: string): Promise<TTask | null> {
+  if (Date.now() - lastPrune > 60_000) {
+    lastPrune = Date.now();
+    void pruneExpiredLeases().catch(() => {});
+  }
+  return findNextTask(userId, { datasetId });
+}
+
+// The `next` of a vote's answer. The vote is committed and acknowledged whatever happens here: on an error
+// `next` is left out (undefined) and the page asks GET /api/tasks/next instead.
+export async function nextTaskAfterVote(
+  userId: string,
+  datasetId?: string,
+): Promise<TTask | null | undefined> {
+  try {
+    return await leaseNextTask(userId, datasetId);
+  } catch (error) {
+    console.error("[web] next task after a vote failed; the page falls back to GET /api/tasks/next", error);
+    return undefined;
+  }
+}
+
 // GET /api/tasks/next: the signed-in annotator's next task, leased to them, with their progress. Refuses
 // (401/403) a user who is gone, not an annotator or paused, before leasing anything.
 export async function nextTaskFor(
@@ -26,11 +50,6 @@ export async function nextTaskFor(
   ]);
   const denied = accessError(row, ACCESS.label, true);
   if (denied) throw denied;
-  // Housekeeping at most once a minute per process, off the request's path.
-  if (Date.now() - lastPrune > 60_000) {
-    lastPrune = Date.now();
-    void pruneExpiredLeases().catch(() => {});
-  }
-  const task = await findNextTask(userId, { datasetId });
+  const task = await leaseNextTask(userId, datasetId);
   return { task, progress: { today: row!.today, total: row!.total } };
 }
