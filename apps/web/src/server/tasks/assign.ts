@@ -1,7 +1,6 @@
 import "server-only";
-import type pg from "pg";
 import { getEnv } from "../env";
-import { iso, pool, query, transaction } from "../sql";
+import { iso, pool, query } from "../sql";
 import { overlapRule } from "./overlap";
 import { grayPngDataUrl } from "./png";
 
@@ -37,13 +36,14 @@ type TDatasetPolicy = {
 // annotator), never the dataset's votes nor its finished images. The rule's signatures live in
 // "Dataset"."doneSignatures", rewritten here when the policy's rule differs (syncOverlapRule).
 //
-// Concurrency: no lock per dataset. A picker locks the image row it chose (FOR NO KEY UPDATE SKIP LOCKED:
-// an image another request is leasing right now is skipped, not waited for; votes and leases only take
-// KEY SHARE locks on it, which this does not block), then a second statement, whose snapshot sees every
-// lease and vote (with its tally) committed before the lock was granted, re-checks the image's capacity
-// against the rule and writes the lease. Two annotators can therefore never both take the last open lease,
-// and assignments for different images run in parallel. Everything runs on the transaction's one connection
-// (see the pool-deadlock regression test).
+// Concurrency: no lock per dataset. Picking and leasing is one call of concord_lease_open (migration
+// 20261130400000_lease_open_function), one round trip and one short transaction: it locks the image row it
+// chose (FOR NO KEY UPDATE SKIP LOCKED: an image another request is leasing right now is skipped, not waited
+// for; votes and leases only take KEY SHARE locks on it, which this does not block), then a second statement,
+// whose snapshot sees every lease and vote (with its tally) committed before the lock was granted, re-checks
+// the image's capacity against the rule and writes the lease. Two annotators can therefore never both take
+// the last open lease, and assignments for different images run in parallel. The transaction is never left
+// open while the web process waits for the CPU (it was BEGIN, pick, lease, COMMIT: four round trips).
 
 const NOW = `(now() AT TIME ZONE 'UTC')`;
 
@@ -64,41 +64,12 @@ const leaseReturningFace = (select: string) => `ins AS (
 SELECT ins."imageId", ${iso(`ins."expiresAt"`)} AS "expiresAt", i.pixels, i.width, i.height
 FROM ins JOIN "Image" i ON i.id = ins."imageId"`;
 
-// $1 dataset, $2 annotator, $3 minVotes, $4 image ids to skip.
-export const PICK_OPEN_SQL = `
-SELECT i.id
-FROM "ImageTally" t JOIN "Image" i ON i.id = t."imageId"
-WHERE t."datasetId" = $1 AND NOT t.done AND NOT t.gold
-  AND t."imageId" <> ALL($4::text[])
-  AND ${notVotedOrHeldBy2(`t."imageId"`)}
-  AND (SELECT count(*) FROM "TaskLease" l WHERE l."imageId" = t."imageId"
-       AND l."expiresAt" > ${NOW}) < greatest(1, $3 - t.votes)
-ORDER BY t.votes DESC, t."imageId"
-LIMIT 1
-FOR NO KEY UPDATE OF i SKIP LOCKED`;
-const PICK_OPEN = { name: "assign.pickOpen", text: PICK_OPEN_SQL };
-
-// Under the image's row lock, with a fresh snapshot: the same capacity rule for this one image, checked
-// against the policy's rule itself (not only the cached "done" flag), and the lease if it still holds.
-// Returns the face with the lease. $1 image, $2 annotator, $3 maxVotes, $4 done signatures, $5 minVotes,
-// $6 lease seconds.
-const LEASE_IF_OPEN = {
-  name: "assign.leaseIfOpen",
-  text: `
-WITH s AS (
-  SELECT votes AS n, concord_vote_signature(counts) AS sig FROM "ImageTally" WHERE "imageId" = $1
-), l AS (
-  SELECT count(*) FILTER (WHERE "annotatorId" <> $2)::int AS others,
-         coalesce(bool_or("annotatorId" = $2), false) AS mine
-  FROM "TaskLease" WHERE "imageId" = $1 AND "expiresAt" > ${NOW}
-), ${leaseReturningFace(`SELECT $1, $2, ${NOW} + make_interval(secs => $6)
-  FROM s, l
-  WHERE s.n < $3
-    AND NOT (s.sig = ANY($4::text[]))
-    AND NOT l.mine
-    AND l.others < greatest(1, $5 - s.n)
-    AND NOT EXISTS (SELECT 1 FROM "GoldLabel" g WHERE g."imageId" = $1)
-    AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = $1 AND v."annotatorId" = $2)`)}`,
+// $1 dataset, $2 annotator, $3 minVotes, $4 maxVotes, $5 done signatures, $6 lease seconds, $7 image ids to
+// skip. No row: nothing open; else the leased face, or `lost` with the image that filled up meanwhile.
+const LEASE_OPEN = {
+  name: "assign.leaseOpen",
+  text: `SELECT "imageId", "expiresAt", pixels, width, height, lost
+         FROM concord_lease_open($1, $2, $3, $4, $5::text[], $6, $7::text[])`,
 };
 
 // A gold image of the dataset the annotator has not answered and does not hold, at random, leased in the
@@ -130,17 +101,9 @@ const SYNC_RULE = {
 
 type TLeased = { imageId: string; expiresAt: string; pixels: Buffer; width: number; height: number };
 
-// The same pickers waiting for a locked image instead of skipping it: used only when every candidate was
-// locked by a concurrent request (the last open images), so that "nothing to do" is never a false answer.
-const waiting = (statement: { name: string; text: string }) => ({
-  name: `${statement.name}.wait`,
-  text: statement.text.replace("SKIP LOCKED", ""),
-});
-const PICK_OPEN_WAIT = waiting(PICK_OPEN);
-
 // A lost race at the re-check (the image filled up between the pick and the lock) moves on to the next
-// candidate, in a new transaction (holding a failed candidate's lock while waiting for another image could
-// deadlock against a request doing the reverse). With 100 annotators converging on the same few started
+// candidate, in a new call and so a new transaction (holding a failed candidate's lock while waiting for
+// another image could deadlock against a request doing the reverse). With 100 annotators converging on the same few started
 // images, 8 attempts were once all lost (1 "no task" in 4,413 in the flow bench); past this many the request
 // answers "nothing for now".
 const MAX_PICKS = 32;
@@ -169,28 +132,19 @@ async function leaseOpenImage(
   });
   await syncOverlapRule(dataset, rule.doneSignatures);
   const skip: string[] = [];
-  const pick = async (client: pg.PoolClient, wait: boolean) => {
-    const rows = await query<{ id: string }>(
-      wait ? PICK_OPEN_WAIT : PICK_OPEN,
-      [dataset.id, annotatorId, dataset.minVotes, skip],
-      client,
-    );
-    return rows[0]?.id;
-  };
   for (let attempt = 0; attempt < MAX_PICKS; attempt++) {
-    const outcome = await transaction(async (client) => {
-      const imageId = (await pick(client, false)) ?? (await pick(client, true));
-      if (!imageId) return "none" as const;
-      const [leased] = await query<TLeased>(
-        LEASE_IF_OPEN,
-        [imageId, annotatorId, dataset.maxVotes, rule.doneSignatures, dataset.minVotes, leaseSeconds],
-        client,
-      );
-      return leased ?? imageId;
-    });
-    if (outcome === "none") return null;
-    if (typeof outcome !== "string") return outcome;
-    skip.push(outcome);
+    const [row] = await query<TLeased & { lost: boolean }>(LEASE_OPEN, [
+      dataset.id,
+      annotatorId,
+      dataset.minVotes,
+      dataset.maxVotes,
+      rule.doneSignatures,
+      leaseSeconds,
+      skip,
+    ]);
+    if (!row) return null;
+    if (!row.lost) return row;
+    skip.push(row.imageId);
   }
   return null;
 }
