@@ -28,13 +28,15 @@ type TDatasetPolicy = {
 // An image below minVotes may be leased to as many annotators as it still needs mandatory votes; past
 // minVotes every vote may be the last one needed, so it is leased to one annotator at a time.
 //
-// Cost: "ImageTally" (kept exact by triggers on Vote, see migration 20261124200000_image_tally) carries each
-// image's vote count and a "done" flag (maxVotes reached, or a signature the dynamic-overlap rule calls done),
-// and its partial index "ImageTally_open_idx" lists a dataset's open images in exactly this order. Picking
-// reads that index from its start and stops at the first image the annotator may take: it passes only the
-// images currently leased to capacity or already voted on by this annotator (a few per concurrent
-// annotator), never the dataset's votes nor its finished images. The rule's signatures live in
-// "Dataset"."doneSignatures", rewritten here when the policy's rule differs (syncOverlapRule).
+// Cost: "ImageTally" (kept exact by triggers on Vote and TaskLease, see migrations 20261124200000_image_tally
+// and 20261130400000_lease_open_function) carries each image's vote count, a "done" flag (maxVotes reached,
+// or a signature the dynamic-overlap rule calls done) and a "full" flag (its lease rows fill its capacity),
+// and its partial index "ImageTally_open_idx" lists a dataset's open images with a free lease slot in exactly
+// this order. Picking reads that index from its start and stops at the first image the annotator may take:
+// it passes only images this annotator voted on or holds, never the dataset's votes, its finished images nor
+// the images leased out to the other people labelling (a pick costs the same with 10 or 2,000 of them).
+// The rule's signatures live in "Dataset"."doneSignatures", rewritten here when the policy's rule differs
+// (syncOverlapRule).
 //
 // Concurrency: no lock per dataset. Picking and leasing is one call of concord_lease_open (migration
 // 20261130400000_lease_open_function), one round trip and one short transaction: it locks the image row it
@@ -186,10 +188,11 @@ export async function findNextTask(
 
 const PRUNE = {
   name: "assign.prune",
-  text: `DELETE FROM "TaskLease" WHERE "expiresAt" < ${NOW} - interval '5 minutes'`,
+  text: `DELETE FROM "TaskLease" WHERE "expiresAt" < ${NOW}`,
 };
 
-// Housekeeping: expired leases mean nothing; drop them now and then so the table stays small.
+// Expired leases mean nothing, but they count in "ImageTally".leases until deleted and so keep their image
+// out of the open-images index: the web drops them every few seconds (next-task.ts).
 export async function pruneExpiredLeases(): Promise<number> {
   const res = await pool().query(PRUNE);
   return res.rowCount ?? 0;

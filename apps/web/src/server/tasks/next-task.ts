@@ -14,11 +14,14 @@ const USER_PROGRESS = {
 };
 
 let lastPrune = 0;
+// An expired lease keeps its image out of the pick until it is deleted: an abandoned face comes back at most
+// this long after its lease ends (each web process prunes; the DELETE reads the expiry index).
+const PRUNE_EVERY_MS = 5_000;
 
-// The next task leased to an annotator whose access was checked already, with the lease housekeeping: at
-// most once a minute per process, off the request's path.
+// The next task leased to an annotator whose access was checked already, with the lease housekeeping: every
+// few seconds per process, off the request's path.
 export async function leaseNextTask(userId: string, datasetId?: string): Promise<TTask | null> {
-  if (Date.now() - lastPrune > 60_000) {
+  if (Date.now() - lastPrune > PRUNE_EVERY_MS) {
     lastPrune = Date.now();
     void pruneExpiredLeases().catch(() => {});
   }
