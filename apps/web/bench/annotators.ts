@@ -146,6 +146,21 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
+// 5xx answers and client-side failures (timeouts, network errors) over summarized endpoints.
+export function countErrors(summaries: { statuses: Record<string, number> }[]): {
+  http5xx: number;
+  clientErrors: number;
+} {
+  let http5xx = 0;
+  let clientErrors = 0;
+  for (const s of summaries)
+    for (const [code, count] of Object.entries(s.statuses)) {
+      if (code.startsWith("5")) http5xx += count;
+      if (code === "timeout" || code === "network") clientErrors += count;
+    }
+  return { http5xx, clientErrors };
+}
+
 export function summarize(stats: TEndpointStats): {
   n: number;
   p50: number;

@@ -1,9 +1,9 @@
 // The open-loop ramp's figures: one step's summary from its recorder, its printed line, and the table.
-import { percentile } from "./annotators";
+import { countErrors, percentile, summarize } from "./annotators";
 import type { TCall, TPageLoop, TRecorder } from "./page-loop";
 import { type TVerdict, verdictOk } from "./verify";
 
-type TLatency = { n: number; p50: number; p95: number; p99: number; max: number };
+type TLatency = ReturnType<typeof summarize>;
 
 export type TStep = {
   n: number;
@@ -11,7 +11,7 @@ export type TStep = {
   seconds: number;
   offeredPerS: number; // key presses per second
   servedPerS: number; // 2xx vote answers per second
-  calls: Record<TCall, TLatency & { statuses: Record<string, number> }>;
+  calls: Record<TCall, TLatency>;
   faceWait: { p50: number; p99: number; waitedShare: number }; // key press -> next face on screen
   http5xx: number;
   clientErrors: number; // timeouts and network errors
@@ -31,17 +31,6 @@ const f0 = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : "-");
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "-");
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "-");
 
-function latency(xs: number[]): TLatency {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return {
-    n: sorted.length,
-    p50: percentile(sorted, 50),
-    p95: percentile(sorted, 95),
-    p99: percentile(sorted, 99),
-    max: sorted.at(-1) ?? Number.NaN,
-  };
-}
-
 export function summarizeStep(o: {
   n: number;
   loop: TPageLoop;
@@ -54,17 +43,8 @@ export function summarizeStep(o: {
   p99LimitMs: number;
 }): TStep {
   const r = o.recorder;
-  const calls = {
-    next: { ...latency(r.latencies.next), statuses: Object.fromEntries(r.statuses.next) },
-    vote: { ...latency(r.latencies.vote), statuses: Object.fromEntries(r.statuses.vote) },
-  };
-  let http5xx = 0;
-  let clientErrors = 0;
-  for (const c of Object.values(calls))
-    for (const [code, count] of Object.entries(c.statuses)) {
-      if (code.startsWith("5")) http5xx += count;
-      if (code === "timeout" || code === "network") clientErrors += count;
-    }
+  const calls = { next: summarize(r.calls.next), vote: summarize(r.calls.vote) };
+  const { http5xx, clientErrors } = countErrors(Object.values(calls));
   const waits = [...r.faceWaits].sort((a, b) => a - b);
   const windowMs = o.seconds * 1000;
   const votes = Math.max(1, r.acks);

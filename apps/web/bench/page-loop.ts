@@ -7,7 +7,7 @@
 //          when an answer brought no face (the page now).
 //   split: GET /api/tasks/next + POST /api/votes per face (the page before `next`).
 import { randomUUID } from "node:crypto";
-import { labelFor } from "./annotators";
+import { labelFor, type TEndpointStats } from "./annotators";
 import type { TAnswer, TBrowser } from "./http-client";
 
 export type TPageLoop = "carry" | "split";
@@ -22,8 +22,7 @@ type TTask = { imageId: string };
 // (for the Postgres check).
 export type TRecorder = {
   window: { from: number; to: number }; // performance.now() bounds
-  latencies: Record<TCall, number[]>;
-  statuses: Record<TCall, Map<string, number>>;
+  calls: Record<TCall, TEndpointStats>;
   presses: number;
   acks: number;
   faceWaits: number[]; // ms from a key press to the next face on screen (0: it was there)
@@ -35,8 +34,10 @@ export type TRecorder = {
 export function newRecorder(acked: Map<string, string>): TRecorder {
   return {
     window: { from: Number.POSITIVE_INFINITY, to: Number.POSITIVE_INFINITY },
-    latencies: { next: [], vote: [] },
-    statuses: { next: new Map(), vote: new Map() },
+    calls: {
+      next: { latencies: [], statuses: new Map() },
+      vote: { latencies: [], statuses: new Map() },
+    },
     presses: 0,
     acks: 0,
     faceWaits: [],
@@ -124,9 +125,10 @@ export class SimulatedPage {
       const t0 = performance.now();
       const answer = await this.browser.request(method, path, body);
       if (inWindow(this.recorder, t0)) {
-        this.recorder.latencies[call].push(performance.now() - t0);
+        const stats = this.recorder.calls[call];
+        stats.latencies.push(performance.now() - t0);
         const key = answer.error ?? String(answer.status);
-        this.recorder.statuses[call].set(key, (this.recorder.statuses[call].get(key) ?? 0) + 1);
+        stats.statuses.set(key, (stats.statuses.get(key) ?? 0) + 1);
       }
       if ((answer.status > 0 && answer.status < 500) || i >= 3) return answer;
       await new Promise((r) => setTimeout(r, 250 * 2 ** i));

@@ -20,7 +20,7 @@ import {
   type TWebServer,
   WEB_BUILD_LOCK,
 } from "@concord/web-runner";
-import { runLoad, signInAll, summarize, type TMode } from "./annotators";
+import { countErrors, runLoad, signInAll, summarize, type TMode } from "./annotators";
 import { runCapacity } from "./capacity";
 import type { TPageLoop } from "./page-loop";
 import { rawInsertPeer } from "./peer";
@@ -191,13 +191,7 @@ async function phase(mode: TMode, n: number): Promise<TPhase> {
       .filter(([, s]) => s.latencies.length > 0)
       .map(([k, s]) => [k, summarize(s)]),
   );
-  let http5xx = 0;
-  let clientErrors = 0;
-  for (const s of Object.values(endpoints))
-    for (const [code, count] of Object.entries(s.statuses)) {
-      if (code.startsWith("5")) http5xx += count;
-      if (code === "timeout" || code === "network") clientErrors += count;
-    }
+  const { http5xx, clientErrors } = countErrors(Object.values(endpoints));
   if (http5xx) {
     // The distinct error lines the server logged, with how often: the cause of the 5xx in one glance.
     const counts = new Map<string, number>();
