@@ -4,7 +4,7 @@
 // sign in the accounts it adds (next-auth, argon2id; everyone is idle meanwhile), the newcomers open the page
 // spread over `ramp` seconds, `settle` seconds, then `seconds` measured; then every page stops, its answers
 // drain and Postgres is checked against every acknowledgement so far. The ramp stops after the first step
-// that fails (p99 >= 50 ms for a call, a 5xx, a client error or an integrity failure).
+// that fails (p99 >= 50 ms for a call, a 5xx, a client error or an integrity failure) unless --all-steps.
 import { loadavg } from "node:os";
 import type { TTestDatabase } from "@concord/db/testing";
 import { startNext, type TWebServer } from "@concord/web-runner";
@@ -23,6 +23,7 @@ export type TCapacityOptions = {
   loop: TPageLoop;
   poolSize: number;
   images?: number;
+  allSteps: boolean; // --all-steps: go on after a failed step (to see how the cost grows past it)
   profDir?: string; // --cpu-prof: the web server's V8 profile goes there, folded by module when it stops
   db: TTestDatabase;
   onWeb: (web: TWebServer) => void;
@@ -121,7 +122,7 @@ export async function runCapacity(o: TCapacityOptions): Promise<{ steps: TStep[]
       });
       steps.push(step);
       printStep(step, o.log);
-      if (!step.ok) break;
+      if (!step.ok && !o.allSteps) break;
     }
   } finally {
     for (const page of pages) page.close();

@@ -31,6 +31,7 @@ import { type TVerdict, verdictOk, verifyVotes } from "./verify";
 const { values } = parseArgs({
   options: {
     open: { type: "boolean", default: false },
+    "all-steps": { type: "boolean", default: false },
     think: { type: "string", default: "2" },
     loop: { type: "string", default: "carry" },
     annotators: { type: "string", default: process.env.BENCH_ANNOTATORS },
@@ -357,6 +358,7 @@ try {
       thinkSeconds: think,
       loop,
       poolSize,
+      allSteps: values["all-steps"],
       images: values.images ? images : undefined, // default: enough for the ramp (imagesFor)
       profDir,
       db: current.db,
