@@ -61,6 +61,7 @@ export async function runCapacity(o: TCapacityOptions): Promise<{ steps: TStep[]
   });
   o.onWeb(web);
   const acked = new Map<string, string>();
+  const givenUp = { votes: 0 };
   const pages: SimulatedPage[] = [];
   const steps: TStep[] = [];
   let stoppedAt = performance.now();
@@ -71,7 +72,7 @@ export async function runCapacity(o: TCapacityOptions): Promise<{ steps: TStep[]
       o.log(
         `\n== ${n} annotators (${o.loop}): ${fresh.length} sign-ins (next-auth, argon2id) in ${(login.ms / 1000).toFixed(1)} s ==`,
       );
-      const recorder = newRecorder(acked);
+      const recorder = newRecorder(acked, givenUp);
       // A pause longer than half a lease: the open pages reload (their prefetched leases may be gone).
       const reload = performance.now() - stoppedAt > (LEASE_S * 1000) / 2;
       for (const page of pages) {

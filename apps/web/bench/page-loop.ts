@@ -27,11 +27,12 @@ export type TRecorder = {
   acks: number;
   faceWaits: number[]; // ms from a key press to the next face on screen (0: it was there)
   acked: Map<string, string>; // requestId -> vote id, every 2xx vote answer of the whole run
+  givenUp: { votes: number }; // votes of the whole run the page gave up on (every attempt failed)
   paused: number;
   exhausted: number;
 };
 
-export function newRecorder(acked: Map<string, string>): TRecorder {
+export function newRecorder(acked: Map<string, string>, givenUp: { votes: number }): TRecorder {
   return {
     window: { from: Number.POSITIVE_INFINITY, to: Number.POSITIVE_INFINITY },
     calls: {
@@ -42,6 +43,7 @@ export function newRecorder(acked: Map<string, string>): TRecorder {
     acks: 0,
     faceWaits: [],
     acked,
+    givenUp,
     paused: 0,
     exhausted: 0,
   };
@@ -209,6 +211,7 @@ export class SimulatedPage {
           paused?: unknown;
           details?: { reason?: string };
         } | null;
+        if (res.error) this.recorder.givenUp.votes++; // written or not: the Postgres check allows for it
         if (res.status < 200 || res.status >= 300 || !data?.vote) {
           if (res.status === 403 && data?.details?.reason) this.pause();
           return;

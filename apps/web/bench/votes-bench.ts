@@ -65,9 +65,10 @@ if (
   );
   process.exit(2);
 }
-if (values.loop !== "carry" && values.loop !== "split") {
+const loops = values.loop.split(",") as TPageLoop[];
+if (loops.some((l) => l !== "carry" && l !== "split")) {
   console.error(
-    'bench: --loop is "carry" (the vote answer carries the next face) or "split" (GET + POST per face)',
+    'bench: --loop is a comma list of "carry" (the vote answer carries the next face) and "split" (GET + POST per face)',
   );
   process.exit(2);
 }
@@ -75,7 +76,6 @@ if (modes.some((m) => m !== "flow" && m !== "vote")) {
   console.error('bench: --modes is a comma list of "flow" and "vote"');
   process.exit(2);
 }
-const loop = values.loop as TPageLoop;
 
 const log = (m: string) => console.log(m);
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "-");
@@ -101,7 +101,7 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 // each phase gets its run time plus 4 minutes for seeding, sign-in and checks (an open-loop step 3), plus
 // 10 minutes for a build.
 const hardLimitMs = isOpen
-  ? sizes.length * (seconds + 180) * 1000 + 600_000
+  ? loops.length * sizes.length * (seconds + 180) * 1000 + 600_000
   : sizes.length * modes.length * (seconds + 240) * 1000 + 600_000;
 function armHardLimit() {
   setTimeout(() => {
@@ -322,7 +322,7 @@ function writeResults() {
 const release = await holdLock(WEB_BUILD_LOCK, (m) => log(`bench: ${m}`));
 armHardLimit();
 const results: TPhase[] = [];
-let openSteps: unknown[] = [];
+const openSteps: unknown[] = [];
 let openOk = true;
 try {
   log(
@@ -342,14 +342,15 @@ try {
       ? `bench: next build took ${(build.ms / 1000).toFixed(0)} s`
       : `bench: reusing the production build in apps/web/.next (${build.why})`,
   );
-  if (isOpen) {
+  // Each page loop on its own database and server, one after the other.
+  for (const loop of isOpen ? loops : []) {
     log(
-      `bench: open loop, ${loop} page loop, a key press every ${think} s on average (exponential gaps), ` +
+      `\nbench: open loop, ${loop} page loop, a key press every ${think} s on average (exponential gaps), ` +
         `ramp ${sizes.join(", ")} annotators, ${seconds} s measured per step, pool ${poolSize}`,
     );
     current.db = await createTestDatabase("concord_bench");
     const profDir = values["cpu-prof"]
-      ? join(repoRoot, ".data", "bench", `prof-open-${Date.now()}`)
+      ? join(repoRoot, ".data", "bench", `prof-open-${loop}-${Date.now()}`)
       : undefined;
     if (profDir) mkdirSync(profDir, { recursive: true });
     const capacity = await runCapacity({
@@ -367,10 +368,13 @@ try {
       },
       log,
     });
-    openSteps = capacity.steps;
-    openOk = capacity.ok;
+    await current.db.drop();
+    current.db = undefined;
+    openSteps.push(...capacity.steps);
+    openOk &&= capacity.ok;
     writeResults();
-  } else
+  }
+  if (!isOpen)
     for (const mode of modes)
       for (const n of sizes) {
         const p = await phase(mode, n);
