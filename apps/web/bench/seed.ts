@@ -47,9 +47,10 @@ export async function seedBench(db: TDb, options: { images: number; annotators: 
     passwordHash,
   }));
   await db.user.createMany({ data: users });
-  // Statistics now, as a running database has them (autovacuum would take up to a minute): without them the
-  // next-task pick sorts every open image instead of reading the open-images index from its start.
-  await db.$executeRawUnsafe(`ANALYZE "Image", "ImageTally", "User", "Vote", "TaskLease"`);
+  // Statistics and the visibility map now, as a running database has them: without statistics the next-task
+  // pick sorts every open image instead of reading the open-images index from its start, and autovacuum would
+  // otherwise vacuum the freshly inserted faces (hundreds of MB) in the middle of the measurement.
+  await db.$executeRawUnsafe(`VACUUM ANALYZE "Image", "ImageTally", "User", "Vote", "TaskLease"`);
   const annotators = await db.user.findMany({
     where: { email: { startsWith: "bench" } },
     orderBy: { email: "asc" },
