@@ -123,18 +123,37 @@ describe("ImageTally under the web's assignment, votes and undo", () => {
     expect(rows.some((r) => r.done && r.n < 5)).toBe(true); // stopped early by the rule, as the picker saw it
   });
 
-  it("picks from the open-images index without reading the dataset's votes", async () => {
+  it("picks from the open-images index without reading the votes or the faces leased out to others", async () => {
     const ds = await dataset("plan", 3000);
     const user = await t.db.user.create({ data: { email: "plan@t.local", name: "plan", passwordHash: "x" } });
-    const task = await assign.findNextTask(user.id, { datasetId: ds.id, random: () => 0.99 });
-    expect(task).not.toBeNull();
-    // Votes elsewhere (3,000 on another dataset), which the pick must not read.
-    const other = await dataset("plan-other", 1000);
     const voters = await Promise.all(
       [1, 2, 3].map((k) =>
         t.db.user.create({ data: { email: `plan-${k}@t.local`, name: `v${k}`, passwordHash: "x" } }),
       ),
     );
+    // 1,000 started faces (one vote each, so they sort first) each leased to someone else, as with many people
+    // labelling at once: every one is at capacity (minVotes 2), and the pick must not walk past them.
+    const started = await t.db.image.findMany({
+      where: { datasetId: ds.id },
+      orderBy: { id: "asc" },
+      take: 1000,
+      select: { id: true },
+    });
+    await t.db.vote.createMany({
+      data: started.map((i) => ({ imageId: i.id, annotatorId: voters[0]!.id, label: "fear" })),
+    });
+    await t.db.taskLease.createMany({
+      data: started.map((i) => ({
+        imageId: i.id,
+        annotatorId: voters[1]!.id,
+        expiresAt: new Date(Date.now() + 600_000),
+      })),
+    });
+    const task = await assign.findNextTask(user.id, { datasetId: ds.id, random: () => 0.99 });
+    expect(task).not.toBeNull();
+    expect(started.map((i) => i.id)).not.toContain(task!.imageId);
+    // Votes elsewhere (3,000 on another dataset), which the pick must not read.
+    const other = await dataset("plan-other", 1000);
     const otherImages = await t.db.image.findMany({ where: { datasetId: other.id }, select: { id: true } });
     await t.db.vote.createMany({
       data: voters.flatMap((v) =>
@@ -165,8 +184,8 @@ describe("ImageTally under the web's assignment, votes and undo", () => {
       expect(leased.rows[0]!.lost).toBe(false);
       expect(leased.rows[0]!.imageId).not.toBe(task!.imageId); // held by this annotator already
       const rows = Object.fromEntries(reads.rows.map((r) => [r.relname, Number(r.rows)]));
-      // From the start of the open-images index: the first image, which this annotator holds, then the next;
-      // a few rows of each other table, none of the 3,000 votes or 4,000 images.
+      // From the start of the open-images index: the first free image, which this annotator holds, then the
+      // next; a few rows of each other table: none of the 4,000 votes, 1,000 leases or 4,000 images.
       expect(rows.ImageTally).toBeLessThan(10);
       for (const table of ["Image", "Vote", "TaskLease"]) expect(rows[table] ?? 0, table).toBeLessThan(10);
       expect(ms).toBeLessThan(50);
