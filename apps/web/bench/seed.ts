@@ -10,7 +10,64 @@ export const FERPLUS = FERPLUS_LABELS;
 
 export type TSeeded = { datasetId: string; imageIds: string[]; annotators: { id: string; email: string }[] };
 
-export async function seedBench(db: TDb, options: { images: number; annotators: number }): Promise<TSeeded> {
+// --stopping model: the dataset uses the model prior. 500 extra faces carry complete imported 10-vote panels (what
+// the prior is fitted on; imported tallies are not web votes, so they stay open like the others), one finished
+// run and one SUCCEEDED out-of-sample prediction set covers every face (a random confident distribution).
+async function seedModelStopping(db: TDb, datasetId: string) {
+  const C = FERPLUS.length;
+  const panels = 500;
+  const rows = Array.from({ length: panels }, (_, i) => {
+    const pixels = new Uint8Array(randomBytes(48 * 48));
+    return {
+      datasetId,
+      split: "TRAIN" as const,
+      externalId: `bench-panel-${String(i).padStart(4, "0")}`,
+      sha256: createHash("sha256").update(pixels).digest("hex"),
+      phash: randomBytes(8).toString("hex"),
+      pixels,
+    };
+  });
+  await db.image.createMany({ data: rows });
+  const images = await db.image.findMany({ where: { datasetId }, select: { id: true, externalId: true } });
+  const classOf = (i: number) => i % 8;
+  await db.importedTally.createMany({
+    data: images
+      .filter((im) => im.externalId.startsWith("bench-panel-"))
+      .map((im, i) => {
+        const counts = new Array<number>(C).fill(0);
+        counts[classOf(i)] = 7 + (i % 3);
+        counts[(classOf(i) + 1 + (i % 5)) % 8]! += 10 - counts[classOf(i)]!;
+        return { imageId: im.id, source: "bench", counts };
+      }),
+  });
+  const run = await db.trainingRun.create({ data: { datasetId, config: {}, seed: 1, status: "SUCCEEDED" } });
+  const set = await db.predictionSet.create({
+    data: {
+      datasetId,
+      runId: run.id,
+      status: "SUCCEEDED",
+      scheme: "cross-fit",
+      folds: 2,
+      finishedAt: new Date(),
+    },
+  });
+  for (let k = 0; k < images.length; k += 5000) {
+    await db.prediction.createMany({
+      data: images.slice(k, k + 5000).map((im, i) => {
+        const probs = new Array<number>(C).fill(0);
+        const top = (k + i) % 8;
+        for (let c = 0; c < 8; c++) probs[c] = c === top ? 0.8 : 0.2 / 7;
+        return { setId: set.id, imageId: im.id, probs, outOfSample: true };
+      }),
+    });
+  }
+  await db.dataset.update({ where: { id: datasetId }, data: { stoppingPrior: "MODEL" } });
+}
+
+export async function seedBench(
+  db: TDb,
+  options: { images: number; annotators: number; stopping?: "panel" | "model" },
+): Promise<TSeeded> {
   const dataset = await db.dataset.create({
     data: {
       slug: "bench-faces",
@@ -39,6 +96,7 @@ export async function seedBench(db: TDb, options: { images: number; annotators: 
     }
     await db.image.createMany({ data: rows });
   }
+  if (options.stopping === "model") await seedModelStopping(db, dataset.id);
   const passwordHash = await hash(BENCH_PASSWORD);
   const users = Array.from({ length: options.annotators }, (_, i) => ({
     email: `bench${String(i).padStart(3, "0")}@concord.local`,
@@ -57,7 +115,7 @@ export async function seedBench(db: TDb, options: { images: number; annotators: 
     select: { id: true, email: true },
   });
   const images = await db.image.findMany({
-    where: { datasetId: dataset.id },
+    where: { datasetId: dataset.id, externalId: { not: { startsWith: "bench-panel-" } } },
     orderBy: { externalId: "asc" },
     select: { id: true },
   });

@@ -42,9 +42,12 @@ const { values } = parseArgs({
     "retry-every": { type: "string", default: "20" },
     "pool-size": { type: "string", default: process.env.CONCORD_DB_POOL ?? "10" },
     "cpu-prof": { type: "boolean", default: false },
+    // The dataset's stopping prior (issue 12): "model" seeds predictions and sets Dataset.stoppingPrior.
+    stopping: { type: "string", default: "panel" },
   },
 });
 const isOpen = values.open;
+const stopping = values.stopping as "panel" | "model";
 const sizes = (values.annotators ?? (isOpen ? "100,250,500,1000,1500,2000" : "100,200"))
   .split(",")
   .map(Number);
@@ -70,6 +73,10 @@ if (loops.some((l) => l !== "carry" && l !== "split")) {
   console.error(
     'bench: --loop is a comma list of "carry" (the vote answer carries the next face) and "split" (GET + POST per face)',
   );
+  process.exit(2);
+}
+if (stopping !== "panel" && stopping !== "model") {
+  console.error('bench: --stopping is "panel" or "model"');
   process.exit(2);
 }
 if (modes.some((m) => m !== "flow" && m !== "vote")) {
@@ -136,8 +143,10 @@ async function phase(mode: TMode, n: number): Promise<TPhase> {
   log(`\n== ${mode} x ${n} annotators, ${seconds} s ==`);
   const db = await createTestDatabase("concord_bench");
   current.db = db;
-  const seeded = await seedBench(db.db, { images, annotators: n });
-  log(`bench: seeded ${seeded.imageIds.length} images, ${seeded.annotators.length} annotators`);
+  const seeded = await seedBench(db.db, { images, annotators: n, stopping });
+  log(
+    `bench: seeded ${seeded.imageIds.length} images, ${seeded.annotators.length} annotators, ${stopping} stopping prior`,
+  );
   const profDir = join(repoRoot, ".data", "bench", `prof-${mode}-${n}-${Date.now()}`);
   if (values["cpu-prof"]) mkdirSync(profDir, { recursive: true });
   // --cpu-prof must be a node argument (NODE_OPTIONS refuses it); the profile is written when the server exits.
@@ -166,6 +175,24 @@ async function phase(mode: TMode, n: number): Promise<TPhase> {
     }
     soloNextP50 = times.sort((a, b) => a - b)[10];
     log(`bench: uncontended GET /api/tasks/next p50 ${soloNextP50!.toFixed(1)} ms`);
+  }
+  if (stopping === "model") {
+    // The first next-task request started the model-stopping sync (fit + per-image verdicts): load starts when
+    // the model prior is in use.
+    const t0 = Date.now();
+    let synced = false;
+    while (!synced && Date.now() - t0 < 120_000) {
+      const d = await db.db.dataset.findUniqueOrThrow({ where: { id: seeded.datasetId } });
+      synced = d.stoppingSetId !== null;
+      if (!synced) {
+        if (mode === "vote")
+          await fetch(`${web.url}/api/tasks/next`, { headers: { cookie: login.cookies[0]! } });
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    log(
+      `bench: model prior ${synced ? "in use" : "NOT in use"} after ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
   }
   const c0 = await dbCounters(db.url);
   const web0 = treeCpuMs(web.child.pid as number);

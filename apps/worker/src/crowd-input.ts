@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { buildVoteSet, type TVoteSet } from "@concord/crowd";
 import type { Split, TDb } from "@concord/db";
+import { loadExclusions, type TExcludedAnnotator } from "./exclusions";
 
 export type TCrowdInput = {
   taxonomy: string[];
@@ -18,23 +19,44 @@ export type TCrowdInput = {
   droppedVotes: number;
   /** sha256 over taxonomy, votes, tallies and gold: the same crowd data hashes the same. */
   dataHash: string;
+  /** Annotators whose votes were left out (an admin excluded them) and how many votes that was. */
+  excludedAnnotators: TExcludedAnnotator[];
 };
 
-export async function loadCrowdInput(db: TDb, datasetId: string, splits?: Split[]): Promise<TCrowdInput> {
+export type TCrowdInputOptions = {
+  /** Leave out the images an admin excluded from training (an active EXCLUDE review action, issue 12). */
+  skipReviewExcluded?: boolean;
+};
+
+// Review exclusions (issue 12): an image with an unrevoked EXCLUDE action is not an item at all, so its votes
+// are neither aggregated nor hashed; revoking the action brings the same data (and snapshot) back.
+const NOT_REVIEW_EXCLUDED = { actions: { none: { kind: "EXCLUDE", revokedAt: null } } } as const;
+
+export async function loadCrowdInput(
+  db: TDb,
+  datasetId: string,
+  splits?: Split[],
+  options: TCrowdInputOptions = {},
+): Promise<TCrowdInput> {
   const dataset = await db.dataset.findUnique({ where: { id: datasetId }, select: { taxonomy: true } });
   if (!dataset) throw new Error(`dataset ${datasetId} not found`);
   const taxonomy = dataset.taxonomy;
   const C = taxonomy.length;
-  const imageWhere = { datasetId, ...(splits ? { split: { in: splits } } : {}) };
+  const imageWhere = {
+    datasetId,
+    ...(splits ? { split: { in: splits } } : {}),
+    ...(options.skipReviewExcluded ? NOT_REVIEW_EXCLUDED : {}),
+  };
   const images = await db.image.findMany({
     where: imageWhere,
     select: { id: true, split: true },
     orderBy: { id: "asc" },
   });
   const index = new Map(images.map((im, i) => [im.id, i]));
+  const excludedAnnotators = await loadExclusions(db, imageWhere);
   const [votes, tallies, golds] = await Promise.all([
     db.vote.findMany({
-      where: { image: imageWhere },
+      where: { image: imageWhere, annotatorId: { notIn: excludedAnnotators.map((x) => x.annotatorId) } },
       select: { imageId: true, annotatorId: true, label: true },
       orderBy: [{ imageId: "asc" }, { annotatorId: "asc" }],
     }),
@@ -110,5 +132,6 @@ export async function loadCrowdInput(db: TDb, datasetId: string, splits?: Split[
     gold,
     droppedVotes,
     dataHash: hash.digest("hex"),
+    excludedAnnotators,
   };
 }

@@ -6,7 +6,7 @@ import { parseQueueList, type TQueueName, ZJobsEnv } from "@concord/jobs";
 import { ZTrainerEnv } from "@concord/trainer/env";
 import { z } from "zod";
 
-const repoRoot = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
+export const repoRoot = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
@@ -42,6 +42,8 @@ export const ZWorkerEnv = ZDbEnv.extend(ZJobsEnv.shape).extend({
   CONCORD_RECONCILE_MS: int(30_000, 200),
   /** On SIGTERM, how long the current epoch may run on before the run is stopped at the last checkpoint. */
   CONCORD_SHUTDOWN_GRACE_MS: int(60_000, 0),
+  /** The code version runs record (a build-time stamp for images without .git); else `git rev-parse HEAD`. */
+  CONCORD_CODE_VERSION: z.string().trim().max(200).optional(),
   /** Postgres poll for cancelRequested (the Redis broadcast is the fast path). */
   CONCORD_CANCEL_POLL_MS: int(500, 50),
 });

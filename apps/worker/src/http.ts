@@ -74,8 +74,21 @@ export function createHttpApp(deps: { env: TWorkerEnv; db: TDb; jobs: TJobsClien
     queues: QUEUE_NAMES.map((name) => new BullMQAdapter(jobs.queue(name))),
     serverAdapter: board,
   });
-  app.use(BOARD_PATH, boardAuth(env.CONCORD_BOARD_TOKEN), board.getRouter());
+  app.use(BOARD_PATH, boardAuth(env.CONCORD_BOARD_TOKEN), withoutWebFonts, board.getRouter());
   return app;
+}
+
+/** Bull Board's page links Google Fonts; its CSS falls back to system fonts, so nothing leaves the network. */
+export const WEB_FONT_LINK = /<link[^>]+href="https:\/\/fonts\.(googleapis|gstatic)\.com[^>]*>\s*/g;
+
+function withoutWebFonts(_req: Request, res: Response, next: NextFunction) {
+  const render = res.render.bind(res);
+  res.render = ((view: string, options?: object) =>
+    render(view, options ?? {}, (error: Error | null, html: string) => {
+      if (error) return next(error);
+      res.type("html").send(html.replace(WEB_FONT_LINK, ""));
+    })) as Response["render"];
+  next();
 }
 
 export function listen(app: express.Express, port: number, host: string): Promise<Server> {

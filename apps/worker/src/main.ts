@@ -2,9 +2,10 @@
 import type { AddressInfo } from "node:net";
 import { getDb } from "@concord/db";
 import { createJobsClient } from "@concord/jobs";
+import { codeVersion } from "./code-version";
 import { loadEnv } from "./env";
 import { createHttpApp, listen } from "./http";
-import { reconcileRuns } from "./reconcile";
+import { reconcileRuns, reconcileSnapshotJobs } from "./reconcile";
 import { drainChannel } from "./run-control";
 import { startWorkers } from "./workers";
 
@@ -22,6 +23,7 @@ async function main() {
     env.CONCORD_WORKER_HOST,
   );
   const port = (server.address() as AddressInfo).port;
+  log(`code version ${codeVersion(env.CONCORD_CODE_VERSION)}`);
   log(
     `consuming ${env.CONCORD_WORKER_QUEUES.join(", ")} (concurrency ${env.CONCORD_WORKER_CONCURRENCY}, backend ${env.CONCORD_TF_BACKEND}, prefix ${env.CONCORD_QUEUE_PREFIX}); http on port ${port}`,
   );
@@ -34,6 +36,8 @@ async function main() {
       const r = await reconcileRuns(db, jobs);
       if (r.failed.length + r.cancelled.length + r.requeued.length > 0)
         log(`reconciled runs: ${JSON.stringify(r)}`);
+      const s = await reconcileSnapshotJobs(db, jobs);
+      if (s.failed.length + s.requeued.length > 0) log(`reconciled snapshot jobs: ${JSON.stringify(s)}`);
     } catch (error) {
       log(`reconcile skipped: ${(error as Error).message.trim().split("\n").pop()}`);
     } finally {

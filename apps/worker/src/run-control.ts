@@ -1,7 +1,9 @@
-// Stop signals for one run inside the sandboxed child: cancel (web: Redis broadcast + Postgres flag, polled)
-// and drain (this worker is shutting down: stop at the end of the current epoch, or after a grace period).
+// Stop signals for one run (or prediction set) inside the sandboxed child: cancel (web: Redis broadcast +
+// Postgres flag, polled) and drain (this worker is shutting down: stop at the end of the current epoch, or
+// after a grace period).
 import type { TDb } from "@concord/db";
 import { cancelChannel, createRedisConnection } from "@concord/jobs";
+import type { TLifecycleTable } from "./run-state";
 
 export type TStopReason = "cancel" | "shutdown";
 
@@ -20,7 +22,9 @@ export type TRunControl = {
 
 export function controlRun(options: {
   db: TDb;
+  /** A TrainingRun id, or a PredictionSet id with table "predictionSet". */
   runId: string;
+  table?: TLifecycleTable;
   redisUrl: string;
   prefix: string;
   pollMs: number;
@@ -58,10 +62,11 @@ export function controlRun(options: {
     if (polling || controller.signal.aborted) return;
     polling = true;
     try {
-      const run = await db.trainingRun.findUnique({
-        where: { id: runId },
-        select: { cancelRequested: true },
-      });
+      const query = { where: { id: runId }, select: { cancelRequested: true } } as const;
+      const run =
+        options.table === "predictionSet"
+          ? await db.predictionSet.findUnique(query)
+          : await db.trainingRun.findUnique(query);
       if (!run || run.cancelRequested) abort("cancel");
     } catch {
       // DB blip: the next tick retries.

@@ -1,13 +1,11 @@
 // Builds the trainer's data object from Postgres: TRAIN images with the snapshot's soft labels as targets,
 // VALID/TEST images with majority labels (FER+ protocol: always the majority label, whatever the snapshot).
-import { aggregate, FERPLUS_LABELS, smoothTargets } from "@concord/crowd";
+import { aggregate, FERPLUS_LABELS, softLabels, trainableLabels } from "@concord/crowd";
 import type { Split, TDb } from "@concord/db";
 import type { TRunScheme } from "@concord/jobs";
-import type { TImageSet, TTrainData } from "@concord/trainer";
+import { schemeTargets, type TImageSet, type TTrainData } from "@concord/trainer";
 import { loadCrowdInput } from "./crowd-input";
 
-/** Reject classes are never trained on: an item whose consensus is one of them is excluded. */
-const REJECT_LABELS = new Set(["unknown", "not-a-face"]);
 const PIXELS = 48 * 48;
 
 export function isFerplusTaxonomy(taxonomy: readonly string[]): boolean {
@@ -21,9 +19,14 @@ export function defaultSnapshotMethod(taxonomy: readonly string[], scheme: TRunS
 }
 
 export type TLoadOptions = { scheme: TRunScheme; eps: number; maxTrainImages: number };
-export type TLoadedData = { data: TTrainData; counts: Record<"train" | "valid" | "test", number> };
+export type TLoadedData = {
+  data: TTrainData;
+  counts: Record<"train" | "valid" | "test", number>;
+  /** Image ids of data.train, row for row: the images a run with this data trained on. */
+  trainIds: string[];
+};
 
-async function loadPixels(db: TDb, ids: string[]): Promise<Uint8Array> {
+export async function loadPixels(db: TDb, ids: string[]): Promise<Uint8Array> {
   const out = new Uint8Array(ids.length * PIXELS);
   const pos = new Map(ids.map((id, i) => [id, i]));
   for (let k = 0; k < ids.length; k += 2000) {
@@ -75,6 +78,18 @@ export async function loadMajoritySplits(
   return out;
 }
 
+/** The crowd's vote shares (identified votes + tallies) of `ids` over the kept taxonomy columns, N x C. */
+async function voteShares(db: TDb, datasetId: string, ids: string[], columns: number[]): Promise<number[]> {
+  const crowd = await loadCrowdInput(db, datasetId, ["TRAIN"]);
+  const shares = softLabels(crowd.set);
+  const K = crowd.taxonomy.length;
+  const row = new Map(crowd.imageIds.map((id, i) => [id, i]));
+  return ids.flatMap((id) => {
+    const i = row.get(id)!;
+    return columns.map((c) => shares[i * K + c]!);
+  });
+}
+
 export async function loadTrainData(
   db: TDb,
   run: { datasetId: string; snapshotId: string },
@@ -85,7 +100,9 @@ export async function loadTrainData(
     select: { taxonomy: true },
   });
   const taxonomy = dataset.taxonomy;
-  const keep = taxonomy.map((l, i) => [l, i] as const).filter(([l]) => !REJECT_LABELS.has(l));
+  // Reject classes are never trained on: an item whose consensus is one of them is excluded.
+  const trainable = new Set(trainableLabels(taxonomy));
+  const keep = taxonomy.map((l, i) => [l, i] as const).filter(([l]) => trainable.has(l));
   const classNames = keep.map(([l]) => l);
   const classOf = new Map(keep.map(([l], k) => [l, k]));
   const C = classNames.length;
@@ -113,10 +130,25 @@ export async function loadTrainData(
   }
   if (ids.length === 0) throw new Error(`snapshot ${run.snapshotId} has no labelled TRAIN images`);
   const consensus = Int32Array.from(labels);
-  const targets =
-    options.scheme === "majority"
-      ? smoothTargets({ consensus, numClasses: C, eps: options.eps, q })
-      : Float32Array.from(q);
+  // One rule for every scheme (EPS_RULE): q is the snapshot's soft label, or for majority (whose own
+  // distribution is one-hot) the crowd's vote shares, read only when eps gives them weight.
+  const crowd =
+    options.scheme === "majority" && options.eps > 0
+      ? await voteShares(
+          db,
+          run.datasetId,
+          ids,
+          keep.map(([, i]) => i),
+        )
+      : null;
+  const targets = schemeTargets({
+    scheme: options.scheme,
+    eps: options.eps,
+    numClasses: C,
+    consensus,
+    dist: q,
+    crowd,
+  });
 
   // VALID / TEST: majority labels recomputed from the raw votes + tallies.
   const { valid, test } = await loadMajoritySplits(db, run.datasetId, classNames, ["VALID", "TEST"]);
@@ -128,5 +160,6 @@ export async function loadTrainData(
       ...(test ? { test } : {}),
     },
     counts: { train: ids.length, valid: valid?.labels.length ?? 0, test: test?.labels.length ?? 0 },
+    trainIds: ids,
   };
 }

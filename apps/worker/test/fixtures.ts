@@ -66,3 +66,57 @@ export async function createFixture(
   }
   return { datasetId: dataset.id, userIds: users.map((u) => u.id), counts: sizes };
 }
+
+/**
+ * Faces that a model can only get right by having trained on them: face n is a bright 5x5 square at its own
+ * cell of an 8x6 grid (48 cells), with a random label (neutral or happiness, 10 of 10 FER+ votes). A network
+ * memorises cell -> label within a few epochs, and a face's cell tells nothing about its label. Plus
+ * `unvoted` faces per split without any vote or tally. Returns each labelled face's label by image id.
+ */
+export async function createCellFixture(
+  db: TDb,
+  sizes: Record<Split, number>,
+  unvoted: Record<Split, number>,
+  seed = 5,
+): Promise<{ datasetId: string; labelOf: Map<string, number>; total: number }> {
+  const rand = createRng(seed);
+  const dataset = await db.dataset.create({
+    data: {
+      slug: `cells-${seed}-${Date.now()}`,
+      name: "cells",
+      source: "SYNTHETIC",
+      taxonomy: [...FERPLUS_LABELS],
+    },
+  });
+  const labelOf = new Map<string, number>();
+  let n = 0;
+  for (const split of ["TRAIN", "VALID", "TEST"] as const) {
+    for (let k = 0; k < sizes[split] + unvoted[split]; k++, n++) {
+      if (n >= 48) throw new Error("the grid has 48 cells");
+      const [cx, cy] = [(n % 8) * 6, Math.floor(n / 8) * 8];
+      const pixels = new Uint8Array(48 * 48);
+      for (let y = 0; y < 48; y++)
+        for (let x = 0; x < 48; x++) {
+          const on = x > cx && x <= cx + 5 && y > cy + 1 && y <= cy + 6;
+          pixels[y * 48 + x] = Math.round((on ? 200 : 40) + (rand() - 0.5) * 30);
+        }
+      const image = await db.image.create({
+        data: {
+          datasetId: dataset.id,
+          split,
+          externalId: `cell${n}.png`,
+          sha256: createHash("sha256").update(pixels).digest("hex"),
+          phash: n.toString(16).padStart(16, "0"),
+          pixels,
+        },
+      });
+      if (k >= sizes[split]) continue;
+      const label = rand() < 0.5 ? 0 : 1;
+      const counts = new Array(10).fill(0);
+      counts[label] = 10;
+      await db.importedTally.create({ data: { imageId: image.id, source: "fixture", counts } });
+      labelOf.set(image.id, label);
+    }
+  }
+  return { datasetId: dataset.id, labelOf, total: n };
+}

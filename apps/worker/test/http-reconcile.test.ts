@@ -4,11 +4,11 @@ import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
-import { createJobsClient, type TJobsClient, trainJobId } from "@concord/jobs";
+import { createJobsClient, predictJobId, type TJobsClient, trainJobId } from "@concord/jobs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadEnv } from "../src/env";
 import { createHttpApp, listen } from "../src/http";
-import { reconcileRuns } from "../src/reconcile";
+import { reconcileRuns, reconcileSnapshotJobs } from "../src/reconcile";
 import { createFixture, type TFixture } from "./fixtures";
 import { createRun } from "./harness";
 
@@ -70,7 +70,11 @@ describe("worker http", () => {
     ).toBe(401);
     const bearer = await fetch(`${base}/admin/queues`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(bearer.status).toBe(200);
-    expect(await bearer.text()).toMatch(/<html/i);
+    const page = await bearer.text();
+    expect(page).toMatch(/<html/i);
+    // The page loads nothing from the internet (Bull Board links Google Fonts; its CSS has system fallbacks).
+    expect(page).toContain("static/css/main.");
+    expect(page).not.toMatch(/https?:\/\//);
     const basic = Buffer.from(`admin:${TOKEN}`).toString("base64");
     const api = await fetch(`${base}/admin/queues/api/queues`, {
       headers: { authorization: `Basic ${basic}` },
@@ -143,5 +147,59 @@ describe("reconcileRuns", () => {
     expect((await t.db.trainingRun.findUniqueOrThrow({ where: { id: run.id } })).error).toMatch(
       /stalled more than/,
     );
+  });
+
+  it("does the same for prediction sets, re-enqueueing a lost one on its run's training queue", async () => {
+    const run = await createRun(t.db, fx.datasetId, { backend: "gpu" });
+    await t.db.trainingRun.update({ where: { id: run.id }, data: { status: "SUCCEEDED" } });
+    const set = (data: { status?: "RUNNING"; cancelRequested?: boolean; createdAt?: Date } = {}) =>
+      t.db.predictionSet.create({
+        data: { datasetId: fx.datasetId, runId: run.id, scheme: "in-sample", ...data },
+      });
+    const lost = await set({ status: "RUNNING" });
+    const cancelled = await set({ cancelRequested: true });
+    const old = await set({ createdAt: new Date(Date.now() - 120_000) });
+    const fresh = await set();
+    const report = await reconcileRuns(t.db, jobs);
+    expect(report).toEqual({ failed: [lost.id], cancelled: [cancelled.id], requeued: [old.id] });
+    const byId = (id: string) => t.db.predictionSet.findUniqueOrThrow({ where: { id } });
+    expect(await byId(lost.id)).toMatchObject({ status: "FAILED", error: expect.stringMatching(/job lost/) });
+    expect((await byId(cancelled.id)).status).toBe("CANCELLED");
+    expect((await byId(fresh.id)).status).toBe("QUEUED");
+    const job = await jobs.queue("train-gpu").getJob(predictJobId(old.id));
+    expect(job?.name).toBe("predict");
+    expect(job?.data).toEqual({ setId: old.id });
+    expect(await reconcileRuns(t.db, jobs)).toEqual({ failed: [], cancelled: [], requeued: [] });
+    await t.db.predictionSet.updateMany({ where: { status: "QUEUED" }, data: { status: "CANCELLED" } });
+  });
+});
+
+describe("reconcileSnapshotJobs", () => {
+  it("fails RUNNING rows without a job, re-enqueues lost QUEUED ones, leaves waiting ones alone", async () => {
+    const row = (status: "QUEUED" | "RUNNING", createdAt = new Date()) =>
+      t.db.snapshotJob.create({
+        data: { datasetId: fx.datasetId, method: "mv", params: { eps: 0 }, status, createdAt },
+      });
+    const lost = await row("RUNNING");
+    const old = await row("QUEUED", new Date(Date.now() - 120_000));
+    const fresh = await row("QUEUED");
+    const waiting = await row("QUEUED", new Date(Date.now() - 120_000));
+    const { jobId } = await jobs.snapshotLabels({
+      datasetId: fx.datasetId,
+      method: "mv",
+      snapshotJobId: waiting.id,
+    });
+    await t.db.snapshotJob.update({ where: { id: waiting.id }, data: { jobId } });
+
+    const report = await reconcileSnapshotJobs(t.db, jobs);
+    expect(report).toEqual({ failed: [lost.id], cancelled: [], requeued: [old.id] });
+    const byId = (id: string) => t.db.snapshotJob.findUniqueOrThrow({ where: { id } });
+    expect(await byId(lost.id)).toMatchObject({ status: "FAILED", error: expect.stringMatching(/job lost/) });
+    expect((await byId(fresh.id)).status).toBe("QUEUED");
+    const requeued = await byId(old.id);
+    const job = await jobs.queue("labels").getJob(requeued.jobId!);
+    expect(job?.data).toMatchObject({ datasetId: fx.datasetId, method: "mv", snapshotJobId: old.id });
+    expect(await reconcileSnapshotJobs(t.db, jobs)).toEqual({ failed: [], cancelled: [], requeued: [] });
+    await jobs.queue("labels").obliterate({ force: true });
   });
 });

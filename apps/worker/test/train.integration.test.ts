@@ -72,15 +72,20 @@ describe("training runs on real workers", () => {
     });
     expect(done.error).toBeNull();
     expect(done.status).toBe("SUCCEEDED");
-    // CI builds the native kernels and requires them (CONCORD_REQUIRE_NATIVE=1).
-    // Elsewhere either kernel set may have run ("wasm" or "wasm+openblas"). toEqual, not toBe: an asymmetric
+    // CI builds the native kernels and requires them (CONCORD_REQUIRE_NATIVE=1), on OpenBLAS or, without it,
+    // the builtin sgemm. Elsewhere WASM's kernels may have run too ("wasm"). toEqual, not toBe: an asymmetric
     // matcher compares by identity under toBe and never matches.
     expect(done.backend).toEqual(
-      process.env.CONCORD_REQUIRE_NATIVE === "1"
-        ? "wasm+openblas"
-        : expect.stringMatching(/^wasm(\+openblas)?$/),
+      expect.stringMatching(
+        process.env.CONCORD_REQUIRE_NATIVE === "1"
+          ? /^wasm\+(openblas|builtin-sgemm)$/
+          : /^wasm(\+openblas|\+builtin-sgemm)?$/,
+      ),
     );
     expect(done.snapshotId).not.toBeNull();
+    // The run records the commit it trained with (this checkout's HEAD, "+dirty" with local changes).
+    const head = execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8" }).trim();
+    expect(done.codeVersion).toMatch(new RegExp(`^${head}(\\+dirty)?$`));
     expect(seen.size).toBeGreaterThan(2); // progress was visible while it ran
     const epochs = await t.db.epochMetric.findMany({ where: { runId: run.id }, orderBy: { epoch: "asc" } });
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4]);

@@ -2,18 +2,15 @@
 // FER2013Valid face's 10 votes in random orders, and print votes/image vs agreement with the full
 // 10-vote plurality (ties split) for the naive "leader k ahead" rules and for needsMoreVotes.
 // Usage: npm run simulate -w @concord/crowd [-- --replays 5] [--all]
-import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { createStoppingPlan } from "../src/optimal-stopping";
 import { bayesPolicy, leadPolicy, simulateOverlap, type TOverlapPolicy } from "../src/overlap-simulation";
 import { fitPanelPrior } from "../src/plurality";
+import { ferplusFolder, readPanels } from "./ferplus-panels";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const shared = process.env.CONCORD_SHARED ?? path.resolve(here, "../../../../shared");
-const ferplus = path.join(shared, "datasets/ferplus");
-if (!existsSync(ferplus)) {
-  console.error(`FER+ votes not found at ${ferplus} (set CONCORD_SHARED)`);
+const ferplus = ferplusFolder();
+if (!ferplus) {
+  console.error("FER+ votes not found under ../shared/datasets/ferplus (set CONCORD_SHARED)");
   process.exit(1);
 }
 const arg = (name: string, fallback: number) => {
@@ -22,20 +19,8 @@ const arg = (name: string, fallback: number) => {
 };
 const replays = arg("replays", 5);
 
-function readCounts(split: string): Float64Array {
-  const lines = readFileSync(path.join(ferplus, split, "label.csv"), "utf8")
-    .split(/\r?\n/)
-    .filter(Boolean);
-  const out = new Float64Array(lines.length * 10);
-  lines.forEach((line, i) => {
-    const cells = line.split('"')[2]!.split(",").slice(1).map(Number);
-    for (let c = 0; c < 10; c++) out[i * 10 + c] = cells[c]!;
-  });
-  return out;
-}
-
-const train = readCounts("FER2013Train");
-const valid = readCounts("FER2013Valid");
+const train = readPanels(path.join(ferplus, "FER2013Train")).counts;
+const valid = readPanels(path.join(ferplus, "FER2013Valid")).counts;
 const prior = fitPanelPrior(train, 10, 10);
 console.log(
   `panel prior: ${prior.weights.length} distinct panels from FER2013Train; replaying FER2013Valid x ${replays}`,

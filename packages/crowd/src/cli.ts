@@ -1,8 +1,9 @@
-// concord-crowd CLI: aggregate task,worker,label CSV votes with any method; accuracy on gold.
+// concord-crowd CLI: aggregate task,worker,label CSV votes with any method; accuracy on gold; label issues.
 import { readFileSync, writeFileSync } from "node:fs";
 import { aggregate } from "./aggregate";
 import { accuracyOnGold } from "./annotators";
 import { InputError } from "./cli/csv";
+import { ISSUES_USAGE, runIssues } from "./cli/issues";
 import { loadVotes } from "./cli/load";
 import { formatResult } from "./cli/output";
 import {
@@ -11,6 +12,7 @@ import {
   describeDuplicates,
   isDuplicatePolicy,
 } from "./duplicates";
+import { DEFAULT_LABEL_ISSUE_METHOD } from "./label-issues";
 import { METHODS, type TAggregateResult, type TMethod } from "./types";
 
 const USAGE = `usage: concord-crowd aggregate --votes votes.csv [--gold gold.csv] [--method ${METHODS.join("|")}|all]
@@ -22,7 +24,9 @@ const USAGE = `usage: concord-crowd aggregate --votes votes.csv [--gold gold.csv
   --duplicates: rows repeating a worker/task pair: keep every row as a vote, keep the last or the first,
              or refuse the file (default ${DEFAULT_DUPLICATE_POLICY}); the count of such rows is printed.
   --method all prints one row per method; FER+ schemes run only on the 10-class FER+ taxonomy.
-  Columns: iterations, why they stopped (tolerance / max-iterations), the expected log-likelihood at the end.`;
+  Columns: iterations, why they stopped (tolerance / max-iterations), the expected log-likelihood at the end.
+
+${ISSUES_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -53,6 +57,42 @@ function read(file: string): string {
   }
 }
 
+function issues(args: Map<string, string>): number {
+  for (const k of args.keys()) {
+    const known = ["votes", "predictions", "gold", "out", "method", "panels", "panel-size", "reference"];
+    if (![...known, "top", "duplicates"].includes(k)) throw new UsageError(`unknown option --${k}`);
+  }
+  const votesFile = args.get("votes");
+  const predictionsFile = args.get("predictions");
+  if (!votesFile || !predictionsFile) throw new UsageError("issues needs --votes and --predictions");
+  const out = args.get("out");
+  if (out && !/\.csv$/i.test(out)) throw new UsageError("--out must end in .csv");
+  const duplicates = args.get("duplicates") ?? DEFAULT_DUPLICATE_POLICY;
+  if (!isDuplicatePolicy(duplicates))
+    throw new UsageError(`unknown --duplicates "${duplicates}"; expected ${DUPLICATE_POLICIES.join(", ")}`);
+  const goldFile = args.get("gold");
+  const panelsFile = args.get("panels");
+  const r = runIssues({
+    votesFile,
+    votesText: read(votesFile),
+    predictionsFile,
+    predictionsText: read(predictionsFile),
+    ...(goldFile ? { goldFile, goldText: read(goldFile) } : {}),
+    ...(panelsFile ? { panelsFile, panelsText: read(panelsFile) } : {}),
+    ...(args.has("reference") ? { reference: args.get("reference")! } : {}),
+    method: args.get("method") ?? DEFAULT_LABEL_ISSUE_METHOD,
+    panelSize: Number(args.get("panel-size") ?? 10),
+    top: Number(args.get("top") ?? 20),
+    duplicates,
+  });
+  console.log(r.report);
+  if (out) {
+    writeFileSync(out, r.csv);
+    console.error(`wrote ${out}`);
+  }
+  return 0;
+}
+
 export function main(argv: string[]): number {
   try {
     const [command, ...rest] = argv;
@@ -60,12 +100,13 @@ export function main(argv: string[]): number {
       console.log(USAGE);
       return command ? 0 : 2;
     }
-    if (command !== "aggregate") throw new UsageError(`unknown command "${command}"`);
+    if (command !== "aggregate" && command !== "issues") throw new UsageError(`unknown command "${command}"`);
     const args = parseArgs(rest);
     if (args.has("help")) {
       console.log(USAGE);
       return 0;
     }
+    if (command === "issues") return issues(args);
     for (const k of args.keys()) {
       if (!["votes", "gold", "method", "out", "labels", "seed", "duplicates"].includes(k))
         throw new UsageError(`unknown option --${k}`);

@@ -26,19 +26,43 @@ export {
   type TDuplicatePolicy,
   type TDuplicateReport,
 } from "./duplicates";
+export { recoveryAtBudgets, type TRecovery } from "./issue-recovery";
+export {
+  DEFAULT_LABEL_ISSUE_METHOD,
+  findLabelIssues,
+  LABEL_ISSUE_METHODS,
+  pluralityLabels,
+  type TLabelIssueInput,
+  type TLabelIssueMethod,
+  type TLabelIssueOptions,
+  type TLabelIssues,
+} from "./label-issues";
 export {
   FERPLUS_EMOTIONS,
   FERPLUS_LABELS,
   FERPLUS_NOT_A_FACE,
   FERPLUS_UNKNOWN,
+  REJECT_LABELS,
   type TFerplusLabel,
+  trainableLabels,
 } from "./labels";
+export { majorityCompletionProbabilities } from "./majority-completion";
 export { createRng } from "./methods/common";
 export { ferplusProcess, ferplusTarget, type TFerplusMode } from "./methods/ferplus";
+export {
+  calibratedClassPrior,
+  classConditionals,
+  createModelPanelPrior,
+  fitModelCalibration,
+  modelPanelProbabilities,
+  type TModelCalibration,
+  type TModelPanelPrior,
+} from "./model-panel-prior";
 export { createStoppingPlan, planDecision, type TStoppingPlan } from "./optimal-stopping";
 export {
   bayesPolicy,
   leadPolicy,
+  modelPanelPolicy,
   simulateOverlap,
   type TOverlapPolicy,
   type TOverlapStats,
@@ -51,8 +75,14 @@ export {
   type TPanelPrior,
   type TReference,
 } from "./plurality";
+export { formatPredictionsCsv, parsePredictionsCsv, type TPredictions } from "./predictions-csv";
 export { smoothTargets, softLabels, softLabelsFrom, type TSmoothTargetsInput } from "./soft-labels";
-export { needsMoreVotes, type TStoppingDecision, type TStoppingOptions } from "./stopping";
+export {
+  needsMoreVotes,
+  needsMoreVotesWithModel,
+  type TStoppingDecision,
+  type TStoppingOptions,
+} from "./stopping";
 export {
   METHODS,
   type TAggregateOptions,

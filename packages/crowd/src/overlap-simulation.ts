@@ -1,9 +1,14 @@
 import { createRng } from "./methods/common";
+import type { TModelPanelPrior } from "./model-panel-prior";
 import { pluralityCredit } from "./plurality";
 import { needsMoreVotes, type TStoppingOptions } from "./stopping";
 
-/** A stopping policy for replay: given counts so far, stop or not, and the label it would publish. */
-export type TOverlapPolicy = (counts: Int32Array, votes: number) => { stop: boolean; label: number };
+/** A stopping policy for replay: given an item's counts so far, stop or not, and the label it would publish. */
+export type TOverlapPolicy = (
+  counts: Int32Array,
+  votes: number,
+  item: number,
+) => { stop: boolean; label: number };
 
 export type TOverlapStats = {
   faces: number;
@@ -65,7 +70,7 @@ export function simulateOverlap(
       for (let t = 0; t < H; t++) {
         counts[seq[t]!]!++;
         used = t + 1;
-        const d = policy(counts, used);
+        const d = policy(counts, used, i);
         label = d.label;
         if (d.stop) break;
       }
@@ -127,5 +132,22 @@ export function bayesPolicy(options: TStoppingOptions): TOverlapPolicy {
       memo.set(key, d);
     }
     return d;
+  };
+}
+
+/**
+ * The model panel prior as a replay policy: item i's class prior is classPriors[i * C .. (i + 1) * C)
+ * (calibratedClassPrior of its model distribution); the per-count work is memoised inside the prior.
+ */
+export function modelPanelPolicy(
+  prior: TModelPanelPrior,
+  classPriors: ArrayLike<number>,
+  options: Omit<TStoppingOptions, "prior" | "plan" | "votes" | "classPrior">,
+): TOverlapPolicy {
+  const C = prior.panel.numClasses;
+  return (counts, _votes, item) => {
+    const classPrior = Array.prototype.slice.call(classPriors, item * C, (item + 1) * C) as number[];
+    const r = needsMoreVotes(counts, { ...options, prior, classPrior });
+    return { stop: !r.needsMore, label: r.label };
   };
 }

@@ -7,10 +7,13 @@
  * - "plurality" (default): its top classes; publishing any class tied at the top agrees;
  * - "plurality-split": its top classes, each of k tied classes earning 1/k;
  * - "majority": the class holding more than half of the panel's votes; a panel without one has no answer,
- *   so nothing published for it can disagree (such faces are dropped by majority-label protocols anyway).
+ *   so nothing published for it can disagree (such faces are dropped by majority-label protocols anyway);
+ * - "ferplus-majority": the FER+ majority protocol: classes with a single vote are dropped first, then the
+ *   class holding more than half of the remaining votes; no answer otherwise.
  */
+import { majorityCompletionProbabilities } from "./majority-completion";
 
-export type TReference = "plurality" | "plurality-split" | "majority";
+export type TReference = "plurality" | "plurality-split" | "majority" | "ferplus-majority";
 
 export type TPanelPrior = {
   numClasses: number;
@@ -45,6 +48,12 @@ export function pluralityCredit(
   if (max <= 0) return out;
   if (reference === "majority") {
     if (2 * max > total) out[Array.prototype.indexOf.call(counts, max)] = 1;
+    return out;
+  }
+  if (reference === "ferplus-majority") {
+    let kept = 0;
+    for (let c = 0; c < C; c++) if (counts[c]! >= 2) kept += counts[c]!;
+    if (max >= 2 && 2 * max > kept) out[Array.prototype.indexOf.call(counts, max)] = 1;
     return out;
   }
   const mode = reference === "plurality-split" ? "split" : "any";
@@ -119,7 +128,7 @@ export function dirichletMultinomial(counts: ArrayLike<number>, alpha: ArrayLike
 }
 
 const binom: number[][] = [];
-function choose(n: number, k: number): number {
+export function choose(n: number, k: number): number {
   if (k < 0 || k > n) return 0;
   for (let a = binom.length; a <= n; a++) {
     const row = [1];
@@ -127,6 +136,20 @@ function choose(n: number, k: number): number {
     binom.push(row);
   }
   return binom[n]![k]!;
+}
+
+/**
+ * Prior weight of seen panel v times the number of ways the counts are a subset of it (the hypergeometric
+ * likelihood up to the shared 1 / C(H, k)); 0 when v cannot contain them.
+ */
+export function seenPanelWeight(prior: TPanelPrior, v: number, counts: ArrayLike<number>): number {
+  const C = prior.numClasses;
+  let lik = prior.weights[v]!;
+  for (let c = 0; c < C && lik > 0; c++) {
+    const n = counts[c]!;
+    if (n > 0) lik *= choose(prior.vectors[v * C + c]!, n);
+  }
+  return lik;
 }
 
 /**
@@ -161,11 +184,7 @@ export function panelPosterior(
   let z = 0;
   const M = prior.weights.length;
   for (let v = 0; v < M; v++) {
-    let lik = prior.weights[v]!;
-    for (let c = 0; c < C && lik > 0; c++) {
-      const n = counts[c]!;
-      if (n > 0) lik *= choose(prior.vectors[v * C + c]!, n);
-    }
+    const lik = seenPanelWeight(prior, v, counts);
     if (lik <= 0) continue;
     z += lik;
     const credit = pluralityCredit(prior.vectors.subarray(v * C, v * C + C), reference);
@@ -213,12 +232,14 @@ export function dirichletPluralityProbabilities(
   let A = 0;
   for (const x of a) A += x;
   if (reference === "majority") return majorityProbabilities(counts, panelSize, a, A, r);
+  if (reference === "ferplus-majority") return majorityCompletionProbabilities(counts, panelSize, alpha);
   const ties = reference === "plurality-split" ? "split" : "any";
   let norm = 1; // r! / A^(r rising)
   for (let t = 0; t < r; t++) norm *= (t + 1) / (A + t);
   const out = new Float64Array(C);
   const memo = new Map<string, number>();
-  const T = C; // tie counter dimension
+  // Tie counter dimension: only "split" credit depends on how many classes tie at the top; "any" sums over it.
+  const T = ties === "split" ? C : 1;
   let dp = new Float64Array((r + 1) * T);
   let next = new Float64Array((r + 1) * T);
   for (let j = 0; j < C; j++) {
@@ -244,7 +265,7 @@ export function dirichletPluralityProbabilities(
             const base = dp[u * T + t]!;
             if (base === 0) continue;
             for (let m = 0; u + m <= rest && nc + m <= F; m++) {
-              const tied = nc + m === F ? 1 : 0;
+              const tied = T > 1 && nc + m === F ? 1 : 0;
               next[(u + m) * T + t + tied]! += base * gc[m]!;
             }
           }

@@ -1,4 +1,5 @@
 import { confidenceOf } from "./confidence";
+import { modelPanelProbabilities, type TModelPanelPrior } from "./model-panel-prior";
 import { planDecision, type TStoppingPlan } from "./optimal-stopping";
 import {
   dirichletPluralityProbabilities,
@@ -20,7 +21,12 @@ export type TStoppingOptions = {
    * or Dirichlet pseudo-counts over classes (e.g. a model's predicted distribution times a concentration).
    * Default: symmetric Dirichlet(1), which depends on the counts only up to relabelling of classes.
    */
-  prior?: TPanelPrior | ArrayLike<number>;
+  prior?: TPanelPrior | TModelPanelPrior | ArrayLike<number>;
+  /**
+   * With a model panel prior (createModelPanelPrior): this item's class prior, length numClasses, from its model
+   * distribution (calibratedClassPrior). Default: the panel prior's own class shares (the plain panel prior).
+   */
+  classPrior?: ArrayLike<number>;
   /**
    * Optional individual votes with one-coin reliabilities (P(correct), e.g. DS/one-coin skills). When given,
    * the rule targets the true label instead: stop once its posterior under the one-coin model reaches the
@@ -92,6 +98,13 @@ export function needsMoreVotes(counts: ArrayLike<number>, options: TStoppingOpti
   let probabilities: Float64Array;
   if (options.votes) {
     probabilities = trueLabelPosterior(C, options.votes, options.prior);
+  } else if (options.prior && "kind" in options.prior) {
+    const mp = options.prior;
+    if (mp.panel.numClasses !== C)
+      throw new RangeError(`panel prior has ${mp.panel.numClasses} classes, counts have ${C}`);
+    if (mp.panel.panelSize !== maxVotes)
+      throw new RangeError(`panel prior is for panels of ${mp.panel.panelSize}, maxVotes is ${maxVotes}`);
+    probabilities = modelPanelProbabilities(mp, counts, options.classPrior ?? mp.share, reference);
   } else if (options.prior && "vectors" in options.prior) {
     const prior = options.prior;
     if (prior.numClasses !== C)
@@ -127,11 +140,11 @@ export function needsMoreVotes(counts: ArrayLike<number>, options: TStoppingOpti
 function trueLabelPosterior(
   C: number,
   votes: readonly { label: number; reliability: number }[],
-  prior: TPanelPrior | ArrayLike<number> | undefined,
+  prior: TPanelPrior | TModelPanelPrior | ArrayLike<number> | undefined,
 ): Float64Array {
   const logp = new Float64Array(C);
   if (prior) {
-    const mean = "vectors" in prior ? prior.mean : prior;
+    const mean = "kind" in prior ? prior.share : "vectors" in prior ? prior.mean : prior;
     let s = 0;
     for (let c = 0; c < C; c++) s += mean[c]!;
     for (let c = 0; c < C; c++) logp[c] = Math.log(mean[c]! / s);
@@ -153,4 +166,19 @@ function trueLabelPosterior(
     z += logp[c]!;
   }
   return logp.map((x) => x / z);
+}
+
+/**
+ * Model-assisted stopping for one image: its vote counts so far (length C) and its class prior from the
+ * model (length C: calibratedClassPrior of its out-of-sample prediction) under a model panel prior -> stop or
+ * ask for another vote, and the label to publish. The same rule as needsMoreVotes with the panel prior
+ * re-weighted by this image's class prior; maxVotes defaults to the prior's panel size.
+ */
+export function needsMoreVotesWithModel(
+  counts: ArrayLike<number>,
+  classPrior: ArrayLike<number>,
+  prior: TModelPanelPrior,
+  options: Omit<TStoppingOptions, "prior" | "classPrior" | "plan" | "votes"> = {},
+): TStoppingDecision {
+  return needsMoreVotes(counts, { maxVotes: prior.panel.panelSize, ...options, prior, classPrior });
 }

@@ -137,4 +137,106 @@ describe("concord-crowd CLI", () => {
       /missing\.csv: cannot read \(ENOENT\)/,
     );
   });
+
+  describe("issues", () => {
+    const EMOTIONS = "neutral,happiness,surprise,sadness,anger,disgust,fear,contempt";
+    const pred = (task: string, p: Record<string, number>) => {
+      const rest = (1 - Object.values(p).reduce((a, b) => a + b, 0)) / (8 - Object.keys(p).length);
+      return `${task},VALID,${EMOTIONS.split(",")
+        .map((c) => p[c] ?? rest)
+        .join(",")}`;
+    };
+    // Three anonymous votes per face, as a FER+ export; f2's crowd says neutral, the model sadness.
+    const faces: [string, string[], Record<string, number>][] = [
+      ["f1", ["happiness", "happiness", "happiness"], { happiness: 0.9 }],
+      ["f2", ["neutral", "neutral", "sadness"], { sadness: 0.85, neutral: 0.1 }],
+      ["f3", ["surprise", "surprise", "fear"], { surprise: 0.7, fear: 0.2 }],
+      ["f4", ["anger", "anger", "anger"], { anger: 0.8 }],
+      ["f5", ["neutral", "neutral", "neutral"], { neutral: 0.8 }],
+      ["f6", ["sadness", "sadness", "unknown"], { sadness: 0.6, neutral: 0.3 }],
+    ];
+    const votesText = ["task,worker,label", ...faces.flatMap(([t, v]) => v.map((l) => `${t},,${l}`))].join(
+      "\n",
+    );
+    const predsText = [
+      `image,split,${EMOTIONS.split(",")
+        .map((c) => `p_${c}`)
+        .join(",")}`,
+      ...faces.map(([t, , p]) => pred(t, p)),
+      pred("unvoted", { happiness: 0.5 }),
+    ].join("\n");
+
+    // Complete panels of 5 votes seen before (e.g. an earlier batch): the bayes-panel history.
+    const panelsText = [
+      "task,worker,label",
+      ...[
+        ["neutral", "neutral", "neutral", "sadness", "sadness"],
+        ["sadness", "sadness", "sadness", "neutral", "neutral"],
+        ["sadness", "sadness", "sadness", "sadness", "neutral"],
+        ["neutral", "neutral", "neutral", "neutral", "neutral"],
+        ["happiness", "happiness", "happiness", "happiness", "surprise"],
+        ["surprise", "surprise", "surprise", "fear", "fear"],
+        ["anger", "anger", "anger", "anger", "disgust"],
+        ["anger", "anger", "anger", "anger", "anger"],
+      ].flatMap((labels, p) => labels.map((l) => `p${p},,${l}`)),
+    ].join("\n");
+
+    it("ranks faces by P(crowd label wrong), prints recovery against gold and writes ranked.csv", () => {
+      const votes = file("fer-votes.csv", votesText);
+      const preds = file("fer-preds.csv", predsText);
+      const panels = file("fer-panels.csv", panelsText);
+      const gold = file("fer-gold.csv", "task,label\nf1,happiness\nf2,sadness\nf3,surprise\nf4,anger\n");
+      const out = path.join(dir, "ranked.csv");
+      const r = run(
+        "issues",
+        ...["--votes", votes, "--predictions", preds, "--gold", gold, "--out", out, "--top", "3"],
+        ...["--panels", panels, "--panel-size", "5"],
+      );
+      expect(r.err).toBe(`wrote ${out}\n`);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(
+        /panel prior from 8 complete panels of 5 votes in .*fer-panels\.csv, reference ferplus-majority/,
+      );
+      expect(r.out).toMatch(
+        /^6 tasks, 10 classes \(neutral, .*, contempt, unknown, not-a-face\); model classes 8; 1 predictions without votes ignored$/m,
+      );
+      expect(r.out).toMatch(/^\s+1\s+f2\s+neutral\s+sadness\s+0\.\d+\s+neutral 2, sadness 1$/m);
+      // 4 gold faces, f2 wrong; 25% of them = 1 face re-voted: the top one, f2.
+      expect(r.out).toMatch(/gold: 4 tasks, 1 crowd labels differ from gold \(accuracy 75\.00%\)/);
+      expect(r.out).toMatch(
+        /budget 30% \(1 tasks\): 100\.0% of the wrong labels found, label accuracy 100\.00%/,
+      );
+      const rows = readFileSync(out, "utf8").trim().split("\n");
+      expect(rows[0]).toBe("rank,task,label,suggested,score,votes,p_model_label,model_label");
+      expect(rows[1]).toMatch(/^1,f2,neutral,sadness,0\.\d+,"neutral 2, sadness 1",0\.1,sadness$/);
+      expect(rows).toHaveLength(7);
+      const margin = run("issues", "--votes", votes, "--predictions", preds, "--method", "margin");
+      expect(margin.out).toMatch(/^method margin$/m);
+    });
+
+    it("refuses votes without predictions and bad options, writing nothing", () => {
+      const votes = file("fer-votes2.csv", `${votesText}\nf9,,anger\n`);
+      const preds = file("fer-preds2.csv", predsText);
+      const out = path.join(dir, "never-ranked.csv");
+      const r = run("issues", "--votes", votes, "--predictions", preds, "--out", out, "--method", "margin");
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(
+        /fer-preds2\.csv: no prediction for 1 of 7 tasks of .*fer-votes2\.csv \(first: "f9"\)/,
+      );
+      expect(() => readFileSync(out)).toThrow();
+      const bad = file("bad-preds.csv", "image,p_a,p_b\nx,0.5,0.7\n");
+      expect(run("issues", "--votes", votes, "--predictions", bad).err).toMatch(
+        /bad-preds\.csv:2: probabilities sum to 1\.200000/,
+      );
+      expect(run("issues", "--votes", votes).err).toMatch(/issues needs --votes and --predictions/);
+      const noPanels = run("issues", "--votes", file("fer-votes3.csv", votesText), "--predictions", preds);
+      expect(noPanels.code).toBe(1);
+      expect(noPanels.err).toMatch(
+        /fer-votes3\.csv: no task has exactly 10 votes, so bayes-panel has no complete panels/,
+      );
+      expect(run("issues", "--votes", votes, "--predictions", preds, "--method", "x").err).toMatch(
+        /unknown --method "x"/,
+      );
+    });
+  });
 });

@@ -37,7 +37,7 @@ WHERE t."imageId" IS NULL
    OR t.gold <> EXISTS (SELECT 1 FROM "GoldLabel" g WHERE g."imageId" = tr.id)
    OR t.done <> (tr.n >= ds."maxVotes" OR tr.sig = ANY(ds."doneSignatures"))
    OR t.leases <> tr.leases
-   OR t."full" <> (tr.leases >= greatest(1, ds."minVotes" - tr.n))`;
+   OR t."full" <> (tr.leases >= greatest(1, greatest(ds."minVotes", coalesce(t.target, 0)) - tr.n))`;
 
 async function mismatches(c: pg.Pool | pg.Client) {
   const [rows, orphans] = await Promise.all([

@@ -31,9 +31,13 @@ export async function newContext(browser: Browser): Promise<BrowserContext> {
 // Signs in through the real form; resolves once the role's start page has loaded. The form goes to "/" first,
 // whose server redirect to the role's page is a second client navigation: waiting only for "not /login" let a
 // busy machine's test read the page while it was still at "/".
-export async function login(page: Page, who: TAccount, password = E2E_PASSWORD): Promise<void> {
+export async function login(
+  page: Page,
+  who: TAccount | { email: string },
+  password = E2E_PASSWORD,
+): Promise<void> {
   await page.goto("/login");
-  await page.fill('input[name="email"]', ACCOUNTS[who].email);
+  await page.fill('input[name="email"]', typeof who === "string" ? ACCOUNTS[who].email : who.email);
   await page.fill('input[name="password"]', password);
   await Promise.all([
     page.waitForURL((url) => url.pathname !== "/" && !url.pathname.startsWith("/login")),

@@ -4,12 +4,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, repoRoot, startServer, stopProcessGroup, type TServerProcess } from "@concord/web-runner";
+import { stopProcessGroup, type TServerProcess } from "@concord/web-runner";
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { launchBrowser, login, newContext, screenshot } from "../src/browser";
 import { e2eDb } from "../src/db";
 import { signIn } from "../src/http";
+import { startWorker } from "../src/worker";
 
 const db = e2eDb();
 let browser: Browser;
@@ -18,28 +19,9 @@ let artifacts = "";
 let runId = "";
 
 beforeAll(async () => {
-  const prefix = process.env.CONCORD_QUEUE_PREFIX;
-  // The harness gives web and test workers one private prefix; the shared "concord" prefix may have other
-  // workers (on other databases) that would take this run's job.
-  if (!prefix || prefix === "concord") throw new Error("CONCORD_QUEUE_PREFIX not set by the e2e harness");
-  const port = await freePort();
   artifacts = mkdtempSync(join(tmpdir(), "concord-e2e-artifacts-"));
   // npx -> tsx -> node in its own process group, stopped as a whole when this file ends.
-  worker = await startServer({
-    command: "npx",
-    args: ["tsx", "apps/worker/src/main.ts"],
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      DATABASE_URL: inject("databaseUrl"),
-      CONCORD_QUEUE_PREFIX: prefix,
-      CONCORD_WORKER_PORT: String(port),
-      CONCORD_WORKER_HOST: "127.0.0.1",
-      CONCORD_WORKER_QUEUES: "labels,train,evaluate",
-      CONCORD_ARTIFACTS_DIR: artifacts,
-    },
-    readyUrl: `http://127.0.0.1:${port}/healthz`,
-  });
+  worker = await startWorker({ queues: "labels,train,evaluate", artifactsDir: artifacts });
   browser = await launchBrowser();
 }, 120_000);
 

@@ -1,4 +1,5 @@
-// Admin user management in the browser: create (name rendered escaped), duplicate email refused, role change.
+// Admin user management in the browser: create (name rendered escaped), duplicate email refused, role change
+// (confirmed).
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { launchBrowser, login, newContext, screenshot } from "../src/browser";
@@ -51,9 +52,10 @@ it("refuses a duplicate email with a clear message and writes nothing", async ()
   expect(await db.user.count()).toBe(before);
 });
 
-it("changes a role", async () => {
+it("changes a role after confirming it", async () => {
   const row = page.locator('[data-testid="user-row"]', { hasText: "mallory@example.org" });
   await row.locator('select[aria-label="Role"]').selectOption("RESEARCHER");
+  await row.getByRole("button", { name: "Make researcher" }).click();
   await expect
     .poll(async () => (await db.user.findUniqueOrThrow({ where: { email: "mallory@example.org" } })).role)
     .toBe("RESEARCHER");

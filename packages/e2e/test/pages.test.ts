@@ -13,6 +13,7 @@ const PAGES: [TAccount, string][] = [
   ["admin", "/admin/datasets"],
   ["admin", "/admin/snapshots"],
   ["admin", "/admin/runs"],
+  ["admin", "/admin/jobs"],
   ["researcher", "/research/agreement"],
   ["researcher", "/research/runs"],
   ["researcher", "/research/compare"],

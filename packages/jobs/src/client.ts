@@ -13,9 +13,11 @@ import {
 } from "./queues";
 import {
   JOBS,
+  predictJobId,
   type TEvaluatePayload,
   type TJobName,
   type TJobPayloadInput,
+  type TPredictPayload,
   type TSnapshotLabelsPayload,
   type TTrainPayload,
   trainJobId,
@@ -26,6 +28,11 @@ export type TEnqueueOptions = {
   queue?: TQueueName;
   delay?: number;
   priority?: number;
+  /**
+   * A finished (completed or failed) job with the same deterministic id is removed first, so the job runs
+   * again (resuming a cancelled prediction set); a waiting or active one is left alone (no second job).
+   */
+  replaceFinished?: boolean;
 };
 export type TEnqueued = { name: TJobName; queue: TQueueName; jobId: string };
 export type TQueueCounts = {
@@ -133,6 +140,11 @@ export function createJobsClient(options: TJobsClientOptions = {}) {
     const what = `enqueue ${name}`;
     try {
       await ensureAvailable(what);
+      if (opts.replaceFinished && jobOpts.jobId) {
+        const old = await withTimeout(queue(queueName).getJob(jobOpts.jobId), timeoutMs, what);
+        const state = old ? await old.getState() : null;
+        if (old && (state === "completed" || state === "failed")) await old.remove();
+      }
       const job = await withTimeout(queue(queueName).add(name, data, jobOpts), timeoutMs, what);
       return { name, queue: queueName, jobId: String(job.id) };
     } catch (error) {
@@ -141,18 +153,18 @@ export function createJobsClient(options: TJobsClientOptions = {}) {
   }
 
   /**
-   * Broadcasts a cancel to all workers (the run stops within one batch) and removes the run's job if it
-   * is still waiting. The caller sets TrainingRun.cancelRequested first (Postgres is the truth; workers
-   * also poll it), and marks the run CANCELLED itself when a job was removed before any worker took it.
+   * Broadcasts a cancel to all workers (the run or prediction set stops within one batch) and removes its
+   * job if it is still waiting. The caller sets cancelRequested on the row first (Postgres is the truth;
+   * workers also poll it), and marks it CANCELLED itself when a job was removed before any worker took it.
+   * Run and set ids are cuids, so one channel carries both.
    */
-  async function requestCancel(runId: string): Promise<TCancelResult> {
-    const what = "cancel run";
+  async function cancelJob(id: string, jobId: string, what: string): Promise<TCancelResult> {
     try {
       await ensureAvailable(what);
-      const receivers = await withTimeout(connection.publish(cancelChannel(prefix), runId), timeoutMs, what);
+      const receivers = await withTimeout(connection.publish(cancelChannel(prefix), id), timeoutMs, what);
       const removedJobIds: string[] = [];
       for (const name of TRAIN_QUEUES) {
-        const job = await withTimeout(queue(name).getJob(trainJobId(runId)), timeoutMs, what);
+        const job = await withTimeout(queue(name).getJob(jobId), timeoutMs, what);
         if (!job) continue;
         const state = await job.getState();
         if (state === "waiting" || state === "delayed" || state === "prioritized") {
@@ -204,7 +216,9 @@ export function createJobsClient(options: TJobsClientOptions = {}) {
       enqueue("snapshot-labels", payload, opts),
     train: (payload: TTrainPayload, opts?: TEnqueueOptions) => enqueue("train", payload, opts),
     evaluate: (payload: TEvaluatePayload, opts?: TEnqueueOptions) => enqueue("evaluate", payload, opts),
-    requestCancel,
+    predict: (payload: TPredictPayload, opts?: TEnqueueOptions) => enqueue("predict", payload, opts),
+    requestCancel: (runId: string) => cancelJob(runId, trainJobId(runId), "cancel run"),
+    requestPredictCancel: (setId: string) => cancelJob(setId, predictJobId(setId), "cancel predictions"),
     counts,
     isAvailable: () =>
       ensureAvailable("ping").then(

@@ -30,7 +30,7 @@ export function parseQueueList(value: string): TQueueName[] {
 export const REMOVE_ON_COMPLETE = { count: 1000, age: 7 * 24 * 3600 } as const;
 export const REMOVE_ON_FAIL = { count: 5000, age: 30 * 24 * 3600 } as const;
 
-/** Redis pub/sub channel on which cancel requests are broadcast to every worker (payload: run id). */
+/** Redis pub/sub channel on which cancel requests are broadcast to every worker (payload: run or prediction set id). */
 export function cancelChannel(prefix: string): string {
   return `${prefix}:cancel-run`;
 }

@@ -16,6 +16,9 @@ export const ZSnapshotLabelsPayload = z.object({
   /** Passed to crowd's aggregate() (maxIterations, tolerance, smoothing, seed, ...). */
   params: z.record(z.string(), z.unknown()).default({}),
   createdById: ZId.optional(),
+  /** The SnapshotJob row the web wrote (QUEUED) for this request; the worker moves it to RUNNING, then
+   *  SUCCEEDED or FAILED. Absent when a training run makes its default snapshot. */
+  snapshotJobId: ZId.optional(),
 });
 export type TSnapshotLabelsPayload = z.input<typeof ZSnapshotLabelsPayload>;
 export const ZSnapshotLabelsProgress = z.object({
@@ -95,6 +98,54 @@ export const ZEvaluateResult = z.object({
 });
 export type TEvaluateResult = z.infer<typeof ZEvaluateResult>;
 
+// ---- predict ----------------------------------------------------------------------------------------
+export const PREDICT_JOB = "predict" as const;
+/** The PredictionSet row holds run, dataset, scheme and folds: the payload only points at it. */
+export const ZPredictPayload = z.object({ setId: ZId });
+export type TPredictPayload = z.input<typeof ZPredictPayload>;
+export const ZPredictProgress = z.object({
+  setId: z.string(),
+  phase: z.enum(["starting", "loading", "training", "predicting", "saving", "done", "cancelled"]),
+  /** Fold model being trained or predicting (1-based; 0 = the run's saved model). */
+  fold: z.number().int().nonnegative(),
+  folds: z.number().int().positive(),
+  /** Images with a stored prediction, of the dataset's total. */
+  done: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+  /** While a fold model trains: its epoch (completed) and epochs. */
+  epoch: z.number().int().nonnegative().optional(),
+  epochs: z.number().int().nonnegative().optional(),
+  // As for a run; imagesPerSec is batched inference img/s while predicting, resumedFromEpoch the fold's.
+  ...ZTrainProgress.pick({
+    batch: true,
+    batches: true,
+    loss: true,
+    imagesPerSec: true,
+    resumedFromEpoch: true,
+    backend: true,
+  }).shape,
+});
+/** One cross-fit fold model of a set (PredictionSet.foldModels): written by the worker, shown by the web. */
+export type TFoldModel = {
+  fold: number;
+  trainImages: number;
+  predicted: number;
+  epochs: number;
+  bestEpoch: number;
+  validAccuracy: number | null;
+};
+export type TPredictProgress = z.infer<typeof ZPredictProgress>;
+export const ZPredictResult = z.object({
+  setId: z.string(),
+  // FAILED only when the job found its set already failed (a late duplicate); failures otherwise throw.
+  status: z.enum(["SUCCEEDED", "CANCELLED", "FAILED"]),
+  predicted: z.number().int(),
+  outOfSample: z.number().int(),
+  /** Batched inference throughput over every prediction pass of this job (training excluded). */
+  imagesPerSec: z.number().nullable(),
+});
+export type TPredictResult = z.infer<typeof ZPredictResult>;
+
 /** Shape of one registry entry: everything web and worker need to agree on for a job. */
 type TJobDefinition = {
   id: string;
@@ -138,6 +189,18 @@ export const JOBS = {
     result: ZEvaluateResult,
     attempts: 2,
   },
+  [PREDICT_JOB]: {
+    id: PREDICT_JOB,
+    // CPU-heavy like training (cross-fit trains K models): it waits its turn on the run's training queue
+    // (`trainQueueFor(run config)`, so a GPU run's predictions go to train-gpu).
+    queue: "train",
+    payload: ZPredictPayload,
+    progress: ZPredictProgress,
+    result: ZPredictResult,
+    // Retries resume: finished folds keep their rows, the current fold resumes from its epoch checkpoint.
+    attempts: 5,
+    jobId: (p: z.infer<typeof ZPredictPayload>) => predictJobId(p.setId),
+  },
 } as const satisfies Record<string, TJobDefinition>;
 
 export type TJobName = keyof typeof JOBS;
@@ -153,6 +216,11 @@ export function isJobName(value: string): value is TJobName {
 /** BullMQ forbids ':' in custom ids; one run = one job id across retries and re-enqueues. */
 export function trainJobId(runId: string): string {
   return `train-${runId}`;
+}
+
+/** One prediction set = one job id across retries, re-enqueues and resumes. */
+export function predictJobId(setId: string): string {
+  return `predict-${setId}`;
 }
 
 /** Validates a payload against its job's schema (the worker re-validates every job it receives). */

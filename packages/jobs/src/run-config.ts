@@ -8,12 +8,67 @@ import type { TTrainQueue } from "./queues";
 /** Network factories of packages/trainer (its model table is keyed by this list). */
 export const RUN_MODELS = ["seed", "vgg13", "fast", "fast-lite"] as const;
 export type TRunModel = (typeof RUN_MODELS)[number];
-/** Training targets: the snapshot's labels, as the FER+ paper's schemes name them. */
+/**
+ * Training targets, named as microsoft/FERPlus names its training modes; the FER+ paper (Barsoum et al. 2016)
+ * calls them MV, PLD, CEL and ML. The one vocabulary of the run form, the worker and `concord-train`.
+ */
 export const RUN_SCHEMES = ["majority", "probability", "crossentropy", "multitarget"] as const;
 export type TRunScheme = (typeof RUN_SCHEMES)[number];
+export const SCHEME_PAPER_NAMES = {
+  majority: "MV",
+  probability: "PLD",
+  crossentropy: "CEL",
+  multitarget: "ML",
+} as const satisfies Record<TRunScheme, string>;
+/** One line per scheme: what the model is trained on (eps as in EPS_RULE). */
+export const SCHEME_HELP: Record<TRunScheme, string> = {
+  majority: "majority vote (MV): one-hot of the consensus; eps smooths it toward the crowd's vote shares",
+  probability:
+    "probabilistic label drawing (PLD): a one-hot drawn from the target every epoch (eps 1 = the FER+ distribution)",
+  crossentropy: "cross-entropy loss (CEL): the target distribution itself (eps 1 = the FER+ distribution)",
+  multitarget:
+    "multi-target (ML): the distribution over the classes with >= 30% of the votes, trained with cross-entropy",
+};
+/** What eps means, for every scheme alike. */
+export const EPS_RULE =
+  "target = (1 − eps)·onehot(consensus) + eps·q; q = the crowd's vote shares for majority, the scheme's distribution (the snapshot's soft label) otherwise";
+/** Earlier `concord-train` names and the paper's abbreviations, accepted with a deprecation line. */
+export const SCHEME_ALIASES: Readonly<Record<string, TRunScheme>> = {
+  cel: "crossentropy",
+  pld: "probability",
+  mv: "majority",
+  ml: "multitarget",
+};
+
+/** A scheme name or alias -> the scheme (and the alias used, for the deprecation line); null when unknown. */
+export function resolveScheme(name: string): { scheme: TRunScheme; alias: string | null } | null {
+  const key = name.trim().toLowerCase();
+  if ((RUN_SCHEMES as readonly string[]).includes(key)) return { scheme: key as TRunScheme, alias: null };
+  const scheme = SCHEME_ALIASES[key];
+  return scheme ? { scheme, alias: key } : null;
+}
+
+/** PLD trains on a one-hot drawn from each target every epoch; every other scheme on the target itself. */
+export function drawsTargets(scheme: TRunScheme): boolean {
+  return scheme === "probability";
+}
 /** Where a run may train: "gpu" routes it to the train-gpu queue that only GPU workers drain. */
 export const RUN_BACKENDS = ["auto", "gpu", "node", "wasm"] as const;
 export const RUN_OPTIMIZERS = ["adam", "sgd"] as const;
+/**
+ * Stored predictions (PredictionSet): "in-sample" = the run's saved model predicts every image (the images it
+ * trained on are flagged in-sample); "cross-fit" = K fold models trained with the run's config each predict the
+ * training images they did not see, the run's model predicts the rest, so every row is out-of-sample.
+ */
+export const PREDICT_SCHEMES = ["in-sample", "cross-fit"] as const;
+export type TPredictScheme = (typeof PREDICT_SCHEMES)[number];
+/** After a run succeeds: no predictions, or a predict job with one of the schemes. */
+export const PREDICT_AFTER = ["none", ...PREDICT_SCHEMES] as const;
+/**
+ * Cross-fit folds. 5: each fold model trains on 80% of the run's training images at 4x the run's training
+ * cost (see packages/jobs/README.md for why not 2 or 10).
+ */
+export const DEFAULT_PREDICT_FOLDS = 5;
 
 const int = (field: string, min: number, max: number, fallback: number) =>
   z
@@ -32,6 +87,7 @@ export const ZTrainingConfig = z.object({
   scheme: z
     .enum(RUN_SCHEMES, { message: `scheme: one of ${RUN_SCHEMES.join(", ")}` })
     .default("crossentropy"),
+  /** The weight of q in every scheme's target (EPS_RULE). */
   eps: z.number({ message: "eps: a number" }).min(0, "eps: >= 0").max(1, "eps: <= 1").default(1),
   epochs: int("epochs", 1, 500, 30),
   /** Early-stopping patience in epochs; 0 disables. */
@@ -58,6 +114,12 @@ export const ZRunConfig = ZTrainingConfig.extend({
   backend: z.enum(RUN_BACKENDS, { message: `backend: one of ${RUN_BACKENDS.join(", ")}` }).default("auto"),
   /** Small-run knob for demos and tests: cap the number of training images (0 = all). */
   maxTrainImages: int("maxTrainImages", 0, 10_000_000, 0),
+  /** Launch a predict job on the run's dataset once the run succeeds. */
+  predictAfter: z
+    .enum(PREDICT_AFTER, { message: `predictAfter: one of ${PREDICT_AFTER.join(", ")}` })
+    .default("none"),
+  /** Folds of that predict job when predictAfter is "cross-fit". */
+  predictFolds: int("predictFolds", 2, 20, DEFAULT_PREDICT_FOLDS),
 });
 export type TRunConfig = z.infer<typeof ZRunConfig>;
 export type TRunConfigInput = z.input<typeof ZRunConfig>;
@@ -76,4 +138,24 @@ export function trainQueueFor(config: Pick<TRunConfig, "backend">): TTrainQueue 
 export function trainQueueOfStored(config: unknown): TTrainQueue {
   const parsed = ZRunConfig.pick({ backend: true }).safeParse(config ?? {});
   return trainQueueFor(parsed.success ? parsed.data : { backend: "auto" });
+}
+
+/**
+ * POST /api/predictions and the run page's button: predict a dataset with a succeeded run. `datasetId`
+ * defaults to the run's own dataset; another dataset must share its taxonomy and takes "in-sample" only
+ * (fold models need the run's training labels).
+ */
+export const ZPredictRequest = z.object({
+  runId: z.string({ message: "runId: choose a run" }).trim().min(1, "runId: choose a run"),
+  datasetId: z.string({ message: "datasetId: a dataset id" }).trim().min(1).nullish().default(null),
+  scheme: z
+    .enum(PREDICT_SCHEMES, { message: `scheme: one of ${PREDICT_SCHEMES.join(", ")}` })
+    .default("cross-fit"),
+  folds: int("folds", 2, 20, DEFAULT_PREDICT_FOLDS),
+});
+export type TPredictRequest = z.infer<typeof ZPredictRequest>;
+
+/** Fold models of a scheme: 1 model (the run's) for "in-sample". */
+export function foldsOf(request: Pick<TPredictRequest, "scheme" | "folds">): number {
+  return request.scheme === "cross-fit" ? request.folds : 1;
 }

@@ -1,6 +1,13 @@
 import { randomBytes } from "node:crypto";
+import { UnrecoverableError, Worker } from "bullmq";
 import { afterAll, describe, expect, it } from "vitest";
-import { createJobsClient, createRedisConnection, QueueUnavailableError, trainJobId } from "../src";
+import {
+  createJobsClient,
+  createRedisConnection,
+  predictJobId,
+  QueueUnavailableError,
+  trainJobId,
+} from "../src";
 
 const prefix = `concord-test-${randomBytes(4).toString("hex")}`;
 const client = createJobsClient({ prefix });
@@ -49,6 +56,34 @@ describe("jobs client against the running Redis", () => {
     for (let i = 0; i < 50 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(got).toEqual(["run2"]);
     sub.disconnect();
+  });
+
+  it("enqueues predict on the train queue once per set, cancels it, and replaces a finished job on request", async () => {
+    const a = await client.predict({ setId: "set1" });
+    expect(a).toEqual({ name: "predict", queue: "train", jobId: predictJobId("set1") });
+    expect((await client.predict({ setId: "set1" })).jobId).toBe(a.jobId);
+    expect(await client.queue("train").getJobCountByTypes("waiting")).toBeGreaterThanOrEqual(1);
+    const res = await client.requestPredictCancel("set1");
+    expect(res.removedJobIds).toEqual([predictJobId("set1")]);
+
+    // A finished job keeps its id in Redis: a plain enqueue is then a no-op, replaceFinished runs it again.
+    const fin = await client.predict({ setId: "set2" }, { queue: "evaluate" });
+    // (On a queue no other test fills.) Finish it by hand, as BullMQ's manual processing does: take it with a token, fail it for good.
+    const manual = new Worker("evaluate", null, {
+      connection: createRedisConnection(),
+      prefix,
+      autorun: false,
+    });
+    const taken = await manual.getNextJob("token-1");
+    expect(taken?.id).toBe(fin.jobId);
+    await taken!.moveToFailed(new UnrecoverableError("test: failed for good"), "token-1", false);
+    await manual.close();
+    const state = async () => (await client.queue("evaluate").getJob(fin.jobId))?.getState();
+    expect(await state()).toBe("failed");
+    await client.predict({ setId: "set2" }, { queue: "evaluate" });
+    expect(await state()).toBe("failed");
+    await client.predict({ setId: "set2" }, { queue: "evaluate", replaceFinished: true });
+    expect(await state()).toBe("waiting");
   });
 
   it("throws QueueUnavailableError quickly when nothing listens", async () => {

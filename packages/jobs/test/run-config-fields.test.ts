@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RUN_CONFIG, ZRunConfig } from "../src/run-config";
+import { DEFAULT_RUN_CONFIG, foldsOf, ZPredictRequest, ZRunConfig } from "../src/run-config";
 
 // What the web's 400 shows: the first issue's field and message.
 function parseRunConfig(input: unknown) {
@@ -34,6 +34,10 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
     ["model", "resnet"],
     ["scheme", "bogus"],
     ["backend", "tpu"],
+    ["predictAfter", "always"],
+    ["predictFolds", 1],
+    ["predictFolds", 21],
+    ["predictFolds", 2.5],
   ])("names the field %s when it is %s", (field, value) => {
     const r = parseRunConfig({ ...valid, [field]: value });
     expect(r.ok).toBe(false);
@@ -58,5 +62,42 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
     const r = parseRunConfig(rest);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.field).toBe("datasetId");
+  });
+});
+
+describe("prediction options", () => {
+  it("defaults to no predictions after a run and 5 cross-fit folds", () => {
+    expect(DEFAULT_RUN_CONFIG).toMatchObject({ predictAfter: "none", predictFolds: 5 });
+    expect(ZRunConfig.parse({ ...valid, predictAfter: "cross-fit", predictFolds: 2 })).toMatchObject({
+      predictAfter: "cross-fit",
+      predictFolds: 2,
+    });
+  });
+
+  it("validates POST /api/predictions bodies and names the field", () => {
+    expect(ZPredictRequest.parse({ runId: "r1" })).toEqual({
+      runId: "r1",
+      datasetId: null,
+      scheme: "cross-fit",
+      folds: 5,
+    });
+    const cases: [Record<string, unknown>, string][] = [
+      [{}, "runId"],
+      [{ runId: "" }, "runId"],
+      [{ runId: "r", scheme: "loo" }, "scheme"],
+      [{ runId: "r", folds: 1 }, "folds"],
+      [{ runId: "r", folds: "5" }, "folds"],
+      [{ runId: "r", datasetId: 3 }, "datasetId"],
+    ];
+    for (const [body, field] of cases) {
+      const r = ZPredictRequest.safeParse(body);
+      expect(r.success, JSON.stringify(body)).toBe(false);
+      if (!r.success) expect(r.error.issues[0]?.path.join(".")).toBe(field);
+    }
+  });
+
+  it("counts one model for in-sample and K for cross-fit", () => {
+    expect(foldsOf({ scheme: "in-sample", folds: 7 })).toBe(1);
+    expect(foldsOf({ scheme: "cross-fit", folds: 7 })).toBe(7);
   });
 });

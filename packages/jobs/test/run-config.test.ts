@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_RUN_CONFIG,
+  drawsTargets,
+  RUN_SCHEMES,
+  resolveScheme,
+  SCHEME_HELP,
+  SCHEME_PAPER_NAMES,
   trainQueueFor,
   trainQueueOfStored,
   ZRunConfig,
@@ -31,5 +36,19 @@ describe("run config", () => {
     expect(trainQueueOfStored({ backend: "gpu" })).toBe("train-gpu");
     expect(trainQueueOfStored({ backend: "tpu" })).toBe("train");
     expect(trainQueueOfStored(null)).toBe("train");
+  });
+
+  it("names the schemes as FER+ does, takes the old trainer names as aliases, and draws only for PLD", () => {
+    expect(RUN_SCHEMES.map((s) => SCHEME_PAPER_NAMES[s])).toEqual(["MV", "PLD", "CEL", "ML"]);
+    for (const s of RUN_SCHEMES) {
+      expect(resolveScheme(s)).toEqual({ scheme: s, alias: null });
+      expect(SCHEME_HELP[s]).toContain(`(${SCHEME_PAPER_NAMES[s]})`);
+    }
+    expect(resolveScheme("cel")).toEqual({ scheme: "crossentropy", alias: "cel" });
+    expect(resolveScheme("PLD")).toEqual({ scheme: "probability", alias: "pld" });
+    expect(resolveScheme(" mv ")).toEqual({ scheme: "majority", alias: "mv" });
+    expect(resolveScheme("ml")).toEqual({ scheme: "multitarget", alias: "ml" });
+    expect(resolveScheme("soft")).toBeNull();
+    expect(RUN_SCHEMES.filter(drawsTargets)).toEqual(["probability"]);
   });
 });

@@ -162,8 +162,9 @@ async function main() {
     release();
   }
 
-  // The trainer's native OpenBLAS kernels (about 4x faster training than WASM alone); a machine without a
-  // C compiler or OpenBLAS gets a one-line warning and trains on WASM.
+  // The trainer's native kernels (about 4x faster training than WASM alone), on OpenBLAS where it is
+  // installed, else on their builtin sgemm; a machine without a C compiler gets a one-line warning and
+  // trains on WASM.
   spawnSync(process.execPath, [join(root, "packages/trainer/native/build.mjs")], {
     cwd: root,
     env,

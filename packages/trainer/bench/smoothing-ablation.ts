@@ -1,7 +1,7 @@
 /**
  * Label-smoothing ablation on FER+ on one budget: the same network, seed, data and epochs, trained with
  *   eps = 0 (one-hot majority), uniform smoothing (eps 0.3), crowd-aware smoothing (eps 0.3) and the crowd
- *   distribution itself (eps 1, the default `cel` recipe),
+ *   distribution itself (eps 1, the default `crossentropy` (CEL) recipe),
  * selected and reported on FER2013Valid (majority labels, 8 emotions). Prints one row per arm.
  * Usage: npx tsx bench/smoothing-ablation.ts [--data ../shared/datasets/ferplus] [--limit 8000] [--epochs 5]
  *        [--model fast] [--workers 2] [--arms eps0,uniform,crowd,cel]
@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { initBackend } from "../src/backend";
+import { backendLabel, initBackend } from "../src/backend";
 import { loadDataFolder } from "../src/data/data-folder";
 import type { TTargetOptions } from "../src/data/ferplus-targets";
 import { backendOptions, trainerEnv } from "../src/env";
@@ -35,14 +35,14 @@ const ARMS: Record<string, TTargetOptions> = {
   eps0: { scheme: "majority", eps: 0, smoothing: "crowd" },
   uniform: { scheme: "majority", eps: 0.3, smoothing: "uniform" },
   crowd: { scheme: "majority", eps: 0.3, smoothing: "crowd" },
-  cel: { scheme: "cel", eps: 1, smoothing: "crowd" },
+  cel: { scheme: "crossentropy", eps: 1, smoothing: "crowd" },
 };
 const env = trainerEnv();
 const backend = await initBackend(env.CONCORD_TF_BACKEND, backendOptions(env));
 const limit = Number(a.limit);
 const epochs = Number(a.epochs);
 console.log(
-  `model ${a.model}, first ${limit} Train faces, ${epochs} epochs, ${a.workers} workers, seed 42, backend ${backend.name}${backend.nativeKernels ? "+openblas" : ""}`,
+  `model ${a.model}, first ${limit} Train faces, ${epochs} epochs, ${a.workers} workers, seed 42, backend ${backendLabel(backend)}`,
 );
 console.log(
   "arm       targets                      kept  valid n  best valid acc  macro-F1  best epoch  CPU s   wall s",
@@ -71,7 +71,7 @@ for (const arm of (a.arms as string).split(",")) {
   );
   const used = process.cpuUsage(cpu);
   const best = r.history.reduce((p, m) => ((m.validAccuracy ?? 0) > (p.validAccuracy ?? 0) ? m : p));
-  const label = `${targets.scheme} eps ${targets.eps}${targets.eps > 0 && targets.scheme !== "cel" ? ` ${targets.smoothing}` : ""}`;
+  const label = `${targets.scheme} eps ${targets.eps}${targets.eps > 0 && targets.scheme !== "crossentropy" ? ` ${targets.smoothing}` : ""}`;
   console.log(
     `${arm.padEnd(9)} ${label.padEnd(28)} ${String(data.train.labels.length).padStart(5)}  ${String(validN).padStart(7)}  ${(`${((best.validAccuracy ?? 0) * 100).toFixed(2)}%`).padStart(14)}  ${(best.validMacroF1 ?? 0).toFixed(4).padStart(8)}  ${String(best.epoch).padStart(10)}  ${((used.user + used.system) / 1e6).toFixed(0).padStart(5)}  ${((performance.now() - t0) / 1000).toFixed(0).padStart(7)}`,
   );

@@ -3,8 +3,6 @@
  * PyTorch on the same topology (../shared/bench/torch_peer.py, Debian's python3-torch) measured in the
  * same run. Usage: npm run bench -w @concord/trainer [-- --models seed,fast --batches 8 --threads 2 --rounds 2]
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -15,6 +13,7 @@ import { GradientPool } from "../src/loop/gradient-pool";
 import { Optimizer } from "../src/loop/optimizer";
 import { makeShards, step } from "../src/loop/train-step";
 import { buildModel, type TModelName } from "../src/model/model-factories";
+import { hasPeer, peer, runPython, topologyFile } from "./torch-peer";
 
 const { values: a } = parseArgs({
   options: {
@@ -27,9 +26,6 @@ const { values: a } = parseArgs({
     python: { type: "string", default: "/usr/bin/python3" },
   },
 });
-const repo = path.resolve(import.meta.dirname, "../../..");
-const shared = process.env.CONCORD_SHARED ?? path.resolve(repo, "../shared");
-const peer = path.join(shared, "bench/torch_peer.py");
 const batch = Number(a.batch);
 const batches = Number(a.batches);
 
@@ -67,38 +63,23 @@ async function tfjsRate(name: TModelName, workers: number): Promise<TRate> {
 }
 
 function torchRate(name: TModelName, threads: number): { train: number; version: string } | null {
-  if (!existsSync(peer)) return null;
-  const dir = mkdtempSync(path.join(os.tmpdir(), "concord-bench-"));
-  const file = path.join(dir, "model.json");
-  const model = buildModel({ name, classes: 8 });
-  writeFileSync(file, JSON.stringify({ modelTopology: model.toJSON(null, false) }));
-  model.dispose();
-  try {
-    const out = execFileSync(
-      a.python as string,
-      [
-        peer,
-        file,
-        "--batch",
-        String(batch),
-        "--batches",
-        String(Math.max(batches, 10)),
-        "--warmup",
-        "3",
-        "--threads",
-        String(threads),
-      ],
-      { encoding: "utf8" },
-    );
-    const r = JSON.parse(out.trim().split("\n").pop() as string) as {
-      train_img_per_s: number;
-      version: string;
-    };
-    return { train: r.train_img_per_s, version: r.version };
-  } catch (e) {
-    console.error(`torch peer failed for ${name}: ${(e as Error).message.split("\n")[0]}`);
-    return null;
-  }
+  if (!hasPeer()) return null;
+  const args = [
+    peer,
+    topologyFile(name),
+    "--batch",
+    String(batch),
+    "--batches",
+    String(Math.max(batches, 10)),
+  ];
+  const line = runPython(
+    a.python as string,
+    [...args, "--warmup", "3", "--threads", String(threads)],
+    `torch peer for ${name}`,
+  );
+  if (!line) return null;
+  const r = JSON.parse(line) as { train_img_per_s: number; version: string };
+  return { train: r.train_img_per_s, version: r.version };
 }
 
 /**
@@ -127,24 +108,14 @@ print((time.process_time() - t) * 1000 / (b * n))
 `;
 
 function torchCpuMsPerImage(name: TModelName): number | null {
-  if (!existsSync(peer)) return null;
-  const dir = mkdtempSync(path.join(os.tmpdir(), "concord-bench-"));
-  const file = path.join(dir, "model.json");
-  const model = buildModel({ name, classes: 8 });
-  writeFileSync(file, JSON.stringify({ modelTopology: model.toJSON(null, false) }));
-  model.dispose();
-  try {
-    const n = name === "vgg13" ? 2 : batches;
-    const out = execFileSync(
-      a.python as string,
-      ["-c", TORCH_CPU, path.dirname(peer), file, String(batch), String(n)],
-      { encoding: "utf8" },
-    );
-    return Number(out.trim().split("\n").pop());
-  } catch (e) {
-    console.error(`torch cpu probe failed for ${name}: ${(e as Error).message.split("\n")[0]}`);
-    return null;
-  }
+  if (!hasPeer()) return null;
+  const n = name === "vgg13" ? 2 : batches;
+  const line = runPython(
+    a.python as string,
+    ["-c", TORCH_CPU, path.dirname(peer), topologyFile(name), String(batch), String(n)],
+    `torch cpu probe for ${name}`,
+  );
+  return line === null ? null : Number(line);
 }
 
 const env = trainerEnv();

@@ -1,14 +1,49 @@
 // Native CPU kernels for the tfjs WASM backend: convolution forward/backward and matmul as im2col +
-// OpenBLAS sgemm, plus two memory-bound helpers. They read and write the WASM heap directly (every
-// argument is a Float32Array view on it) and run synchronously on the calling thread, so each
-// data-parallel gradient worker computes on its own core. See ../src/kernels/native-kernels.ts for the glue.
+// sgemm, plus two memory-bound helpers. They read and write the WASM heap directly (every argument is a
+// Float32Array view on it) and run synchronously on the calling thread, so each data-parallel gradient
+// worker computes on its own core. See ../src/kernels/native-kernels.ts for the glue.
+//
+// The sgemm is OpenBLAS's, or with CONCORD_BUILTIN_SGEMM (build.mjs, where OpenBLAS is not installed) our
+// own from concord_sgemm.c; the addon's `sgemm` property says which.
 #include <node_api.h>
-#include <cblas.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef CONCORD_BUILTIN_SGEMM
+#include "concord_sgemm.h"
+#define SGEMM_NAME "builtin"
+
+static int sgemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                 float beta, float *c, int ldc) {
+  return concord_sgemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+}
+
+static const char *sgemm_kernel(void) { return concord_sgemm_kernel(); }
+#else
+#include <cblas.h>
+#define SGEMM_NAME "openblas"
 extern void openblas_set_num_threads(int);
+extern char *openblas_get_corename(void);
+
+static int sgemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                 float beta, float *c, int ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a,
+              lda, b, ldb, beta, c, ldc);
+  return 0;
+}
+
+static const char *sgemm_kernel(void) { return openblas_get_corename(); }
+#endif
+
+// Row-major C = op(A) op(B) + beta C; throws from the calling N-API function when the sgemm cannot run.
+#define SGEMM(fn, ...)                                                         \
+  do {                                                                         \
+    if (sgemm(__VA_ARGS__) != 0) {                                             \
+      napi_throw_error(env, NULL, fn ": out of memory");                       \
+      return NULL;                                                             \
+    }                                                                          \
+  } while (0)
 
 #define CHECK(call)                                                            \
   do {                                                                         \
@@ -150,8 +185,7 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
   if (!conv_args(env, info, "conv2d(x, filter, out, params): bad arguments", &x, &f, &out, &c)) return NULL;
   const int K = c.kh * c.kw * c.ci;
   if (is_pointwise(&c)) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c.n * c.h * c.w, c.co, c.ci, 1.0f, x, c.ci,
-                f, c.co, 0.0f, out, c.co);
+    SGEMM("conv2d", 0, 0, c.n * c.h * c.w, c.co, c.ci, x, c.ci, f, c.co, 0.0f, out, c.co);
     return NULL;
   }
   const int chunk = chunk_images(&c);
@@ -164,8 +198,7 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
     const int nb = b0 + chunk <= c.n ? chunk : c.n - b0;
     im2col(&c, x, cols, b0, nb);
     const int M = nb * c.oh * c.ow;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, c.co, K, 1.0f, cols, K, f, c.co, 0.0f,
-                out + (size_t)b0 * c.oh * c.ow * c.co, c.co);
+    SGEMM("conv2d", 0, 0, M, c.co, K, cols, K, f, c.co, 0.0f, out + (size_t)b0 * c.oh * c.ow * c.co, c.co);
   }
   return NULL;
 }
@@ -177,8 +210,7 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
   if (!conv_args(env, info, "conv2dBackpropInput(dy, filter, dx, params): bad arguments", &dy, &f, &dx, &c)) return NULL;
   const int K = c.kh * c.kw * c.ci;
   if (is_pointwise(&c)) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c.n * c.h * c.w, c.ci, c.co, 1.0f, dy, c.co, f,
-                c.co, 0.0f, dx, c.ci);
+    SGEMM("conv2dBackpropInput", 0, 1, c.n * c.h * c.w, c.ci, c.co, dy, c.co, f, c.co, 0.0f, dx, c.ci);
     return NULL;
   }
   memset(dx, 0, sizeof(float) * (size_t)c.n * c.h * c.w * c.ci);
@@ -191,8 +223,8 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
   for (int b0 = 0; b0 < c.n; b0 += chunk) {
     const int nb = b0 + chunk <= c.n ? chunk : c.n - b0;
     const int M = nb * c.oh * c.ow;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, K, c.co, 1.0f,
-                dy + (size_t)b0 * c.oh * c.ow * c.co, c.co, f, c.co, 0.0f, cols, K);
+    SGEMM("conv2dBackpropInput", 0, 1, M, K, c.co, dy + (size_t)b0 * c.oh * c.ow * c.co, c.co, f, c.co, 0.0f,
+          cols, K);
     col2im(&c, cols, dx, b0, nb);
   }
   return NULL;
@@ -205,8 +237,7 @@ static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) 
   if (!conv_args(env, info, "conv2dBackpropFilter(x, dy, dw, params): bad arguments", &x, &dy, &dw, &c)) return NULL;
   const int K = c.kh * c.kw * c.ci;
   if (is_pointwise(&c)) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c.ci, c.co, c.n * c.h * c.w, 1.0f, x, c.ci, dy,
-                c.co, 0.0f, dw, c.co);
+    SGEMM("conv2dBackpropFilter", 1, 0, c.ci, c.co, c.n * c.h * c.w, x, c.ci, dy, c.co, 0.0f, dw, c.co);
     return NULL;
   }
   const int chunk = chunk_images(&c);
@@ -219,8 +250,8 @@ static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) 
     const int nb = b0 + chunk <= c.n ? chunk : c.n - b0;
     const int M = nb * c.oh * c.ow;
     im2col(&c, x, cols, b0, nb);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, c.co, M, 1.0f, cols, K,
-                dy + (size_t)b0 * c.oh * c.ow * c.co, c.co, b0 == 0 ? 0.0f : 1.0f, dw, c.co);
+    SGEMM("conv2dBackpropFilter", 1, 0, K, c.co, M, cols, K, dy + (size_t)b0 * c.oh * c.ow * c.co, c.co,
+          b0 == 0 ? 0.0f : 1.0f, dw, c.co);
   }
   return NULL;
 }
@@ -234,8 +265,8 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
   const int batch = p[0], m = p[1], n = p[2], k = p[3], ta = p[4], tb = p[5];
   const size_t sa = (size_t)p[6], sb = (size_t)p[7];
   for (int i = 0; i < batch; i++) {
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k,
-                1.0f, a + i * sa, ta ? m : k, b + i * sb, tb ? k : n, 0.0f, out + (size_t)i * m * n, n);
+    SGEMM("gemm", ta, tb, m, n, k, a + i * sa, ta ? m : k, b + i * sb, tb ? k : n, 0.0f, out + (size_t)i * m * n,
+          n);
   }
   return NULL;
 }
@@ -333,10 +364,49 @@ static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// Whether a row-major rows x cols matrix with row stride ld fits in len floats.
+static int fits(size_t len, int rows, int cols, int ld) {
+  if (rows <= 0 || cols <= 0) return 1;
+  return ld >= cols && (size_t)(rows - 1) * (size_t)ld + (size_t)cols <= len;
+}
+
+// sgemm(a, b, c, [transA, transB, m, n, k, lda, ldb, ldc], beta): c = op(a) op(b) + beta c, row-major with
+// row strides: the sgemm every kernel above calls, for its tests and benchmark.
+static napi_value sgemm_call(napi_env env, napi_callback_info info) {
+  size_t argc = 5, la, lb, lc, lp;
+  napi_value argv[5];
+  float *a, *b, *c;
+  int32_t *p;
+  double beta;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5 ||
+      !get_f32(env, argv[0], &a, &la) || !get_f32(env, argv[1], &b, &lb) || !get_f32(env, argv[2], &c, &lc) ||
+      !get_i32(env, argv[3], &p, &lp) || lp < 8 || napi_get_value_double(env, argv[4], &beta) != napi_ok) {
+    napi_throw_error(env, NULL, "sgemm(a, b, c, [transA, transB, m, n, k, lda, ldb, ldc], beta): bad arguments");
+    return NULL;
+  }
+  const int ta = p[0], tb = p[1], m = p[2], n = p[3], k = p[4], lda = p[5], ldb = p[6], ldc = p[7];
+  if (m < 0 || n < 0 || k < 0 || !fits(la, ta ? k : m, ta ? m : k, lda) || !fits(lb, tb ? n : k, tb ? k : n, ldb) ||
+      !fits(lc, m, n, ldc)) {
+    napi_throw_error(env, NULL, "sgemm: a shape or stride does not fit its array");
+    return NULL;
+  }
+  SGEMM("sgemm", ta, tb, m, n, k, a, lda, b, ldb, (float)beta, c, ldc);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
+#ifndef CONCORD_BUILTIN_SGEMM
   // One BLAS thread per caller: parallelism comes from the data-parallel gradient workers.
   openblas_set_num_threads(1);
+#endif
+  napi_value library, kernel;
+  if (napi_create_string_utf8(env, SGEMM_NAME, NAPI_AUTO_LENGTH, &library) != napi_ok ||
+      napi_create_string_utf8(env, sgemm_kernel(), NAPI_AUTO_LENGTH, &kernel) != napi_ok)
+    return NULL;
   napi_property_descriptor props[] = {
+      {"sgemmLibrary", NULL, NULL, NULL, NULL, library, napi_enumerable, NULL},
+      {"sgemmKernel", NULL, NULL, NULL, NULL, kernel, napi_enumerable, NULL},
+      {"sgemm", NULL, sgemm_call, NULL, NULL, NULL, napi_enumerable, NULL},
       {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_enumerable, NULL},
       {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_enumerable, NULL},
       {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_enumerable, NULL},

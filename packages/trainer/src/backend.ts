@@ -1,7 +1,12 @@
 import * as tf from "@tensorflow/tfjs";
 import { parseBackendPreference, type TBackendPreference } from "./env";
 import { installFastBatchNorm } from "./kernels/fast-batch-norm";
-import { nativeUnavailableReason, registerNativeKernels } from "./kernels/native-kernels";
+import {
+  nativeSgemm,
+  nativeUnavailableReason,
+  registerNativeKernels,
+  type TSgemmLibrary,
+} from "./kernels/native-kernels";
 import { registerWasmGradKernels } from "./kernels/wasm-conv-grad-kernels";
 import { registerWasmExtraKernels } from "./kernels/wasm-matmul-maxpool-kernels";
 
@@ -10,9 +15,20 @@ export type TBackendInfo = {
   name: string;
   preference: TBackendPreference;
   forced: boolean;
-  /** On wasm: whether the native OpenBLAS kernels (kernels/native-kernels.ts) carry the convolutions and matmuls. */
+  /** On wasm: whether the native kernels (kernels/native-kernels.ts) carry the convolutions and matmuls. */
   nativeKernels?: boolean;
+  /** With the native kernels: the sgemm under them, OpenBLAS's or the addon's builtin one. */
+  nativeSgemm?: TSgemmLibrary;
 };
+
+/**
+ * The backend as runs and reports record it: "wasm+openblas" or "wasm+builtin-sgemm" when the native kernels
+ * carry the wasm backend, else the tfjs backend's name ("wasm", "tensorflow", "cpu").
+ */
+export function backendLabel(info: TBackendInfo): string {
+  if (!info.nativeKernels) return info.name;
+  return `${info.name}+${info.nativeSgemm === "builtin" ? "builtin-sgemm" : "openblas"}`;
+}
 
 let chosen: TBackendInfo | undefined;
 let chosenOptions: TWorkerBackendOptions = {};
@@ -86,7 +102,11 @@ export async function initBackend(
           : "turned off (nativeKernels: false, e.g. CONCORD_NATIVE_KERNELS=0)";
         if (why !== undefined && options.requireNative) throw new Error(`native kernels required but ${why}`);
         info.nativeKernels = why === undefined;
-        detail = why === undefined ? " + native OpenBLAS kernels" : ` (native kernels: ${why})`;
+        const sgemm = why === undefined ? nativeSgemm() : null;
+        if (sgemm) info.nativeSgemm = sgemm.library;
+        if (why !== undefined) detail = ` (native kernels: ${why})`;
+        else if (sgemm?.library === "builtin") detail = ` + native kernels (builtin sgemm, ${sgemm.kernel})`;
+        else detail = " + native OpenBLAS kernels";
       }
       chosen = info;
       chosenOptions = { nativeKernels, requireNative: options.requireNative === true };

@@ -1,16 +1,17 @@
 // The package's public API: what apps/worker and the README example use. Benches, bins and tests import
 // the folders directly.
-export { initBackend, type TBackendInfo, type TInitOptions } from "./backend";
+export { backendLabel, initBackend, type TBackendInfo, type TInitOptions } from "./backend";
 export { loadDataFolder } from "./data/data-folder";
+export { EMOTION_CLASSES, ferplusTargets, majorityLabels } from "./data/ferplus-targets";
+export { schemeTargets, type TSchemeTargetsInput, type TSmoothing } from "./data/scheme-targets";
 export {
-  EMOTION_CLASSES,
-  ferplusTargets,
-  majorityLabels,
-  SCHEMES,
-  type TScheme,
-  type TSmoothing,
-} from "./data/ferplus-targets";
-export { classWeights, DataError, stratifiedSplit } from "./data/train-data";
+  classWeights,
+  DataError,
+  stratifiedFolds,
+  stratifiedSplit,
+  subsetImages,
+  subsetTargets,
+} from "./data/train-data";
 export {
   backendOptions,
   type TBackendPreference,
@@ -19,7 +20,12 @@ export {
   trainerEnv,
   ZTrainerEnv,
 } from "./env";
-export { evaluate, type TEvaluateOptions } from "./evaluation/evaluate";
+export {
+  createInferencePool,
+  evaluate,
+  predictProbabilities,
+  type TEvaluateOptions,
+} from "./evaluation/evaluate";
 export { calibration, classReports, confusionMatrix, macroF1 } from "./evaluation/metrics";
 export { mixSeed, Rng } from "./loop/seeded-rng";
 export { train } from "./loop/train";

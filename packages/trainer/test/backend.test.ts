@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { currentBackend, initBackend } from "../src/backend";
+import { backendLabel, currentBackend, initBackend } from "../src/backend";
 import { parseBackendPreference, trainerEnv } from "../src/env";
 
 describe("initBackend", () => {
@@ -9,6 +9,14 @@ describe("initBackend", () => {
     expect(parseBackendPreference("gpu")).toBe("tfjs-node-gpu");
     expect(parseBackendPreference("node")).toBe("tfjs-node");
     expect(parseBackendPreference("wasm")).toBe("wasm");
+  });
+
+  it("labels a run's backend by the kernels and sgemm that carried it", () => {
+    const wasm = { name: "wasm", preference: "wasm", forced: false } as const;
+    expect(backendLabel({ ...wasm, nativeKernels: true, nativeSgemm: "openblas" })).toBe("wasm+openblas");
+    expect(backendLabel({ ...wasm, nativeKernels: true, nativeSgemm: "builtin" })).toBe("wasm+builtin-sgemm");
+    expect(backendLabel({ ...wasm, nativeKernels: false })).toBe("wasm");
+    expect(backendLabel({ name: "tensorflow", preference: "tfjs-node", forced: false })).toBe("tensorflow");
   });
 
   it("refuses the pure-JS cpu backend unless forced", async () => {
@@ -28,10 +36,14 @@ describe("initBackend", () => {
     expect(lines[0]).toMatch(
       new RegExp(`^\\[trainer\\] tfjs backend: ${info.name} \\(${info.preference}\\)`),
     );
-    // On wasm the line also says whether the native OpenBLAS kernels carry the convolutions, and why not.
+    // On wasm the line also says whether the native kernels carry the convolutions, on which sgemm, and why not.
     if (info.name === "wasm")
       expect(lines[0]).toMatch(
-        info.nativeKernels ? / \+ native OpenBLAS kernels$/ : /\(native kernels: .+\)$/,
+        !info.nativeKernels
+          ? /\(native kernels: .+\)$/
+          : info.nativeSgemm === "builtin"
+            ? / \+ native kernels \(builtin sgemm, (avx512|avx2|generic) \w+\)$/
+            : / \+ native OpenBLAS kernels$/,
       );
     if (trainerEnv().CONCORD_REQUIRE_NATIVE && info.name === "wasm") expect(info.nativeKernels).toBe(true);
     expect(await initBackend("auto", { log: (l) => lines.push(l) })).toBe(info);

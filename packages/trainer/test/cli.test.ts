@@ -1,10 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { FERPLUS_EMOTIONS, parsePredictionsCsv } from "@concord/crowd";
 import * as tf from "@tensorflow/tfjs";
+import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
+import { readFerplusSplit } from "../src/data/ferplus-folder";
+import { predictProbabilities } from "../src/evaluation/evaluate";
 import { saveModel } from "../src/model/model-io";
 
 const bin = path.resolve(import.meta.dirname, "../bin");
@@ -18,6 +22,15 @@ function run(cli: string, args: string[], env: Record<string, string> = {}) {
   return { code: r.status, err: r.stderr };
 }
 
+function face(file: string, value: number): void {
+  const png = new PNG({ width: 48, height: 48 });
+  for (let p = 0; p < 48 * 48; p++) {
+    const v = p < 48 * 24 ? value : 255 - value; // top half vs bottom half: a different input per face
+    png.data.set([v, v, v, 255], p * 4);
+  }
+  writeFileSync(file, PNG.sync.write(png));
+}
+
 describe("CLI errors", () => {
   beforeAll(async () => {
     await initBackend("wasm", { quiet: true });
@@ -28,6 +41,22 @@ describe("CLI errors", () => {
     const r = run("concord-train.mjs", ["--data", path.join(tmp, "nope"), "--epochs", "1"]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/concord-train: data folder .*nope does not exist/);
+  });
+
+  it("concord-train takes the FER+ scheme names, the old ones with a deprecation line, and refuses others", () => {
+    const old = run("concord-train.mjs", ["--data", path.join(tmp, "nope"), "--scheme", "cel"]);
+    expect(old.err).toContain(
+      "concord-train: --scheme cel is deprecated; use --scheme crossentropy (FER+ CEL)",
+    );
+    expect(old.err).toMatch(/nope does not exist/);
+    const current = run("concord-train.mjs", ["--data", path.join(tmp, "nope"), "--scheme", "multitarget"]);
+    expect(current.err).not.toMatch(/deprecated/);
+    expect(current.err).toMatch(/nope does not exist/);
+    const bad = run("concord-train.mjs", ["--data", tmp, "--scheme", "soft"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain(
+      "concord-train: --scheme must be one of majority, probability, crossentropy, multitarget",
+    );
   });
 
   it("concord-train names a malformed trainer variable and exits 2", () => {
@@ -71,5 +100,55 @@ describe("CLI errors", () => {
     ]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/incompatible model: 3 outputs/);
+  });
+
+  it("concord-eval --predictions writes every face's 8-class distribution in the export format", async () => {
+    const root = path.join(tmp, "preds");
+    const dir = path.join(root, "FER2013Valid");
+    mkdirSync(dir, { recursive: true });
+    // b.png has no majority (4 of 10 votes at most): evaluation skips it, the predictions keep it.
+    writeFileSync(
+      path.join(dir, "label.csv"),
+      'a.png,"(0, 0, 48, 48)",0,9,0,1,0,0,0,0,0,0\nb.png,"(0, 0, 48, 48)",4,0,0,1,3,2,0,0,0,0\nc.png,"(0, 0, 48, 48)",0,0,10,0,0,0,0,0,0,0\n',
+    );
+    face(path.join(dir, "a.png"), 20);
+    face(path.join(dir, "b.png"), 128);
+    face(path.join(dir, "c.png"), 240);
+    const m = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [48, 48, 1] }),
+        tf.layers.dense({ units: 8, activation: "softmax", kernelInitializer: "randomNormal" }),
+      ],
+    });
+    await saveModel(m, path.join(root, "model"), {
+      classNames: [...FERPLUS_EMOTIONS],
+      modelName: "tiny",
+      inputSize: 48,
+    });
+    const out = path.join(root, "predictions.csv");
+    const r = run("concord-eval.mjs", [
+      "--model",
+      path.join(root, "model"),
+      "--data",
+      root,
+      "--split",
+      "valid",
+      "--predictions",
+      out,
+    ]);
+    expect(r.err).toMatch(/wrote 3 predictions of FER2013Valid/);
+    expect(r.code).toBe(0);
+    const text = readFileSync(out, "utf8");
+    expect(text.split("\n")[0]).toBe(
+      "image,split,p_neutral,p_happiness,p_surprise,p_sadness,p_anger,p_disgust,p_fear,p_contempt",
+    );
+    const p = parsePredictionsCsv(text, out);
+    expect(p.images).toEqual(["a.png", "b.png", "c.png"]);
+    expect(p.splits).toEqual(["VALID", "VALID", "VALID"]);
+    // The same network on the same pixels in this process (6 significant digits in the file).
+    const split = await readFerplusSplit(dir);
+    const expected = await predictProbabilities(m, split.pixels);
+    for (let j = 0; j < expected.length; j++) expect(p.probs[j]).toBeCloseTo(expected[j] as number, 5);
+    expect(p.probs[0]).not.toBeCloseTo(p.probs[16] as number, 3); // rows differ: the faces differ
   });
 });

@@ -1,11 +1,14 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { ferplusProcess } from "@concord/crowd";
+import { RUN_SCHEMES } from "@concord/jobs/run-config";
 import { describe, expect, it } from "vitest";
 import { augmentInto, FERPLUS_AUGMENT, makeBatch, PIXELS } from "../src/data/augment";
 import { loadFerplus, parseLabelCsv } from "../src/data/ferplus-folder";
 import { ferplusTargets, majorityLabels } from "../src/data/ferplus-targets";
-import { classWeights, stratifiedSplit } from "../src/data/train-data";
+import { classWeights, stratifiedFolds, stratifiedSplit } from "../src/data/train-data";
 import { Rng } from "../src/loop/seeded-rng";
+import { resolveConfig, trainConfigOf } from "../src/loop/train-config";
 
 const shared = process.env.CONCORD_SHARED ?? path.resolve(import.meta.dirname, "../../../../shared");
 const ferplus = path.join(shared, "datasets/ferplus");
@@ -34,7 +37,7 @@ describe("targets via @concord/crowd", () => {
     expect(Array.from(majorityLabels(counts, 3))).toEqual([0, -1, -1]);
   });
   it("builds crowd-smoothed targets that sum to 1 and drops excluded faces", () => {
-    const t = ferplusTargets(counts, 3, { scheme: "cel", eps: 0.5, smoothing: "crowd" });
+    const t = ferplusTargets(counts, 3, { scheme: "crossentropy", eps: 0.5, smoothing: "crowd" });
     expect(t.kept).toEqual([0, 1]);
     expect(t.targets[0]).toBeCloseTo(0.5 + 0.5 * 0.6, 6);
     expect(t.targets[1]).toBeCloseTo(0.5 * 0.4, 6);
@@ -46,6 +49,70 @@ describe("targets via @concord/crowd", () => {
   });
 });
 
+describe("eps means the same for every scheme", () => {
+  // 6/4; 5/3/2 (no FER+ majority); 4/3/2/1 (the single vote is an outlier); 3 votes each on 3 classes + 1.
+  const counts = Float64Array.from([
+    6, 4, 0, 0, 0, 0, 0, 0, 0, 0, 5, 3, 2, 0, 0, 0, 0, 0, 0, 0, 4, 3, 2, 1, 0, 0, 0, 0, 0, 0, 0, 3, 3, 3, 0,
+    0, 0, 0, 0, 1,
+  ]);
+  const MODE = {
+    majority: "majority",
+    probability: "probability",
+    crossentropy: "crossentropy",
+    multitarget: "multi_target",
+  } as const;
+  it.each(RUN_SCHEMES)("%s: (1 - eps) * onehot(consensus) + eps * q for eps 0, 0.3, 1", (scheme) => {
+    for (const eps of [0, 0.3, 1]) {
+      const t = ferplusTargets(counts, 4, { scheme, eps, smoothing: "crowd" });
+      expect(t.kept.length).toBeGreaterThan(0);
+      t.kept.forEach((face, k) => {
+        const d = ferplusProcess(counts.subarray(face * 10, face * 10 + 10), MODE[scheme])!;
+        const raw = Array.from(counts.subarray(face * 10, face * 10 + 8));
+        const total = raw.reduce((a, b) => a + b, 0);
+        // q: the crowd's vote shares for majority (its own distribution is one-hot), the scheme's otherwise.
+        const q = scheme === "majority" ? raw.map((x) => x / total) : Array.from(d);
+        const y = t.labels[k]!;
+        expect(d[y]).toBe(Math.max(...d));
+        for (let c = 0; c < 8; c++)
+          expect(t.targets[k * 8 + c]).toBeCloseTo((c === y ? 1 - eps : 0) + eps * q[c]!, 6);
+      });
+    }
+  });
+  it("keeps the faces each FER+ mode keeps and draws one-hots only for probability (PLD)", () => {
+    const kept = (scheme: (typeof RUN_SCHEMES)[number]) =>
+      ferplusTargets(counts, 4, { scheme, eps: 1, smoothing: "crowd" }).kept;
+    expect(kept("majority")).toEqual([0]);
+    expect(kept("crossentropy")).toEqual([0, 1, 2, 3]);
+    expect(kept("probability")).toEqual(kept("crossentropy"));
+    // multi-target: classes with >= 30% of the votes; face 3's three 3-vote classes are each 30%.
+    expect(kept("multitarget")).toEqual([0, 1, 2, 3]);
+    const ml = ferplusTargets(counts, 4, { scheme: "multitarget", eps: 1, smoothing: "crowd" });
+    expect(Array.from(ml.targets.subarray(8, 16), (x) => Number(x.toFixed(4)))).toEqual([
+      0.625, 0.375, 0, 0, 0, 0, 0, 0,
+    ]);
+    for (const scheme of RUN_SCHEMES) {
+      const c = resolveConfig(trainConfigOf({ ...trainingConfig(), scheme }));
+      expect(c.sampleTargets).toBe(scheme === "probability");
+    }
+  });
+});
+
+function trainingConfig() {
+  return {
+    model: "fast" as const,
+    scheme: "crossentropy" as const,
+    eps: 1,
+    epochs: 1,
+    patience: 0,
+    learningRate: 0.001,
+    batchSize: 8,
+    seed: 1,
+    optimizer: "adam" as const,
+    augment: false,
+    classWeighting: false,
+  };
+}
+
 describe("split, weights, augmentation", () => {
   it("holds out a stratified, seeded fraction per class", () => {
     const labels = Int32Array.from({ length: 100 }, (_, i) => (i < 80 ? 0 : 1));
@@ -55,6 +122,23 @@ describe("split, weights, augmentation", () => {
     expect(a.train.length + a.valid.length).toBe(100);
     expect(stratifiedSplit(labels, 0.1, 1)).toEqual(a);
     expect(stratifiedSplit(labels, 0.1, 2).valid).not.toEqual(a.valid);
+  });
+  it("deals seeded, stratified cross-fit folds of near-equal size", () => {
+    // 23 of class 0, 9 of class 1, 5 unlabelled (-1): 37 items into 5 folds.
+    const labels = Int32Array.from({ length: 37 }, (_, i) => (i < 23 ? 0 : i < 32 ? 1 : -1));
+    const fold = stratifiedFolds(labels, 5, 3);
+    const sizes = (pick: (i: number) => boolean) =>
+      [0, 1, 2, 3, 4].map((k) => Array.from(fold).filter((f, i) => f === k && pick(i)).length);
+    expect(sizes(() => true).sort()).toEqual([7, 7, 7, 8, 8]);
+    for (const c of [0, 1, -1]) {
+      const per = sizes((i) => labels[i] === c);
+      expect(Math.max(...per) - Math.min(...per)).toBeLessThanOrEqual(1);
+    }
+    expect(Array.from(fold).every((f) => f >= 0 && f < 5)).toBe(true);
+    expect(stratifiedFolds(labels, 5, 3)).toEqual(fold);
+    expect(stratifiedFolds(labels, 5, 4)).not.toEqual(fold);
+    expect(() => stratifiedFolds(labels, 1, 3)).toThrow(/folds/);
+    expect(() => stratifiedFolds(Int32Array.from([0, 1]), 3, 3)).toThrow(/cannot fill/);
   });
   it("weights classes by inverse frequency with mean 1", () => {
     const w = classWeights(Int32Array.from([0, 0, 0, 1]), 2);
@@ -83,12 +167,12 @@ describe.skipIf(!existsSync(ferplus))("FER+ folder (../shared/datasets/ferplus)"
     expect(d.names).toEqual({ train: "FER2013Train", valid: "FER2013Valid" });
   });
   it("rejects a folder that is not FER+", async () => {
-    await expect(loadFerplus(shared, { scheme: "cel", eps: 1, smoothing: "crowd" })).rejects.toThrow(
+    await expect(loadFerplus(shared, { scheme: "crossentropy", eps: 1, smoothing: "crowd" })).rejects.toThrow(
       /not a FER\+ folder/,
     );
-    await expect(loadFerplus("/nonexistent", { scheme: "cel", eps: 1, smoothing: "crowd" })).rejects.toThrow(
-      /does not exist/,
-    );
+    await expect(
+      loadFerplus("/nonexistent", { scheme: "crossentropy", eps: 1, smoothing: "crowd" }),
+    ).rejects.toThrow(/does not exist/);
   });
 });
 if (!existsSync(ferplus))

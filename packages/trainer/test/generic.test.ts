@@ -28,7 +28,7 @@ describe("generic folder (PNGs + votes.csv + gold.csv)", () => {
       "task,worker,label\na,w1,happiness\na,w2,happiness\na,w3,neutral\nb.png,w1,sadness\nb,w2,3\nc,w1,not-a-face\nt1,w1,anger\n",
     );
     writeFileSync(path.join(root, "gold.csv"), "task,label\nt1,fear\n");
-    const d = await loadDataFolder(root, { scheme: "cel", eps: 0.2, smoothing: "crowd" });
+    const d = await loadDataFolder(root, { scheme: "crossentropy", eps: 0.2, smoothing: "crowd" });
     expect(Array.from(d.train.labels)).toEqual([1, 3]); // c's consensus is not-a-face: not trained on
     expect(d.train.targets[1]).toBeCloseTo(0.8 + 0.2 * (2 / 3), 5);
     expect(d.train.pixels[48 * 48 + 5]).toBe(100); // the 96x96 face was resampled to 48x48
@@ -37,8 +37,8 @@ describe("generic folder (PNGs + votes.csv + gold.csv)", () => {
 
   it("names the file and line of a bad vote", async () => {
     writeFileSync(path.join(root, "votes.csv"), "task,worker,label\na,w1,happy-ish\n");
-    await expect(loadDataFolder(root, { scheme: "cel", eps: 0.2, smoothing: "crowd" })).rejects.toThrow(
-      /votes.csv:2: unknown label "happy-ish"/,
-    );
+    await expect(
+      loadDataFolder(root, { scheme: "crossentropy", eps: 0.2, smoothing: "crowd" }),
+    ).rejects.toThrow(/votes.csv:2: unknown label "happy-ish"/);
   });
 });

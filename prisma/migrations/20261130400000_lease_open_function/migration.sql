@@ -6,8 +6,8 @@
 --    capacity, counting its live leases for each one. With 1,000 people (3,000 leases) a pick read ~3,000 tally
 --    rows and made ~9,000 lease lookups: 10-14 ms of Postgres CPU. "ImageTally" now counts its image's lease
 --    rows ("leases", kept exact by a row trigger on "TaskLease", like "votes" by the one on "Vote") and says
---    whether they fill the image's capacity ("full": leases >= greatest(1, minVotes - votes)); a full image is
---    out of the open-images index. Expired leases count until they are pruned (the web prunes them every few
+--    whether they fill the image's capacity ("full": leases >= greatest(1, greatest(minVotes, target) -
+--    votes)); a full image is out of the open-images index. Expired leases count until they are pruned (the web prunes them every few
 --    seconds), so an abandoned face comes back a few seconds after its lease ends rather than at once; the
 --    re-check under the row lock still counts live leases only.
 -- 2. concord_lease_open does the web's former BEGIN; pick (FOR NO KEY UPDATE SKIP LOCKED); re-check + lease;
@@ -26,13 +26,17 @@
 ALTER TABLE "ImageTally" ADD COLUMN "leases" INTEGER NOT NULL DEFAULT 0,
 ADD COLUMN "full" BOOLEAN NOT NULL DEFAULT false;
 
--- Inlined into its callers (a single expression).
-CREATE FUNCTION concord_tally_full(leases INTEGER, votes INTEGER, min_votes INTEGER) RETURNS BOOLEAN
+-- Whether an image's lease rows fill its capacity: the annotators it may have at once are the votes it must
+-- still get before the rule may stop it (minVotes, or a target raised by review), at least one. Inlined into
+-- its callers (a single expression).
+CREATE FUNCTION concord_tally_full(leases INTEGER, votes INTEGER, target INTEGER, min_votes INTEGER) RETURNS BOOLEAN
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT leases >= greatest(1, min_votes - votes)
+  SELECT leases >= greatest(1, greatest(min_votes, coalesce(target, 0)) - votes)
 $$;
 
--- One vote more or less: "done" and "full" follow the new count.
+-- The functions of migration 20261130200000_review_queue, with "full" following every change of votes,
+-- target and minVotes.
+
 CREATE OR REPLACE FUNCTION concord_tally_step(image TEXT, vote_label TEXT, d INTEGER) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -42,6 +46,8 @@ DECLARE
   was_full BOOLEAN;
   held INTEGER;
   dataset TEXT;
+  tgt INTEGER;
+  model BOOLEAN;
   is_done BOOLEAN;
   is_full BOOLEAN;
 BEGIN
@@ -49,13 +55,18 @@ BEGIN
   SET "votes" = "votes" + d,
       "counts" = CASE WHEN coalesce(("counts" ->> vote_label)::int, 0) + d = 0 THEN "counts" - vote_label
                       ELSE jsonb_set("counts", ARRAY[vote_label], to_jsonb(coalesce(("counts" ->> vote_label)::int, 0) + d))
-                 END
+                 END,
+      "modelDone" = CASE WHEN "modelDone" IS NULL THEN NULL
+                         ELSE d > 0 AND coalesce(vote_label = ANY("modelStopOn"), false) END,
+      "modelStopOn" = ARRAY[]::TEXT[]
   WHERE "imageId" = image
-  RETURNING "votes", "counts", "done", "full", "leases", "datasetId" INTO n, c, was, was_full, held, dataset;
+  RETURNING "votes", "counts", "done", "full", "leases", "datasetId", "target", "modelDone"
+  INTO n, c, was, was_full, held, dataset, tgt, model;
   IF NOT FOUND THEN
     RETURN; -- the image is being deleted (cascade)
   END IF;
-  SELECT concord_tally_done(n, c, ds."maxVotes", ds."doneSignatures"), concord_tally_full(held, n, ds."minVotes")
+  SELECT concord_image_done(n, c, tgt, model, ds."maxVotes", ds."doneSignatures"),
+         concord_tally_full(held, n, tgt, ds."minVotes")
   INTO is_done, is_full FROM "Dataset" ds WHERE ds.id = dataset;
   IF is_done IS DISTINCT FROM was OR is_full IS DISTINCT FROM was_full THEN
     UPDATE "ImageTally" SET "done" = is_done, "full" = is_full WHERE "imageId" = image;
@@ -68,16 +79,24 @@ LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM 1 FROM "ImageTally" WHERE "imageId" = ANY(ids) ORDER BY "imageId" FOR UPDATE;
   UPDATE "ImageTally" t
-  SET "votes" = coalesce(c.n, 0), "counts" = coalesce(c.counts, '{}'),
-      "done" = concord_tally_done(coalesce(c.n, 0), coalesce(c.counts, '{}'), ds."maxVotes", ds."doneSignatures"),
-      "full" = concord_tally_full(t."leases", coalesce(c.n, 0), ds."minVotes")
-  FROM "Dataset" ds, (SELECT DISTINCT unnest(ids) AS id) x
-  LEFT JOIN (
-    SELECT "imageId", sum(n)::int AS n, jsonb_object_agg(label, n) AS counts
-    FROM (SELECT "imageId", label, count(*)::int AS n FROM "Vote" WHERE "imageId" = ANY(ids) AND NOT "isGold" GROUP BY 1, 2) v
-    GROUP BY 1
-  ) c ON c."imageId" = x.id
-  WHERE t."imageId" = x.id AND ds.id = t."datasetId";
+  SET "votes" = x.n, "counts" = x.counts, "modelDone" = x.model,
+      "modelStopOn" = CASE WHEN x.model IS DISTINCT FROM t."modelDone" OR x.counts <> t."counts"
+                           THEN ARRAY[]::TEXT[] ELSE t."modelStopOn" END,
+      "done" = concord_image_done(x.n, x.counts, t."target", x.model, ds."maxVotes", ds."doneSignatures"),
+      "full" = concord_tally_full(t."leases", x.n, t."target", ds."minVotes")
+  FROM "Dataset" ds, (
+    SELECT r."imageId", coalesce(c.n, 0) AS n, coalesce(c.counts, '{}') AS counts,
+           CASE WHEN r."modelDone" IS NULL THEN NULL
+                WHEN r."counts" = coalesce(c.counts, '{}') THEN r."modelDone" ELSE false END AS model
+    FROM "ImageTally" r
+    LEFT JOIN (
+      SELECT "imageId", sum(n)::int AS n, jsonb_object_agg(label, n) AS counts
+      FROM (SELECT "imageId", label, count(*)::int AS n FROM "Vote" WHERE "imageId" = ANY(ids) AND NOT "isGold" GROUP BY 1, 2) v
+      GROUP BY 1
+    ) c ON c."imageId" = r."imageId"
+    WHERE r."imageId" = ANY(ids)
+  ) x
+  WHERE t."imageId" = x."imageId" AND ds.id = t."datasetId";
 END
 $$;
 
@@ -89,8 +108,11 @@ BEGIN
   END IF;
   IF TG_OP = 'TRUNCATE' THEN
     UPDATE "ImageTally" t
-    SET "votes" = 0, "counts" = '{}', "done" = concord_tally_done(0, '{}', ds."maxVotes", ds."doneSignatures"),
-        "full" = concord_tally_full(t."leases", 0, ds."minVotes")
+    SET "votes" = 0, "counts" = '{}', "modelStopOn" = ARRAY[]::TEXT[],
+        "modelDone" = CASE WHEN t."modelDone" IS NULL THEN NULL ELSE false END,
+        "done" = concord_image_done(0, '{}', t."target", CASE WHEN t."modelDone" IS NULL THEN NULL ELSE false END,
+                                    ds."maxVotes", ds."doneSignatures"),
+        "full" = concord_tally_full(t."leases", 0, t."target", ds."minVotes")
     FROM "Dataset" ds
     WHERE ds.id = t."datasetId" AND (t."votes" <> 0 OR t."counts" <> '{}');
     RETURN NULL;
@@ -105,7 +127,6 @@ BEGIN
 END
 $$;
 
--- An image moving to another dataset takes that dataset's policy.
 CREATE OR REPLACE FUNCTION concord_tally_images() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -113,13 +134,13 @@ BEGIN
     INSERT INTO "ImageTally" ("imageId", "datasetId", "gold", "done")
     SELECT i.id, i."datasetId",
            EXISTS (SELECT 1 FROM "GoldLabel" g WHERE g."imageId" = i.id),
-           concord_tally_done(0, '{}', ds."maxVotes", ds."doneSignatures")
+           concord_image_done(0, '{}', NULL, NULL, ds."maxVotes", ds."doneSignatures")
     FROM new_images i JOIN "Dataset" ds ON ds.id = i."datasetId";
   ELSE
     UPDATE "ImageTally" t
-    SET "datasetId" = i."datasetId",
-        "done" = concord_tally_done(t."votes", t."counts", ds."maxVotes", ds."doneSignatures"),
-        "full" = concord_tally_full(t."leases", t."votes", ds."minVotes")
+    SET "datasetId" = i."datasetId", "modelDone" = NULL, "modelStopOn" = ARRAY[]::TEXT[],
+        "done" = concord_image_done(t."votes", t."counts", t."target", NULL, ds."maxVotes", ds."doneSignatures"),
+        "full" = concord_tally_full(t."leases", t."votes", t."target", ds."minVotes")
     FROM new_images i JOIN "Dataset" ds ON ds.id = i."datasetId"
     WHERE t."imageId" = i.id AND t."datasetId" <> i."datasetId";
   END IF;
@@ -127,17 +148,17 @@ BEGIN
 END
 $$;
 
--- A new maxVotes, overlap rule or minVotes: recompute "done" and "full" for the dataset's images.
 CREATE OR REPLACE FUNCTION concord_tally_policy() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE "ImageTally" t
-  SET "done" = concord_tally_done(t."votes", t."counts", NEW."maxVotes", NEW."doneSignatures"),
-      "full" = concord_tally_full(t."leases", t."votes", NEW."minVotes")
+  SET "done" = concord_image_done(t."votes", t."counts", t."target", t."modelDone", NEW."maxVotes", NEW."doneSignatures"),
+      "full" = concord_tally_full(t."leases", t."votes", t."target", NEW."minVotes")
   FROM "Image" i
   WHERE i."datasetId" = NEW.id AND t."imageId" = i.id
-    AND (t."done" IS DISTINCT FROM concord_tally_done(t."votes", t."counts", NEW."maxVotes", NEW."doneSignatures")
-         OR t."full" IS DISTINCT FROM concord_tally_full(t."leases", t."votes", NEW."minVotes"));
+    AND (t."done" IS DISTINCT FROM
+           concord_image_done(t."votes", t."counts", t."target", t."modelDone", NEW."maxVotes", NEW."doneSignatures")
+         OR t."full" IS DISTINCT FROM concord_tally_full(t."leases", t."votes", t."target", NEW."minVotes"));
   RETURN NULL;
 END
 $$;
@@ -149,13 +170,30 @@ CREATE TRIGGER "Dataset_tally_policy" AFTER UPDATE OF "maxVotes", "doneSignature
         OR OLD."minVotes" IS DISTINCT FROM NEW."minVotes")
   EXECUTE FUNCTION concord_tally_policy();
 
+CREATE OR REPLACE FUNCTION concord_tally_target() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE "ImageTally" t
+  SET "target" = x.target,
+      "done" = concord_image_done(t."votes", t."counts", x.target, t."modelDone", ds."maxVotes", ds."doneSignatures"),
+      "full" = concord_tally_full(t."leases", t."votes", x.target, ds."minVotes")
+  FROM "Dataset" ds, (
+    SELECT ids.id, (SELECT max(a."target") FROM "ImageAction" a
+                    WHERE a."imageId" = ids.id AND a."kind" = 'MORE_VOTES' AND a."revokedAt" IS NULL) AS target
+    FROM (SELECT DISTINCT "imageId" AS id FROM changed_actions) ids
+  ) x
+  WHERE t."imageId" = x.id AND ds.id = t."datasetId" AND t."target" IS DISTINCT FROM x.target;
+  RETURN NULL;
+END
+$$;
+
 -- One lease row more (d = 1) or less (d = -1) on this image. Concurrent lease writers on one image queue on
 -- its tally row and each re-applies its increment to the committed row (as the vote tally does).
 CREATE FUNCTION concord_tally_lease_step(image TEXT, d INTEGER) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE "ImageTally" t
-  SET "leases" = t."leases" + d, "full" = concord_tally_full(t."leases" + d, t."votes", ds."minVotes")
+  SET "leases" = t."leases" + d, "full" = concord_tally_full(t."leases" + d, t."votes", t."target", ds."minVotes")
   FROM "Dataset" ds
   WHERE t."imageId" = image AND ds.id = t."datasetId";
 END
@@ -165,7 +203,7 @@ CREATE FUNCTION concord_tally_leases() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'TRUNCATE' THEN
-    UPDATE "ImageTally" t SET "leases" = 0, "full" = concord_tally_full(0, t."votes", ds."minVotes")
+    UPDATE "ImageTally" t SET "leases" = 0, "full" = concord_tally_full(0, t."votes", t."target", ds."minVotes")
     FROM "Dataset" ds WHERE ds.id = t."datasetId" AND t."leases" <> 0;
     RETURN NULL;
   END IF;
@@ -188,14 +226,15 @@ CREATE TRIGGER "TaskLease_tally_truncate" AFTER TRUNCATE ON "TaskLease"
 
 -- Backfill: the lease rows already there.
 UPDATE "ImageTally" t
-SET "leases" = l.n, "full" = concord_tally_full(l.n, t."votes", ds."minVotes")
+SET "leases" = l.n, "full" = concord_tally_full(l.n, t."votes", t."target", ds."minVotes")
 FROM (SELECT "imageId", count(*)::int AS n FROM "TaskLease" GROUP BY 1) l, "Dataset" ds
 WHERE t."imageId" = l."imageId" AND ds.id = t."datasetId";
 
--- The open images that have a free lease slot, in assignment order: started ones first (most votes first),
--- then import order. Replaces the index of all open images, whose leased-out head every pick had to pass.
+-- The open images that have a free lease slot, in assignment order: raised targets not yet reached first, then
+-- started ones (most votes first), then import order. Replaces the index of all open images, whose leased-out
+-- head every pick had to pass.
 DROP INDEX "ImageTally_open_idx";
-CREATE INDEX "ImageTally_open_idx" ON "ImageTally"("datasetId", "votes" DESC, "imageId")
+CREATE INDEX "ImageTally_open_idx" ON "ImageTally"("datasetId", (coalesce("target", 0) > "votes") DESC, "votes" DESC, "imageId")
   WHERE NOT "done" AND NOT "gold" AND NOT "full";
 
 -- The open images of a dataset that an annotator may take, in assignment order (the index above): passes
@@ -232,25 +271,28 @@ BEGIN
   -- The first open image whose row no concurrent request is leasing right now (those are skipped).
   SELECT i.id INTO picked
   FROM concord_open_images(dataset, annotator, skip) t JOIN "Image" i ON i.id = t."imageId"
-  ORDER BY t.votes DESC, t."imageId" LIMIT 1
+  ORDER BY (coalesce(t.target, 0) > t.votes) DESC, t.votes DESC, t."imageId" LIMIT 1
   FOR NO KEY UPDATE OF i SKIP LOCKED;
   IF picked IS NULL THEN
     -- Every candidate was being leased by a concurrent request (the last open images): wait for them, so
     -- that "nothing to do" is never a false answer.
     SELECT i.id INTO picked
     FROM concord_open_images(dataset, annotator, skip) t JOIN "Image" i ON i.id = t."imageId"
-    ORDER BY t.votes DESC, t."imageId" LIMIT 1
+    ORDER BY (coalesce(t.target, 0) > t.votes) DESC, t.votes DESC, t."imageId" LIMIT 1
     FOR NO KEY UPDATE OF i;
   END IF;
   IF picked IS NULL THEN
     RETURN; -- nothing open for this annotator
   END IF;
   -- Under the row lock, with a fresh snapshot: the capacity rule for this one image with its live leases,
-  -- checked against the policy's rule itself (not only the cached "done" flag), and the lease (renewing an
+  -- checked against the policy's rule itself (not only the cached "done" flag: concord_image_done with the
+  -- signatures this request computed, the raised target and the model verdict), and the lease (renewing an
   -- expired one of ours).
   RETURN QUERY
   WITH s AS (
-    SELECT tt.votes AS n, concord_vote_signature(tt.counts) AS sig FROM "ImageTally" tt WHERE tt."imageId" = picked
+    SELECT tt.votes AS n, tt.target,
+           concord_image_done(tt.votes, tt.counts, tt.target, tt."modelDone", max_votes, done_signatures) AS done
+    FROM "ImageTally" tt WHERE tt."imageId" = picked
   ), l AS (
     SELECT count(*) FILTER (WHERE tl."annotatorId" <> annotator)::int AS others,
            coalesce(bool_or(tl."annotatorId" = annotator), false) AS mine
@@ -259,10 +301,9 @@ BEGIN
     INSERT INTO "TaskLease" ("imageId", "annotatorId", "expiresAt")
     SELECT picked, annotator, now_utc + make_interval(secs => lease_seconds)
     FROM s, l
-    WHERE s.n < max_votes
-      AND NOT (s.sig = ANY(done_signatures))
+    WHERE NOT s.done
       AND NOT l.mine
-      AND l.others < greatest(1, min_votes - s.n)
+      AND l.others < greatest(1, greatest(min_votes, coalesce(s.target, 0)) - s.n)
       AND NOT EXISTS (SELECT 1 FROM "GoldLabel" g WHERE g."imageId" = picked)
       AND NOT EXISTS (SELECT 1 FROM "Vote" v WHERE v."imageId" = picked AND v."annotatorId" = annotator)
     ON CONFLICT ON CONSTRAINT "TaskLease_pkey" DO UPDATE SET "expiresAt" = EXCLUDED."expiresAt"

@@ -5,8 +5,12 @@ import type { TNavLink } from "@/lib/roles";
 
 export function NavLinks({ links }: { links: TNavLink[] }) {
   const pathname = usePathname();
+  // The most specific link wins: /label/checks lights "My checks", not "Label" too.
+  const active = links
+    .filter((l) => pathname === l.href || pathname.startsWith(`${l.href}/`))
+    .sort((a, b) => b.href.length - a.href.length)[0]?.href;
   return links.map((l) => {
-    const isActive = pathname === l.href || pathname.startsWith(`${l.href}/`);
+    const isActive = l.href === active;
     return (
       <Link
         key={l.href}

@@ -12,7 +12,15 @@ export type TNavLink = { href: string; label: string };
 export type TNavSection = { title: string; roles: readonly TRole[]; links: TNavLink[] };
 
 export const NAV: TNavSection[] = [
-  { title: "Annotate", roles: ACCESS.label, links: [{ href: "/label", label: "Label" }] },
+  {
+    title: "Annotate",
+    roles: ACCESS.label,
+    links: [
+      { href: "/label", label: "Label" },
+      { href: "/label/checks", label: "My checks" },
+      { href: "/label/guidelines", label: "Guidelines" },
+    ],
+  },
   {
     title: "Admin",
     roles: ACCESS.admin,
@@ -20,6 +28,7 @@ export const NAV: TNavSection[] = [
       { href: "/admin/datasets", label: "Datasets" },
       { href: "/admin/snapshots", label: "Snapshots" },
       { href: "/admin/runs", label: "Runs" },
+      { href: "/admin/jobs", label: "Jobs" },
       { href: "/admin/users", label: "Users" },
     ],
   },
@@ -30,6 +39,7 @@ export const NAV: TNavSection[] = [
       { href: "/research/agreement", label: "Agreement" },
       { href: "/research/runs", label: "Runs" },
       { href: "/research/compare", label: "Compare" },
+      { href: "/research/review", label: "Review" },
     ],
   },
 ];

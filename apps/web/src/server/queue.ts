@@ -5,6 +5,7 @@ import {
   type TRunConfig,
   type TSnapshotLabelsPayload,
   trainQueueFor,
+  trainQueueOfStored,
 } from "@concord/jobs";
 
 // One producer client per web process, created on first use (not at import: `next build` must not dial
@@ -28,4 +29,21 @@ export async function enqueueSnapshotJob(payload: TSnapshotLabelsPayload): Promi
 
 export async function publishCancel(runId: string) {
   return jobs().requestCancel(runId);
+}
+
+/** A prediction set waits on the queue its run trained on; resuming replaces its finished job. */
+export async function enqueuePredictJob(
+  setId: string,
+  runConfig: unknown,
+  opts: { resume?: boolean } = {},
+): Promise<string> {
+  const r = await jobs().predict(
+    { setId },
+    { queue: trainQueueOfStored(runConfig), replaceFinished: opts.resume === true },
+  );
+  return r.jobId;
+}
+
+export async function publishPredictCancel(setId: string) {
+  return jobs().requestPredictCancel(setId);
 }

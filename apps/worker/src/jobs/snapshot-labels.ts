@@ -30,7 +30,9 @@ export async function snapshotLabels(
 ): Promise<TSnapshotLabelsResult> {
   const params = ZSnapshotParams.parse(payload.params);
   await onProgress({ stage: "loading", items: 0 });
-  const input = await loadCrowdInput(db, payload.datasetId);
+  // Training input: images excluded by review are left out (the evaluation splits' majority labels in
+  // train-data.ts keep them: excluding a face from training does not change the test protocol).
+  const input = await loadCrowdInput(db, payload.datasetId, undefined, { skipReviewExcluded: true });
   const { set, taxonomy, imageIds, voteCounts } = input;
   const C = taxonomy.length;
   const contentHash = createHash("sha256")
@@ -108,10 +110,14 @@ export async function snapshotLabels(
     distribution,
     iterations: result.iterations,
     converged: result.converged,
+    // "tolerance" / "max-iterations" for the iterative (EM) methods, null for closed-form ones (mv, FER+).
+    stopReason: result.stopReason,
     logLikelihood: result.logLikelihood,
     workerSkill,
     workerConfusion,
     anonymousSkill: result.anonymous?.skill ?? null,
+    // Annotators an admin excluded, with the votes of theirs this snapshot left out.
+    excludedAnnotators: input.excludedAnnotators,
   };
 
   await onProgress({ stage: "writing", items: rows.length });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { Prisma, TDb } from "@concord/db";
 import { type TJobPayload, type TTrainProgress, type TTrainResult, ZRunConfig } from "@concord/jobs";
 import {
+  backendLabel,
   backendOptions,
   evaluate,
   initBackend,
@@ -14,17 +15,20 @@ import {
   trainConfigOf,
 } from "@concord/trainer";
 import { UnrecoverableError } from "bullmq";
+import { batchReporter } from "../batch-progress";
+import { codeVersion, nextCodeVersion } from "../code-version";
 import type { TWorkerEnv } from "../env";
+import { launchPredictionsAfterRun } from "../launch-predictions";
 import { controlRun } from "../run-control";
 import { finishRun, markBackend, markRunning, requeueRun, setProgress } from "../run-state";
 import { defaultSnapshotMethod, loadTrainData } from "../train-data";
 import { snapshotLabels } from "./snapshot-labels";
 
-export type TJobContext = {
+export type TJobContext<P = TTrainProgress> = {
   id: string;
   attemptsMade: number;
   attempts: number;
-  updateProgress: (p: TTrainProgress) => Promise<void> | void;
+  updateProgress: (p: P) => Promise<void> | void;
   log?: (line: string) => void;
 };
 
@@ -73,6 +77,11 @@ export async function trainRun(
     epochs: run.currentEpoch,
     artifactPath: run.artifactPath,
   });
+  if (run.status === "SUCCEEDED") {
+    // A retry after the run ended but before its predictions were launched launches them now.
+    const config = ZRunConfig.safeParse(run.config);
+    if (config.success) await launchPredictionsAfterRun(db, env, run, config.data, log);
+  }
   if (run.status === "SUCCEEDED" || run.status === "FAILED" || run.status === "CANCELLED")
     return done(run.status);
   if (run.cancelRequested) {
@@ -87,7 +96,11 @@ export async function trainRun(
   }
   const config = parsed.data;
   const isLastAttempt = job.attemptsMade + 1 >= job.attempts;
-  await markRunning(db, runId, { jobId: job.id, attempt: job.attemptsMade + 1 });
+  await markRunning(db, runId, {
+    jobId: job.id,
+    attempt: job.attemptsMade + 1,
+    codeVersion: nextCodeVersion(run.codeVersion, codeVersion(env.CONCORD_CODE_VERSION)),
+  });
 
   const dirs = runDir(env, runId);
   const control = controlRun({
@@ -108,8 +121,8 @@ export async function trainRun(
   };
   try {
     const chosen = await initBackend(env.CONCORD_TF_BACKEND, backendOptions(env));
-    // The run records whether the native OpenBLAS kernels carried the WASM backend (about 4x faster).
-    const backend = chosen.nativeKernels ? `${chosen.name}+openblas` : chosen.name;
+    // The run records whether the native kernels carried the WASM backend (about 4x faster), and on which sgemm.
+    const backend = backendLabel(chosen);
     await markBackend(db, runId, backend);
     await progress({ phase: "loading", epoch, backend });
 
@@ -132,7 +145,7 @@ export async function trainRun(
     );
     log(`data: ${counts.train} train, ${counts.valid} valid, ${counts.test} test images; backend ${backend}`);
 
-    let lastBatchWrite = 0;
+    const report = batchReporter();
     let resumedFromEpoch: number | undefined;
     // Unthrottled position, to record how far training went after a stop request.
     lastBatch = { epoch: epoch + 1, batch: 0, batches: 0 };
@@ -151,19 +164,9 @@ export async function trainRun(
           // The first batch of an attempt tells where it resumed; writes are throttled to ~2/s.
           resumedFromEpoch ??= b.epoch - 1;
           lastBatch = { epoch: b.epoch, batch: b.batch, batches: b.batches };
-          const now = Date.now();
-          if (now - lastBatchWrite < 500) return;
-          lastBatchWrite = now;
-          void progress({
-            phase: "training",
-            epoch: b.epoch - 1,
-            batch: b.batch,
-            batches: b.batches,
-            loss: b.loss,
-            imagesPerSec: b.imagesPerSecond,
-            resumedFromEpoch,
-            backend,
-          }).catch(() => {});
+          const r = report(b);
+          if (!r) return;
+          void progress({ phase: "training", ...r, resumedFromEpoch, backend }).catch(() => {});
         },
         onEpoch: async (m) => {
           epoch = m.epoch;
@@ -216,6 +219,7 @@ export async function trainRun(
           classNames: data.classNames,
           snapshotId,
           backend,
+          codeVersion: codeVersion(env.CONCORD_CODE_VERSION),
           bestEpoch: result.bestEpoch,
           counts,
         },
@@ -227,6 +231,7 @@ export async function trainRun(
     await finishRun(db, runId, "SUCCEEDED", { artifactPath: dirs.model, error: null });
     await rm(dirs.checkpoint, { recursive: true, force: true });
     await progress({ phase: "done", epoch, backend });
+    await launchPredictionsAfterRun(db, env, run, config, log);
     return { runId, status: "SUCCEEDED", epochs: epoch, artifactPath: dirs.model };
   } catch (error) {
     const why = control.reason();

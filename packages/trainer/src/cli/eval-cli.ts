@@ -1,15 +1,19 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { FERPLUS_EMOTIONS, formatPredictionsCsv } from "@concord/crowd";
 import { locateFerplus, majoritySet, readFerplusSplit } from "../data/ferplus-folder";
 import { DataError } from "../data/train-data";
 import { TrainerEnvError, trainerEnv } from "../env";
-import { evaluate } from "../evaluation/evaluate";
+import { evaluate, predictProbabilities } from "../evaluation/evaluate";
 import { loadModel } from "../model/model-io";
 import { BACKEND_FLAGS, initBackendFromFlags } from "./backend-flags";
 import { formatEvaluation } from "./evaluation-table";
 
-const USAGE = `usage: concord-eval --model <dir> --data <FER+ folder or split folder> [--split train|valid|test] [--tta] [--json FILE] [--limit N]`;
+const USAGE = `usage: concord-eval --model <dir> --data <FER+ folder or split folder> [--split train|valid|test] [--tta] [--json FILE]
+                    [--predictions FILE.csv] [--limit N]
+  --predictions writes every face of the split (with or without a majority label): image,split,p_neutral,...,p_contempt
+  (the predictions export format of @concord/crowd; image = the FER+ face file name).`;
 
 async function main(): Promise<void> {
   const env = trainerEnv();
@@ -20,6 +24,7 @@ async function main(): Promise<void> {
       split: { type: "string", default: "test" },
       tta: { type: "boolean", default: false },
       json: { type: "string" },
+      predictions: { type: "string" },
       limit: { type: "string" },
       ...BACKEND_FLAGS,
       help: { type: "boolean", default: false },
@@ -41,6 +46,11 @@ async function main(): Promise<void> {
   const classes = model.outputs[0]?.shape[1];
   if (classes !== 8)
     throw new DataError(`incompatible model: ${classes} outputs, FER+ evaluation needs the 8 emotions`);
+  const saved = (model.getUserDefinedMetadata() as { classNames?: string[] } | undefined)?.classNames;
+  if (saved && saved.join(",") !== FERPLUS_EMOTIONS.join(","))
+    throw new DataError(
+      `incompatible model: classes ${saved.join(",")}, expected ${FERPLUS_EMOTIONS.join(",")}`,
+    );
   const where = locateFerplus(path.resolve(a.data));
   const dir = where[split];
   if (!dir) throw new DataError(`${a.data} has no ${split} split (found: ${Object.keys(where).join(", ")})`);
@@ -48,6 +58,17 @@ async function main(): Promise<void> {
   const ev = await evaluate(model, majoritySet(s), s.name, { tta: a.tta });
   console.log(formatEvaluation(ev));
   if (a.json) await writeFile(path.resolve(a.json), JSON.stringify(ev, null, 2));
+  if (a.predictions) {
+    const probs = await predictProbabilities(model, s.pixels, { tta: a.tta });
+    const csv = formatPredictionsCsv({
+      images: s.files,
+      splits: s.files.map(() => split.toUpperCase()),
+      classes: [...FERPLUS_EMOTIONS],
+      probs: Float64Array.from(probs),
+    });
+    await writeFile(path.resolve(a.predictions), csv);
+    console.error(`concord-eval: wrote ${s.files.length} predictions of ${s.name} to ${a.predictions}`);
+  }
 }
 
 main().catch((e: Error) => {

@@ -1,9 +1,16 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_RUN_CONFIG } from "@concord/jobs/run-config";
+import {
+  DEFAULT_RUN_CONFIG,
+  drawsTargets,
+  RUN_SCHEMES,
+  resolveScheme,
+  SCHEME_ALIASES,
+  SCHEME_PAPER_NAMES,
+} from "@concord/jobs/run-config";
 import { loadDataFolder } from "../data/data-folder";
-import { SCHEMES, type TScheme, type TSmoothing } from "../data/ferplus-targets";
+import type { TSmoothing } from "../data/scheme-targets";
 import { DataError } from "../data/train-data";
 import { TrainerEnvError, trainerEnv } from "../env";
 import { train } from "../loop/train";
@@ -17,7 +24,8 @@ import { progressPrinter } from "./progress-printer";
 
 const D = DEFAULT_CONFIG;
 const USAGE = `usage: concord-train --data <FER+ folder | generic folder (PNGs + votes.csv)> [options]
-  --model ${MODEL_NAMES.join("|")} (${D.model})    --scheme ${SCHEMES.join("|")} (cel)
+  --model ${MODEL_NAMES.join("|")} (${D.model})    --scheme ${RUN_SCHEMES.join("|")} (${DEFAULT_RUN_CONFIG.scheme})
+      FER+ paper: ${RUN_SCHEMES.map((s) => `${s} = ${SCHEME_PAPER_NAMES[s]}`).join(", ")}; old names ${Object.keys(SCHEME_ALIASES).join(", ")} still work (deprecated)
   --eps <0..1> (${DEFAULT_RUN_CONFIG.eps})  --smoothing crowd|uniform (crowd)   --epochs N (${D.epochs})  --batch-size N (${D.batchSize})
   --optimizer adam|sgd (${D.optimizer})  --lr X (${D.learningRate})  --momentum X (${D.momentum})  --weight-decay X (${D.weightDecay})
   --patience N (${D.earlyStoppingPatience})  --lr-patience N (${D.reduceLrPatience})  --class-weighting  --no-augment  --seed N (${D.seed})  --workers N (2: data-parallel, one WASM per core)
@@ -36,7 +44,7 @@ async function main(): Promise<void> {
     options: {
       data: { type: "string" },
       model: { type: "string", default: D.model },
-      scheme: { type: "string", default: "cel" },
+      scheme: { type: "string", default: DEFAULT_RUN_CONFIG.scheme },
       eps: { type: "string" },
       smoothing: { type: "string", default: "crowd" },
       epochs: { type: "string" },
@@ -65,8 +73,13 @@ async function main(): Promise<void> {
   }
   if (!MODEL_NAMES.includes(a.model as TModelName))
     throw new DataError(`--model must be one of ${MODEL_NAMES.join(", ")}`);
-  if (!SCHEMES.includes(a.scheme as TScheme))
-    throw new DataError(`--scheme must be one of ${SCHEMES.join(", ")}`);
+  const resolved = resolveScheme(a.scheme);
+  if (!resolved) throw new DataError(`--scheme must be one of ${RUN_SCHEMES.join(", ")}`);
+  const { scheme } = resolved;
+  if (resolved.alias)
+    console.error(
+      `concord-train: --scheme ${resolved.alias} is deprecated; use --scheme ${scheme} (FER+ ${SCHEME_PAPER_NAMES[scheme]})`,
+    );
   if (a.smoothing !== "crowd" && a.smoothing !== "uniform")
     throw new DataError("--smoothing must be crowd or uniform");
   const backend = await initBackendFromFlags(a, env);
@@ -74,7 +87,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const eps = num(a.eps, "eps") ?? DEFAULT_RUN_CONFIG.eps;
   const data = await loadDataFolder(path.resolve(a.data), {
-    scheme: a.scheme as TScheme,
+    scheme,
     eps,
     smoothing: a.smoothing as TSmoothing,
     limit: num(a.limit, "limit"),
@@ -101,7 +114,7 @@ async function main(): Promise<void> {
       augment: !a["no-augment"],
       seed: num(a.seed, "seed"),
       workers: num(a.workers, "workers"),
-      sampleTargets: a.scheme === "pld",
+      sampleTargets: drawsTargets(scheme),
     },
     {
       checkpointDir: path.resolve(a.checkpoint ?? path.join(out, "checkpoint")),
@@ -122,11 +135,12 @@ async function main(): Promise<void> {
   const rename = (e: TEvaluation | null, name: string) => (e ? { ...e, split: name } : null);
   const report = {
     data: path.resolve(a.data),
-    scheme: a.scheme,
+    scheme,
     eps,
     smoothing: a.smoothing,
     backend: backend.name,
     nativeKernels: backend.nativeKernels ?? false,
+    nativeSgemm: backend.nativeSgemm ?? null,
     config: result.config,
     trainImages: data.train.labels.length,
     bestEpoch: result.bestEpoch,

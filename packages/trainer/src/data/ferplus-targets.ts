@@ -1,18 +1,25 @@
-import { FERPLUS_EMOTIONS, ferplusProcess, smoothTargets } from "@concord/crowd";
+import { FERPLUS_EMOTIONS, ferplusProcess, type TFerplusMode } from "@concord/crowd";
+import { RUN_SCHEMES, type TRunScheme } from "@concord/jobs/run-config";
+import { schemeTargets, type TSmoothing } from "./scheme-targets";
+
+export type { TSmoothing };
 
 /**
- * Training targets from FER+ vote counts (10 per face), using @concord/crowd for the FER+ schemes and the
- * smoothing, so the math lives in one place:
- * - majority: consensus = FER+ majority label (faces without one are dropped);
- * - cel / pld: consensus = top class of the FER+ "crossentropy"/"probability" distribution (same processing);
- * then target = (1 - eps) * onehot(consensus) + eps * q with q = that crowd distribution (smoothing "crowd")
- * or uniform. eps = 1 with crowd q is FER+'s own CEL target; "pld" additionally samples a one-hot from the
- * target every epoch (FER+ probabilistic label drawing; see TTrainConfig.sampleTargets).
+ * Training targets from FER+ vote counts (10 per face), using @concord/crowd for the FER+ processing and the
+ * smoothing, so the math lives in one place. Per scheme (@concord/jobs RUN_SCHEMES, FER+ paper MV / PLD / CEL /
+ * ML): the consensus is the top class of microsoft/FERPlus's processed distribution for that mode (faces it
+ * excludes are dropped), and the target is schemeTargets(): (1 - eps) * onehot(consensus) + eps * q, q = the
+ * crowd's vote shares for majority, the processed distribution otherwise (or uniform with smoothing
+ * "uniform"). eps = 1 is FER+'s own CEL / PLD / ML distribution; PLD also draws a one-hot per epoch.
  */
-export type TScheme = "majority" | "cel" | "pld";
-export const SCHEMES: readonly TScheme[] = ["majority", "cel", "pld"];
-export type TSmoothing = "crowd" | "uniform";
-export type TTargetOptions = { scheme: TScheme; eps: number; smoothing: TSmoothing };
+export type TTargetOptions = { scheme: TRunScheme; eps: number; smoothing: TSmoothing };
+
+const MODE: Record<TRunScheme, TFerplusMode> = {
+  majority: "majority",
+  probability: "probability",
+  crossentropy: "crossentropy",
+  multitarget: "multi_target",
+};
 
 export const EMOTION_CLASSES = [...FERPLUS_EMOTIONS] as string[];
 
@@ -37,28 +44,31 @@ export function ferplusTargets(
   faces: number,
   opts: TTargetOptions,
 ): { kept: number[]; labels: Int32Array; targets: Float32Array } {
-  if (!SCHEMES.includes(opts.scheme))
-    throw new Error(`unknown scheme "${opts.scheme}"; expected ${SCHEMES.join(", ")}`);
-  const mode = opts.scheme === "majority" ? "majority" : "crossentropy";
+  if (!RUN_SCHEMES.includes(opts.scheme))
+    throw new Error(`unknown scheme "${opts.scheme}"; expected ${RUN_SCHEMES.join(", ")}`);
+  const mode = MODE[opts.scheme];
   const kept: number[] = [];
-  const q: number[] = [];
+  const dist: number[] = [];
+  const crowd: number[] = [];
   const consensus: number[] = [];
   for (let i = 0; i < faces; i++) {
-    const dist = ferplusProcess(counts.subarray(i * 10, i * 10 + 10), mode);
-    if (!dist) continue;
+    const d = ferplusProcess(counts.subarray(i * 10, i * 10 + 10), mode);
+    if (!d) continue;
     kept.push(i);
-    consensus.push(argmax(dist));
-    // q is the crowd's vote distribution over the 8 emotions (raw counts, not the processed one-hot).
-    const raw = counts.subarray(i * 10, i * 10 + 8);
-    const emo = opts.scheme === "majority" ? Array.from(raw) : Array.from(dist);
-    q.push(...emo);
+    consensus.push(argmax(d));
+    dist.push(...d);
+    // The crowd's votes over the 8 emotions (raw counts; schemeTargets normalises each row).
+    crowd.push(...counts.subarray(i * 10, i * 10 + 8));
   }
   const labels = Int32Array.from(consensus);
-  const targets = smoothTargets({
-    consensus: labels,
-    numClasses: 8,
+  const targets = schemeTargets({
+    scheme: opts.scheme,
     eps: opts.eps,
-    q: opts.smoothing === "uniform" ? "uniform" : q,
+    numClasses: 8,
+    consensus: labels,
+    dist,
+    crowd,
+    smoothing: opts.smoothing,
   });
   return { kept, labels, targets };
 }

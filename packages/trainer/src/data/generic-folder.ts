@@ -1,11 +1,12 @@
 import { existsSync, readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { aggregate, buildVoteSet, FERPLUS_LABELS, smoothTargets, softLabels } from "@concord/crowd";
+import { aggregate, buildVoteSet, FERPLUS_LABELS, softLabels } from "@concord/crowd";
 import type { TImageSet, TTrainData } from "../types";
 import { PIXELS } from "./augment";
 import { EMOTION_CLASSES, type TTargetOptions } from "./ferplus-targets";
 import { decodePngInto } from "./png-decode";
+import { schemeTargets } from "./scheme-targets";
 import { DataError } from "./train-data";
 
 /**
@@ -132,11 +133,15 @@ export async function loadGeneric(
     throw new DataError(`${root}: no training face has an emotion consensus in votes.csv`);
   const consensus = Int32Array.from(trainItems, (i) => mv.labels[i] as number);
   const q = trainItems.flatMap((i) => Array.from(crowd.subarray(i * 10, i * 10 + 8)));
-  const targets = smoothTargets({
-    consensus,
-    numClasses: 8,
+  // A generic folder has no FER+ processing: every scheme's distribution is the vote shares (PLD still draws).
+  const targets = schemeTargets({
+    scheme: opts.scheme,
     eps: opts.eps,
-    q: opts.smoothing === "uniform" ? "uniform" : q,
+    numClasses: 8,
+    consensus,
+    dist: q,
+    crowd: q,
+    smoothing: opts.smoothing,
   });
   const data: TTrainData & { names: Record<string, string> } = {
     classNames: EMOTION_CLASSES,

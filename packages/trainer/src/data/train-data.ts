@@ -45,6 +45,17 @@ export function validateData(data: TTrainData): void {
  * Stratified hold-out by consensus label: from each class, round(fraction * count) items (at least one when the
  * class has two or more) go to valid, chosen by a seeded shuffle. Items with label -1 stay in train.
  */
+/** Item indices per label, labels in ascending order (the order the seeded shuffles consume the rng in). */
+function indicesByClass(labels: Int32Array): [number, number[]][] {
+  const byClass = new Map<number, number[]>();
+  labels.forEach((l, i) => {
+    const list = byClass.get(l) ?? [];
+    list.push(i);
+    byClass.set(l, list);
+  });
+  return [...byClass.entries()].sort((a, b) => a[0] - b[0]);
+}
+
 export function stratifiedSplit(
   labels: Int32Array,
   fraction: number,
@@ -53,15 +64,9 @@ export function stratifiedSplit(
   if (!(fraction > 0 && fraction < 1))
     throw new DataError(`validation fraction must be in (0, 1) (got ${fraction})`);
   const rng = new Rng(seed);
-  const byClass = new Map<number, number[]>();
-  labels.forEach((l, i) => {
-    const list = byClass.get(l) ?? [];
-    list.push(i);
-    byClass.set(l, list);
-  });
   const train: number[] = [];
   const valid: number[] = [];
-  for (const [label, items] of [...byClass.entries()].sort((a, b) => a[0] - b[0])) {
+  for (const [label, items] of indicesByClass(labels)) {
     if (label < 0) {
       train.push(...items);
       continue;
@@ -72,6 +77,27 @@ export function stratifiedSplit(
     train.push(...items.slice(k));
   }
   return { train: train.sort((a, b) => a - b), valid: valid.sort((a, b) => a - b) };
+}
+
+/**
+ * K-fold assignment for cross-fitting: fold[i] in 0..k-1, stratified by label (each class is shuffled with
+ * `seed` and dealt round-robin, the deal continuing across classes), so fold sizes differ by at most one
+ * overall and per class. Unlabelled items (label < 0) are dealt like a class of their own.
+ */
+export function stratifiedFolds(labels: Int32Array, k: number, seed: number): Int32Array {
+  if (!Number.isInteger(k) || k < 2) throw new DataError(`folds must be an integer >= 2 (got ${k})`);
+  if (labels.length < k) throw new DataError(`${labels.length} items cannot fill ${k} folds`);
+  const rng = new Rng(seed);
+  const fold = new Int32Array(labels.length);
+  let next = 0;
+  for (const [, items] of indicesByClass(labels)) {
+    rng.shuffle(items);
+    for (const i of items) {
+      fold[i] = next;
+      next = (next + 1) % k;
+    }
+  }
+  return fold;
 }
 
 export function subsetImages(set: TImageSet, indices: number[]): TImageSet {

@@ -1,7 +1,9 @@
-import * as tf from "@tensorflow/tfjs";
-import { makeBatch, PIXELS, SIZE } from "../data/augment";
+import type * as tf from "@tensorflow/tfjs";
+import { PIXELS } from "../data/augment";
+import { GradientPool } from "../loop/gradient-pool";
 import type { TEvaluation, TImageSet } from "../types";
 import { accuracyOf, calibration, classReports, confusionMatrix, macroF1 } from "./metrics";
+import { predictChunk } from "./predict-chunk";
 
 export type TEvaluateOptions = {
   batchSize?: number;
@@ -9,9 +11,29 @@ export type TEvaluateOptions = {
   signal?: AbortSignal;
   /** Class names; default: the classNames saved with the model, else "0".."C-1". */
   labels?: readonly string[];
+  /**
+   * Inference threads: this thread plus threads - 1 worker threads, each with its own WASM instance (and
+   * the native kernels when this thread has them), each predicting whole batches. Default 1.
+   */
+  threads?: number;
+  /** A pool to reuse across models of the same topology (its weights are replaced); else one per call. */
+  pool?: GradientPool;
+  /** After each round of batches: images done so far. */
+  onProgress?: (done: number, total: number) => void | Promise<void>;
 };
 
-/** Class probabilities (N x C) in inference mode; with tta, the mean over the image and its mirror. */
+/** Worker threads for batched inference, to share between calls on models of one topology. */
+export async function createInferencePool(
+  model: tf.LayersModel,
+  threads: number,
+): Promise<GradientPool | null> {
+  return threads > 1 ? GradientPool.create(model, threads - 1) : null;
+}
+
+/**
+ * Class probabilities (N x C) in inference mode, in batches of `batchSize` spread over `threads` threads;
+ * with tta, the mean over the image and its mirror.
+ */
 export async function predictProbabilities(
   model: tf.LayersModel,
   pixels: Uint8Array,
@@ -21,19 +43,34 @@ export async function predictProbabilities(
   const classes = (model.outputs[0]?.shape[1] as number) ?? 0;
   const out = new Float32Array(n * classes);
   const bs = options.batchSize ?? 128;
-  for (let start = 0; start < n; start += bs) {
-    options.signal?.throwIfAborted();
-    const idx = Array.from({ length: Math.min(bs, n - start) }, (_, k) => start + k);
-    const views = options.tta ? [false, true] : [false];
-    for (const mirror of views) {
-      const buf = makeBatch(pixels, idx, null, undefined, mirror);
-      const probs = tf.tidy(() => model.predict(tf.tensor4d(buf, [idx.length, SIZE, SIZE, 1])) as tf.Tensor);
-      const values = (await probs.data()) as Float32Array;
-      probs.dispose();
-      for (let i = 0; i < values.length; i++)
-        out[start * classes + i] =
-          (out[start * classes + i] as number) + (values[i] as number) / views.length;
+  const views = options.tta ? [false, true] : [false];
+  options.signal?.throwIfAborted();
+  const own = options.pool ? null : await createInferencePool(model, options.threads ?? 1);
+  const pool = options.pool ?? own;
+  try {
+    await pool?.loadWeights(model);
+    const lanes = 1 + (pool?.size ?? 0);
+    for (let start = 0; start < n; start += bs * lanes) {
+      options.signal?.throwIfAborted();
+      const chunks: [number, number][] = [];
+      for (let s = start; s < Math.min(n, start + bs * lanes); s += bs) chunks.push([s, Math.min(n, s + bs)]);
+      for (const mirror of views) {
+        const slice = ([s, e]: [number, number]) => pixels.subarray(s * PIXELS, e * PIXELS);
+        const remote = chunks.slice(1).map((c, k) => pool!.predict(k, slice(c), mirror));
+        const local = predictChunk(model, slice(chunks[0]!), mirror);
+        const results = [local, ...(await Promise.all(remote))];
+        results.forEach((values, k) => {
+          const base = chunks[k]![0] * classes;
+          for (let i = 0; i < values.length; i++)
+            out[base + i] = (out[base + i] as number) + (values[i] as number) / views.length;
+        });
+      }
+      await options.onProgress?.(chunks.at(-1)![1], n);
+      // Let timers and abort listeners run between rounds.
+      await new Promise((r) => setImmediate(r));
     }
+  } finally {
+    await own?.close();
   }
   return out;
 }

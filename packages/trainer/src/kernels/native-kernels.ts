@@ -7,18 +7,25 @@ import { maxPoolGradInfo } from "./wasm-matmul-maxpool-kernels";
 
 /**
  * Native kernels for the WASM backend (native/concord_kernels.c, built by `npm run build:native`): the
- * convolutions and matmuls of a training step as im2col + OpenBLAS sgemm, plus MaxPoolGrad and the batch
- * norm's channel sums. WASM has 128-bit SIMD and no FMA; OpenBLAS uses the CPU's AVX2/AVX-512 FMA units,
- * which is where PyTorch's speed comes from too. They work on the WASM heap in place (no copies), so
- * everything else (elementwise ops, batch norm, the optimizer) stays on WASM unchanged.
+ * convolutions and matmuls of a training step as im2col + sgemm, plus MaxPoolGrad and the batch norm's
+ * channel sums. WASM has 128-bit SIMD and no FMA; the sgemm uses the CPU's AVX2/AVX-512 FMA units, which is
+ * where PyTorch's speed comes from too. It is OpenBLAS's where that is installed, else the addon's own
+ * (native/concord_sgemm.c); `nativeSgemm()` says which. They work on the WASM heap in place (no copies),
+ * so everything else (elementwise ops, batch norm, the optimizer) stays on WASM unchanged.
  *
- * Optional: without the addon (no compiler or OpenBLAS where it was installed), or when initBackend is told
- * not to use it, training runs on WASM's kernels and ours from wasm-conv-grad-kernels.ts and
+ * Optional: without the addon (no C compiler where it was installed), or when initBackend is told not to
+ * use it, training runs on WASM's kernels and ours from wasm-conv-grad-kernels.ts and
  * wasm-matmul-maxpool-kernels.ts.
  */
 type TInfo = tf.TensorInfo;
 type TArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
-type TAddon = {
+export type TSgemmLibrary = "openblas" | "builtin";
+export type TAddon = {
+  /** Which sgemm the addon was built with, and its kernel ("Cooperlake" for OpenBLAS, "avx512 12x32", ...). */
+  sgemmLibrary: TSgemmLibrary;
+  sgemmKernel: string;
+  /** c = op(a) op(b) + beta c, row-major; p = [transA, transB, m, n, k, lda, ldb, ldc]. */
+  sgemm(a: Float32Array, b: Float32Array, c: Float32Array, p: Int32Array, beta: number): void;
   conv2d(x: Float32Array, f: Float32Array, out: Float32Array, p: Int32Array): void;
   conv2dBackpropInput(dy: Float32Array, f: Float32Array, dx: Float32Array, p: Int32Array): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, p: Int32Array): void;
@@ -43,13 +50,33 @@ export function nativeAddon(): TAddon | null {
     addon = null;
   } else {
     try {
-      addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as TAddon;
+      addon = loadAddonFile(NATIVE_ADDON_PATH);
     } catch (e) {
       loadError = `failed to load: ${(e as Error).message}`;
       addon = null;
     }
   }
   return addon;
+}
+
+/** Loads an addon build from any path (build.mjs --out), e.g. the builtin-sgemm one beside OpenBLAS's. */
+export function loadAddonFile(file: string): TAddon {
+  return createRequire(import.meta.url)(file) as TAddon;
+}
+
+/**
+ * Makes this thread's native kernels call another build of the addon (benchmarks compare the builtin sgemm
+ * with OpenBLAS's in one process). Gradient threads keep loading the default build.
+ */
+export function useNativeAddon(other: TAddon): void {
+  addon = other;
+  loadError = undefined;
+}
+
+/** The sgemm under the native kernels, or null when the addon is not available. */
+export function nativeSgemm(): { library: TSgemmLibrary; kernel: string } | null {
+  const lib = nativeAddon();
+  return lib ? { library: lib.sgemmLibrary, kernel: lib.sgemmKernel } : null;
 }
 
 /** Why the native kernels are not in use (undefined when they are). */

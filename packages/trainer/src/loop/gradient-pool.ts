@@ -25,7 +25,11 @@ type TDone = {
 export class GradientPool {
   private readonly workers: Worker[] = [];
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (d: TDone) => void; reject: (e: Error) => void }>();
+  // Replies of "step" (TDone), "weights" and "predict" ({ probs }) share the id sequence.
+  private readonly pending = new Map<
+    number,
+    { resolve: (d: TDone & { probs?: Float32Array }) => void; reject: (e: Error) => void }
+  >();
 
   private constructor() {}
 
@@ -76,11 +80,7 @@ export class GradientPool {
   }
 
   private run(worker: Worker, weights: Float32Array[], shard: TShard): Promise<TDone> {
-    const id = this.nextId++;
-    return new Promise<TDone>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage({ type: "step", id, weights, shard });
-    });
+    return this.send(worker, { type: "step", weights, shard });
   }
 
   /** One optimisation step over the shards (shards.length === size + 1). */
@@ -121,6 +121,34 @@ export class GradientPool {
     const loss = results.reduce((a, r) => a + r.loss * r.n, local.loss * local.n) / total;
     const correct = results.reduce((a, r) => a + r.correct, local.correct);
     return { loss, correct };
+  }
+
+  /** Inference: every thread takes this model's weights (same topology as the pool was created with). */
+  async loadWeights(model: tf.LayersModel): Promise<void> {
+    const weights = model.getWeights().map((t) => t.dataSync() as Float32Array);
+    await Promise.all(this.workers.map((w) => this.send(w, { type: "weights", weights })));
+  }
+
+  /** Inference on thread k: class probabilities of consecutive raw images (see predictChunk). */
+  async predict(k: number, pixels: Uint8Array, mirror = false): Promise<Float32Array> {
+    const worker = this.workers[k];
+    if (!worker) throw new Error(`no inference thread ${k} (pool of ${this.workers.length})`);
+    // A copy with its own buffer, transferred: a view would clone its whole backing buffer.
+    const own = pixels.slice();
+    const done = await this.send(worker, { type: "predict", pixels: own, mirror }, [own.buffer]);
+    return done.probs as Float32Array;
+  }
+
+  private send(
+    worker: Worker,
+    msg: Record<string, unknown>,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<TDone & { probs?: Float32Array }> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ ...msg, id }, transfer);
+    });
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { type TTrainingConfig, ZTrainingConfig } from "@concord/jobs/run-config";
+import { drawsTargets, type TTrainingConfig, ZTrainingConfig } from "@concord/jobs/run-config";
 import { MODEL_NAMES } from "../model/model-factories";
 import type { TTrainConfig } from "../types";
 
@@ -11,7 +11,8 @@ type TRunFields =
   | "seed"
   | "augment"
   | "earlyStoppingPatience"
-  | "classWeighting";
+  | "classWeighting"
+  | "sampleTargets";
 
 /**
  * A run config's hyperparameters (@concord/jobs, the one contract the admin form, the worker and concord-train
@@ -28,6 +29,8 @@ export function trainConfigOf(run: TTrainingConfig): Pick<TTrainConfig, TRunFiel
     augment: run.augment,
     earlyStoppingPatience: run.patience,
     classWeighting: run.classWeighting,
+    // PLD: a one-hot drawn from each target every epoch.
+    sampleTargets: drawsTargets(run.scheme),
   };
 }
 
@@ -43,7 +46,6 @@ export const DEFAULT_CONFIG: TTrainConfig = {
   reduceLrPatience: 2,
   minLearningRate: 1e-5,
   validationFraction: 0.1,
-  sampleTargets: false,
   workers: 1,
 };
 

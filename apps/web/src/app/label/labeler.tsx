@@ -1,7 +1,9 @@
 "use client";
 import { FERPLUS_LABELS } from "@concord/crowd/labels";
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useState } from "react";
+import { CheckFeedbackPanel, RoundBanner, RoundBlockedPanel } from "./check-panels";
 import { actionForKey, hotkeysFor } from "./hotkeys";
 import { type TGold, type TProgress, useLabeling } from "./use-labeling";
 
@@ -38,18 +40,33 @@ export function Labeler({
   initialGold,
   datasets,
   datasetId,
+  initialWarnings = {},
 }: {
   initialProgress: TProgress;
   initialGold: TGold;
   datasets: TDatasetChoice[];
   datasetId: string | null;
+  // Check-rule warnings standing when the page loaded, by dataset id.
+  initialWarnings?: Record<string, string>;
 }) {
   const router = useRouter();
-  const { current, progress, gold, toast, paused, session, vote, undo, skip } = useLabeling(
-    initialProgress,
-    initialGold,
-    datasetId,
-  );
+  const {
+    current,
+    progress,
+    gold,
+    toast,
+    paused,
+    session,
+    vote,
+    undo,
+    skip,
+    feedback,
+    warnings,
+    blocked,
+    passedRound,
+    retryRound,
+    dismissRound,
+  } = useLabeling(initialProgress, initialGold, datasetId, initialWarnings);
   const hotkeys = useMemo(() => hotkeysFor(current?.taxonomy ?? FERPLUS_LABELS), [current?.taxonomy]);
   const [flash, setFlash] = useState<string | null>(null);
   const [now, setNow] = useState(() => Date.now());
@@ -93,6 +110,17 @@ export function Labeler({
         <p className="text-sm font-semibold text-rose-600">Labelling paused</p>
         <h1 className="mt-2 text-2xl font-semibold tracking-tight">Your account is paused</h1>
         <p className="mt-3 text-sm leading-relaxed text-slate-600">{paused}</p>
+        {feedback ? (
+          <div className="mt-4">
+            <CheckFeedbackPanel key={feedback.id} feedback={feedback} />
+          </div>
+        ) : null}
+        <Link
+          href="/label/checks"
+          className="mt-4 inline-block text-sm font-medium text-indigo-700 underline-offset-2 hover:underline"
+        >
+          See my check answers →
+        </Link>
       </div>
     );
   }
@@ -134,6 +162,24 @@ export function Labeler({
               <span className="truncate whitespace-nowrap text-slate-400">now: {current.datasetName}</span>
             ) : null}
           </label>
+          <p className="mt-2 flex gap-4 text-sm">
+            <Link
+              className="font-medium text-indigo-700 underline-offset-2 hover:underline"
+              href={`/label/guidelines${
+                (current?.datasetId ?? datasetId)
+                  ? `?dataset=${encodeURIComponent((current?.datasetId ?? datasetId)!)}`
+                  : ""
+              }`}
+            >
+              Guidelines and examples
+            </Link>
+            <Link
+              className="font-medium text-indigo-700 underline-offset-2 hover:underline"
+              href="/label/checks"
+            >
+              My checks
+            </Link>
+          </p>
         </div>
         <div className="grid grid-cols-4 gap-3">
           <Stat label="Today" value={progress.today.toLocaleString("en")} testId="progress-today" />
@@ -142,6 +188,38 @@ export function Labeler({
           <Stat label="Gold accuracy" value={goldText} testId="gold-accuracy" />
         </div>
       </div>
+
+      {warnings.map((w) => (
+        <p
+          key={w}
+          data-testid="check-warning"
+          className="rounded-xl border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900"
+        >
+          {w}{" "}
+          <Link href="/label/checks" className="font-medium underline underline-offset-2">
+            See my checks
+          </Link>
+        </p>
+      ))}
+      {passedRound ? (
+        <p
+          data-testid="qualification-passed"
+          className="rounded-xl border border-emerald-200 bg-emerald-50 px-4 py-3 text-sm font-medium text-emerald-800"
+        >
+          {passedRound}
+        </p>
+      ) : null}
+      {blocked.map((b) => (
+        <RoundBlockedPanel
+          key={b.datasetId}
+          block={b}
+          onRetry={() => void retryRound(b.datasetId)}
+          onDismiss={datasetId ? undefined : () => dismissRound(b.datasetId)}
+        />
+      ))}
+      {current?.qualification ? (
+        <RoundBanner datasetName={current.datasetName} round={current.qualification} />
+      ) : null}
 
       <div className="grid gap-6 lg:grid-cols-[auto_1fr]">
         <div className="rounded-2xl border border-slate-200 bg-white p-4 shadow-sm">
@@ -160,8 +238,16 @@ export function Labeler({
               />
             ) : current === null ? (
               <div className="p-8 text-center text-slate-200" data-testid="no-tasks">
-                <p className="text-lg font-semibold">All caught up</p>
-                <p className="mt-1 text-sm text-slate-400">No face needs your vote right now. Thank you!</p>
+                {blocked.length ? (
+                  <p className="text-lg font-semibold">No face for you here until you pass (see above)</p>
+                ) : (
+                  <>
+                    <p className="text-lg font-semibold">All caught up</p>
+                    <p className="mt-1 text-sm text-slate-400">
+                      No face needs your vote right now. Thank you!
+                    </p>
+                  </>
+                )}
               </div>
             ) : (
               <output className="size-10 animate-spin rounded-full border-2 border-slate-600 border-t-slate-200">
@@ -213,7 +299,8 @@ export function Labeler({
               </button>
             ))}
           </fieldset>
-          <div className="min-h-12" aria-live="polite">
+          <div className="min-h-[6.5rem] space-y-2" aria-live="polite">
+            {feedback ? <CheckFeedbackPanel key={feedback.id} feedback={feedback} /> : null}
             {toast ? (
               <p
                 key={toast.id}
@@ -225,8 +312,12 @@ export function Labeler({
             ) : null}
           </div>
           <p className="text-xs leading-relaxed text-slate-400">
-            Some faces are check questions with a known answer; you will see whether you matched it. Accuracy
-            on them keeps the labels trustworthy.
+            Some faces are check questions with a known answer; right after answering one you see that face,
+            your answer and the expected one for a few seconds. Accuracy on them keeps the labels trustworthy;{" "}
+            <Link href="/label/checks" className="underline underline-offset-2">
+              My checks
+            </Link>{" "}
+            lists them and explains when labelling pauses.
           </p>
         </div>
       </div>

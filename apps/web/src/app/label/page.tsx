@@ -1,13 +1,21 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { ACCESS } from "@/lib/roles";
+import { guideFor, hasStarted } from "@/server/checks/guidelines";
+import { checkWarnings } from "@/server/checks/my-checks";
 import { db } from "@/server/db";
 import { requireUser } from "@/server/guards";
 import { annotatorProgress, goldStats } from "@/server/tasks/progress";
+import { GuidelinesView } from "./guidelines/guidelines-view";
 import { Labeler } from "./labeler";
 
 export const metadata: Metadata = { title: "Label" };
 
-export default async function LabelPage({ searchParams }: { searchParams: Promise<{ dataset?: string }> }) {
+export default async function LabelPage({
+  searchParams,
+}: {
+  searchParams: Promise<{ dataset?: string; start?: string }>;
+}) {
   const user = await requireUser(ACCESS.label);
   if (user.pausedAt) {
     return (
@@ -21,16 +29,41 @@ export default async function LabelPage({ searchParams }: { searchParams: Promis
         <p className="mt-4 text-xs text-slate-400">
           Paused {user.pausedAt.toISOString().slice(0, 16).replace("T", " ")} UTC
         </p>
+        <Link
+          href="/label/checks"
+          className="mt-4 inline-block text-sm font-medium text-indigo-700 underline-offset-2 hover:underline"
+        >
+          See my check answers →
+        </Link>
       </div>
     );
   }
-  const { dataset: slug } = await searchParams;
-  const [progress, gold, datasets] = await Promise.all([
+  const { dataset: slug, start } = await searchParams;
+  const datasets = await db().dataset.findMany({
+    orderBy: { createdAt: "asc" },
+    select: { id: true, slug: true, name: true },
+  });
+  const chosen = slug ? (datasets.find((d) => d.slug === slug) ?? null) : null;
+  // Guidelines come before the first face (on the chosen dataset, or at all); "start" is the way past them.
+  const gated = chosen ?? datasets[0];
+  if (!start && gated && !(await hasStarted(user.id, chosen?.id ?? null))) {
+    const guide = await guideFor(gated.id);
+    if (guide) {
+      return (
+        <GuidelinesView
+          guide={guide}
+          datasets={chosen ? [] : datasets}
+          startHref={`/label?${chosen ? `dataset=${encodeURIComponent(chosen.slug)}&` : ""}start=1`}
+          isGate
+        />
+      );
+    }
+  }
+  const [progress, gold, warnings] = await Promise.all([
     annotatorProgress(user.id),
     goldStats(user.id),
-    db().dataset.findMany({ orderBy: { createdAt: "asc" }, select: { id: true, slug: true, name: true } }),
+    checkWarnings(user.id),
   ]);
-  const chosen = slug ? (datasets.find((d) => d.slug === slug) ?? null) : null;
   // key: a new dataset starts a fresh queue (prefetched faces belong to the previous one).
   return (
     <Labeler
@@ -39,6 +72,7 @@ export default async function LabelPage({ searchParams }: { searchParams: Promis
       initialGold={gold}
       datasets={datasets}
       datasetId={chosen?.id ?? null}
+      initialWarnings={warnings}
     />
   );
 }

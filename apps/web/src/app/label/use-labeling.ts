@@ -4,6 +4,15 @@
 // Each vote asks for the next face in its answer (`next`), so a face costs one request: GET /api/tasks/next
 // only fills the queue at the start and when an answer brought no face (an error, a pause).
 import { useCallback, useEffect, useRef, useState } from "react";
+import { warningText } from "@/lib/check-rule";
+import {
+  roundBlockOf,
+  type TCheckFeedback,
+  type TQualificationOutcome,
+  type TRoundBlock,
+  type TRoundState,
+  useCheckFeedback,
+} from "./check-state";
 
 export type TTask = {
   imageId: string;
@@ -11,6 +20,8 @@ export type TTask = {
   datasetName: string;
   taxonomy: string[];
   image: string;
+  // A face of a qualification round: its place in the round and the share of right answers needed.
+  qualification?: { position: number; size: number; passMark: number };
 };
 export type TProgress = { today: number; total: number };
 export type TGold = { answered: number; correct: number; accuracy: number | null };
@@ -30,7 +41,12 @@ async function send(url: string, init: RequestInit, attempts = 4): Promise<Respo
   }
 }
 
-export function useLabeling(initialProgress: TProgress, initialGold: TGold, datasetId: string | null) {
+export function useLabeling(
+  initialProgress: TProgress,
+  initialGold: TGold,
+  datasetId: string | null,
+  initialWarnings: Record<string, string> = {},
+) {
   const [current, setCurrent] = useState<TTask | null | undefined>(undefined);
   const [progress, setProgress] = useState(initialProgress);
   const [gold, setGold] = useState(initialGold);
@@ -45,11 +61,23 @@ export function useLabeling(initialProgress: TProgress, initialGold: TGold, data
   const chain = useRef<Promise<unknown>>(Promise.resolve());
   const shownAt = useRef(0);
   const currentRef = useRef<TTask | null | undefined>(undefined);
+  const checks = useCheckFeedback();
+  // Check-rule warnings by dataset id: from the page, then from each check answer's standing.
+  const [warnings, setWarnings] = useState<Record<string, string>>(initialWarnings);
+  const [blocked, setBlocked] = useState<TRoundBlock[]>([]);
+  const [passedRound, setPassedRound] = useState<string | null>(null);
 
   const notify = useCallback(
     (kind: TToast["kind"], text: string) => setToast({ kind, text, id: Date.now() }),
     [],
   );
+
+  // Notices go after a few seconds; errors stay until the next message.
+  useEffect(() => {
+    if (!toast || toast.kind === "error") return;
+    const t = setTimeout(() => setToast((x) => (x?.id === toast.id ? null : x)), 4000);
+    return () => clearTimeout(t);
+  }, [toast]);
 
   const show = useCallback((task: TTask | null) => {
     currentRef.current = task;
@@ -81,6 +109,7 @@ export function useLabeling(initialProgress: TProgress, initialGold: TGold, data
           progress?: TProgress;
           error?: string;
           details?: { reason?: string };
+          blocked?: { rounds: TRoundState[]; ask: string[] };
         };
         if (res.status === 403 && data.details?.reason) {
           setPaused(data.details.reason);
@@ -92,6 +121,7 @@ export function useLabeling(initialProgress: TProgress, initialGold: TGold, data
         }
         if (!data.task) {
           exhausted.current = true;
+          if (data.blocked) setBlocked(data.blocked.rounds.map((r) => roundBlockOf(r, data.blocked!.ask)));
           break;
         }
         enqueue(data.task);
@@ -128,6 +158,7 @@ export function useLabeling(initialProgress: TProgress, initialGold: TGold, data
       const requestId = crypto.randomUUID();
       history.current.push(task);
       setSession((s) => ({ votes: s.votes + 1, startedAt: s.startedAt || Date.now() }));
+      checks.countFace();
       awaiting.current++;
       advance();
       chain.current = chain.current.then(async () => {
@@ -148,8 +179,15 @@ export function useLabeling(initialProgress: TProgress, initialGold: TGold, data
             error?: string;
             details?: { reason?: string };
             progress?: TProgress;
-            gold?: { isCorrect: boolean; expected: string; accuracy: number | null; answered: number };
+            gold?: {
+              isCorrect: boolean;
+              expected: string;
+              accuracy: number | null;
+              answered: number;
+              standing?: TCheckFeedback["standing"];
+            };
             paused?: { reason: string };
+            qualification?: TQualificationOutcome;
             next?: TTask | null;
           };
           if (!res.ok) {
@@ -164,15 +202,35 @@ export function useLabeling(initialProgress: TProgress, initialGold: TGold, data
             const g = data.gold;
             // A check question's answer is final: it leaves the undo history.
             history.current = history.current.filter((t) => t !== task);
-            setGold((prev) => ({
-              answered: g.answered,
-              correct: Math.round((g.accuracy ?? 0) * g.answered),
-              accuracy: g.accuracy ?? prev.accuracy,
-            }));
-            notify(
-              g.isCorrect ? "correct" : "wrong",
-              g.isCorrect ? "Check question: correct" : `Check question: expected “${g.expected}”`,
+            // A qualification answer's figures are the round's, not the check accuracy shown here.
+            if (!data.qualification) {
+              setGold((prev) => ({
+                answered: g.answered,
+                correct: Math.round((g.accuracy ?? 0) * g.answered),
+                accuracy: g.accuracy ?? prev.accuracy,
+              }));
+            }
+            // Feedback carries the check face itself: it arrives after the next face is up.
+            checks.show({ task, label, expected: g.expected, isCorrect: g.isCorrect, standing: g.standing });
+            const standing = g.standing;
+            if (standing) {
+              setWarnings(({ [task.datasetId]: _, ...others }) =>
+                standing.status === "warning"
+                  ? { ...others, [task.datasetId]: warningText(task.datasetName, standing) }
+                  : others,
+              );
+            }
+          }
+          const q = data.qualification;
+          if (q?.status === "passed") {
+            setPassedRound(
+              `You passed the qualification round of “${q.datasetName}” (${q.correct} of ${q.size} right). Your votes count from now on.`,
             );
+            // The round's faces are all answered: real tasks of that dataset may now be served.
+            exhausted.current = false;
+            void refill();
+          } else if (q?.status === "failed") {
+            setBlocked((b) => [...b.filter((x) => x.datasetId !== q.datasetId), roundBlockOf(q, q.ask)]);
           }
           if (data.paused) setPaused(data.paused.reason);
         } catch {
@@ -180,13 +238,13 @@ export function useLabeling(initialProgress: TProgress, initialGold: TGold, data
         } finally {
           awaiting.current--;
           if (next) enqueue(next);
-          else if (next === null) exhausted.current = true;
-          // Tops the queue up by GET when the answer brought no face; shows "no tasks" when none is left.
+          // Tops the queue up by GET when the answer brought no face (none left for now, an error, a pause):
+          // GET also says why there is none (a qualification round to retake) and shows "no tasks".
           void refill();
         }
       });
     },
-    [advance, notify, enqueue, refill, datasetId],
+    [advance, notify, enqueue, refill, datasetId, checks.countFace, checks.show],
   );
 
   const undo = useCallback(() => {
@@ -222,5 +280,53 @@ export function useLabeling(initialProgress: TProgress, initialGold: TGold, data
     if (currentRef.current) advance();
   }, [advance]);
 
-  return { current, progress, gold, toast, paused, session, vote, undo, skip };
+  // Starts another qualification attempt (POST /api/qualification), then asks for faces again.
+  const retryRound = useCallback(
+    async (datasetId: string) => {
+      const res = await send("/api/qualification", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ datasetId }),
+      });
+      const data = (await res.json().catch(() => ({}))) as { error?: string };
+      if (!res.ok) {
+        notify("error", data.error ?? `Could not start another attempt (${res.status})`);
+        return;
+      }
+      setBlocked((b) => b.filter((x) => x.datasetId !== datasetId));
+      exhausted.current = false;
+      void refill();
+    },
+    [notify, refill],
+  );
+
+  // All-datasets mode: leave a failed round aside and go on with the other datasets.
+  const dismissRound = useCallback(
+    (datasetId: string) => {
+      setBlocked((b) => b.filter((x) => x.datasetId !== datasetId));
+      if (!currentRef.current) {
+        exhausted.current = false;
+        void refill();
+      }
+    },
+    [refill],
+  );
+
+  return {
+    current,
+    progress,
+    gold,
+    toast,
+    paused,
+    session,
+    vote,
+    undo,
+    skip,
+    feedback: checks.feedback,
+    warnings: Object.values(warnings),
+    blocked,
+    passedRound,
+    retryRound,
+    dismissRound,
+  };
 }

@@ -64,6 +64,7 @@ export function AnnotatorTable(props: {
   split: string;
   labels: string[];
   matrices: Record<string, number[][]>;
+  counts: Record<string, number[][]>;
   kind: "ds" | "counts" | "loo";
   consensusName: string | null;
 }) {
@@ -144,11 +145,13 @@ export function AnnotatorTable(props: {
             <p className="mb-2 text-xs text-slate-500">
               rows: consensus of the {props.consensusName ?? "latest"} snapshot · columns: this
               annotator&apos;s label · colour: row share · split: {props.split}
+              {props.kind === "ds" ? " · small number: votes behind the cell" : ""}
             </p>
             {matrix ? (
               <ConfusionHeatmap
                 labels={props.labels}
                 matrix={matrix}
+                counts={props.counts[selected!]}
                 rowTitle={props.kind === "ds" ? "true" : "consensus"}
                 colTitle="annotator"
                 isProbability={props.kind === "ds"}

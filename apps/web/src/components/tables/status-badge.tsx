@@ -9,6 +9,8 @@ const STYLES: Record<string, string> = {
   TEST: "bg-amber-50 text-amber-800 ring-amber-200",
   EXACT: "bg-rose-50 text-rose-700 ring-rose-200",
   NEAR: "bg-amber-50 text-amber-800 ring-amber-200",
+  EXCLUDED: "bg-rose-50 text-rose-700 ring-rose-200",
+  ACCEPTED: "bg-emerald-50 text-emerald-700 ring-emerald-200",
 };
 
 export function StatusBadge(props: { status: string; pulse?: boolean }) {

@@ -9,6 +9,7 @@ import {
   percentAgreement,
 } from "@concord/crowd";
 import type { Split } from "@concord/db";
+import { FLAG_RULES } from "../annotators/flags";
 import { db } from "../db";
 import { iso, query } from "../sql";
 import { looConfusion, median } from "./agreement-math";
@@ -34,6 +35,9 @@ export type TAnnotatorRow = {
   goldAnswered: number;
   goldAccuracy: number | null;
   medianMs: number | null;
+  // Votes with a duration, and those faster than FLAG_RULES.fastMs (too fast to have looked).
+  timedVotes: number;
+  fastVotes: number;
 };
 
 export type TAgreement = {
@@ -184,6 +188,8 @@ export async function getAgreement(
           goldAnswered: a.goldVotes,
           goldAccuracy: finite(a.goldAccuracy),
           medianMs: median(durations[a.worker]!),
+          timedVotes: durations[a.worker]!.length,
+          fastVotes: durations[a.worker]!.filter((d) => d < FLAG_RULES.fastMs).length,
         };
       })
       .sort((a, b) => b.votes - a.votes),
@@ -212,6 +218,9 @@ export type TAnnotatorConfusion = {
   kind: "ds" | "counts" | "loo";
   // annotatorId -> [consensus or true class][annotator's label]
   matrices: Record<string, number[][]>;
+  // annotatorId -> votes counted against the same rows (the snapshot's consensus, or the leave-one-out
+  // plurality): shown beside the Dawid-Skene probabilities so a 1.00 on two votes reads as two votes.
+  counts: Record<string, number[][]>;
 };
 
 function isMatrix(x: unknown, c: number): x is number[][] {
@@ -255,29 +264,29 @@ export async function getAnnotatorConfusions(
     const a = await getAgreement(datasetId, split);
     const matrices: Record<string, number[][]> = {};
     for (const id of annotatorIds) if (a?.looConfusion[id]) matrices[id] = a.looConfusion[id]!;
-    return { snapshot: null, labels, kind: "loo", matrices };
+    return { snapshot: null, labels, kind: "loo", matrices, counts: matrices };
   }
   const snapshot = { id: snap.id, method: snap.method, createdAt: snap.createdAt.toISOString() };
+  const rows = await query<{ annotatorId: string; consensus: string; label: string; n: number }>(
+    VOTES_VS_CONSENSUS,
+    [snap.id, annotatorIds, split === "ALL" ? null : split],
+  );
+  const index = new Map(labels.map((l, i) => [l, i]));
+  const counts: Record<string, number[][]> = {};
+  for (const r of rows) {
+    const t = index.get(r.consensus);
+    const p = index.get(r.label);
+    if (t === undefined || p === undefined) continue;
+    counts[r.annotatorId] ??= labels.map(() => labels.map(() => 0));
+    counts[r.annotatorId]![t]![p]! += r.n;
+  }
   // Prefer the EM's own per-annotator confusion when the snapshot job stored it (no EM in the request).
   const stored = (snap.stats as { workerConfusion?: Record<string, unknown> } | null)?.workerConfusion;
   if (stored && typeof stored === "object") {
     const matrices: Record<string, number[][]> = {};
     for (const id of annotatorIds)
       if (isMatrix(stored[id], labels.length)) matrices[id] = stored[id] as number[][];
-    if (Object.keys(matrices).length > 0) return { snapshot, labels, kind: "ds", matrices };
+    if (Object.keys(matrices).length > 0) return { snapshot, labels, kind: "ds", matrices, counts };
   }
-  const rows = await query<{ annotatorId: string; consensus: string; label: string; n: number }>(
-    VOTES_VS_CONSENSUS,
-    [snap.id, annotatorIds, split === "ALL" ? null : split],
-  );
-  const index = new Map(labels.map((l, i) => [l, i]));
-  const matrices: Record<string, number[][]> = {};
-  for (const r of rows) {
-    const t = index.get(r.consensus);
-    const p = index.get(r.label);
-    if (t === undefined || p === undefined) continue;
-    matrices[r.annotatorId] ??= labels.map(() => labels.map(() => 0));
-    matrices[r.annotatorId]![t]![p]! += r.n;
-  }
-  return { snapshot, labels, kind: "counts", matrices };
+  return { snapshot, labels, kind: "counts", matrices: counts, counts };
 }

@@ -144,7 +144,13 @@ export async function getRunDetail(id: string) {
     rawConfig: run.config,
     seed: run.seed,
     backend: run.backend,
-    codeVersion: run.codeVersion,
+    // Recorded by the worker when the run starts (commit or build stamp, or "unknown: <why>"); null only
+    // while no worker has taken the run.
+    codeVersion:
+      run.codeVersion ??
+      (run.startedAt
+        ? "unknown: not recorded by the worker that trained it (before code versions were)"
+        : null),
     attempts: run.attempts,
     cancelRequested: run.cancelRequested,
     currentEpoch: run.currentEpoch,

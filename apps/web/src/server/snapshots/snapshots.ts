@@ -1,9 +1,9 @@
 import "server-only";
 import { db } from "../db";
-import { fieldError } from "../http";
+import { fieldError, HttpError } from "../http";
 import { enqueueSnapshotJob } from "../queue";
 import { query } from "../sql";
-import type { TSnapshotForm } from "./snapshot-form";
+import { type TSnapshotForm, ZSnapshotForm } from "./snapshot-form";
 
 export type TSnapshotListItem = {
   id: string;
@@ -71,6 +71,8 @@ export type TSnapshotDetail = {
   runs: { id: string; name: string; status: string }[];
   // Per-annotator skill from the aggregation model (stats.workerSkill), with names resolved.
   workerSkills: { id: string; name: string; skill: number }[];
+  // Annotators whose votes this snapshot left out (stats.excludedAnnotators), with names.
+  excludedAnnotators: { annotatorId: string; name: string; votes: number }[];
 };
 
 // Consensus label counts per split. $1 snapshot.
@@ -106,8 +108,14 @@ export async function getSnapshotDetail(id: string): Promise<TSnapshotDetail | n
   const taxonomy = s.dataset.taxonomy;
   const skill = asRecord(asRecord(s.stats).workerSkill);
   const skillIds = Object.keys(skill).filter((k) => typeof skill[k] === "number");
+  const excluded = (
+    Array.isArray(asRecord(s.stats).excludedAnnotators)
+      ? (asRecord(s.stats).excludedAnnotators as unknown[])
+      : []
+  ).map(asRecord);
+  const excludedIds = excluded.map((x) => String(x.annotatorId ?? ""));
   const users = await db().user.findMany({
-    where: { id: { in: skillIds } },
+    where: { id: { in: [...skillIds, ...excludedIds] } },
     select: { id: true, name: true },
   });
   const nameOf = new Map(users.map((u) => [u.id, u.name]));
@@ -127,13 +135,95 @@ export async function getSnapshotDetail(id: string): Promise<TSnapshotDetail | n
     workerSkills: skillIds
       .map((id) => ({ id, name: nameOf.get(id) ?? id.slice(-6), skill: skill[id] as number }))
       .sort((a, b) => b.skill - a.skill),
+    excludedAnnotators: excluded.map((x) => {
+      const annotatorId = String(x.annotatorId ?? "");
+      return {
+        annotatorId,
+        name: nameOf.get(annotatorId) ?? annotatorId.slice(-6),
+        votes: typeof x.votes === "number" ? x.votes : 0,
+      };
+    }),
   };
 }
 
-export async function createSnapshot(form: TSnapshotForm, userId: string): Promise<{ jobId: string }> {
+// A snapshot request is a SnapshotJob row (QUEUED) first, then a job: the jobs page lists it from Postgres.
+// When the queue refuses (Redis down) the row is deleted again, so no orphan stays queued.
+export async function createSnapshot(
+  form: TSnapshotForm,
+  userId: string,
+): Promise<{ id: string; jobId: string }> {
   const dataset = await db().dataset.findUnique({ where: { id: form.datasetId }, select: { id: true } });
   if (!dataset) throw fieldError("datasetId", "no such dataset");
   const { datasetId, method, ...params } = form;
-  const jobId = await enqueueSnapshotJob({ datasetId, method, params, createdById: userId });
-  return { jobId };
+  return requestSnapshot({ datasetId, method, params }, userId);
+}
+
+async function requestSnapshot(
+  request: { datasetId: string; method: TSnapshotForm["method"]; params: Record<string, unknown> },
+  userId: string,
+): Promise<{ id: string; jobId: string }> {
+  const row = await db().snapshotJob.create({
+    data: { ...request, params: request.params as object, createdById: userId },
+  });
+  try {
+    const jobId = await enqueueSnapshotJob({ ...request, createdById: userId, snapshotJobId: row.id });
+    await db().snapshotJob.update({ where: { id: row.id }, data: { jobId } });
+    return { id: row.id, jobId };
+  } catch (error) {
+    await db()
+      .snapshotJob.delete({ where: { id: row.id } })
+      .catch(() => {});
+    throw error;
+  }
+}
+
+// Retry = a new request with the same dataset, method and parameters (the failed one stays as history).
+export async function retrySnapshotJob(id: string, userId: string): Promise<{ id: string; jobId: string }> {
+  const row = await db().snapshotJob.findUnique({ where: { id } });
+  if (!row) throw new HttpError(404, "No such snapshot job");
+  if (row.status !== "FAILED" && row.status !== "CANCELLED")
+    throw new HttpError(
+      409,
+      `Only a failed or cancelled snapshot job can be retried (this one is ${row.status.toLowerCase()})`,
+    );
+  const method = ZSnapshotForm.shape.method.safeParse(row.method);
+  if (!method.success)
+    throw new HttpError(409, `Unknown aggregation method ${row.method}; request a new snapshot`);
+  return requestSnapshot(
+    { datasetId: row.datasetId, method: method.data, params: asRecord(row.params) },
+    userId,
+  );
+}
+
+export type TSnapshotRequest = {
+  id: string;
+  method: string;
+  status: string;
+  stage: string | null;
+  error: string | null;
+  snapshotId: string | null;
+  reused: boolean;
+  createdAt: string;
+  createdBy: string | null;
+};
+
+// The dataset's snapshot requests not yet done, and the latest few done: the rows above its snapshot list.
+export async function listSnapshotRequests(datasetId: string): Promise<TSnapshotRequest[]> {
+  const rows = await db().snapshotJob.findMany({
+    where: { datasetId },
+    orderBy: { createdAt: "desc" },
+    take: 10,
+    include: { createdBy: { select: { name: true } } },
+  });
+  return rows.map((r) => ({
+    id: r.id,
+    method: r.method,
+    status: r.status,
+    stage: typeof asRecord(r.progress).stage === "string" ? String(asRecord(r.progress).stage) : null,
+    error: r.error,
+    snapshotId: r.snapshotId,
+    reused: r.reused,
+    createdAt: r.createdAt.toISOString(),
+    createdBy: r.createdBy?.name ?? null,
+  }));
 }

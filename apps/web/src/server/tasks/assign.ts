@@ -1,42 +1,44 @@
 import "server-only";
+import { exampleGold, qualificationSeen } from "../checks/gold-pool";
+import { qualificationTask } from "../checks/qualification";
 import { getEnv } from "../env";
-import { iso, pool, query } from "../sql";
+import { pool, query } from "../sql";
+import { leaseReturningFace, NOW, type TLeased, type TTask, taskOf } from "./lease";
+import {
+  isStoppingInSync,
+  STOPPING_COLUMNS,
+  syncModelStopping,
+  type TDatasetStopping,
+} from "./model-stopping";
 import { overlapRule } from "./overlap";
-import { grayPngDataUrl } from "./png";
 
-export type TTask = {
-  imageId: string;
-  datasetId: string;
-  datasetName: string;
-  taxonomy: string[];
-  image: string; // PNG data URL: the prefetched task carries its face, no second round trip
-  leaseExpiresAt: string;
-};
+export type { TTask } from "./lease";
 
-type TDatasetPolicy = {
-  id: string;
+type TDatasetPolicy = TDatasetStopping & {
   name: string;
   taxonomy: string[];
-  minVotes: number;
-  maxVotes: number;
-  targetConfidence: number;
   goldRate: number;
   doneSignatures: string[] | null;
+  guideExamples: number;
+  qualificationSize: number;
 };
 
 // Images that still need votes, started ones first (most votes first), then new ones in import (id) order.
 // An image below minVotes may be leased to as many annotators as it still needs mandatory votes; past
 // minVotes every vote may be the last one needed, so it is leased to one annotator at a time.
 //
+// An image whose vote target review raised ("ask for N more votes", ImageTally.target) comes before all of
+// these until it reaches the target, and takes as many annotators at once as votes it still needs.
+//
 // Cost: "ImageTally" (kept exact by triggers on Vote and TaskLease, see migrations 20261124200000_image_tally
 // and 20261130400000_lease_open_function) carries each image's vote count, a "done" flag (maxVotes reached,
-// or a signature the dynamic-overlap rule calls done) and a "full" flag (its lease rows fill its capacity),
-// and its partial index "ImageTally_open_idx" lists a dataset's open images with a free lease slot in exactly
-// this order. Picking reads that index from its start and stops at the first image the annotator may take:
-// it passes only images this annotator voted on or holds, never the dataset's votes, its finished images nor
-// the images leased out to the other people labelling (a pick costs the same with 10 or 2,000 of them).
-// The rule's signatures live in "Dataset"."doneSignatures", rewritten here when the policy's rule differs
-// (syncOverlapRule).
+// or a signature the dynamic-overlap rule calls done, or the model-prior verdict: tasks/model-stopping.ts) and
+// a "full" flag (its lease rows fill its capacity), and its partial index "ImageTally_open_idx" lists a
+// dataset's open images with a free lease slot in exactly this order. Picking reads that index from its start
+// and stops at the first image the annotator may take: it passes only images this annotator voted on or
+// holds, never the dataset's votes, its finished images nor the images leased out to the other people
+// labelling (a pick costs the same with 10 or 2,000 of them). The rule's signatures live in
+// "Dataset"."doneSignatures", rewritten here when the policy's rule differs (syncOverlapRule).
 //
 // Concurrency: no lock per dataset. Picking and leasing is one call of concord_lease_open (migration
 // 20261130400000_lease_open_function), one round trip and one short transaction: it locks the image row it
@@ -47,8 +49,6 @@ type TDatasetPolicy = {
 // the last open lease, and assignments for different images run in parallel. The transaction is never left
 // open while the web process waits for the CPU (it was BEGIN, pick, lease, COMMIT: four round trips).
 
-const NOW = `(now() AT TIME ZONE 'UTC')`;
-
 // The annotator ($2 in every statement below) has neither voted on the image nor holds a live lease on it.
 const notVotedOrHeldBy2 = (
   image: string,
@@ -56,18 +56,12 @@ const notVotedOrHeldBy2 = (
   AND NOT EXISTS (SELECT 1 FROM "TaskLease" l WHERE l."imageId" = ${image} AND l."annotatorId" = $2
                   AND l."expiresAt" > ${NOW})`;
 
-// A lease insert (CTE "ins", renewing the caller's own lease) returning the leased face.
-const leaseReturningFace = (select: string) => `ins AS (
-  INSERT INTO "TaskLease" ("imageId", "annotatorId", "expiresAt")
-  ${select}
-  ON CONFLICT ("imageId", "annotatorId") DO UPDATE SET "expiresAt" = EXCLUDED."expiresAt"
-  RETURNING "imageId", "expiresAt"
-)
-SELECT ins."imageId", ${iso(`ins."expiresAt"`)} AS "expiresAt", i.pixels, i.width, i.height
-FROM ins JOIN "Image" i ON i.id = ins."imageId"`;
-
 // $1 dataset, $2 annotator, $3 minVotes, $4 maxVotes, $5 done signatures, $6 lease seconds, $7 image ids to
-// skip. No row: nothing open; else the leased face, or `lost` with the image that filled up meanwhile.
+// skip. No row: nothing open; else the leased face, or `lost` with the image that filled up meanwhile. The
+// capacity (greatest(1, greatest(minVotes, target) - votes) annotators at once: the votes an image must still
+// get before the rule may stop it, minVotes or a target raised by review; past it one at a time), the order
+// (raised targets not yet reached first) and the re-check (concord_image_done with the signatures this request
+// computed, the raised target and the model verdict) are the function's.
 const LEASE_OPEN = {
   name: "assign.leaseOpen",
   text: `SELECT "imageId", "expiresAt", pixels, width, height, lost
@@ -75,22 +69,26 @@ const LEASE_OPEN = {
 };
 
 // A gold image of the dataset the annotator has not answered and does not hold, at random, leased in the
-// same statement (gold images have no capacity: everyone answers them). $1 dataset, $2 annotator,
-// $3 lease seconds.
+// same statement (gold images have no capacity: everyone answers them). Guideline examples and faces the
+// annotator met in a qualification round are not checks: their answers were shown. $1 dataset,
+// $2 annotator, $3 lease seconds, $4 guideline examples per label.
 const LEASE_GOLD = {
   name: "assign.leaseGold",
   text: `
 WITH pick AS (
   SELECT i.id FROM "Image" i JOIN "GoldLabel" g ON g."imageId" = i.id
   WHERE i."datasetId" = $1 AND ${notVotedOrHeldBy2("i.id")}
+    AND i.id NOT IN (${exampleGold("$1", "$4")})
+    AND i.id NOT IN (${qualificationSeen("$2")})
   ORDER BY random() LIMIT 1
 ), ${leaseReturningFace(`SELECT id, $2, ${NOW} + make_interval(secs => $3) FROM pick`)}`,
 };
 
 const DATASETS = {
   name: "assign.datasets",
-  text: `SELECT id, name, taxonomy, "minVotes", "maxVotes", "targetConfidence", "goldRate", "doneSignatures"
-         FROM "Dataset" WHERE ($1::text IS NULL OR id = $1) ORDER BY "createdAt"`,
+  text: `SELECT d.id, d.name, d.taxonomy, d."minVotes", d."maxVotes", d."targetConfidence", d."goldRate",
+                d."doneSignatures", d."guideExamples", d."qualificationSize", ${STOPPING_COLUMNS}
+         FROM "Dataset" d WHERE ($1::text IS NULL OR d.id = $1) ORDER BY d."createdAt"`,
 };
 
 // The trigger on "Dataset" recomputes "ImageTally".done for the dataset when this changes the signatures.
@@ -100,8 +98,6 @@ const SYNC_RULE = {
   text: `UPDATE "Dataset" SET "doneSignatures" = $2::text[]
          WHERE id = $1 AND "doneSignatures" IS DISTINCT FROM $2::text[]`,
 };
-
-type TLeased = { imageId: string; expiresAt: string; pixels: Buffer; width: number; height: number };
 
 // A lost race at the re-check (the image filled up between the pick and the lock) moves on to the next
 // candidate, in a new call and so a new transaction (holding a failed candidate's lock while waiting for
@@ -133,6 +129,12 @@ async function leaseOpenImage(
     targetConfidence: dataset.targetConfidence,
   });
   await syncOverlapRule(dataset, rule.doneSignatures);
+  // Model-prior verdicts out of date (setting, new predictions, policy): recomputed in the background; this
+  // pick uses the cached flags, as every pick does.
+  if (!isStoppingInSync(dataset))
+    void syncModelStopping(dataset.id).catch((error: unknown) =>
+      console.error("[web] model-stopping sync failed", error),
+    );
   const skip: string[] = [];
   for (let attempt = 0; attempt < MAX_PICKS; attempt++) {
     const [row] = await query<TLeased & { lost: boolean }>(LEASE_OPEN, [
@@ -152,11 +154,14 @@ async function leaseOpenImage(
 }
 
 async function leaseGoldImage(
-  datasetId: string,
+  dataset: TDatasetPolicy,
   annotatorId: string,
   leaseSeconds: number,
 ): Promise<TLeased | null> {
-  return (await query<TLeased>(LEASE_GOLD, [datasetId, annotatorId, leaseSeconds]))[0] ?? null;
+  return (
+    (await query<TLeased>(LEASE_GOLD, [dataset.id, annotatorId, leaseSeconds, dataset.guideExamples]))[0] ??
+    null
+  );
 }
 
 export async function findNextTask(
@@ -167,21 +172,22 @@ export async function findNextTask(
   const datasets = await query<TDatasetPolicy>(DATASETS, [options.datasetId ?? null]);
   const leaseSeconds = getEnv().CONCORD_LEASE_SECONDS;
   for (const dataset of datasets) {
+    // A dataset with a qualification round serves only its round's check faces until the annotator passes.
+    if (dataset.qualificationSize > 0) {
+      const round = await qualificationTask(dataset, annotatorId, leaseSeconds);
+      if (round !== "qualified") {
+        if (round) return round;
+        continue;
+      }
+    }
     const wantsGold = random() < dataset.goldRate;
     const leased =
-      (wantsGold ? await leaseGoldImage(dataset.id, annotatorId, leaseSeconds) : null) ??
+      (wantsGold ? await leaseGoldImage(dataset, annotatorId, leaseSeconds) : null) ??
       (await leaseOpenImage(dataset, annotatorId, leaseSeconds)) ??
       // Nothing left to vote on: gold answers still measure the annotator.
-      (wantsGold ? null : await leaseGoldImage(dataset.id, annotatorId, leaseSeconds));
+      (wantsGold ? null : await leaseGoldImage(dataset, annotatorId, leaseSeconds));
     if (!leased) continue;
-    return {
-      imageId: leased.imageId,
-      datasetId: dataset.id,
-      datasetName: dataset.name,
-      taxonomy: dataset.taxonomy,
-      image: grayPngDataUrl(leased.pixels, leased.width, leased.height),
-      leaseExpiresAt: leased.expiresAt,
-    };
+    return taskOf(leased, dataset);
   }
   return null;
 }

@@ -1,12 +1,23 @@
 import "server-only";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { judgeChecks, pauseReason, type TCheckStatus } from "@/lib/check-rule";
+import { checkRuleOf } from "@/lib/check-settings";
 import type { TRole } from "@/lib/roles";
 import { accessError } from "../access";
+import { answerQualification, type TQualificationResult } from "../checks/qualification";
 import { db } from "../db";
 import { fieldError, HttpError } from "../http";
 import { iso, query } from "../sql";
-import { annotatorProgress, GOLD_COLUMNS, GOLD_VOTES, PROGRESS_COLUMNS, type TProgress } from "./progress";
+import { refreshModelVerdicts } from "./model-stopping";
+import {
+  annotatorProgress,
+  GOLD_COLUMNS,
+  GOLD_VOTES,
+  PROGRESS_COLUMNS,
+  recentCheckOutcomes,
+  type TProgress,
+} from "./progress";
 
 export const ZVoteBody = z.object({
   imageId: z.string().trim().min(1, "required").max(64),
@@ -27,14 +38,31 @@ export const ZVoteBody = z.object({
 });
 export type TVoteBody = z.infer<typeof ZVoteBody>;
 
-// Gold answers needed before accuracy can pause anyone (a single early miss must not).
-export const GOLD_MIN_ANSWERS = 5;
+// Where the annotator stands on the dataset's check rule after this answer (src/lib/check-rule.ts).
+export type TCheckStandingView = {
+  answered: number;
+  correct: number;
+  upper: number;
+  toMinimum: number;
+  threshold: number;
+  status: TCheckStatus;
+};
 
 export type TVoteResult = {
   vote: { id: string; imageId: string; label: string; createdAt: string };
   replayed: boolean;
-  gold?: { isCorrect: boolean; expected: string; accuracy: number | null; answered: number };
+  // A check answer: right or not, the expected label, accuracy over all of the caller's check answers on the
+  // dataset, and (for a vote) the standing the pause rule judged.
+  gold?: {
+    isCorrect: boolean;
+    expected: string;
+    accuracy: number | null;
+    answered: number;
+    standing?: TCheckStandingView;
+  };
   paused?: { reason: string };
+  // An answer of a qualification round (not a vote).
+  qualification?: TQualificationResult;
   progress: TProgress;
 };
 
@@ -58,20 +86,26 @@ const VOTE_COLUMNS = `id, "imageId", label, "annotatorId", ${iso(`"createdAt"`)}
 
 // One statement, one round trip for the common case: the caller's user row (role, pause), a replay of the
 // same requestId, the image with its dataset and gold answer, the insert (skipped on any of those failing,
-// and ON CONFLICT DO NOTHING against a concurrent duplicate), the lease release, the caller's progress and,
-// for gold images, the accuracy on this dataset. Progress and gold figures come from the statement's
-// snapshot, which does not contain the new row: the inserted vote is added in JS.
+// for an annotator who has not passed the dataset's qualification round, and ON CONFLICT DO NOTHING against
+// a concurrent duplicate), the lease release, the caller's progress and, for gold images, the accuracy on
+// this dataset and the latest check answers since the probation start (the pause rule's window). Progress
+// and gold figures come from the statement's snapshot, which does not contain the new row: the inserted
+// vote is added in JS.
 // $1 annotator, $2 image, $3 label, $4 durationMs, $5 requestId, $6 new vote id, $7 roles that may vote
 // (NULL: no role/pause gate, for callers that checked already).
 const CAST = {
   name: "votes.cast",
   text: `
 WITH u AS (
-  SELECT role::text AS role, ${iso(`"pausedAt"`)} AS "pausedAt", "pausedReason" FROM "User" WHERE id = $1
+  SELECT role::text AS role, ${iso(`"pausedAt"`)} AS "pausedAt", "pausedReason", "resumedAt" FROM "User" WHERE id = $1
 ), prev AS (
   SELECT ${VOTE_COLUMNS} FROM "Vote" WHERE "requestId" = $5
 ), img AS (
-  SELECT i.id, i."datasetId", d.name, d.taxonomy, d."goldMinAccuracy", g.label AS gold
+  SELECT i.id, i."datasetId", d.name, d.taxonomy, d."goldMinAccuracy", d."goldMinAnswers", d."goldWindow",
+    d."goldConfidence", g.label AS gold, d."stoppingSetId" IS NOT NULL AS "modelStopping",
+    CASE WHEN d."qualificationSize" > 0 THEN NOT EXISTS (
+      SELECT 1 FROM "QualificationAttempt" q WHERE q."userId" = $1 AND q."datasetId" = d.id AND q.passed
+    ) ELSE false END AS "mustQualify"
   FROM "Image" i JOIN "Dataset" d ON d.id = i."datasetId" LEFT JOIN "GoldLabel" g ON g."imageId" = i.id
   WHERE i.id = $2
 ), ins AS (
@@ -79,6 +113,7 @@ WITH u AS (
   SELECT $6, img.id, $1, $3, $4, $5, img.gold IS NOT NULL, now() AT TIME ZONE 'UTC'
   FROM img
   WHERE $3 = ANY(img.taxonomy)
+    AND NOT img."mustQualify"
     AND NOT EXISTS (SELECT 1 FROM prev)
     AND ($7::text[] IS NULL OR EXISTS (SELECT 1 FROM u WHERE u.role = ANY($7::text[]) AND u."pausedAt" IS NULL))
   ON CONFLICT DO NOTHING
@@ -92,14 +127,17 @@ SELECT
   prev."annotatorId" AS "prevAnnotatorId", prev."createdAt" AS "prevCreatedAt",
   img.id AS "imageFound", $3 = ANY(img.taxonomy) AS "labelOk",
   CASE WHEN NOT $3 = ANY(img.taxonomy) THEN img.taxonomy END AS taxonomy,
-  img.gold, img.name AS "datasetName", img."goldMinAccuracy",
+  img.gold, img."datasetId", img.name AS "datasetName", img."mustQualify", img."goldMinAccuracy",
+  img."goldMinAnswers", img."goldWindow", img."goldConfidence", img."modelStopping",
   ins.id AS "newId", ins."createdAt" AS "newCreatedAt",
   CASE WHEN ins.id IS NULL THEN EXISTS (SELECT 1 FROM "Vote" WHERE "imageId" = $2 AND "annotatorId" = $1) END
     AS "alreadyVoted",
   p.today, p.total,
   CASE WHEN ins.id IS NOT NULL AND img.gold IS NOT NULL THEN (
     SELECT row_to_json(gs) FROM (
-      SELECT ${GOLD_COLUMNS} FROM ${GOLD_VOTES} WHERE v."annotatorId" = $1 AND i."datasetId" = img."datasetId"
+      SELECT ${GOLD_COLUMNS},
+        ${recentCheckOutcomes("$1", `img."datasetId"`, `(SELECT "resumedAt" FROM u)`, `img."goldWindow"`)} AS recent
+      FROM ${GOLD_VOTES} WHERE v."annotatorId" = $1 AND i."datasetId" = img."datasetId"
     ) gs
   ) END AS "goldSoFar"
 FROM (SELECT 1) one
@@ -121,14 +159,20 @@ type TCastRow = {
   labelOk: boolean | null;
   taxonomy: string[] | null;
   gold: string | null;
+  datasetId: string | null;
   datasetName: string | null;
+  mustQualify: boolean | null;
   goldMinAccuracy: number | null;
+  goldMinAnswers: number | null;
+  goldWindow: number | null;
+  goldConfidence: number | null;
+  modelStopping: boolean | null;
   newId: string | null;
   newCreatedAt: string | null;
   alreadyVoted: boolean | null;
   today: number;
   total: number;
-  goldSoFar: { answered: number; correct: number } | null;
+  goldSoFar: { answered: number; correct: number; recent: boolean[] } | null;
 };
 
 const REPLAY = {
@@ -153,10 +197,20 @@ function replayed(vote: TVoteRow, annotatorId: string, progress: TProgress) {
   return { vote: view(vote), replayed: true, progress, status: 200 as const };
 }
 
+// The vote is committed whatever happens here: a failed recompute leaves the image's next-vote list empty,
+// i.e. it asks for more votes (never stops early), and the next vote on it recomputes again.
+async function refreshAfterVote(imageId: string) {
+  await refreshModelVerdicts([imageId]).catch((error: unknown) =>
+    console.error("[web] model-stopping refresh failed", error),
+  );
+}
+
 // Records a vote. With `access`, the caller's row is checked in the same statement (401 gone, 403 wrong
 // role, 403 paused) before anything is written. Then: 200 replay of the same requestId (409 if it belongs to
-// someone else), 404 unknown image, 400 label outside the taxonomy, 409 second vote on the image, else 201
-// (with gold feedback, pausing the annotator below the dataset's gold accuracy threshold).
+// someone else), 404 unknown image, 400 label outside the taxonomy; on a dataset whose qualification round
+// the caller has not passed, an answer of that round instead of a vote (../checks/qualification.ts); 409
+// second vote on the image, else 201 (with gold feedback, pausing the annotator when the dataset's check
+// rule says so).
 export async function castVote(
   annotatorId: string,
   body: TVoteBody,
@@ -202,6 +256,14 @@ export async function castVote(
       `"${body.label}" is not in this dataset's taxonomy (${(row.taxonomy ?? []).join(", ")})`,
     );
   }
+  if (row.mustQualify) {
+    return answerQualification(
+      annotatorId,
+      body,
+      { datasetId: row.datasetId!, datasetName: row.datasetName!, gold: row.gold },
+      progress,
+    );
+  }
   if (!row.newId) {
     if (row.alreadyVoted) throw new HttpError(409, "You already voted on this image");
     // Lost a race against a concurrent insert (ON CONFLICT waited for it): the same request sent twice
@@ -210,6 +272,8 @@ export async function castVote(
     if (raced) return replayed(raced, annotatorId, await annotatorProgress(annotatorId));
     throw new HttpError(409, "You already voted on this image");
   }
+  // Model-prior stopping: the trigger applied the image's precomputed verdict; recompute it for the new counts.
+  if (row.modelStopping) await refreshAfterVote(body.imageId);
   const vote = { id: row.newId, imageId: body.imageId, label: body.label, createdAt: row.newCreatedAt! };
   const after: TProgress = { today: progress.today + 1, total: progress.total + 1 };
   if (row.gold === null) return { vote, replayed: false, progress: after, status: 201 };
@@ -218,15 +282,25 @@ export async function castVote(
   const answered = (row.goldSoFar?.answered ?? 0) + 1;
   const correct = (row.goldSoFar?.correct ?? 0) + (isCorrect ? 1 : 0);
   const accuracy = correct / answered;
-  const gold: TVoteResult["gold"] = { isCorrect, expected: row.gold, accuracy, answered };
+  const rule = checkRuleOf({
+    goldMinAccuracy: row.goldMinAccuracy!,
+    goldMinAnswers: row.goldMinAnswers!,
+    goldWindow: row.goldWindow!,
+    goldConfidence: row.goldConfidence!,
+  });
+  const judged = judgeChecks([isCorrect, ...(row.goldSoFar?.recent ?? [])], rule);
+  const standing: TCheckStandingView = {
+    answered: judged.answered,
+    correct: judged.correct,
+    upper: judged.interval.upper,
+    toMinimum: judged.toMinimum,
+    threshold: rule.threshold,
+    status: judged.status,
+  };
+  const gold: TVoteResult["gold"] = { isCorrect, expected: row.gold, accuracy, answered, standing };
   let paused: TVoteResult["paused"];
-  const threshold = row.goldMinAccuracy!;
-  if (answered >= GOLD_MIN_ANSWERS && accuracy < threshold) {
-    const pct = (x: number) => `${Math.round(x * 100)}%`;
-    const reason =
-      `Your accuracy on check questions in "${row.datasetName}" is ${pct(accuracy)} ` +
-      `(${correct} of ${answered}), below the ${pct(threshold)} this dataset requires. ` +
-      "An admin can review your answers and resume your account.";
+  if (judged.status === "pause") {
+    const reason = pauseReason(row.datasetName!, judged, rule);
     await query(PAUSE, [annotatorId, reason]);
     paused = { reason };
   }
@@ -243,6 +317,7 @@ export async function undoLastVote(annotatorId: string) {
   // Feedback already revealed the expected answer: undoing would let anyone retake check questions.
   if (last.isGold) throw new HttpError(409, "Answers to check questions cannot be undone");
   await db().vote.delete({ where: { id: last.id } });
+  await refreshAfterVote(last.imageId);
   return {
     undone: { imageId: last.imageId, label: last.label },
     progress: await annotatorProgress(annotatorId),

@@ -16,7 +16,7 @@ export const ZCreateUser = z.object({
 export const ZUpdateUser = z
   .object({
     role: z.enum(ROLES, { message: `one of ${ROLES.join(", ")}` }).optional(),
-    // Clears a gold-accuracy pause.
+    // Clears a gold-accuracy pause and starts a probation window (User.resumedAt).
     resume: z.literal(true).optional(),
   })
   .refine((v) => v.role !== undefined || v.resume !== undefined, {
@@ -100,7 +100,8 @@ export async function updateUser(actorId: string, id: string, change: z.infer<ty
     where: { id },
     data: {
       ...(change.role ? { role: change.role } : {}),
-      ...(change.resume ? { pausedAt: null, pausedReason: null } : {}),
+      // Resume starts a probation window: check answers before it no longer count toward a pause.
+      ...(change.resume ? { pausedAt: null, pausedReason: null, resumedAt: new Date() } : {}),
     },
     select: publicUser,
   });

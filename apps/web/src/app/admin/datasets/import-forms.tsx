@@ -3,6 +3,7 @@
 import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { toApiError } from "@/lib/api-error";
+import { importHeadline, importOutcome } from "@/lib/import-outcome";
 
 type TReport = {
   datasetSlug: string;
@@ -23,16 +24,25 @@ const fileInput =
 const button =
   "rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:opacity-50";
 
+const TONE = {
+  ok: "border-emerald-200 bg-emerald-50",
+  partial: "border-amber-200 bg-amber-50",
+  failed: "border-rose-200 bg-rose-50",
+} as const;
+
 function ReportView(props: { report: TReport }) {
   const r = props.report;
+  const outcome = importOutcome(r);
   return (
     <div
-      className={`mt-3 rounded-lg border p-3 text-sm ${r.aborted ? "border-rose-200 bg-rose-50" : "border-emerald-200 bg-emerald-50"}`}
+      className={`mt-3 rounded-lg border p-3 text-sm ${TONE[outcome]}`}
       data-testid="import-report"
+      data-outcome={outcome}
+      role={outcome === "failed" ? "alert" : "status"}
     >
       <p className="font-medium">
-        {r.aborted ? "Strict mode: nothing committed." : "Import finished."} {r.datasetSlug} ({r.layout}):{" "}
-        {r.added} added, {r.skipped} already there, {r.rejected.length} rejected
+        {importHeadline(r)} {r.datasetSlug} ({r.layout}): {r.added} added, {r.skipped} already there,{" "}
+        {r.rejected.length} rejected
         {r.unvotedSkipped ? `, ${r.unvotedSkipped} without votes skipped` : ""} · {r.seconds.toFixed(1)} s ·{" "}
         {r.imagesPerSec.toFixed(0)} img/s
       </p>

@@ -1,6 +1,16 @@
 "use client";
 
-import { DEFAULT_RUN_CONFIG, RUN_BACKENDS, RUN_MODELS, RUN_SCHEMES } from "@concord/jobs/run-config";
+import {
+  DEFAULT_RUN_CONFIG,
+  EPS_RULE,
+  PREDICT_AFTER,
+  RUN_BACKENDS,
+  RUN_MODELS,
+  RUN_SCHEMES,
+  SCHEME_HELP,
+  SCHEME_PAPER_NAMES,
+  type TRunScheme,
+} from "@concord/jobs/run-config";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useMemo, useState } from "react";
 import { type TApiError, toApiError } from "@/lib/api-error";
@@ -8,21 +18,38 @@ import { type TApiError, toApiError } from "@/lib/api-error";
 type TOption = { id: string; name: string };
 type TSnapOption = { id: string; datasetId: string; label: string };
 
-const NUMERIC = ["eps", "epochs", "patience", "learningRate", "batchSize", "seed", "maxTrainImages"] as const;
+const NUMERIC = [
+  "eps",
+  "epochs",
+  "patience",
+  "learningRate",
+  "batchSize",
+  "seed",
+  "maxTrainImages",
+  "predictFolds",
+] as const;
 
 const HELP: Record<string, string> = {
   model: "seed = small CNN, vgg13 = FER+ paper net, fast = tiny net for quick checks",
-  scheme: "FER+ training target: majority one-hot, probability (PLD), cross-entropy, multi-target",
-  eps: "crowd-aware smoothing: (1 − eps)·onehot + eps·q; 0 = none",
+  eps: `the same for every scheme: ${EPS_RULE}; 0 = the one-hot consensus`,
   epochs: "1 – 500",
   patience: "early stopping on valid accuracy; 0 = off",
   learningRate: "Adam, in (0, 1]",
   batchSize: "1 – 1024",
   backend: "auto = tfjs-node-gpu > tfjs-node > wasm; gpu routes to GPU workers",
   maxTrainImages: "cap the training set (0 = all): for smoke tests",
+  predictAfter: "store every image's prediction once the run succeeds; cross-fit: out-of-sample on TRAIN too",
+  predictFolds: "cross-fit fold models (2 – 20), each trained like this run",
 };
 
-function Field(props: { name: string; label: string; error?: string; children: React.ReactNode }) {
+function Field(props: {
+  name: string;
+  label: string;
+  error?: string;
+  help?: string;
+  children: React.ReactNode;
+}) {
+  const help = props.help ?? HELP[props.name];
   return (
     <div>
       <label htmlFor={`run-${props.name}`} className="text-xs font-medium text-slate-700">
@@ -33,8 +60,10 @@ function Field(props: { name: string; label: string; error?: string; children: R
         <span className="mt-1 block text-xs font-medium text-rose-600" data-testid={`error-${props.name}`}>
           {props.error}
         </span>
-      ) : HELP[props.name] ? (
-        <span className="mt-1 block text-[11px] text-slate-500">{HELP[props.name]}</span>
+      ) : help ? (
+        <span className="mt-1 block text-[11px] text-slate-500" data-testid={`help-${props.name}`}>
+          {help}
+        </span>
       ) : null}
     </div>
   );
@@ -46,6 +75,7 @@ const input =
 export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }) {
   const router = useRouter();
   const [datasetId, setDatasetId] = useState(props.datasets[0]?.id ?? "");
+  const [scheme, setScheme] = useState<TRunScheme>(DEFAULT_RUN_CONFIG.scheme);
   const [error, setError] = useState<TApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const snaps = useMemo(
@@ -133,10 +163,18 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
             ))}
           </select>
         </Field>
-        <Field name="scheme" label="Scheme" error={err("scheme")}>
-          <select id="run-scheme" name="scheme" className={input} defaultValue={d.scheme}>
+        <Field name="scheme" label="Scheme (FER+)" error={err("scheme")} help={SCHEME_HELP[scheme]}>
+          <select
+            id="run-scheme"
+            name="scheme"
+            className={input}
+            value={scheme}
+            onChange={(e) => setScheme(e.target.value as TRunScheme)}
+          >
             {RUN_SCHEMES.map((m) => (
-              <option key={m}>{m}</option>
+              <option key={m} value={m}>
+                {m} ({SCHEME_PAPER_NAMES[m]})
+              </option>
             ))}
           </select>
         </Field>
@@ -190,6 +228,22 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
             type="number"
             className={input}
             defaultValue={d.maxTrainImages}
+          />
+        </Field>
+        <Field name="predictAfter" label="Predictions after" error={err("predictAfter")}>
+          <select id="run-predictAfter" name="predictAfter" className={input} defaultValue={d.predictAfter}>
+            {PREDICT_AFTER.map((m) => (
+              <option key={m}>{m}</option>
+            ))}
+          </select>
+        </Field>
+        <Field name="predictFolds" label="Cross-fit folds" error={err("predictFolds")}>
+          <input
+            id="run-predictFolds"
+            name="predictFolds"
+            type="number"
+            className={input}
+            defaultValue={d.predictFolds}
           />
         </Field>
       </div>

@@ -1,7 +1,7 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { type FormEvent, useEffect, useState } from "react";
+import { type FormEvent, useState } from "react";
 import { toApiError } from "@/lib/api-error";
 
 const METHODS = [
@@ -21,35 +21,16 @@ const METHODS = [
 const input =
   "w-full rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200";
 
-export function SnapshotForm(props: {
-  datasets: { id: string; name: string }[];
-  datasetId: string;
-  count: number;
-}) {
+export function SnapshotForm(props: { datasets: { id: string; name: string }[]; datasetId: string }) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
-  const [waiting, setWaiting] = useState<{ since: number; count: number } | null>(null);
+  const [queued, setQueued] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-
-  // After enqueueing, poll until the worker has written a new snapshot for this dataset (or 2 minutes pass).
-  useEffect(() => {
-    if (!waiting) return;
-    const t = setInterval(async () => {
-      const res = await fetch(`/api/snapshots?datasetId=${props.datasetId}`, { cache: "no-store" }).catch(
-        () => null,
-      );
-      const json = res?.ok ? ((await res.json()) as { snapshots: unknown[] }) : null;
-      if ((json && json.snapshots.length > waiting.count) || Date.now() - waiting.since > 120_000) {
-        setWaiting(null);
-        router.refresh();
-      }
-    }, 2000);
-    return () => clearInterval(t);
-  }, [waiting, props.datasetId, router]);
 
   async function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     setError(null);
+    setQueued(null);
     setBusy(true);
     const fd = new FormData(e.currentTarget);
     const body: Record<string, unknown> = {
@@ -66,8 +47,11 @@ export function SnapshotForm(props: {
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(body),
       });
-      if (res.ok) setWaiting({ since: Date.now(), count: props.count });
-      else setError(toApiError(res.status, await res.json().catch(() => null)).message);
+      if (res.ok) {
+        // The request is a row now (SnapshotJob): re-render the page, whose requests table and poller take over.
+        setQueued(new Date().toLocaleTimeString("en-GB"));
+        router.refresh();
+      } else setError(toApiError(res.status, await res.json().catch(() => null)).message);
     } catch {
       setError("Network error: the server did not answer");
     } finally {
@@ -132,14 +116,14 @@ export function SnapshotForm(props: {
           {error}
         </p>
       ) : null}
-      {waiting ? (
-        <p className="rounded-md bg-sky-50 px-3 py-2 text-sm text-sky-800">
-          Queued: the worker is aggregating…
+      {queued ? (
+        <p className="rounded-md bg-sky-50 px-3 py-2 text-sm text-sky-800" data-testid="snapshot-queued">
+          Queued at {queued}: see its row under “Requests”.
         </p>
       ) : null}
       <button
         type="submit"
-        disabled={busy || waiting !== null || !props.datasetId}
+        disabled={busy || !props.datasetId}
         className="w-full rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:opacity-50"
       >
         Create snapshot

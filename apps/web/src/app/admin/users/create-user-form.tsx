@@ -16,6 +16,8 @@ export function CreateUserForm() {
     e.preventDefault();
     const formEl = e.currentTarget;
     const form = new FormData(formEl);
+    // A new attempt starts clean: the previous answer (an earlier 409, say) must not stay beside the next one.
+    setMessage(null);
     setBusy(true);
     const res = await fetch("/api/users", {
       method: "POST",
@@ -36,6 +38,9 @@ export function CreateUserForm() {
   return (
     <form
       onSubmit={onSubmit}
+      // Editing the form (or the browser refusing a field) makes the last server answer stale.
+      onInput={() => setMessage(null)}
+      onInvalidCapture={() => setMessage(null)}
       className="mt-4 grid gap-4 sm:grid-cols-2 lg:grid-cols-5"
       aria-label="Create user"
     >

@@ -14,22 +14,38 @@ async function patchUser(id: string, body: unknown): Promise<string | null> {
   return toApiError(res.status, await res.json().catch(() => null)).message;
 }
 
-export function RoleSelect({ userId, role, isSelf }: { userId: string; role: TRole; isSelf: boolean }) {
+const ROLE_EFFECT: Record<TRole, string> = {
+  ANNOTATOR: "An annotator labels faces at /label and sees no admin or research page.",
+  RESEARCHER: "A researcher reads the dashboards and exports, and can change nothing.",
+  ADMIN: "An admin manages users (other admins included), datasets, snapshots and runs.",
+};
+
+// Choosing a role only proposes it: nothing is saved until the admin confirms what the change does.
+export function RoleSelect(props: { userId: string; name: string; role: TRole; isSelf: boolean }) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const [isBusy, setBusy] = useState(false);
+  const [proposed, setProposed] = useState<TRole | null>(null);
+  const shown = proposed ?? props.role;
+  async function confirm() {
+    if (!proposed) return;
+    setBusy(true);
+    setError(await patchUser(props.userId, { role: proposed }));
+    setBusy(false);
+    setProposed(null);
+    router.refresh();
+  }
   return (
     <div>
       <select
         aria-label="Role"
-        defaultValue={role}
-        disabled={isSelf || isBusy}
-        title={isSelf ? "You cannot change your own role" : undefined}
-        onChange={async (e) => {
-          setBusy(true);
-          setError(await patchUser(userId, { role: e.target.value }));
-          setBusy(false);
-          router.refresh();
+        value={shown}
+        disabled={props.isSelf || isBusy}
+        title={props.isSelf ? "You cannot change your own role" : undefined}
+        onChange={(e) => {
+          setError(null);
+          const next = e.target.value as TRole;
+          setProposed(next === props.role ? null : next);
         }}
         className="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm disabled:bg-slate-50 disabled:text-slate-500"
       >
@@ -39,6 +55,37 @@ export function RoleSelect({ userId, role, isSelf }: { userId: string; role: TRo
           </option>
         ))}
       </select>
+      {proposed ? (
+        <div
+          role="alertdialog"
+          aria-label="Confirm role change"
+          className={`mt-2 max-w-xs rounded-md border p-2 text-xs ${proposed === "ADMIN" ? "border-amber-300 bg-amber-50 text-amber-900" : "border-slate-200 bg-slate-50 text-slate-700"}`}
+          data-testid="role-confirm"
+        >
+          <p>
+            Make {props.name} {proposed === "ADMIN" ? "an" : "a"} <strong>{proposed.toLowerCase()}</strong>{" "}
+            (was {props.role.toLowerCase()})? {ROLE_EFFECT[proposed]} It applies at their next request.
+          </p>
+          <div className="mt-2 flex gap-2">
+            <button
+              type="button"
+              disabled={isBusy}
+              onClick={confirm}
+              className="rounded bg-indigo-600 px-2 py-1 font-semibold text-white hover:bg-indigo-500 disabled:opacity-50"
+            >
+              {isBusy ? "Saving…" : `Make ${proposed.toLowerCase()}`}
+            </button>
+            <button
+              type="button"
+              disabled={isBusy}
+              onClick={() => setProposed(null)}
+              className="rounded border border-slate-300 bg-white px-2 py-1 font-medium text-slate-700 hover:bg-slate-100"
+            >
+              Cancel
+            </button>
+          </div>
+        </div>
+      ) : null}
       {error ? <p className="mt-1 text-xs text-rose-600">{error}</p> : null}
     </div>
   );

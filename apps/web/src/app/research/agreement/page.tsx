@@ -71,8 +71,16 @@ export default async function AgreementPage(props: {
             <a
               className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50"
               href={`/api/exports/votes?datasetId=${dataset.id}&format=csv`}
+              title="annotators as pseudonymous ids; their names are in the annotators file"
             >
               Export votes
+            </a>
+            <a
+              className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50"
+              href={`/api/exports/annotators?datasetId=${dataset.id}&format=csv`}
+              title="one row per annotator id: name, agreement, skill, response times, flags, exclusion"
+            >
+              Export annotators
             </a>
           </form>
         }
@@ -129,6 +137,7 @@ export default async function AgreementPage(props: {
               split={splitName}
               labels={conf.labels}
               matrices={conf.matrices}
+              counts={conf.counts}
               kind={conf.kind}
               consensusName={
                 conf.snapshot ? `${conf.snapshot.method} (${conf.snapshot.createdAt.slice(0, 10)})` : null

@@ -4,6 +4,7 @@ import { ChartCard } from "@/components/charts/chart-card";
 import { CompareCurves, CompareF1 } from "@/components/charts/compare-charts";
 import { EmptyState, PageHeader, Section } from "@/components/tables/page-header";
 import { StatusBadge } from "@/components/tables/status-badge";
+import { compareRows } from "@/lib/compare-rows";
 import { requireUser } from "@/server/guards";
 import { getRunDetail, listRuns, type TRunDetail } from "@/server/runs/runs";
 
@@ -12,7 +13,7 @@ export const metadata: Metadata = { title: "Compare runs" };
 const pct = (x: number | undefined) => (x === undefined ? "—" : `${(x * 100).toFixed(1)}%`);
 
 export default async function ComparePage(props: {
-  searchParams: Promise<{ ids?: string | string[]; split?: string }>;
+  searchParams: Promise<{ ids?: string | string[]; split?: string; diff?: string }>;
 }) {
   await requireUser(["RESEARCHER", "ADMIN"]);
   const sp = await props.searchParams;
@@ -32,18 +33,19 @@ export default async function ComparePage(props: {
   const all = await listRuns({ status: "SUCCEEDED" });
   const labels = [...new Set(runs.flatMap((r) => r.evaluations.flatMap((e) => e.labels)))];
   const ev = (r: TRunDetail, s: string) => r.evaluations.find((e) => e.split === s);
-  const rows: { name: string; split?: string; get: (r: TRunDetail) => string }[] = [
-    { name: "Dataset", get: (r) => r.dataset.name },
-    { name: "Model", get: (r) => String(r.config.model ?? "—") },
-    { name: "Scheme", get: (r) => String(r.config.scheme ?? "—") },
-    { name: "Smoothing ε", get: (r) => String(r.config.eps ?? "—") },
-    { name: "Snapshot", get: (r) => (r.snapshot ? r.snapshot.method : "—") },
-    { name: "Epochs run", get: (r) => `${r.epochs.length} / ${r.config.epochs ?? "?"}` },
-    {
-      name: "Learning rate · batch",
-      get: (r) => `${r.config.learningRate ?? "?"} · ${r.config.batchSize ?? "?"}`,
-    },
-    { name: "Seed · backend", get: (r) => `${r.seed} · ${r.backend ?? "?"}` },
+  const config = compareRows(
+    runs.map((r) => ({
+      config: r.config,
+      datasetName: r.dataset.name,
+      snapshot: r.snapshot,
+      backend: r.backend,
+      codeVersion: r.codeVersion,
+      epochsRun: r.epochs.length,
+    })),
+  );
+  const onlyDiffs = sp.diff === "1";
+  const differing = config.filter((c) => c.differs).length;
+  const metrics: { name: string; split: string; get: (r: TRunDetail) => string }[] = [
     { name: "Accuracy", split: "VALID", get: (r) => pct(ev(r, "VALID")?.accuracy) },
     { name: "Macro-F1", split: "VALID", get: (r) => pct(ev(r, "VALID")?.macroF1) },
     { name: "ECE", split: "VALID", get: (r) => ev(r, "VALID")?.ece.toFixed(3) ?? "—" },
@@ -91,7 +93,29 @@ export default async function ComparePage(props: {
         </EmptyState>
       ) : (
         <>
-          <Section title="Side by side">
+          <Section
+            title="Side by side"
+            aside={
+              <span>
+                {differing} configuration field{differing === 1 ? "" : "s"} differ ·{" "}
+                {onlyDiffs ? (
+                  <Link
+                    className="text-indigo-700"
+                    href={`/research/compare?ids=${ids.join(",")}&split=${split}`}
+                  >
+                    show every field
+                  </Link>
+                ) : (
+                  <Link
+                    className="text-indigo-700"
+                    href={`/research/compare?ids=${ids.join(",")}&split=${split}&diff=1`}
+                  >
+                    only the differences
+                  </Link>
+                )}
+              </span>
+            }
+          >
             <div
               className="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm"
               data-testid="compare-table"
@@ -113,15 +137,42 @@ export default async function ComparePage(props: {
                   </tr>
                 </thead>
                 <tbody className="divide-y divide-slate-100">
-                  {rows.map((row) => (
-                    <tr key={`${row.name}-${row.split ?? ""}`}>
+                  {config
+                    .filter((row) => !onlyDiffs || row.differs)
+                    .map((row) => (
+                      <tr
+                        key={row.key}
+                        data-testid="config-row"
+                        data-key={row.key}
+                        data-differs={row.differs ? "true" : "false"}
+                        className={row.differs ? "bg-amber-50/60" : undefined}
+                      >
+                        <th scope="row" className="px-4 py-2 text-left font-medium text-slate-600">
+                          {row.label}
+                          {row.differs ? (
+                            <span className="ml-2 rounded bg-amber-100 px-1.5 py-0.5 text-[10px] font-semibold uppercase text-amber-800">
+                              differs
+                            </span>
+                          ) : null}
+                        </th>
+                        {row.values.map((v, i) => (
+                          <td
+                            key={runs[i]!.id}
+                            className={`px-4 py-2 text-right tabular-nums ${row.key === "codeVersion" ? "max-w-48 truncate font-mono text-xs" : ""}`}
+                            title={v}
+                          >
+                            {v}
+                          </td>
+                        ))}
+                      </tr>
+                    ))}
+                  {metrics.map((row) => (
+                    <tr key={`${row.name}-${row.split}`}>
                       <th scope="row" className="px-4 py-2 text-left font-medium text-slate-600">
                         {row.name}
-                        {row.split ? (
-                          <span className="ml-2">
-                            <StatusBadge status={row.split} />
-                          </span>
-                        ) : null}
+                        <span className="ml-2">
+                          <StatusBadge status={row.split} />
+                        </span>
                       </th>
                       {runs.map((r) => (
                         <td key={r.id} className="px-4 py-2 text-right tabular-nums">

@@ -6,6 +6,7 @@ import { DistributionBar } from "@/components/charts/distribution-bar";
 import { StatCard } from "@/components/charts/stat-card";
 import { EmptyState, PageHeader, Section } from "@/components/tables/page-header";
 import { StatusBadge } from "@/components/tables/status-badge";
+import { datasetChecks } from "@/server/checks/settings";
 import {
   getDatasetSummary,
   leakReport,
@@ -13,6 +14,9 @@ import {
   votesPerImageHistogram,
 } from "@/server/datasets/datasets";
 import { requireUser } from "@/server/guards";
+import { getStoppingStatus } from "@/server/tasks/model-stopping";
+import { CheckSettingsForm } from "./check-settings-form";
+import { StoppingForm } from "./stopping-form";
 
 export const metadata: Metadata = { title: "Dataset" };
 
@@ -23,10 +27,12 @@ export default async function DatasetPage(props: { params: Promise<{ id: string 
   const { id } = await props.params;
   const d = await getDatasetSummary(id);
   if (!d) notFound();
-  const [histogram, leaks, imports] = await Promise.all([
+  const [histogram, leaks, imports, checks, stopping] = await Promise.all([
     votesPerImageHistogram(d.id),
     leakReport(d.id, 48),
     recentImports(d.id),
+    datasetChecks(d.id),
+    getStoppingStatus(d.id),
   ]);
   const link =
     "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50";
@@ -130,6 +136,62 @@ export default async function DatasetPage(props: { params: Promise<{ id: string 
           />
         </div>
       </div>
+
+      {stopping ? (
+        <Section
+          title="Stopping rule"
+          aside="when an image needs no more votes: its votes so far under a prior (panel: votes only; model: the image's latest out-of-sample prediction)"
+        >
+          <div className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-testid="stopping">
+            <StoppingForm
+              datasetId={d.id}
+              chosen={stopping.chosen}
+              hasPredictions={stopping.newestSetId !== null}
+            />
+            <p className="mt-3 text-sm">
+              In use: <strong data-testid="stopping-in-use">{stopping.inUse.toLowerCase()} prior</strong>.{" "}
+              <span className="text-slate-600">{stopping.note}</span>
+            </p>
+            {stopping.fit ? (
+              <p className="mt-1 text-xs text-slate-500">
+                Predictions of set {stopping.fit.setId}; panel prior from{" "}
+                {stopping.fit.panels.toLocaleString()} complete panels, the model calibrated on{" "}
+                {stopping.fit.items.toLocaleString()} voted faces (temperature{" "}
+                {stopping.fit.calibration.temperature}, mix {stopping.fit.calibration.mix});{" "}
+                {stopping.modelImages.toLocaleString()} open faces decided by the model prior.
+              </p>
+            ) : null}
+          </div>
+        </Section>
+      ) : null}
+
+      {checks ? (
+        <Section
+          title="Annotator checks"
+          id="checks"
+          aside={
+            <Link href={`/label/guidelines?dataset=${d.slug}`} className="hover:underline">
+              guidelines as annotators see them →
+            </Link>
+          }
+        >
+          <CheckSettingsForm
+            datasetId={d.id}
+            initial={{
+              goldMinAccuracy: checks.goldMinAccuracy,
+              goldMinAnswers: checks.goldMinAnswers,
+              goldWindow: checks.goldWindow,
+              goldConfidence: checks.goldConfidence,
+              guidelines: checks.guidelines,
+              guideExamples: checks.guideExamples,
+              qualificationSize: checks.qualificationSize,
+              qualificationPassMark: checks.qualificationPassMark,
+              qualificationAttempts: checks.qualificationAttempts,
+            }}
+            pool={checks.pool}
+          />
+        </Section>
+      ) : null}
 
       <Section
         title="Leak guard"

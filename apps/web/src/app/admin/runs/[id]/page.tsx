@@ -3,7 +3,9 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { PageHeader } from "@/components/tables/page-header";
 import { requireUser } from "@/server/guards";
+import { listPredictionSets } from "@/server/predictions/predictions";
 import { getRunDetail } from "@/server/runs/runs";
+import { PredictionsPanel } from "./predictions-panel";
 import { RunLive } from "./run-live";
 
 export const metadata: Metadata = { title: "Run" };
@@ -13,6 +15,7 @@ export default async function RunPage(props: { params: Promise<{ id: string }> }
   const { id } = await props.params;
   const run = await getRunDetail(id);
   if (!run) notFound();
+  const predictions = await listPredictionSets({ runId: id });
   return (
     <>
       <PageHeader
@@ -24,7 +27,19 @@ export default async function RunPage(props: { params: Promise<{ id: string }> }
         title={run.name}
         subtitle={`${run.dataset.name} · ${run.config.model ?? "?"} · ${run.config.scheme ?? "?"} · seed ${run.seed}`}
       />
-      <RunLive initial={run} />
+      <div className="space-y-6">
+        <RunLive initial={run} />
+        <PredictionsPanel
+          runId={run.id}
+          canPredict={run.status === "SUCCEEDED" && run.hasArtifact}
+          expectAuto={
+            (run.config.predictAfter ?? "none") !== "none" &&
+            run.status !== "FAILED" &&
+            run.status !== "CANCELLED"
+          }
+          initial={predictions}
+        />
+      </div>
     </>
   );
 }

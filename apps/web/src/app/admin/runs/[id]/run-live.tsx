@@ -6,6 +6,7 @@ import { useEffect, useState } from "react";
 import { LearningCurves } from "@/components/charts/learning-curves";
 import { StatCard } from "@/components/charts/stat-card";
 import { StatusBadge } from "@/components/tables/status-badge";
+import { describeEta, trainingEta } from "@/lib/eta";
 import type { TRunDetail } from "@/server/runs/runs";
 
 const ACTIVE = new Set(["QUEUED", "RUNNING"]);
@@ -56,6 +57,19 @@ export function RunLive(props: { initial: TRunDetail }) {
   const fraction = epochs
     ? Math.min(1, (run.currentEpoch + (batch !== null && batches ? batch / batches : 0)) / epochs)
     : 0;
+  const eta =
+    run.status === "RUNNING"
+      ? describeEta(
+          trainingEta({
+            epochs,
+            currentEpoch: run.currentEpoch,
+            epochDurationsMs: run.epochs.map((e) => e.durationMs),
+            batch,
+            batches,
+            patience: run.config.patience ?? 0,
+          }),
+        )
+      : null;
   const last = run.epochs.at(-1);
   const best = run.epochs.reduce<(typeof run.epochs)[number] | null>(
     (b, e) => (e.valAccuracy !== null && (b === null || (b.valAccuracy ?? -1) < e.valAccuracy) ? e : b),
@@ -79,6 +93,11 @@ export function RunLive(props: { initial: TRunDetail }) {
               {run.attempts > 1 ? ` · attempt ${run.attempts}` : ""}
             </span>
           </div>
+          {eta ? (
+            <div className="mt-0.5 text-xs text-sky-700" data-testid="run-eta">
+              {eta}
+            </div>
+          ) : null}
           <div className="mt-1.5 h-2 overflow-hidden rounded-full bg-slate-100">
             <div
               className={`h-full rounded-full transition-all ${run.status === "FAILED" ? "bg-rose-500" : run.status === "CANCELLED" ? "bg-amber-500" : "bg-indigo-600"}`}

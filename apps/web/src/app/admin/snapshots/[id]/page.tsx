@@ -25,6 +25,7 @@ export default async function SnapshotPage(props: { params: Promise<{ id: string
   const agreement = await getAgreement(s.datasetId, "ALL");
   const stats = s.stats;
   const num = (k: string) => (typeof stats[k] === "number" ? (stats[k] as number) : null);
+  const excluded = s.excludedAnnotators;
   const link =
     "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50";
   return (
@@ -60,11 +61,7 @@ export default async function SnapshotPage(props: { params: Promise<{ id: string
           value={num("excluded")?.toLocaleString() ?? "—"}
           sub="no consensus (e.g. unknown / NF)"
         />
-        <StatCard
-          label="EM iterations"
-          value={num("iterations") ?? "—"}
-          sub={stats.converged === false ? "did not converge" : stats.converged === true ? "converged" : "—"}
-        />
+        <StatCard {...iterationsCard(stats)} testId="stat-iterations" />
         <StatCard label="Fleiss' κ" value={fmt(agreement?.fleissKappa)} sub="all splits, crowd votes" />
         <StatCard
           label="Krippendorff's α"
@@ -139,6 +136,24 @@ export default async function SnapshotPage(props: { params: Promise<{ id: string
           </div>
         </Section>
       ) : null}
+      <Section title="Excluded annotators" aside="an admin excluded them before this snapshot was made">
+        {excluded.length === 0 ? (
+          <p className="text-sm text-slate-500" data-testid="snapshot-excluded">
+            None: every identified annotator&apos;s votes were used.
+          </p>
+        ) : (
+          <ul className="space-y-1 text-sm" data-testid="snapshot-excluded">
+            {excluded.map((x) => (
+              <li key={x.annotatorId}>
+                <Link href={`/admin/users/${x.annotatorId}`} className="text-indigo-700 hover:underline">
+                  {x.name}
+                </Link>{" "}
+                <span className="text-slate-500">· {x.votes.toLocaleString("en")} votes left out</span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Section>
       <Section title="Runs trained on this snapshot">
         {s.runs.length === 0 ? (
           <p className="text-sm text-slate-500">
@@ -162,4 +177,19 @@ export default async function SnapshotPage(props: { params: Promise<{ id: string
       </Section>
     </>
   );
+}
+
+// EM methods report their iterations and why they stopped; closed-form methods (mv, the FER+ schemes) have
+// none, and say so instead of "0 · converged". Snapshots written before stopReason was stored fall back to
+// iterations > 0.
+function iterationsCard(stats: Record<string, unknown>): { label: string; value: string; sub: string } {
+  const iterations = typeof stats.iterations === "number" ? stats.iterations : 0;
+  const reason = stats.stopReason;
+  const isIterative = reason === "tolerance" || reason === "max-iterations" || iterations > 0;
+  if (!isIterative) return { label: "Iterations", value: "—", sub: "closed form: no EM" };
+  const sub =
+    reason === "max-iterations" || stats.converged === false
+      ? "stopped at the iteration limit (not converged)"
+      : "converged (change below tolerance)";
+  return { label: "EM iterations", value: String(iterations), sub };
 }

@@ -1,6 +1,8 @@
 import { getDatasetSummary, leakReport, votesPerImageHistogram } from "@/server/datasets/datasets";
-import { withRole } from "@/server/guards";
-import { jsonError } from "@/server/http";
+import { ZStoppingSetting } from "@/server/datasets/stopping-form";
+import { parseJson, withRole } from "@/server/guards";
+import { json, jsonError } from "@/server/http";
+import { setStoppingPrior } from "@/server/tasks/model-stopping";
 
 export const GET = withRole<{ id: string }>(["ADMIN"], async (_req, { params }) => {
   const summary = await getDatasetSummary(params.id);
@@ -10,4 +12,13 @@ export const GET = withRole<{ id: string }>(["ADMIN"], async (_req, { params }) 
     leakReport(summary.id, 24),
   ]);
   return Response.json({ ...summary, histogram, leaks });
+});
+
+// PATCH /api/datasets/:id { stoppingPrior: "panel" | "model" } (admin): the prior of the assignment's
+// stopping rule -> 200 { stopping } (which prior is in use now); 400 "model" before the dataset has
+// predictions, 404 unknown dataset.
+export const PATCH = withRole<{ id: string }>(["ADMIN"], async (req, { params }) => {
+  const { stoppingPrior } = await parseJson(req, ZStoppingSetting);
+  const stopping = await setStoppingPrior(params.id, stoppingPrior === "model" ? "MODEL" : "PANEL");
+  return json({ stopping });
 });

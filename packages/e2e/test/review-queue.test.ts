@@ -1,0 +1,190 @@
+// The review queue (issue 12) in Chromium: after a run with stored predictions, an admin opens the queue
+// filtered to one class pair (crowd says X, model says Y), sees the suspects, sends 5 of them for 2 more votes
+// with the bulk bar, and an annotator is served those faces next; on a face's page the admin excludes it from
+// training, and its history shows both actions with who and when; the excluded face leaves the queue.
+// The predictions are written here as rows (the predict job's output), so this file needs no worker.
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { ACCOUNTS } from "../src/accounts";
+import { launchBrowser, login, newContext, screenshot } from "../src/browser";
+import { e2eDb } from "../src/db";
+import { signIn } from "../src/http";
+
+const db = e2eDb();
+let browser: Browser;
+let page: Page;
+let datasetId = "";
+let goldRate = 0;
+let runId = "";
+let adminName = "";
+let crowdLabel = "";
+let modelLabel = "";
+const suspects: string[] = [];
+
+beforeAll(async () => {
+  // The dataset with the most voted faces; its most common crowd label among faces annotator1 never voted on.
+  const annotator = await db.user.findUniqueOrThrow({ where: { email: ACCOUNTS.annotator1.email } });
+  const datasets = await db.dataset.findMany({ include: { _count: { select: { images: true } } } });
+  let best: { id: string; taxonomy: string[]; faces: { id: string; label: number }[] } | null = null;
+  for (const d of datasets) {
+    const images = await db.image.findMany({
+      where: { datasetId: d.id, gold: null, votes: { none: { annotatorId: annotator.id } } },
+      orderBy: { id: "asc" },
+      select: { id: true, tallies: { select: { counts: true } }, tally: { select: { counts: true } } },
+    });
+    const faces = images.flatMap((im) => {
+      const web = (im.tally?.counts ?? {}) as Record<string, number>;
+      const counts = d.taxonomy.map(
+        (l, c) => (web[l] ?? 0) + im.tallies.reduce((s, t) => s + (t.counts[c] ?? 0), 0),
+      );
+      let top = -1;
+      for (let c = 0; c < counts.length; c++)
+        if (counts[c]! > 0 && (top < 0 || counts[c]! > counts[top]!)) top = c;
+      return top >= 0 && top < 8 ? [{ id: im.id, label: top }] : [];
+    });
+    if (!best || faces.length > best.faces.length) best = { id: d.id, taxonomy: d.taxonomy, faces };
+  }
+  if (!best || best.faces.length < 20) throw new Error("the e2e seed has no dataset with 20 voted faces");
+  datasetId = best.id;
+  const tally = new Map<number, number>();
+  for (const f of best.faces) tally.set(f.label, (tally.get(f.label) ?? 0) + 1);
+  const common = [...tally].sort((a, b) => b[1] - a[1])[0]![0];
+  const other = common === 7 ? 6 : 7; // the model says contempt (or fear), the crowd says the common label
+  crowdLabel = best.taxonomy[common]!;
+  modelLabel = best.taxonomy[other]!;
+  suspects.push(
+    ...best.faces
+      .filter((f) => f.label === common)
+      .slice(0, 6)
+      .map((f) => f.id),
+  );
+  expect(suspects).toHaveLength(6);
+
+  // A finished run and its out-of-sample predictions: confident disagreement on the 6 suspects, agreement
+  // with the crowd everywhere else.
+  const admin = await db.user.findUniqueOrThrow({ where: { email: ACCOUNTS.admin.email } });
+  adminName = admin.name;
+  runId = (
+    await db.trainingRun.create({
+      data: {
+        datasetId,
+        name: "e2e review",
+        config: {},
+        seed: 1,
+        status: "SUCCEEDED",
+        createdById: admin.id,
+      },
+    })
+  ).id;
+  const set = await db.predictionSet.create({
+    data: { datasetId, runId, status: "SUCCEEDED", scheme: "cross-fit", folds: 2, finishedAt: new Date() },
+  });
+  const labelOf = new Map(best.faces.map((f) => [f.id, f.label]));
+  const all = await db.image.findMany({ where: { datasetId }, select: { id: true } });
+  const C = best.taxonomy.length;
+  await db.prediction.createMany({
+    data: all.map((im) => {
+      const probs = new Array<number>(C).fill(0);
+      const isSuspect = suspects.includes(im.id);
+      const k = isSuspect ? other : (labelOf.get(im.id) ?? 0);
+      for (let c = 0; c < 8; c++)
+        probs[c] = c === k ? (isSuspect ? 0.97 : 0.9) : (isSuspect ? 0.03 : 0.1) / 7;
+      return { setId: set.id, imageId: im.id, probs, outOfSample: true };
+    }),
+  });
+  // No check question in between: the annotator's next tasks are the faces asked for.
+  goldRate = (await db.dataset.findUniqueOrThrow({ where: { id: datasetId } })).goldRate;
+  await db.dataset.update({ where: { id: datasetId }, data: { goldRate: 0 } });
+
+  browser = await launchBrowser();
+  page = await (await newContext(browser)).newPage();
+  await login(page, "admin");
+});
+
+afterAll(async () => {
+  await browser?.close();
+  // Leave the shared e2e database as the other files expect it: actions revoked then removed, no predictions.
+  if (datasetId) {
+    await db.imageAction.updateMany({
+      where: { imageId: { in: suspects } },
+      data: { revokedAt: new Date() },
+    });
+    await db.imageAction.deleteMany({ where: { imageId: { in: suspects } } });
+    await db.taskLease.deleteMany({ where: { imageId: { in: suspects } } });
+    await db.dataset.update({ where: { id: datasetId }, data: { goldRate } });
+  }
+  if (runId) await db.trainingRun.delete({ where: { id: runId } }); // cascades to the prediction set
+  await db.$disconnect();
+});
+
+const queueUrl = () =>
+  `/research/review?${new URLSearchParams({ datasetId, crowd: crowdLabel, model: modelLabel })}`;
+const rowIds = () =>
+  page.$$eval('[data-testid="suspect-row"]', (rows) => rows.map((r) => r.getAttribute("data-image-id")));
+
+it("lists the suspects of a class pair, sends 5 for more votes in bulk, and an annotator gets them next", async () => {
+  // Server render of the whole queue (every voted face of the dataset ranked), unfiltered and filtered.
+  const timed = async (url: string) => {
+    const t0 = performance.now();
+    const res = await page.goto(url);
+    expect(res?.status()).toBe(200);
+    return Math.round(performance.now() - t0);
+  };
+  const faces = await db.image.count({ where: { datasetId } });
+  const unfiltered = await timed(`/research/review?datasetId=${datasetId}`);
+  const filtered = await timed(queueUrl());
+  console.log(
+    `e2e: review queue of ${faces} faces: page load ${unfiltered} ms unfiltered, ${filtered} ms filtered`,
+  );
+  expect(new Set(await rowIds())).toEqual(new Set(suspects));
+  const first = page.locator('[data-testid="suspect-row"]').first();
+  expect(await first.textContent()).toContain(`${modelLabel} (97%)`);
+  await screenshot(page, "review-queue");
+
+  const chosen = suspects.slice(0, 5);
+  for (const id of chosen) await page.locator(`[data-image-id="${id}"] input[type="checkbox"]`).check();
+  const bulk = page.locator('[data-testid="bulk-bar"]');
+  expect(await bulk.textContent()).toContain("5 selected");
+  await bulk.getByLabel("Votes to ask for").fill("2");
+  await bulk.getByRole("button", { name: "Ask for 2 more votes" }).click();
+  await page.waitForFunction(
+    () => document.querySelectorAll('[data-testid="suspect-row"] .bg-sky-50').length === 5,
+    undefined,
+    { timeout: 15_000 },
+  );
+  for (const id of chosen)
+    expect(await page.locator(`[data-image-id="${id}"]`).textContent()).toContain("2 more asked");
+  await screenshot(page, "review-queue-more-votes");
+
+  const { session } = await signIn("annotator1");
+  const served: string[] = [];
+  for (let k = 0; k < 3; k++) {
+    const res = await session!.fetch(`/api/tasks/next?datasetId=${datasetId}`);
+    expect(res.status).toBe(200);
+    served.push(((await res.json()) as { task: { imageId: string } }).task.imageId);
+  }
+  for (const id of served) expect(chosen).toContain(id);
+});
+
+it("excludes a face from its page; the history shows both actions with who and when", async () => {
+  const face = suspects[0]!;
+  await page.goto(`/research/images/${face}`);
+  await page.getByRole("button", { name: "Exclude from training" }).click();
+  await page.waitForSelector('[data-testid="history"] li[data-kind="EXCLUDE"]', { timeout: 15_000 });
+  const history = page.locator('[data-testid="history"] li');
+  expect(await history.count()).toBe(2);
+  const [exclusion, moreVotes] = [await history.nth(0).textContent(), await history.nth(1).textContent()];
+  expect(exclusion).toMatch(new RegExp(`Exclude from training: .* by ${adminName} at \\d{4}-\\d\\d-\\d\\d `));
+  expect(moreVotes).toMatch(new RegExp(`Ask for more votes: 2 more votes .* by ${adminName} at `));
+  expect(await page.textContent('[data-testid="image-flags"]')).toContain("excluded");
+  await screenshot(page, "review-image-history");
+
+  const row = await db.imageAction.findFirstOrThrow({
+    where: { imageId: face, kind: "EXCLUDE", revokedAt: null },
+  });
+  expect(Date.now() - row.createdAt.getTime()).toBeLessThan(120_000);
+  // Out of the queue now.
+  await page.goto(queueUrl());
+  expect(await rowIds()).not.toContain(face);
+  expect(await page.textContent('[data-testid="queue-summary"]')).toContain("1 excluded");
+});
