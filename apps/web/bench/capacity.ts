@@ -22,6 +22,7 @@ export type TCapacityOptions = {
   thinkSeconds: number;
   loop: TPageLoop;
   poolSize: number;
+  stopping: "panel" | "model"; // the dataset's stopping prior (--stopping)
   images?: number;
   allSteps: boolean; // --all-steps: go on after a failed step (to see how the cost grows past it)
   profDir?: string; // --cpu-prof: the web server's V8 profile goes there, folded by module when it stops
@@ -51,7 +52,7 @@ export async function runCapacity(o: TCapacityOptions): Promise<{ steps: TStep[]
   const maxN = Math.max(...o.sizes);
   const images = o.images ?? imagesFor(o);
   const t0 = performance.now();
-  const seeded = await seedBench(o.db.db, { images, annotators: maxN });
+  const seeded = await seedBench(o.db.db, { images, annotators: maxN, stopping: o.stopping });
   o.log(
     `bench: seeded ${seeded.imageIds.length} images, ${maxN} annotators in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );

@@ -387,6 +387,7 @@ try {
       loop,
       poolSize,
       allSteps: values["all-steps"],
+      stopping,
       images: values.images ? images : undefined, // default: enough for the ramp (imagesFor)
       profDir,
       db: current.db,
