@@ -207,17 +207,16 @@ describe("training runs on real workers", () => {
   it("snapshot-labels and evaluate run as jobs", async () => {
     const snap = await jobs.snapshotLabels({ datasetId: fx.datasetId, method: "mv", params: {} });
     const sJob = await waitFor("snapshot job", async () => {
-      const j = await jobs.queue("labels").getJob(snap.jobId);
-      const s = await j?.getState();
-      return s === "completed" || s === "failed" ? j : null;
+      const s = await (await jobs.queue("labels").getJob(snap.jobId))?.getState();
+      // Re-read once settled: a job object loaded while it was active has no return value yet.
+      return s === "completed" || s === "failed" ? jobs.queue("labels").getJob(snap.jobId) : null;
     });
     expect(sJob.failedReason, workers.at(-1)?.logs.slice(-20).join("\n")).toBeUndefined();
     expect(sJob.returnvalue).toMatchObject({ created: true, items: 96 });
     const ev = await jobs.evaluate({ runId: baselineId, splits: ["TEST"] });
     const eJob = await waitFor("evaluate job", async () => {
-      const j = await jobs.queue("evaluate").getJob(ev.jobId);
-      const s = await j?.getState();
-      return s === "completed" || s === "failed" ? j : null;
+      const s = await (await jobs.queue("evaluate").getJob(ev.jobId))?.getState();
+      return s === "completed" || s === "failed" ? jobs.queue("evaluate").getJob(ev.jobId) : null;
     });
     expect(eJob.failedReason).toBeUndefined();
     const stored = await t.db.evaluation.findUniqueOrThrow({

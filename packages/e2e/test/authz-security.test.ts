@@ -76,7 +76,9 @@ describe("CSRF: every state-changing route handler refuses a foreign Origin, eve
 
   it.each(mutating)("$method $template", async ({ method, template }) => {
     const path = fillTemplate(template, { id: "csrf-missing-id" });
-    const session = template.startsWith("/api/votes") ? annotatorCsrf : adminSession;
+    // Annotator-only routes (votes, a qualification retry) answer an admin 403 by role: use an annotator.
+    const isAnnotatorRoute = template.startsWith("/api/votes") || template === "/api/qualification";
+    const session = isAnnotatorRoute ? annotatorCsrf : adminSession;
     for (const origin of ["https://evil.example", "null", `http://127.0.0.1.evil.example`]) {
       const res = await session.fetch(path, { method, headers: { ...json, origin }, body: "{}" });
       expect(res.status, origin).toBe(403);
