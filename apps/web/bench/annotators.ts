@@ -68,7 +68,7 @@ export async function signInAll(
 
 // Mostly agreeing crowd: 80% pick the image's "true" class (a hash of its id), 20% any class, so the
 // dynamic-overlap rule closes images after a few votes as it would with real people.
-function labelFor(imageId: string): string {
+export function labelFor(imageId: string): string {
   let h = 0;
   for (const ch of imageId) h = (h * 31 + ch.charCodeAt(0)) | 0;
   const k = Math.random() < 0.8 ? Math.abs(h) % 8 : Math.floor(Math.random() * FERPLUS.length);
@@ -144,6 +144,21 @@ export async function runLoad(options: {
 export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+// 5xx answers and client-side failures (timeouts, network errors) over summarized endpoints.
+export function countErrors(summaries: { statuses: Record<string, number> }[]): {
+  http5xx: number;
+  clientErrors: number;
+} {
+  let http5xx = 0;
+  let clientErrors = 0;
+  for (const s of summaries)
+    for (const [code, count] of Object.entries(s.statuses)) {
+      if (code.startsWith("5")) http5xx += count;
+      if (code === "timeout" || code === "network") clientErrors += count;
+    }
+  return { http5xx, clientErrors };
 }
 
 export function summarize(stats: TEndpointStats): {

@@ -38,6 +38,13 @@ export function treeCpuMs(root: number): number {
   return total;
 }
 
+// CPU time (ms) the whole machine spent working (every core, every process): /proc/stat's user, nice,
+// system, irq and softirq. Minus what the bench's own processes used, it is the load of everyone else.
+export function machineBusyMs(): number {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return (((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0)) * 1000) / TICKS;
+}
+
 export type TDbCounters = {
   xacts: number;
   fetched: number;

@@ -1,4 +1,6 @@
 // npm run bench:votes [-- --annotators 100,200 --seconds 60 --modes flow,vote --images 20000]
+// npm run bench:votes -- --open [--annotators 100,250,500,1000,1500,2000 --seconds 30 --think 2 --loop carry]
+//   the open-loop capacity ramp at human pace: see capacity.ts.
 // For each mode x N: a fresh database (seeded with N annotators and enough images), `next start` on the
 // production build, N annotators sign in (next-auth) and vote as fast as the API answers for `seconds`;
 // then the database is checked against every acknowledgement, and the raw INSERT peer runs on the same
@@ -18,7 +20,9 @@ import {
   type TWebServer,
   WEB_BUILD_LOCK,
 } from "@concord/web-runner";
-import { runLoad, signInAll, summarize, type TMode } from "./annotators";
+import { countErrors, runLoad, signInAll, summarize, type TMode } from "./annotators";
+import { runCapacity } from "./capacity";
+import type { TPageLoop } from "./page-loop";
 import { rawInsertPeer } from "./peer";
 import { dbCounters, foldProfile, treeCpuMs } from "./profile";
 import { BENCH_PASSWORD, seedBench } from "./seed";
@@ -26,10 +30,14 @@ import { type TVerdict, verdictOk, verifyVotes } from "./verify";
 
 const { values } = parseArgs({
   options: {
-    annotators: { type: "string", default: process.env.BENCH_ANNOTATORS ?? "100,200" },
-    seconds: { type: "string", default: process.env.BENCH_SECONDS ?? "60" },
+    open: { type: "boolean", default: false },
+    "all-steps": { type: "boolean", default: false },
+    think: { type: "string", default: "2" },
+    loop: { type: "string", default: "carry" },
+    annotators: { type: "string", default: process.env.BENCH_ANNOTATORS },
+    seconds: { type: "string", default: process.env.BENCH_SECONDS },
     modes: { type: "string", default: process.env.BENCH_MODES ?? "flow,vote" },
-    images: { type: "string", default: process.env.BENCH_IMAGES ?? "20000" },
+    images: { type: "string", default: process.env.BENCH_IMAGES },
     "peer-seconds": { type: "string", default: "15" },
     "retry-every": { type: "string", default: "20" },
     "pool-size": { type: "string", default: process.env.CONCORD_DB_POOL ?? "10" },
@@ -38,14 +46,33 @@ const { values } = parseArgs({
     stopping: { type: "string", default: "panel" },
   },
 });
+const isOpen = values.open;
 const stopping = values.stopping as "panel" | "model";
-const sizes = values.annotators.split(",").map(Number);
+const sizes = (values.annotators ?? (isOpen ? "100,250,500,1000,1500,2000" : "100,200"))
+  .split(",")
+  .map(Number);
 const modes = values.modes.split(",") as TMode[];
-const seconds = Number(values.seconds);
-const images = Number(values.images);
+const seconds = Number(values.seconds ?? (isOpen ? "30" : "60"));
+const images = Number(values.images ?? "20000");
 const poolSize = Number(values["pool-size"]);
-if (sizes.some((n) => !(n >= 1 && n <= 500)) || !(seconds > 0 && seconds <= 600) || !(images >= 100)) {
-  console.error("bench: --annotators 1..500 (comma list), --seconds 1..600, --images >= 100");
+const think = Number(values.think);
+const maxAnnotators = isOpen ? 5000 : 500;
+if (
+  sizes.some((n) => !(Number.isInteger(n) && n >= 1 && n <= maxAnnotators)) ||
+  !(seconds > 0 && seconds <= 600) ||
+  !(images >= 100) ||
+  !(think > 0 && think <= 60)
+) {
+  console.error(
+    `bench: --annotators 1..${maxAnnotators} (comma list), --seconds 1..600, --images >= 100, --think 0..60 s`,
+  );
+  process.exit(2);
+}
+const loops = values.loop.split(",") as TPageLoop[];
+if (loops.some((l) => l !== "carry" && l !== "split")) {
+  console.error(
+    'bench: --loop is a comma list of "carry" (the vote answer carries the next face) and "split" (GET + POST per face)',
+  );
   process.exit(2);
 }
 if (stopping !== "panel" && stopping !== "model") {
@@ -77,12 +104,18 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
     void cleanup().finally(() => process.exit(130));
   });
 }
-// Bounded whatever happens: each phase gets its run time plus 4 minutes for seeding, sign-in and checks.
-const hardLimitMs = sizes.length * modes.length * (seconds + 240) * 1000 + 600_000;
-setTimeout(() => {
-  console.error(`bench: hard time limit (${hardLimitMs / 1000} s) reached, stopping`);
-  void cleanup().finally(() => process.exit(3));
-}, hardLimitMs).unref();
+// Bounded whatever happens, from the moment the lock is ours (waiting for others' e2e runs does not count):
+// each phase gets its run time plus 4 minutes for seeding, sign-in and checks (an open-loop step 3), plus
+// 10 minutes for a build.
+const hardLimitMs = isOpen
+  ? loops.length * sizes.length * (seconds + 180) * 1000 + 600_000
+  : sizes.length * modes.length * (seconds + 240) * 1000 + 600_000;
+function armHardLimit() {
+  setTimeout(() => {
+    console.error(`bench: hard time limit (${hardLimitMs / 1000} s) reached, stopping`);
+    void cleanup().finally(() => process.exit(3));
+  }, hardLimitMs).unref();
+}
 
 type TPhase = {
   mode: TMode;
@@ -195,13 +228,7 @@ async function phase(mode: TMode, n: number): Promise<TPhase> {
       .filter(([, s]) => s.latencies.length > 0)
       .map(([k, s]) => [k, summarize(s)]),
   );
-  let http5xx = 0;
-  let clientErrors = 0;
-  for (const s of Object.values(endpoints))
-    for (const [code, count] of Object.entries(s.statuses)) {
-      if (code.startsWith("5")) http5xx += count;
-      if (code === "timeout" || code === "network") clientErrors += count;
-    }
+  const { http5xx, clientErrors } = countErrors(Object.values(endpoints));
   if (http5xx) {
     // The distinct error lines the server logged, with how often: the cause of the 5xx in one glance.
     const counts = new Map<string, number>();
@@ -316,12 +343,19 @@ function writeResults() {
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(
     resultsFile,
-    JSON.stringify({ at: new Date().toISOString(), cpus: cpus().length, results }, null, 2),
+    JSON.stringify(
+      { at: new Date().toISOString(), cpus: cpus().length, results, open: isOpen ? openSteps : undefined },
+      null,
+      2,
+    ),
   );
 }
 
 const release = await holdLock(WEB_BUILD_LOCK, (m) => log(`bench: ${m}`));
+armHardLimit();
 const results: TPhase[] = [];
+const openSteps: unknown[] = [];
+let openOk = true;
 try {
   log(
     `bench: ${cpus().length} CPUs, load average ${loadavg()
@@ -340,16 +374,50 @@ try {
       ? `bench: next build took ${(build.ms / 1000).toFixed(0)} s`
       : `bench: reusing the production build in apps/web/.next (${build.why})`,
   );
-  for (const mode of modes)
-    for (const n of sizes) {
-      const p = await phase(mode, n);
-      results.push(p);
-      print(p); // at once: a later phase failing must not lose this one's figures
-      writeResults();
-    }
+  // Each page loop on its own database and server, one after the other.
+  for (const loop of isOpen ? loops : []) {
+    log(
+      `\nbench: open loop, ${loop} page loop, a key press every ${think} s on average (exponential gaps), ` +
+        `ramp ${sizes.join(", ")} annotators, ${seconds} s measured per step, pool ${poolSize}`,
+    );
+    current.db = await createTestDatabase("concord_bench");
+    const profDir = values["cpu-prof"]
+      ? join(repoRoot, ".data", "bench", `prof-open-${loop}-${Date.now()}`)
+      : undefined;
+    if (profDir) mkdirSync(profDir, { recursive: true });
+    const capacity = await runCapacity({
+      sizes,
+      seconds,
+      thinkSeconds: think,
+      loop,
+      poolSize,
+      allSteps: values["all-steps"],
+      stopping,
+      images: values.images ? images : undefined, // default: enough for the ramp (imagesFor)
+      profDir,
+      db: current.db,
+      onWeb: (web) => {
+        current.web = web;
+      },
+      log,
+    });
+    await current.db.drop();
+    current.db = undefined;
+    openSteps.push(...capacity.steps);
+    openOk &&= capacity.ok;
+    writeResults();
+  }
+  if (!isOpen)
+    for (const mode of modes)
+      for (const n of sizes) {
+        const p = await phase(mode, n);
+        results.push(p);
+        print(p); // at once: a later phase failing must not lose this one's figures
+        writeResults();
+      }
 } finally {
   await cleanup();
   release();
 }
 log(`\nbench: figures written to ${resultsFile}`);
-process.exit(results.every((p) => p.ok) ? 0 : 1);
+process.exit(results.every((p) => p.ok) && openOk ? 0 : 1);

@@ -1,6 +1,6 @@
-// "ImageTally" (migration 20261124200000_image_tally) against the truth, COUNT(*) over "Vote": after the
-// migration's backfill, random single-row and multi-row vote/undo/relabel/gold/lease/policy sequences, and
-// concurrent voters on the same images.
+// "ImageTally" (migrations 20261124200000_image_tally, 20261130400000_lease_open_function) against the truth,
+// COUNT(*) over "Vote" and "TaskLease": after the migrations' backfill, random single-row and multi-row
+// vote/undo/relabel/gold/lease/policy sequences, and concurrent voters and leases on the same images.
 import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,13 +18,15 @@ const MISMATCHES = `
 WITH truth AS (
   SELECT i.id, i."datasetId", coalesce(sum(c.n), 0)::int AS n,
          coalesce(jsonb_object_agg(c.label, c.n) FILTER (WHERE c.label IS NOT NULL), '{}') AS counts,
-         coalesce(string_agg(c.n::text, ',' ORDER BY c.n DESC), '') AS sig
+         coalesce(string_agg(c.n::text, ',' ORDER BY c.n DESC), '') AS sig,
+         (SELECT count(*)::int FROM "TaskLease" l WHERE l."imageId" = i.id) AS leases
   FROM "Image" i
   LEFT JOIN (SELECT "imageId", label, count(*)::int AS n FROM "Vote" WHERE NOT "isGold" GROUP BY 1, 2) c
     ON c."imageId" = i.id
   GROUP BY i.id, i."datasetId"
 )
-SELECT tr.id, tr.n, tr.counts, t.votes, t.counts AS "tallyCounts", t.gold, t.done, t."datasetId"
+SELECT tr.id, tr.n, tr.counts, tr.leases, t.votes, t.counts AS "tallyCounts", t.gold, t.done, t.leases AS "tallyLeases",
+       t."full", t."datasetId"
 FROM truth tr
 JOIN "Dataset" ds ON ds.id = tr."datasetId"
 LEFT JOIN "ImageTally" t ON t."imageId" = tr.id
@@ -33,7 +35,9 @@ WHERE t."imageId" IS NULL
    OR t.counts <> tr.counts
    OR t."datasetId" <> tr."datasetId"
    OR t.gold <> EXISTS (SELECT 1 FROM "GoldLabel" g WHERE g."imageId" = tr.id)
-   OR t.done <> (tr.n >= ds."maxVotes" OR tr.sig = ANY(ds."doneSignatures"))`;
+   OR t.done <> (tr.n >= ds."maxVotes" OR tr.sig = ANY(ds."doneSignatures"))
+   OR t.leases <> tr.leases
+   OR t."full" <> (tr.leases >= greatest(1, greatest(ds."minVotes", coalesce(t.target, 0)) - tr.n))`;
 
 async function mismatches(c: pg.Pool | pg.Client) {
   const [rows, orphans] = await Promise.all([
@@ -116,9 +120,21 @@ describe("ImageTally", () => {
               [i, u, LABELS[Math.floor(random() * LABELS.length)], random() < 0.1],
             );
       await c.query(`INSERT INTO "GoldLabel" ("imageId", label) VALUES ($1, 'anger')`, [s.images[3]]);
+      for (const [i, u] of [
+        [0, 0],
+        [0, 1],
+        [5, 2],
+      ] as const)
+        await c.query(
+          `INSERT INTO "TaskLease" ("imageId", "annotatorId", "expiresAt") VALUES ($1, $2, now() + interval '1 minute')`,
+          [s.images[i], s.users[u]],
+        );
       const applied = await migrate(url.toString());
       expect(applied.applied).toContain("20261124200000_image_tally");
+      expect(applied.applied).toContain("20261130400000_lease_open_function");
       expect(await mismatches(c)).toEqual({ rows: [], orphans: 0 });
+      const leased = await c.query(`SELECT leases FROM "ImageTally" WHERE "imageId" = $1`, [s.images[0]]);
+      expect(leased.rows[0].leases).toBe(2);
       const full = await c.query(`SELECT count(*)::int AS n FROM "ImageTally" WHERE done`);
       expect(full.rows[0].n).toBeGreaterThan(0); // some images reached maxVotes 4
     } finally {
@@ -194,13 +210,19 @@ describe("ImageTally", () => {
           `UPDATE "Vote" SET "isGold" = NOT "isGold" WHERE id IN (SELECT id FROM "Vote" ORDER BY random() LIMIT 1)`,
         );
       } else if (op < 0.85) {
+        // a lease, or a renewal of an existing one (the web's ON CONFLICT DO UPDATE): no second row
         await pool.query(
           `INSERT INTO "TaskLease" ("imageId", "annotatorId", "expiresAt") VALUES ($1, $2, now() + interval '1 minute')
-           ON CONFLICT DO NOTHING`,
+           ON CONFLICT ("imageId", "annotatorId") DO UPDATE SET "expiresAt" = EXCLUDED."expiresAt"`,
           [pick(s.images), pick(s.users)],
         );
-      } else if (op < 0.88) {
+      } else if (op < 0.87) {
         await pool.query(`DELETE FROM "TaskLease" WHERE "imageId" = $1`, [pick(s.images)]);
+      } else if (op < 0.88) {
+        await pool.query(`UPDATE "Dataset" SET "minVotes" = $2 WHERE id = $1`, [
+          s.datasetId,
+          1 + Math.floor(random() * 4),
+        ]);
       } else if (op < 0.92) {
         if (random() < 0.5)
           await pool.query(
@@ -247,13 +269,24 @@ describe("ImageTally", () => {
   it("equals COUNT(*) under concurrent voters and undos on the same few images", async () => {
     const s = await seed(pool, "conc", 4, 40, 1000);
     const random = createRng(3);
-    // 40 annotators, each voting on the 4 images in its own order, undoing now and then, all at once.
+    // 40 annotators, each leasing and voting on the 4 images in its own order, undoing now and then, all at once.
     await Promise.all(
       s.users.map(async (user) => {
         const c = await pool.connect();
         try {
           for (let round = 0; round < 3; round++) {
             for (const image of [...s.images].sort(() => random() - 0.5)) {
+              if (random() < 0.5)
+                await c.query(
+                  `INSERT INTO "TaskLease" ("imageId", "annotatorId", "expiresAt") VALUES ($1, $2, now() + interval '1 minute')
+                   ON CONFLICT DO NOTHING`,
+                  [image, user],
+                );
+              if (random() < 0.3)
+                await c.query(`DELETE FROM "TaskLease" WHERE "imageId" = $1 AND "annotatorId" = $2`, [
+                  image,
+                  user,
+                ]);
               await c.query(
                 `INSERT INTO "Vote" (id, "imageId", "annotatorId", label) VALUES (gen_random_uuid()::text, $1, $2, $3)
                  ON CONFLICT DO NOTHING`,
@@ -279,10 +312,15 @@ describe("ImageTally", () => {
     expect(await mismatches(pool)).toEqual({ rows: [], orphans: 0 });
   });
 
-  it("TRUNCATE of the votes resets the tallies", async () => {
+  it("TRUNCATE of the votes and of the leases resets the tallies", async () => {
+    const before = await pool.query(`SELECT count(*)::int AS n FROM "ImageTally" WHERE leases <> 0`);
+    expect(before.rows[0].n).toBeGreaterThan(0); // the tests above left leases to reset
     await pool.query(`TRUNCATE "Vote"`);
+    await pool.query(`TRUNCATE "TaskLease"`);
     expect(await mismatches(pool)).toEqual({ rows: [], orphans: 0 });
-    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "ImageTally" WHERE votes <> 0`);
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM "ImageTally" WHERE votes <> 0 OR leases <> 0 OR "full"`,
+    );
     expect(rows[0].n).toBe(0);
   });
 });

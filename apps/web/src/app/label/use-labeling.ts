@@ -1,6 +1,8 @@
 "use client";
 // Client state of the labelling loop: current face, prefetched faces, votes sent in order (a serial queue,
 // so an undo never overtakes the vote it undoes), retries with the same requestId (idempotent server).
+// Each vote asks for the next face in its answer (`next`), so a face costs one request: GET /api/tasks/next
+// only fills the queue at the start and when an answer brought no face (an error, a pause).
 import { useCallback, useEffect, useRef, useState } from "react";
 import { warningText } from "@/lib/check-rule";
 import {
@@ -54,6 +56,7 @@ export function useLabeling(
   const queue = useRef<TTask[]>([]);
   const history = useRef<TTask[]>([]);
   const exhausted = useRef(false);
+  const awaiting = useRef(0); // votes in flight whose answer will bring a face
   const fetching = useRef(false);
   const chain = useRef<Promise<unknown>>(Promise.resolve());
   const shownAt = useRef(0);
@@ -82,11 +85,23 @@ export function useLabeling(
     setCurrent(task);
   }, []);
 
+  // A face for the queue, never one on screen or queued already (a lease that expired can hand it out again).
+  const enqueue = useCallback(
+    (task: TTask) => {
+      const isKnown = (t: TTask | null | undefined) => t?.imageId === task.imageId;
+      if (isKnown(currentRef.current) || queue.current.some(isKnown)) return;
+      queue.current.push(task);
+      if (currentRef.current === undefined || currentRef.current === null)
+        show(queue.current.shift() ?? null);
+    },
+    [show],
+  );
+
   const refill = useCallback(async () => {
     if (fetching.current) return;
     fetching.current = true;
     try {
-      while (queue.current.length < PREFETCH && !exhausted.current) {
+      while (queue.current.length + awaiting.current < PREFETCH && !exhausted.current) {
         const query = datasetId ? `?datasetId=${encodeURIComponent(datasetId)}` : "";
         const res = await send(`/api/tasks/next${query}`, { cache: "no-store" });
         const data = (await res.json().catch(() => ({}))) as {
@@ -109,9 +124,7 @@ export function useLabeling(
           if (data.blocked) setBlocked(data.blocked.rounds.map((r) => roundBlockOf(r, data.blocked!.ask)));
           break;
         }
-        queue.current.push(data.task);
-        if (currentRef.current === undefined || currentRef.current === null)
-          show(queue.current.shift() ?? null);
+        enqueue(data.task);
       }
       if (exhausted.current && queue.current.length === 0 && !currentRef.current) show(null);
     } catch {
@@ -119,7 +132,7 @@ export function useLabeling(
     } finally {
       fetching.current = false;
     }
-  }, [notify, show, datasetId]);
+  }, [notify, show, enqueue, datasetId]);
 
   useEffect(() => {
     void refill();
@@ -146,13 +159,21 @@ export function useLabeling(
       history.current.push(task);
       setSession((s) => ({ votes: s.votes + 1, startedAt: s.startedAt || Date.now() }));
       checks.countFace();
+      awaiting.current++;
       advance();
       chain.current = chain.current.then(async () => {
+        let next: TTask | null | undefined;
         try {
           const res = await send("/api/votes", {
             method: "POST",
             headers: { "content-type": "application/json" },
-            body: JSON.stringify({ imageId: task.imageId, label, requestId, durationMs }),
+            body: JSON.stringify({
+              imageId: task.imageId,
+              label,
+              requestId,
+              durationMs,
+              next: datasetId ? { datasetId } : {},
+            }),
           });
           const data = (await res.json().catch(() => ({}))) as {
             error?: string;
@@ -167,6 +188,7 @@ export function useLabeling(
             };
             paused?: { reason: string };
             qualification?: TQualificationOutcome;
+            next?: TTask | null;
           };
           if (!res.ok) {
             history.current = history.current.filter((t) => t !== task);
@@ -174,6 +196,7 @@ export function useLabeling(
             else notify("error", data.error ?? `Vote failed (${res.status})`);
             return;
           }
+          next = data.next;
           if (data.progress) setProgress(data.progress);
           if (data.gold) {
             const g = data.gold;
@@ -212,10 +235,16 @@ export function useLabeling(
           if (data.paused) setPaused(data.paused.reason);
         } catch {
           notify("error", "Network error: the vote was not saved");
+        } finally {
+          awaiting.current--;
+          if (next) enqueue(next);
+          // Tops the queue up by GET when the answer brought no face (none left for now, an error, a pause):
+          // GET also says why there is none (a qualification round to retake) and shows "no tasks".
+          void refill();
         }
       });
     },
-    [advance, notify, refill, checks.countFace, checks.show],
+    [advance, notify, enqueue, refill, datasetId, checks.countFace, checks.show],
   );
 
   const undo = useCallback(() => {

@@ -15,6 +15,33 @@ const USER_PROGRESS = {
 };
 
 let lastPrune = 0;
+// An expired lease keeps its image out of the pick until it is deleted: an abandoned face comes back at most
+// this long after its lease ends (each web process prunes; the DELETE reads the expiry index).
+const PRUNE_EVERY_MS = 5_000;
+
+// The next task leased to an annotator whose access was checked already, with the lease housekeeping: every
+// few seconds per process, off the request's path.
+export async function leaseNextTask(userId: string, datasetId?: string): Promise<TTask | null> {
+  if (Date.now() - lastPrune > PRUNE_EVERY_MS) {
+    lastPrune = Date.now();
+    void pruneExpiredLeases().catch(() => {});
+  }
+  return findNextTask(userId, { datasetId });
+}
+
+// The `next` of a vote's answer. The vote is committed and acknowledged whatever happens here: on an error
+// `next` is left out (undefined) and the page asks GET /api/tasks/next instead.
+export async function nextTaskAfterVote(
+  userId: string,
+  datasetId?: string,
+): Promise<TTask | null | undefined> {
+  try {
+    return await leaseNextTask(userId, datasetId);
+  } catch (error) {
+    console.error("[web] next task after a vote failed; the page falls back to GET /api/tasks/next", error);
+    return undefined;
+  }
+}
 
 export type TNextTask = {
   task: TTask | null;
@@ -32,12 +59,7 @@ export async function nextTaskFor(userId: string, datasetId?: string): Promise<T
   ]);
   const denied = accessError(row, ACCESS.label, true);
   if (denied) throw denied;
-  // Housekeeping at most once a minute per process, off the request's path.
-  if (Date.now() - lastPrune > 60_000) {
-    lastPrune = Date.now();
-    void pruneExpiredLeases().catch(() => {});
-  }
-  const task = await findNextTask(userId, { datasetId });
+  const task = await leaseNextTask(userId, datasetId);
   const progress = { today: row!.today, total: row!.total };
   if (task) return { task, progress };
   const rounds = await blockedRounds(userId, datasetId);

@@ -29,6 +29,12 @@ export const ZVoteBody = z.object({
     .max(100)
     .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, - and _ only"),
   durationMs: z.number().int().min(0).max(3_600_000).optional(),
+  // The labelling page asks for its next face in the vote's answer (one request per face instead of two):
+  // `{}` for any dataset, `{ datasetId }` for one. The answer then carries `next` (see app/api/votes).
+  next: z
+    .object({ datasetId: z.string().trim().min(1).max(64).optional() })
+    .strict()
+    .optional(),
 });
 export type TVoteBody = z.infer<typeof ZVoteBody>;
 

@@ -1,0 +1,122 @@
+// POST /api/votes with `next` (what the labelling page sends): the route handler itself, with a real next-auth
+// session token, against a fresh migrated Postgres. The answer carries the vote and the next task, leased to
+// the caller; without `next` the answer is unchanged; a replay carries `next` too; refusals carry none.
+import { randomUUID } from "node:crypto";
+import { FERPLUS_LABELS } from "@concord/crowd/labels";
+import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
+import { NextRequest } from "next/server";
+import { encode } from "next-auth/jwt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const SECRET = "vote-next-test-secret-0123456789abcdef";
+const ORIGIN = "http://localhost:3000";
+
+let t: TTestDatabase;
+let route: typeof import("../src/app/api/votes/route");
+let datasetId: string;
+let images: string[];
+let cookie: string;
+let annotatorId: string;
+
+type TAnswer = {
+  vote?: { id: string; imageId: string };
+  replayed?: boolean;
+  progress?: { today: number; total: number };
+  next?: { imageId: string; datasetId: string; image: string; leaseExpiresAt: string } | null;
+  error?: string;
+};
+
+beforeAll(async () => {
+  t = await createTestDatabase("concord_web_vote_next");
+  Object.assign(process.env, { DATABASE_URL: t.url, NEXTAUTH_SECRET: SECRET, NEXTAUTH_URL: ORIGIN });
+  route = await import("../src/app/api/votes/route");
+  const user = await t.db.user.create({
+    data: { email: "a@t.local", name: "a", passwordHash: "x", role: "ANNOTATOR" },
+  });
+  annotatorId = user.id;
+  const token = await encode({ token: { id: user.id, sub: user.id, role: user.role }, secret: SECRET });
+  cookie = `next-auth.session-token=${token}`;
+  const ds = await t.db.dataset.create({
+    data: { slug: "vn", name: "VN", source: "SYNTHETIC", taxonomy: [...FERPLUS_LABELS], goldRate: 0 },
+  });
+  datasetId = ds.id;
+  await t.db.image.createMany({
+    data: Array.from({ length: 3 }, (_, i) => ({
+      datasetId,
+      split: "TRAIN" as const,
+      externalId: `vn-${i}`,
+      sha256: String(i).padStart(64, "0"),
+      phash: String(i).padStart(16, "0"),
+      pixels: new Uint8Array(48 * 48).fill(i * 60),
+    })),
+  });
+  images = (await t.db.image.findMany({ where: { datasetId }, orderBy: { externalId: "asc" } })).map(
+    (i) => i.id,
+  );
+});
+afterAll(async () => {
+  const { getDb } = await import("@concord/db");
+  await getDb().$disconnect();
+  await t?.drop();
+});
+
+async function post(body: unknown): Promise<{ status: number; body: TAnswer }> {
+  const req = new NextRequest(`${ORIGIN}/api/votes`, {
+    method: "POST",
+    headers: { cookie, origin: ORIGIN, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const res = await route.POST(req, { params: Promise.resolve({}) });
+  return { status: res.status, body: (await res.json()) as TAnswer };
+}
+
+const leasesOf = () =>
+  t.db.taskLease.findMany({ where: { annotatorId }, select: { imageId: true }, orderBy: { imageId: "asc" } });
+
+describe("POST /api/votes with next", () => {
+  it("answers the vote and the next task, leased to the caller; without next, no next field", async () => {
+    const plain = await post({ imageId: images[0], label: "neutral", requestId: randomUUID() });
+    expect(plain.status).toBe(201);
+    expect(plain.body).not.toHaveProperty("next");
+    expect(await leasesOf()).toEqual([]);
+
+    const requestId = randomUUID();
+    const first = await post({ imageId: images[1], label: "happiness", requestId, next: {} });
+    expect(first.status).toBe(201);
+    expect(first.body.vote?.imageId).toBe(images[1]);
+    expect(first.body.progress).toEqual({ today: 2, total: 2 });
+    // The only image this annotator has not voted on, as GET /api/tasks/next would serve it.
+    expect(first.body.next).toMatchObject({ imageId: images[2], datasetId });
+    expect(first.body.next?.image).toMatch(/^data:image\/png;base64,/);
+    expect(Date.parse(first.body.next!.leaseExpiresAt)).toBeGreaterThan(Date.now());
+    expect(await leasesOf()).toEqual([{ imageId: images[2] }]);
+
+    // A retry of the same request (as if its answer was lost): the same vote, and a next task picked as
+    // GET /api/tasks/next would: never a face the caller holds, so here none (images[2] is leased to them
+    // by the first answer, until it expires).
+    const again = await post({ imageId: images[1], label: "happiness", requestId, next: { datasetId } });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ replayed: true, vote: { id: first.body.vote?.id } });
+    expect(again.body.next).toBeNull();
+    expect(await t.db.vote.count({ where: { annotatorId } })).toBe(2);
+    expect(await leasesOf()).toEqual([{ imageId: images[2] }]);
+
+    // The last face: nothing left after it, which the answer says with next: null.
+    const last = await post({ imageId: images[2], label: "fear", requestId: randomUUID(), next: {} });
+    expect(last.status).toBe(201);
+    expect(last.body.next).toBeNull();
+    expect(await leasesOf()).toEqual([]);
+  });
+
+  it("refuses a malformed next (400) and a failed vote carries no next; nothing written", async () => {
+    const before = await t.db.vote.count();
+    const bad = await post({ imageId: images[0], label: "neutral", requestId: randomUUID(), next: { x: 1 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/next/);
+    const twice = await post({ imageId: images[0], label: "anger", requestId: randomUUID(), next: {} });
+    expect(twice.status).toBe(409);
+    expect(twice.body).not.toHaveProperty("next");
+    expect(await t.db.vote.count()).toBe(before);
+    expect(await leasesOf()).toEqual([]);
+  });
+});
