@@ -125,7 +125,7 @@ describe("predict jobs on a real worker", () => {
     expect(done.backend).toMatch(/^wasm(\+openblas|\+builtin-sgemm)?$/);
     expect(done.backend).toBe(trainedOn);
     // Progress was published per fold while it ran (the event stream is read after the set settled).
-    await waitFor("the set's done event", () =>
+    await waitFor("the set's done event", async () =>
       progressEvents.some((p) => p.setId === set.id && p.phase === "done"),
     );
     const seen = new Set(progressEvents.filter((p) => p.setId === set.id).map((p) => `${p.phase}:${p.fold}`));
