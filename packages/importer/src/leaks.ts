@@ -1,14 +1,8 @@
 import type { TDb } from "@concord/db";
-import { findNearPairs } from "./near-pairs";
+import { findDuplicatePairs, NEAR_DUPLICATE_THRESHOLD } from "./twins";
 
-/**
- * Near-duplicate threshold in bits of the 64-bit DCT hash. Measured on the 32,137 FER+ faces (README, "Leak
- * guard"): pairs within 6 bits are re-encodings, watermarked or slightly cropped copies of the same photo
- * (88% have a shift-aligned pixel correlation > 0.8, 73% > 0.9); at 8 bits that falls to 45% and look-alike
- * different faces dominate; unrelated faces sit around 30 bits (1% of random pairs are within 20).
- * Median-split hashes have exactly 32 ones, so distances are always even.
- */
-export const NEAR_DUPLICATE_THRESHOLD = 6;
+// The threshold and the pair rule live in ./twins, shared with every evaluation that leaves twins out.
+export { NEAR_DUPLICATE_THRESHOLD };
 
 export type TLeakSummary = {
   exactPairs: number;
@@ -33,25 +27,13 @@ export async function detectDuplicates(
     `SELECT "id", "split"::text AS "split", "sha256", "phash" FROM "Image" WHERE "datasetId" = $1`,
     datasetId,
   );
-  const pairs = findNearPairs(
-    images.map((i) => i.phash),
-    threshold,
-  );
-  const byId = new Map<string, TImageHash>();
-  for (const im of images) byId.set(im.id, im);
-  // Identical pixels give identical hashes, so every exact pair is among the distance-0 pairs.
+  const pairs = findDuplicatePairs(images, threshold);
   const rows = pairs.map((p) => {
     const [a, b] = [images[p.a]!, images[p.b]!].sort((x, y) => (x.id < y.id ? -1 : 1)) as [
       TImageHash,
       TImageHash,
     ];
-    return {
-      a: a.id,
-      b: b.id,
-      kind: a.sha256 === b.sha256 ? "EXACT" : "NEAR",
-      d: p.distance,
-      cross: a.split !== b.split,
-    };
+    return { a: a.id, b: b.id, kind: p.kind, d: p.distance, cross: a.split !== b.split };
   });
   const CHUNK = 20_000;
   for (let k = 0; k < rows.length; k += CHUNK) {

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { PNG } from "pngjs";
 import sharp from "sharp";
 import { decodeGray8Png } from "./png-gray";
@@ -8,9 +7,7 @@ export const PIXELS = SIDE * SIDE;
 
 export type TDecoded = { pixels: Uint8Array; conversion: string | null };
 
-export function sha256Hex(pixels: Uint8Array): string {
-  return createHash("sha256").update(pixels).digest("hex");
-}
+export { sha256Hex } from "./twins";
 
 // Luma (ITU-R BT.601), the weights sharp/libvips and PIL use for RGB -> grayscale.
 function luma(r: number, g: number, b: number): number {
