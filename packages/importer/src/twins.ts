@@ -14,6 +14,9 @@ import { perceptualHash } from "./phash";
  */
 export const NEAR_DUPLICATE_THRESHOLD = 6;
 
+/** What "without train twins" leaves out, in the words every evaluation view uses. */
+export const TWIN_RULE = `without train twins: the faces with an exact (same pixels) or near (perceptual hash within ${NEAR_DUPLICATE_THRESHOLD} bits) duplicate anywhere in the train split are left out`;
+
 const FACE_BYTES = 48 * 48;
 
 /** EXACT: the same 48x48 pixels (sha256); NEAR: a perceptual hash within the threshold, pixels differ. */

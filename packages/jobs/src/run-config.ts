@@ -52,6 +52,14 @@ export function resolveScheme(name: string): { scheme: TRunScheme; alias: string
 export function drawsTargets(scheme: TRunScheme): boolean {
   return scheme === "probability";
 }
+/**
+ * Which figure picks a run's kept epoch: early stopping restores the weights of the epoch with the best Valid
+ * accuracy over the whole split, train twins included, and the learning-rate plateau watches the same figure
+ * (a run whose dataset has no Valid faces selects on a stratified hold-out of its train faces). Every place
+ * that shows an evaluation says it with these words. The twin-free figure is reported, never selected on:
+ * the numbers of earlier runs stay comparable.
+ */
+export const CHECKPOINT_SELECTION = "Valid accuracy over the whole split (train twins included)";
 /** Where a run may train: "gpu" routes it to the train-gpu queue that only GPU workers drain. */
 export const RUN_BACKENDS = ["auto", "gpu", "node", "wasm"] as const;
 export const RUN_OPTIMIZERS = ["adam", "sgd"] as const;

@@ -26,7 +26,7 @@ export {
   predictProbabilities,
   type TEvaluateOptions,
 } from "./evaluation/evaluate";
-export { calibration, classReports, confusionMatrix, macroF1 } from "./evaluation/metrics";
+export { calibration, classReports, confusionMatrix, macroF1, twinFreeMetrics } from "./evaluation/metrics";
 export { mixSeed, Rng } from "./loop/seeded-rng";
 export { train } from "./loop/train";
 export { DEFAULT_CONFIG, resolveConfig, trainConfigOf } from "./loop/train-config";
@@ -45,4 +45,5 @@ export type {
   TTrainHooks,
   TTrainResult,
   TTrainSet,
+  TTwinFreeMetrics,
 } from "./types";

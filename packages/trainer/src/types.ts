@@ -1,8 +1,18 @@
+import type { TTwinKind } from "@concord/importer/twins";
 import type * as tf from "@tensorflow/tfjs";
 import type { TModelName } from "./model/model-factories";
 
 /** Images are 48x48 8-bit grayscale, row-major, concatenated: pixels.length = N * 48 * 48. */
-export type TImageSet = { pixels: Uint8Array; labels: Int32Array };
+export type TImageSet = {
+  pixels: Uint8Array;
+  labels: Int32Array;
+  /**
+   * Evaluation splits: row for row, the face's twin in the train split ("EXACT" same pixels, "NEAR" within the
+   * leak guard's perceptual-hash threshold, null none), from @concord/importer/twins. With it, an evaluation
+   * also reports the split without its train twins.
+   */
+  trainTwins?: readonly (TTwinKind | null)[];
+};
 export type TTrainSet = TImageSet & {
   /** N x C training targets (soft labels, already smoothed); rows sum to 1. */
   targets: Float32Array;
@@ -60,6 +70,8 @@ export type TEpochMetrics = {
   validLoss: number | null;
   validAccuracy: number | null;
   validMacroF1: number | null;
+  /** The same valid figures without the faces that have a train twin; null when twins are unknown. */
+  validWithoutTrainTwins: TTwinFreeMetrics | null;
   learningRate: number;
   seconds: number;
   imagesPerSecond: number;
@@ -84,6 +96,16 @@ export type TCalibration = {
   ece: number;
   bins: { lower: number; upper: number; count: number; confidence: number; accuracy: number }[];
 };
+/**
+ * An evaluation over the faces of a split that have no exact or near twin in the train split. `twins`: the
+ * labelled faces left out, with an exact twin and with an exact or near one (n = whole n - exactOrNear).
+ */
+export type TTwinFreeMetrics = {
+  n: number;
+  accuracy: number;
+  macroF1: number;
+  twins: { exact: number; exactOrNear: number };
+};
 export type TEvaluation = {
   split: string;
   labels: readonly string[];
@@ -97,6 +119,8 @@ export type TEvaluation = {
   perClass: TClassReport[];
   calibration: TCalibration;
   tta: boolean;
+  /** accuracy and macro-F1 without the split's train twins; null when the twins are unknown (or n/a: train). */
+  withoutTrainTwins: TTwinFreeMetrics | null;
 };
 
 export type TTrainResult = {

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { FERPLUS_EMOTIONS, parsePredictionsCsv } from "@concord/crowd";
@@ -19,7 +19,7 @@ function run(cli: string, args: string[], env: Record<string, string> = {}) {
     encoding: "utf8",
     env: { ...process.env, CONCORD_TF_BACKEND: "wasm", ...env },
   });
-  return { code: r.status, err: r.stderr };
+  return { code: r.status, err: r.stderr, out: r.stdout };
 }
 
 function face(file: string, value: number): void {
@@ -100,6 +100,60 @@ describe("CLI errors", () => {
     ]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/incompatible model: 3 outputs/);
+  });
+
+  it("concord-eval prints the split whole and without its train twins, side by side, with n", async () => {
+    const root = path.join(tmp, "twins");
+    const train = path.join(root, "FER2013Train");
+    const valid = path.join(root, "FER2013Valid");
+    mkdirSync(train, { recursive: true });
+    mkdirSync(valid, { recursive: true });
+    const row = (f: string, votes: string) => `${f},"(0, 0, 48, 48)",${votes}\n`;
+    writeFileSync(
+      path.join(train, "label.csv"),
+      row("t1.png", "10,0,0,0,0,0,0,0,0,0") + row("t2.png", "0,10,0,0,0,0,0,0,0,0"),
+    );
+    face(path.join(train, "t1.png"), 20);
+    face(path.join(train, "t2.png"), 128);
+    // a.png: t1's pixels (an exact twin); c.png: no twin.
+    writeFileSync(
+      path.join(valid, "label.csv"),
+      row("a.png", "10,0,0,0,0,0,0,0,0,0") + row("c.png", "0,0,10,0,0,0,0,0,0,0"),
+    );
+    face(path.join(valid, "a.png"), 20);
+    face(path.join(valid, "c.png"), 240);
+    const m = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [48, 48, 1] }),
+        tf.layers.dense({ units: 8, activation: "softmax" }),
+      ],
+    });
+    await saveModel(m, path.join(root, "model"), {
+      classNames: [...FERPLUS_EMOTIONS],
+      modelName: "tiny",
+      inputSize: 48,
+    });
+    const args = ["--model", path.join(root, "model"), "--data", root, "--split", "valid"];
+    const r = run("concord-eval.mjs", args);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain("1 have an exact twin in FER2013Train, 1 an exact or near one");
+    expect(r.out).toMatch(/whole split\s+2 /);
+    expect(r.out).toMatch(/without train twins\s+1 .* left out: 1 \(1 exact, 0 near\)/);
+    expect(r.out).toContain("choose a run's checkpoint on Valid accuracy over the whole split");
+    // Without FER2013Train beside it the twin-free figures are not computed, and the output says so.
+    const alone = path.join(tmp, "valid-alone");
+    cpSync(valid, path.join(alone, "FER2013Valid"), { recursive: true });
+    const a = run("concord-eval.mjs", [
+      "--model",
+      path.join(root, "model"),
+      "--data",
+      alone,
+      "--split",
+      "valid",
+    ]);
+    expect(a.code).toBe(0);
+    expect(a.err).toContain("no FER2013Train/ in --data: the figures without train twins are not computed");
+    expect(a.out).toMatch(/without train twins\s+not computed/);
   });
 
   it("concord-eval --predictions writes every face's 8-class distribution in the export format", async () => {

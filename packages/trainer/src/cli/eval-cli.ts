@@ -2,11 +2,15 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { FERPLUS_EMOTIONS, formatPredictionsCsv } from "@concord/crowd";
+import { hashFaces } from "@concord/importer/twins";
+import { CHECKPOINT_SELECTION } from "@concord/jobs/run-config";
 import { locateFerplus, majoritySet, readFerplusSplit } from "../data/ferplus-folder";
 import { DataError } from "../data/train-data";
+import { describeTwins, withTrainTwins } from "../data/train-twins";
 import { TrainerEnvError, trainerEnv } from "../env";
 import { evaluate, predictProbabilities } from "../evaluation/evaluate";
 import { loadModel } from "../model/model-io";
+import type { TImageSet } from "../types";
 import { BACKEND_FLAGS, initBackendFromFlags } from "./backend-flags";
 import { formatEvaluation } from "./evaluation-table";
 
@@ -14,6 +18,24 @@ const USAGE = `usage: concord-eval --model <dir> --data <FER+ folder or split fo
                     [--predictions FILE.csv] [--limit N]
   --predictions writes every face of the split (with or without a majority label): image,split,p_neutral,...,p_contempt
   (the predictions export format of @concord/crowd; image = the FER+ face file name).`;
+
+/**
+ * The split with its train twins, found among every face of FER2013Train beside it (the importer's rule);
+ * unchanged for the train split itself or when no FER2013Train/ is there (the report says "not computed").
+ */
+async function withTwinsOfTrain(set: TImageSet, split: string, trainDir: string | undefined) {
+  if (split === "train" || !trainDir) {
+    if (split !== "train")
+      console.error(
+        "concord-eval: no FER2013Train/ in --data: the figures without train twins are not computed",
+      );
+    return set;
+  }
+  const train = await readFerplusSplit(trainDir);
+  const out = withTrainTwins(set, hashFaces(train.pixels));
+  console.error(`concord-eval: ${describeTwins(out, train.name)}`);
+  return out;
+}
 
 async function main(): Promise<void> {
   const env = trainerEnv();
@@ -55,8 +77,11 @@ async function main(): Promise<void> {
   const dir = where[split];
   if (!dir) throw new DataError(`${a.data} has no ${split} split (found: ${Object.keys(where).join(", ")})`);
   const s = await readFerplusSplit(dir, a.limit ? Number(a.limit) : undefined);
-  const ev = await evaluate(model, majoritySet(s), s.name, { tta: a.tta });
+  const set = await withTwinsOfTrain(majoritySet(s), split, where.train);
+  const ev = await evaluate(model, set, s.name, { tta: a.tta });
   console.log(formatEvaluation(ev));
+  if (split === "valid")
+    console.log(`(concord-train and the worker choose a run's checkpoint on ${CHECKPOINT_SELECTION})`);
   if (a.json) await writeFile(path.resolve(a.json), JSON.stringify(ev, null, 2));
   if (a.predictions) {
     const probs = await predictProbabilities(model, s.pixels, { tta: a.tta });

@@ -1,13 +1,37 @@
+import { TWIN_RULE } from "@concord/importer/twins";
 import type { TEvaluation } from "../types";
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
-/** Plain-text metrics table: summary line, per-class P/R/F1/support, confusion matrix (rows = true). */
-export function formatEvaluation(e: TEvaluation): string {
+/**
+ * The split's figures side by side: the whole split and the split without its train twins, with n each.
+ * `selectedOn` (the valid split of a training run): the rule that chose the checkpoint, printed under them.
+ */
+export function formatSideBySide(e: TEvaluation, selectedOn?: string): string[] {
+  const row = (name: string, n: number, acc: number, f1: number) =>
+    `  ${name.padEnd(21)} ${String(n).padStart(6)} ${pct(acc).padStart(9)} ${f1.toFixed(4).padStart(9)}`;
+  const t = e.withoutTrainTwins;
+  return [
+    `  ${e.split.padEnd(21)} ${"n".padStart(6)} ${"accuracy".padStart(9)} ${"macro-F1".padStart(9)}`,
+    row(`whole split${selectedOn ? " *" : ""}`, e.n, e.accuracy, e.macroF1),
+    t
+      ? `${row("without train twins", t.n, t.accuracy, t.macroF1)}   left out: ${t.twins.exactOrNear} (${t.twins.exact} exact, ${t.twins.exactOrNear - t.twins.exact} near)`
+      : "  without train twins   not computed (needs the train split beside it; n/a for the train split itself)",
+    `  (${TWIN_RULE})`,
+    ...(selectedOn ? [`  * chose the checkpoint: ${selectedOn}`] : []),
+  ];
+}
+
+/**
+ * Plain-text metrics table: summary line, whole split vs without train twins, per-class P/R/F1/support,
+ * confusion matrix (rows = true).
+ */
+export function formatEvaluation(e: TEvaluation, selectedOn?: string): string {
   const w = Math.max(10, ...e.labels.map((l) => l.length));
   const lines = [
     `split ${e.split}: n=${e.n} accuracy ${pct(e.accuracy)} macro-F1 ${e.macroF1.toFixed(4)} loss ${e.loss.toFixed(4)} ECE ${e.ece.toFixed(4)}${e.tta ? " (TTA)" : ""}`,
-    `${"class".padEnd(w)}  precision  recall     f1  support`,
+    ...formatSideBySide(e, selectedOn),
+    `${"class".padEnd(w)}  precision  recall     f1  support   (whole split)`,
     ...e.perClass.map(
       (c) =>
         `${c.label.padEnd(w)}  ${c.precision.toFixed(4).padStart(9)} ${c.recall.toFixed(4).padStart(7)} ${c.f1.toFixed(4).padStart(6)} ${String(c.support).padStart(8)}`,

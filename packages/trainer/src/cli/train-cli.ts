@@ -1,7 +1,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { TWIN_RULE } from "@concord/importer/twins";
 import {
+  CHECKPOINT_SELECTION,
   DEFAULT_RUN_CONFIG,
   drawsTargets,
   RUN_SCHEMES,
@@ -123,8 +125,9 @@ async function main(): Promise<void> {
       onBatch: progressPrinter(),
       onEpoch: async (m) => {
         epochs.push(m);
+        const free = m.validWithoutTrainTwins;
         console.error(
-          `epoch ${m.epoch}: loss ${m.loss.toFixed(4)} train-acc ${(m.trainAccuracy * 100).toFixed(2)}% valid-acc ${((m.validAccuracy ?? 0) * 100).toFixed(2)}% valid-macroF1 ${(m.validMacroF1 ?? 0).toFixed(4)} lr ${m.learningRate} ${m.seconds.toFixed(0)}s (cpu ${(m.cpuSeconds ?? 0).toFixed(0)}s) ${m.imagesPerSecond.toFixed(1)} img/s`,
+          `epoch ${m.epoch}: loss ${m.loss.toFixed(4)} train-acc ${(m.trainAccuracy * 100).toFixed(2)}% valid-acc ${((m.validAccuracy ?? 0) * 100).toFixed(2)}% valid-macroF1 ${(m.validMacroF1 ?? 0).toFixed(4)}${free ? ` (without train twins, n=${free.n}: ${(free.accuracy * 100).toFixed(2)}% / ${free.macroF1.toFixed(4)})` : ""} lr ${m.learningRate} ${m.seconds.toFixed(0)}s (cpu ${(m.cpuSeconds ?? 0).toFixed(0)}s) ${m.imagesPerSecond.toFixed(1)} img/s`,
         );
         await writeFile(path.join(out, "history.json"), JSON.stringify(epochs, null, 2));
       },
@@ -144,6 +147,10 @@ async function main(): Promise<void> {
     config: result.config,
     trainImages: data.train.labels.length,
     bestEpoch: result.bestEpoch,
+    checkpointSelectedOn: data.valid
+      ? CHECKPOINT_SELECTION
+      : "a stratified hold-out of train (no valid split)",
+    twinRule: TWIN_RULE,
     stoppedEarly: result.stoppedEarly,
     trainSeconds: result.seconds,
     wallSeconds: (Date.now() - started) / 1000,
@@ -157,7 +164,7 @@ async function main(): Promise<void> {
     inputSize: 48,
   });
   await writeFile(path.join(out, "report.json"), JSON.stringify(report, null, 2));
-  if (report.valid) console.log(formatEvaluation(report.valid));
+  if (report.valid) console.log(formatEvaluation(report.valid, report.checkpointSelectedOn));
   if (report.test) console.log(formatEvaluation(report.test));
   console.log(`model: ${path.join(out, "model")}  report: ${path.join(out, "report.json")}`);
 }

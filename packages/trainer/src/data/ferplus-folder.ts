@@ -1,11 +1,13 @@
 import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { hashFaces } from "@concord/importer/twins";
 import type { TImageSet, TTrainData } from "../types";
 import { PIXELS } from "./augment";
 import { EMOTION_CLASSES, ferplusTargets, majorityLabels, type TTargetOptions } from "./ferplus-targets";
 import { decodePngInto } from "./png-decode";
 import { DataError } from "./train-data";
+import { describeTwins, withTrainTwins } from "./train-twins";
 
 export type TFerplusSplit = { name: string; files: string[]; counts: Float64Array; pixels: Uint8Array };
 
@@ -87,7 +89,10 @@ export function majoritySet(split: TFerplusSplit): TImageSet {
 
 export type TLoadOptions = TTargetOptions & { limit?: number; log?: (line: string) => void };
 
-/** Loads a FER+ folder into trainer data: train targets by scheme, valid/test majority labels (8 emotions). */
+/**
+ * Loads a FER+ folder into trainer data: train targets by scheme, valid/test majority labels (8 emotions) and
+ * each valid/test face's twin among the train faces read (exact or near, as the importer's leak guard).
+ */
 export async function loadFerplus(
   root: string,
   opts: TLoadOptions,
@@ -109,6 +114,7 @@ async function loadFerplusSplits(
   t.kept.forEach((src, k) => {
     pixels.set(tr.pixels.subarray(src * PIXELS, (src + 1) * PIXELS), k * PIXELS);
   });
+  const trainHashes = hashFaces(tr.pixels);
   const data: TTrainData & { names: Record<string, string> } = {
     classNames: EMOTION_CLASSES,
     train: { pixels, labels: t.labels, targets: t.targets },
@@ -118,10 +124,11 @@ async function loadFerplusSplits(
     const dir = where[split];
     if (!dir) continue;
     const s = await readFerplusSplit(dir, opts.limit);
-    data[split] = majoritySet(s);
+    const set = withTrainTwins(majoritySet(s), trainHashes);
+    data[split] = set;
     data.names[split] = s.name;
     log(
-      `[trainer] ${s.name}: ${s.files.length} faces, ${data[split]?.labels.filter((l) => l >= 0).length} with a majority label`,
+      `[trainer] ${s.name}: ${s.files.length} faces, ${set.labels.filter((l) => l >= 0).length} with a majority label; ${describeTwins(set, tr.name)}`,
     );
   }
   return data;

@@ -2,19 +2,22 @@ import { existsSync, readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { aggregate, buildVoteSet, FERPLUS_LABELS, softLabels } from "@concord/crowd";
+import { hashFaces } from "@concord/importer/twins";
 import type { TImageSet, TTrainData } from "../types";
 import { PIXELS } from "./augment";
 import { EMOTION_CLASSES, type TTargetOptions } from "./ferplus-targets";
 import { decodePngInto } from "./png-decode";
 import { schemeTargets } from "./scheme-targets";
 import { DataError } from "./train-data";
+import { withTrainTwins } from "./train-twins";
 
 /**
  * Generic layout (the importer's): PNG faces anywhere under the folder (top-level train/ valid/ test/ folders
  * name the split, everything else is train), votes.csv `task,worker,label` (task = file name with or without
  * extension; label = a FER+ label name or its index) and optional gold.csv `task,label` (evaluation labels).
  * Votes are aggregated with @concord/crowd majority vote; faces whose consensus is unknown/not-a-face or that
- * have no votes are not trained on. Evaluation splits use gold labels, else the vote majority.
+ * have no votes are not trained on. Evaluation splits use gold labels, else the vote majority, and carry each
+ * face's twin among all train faces.
  */
 const SPLITS: Record<string, "train" | "valid" | "test"> = {
   train: "train",
@@ -143,9 +146,18 @@ export async function loadGeneric(
     crowd: q,
     smoothing: opts.smoothing,
   });
+  // Every train face is hashed, voted or not: evaluation splits report their figures without train twins.
+  const trainAll = await pixelsOf(bySplit.train);
+  const trainHashes = hashFaces(trainAll);
+  const row = new Map(bySplit.train.map((i, k) => [i, k]));
+  const trainPixels = new Uint8Array(trainItems.length * PIXELS);
+  trainItems.forEach((i, k) => {
+    const src = row.get(i) as number;
+    trainPixels.set(trainAll.subarray(src * PIXELS, (src + 1) * PIXELS), k * PIXELS);
+  });
   const data: TTrainData & { names: Record<string, string> } = {
     classNames: EMOTION_CLASSES,
-    train: { pixels: await pixelsOf(trainItems), labels: consensus, targets },
+    train: { pixels: trainPixels, labels: consensus, targets },
     names: { train: `${path.basename(root)}/train` },
   };
   for (const split of ["valid", "test"] as const) {
@@ -154,7 +166,7 @@ export async function loadGeneric(
     const labels = Int32Array.from(items, (i) =>
       emotion((gold[i] as number) >= 0 ? (gold[i] as number) : (mv.labels[i] as number)),
     );
-    data[split] = { pixels: await pixelsOf(items), labels } satisfies TImageSet;
+    data[split] = withTrainTwins({ pixels: await pixelsOf(items), labels } satisfies TImageSet, trainHashes);
     data.names[split] = `${path.basename(root)}/${split}`;
   }
   return data;

@@ -2,7 +2,7 @@ import type * as tf from "@tensorflow/tfjs";
 import { PIXELS } from "../data/augment";
 import { GradientPool } from "../loop/gradient-pool";
 import type { TEvaluation, TImageSet } from "../types";
-import { accuracyOf, calibration, classReports, confusionMatrix, macroF1 } from "./metrics";
+import { accuracyOf, calibration, classReports, confusionMatrix, macroF1, twinFreeMetrics } from "./metrics";
 import { predictChunk } from "./predict-chunk";
 
 export type TEvaluateOptions = {
@@ -77,7 +77,8 @@ export async function predictProbabilities(
 
 /**
  * Metrics of `model` on a split with majority labels (FER+ protocol; label -1 = no majority, excluded).
- * `split` names the data in the report (e.g. "FER2013Valid").
+ * `split` names the data in the report (e.g. "FER2013Valid"). When the set carries its train twins, the
+ * accuracy and macro-F1 without them come beside the whole split's (the same predictions).
  */
 export async function evaluate(
   model: tf.LayersModel,
@@ -90,6 +91,8 @@ export async function evaluate(
   const labelNames = options.labels ?? saved ?? Array.from({ length: classes }, (_, c) => String(c));
   if (classes !== labelNames.length)
     throw new Error(`model has ${classes} outputs but ${labelNames.length} labels were given`);
+  if (data.trainTwins && data.trainTwins.length !== data.labels.length)
+    throw new Error(`${split}: ${data.trainTwins.length} twin marks for ${data.labels.length} faces`);
   const keep: number[] = [];
   data.labels.forEach((l, i) => {
     if (l >= classes)
@@ -131,5 +134,13 @@ export async function evaluate(
     perClass,
     calibration: cal,
     tta: options.tta === true,
+    withoutTrainTwins: data.trainTwins
+      ? twinFreeMetrics(
+          labels,
+          preds,
+          keep.map((i) => data.trainTwins![i] ?? null),
+          labelNames,
+        )
+      : null,
   };
 }

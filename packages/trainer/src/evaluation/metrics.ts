@@ -1,4 +1,5 @@
-import type { TCalibration, TClassReport } from "../types";
+import type { TTwinKind } from "@concord/importer/twins";
+import type { TCalibration, TClassReport, TTwinFreeMetrics } from "../types";
 
 /** confusion[true][pred] from labels and predictions; labels < 0 (no majority) are skipped. */
 export function confusionMatrix(
@@ -77,4 +78,40 @@ export function calibration(
     out.push({ lower: b / bins, upper: (b + 1) / bins, count: k, confidence: meanConf, accuracy: meanAcc });
   }
   return { ece, bins: out };
+}
+
+/**
+ * Accuracy and macro-F1 over the faces without a train twin (exact or near); labels, predictions and twins
+ * row for row, labels < 0 skipped as everywhere. `twins` counts the labelled faces left out.
+ */
+export function twinFreeMetrics(
+  labels: ArrayLike<number>,
+  predictions: ArrayLike<number>,
+  twins: readonly (TTwinKind | null)[],
+  labelNames: readonly string[],
+): TTwinFreeMetrics {
+  if (twins.length !== labels.length || predictions.length !== labels.length)
+    throw new Error(`${labels.length} labels, ${predictions.length} predictions, ${twins.length} twin marks`);
+  const keptLabels: number[] = [];
+  const keptPredictions: number[] = [];
+  let exact = 0;
+  let exactOrNear = 0;
+  for (let i = 0; i < labels.length; i++) {
+    if ((labels[i] as number) < 0) continue;
+    const twin = twins[i];
+    if (twin) {
+      exactOrNear++;
+      if (twin === "EXACT") exact++;
+      continue;
+    }
+    keptLabels.push(labels[i] as number);
+    keptPredictions.push(predictions[i] as number);
+  }
+  const confusion = confusionMatrix(keptLabels, keptPredictions, labelNames.length);
+  return {
+    n: keptLabels.length,
+    accuracy: accuracyOf(confusion),
+    macroF1: macroF1(classReports(confusion, labelNames)),
+    twins: { exact, exactOrNear },
+  };
 }

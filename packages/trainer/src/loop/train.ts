@@ -1,7 +1,9 @@
+import { hashFaces } from "@concord/importer/twins";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend";
 import { FERPLUS_AUGMENT, makeBatch, SIZE } from "../data/augment";
 import { classWeights, stratifiedSplit, subsetImages, subsetTargets, validateData } from "../data/train-data";
+import { withTrainTwins } from "../data/train-twins";
 import { evaluate } from "../evaluation/evaluate";
 import { buildModel } from "../model/model-factories";
 import type { TEpochMetrics, TImageSet, TTrainConfig, TTrainData, TTrainHooks, TTrainResult } from "../types";
@@ -48,8 +50,8 @@ function abortError(signal: AbortSignal): Error {
 }
 
 /**
- * Trains `config.model` on data.train (soft targets) and selects on data.valid (majority labels), or on a
- * stratified hold-out of train when no valid split is given. Checkpoints every epoch when
+ * Trains `config.model` on data.train (soft targets) and selects on data.valid (majority labels, the whole
+ * split), or on a stratified hold-out of train when no valid split is given. Checkpoints every epoch when
  * hooks.checkpointDir is set; with hooks.resume the run continues from it and ends with the same weights as
  * an uninterrupted run with the same seed.
  */
@@ -69,8 +71,9 @@ export async function train(
   let validName = "valid";
   if (!data.valid) {
     const split = stratifiedSplit(data.train.labels, config.validationFraction, mixSeed(config.seed, 7));
-    valid = subsetImages(data.train, split.valid);
     const t = subsetImages(data.train, split.train);
+    // The hold-out's train twins are among the faces the run keeps training on.
+    valid = withTrainTwins(subsetImages(data.train, split.valid), hashFaces(t.pixels));
     trainSet = { ...t, targets: subsetTargets(data.train.targets, classes, split.train) };
     validName = `train-holdout-${config.validationFraction}`;
   }
@@ -180,6 +183,7 @@ export async function train(
         validLoss: ev.loss,
         validAccuracy: ev.accuracy,
         validMacroF1: ev.macroF1,
+        validWithoutTrainTwins: ev.withoutTrainTwins,
         learningRate: opt.learningRate,
         seconds,
         imagesPerSecond: n / seconds,
@@ -189,7 +193,8 @@ export async function train(
         })(),
       };
       history.push(metrics);
-      // EarlyStopping (restores best) and ReduceLROnPlateau, both on valid accuracy.
+      // EarlyStopping (restores best) and ReduceLROnPlateau, both on valid accuracy over the whole split
+      // (CHECKPOINT_SELECTION in @concord/jobs/run-config: the words every view shows).
       if (ev.accuracy > early.best) {
         early = { best: ev.accuracy, bestEpoch: epoch + 1, wait: 0 };
         bestWeights = await readWeights(model);
