@@ -1,10 +1,13 @@
 // Builds the trainer's data object from Postgres: TRAIN images with the snapshot's soft labels as targets,
-// VALID/TEST images with majority labels (FER+ protocol: always the majority label, whatever the snapshot).
+// VALID/TEST images with majority labels (FER+ protocol: always the majority label, whatever the snapshot)
+// and each image's twin in the TRAIN split (exact or near), for the figures without train twins.
 import { aggregate, FERPLUS_LABELS, softLabels, trainableLabels } from "@concord/crowd";
 import type { Split, TDb } from "@concord/db";
+import type { TFaceHash } from "@concord/importer/twins";
 import type { TRunScheme } from "@concord/jobs";
 import { schemeTargets, type TImageSet, type TTrainData } from "@concord/trainer";
 import { loadCrowdInput } from "./crowd-input";
+import { trainHashes, twinsOf } from "./train-twins";
 
 const PIXELS = 48 * 48;
 
@@ -45,19 +48,22 @@ export async function loadPixels(db: TDb, ids: string[]): Promise<Uint8Array> {
 
 /**
  * Images of the given splits with their majority label (FER+ rule on FER+ taxonomies, else MV), restricted
- * to `classNames`; items without a majority or with a reject-class majority are left out.
+ * to `classNames`; items without a majority or with a reject-class majority are left out. Each image carries
+ * its twin in the TRAIN split of `trainDatasetId` (the run's dataset), except that TRAIN split itself.
  */
 export async function loadMajoritySplits(
   db: TDb,
   datasetId: string,
   classNames: readonly string[],
   splits: Split[],
+  trainDatasetId: string,
 ): Promise<Partial<Record<"train" | "valid" | "test", TImageSet>>> {
   const crowd = await loadCrowdInput(db, datasetId, splits);
   const { taxonomy } = crowd;
   const classOf = new Map(classNames.map((l, k) => [l, k]));
   const majority = aggregate(crowd.set, isFerplusTaxonomy(taxonomy) ? "ferplus-majority" : "mv").labels;
   const out: Partial<Record<"train" | "valid" | "test", TImageSet>> = {};
+  let train: TFaceHash[] | undefined;
   for (const split of splits) {
     const ids: string[] = [];
     const labels: number[] = [];
@@ -68,12 +74,14 @@ export async function loadMajoritySplits(
       ids.push(id);
       labels.push(y);
     });
-    if (ids.length > 0) {
-      out[split.toLowerCase() as "train" | "valid" | "test"] = {
-        pixels: await loadPixels(db, ids),
-        labels: Int32Array.from(labels),
-      };
-    }
+    if (ids.length === 0) continue;
+    const isRunTrain = split === "TRAIN" && datasetId === trainDatasetId;
+    if (!isRunTrain) train ??= await trainHashes(db, trainDatasetId);
+    out[split.toLowerCase() as "train" | "valid" | "test"] = {
+      pixels: await loadPixels(db, ids),
+      labels: Int32Array.from(labels),
+      ...(isRunTrain ? {} : { trainTwins: await twinsOf(db, train!, ids) }),
+    };
   }
   return out;
 }
@@ -151,7 +159,13 @@ export async function loadTrainData(
   });
 
   // VALID / TEST: majority labels recomputed from the raw votes + tallies.
-  const { valid, test } = await loadMajoritySplits(db, run.datasetId, classNames, ["VALID", "TEST"]);
+  const { valid, test } = await loadMajoritySplits(
+    db,
+    run.datasetId,
+    classNames,
+    ["VALID", "TEST"],
+    run.datasetId,
+  );
   return {
     data: {
       classNames,

@@ -6,10 +6,22 @@ import type { Split, TDb } from "@concord/db";
 
 export type TFixture = { datasetId: string; userIds: string[]; counts: Record<Split, number> };
 
+/**
+ * Hashes far apart (a sha256 prefix: two random 64-bit hashes are within the leak guard's 6 bits with
+ * probability ~5e-12), so only planted copies are twins.
+ */
+const fakePhash = (pixels: Uint8Array, n: number) =>
+  createHash("sha256").update(pixels).update(String(n)).digest("hex").slice(0, 16);
+
+/**
+ * `twins`: per held-out split, how many of its first faces copy a TRAIN face (face k copies TRAIN face k,
+ * label included): `exact` byte-identical ones, then `near` ones (one pixel differs, same perceptual hash).
+ */
 export async function createFixture(
   db: TDb,
   sizes: Record<Split, number> = { TRAIN: 96, VALID: 24, TEST: 24 },
   seed = 1,
+  twins: Partial<Record<"VALID" | "TEST", { exact: number; near: number }>> = {},
 ): Promise<TFixture> {
   const rand = createRng(seed);
   const dataset = await db.dataset.create({
@@ -26,15 +38,26 @@ export async function createFixture(
     ),
   );
   let n = 0;
+  const train: { cls: number; pixels: Uint8Array; phash: string }[] = [];
   for (const split of ["TRAIN", "VALID", "TEST"] as const) {
+    const planted = split === "TRAIN" ? { exact: 0, near: 0 } : (twins[split] ?? { exact: 0, near: 0 });
     for (let k = 0; k < sizes[split]; k++, n++) {
-      const cls = n % 4; // four emotions keep the tiny task learnable
-      const pixels = new Uint8Array(48 * 48);
+      let cls = n % 4; // four emotions keep the tiny task learnable
+      let pixels = new Uint8Array(48 * 48);
       for (let y = 0; y < 48; y++)
         for (let x = 0; x < 48; x++) {
           const base = cls === 0 ? x * 5 : cls === 1 ? y * 5 : cls === 2 ? (x + y) * 2.5 : 240 - x * 5;
           pixels[y * 48 + x] = Math.max(0, Math.min(255, Math.round(base + (rand() - 0.5) * 60)));
         }
+      let phash = fakePhash(pixels, n);
+      if (k < planted.exact + planted.near) {
+        const src = train[k]!;
+        cls = src.cls;
+        pixels = Uint8Array.from(src.pixels);
+        if (k >= planted.exact) pixels[0] = pixels[0]! ^ 1;
+        phash = src.phash;
+      }
+      if (split === "TRAIN") train.push({ cls, pixels, phash });
       const counts = new Array(10).fill(0);
       counts[cls] = 7 + Math.floor(rand() * 3);
       counts[(cls + 1) % 8] = 2;
@@ -50,7 +73,7 @@ export async function createFixture(
           split,
           externalId: `img${n}`,
           sha256: createHash("sha256").update(pixels).digest("hex"),
-          phash: n.toString(16).padStart(16, "0"),
+          phash,
           pixels,
         },
       });
@@ -106,7 +129,7 @@ export async function createCellFixture(
           split,
           externalId: `cell${n}.png`,
           sha256: createHash("sha256").update(pixels).digest("hex"),
-          phash: n.toString(16).padStart(16, "0"),
+          phash: fakePhash(pixels, n),
           pixels,
         },
       });

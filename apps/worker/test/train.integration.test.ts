@@ -39,7 +39,8 @@ async function waitStatus(runId: string, statuses: string[], timeoutMs = 90_000)
 
 beforeAll(async () => {
   t = await createTestDatabase("concord_worker_it");
-  fx = await createFixture(t.db, { TRAIN: 64, VALID: 16, TEST: 16 });
+  // Two VALID faces are copies of TRAIN faces (one exact, one near): the run reports VALID without them too.
+  fx = await createFixture(t.db, { TRAIN: 64, VALID: 16, TEST: 16 }, 1, { VALID: { exact: 1, near: 1 } });
   jobs = createJobsClient({ prefix });
   artifacts = mkdtempSync(join(tmpdir(), "concord-artifacts-"));
   env = { DATABASE_URL: t.url, CONCORD_QUEUE_PREFIX: prefix, CONCORD_ARTIFACTS_DIR: artifacts };
@@ -90,10 +91,18 @@ describe("training runs on real workers", () => {
     const epochs = await t.db.epochMetric.findMany({ where: { runId: run.id }, orderBy: { epoch: "asc" } });
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4]);
     expect(epochs.every((e) => e.imagesPerSec > 0 && e.valAccuracy !== null)).toBe(true);
+    expect(epochs.every((e) => e.valAccuracyWithoutTwins !== null)).toBe(true);
     const evals = await t.db.evaluation.findMany({ where: { runId: run.id }, orderBy: { split: "asc" } });
     expect(evals.map((e) => e.split)).toEqual(["VALID", "TEST"]);
     // Fixture: one face in 16 is unknown-topped and has no majority emotion (VALID and TEST lose 1 each).
     expect(evals.map((e) => e.n)).toEqual([15, 15]);
+    // Both figures, side by side: VALID without its 2 train twins, TEST has none.
+    expect(evals.map((e) => [e.nWithoutTwins, e.exactTwins, e.exactOrNearTwins])).toEqual([
+      [13, 1, 2],
+      [15, 0, 0],
+    ]);
+    expect(evals.every((e) => e.accuracyWithoutTwins !== null && e.macroF1WithoutTwins !== null)).toBe(true);
+    expect(evals[1]!.accuracyWithoutTwins).toBeCloseTo(evals[1]!.accuracy, 12);
     expect((evals[0]!.confusion as number[][]).length).toBe(8);
     expect(existsSync(join(done.artifactPath!, "model.json"))).toBe(true);
     expect(existsSync(join(artifacts, "runs", run.id, "checkpoint"))).toBe(false);

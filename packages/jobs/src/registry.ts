@@ -93,6 +93,8 @@ export const ZEvaluateResult = z.object({
       accuracy: z.number(),
       macroF1: z.number(),
       loss: z.number(),
+      /** Without the faces that have a twin in the run's train split; null for that train split itself. */
+      withoutTrainTwins: z.object({ n: z.number(), accuracy: z.number(), macroF1: z.number() }).nullable(),
     }),
   ),
 });
@@ -132,7 +134,10 @@ export type TFoldModel = {
   predicted: number;
   epochs: number;
   bestEpoch: number;
+  /** The fold model's valid accuracy over the whole split (its checkpoint was chosen on it). */
   validAccuracy: number | null;
+  /** The same without the valid faces that have a train twin; absent in sets made before twins were. */
+  validAccuracyWithoutTwins?: number | null;
 };
 export type TPredictProgress = z.infer<typeof ZPredictProgress>;
 export const ZPredictResult = z.object({

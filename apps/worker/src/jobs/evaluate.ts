@@ -26,7 +26,8 @@ export async function evaluateRun(
   const stored = datasetId === run.datasetId;
   await initBackend(env.CONCORD_TF_BACKEND, backendOptions(env));
   const model = await loadModel(run.artifactPath);
-  const sets = await loadMajoritySplits(db, datasetId, meta.classNames, payload.splits);
+  // Twins are looked for in the run's own TRAIN split, whichever dataset is evaluated.
+  const sets = await loadMajoritySplits(db, datasetId, meta.classNames, payload.splits, run.datasetId);
   const splits: TEvaluateResult["splits"] = [];
   try {
     for (const split of payload.splits) {
@@ -35,7 +36,15 @@ export async function evaluateRun(
       await onProgress({ split, done: 0, total: set.labels.length });
       const e = await evaluate(model, set, split.toLowerCase(), { labels: meta.classNames });
       if (stored) await writeEvaluation(db, run.id, split, e);
-      splits.push({ split, n: e.n, accuracy: e.accuracy, macroF1: e.macroF1, loss: e.loss });
+      const free = e.withoutTrainTwins;
+      splits.push({
+        split,
+        n: e.n,
+        accuracy: e.accuracy,
+        macroF1: e.macroF1,
+        loss: e.loss,
+        withoutTrainTwins: free ? { n: free.n, accuracy: free.accuracy, macroF1: free.macroF1 } : null,
+      });
       await onProgress({ split, done: set.labels.length, total: set.labels.length });
     }
   } finally {

@@ -238,6 +238,7 @@ export async function predictSet(
           epochs: result.history.length,
           bestEpoch: result.bestEpoch,
           validAccuracy: data.valid ? (result.valid?.accuracy ?? null) : null,
+          validAccuracyWithoutTwins: data.valid ? (result.valid?.withoutTrainTwins?.accuracy ?? null) : null,
         };
         const now = await db.predictionSet.findUniqueOrThrow({
           where: { id: setId },

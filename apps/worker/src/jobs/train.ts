@@ -53,6 +53,11 @@ export async function writeEvaluation(
     confusion: e.confusion,
     perClass: e.perClass as unknown as Prisma.InputJsonValue,
     calibration: e.calibration as unknown as Prisma.InputJsonValue,
+    nWithoutTwins: e.withoutTrainTwins?.n ?? null,
+    accuracyWithoutTwins: e.withoutTrainTwins?.accuracy ?? null,
+    macroF1WithoutTwins: e.withoutTrainTwins?.macroF1 ?? null,
+    exactTwins: e.withoutTrainTwins?.twins.exact ?? null,
+    exactOrNearTwins: e.withoutTrainTwins?.twins.exactOrNear ?? null,
   };
   await db.evaluation.upsert({
     where: { runId_split: { runId, split } },
@@ -175,6 +180,7 @@ export async function trainRun(
             trainAccuracy: m.trainAccuracy,
             valLoss: m.validLoss,
             valAccuracy: m.validAccuracy,
+            valAccuracyWithoutTwins: m.validWithoutTrainTwins?.accuracy ?? null,
             learningRate: m.learningRate,
             imagesPerSec: m.imagesPerSecond,
             durationMs: Math.round(m.seconds * 1000),
