@@ -5,6 +5,9 @@ import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
 import { createJobsClient, type TJobsClient, ZRunConfig } from "@concord/jobs";
+import { CHECKPOINT_SELECTION, CHECKPOINT_SELECTION_HOLDOUT } from "@concord/jobs/run-config";
+import { createElement } from "react";
+import { renderToStaticMarkup } from "react-dom/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let t: TTestDatabase;
@@ -232,6 +235,103 @@ describe("runs", () => {
     await expect(
       launchRun({ ...config, datasetId: ids.ds!, snapshotId: "nope" }, ids.admin!),
     ).rejects.toMatchObject({ status: 400, details: { field: "snapshotId" } });
+  });
+
+  it("shows every split whole and without its train twins, n with each, and what chose the checkpoint", async () => {
+    const { getRunDetail, listRuns } = await import("../src/server/runs/runs");
+    const { EvaluationTable } = await import("../src/components/tables/evaluation-table");
+    const evaluation = (split: "VALID" | "TEST", n: number, accuracy: number) => ({
+      split,
+      labels: ["a", "b", "c"],
+      n,
+      accuracy,
+      macroF1: accuracy - 0.1,
+      loss: 0.9,
+      ece: 0.05,
+      confusion: [],
+      perClass: [],
+      calibration: [],
+    });
+    const run = await t.db.trainingRun.create({
+      data: {
+        datasetId: ids.ds!,
+        name: "twins",
+        seed: 1,
+        status: "SUCCEEDED",
+        config: { ...config, datasetId: ids.ds! },
+        epochs: {
+          create: [
+            { epoch: 1, trainLoss: 1, trainAccuracy: 0.5, valAccuracy: 0.6, valAccuracyWithoutTwins: 0.55 },
+          ].map((e) => ({ ...e, learningRate: 0.001, imagesPerSec: 10, durationMs: 100 })),
+        },
+        evaluations: {
+          create: [
+            // VALID: 3,191 faces, 539 with a train twin (279 exact) left out.
+            {
+              ...evaluation("VALID", 3191, 0.8411),
+              nWithoutTwins: 2652,
+              accuracyWithoutTwins: 0.8212,
+              macroF1WithoutTwins: 0.6012,
+              exactTwins: 279,
+              exactOrNearTwins: 539,
+            },
+            // TEST: evaluated before twins were.
+            evaluation("TEST", 3137, 0.8302),
+          ],
+        },
+      },
+    });
+    const detail = (await getRunDetail(run.id))!;
+    const valid = detail.evaluations.find((e) => e.split === "VALID")!;
+    expect(valid.withoutTrainTwins).toEqual({
+      n: 2652,
+      accuracy: 0.8212,
+      macroF1: 0.6012,
+      exactTwins: 279,
+      exactOrNearTwins: 539,
+    });
+    expect(detail.evaluations.find((e) => e.split === "TEST")!.withoutTrainTwins).toBeNull();
+    expect(detail.epochs[0]).toMatchObject({ valAccuracy: 0.6, valAccuracyWithoutTwins: 0.55 });
+    expect(detail.checkpointSelectedOn).toBe(CHECKPOINT_SELECTION);
+    expect(detail.twinRule).toMatch(/exact \(same pixels\) or near \(perceptual hash within 6 bits\)/);
+    const listed = (await listRuns()).find((r) => r.id === run.id)!;
+    expect(listed).toMatchObject({
+      validAccuracy: 0.8411,
+      validN: 3191,
+      validAccuracyWithoutTwins: 0.8212,
+      validNWithoutTwins: 2652,
+      validMacroF1WithoutTwins: 0.6012,
+      testAccuracyWithoutTwins: null,
+    });
+
+    const html = renderToStaticMarkup(
+      createElement(EvaluationTable, {
+        evaluations: detail.evaluations,
+        checkpointSelectedOn: detail.checkpointSelectedOn,
+        twinRule: detail.twinRule,
+      }),
+    );
+    const cells = (testId: string) =>
+      [...html.matchAll(new RegExp(`data-testid="${testId}"[^>]*>([^<]*)<`, "g"))].map((m) => m[1]);
+    expect(cells("n-whole")).toEqual(["3,137", "3,191"]);
+    expect(cells("n-without-twins")).toEqual(["2,652"]);
+    expect(cells("accuracy-without-twins")).toEqual(["82.1%"]);
+    expect(html).toContain("279 / 539");
+    expect(html).toContain("not computed (evaluated before twins were");
+    expect(html).toContain(`chose the checkpoint: ${CHECKPOINT_SELECTION}`);
+
+    // A finished run without Valid faces selected on a hold-out of its train faces, and says so.
+    const holdout = await t.db.trainingRun.create({
+      data: {
+        datasetId: ids.ds!,
+        seed: 1,
+        status: "SUCCEEDED",
+        config: { ...config, datasetId: ids.ds! },
+        evaluations: { create: [evaluation("TEST", 10, 0.5)] },
+      },
+    });
+    expect((await getRunDetail(holdout.id))!.checkpointSelectedOn).toBe(CHECKPOINT_SELECTION_HOLDOUT);
+    await t.db.trainingRun.deleteMany({ where: { id: { in: [run.id, holdout.id] } } });
   });
 });
 

@@ -223,5 +223,12 @@ it("a researcher opens the run dashboard; the agreement-vs-F1 scatter has one po
   await page.waitForSelector('[data-testid="confusion-heatmap"]');
   await page.waitForSelector('[data-testid="per-class-table"]');
   await page.waitForSelector('[data-testid="reliability-diagram"]');
+  // Every split whole and without its train twins, n with each, and the rule that chose the checkpoint.
+  const table = page.locator('[data-testid="evaluation-table"]');
+  expect(await table.locator('[data-testid="n-whole"]').count()).toBe(report.run.evaluations.length);
+  expect(await table.locator('[data-testid="n-without-twins"]').count()).toBe(report.run.evaluations.length);
+  expect(await table.locator('[data-testid="checkpoint-selection"]').textContent()).toContain(
+    "chose the checkpoint: Valid accuracy over the whole split",
+  );
   await screenshot(page, "research-run-dashboard");
 }, 120_000);

@@ -60,6 +60,9 @@ export function drawsTargets(scheme: TRunScheme): boolean {
  * the numbers of earlier runs stay comparable.
  */
 export const CHECKPOINT_SELECTION = "Valid accuracy over the whole split (train twins included)";
+/** The same rule's words for a run whose dataset has no Valid faces. */
+export const CHECKPOINT_SELECTION_HOLDOUT =
+  "accuracy on a stratified hold-out of the train faces (no Valid split), train twins included";
 /** Where a run may train: "gpu" routes it to the train-gpu queue that only GPU workers drain. */
 export const RUN_BACKENDS = ["auto", "gpu", "node", "wasm"] as const;
 export const RUN_OPTIMIZERS = ["adam", "sgd"] as const;

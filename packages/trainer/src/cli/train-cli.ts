@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { TWIN_RULE } from "@concord/importer/twins";
 import {
   CHECKPOINT_SELECTION,
+  CHECKPOINT_SELECTION_HOLDOUT,
   DEFAULT_RUN_CONFIG,
   drawsTargets,
   RUN_SCHEMES,
@@ -147,9 +148,7 @@ async function main(): Promise<void> {
     config: result.config,
     trainImages: data.train.labels.length,
     bestEpoch: result.bestEpoch,
-    checkpointSelectedOn: data.valid
-      ? CHECKPOINT_SELECTION
-      : "a stratified hold-out of train (no valid split)",
+    checkpointSelectedOn: data.valid ? CHECKPOINT_SELECTION : CHECKPOINT_SELECTION_HOLDOUT,
     twinRule: TWIN_RULE,
     stoppedEarly: result.stoppedEarly,
     trainSeconds: result.seconds,

@@ -10,6 +10,8 @@ export type TEpochPoint = {
   trainAccuracy: number;
   valLoss: number | null;
   valAccuracy: number | null;
+  /** Valid accuracy without the faces that have a train twin; null when not computed. */
+  valAccuracyWithoutTwins?: number | null;
 };
 
 function Curve(props: { data: TEpochPoint[]; metric: "Loss" | "Accuracy" }) {
@@ -55,6 +57,19 @@ function Curve(props: { data: TEpochPoint[]; metric: "Loss" | "Accuracy" }) {
           connectNulls
           isAnimationActive={false}
         />
+        {isAcc && props.data.some((e) => typeof e.valAccuracyWithoutTwins === "number") ? (
+          <Line
+            type="monotone"
+            dataKey="valAccuracyWithoutTwins"
+            name="valid accuracy without train twins"
+            stroke={SPLIT_COLORS.valid}
+            strokeDasharray="5 3"
+            strokeWidth={2}
+            dot={{ r: 2 }}
+            connectNulls
+            isAnimationActive={false}
+          />
+        ) : null}
       </LineChart>
     </ResponsiveContainer>
   );
@@ -73,7 +88,11 @@ export function LearningCurves(props: { epochs: TEpochPoint[] }) {
       <ChartCard title="Loss per epoch" split="train / valid">
         <Curve data={props.epochs} metric="Loss" />
       </ChartCard>
-      <ChartCard title="Accuracy per epoch" split="train / valid">
+      <ChartCard
+        title="Accuracy per epoch"
+        split="train / valid"
+        note="valid: the whole split (it chooses the checkpoint) and, dashed, without train twins"
+      >
         <Curve data={props.epochs} metric="Accuracy" />
       </ChartCard>
     </div>

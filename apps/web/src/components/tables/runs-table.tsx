@@ -1,5 +1,6 @@
 "use client";
 
+import { CHECKPOINT_SELECTION } from "@concord/jobs/run-config";
 import Link from "next/link";
 import { useEffect, useState } from "react";
 import type { TRunListItem } from "@/server/runs/runs";
@@ -7,6 +8,15 @@ import { SortableTable, type TColumn } from "./sortable-table";
 import { StatusBadge } from "./status-badge";
 
 const pct = (x: number | null) => (x === null ? "—" : `${(x * 100).toFixed(1)}%`);
+const withN = (x: number | null, n: number | null) =>
+  x === null ? (
+    "—"
+  ) : (
+    <span className="whitespace-nowrap">
+      {pct(x)}
+      {n === null ? null : <span className="ml-1 text-xs text-slate-400">n={n.toLocaleString("en-US")}</span>}
+    </span>
+  );
 const isActive = (r: TRunListItem) => r.status === "QUEUED" || r.status === "RUNNING";
 
 // Run list; while any run is queued or running it refreshes itself every 3 s.
@@ -94,26 +104,51 @@ export function RunsTable(props: {
     {
       key: "vacc",
       header: "Valid acc",
-      title: "accuracy on the VALID split",
+      title: `accuracy on the whole VALID split (n faces); it chooses the checkpoint: ${CHECKPOINT_SELECTION}`,
       align: "right",
       sortValue: (r) => r.validAccuracy,
-      render: (r) => pct(r.validAccuracy),
+      render: (r) => withN(r.validAccuracy, r.validN),
+    },
+    {
+      key: "vacc-nt",
+      header: "Valid acc w/o twins",
+      title:
+        "accuracy on the VALID split without the faces that have an exact or near twin in the train split (n faces)",
+      align: "right",
+      sortValue: (r) => r.validAccuracyWithoutTwins,
+      render: (r) => withN(r.validAccuracyWithoutTwins, r.validNWithoutTwins),
     },
     {
       key: "vf1",
       header: "Valid F1",
-      title: "macro-F1 on the VALID split",
+      title: "macro-F1 on the whole VALID split",
       align: "right",
       sortValue: (r) => r.validMacroF1,
       render: (r) => pct(r.validMacroF1),
     },
     {
+      key: "vf1-nt",
+      header: "Valid F1 w/o twins",
+      title: "macro-F1 on the VALID split without its train twins",
+      align: "right",
+      sortValue: (r) => r.validMacroF1WithoutTwins,
+      render: (r) => pct(r.validMacroF1WithoutTwins),
+    },
+    {
       key: "tacc",
       header: "Test acc",
-      title: "accuracy on the TEST split",
+      title: "accuracy on the whole TEST split",
       align: "right",
       sortValue: (r) => r.testAccuracy,
       render: (r) => pct(r.testAccuracy),
+    },
+    {
+      key: "tacc-nt",
+      header: "Test acc w/o twins",
+      title: "accuracy on the TEST split without its train twins",
+      align: "right",
+      sortValue: (r) => r.testAccuracyWithoutTwins,
+      render: (r) => pct(r.testAccuracyWithoutTwins),
     },
     { key: "backend", header: "Backend", sortValue: (r) => r.backend, render: (r) => r.backend ?? "—" },
     {

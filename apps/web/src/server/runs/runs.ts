@@ -1,7 +1,13 @@
 import "server-only";
 import type { RunStatus, Split } from "@concord/db";
+import { TWIN_RULE } from "@concord/importer/twins";
 import { isQueueUnavailableError } from "@concord/jobs";
-import { type TRunConfig, ZRunConfig } from "@concord/jobs/run-config";
+import {
+  CHECKPOINT_SELECTION,
+  CHECKPOINT_SELECTION_HOLDOUT,
+  type TRunConfig,
+  ZRunConfig,
+} from "@concord/jobs/run-config";
 import { db } from "../db";
 import { fieldError, HttpError } from "../http";
 import { enqueueTrainJob, publishCancel } from "../queue";
@@ -22,6 +28,12 @@ export type TRunListItem = {
   validAccuracy: number | null;
   validMacroF1: number | null;
   testAccuracy: number | null;
+  /** The same splits without their train twins (null: not computed) and n of each. */
+  validN: number | null;
+  validNWithoutTwins: number | null;
+  validAccuracyWithoutTwins: number | null;
+  validMacroF1WithoutTwins: number | null;
+  testAccuracyWithoutTwins: number | null;
   createdBy: string | null;
 };
 
@@ -44,7 +56,17 @@ export async function listRuns(
     include: {
       dataset: { select: { name: true } },
       createdBy: { select: { name: true } },
-      evaluations: { select: { split: true, accuracy: true, macroF1: true } },
+      evaluations: {
+        select: {
+          split: true,
+          n: true,
+          accuracy: true,
+          macroF1: true,
+          nWithoutTwins: true,
+          accuracyWithoutTwins: true,
+          macroF1WithoutTwins: true,
+        },
+      },
     },
   });
   return runs.map((r) => {
@@ -66,6 +88,11 @@ export async function listRuns(
       validAccuracy: ev("VALID")?.accuracy ?? null,
       validMacroF1: ev("VALID")?.macroF1 ?? null,
       testAccuracy: ev("TEST")?.accuracy ?? null,
+      validN: ev("VALID")?.n ?? null,
+      validNWithoutTwins: ev("VALID")?.nWithoutTwins ?? null,
+      validAccuracyWithoutTwins: ev("VALID")?.accuracyWithoutTwins ?? null,
+      validMacroF1WithoutTwins: ev("VALID")?.macroF1WithoutTwins ?? null,
+      testAccuracyWithoutTwins: ev("TEST")?.accuracyWithoutTwins ?? null,
       createdBy: r.createdBy?.name ?? null,
     };
   });
@@ -82,6 +109,18 @@ export type TEvaluationView = {
   confusion: number[][];
   perClass: { label: string; precision: number; recall: number; f1: number; support: number }[];
   calibration: { confidence: number; accuracy: number; count: number }[];
+  /**
+   * The split without the faces that have an exact or near twin in the run's train split: n, accuracy,
+   * macro-F1 and the labelled faces left out. Null: not computed (evaluated before twins were, or the train
+   * split itself).
+   */
+  withoutTrainTwins: {
+    n: number;
+    accuracy: number;
+    macroF1: number;
+    exactTwins: number;
+    exactOrNearTwins: number;
+  } | null;
 };
 
 // Calibration JSON is written by the worker from the trainer's evaluate(); accept the field names either
@@ -102,10 +141,18 @@ function readCalibration(raw: unknown): TEvaluationView["calibration"] {
 }
 
 // An Evaluation row: the same columns, with the charts' data as stored JSON.
-type TStoredEvaluation = Omit<TEvaluationView, "confusion" | "perClass" | "calibration"> & {
+type TStoredEvaluation = Omit<
+  TEvaluationView,
+  "confusion" | "perClass" | "calibration" | "withoutTrainTwins"
+> & {
   confusion: unknown;
   perClass: unknown;
   calibration: unknown;
+  nWithoutTwins: number | null;
+  accuracyWithoutTwins: number | null;
+  macroF1WithoutTwins: number | null;
+  exactTwins: number | null;
+  exactOrNearTwins: number | null;
 };
 
 export function toEvaluationView(e: TStoredEvaluation): TEvaluationView {
@@ -120,6 +167,16 @@ export function toEvaluationView(e: TStoredEvaluation): TEvaluationView {
     confusion: Array.isArray(e.confusion) ? (e.confusion as number[][]) : [],
     perClass: Array.isArray(e.perClass) ? (e.perClass as TEvaluationView["perClass"]) : [],
     calibration: readCalibration(e.calibration),
+    withoutTrainTwins:
+      e.nWithoutTwins === null || e.accuracyWithoutTwins === null || e.macroF1WithoutTwins === null
+        ? null
+        : {
+            n: e.nWithoutTwins,
+            accuracy: e.accuracyWithoutTwins,
+            macroF1: e.macroF1WithoutTwins,
+            exactTwins: e.exactTwins ?? 0,
+            exactOrNearTwins: e.exactOrNearTwins ?? 0,
+          },
   };
 }
 
@@ -169,6 +226,7 @@ export async function getRunDetail(id: string) {
       trainAccuracy: e.trainAccuracy,
       valLoss: e.valLoss,
       valAccuracy: e.valAccuracy,
+      valAccuracyWithoutTwins: e.valAccuracyWithoutTwins,
       learningRate: e.learningRate,
       imagesPerSec: e.imagesPerSec,
       durationMs: e.durationMs,
@@ -176,7 +234,18 @@ export async function getRunDetail(id: string) {
     evaluations: run.evaluations
       .map(toEvaluationView)
       .sort((a, b) => order.indexOf(a.split) - order.indexOf(b.split)),
+    // What chose the kept epoch, and which faces "without train twins" leaves out: shown beside every figure.
+    checkpointSelectedOn: checkpointSelectionOf(run),
+    twinRule: TWIN_RULE,
   };
+}
+
+/** A finished run with no VALID evaluation had no Valid faces: it selected on a hold-out of its train faces. */
+function checkpointSelectionOf(run: { status: RunStatus; evaluations: { split: Split }[] }): string {
+  const finished = run.status === "SUCCEEDED";
+  return finished && !run.evaluations.some((e) => e.split === "VALID")
+    ? CHECKPOINT_SELECTION_HOLDOUT
+    : CHECKPOINT_SELECTION;
 }
 
 export type TRunDetail = NonNullable<Awaited<ReturnType<typeof getRunDetail>>>;

@@ -1,3 +1,5 @@
+import { TWIN_RULE } from "@concord/importer/twins";
+import { CHECKPOINT_SELECTION, CHECKPOINT_SELECTION_HOLDOUT } from "@concord/jobs/run-config";
 import type { Metadata } from "next";
 import Link from "next/link";
 import { ChartCard } from "@/components/charts/chart-card";
@@ -45,14 +47,27 @@ export default async function ComparePage(props: {
   );
   const onlyDiffs = sp.diff === "1";
   const differing = config.filter((c) => c.differs).length;
-  const metrics: { name: string; split: string; get: (r: TRunDetail) => string }[] = [
-    { name: "Accuracy", split: "VALID", get: (r) => pct(ev(r, "VALID")?.accuracy) },
-    { name: "Macro-F1", split: "VALID", get: (r) => pct(ev(r, "VALID")?.macroF1) },
-    { name: "ECE", split: "VALID", get: (r) => ev(r, "VALID")?.ece.toFixed(3) ?? "—" },
-    { name: "Accuracy", split: "TEST", get: (r) => pct(ev(r, "TEST")?.accuracy) },
-    { name: "Macro-F1", split: "TEST", get: (r) => pct(ev(r, "TEST")?.macroF1) },
-    { name: "ECE", split: "TEST", get: (r) => ev(r, "TEST")?.ece.toFixed(3) ?? "—" },
-  ];
+  // Per split: the whole split and the split without its train twins, side by side, n with each.
+  const free = (r: TRunDetail, s: string) => ev(r, s)?.withoutTrainTwins;
+  const metrics: { name: string; split: string; get: (r: TRunDetail) => string }[] = (
+    ["VALID", "TEST"] as const
+  ).flatMap((s) => [
+    { name: "n, whole split", split: s, get: (r: TRunDetail) => ev(r, s)?.n.toLocaleString("en-US") ?? "—" },
+    {
+      name: s === "VALID" ? "Accuracy, whole split *" : "Accuracy, whole split",
+      split: s,
+      get: (r: TRunDetail) => pct(ev(r, s)?.accuracy),
+    },
+    { name: "Macro-F1, whole split", split: s, get: (r: TRunDetail) => pct(ev(r, s)?.macroF1) },
+    {
+      name: "n, without train twins",
+      split: s,
+      get: (r: TRunDetail) => free(r, s)?.n.toLocaleString("en-US") ?? "—",
+    },
+    { name: "Accuracy, without train twins", split: s, get: (r: TRunDetail) => pct(free(r, s)?.accuracy) },
+    { name: "Macro-F1, without train twins", split: s, get: (r: TRunDetail) => pct(free(r, s)?.macroF1) },
+    { name: "ECE, whole split", split: s, get: (r: TRunDetail) => ev(r, s)?.ece.toFixed(3) ?? "—" },
+  ]);
   const compareRuns = runs.map((r) => ({
     id: r.id,
     name: r.name,
@@ -183,14 +198,22 @@ export default async function ComparePage(props: {
                   ))}
                 </tbody>
               </table>
+              <p
+                className="border-t border-slate-100 px-4 py-2 text-xs text-slate-500"
+                data-testid="compare-notes"
+              >
+                * chooses each run's checkpoint: {CHECKPOINT_SELECTION} (runs without Valid faces:{" "}
+                {CHECKPOINT_SELECTION_HOLDOUT}). {TWIN_RULE[0]?.toUpperCase()}
+                {TWIN_RULE.slice(1)}; "—": not computed (evaluated before twins were).
+              </p>
             </div>
           </Section>
           <div className="grid gap-4 xl:grid-cols-2">
-            <ChartCard title="Valid accuracy per epoch" split="valid">
+            <ChartCard title="Valid accuracy per epoch (whole split)" split="valid">
               <CompareCurves runs={compareRuns} />
             </ChartCard>
             <ChartCard
-              title="Per-class F1"
+              title="Per-class F1 (whole split)"
               split={split.toLowerCase()}
               note={
                 <span>

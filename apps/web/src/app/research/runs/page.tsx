@@ -15,7 +15,10 @@ export default async function ResearchRunsPage() {
         title="Runs"
         subtitle="Every training run with its evaluation. Open one for its dashboard, or tick several to compare them side by side."
       />
-      <Section title="All runs" aside="accuracy / macro-F1 columns name their split">
+      <Section
+        title="All runs"
+        aside="accuracy / macro-F1 columns name their split: whole, or w/o twins (without the faces that have a train twin)"
+      >
         <RunsPicker runs={runs} />
       </Section>
     </>

@@ -185,7 +185,7 @@ export function PredictionsPanel(props: {
                           {s.foldModels
                             .map(
                               (f) =>
-                                `fold ${f.fold}: ${f.trainImages} train${f.validAccuracy === null ? "" : `, valid ${(f.validAccuracy * 100).toFixed(1)}%`}`,
+                                `fold ${f.fold}: ${f.trainImages} train${f.validAccuracy === null ? "" : `, valid ${(f.validAccuracy * 100).toFixed(1)}%`}${typeof f.validAccuracyWithoutTwins === "number" ? ` (without train twins ${(f.validAccuracyWithoutTwins * 100).toFixed(1)}%)` : ""}`,
                             )
                             .join(" · ")}
                         </div>

@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 import { LearningCurves } from "@/components/charts/learning-curves";
 import { StatCard } from "@/components/charts/stat-card";
+import { EvaluationTable } from "@/components/tables/evaluation-table";
 import { StatusBadge } from "@/components/tables/status-badge";
 import { describeEta, trainingEta } from "@/lib/eta";
 import type { TRunDetail } from "@/server/runs/runs";
@@ -163,13 +164,21 @@ export function RunLive(props: { initial: TRunDetail }) {
         <StatCard
           label="Valid accuracy"
           value={pct(last?.valAccuracy)}
-          sub={last ? `split valid · epoch ${last.epoch}` : "split valid"}
+          sub={
+            last
+              ? `split valid, whole · epoch ${last.epoch} · without train twins ${pct(last.valAccuracyWithoutTwins)}`
+              : "split valid"
+          }
           testId="stat-valid-accuracy"
         />
         <StatCard
           label="Best valid accuracy"
           value={pct(best?.valAccuracy)}
-          sub={best ? `split valid · epoch ${best.epoch}` : "split valid"}
+          sub={
+            best
+              ? `whole split: chooses the checkpoint · epoch ${best.epoch} · without train twins ${pct(best.valAccuracyWithoutTwins)}`
+              : "whole split: chooses the checkpoint"
+          }
         />
         <StatCard
           label="Throughput"
@@ -181,34 +190,12 @@ export function RunLive(props: { initial: TRunDetail }) {
       <LearningCurves epochs={run.epochs} />
 
       {run.evaluations.length > 0 ? (
-        <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
-          <table className="min-w-full text-sm">
-            <thead className="bg-slate-50 text-xs text-slate-600">
-              <tr>
-                <th className="px-4 py-2 text-left">Split</th>
-                <th className="px-4 py-2 text-right">Images</th>
-                <th className="px-4 py-2 text-right">Accuracy</th>
-                <th className="px-4 py-2 text-right">Macro-F1</th>
-                <th className="px-4 py-2 text-right">Loss</th>
-                <th className="px-4 py-2 text-right">ECE</th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {run.evaluations.map((e) => (
-                <tr key={e.split}>
-                  <td className="px-4 py-2">
-                    <StatusBadge status={e.split} />
-                  </td>
-                  <td className="px-4 py-2 text-right tabular-nums">{e.n}</td>
-                  <td className="px-4 py-2 text-right tabular-nums">{pct(e.accuracy)}</td>
-                  <td className="px-4 py-2 text-right tabular-nums">{pct(e.macroF1)}</td>
-                  <td className="px-4 py-2 text-right tabular-nums">{e.loss.toFixed(4)}</td>
-                  <td className="px-4 py-2 text-right tabular-nums">{e.ece.toFixed(3)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <EvaluationTable
+          evaluations={run.evaluations}
+          checkpointSelectedOn={run.checkpointSelectedOn}
+          twinRule={run.twinRule}
+          withLossAndEce
+        />
       ) : null}
 
       <details className="rounded-xl border border-slate-200 bg-white p-4 text-sm shadow-sm">

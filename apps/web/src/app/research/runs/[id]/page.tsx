@@ -8,16 +8,23 @@ import { LearningCurves } from "@/components/charts/learning-curves";
 import { ReliabilityDiagram } from "@/components/charts/reliability-diagram";
 import { StatCard } from "@/components/charts/stat-card";
 import { AutoRefresh } from "@/components/tables/auto-refresh";
+import { EvaluationTable } from "@/components/tables/evaluation-table";
 import { EmptyState, PageHeader, Section } from "@/components/tables/page-header";
 import { PerClassTable } from "@/components/tables/per-class-table";
 import { StatusBadge } from "@/components/tables/status-badge";
 import { requireUser } from "@/server/guards";
 import { getDatasetScatters, primaryEvaluation } from "@/server/runs/run-dashboard";
-import { getRunDetail } from "@/server/runs/runs";
+import { getRunDetail, type TEvaluationView } from "@/server/runs/runs";
 
 export const metadata: Metadata = { title: "Run dashboard" };
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+// "without train twins: 83.0% (n=3,052)", or why there is no such figure.
+function withoutTwins(ev: TEvaluationView, metric: "accuracy" | "macroF1"): string {
+  const t = ev.withoutTrainTwins;
+  return t ? `without train twins: ${pct(t[metric])} (n=${t.n})` : "without train twins: not computed";
+}
 
 export default async function RunDashboard(props: {
   params: Promise<{ id: string }>;
@@ -78,8 +85,16 @@ export default async function RunDashboard(props: {
       ) : null}
       {ev ? (
         <div className="mb-8 grid grid-cols-2 gap-3 md:grid-cols-5" data-testid="run-stats">
-          <StatCard label="Accuracy" value={pct(ev.accuracy)} sub={`split: ${splitName} · n=${ev.n}`} />
-          <StatCard label="Macro-F1" value={pct(ev.macroF1)} sub={`split: ${splitName}`} />
+          <StatCard
+            label="Accuracy"
+            value={pct(ev.accuracy)}
+            sub={`split: ${splitName}, whole · n=${ev.n} · ${withoutTwins(ev, "accuracy")}`}
+          />
+          <StatCard
+            label="Macro-F1"
+            value={pct(ev.macroF1)}
+            sub={`split: ${splitName}, whole · ${withoutTwins(ev, "macroF1")}`}
+          />
           <StatCard label="Loss" value={ev.loss.toFixed(4)} sub={`split: ${splitName}`} />
           <StatCard label="ECE" value={ev.ece.toFixed(3)} sub={`split: ${splitName}`} />
           <StatCard
@@ -97,6 +112,16 @@ export default async function RunDashboard(props: {
           </EmptyState>
         </div>
       )}
+
+      {run.evaluations.length > 0 ? (
+        <Section title="Whole split and without train twins" aside="n with each figure">
+          <EvaluationTable
+            evaluations={run.evaluations}
+            checkpointSelectedOn={run.checkpointSelectedOn}
+            twinRule={run.twinRule}
+          />
+        </Section>
+      ) : null}
 
       <Section title="Annotator agreement vs model F1, per class" aside="one point per class; size = support">
         <ChartCard
@@ -131,7 +156,7 @@ export default async function RunDashboard(props: {
             <ChartCard
               title="Confusion matrix"
               split={splitName}
-              note="rows: true label · columns: predicted · colour: share of the row (recall)"
+              note="whole split · rows: true label · columns: predicted · colour: share of the row (recall)"
             >
               <ConfusionHeatmap labels={ev.labels} matrix={ev.confusion} />
             </ChartCard>
@@ -139,7 +164,7 @@ export default async function RunDashboard(props: {
               <ReliabilityDiagram bins={ev.calibration} ece={ev.ece} />
             </ChartCard>
           </div>
-          <Section title="Per-class precision, recall and F1">
+          <Section title="Per-class precision, recall and F1" aside="whole split">
             <PerClassTable
               rows={ev.perClass.map((p) => ({ ...p, agreement: agreeBy.get(p.label) ?? null }))}
               split={splitName}
