@@ -317,7 +317,7 @@ describe("runs", () => {
     expect(cells("n-without-twins")).toEqual(["2,652"]);
     expect(cells("accuracy-without-twins")).toEqual(["82.1%"]);
     expect(html).toContain("279 / 539");
-    expect(html).toContain("not computed (evaluated before twins were");
+    expect(html).toContain("not computed (stored before twin figures existed");
     expect(html).toContain(`chose the checkpoint: ${CHECKPOINT_SELECTION}`);
 
     // A finished run without Valid faces selected on a hold-out of its train faces, and says so.

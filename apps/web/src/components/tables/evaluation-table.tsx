@@ -110,7 +110,7 @@ export function EvaluationTable(props: {
                   >
                     {e.split === "TRAIN"
                       ? "n/a: the train split itself"
-                      : "not computed (evaluated before twins were; evaluate the run again)"}
+                      : "not computed (stored before twin figures existed)"}
                   </td>
                 )}
               </tr>

@@ -204,7 +204,7 @@ export default async function ComparePage(props: {
               >
                 * chooses each run's checkpoint: {CHECKPOINT_SELECTION} (runs without Valid faces:{" "}
                 {CHECKPOINT_SELECTION_HOLDOUT}). {TWIN_RULE[0]?.toUpperCase()}
-                {TWIN_RULE.slice(1)}; "—": not computed (evaluated before twins were).
+                {TWIN_RULE.slice(1)}; "—": not computed (stored before twin figures existed).
               </p>
             </div>
           </Section>
