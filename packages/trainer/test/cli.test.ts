@@ -31,6 +31,22 @@ function face(file: string, value: number): void {
   writeFileSync(file, PNG.sync.write(png));
 }
 
+/** concord-eval of a model on the valid split of a folder. */
+const evalValid = (model: string, data: string, ...more: string[]) =>
+  run("concord-eval.mjs", ["--model", model, "--data", data, "--split", "valid", ...more]);
+
+/** A one-layer 8-emotion model saved with the FER+ class names (what concord-eval accepts). */
+async function saveTinyFerplusModel(dir: string): Promise<tf.LayersModel> {
+  const m = tf.sequential({
+    layers: [
+      tf.layers.flatten({ inputShape: [48, 48, 1] }),
+      tf.layers.dense({ units: 8, activation: "softmax", kernelInitializer: "randomNormal" }),
+    ],
+  });
+  await saveModel(m, dir, { classNames: [...FERPLUS_EMOTIONS], modelName: "tiny", inputSize: 48 });
+  return m;
+}
+
 describe("CLI errors", () => {
   beforeAll(async () => {
     await initBackend("wasm", { quiet: true });
@@ -90,14 +106,7 @@ describe("CLI errors", () => {
     const dir = path.join(tmp, "FER2013Valid");
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, "label.csv"), 'a.png,"(0, 0, 48, 48)",4,0,0,1,3,2,0,0,0,0\n');
-    const r = run("concord-eval.mjs", [
-      "--model",
-      path.join(tmp, "model"),
-      "--data",
-      tmp,
-      "--split",
-      "valid",
-    ]);
+    const r = evalValid(path.join(tmp, "model"), tmp);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/incompatible model: 3 outputs/);
   });
@@ -122,19 +131,8 @@ describe("CLI errors", () => {
     );
     face(path.join(valid, "a.png"), 20);
     face(path.join(valid, "c.png"), 240);
-    const m = tf.sequential({
-      layers: [
-        tf.layers.flatten({ inputShape: [48, 48, 1] }),
-        tf.layers.dense({ units: 8, activation: "softmax" }),
-      ],
-    });
-    await saveModel(m, path.join(root, "model"), {
-      classNames: [...FERPLUS_EMOTIONS],
-      modelName: "tiny",
-      inputSize: 48,
-    });
-    const args = ["--model", path.join(root, "model"), "--data", root, "--split", "valid"];
-    const r = run("concord-eval.mjs", args);
+    await saveTinyFerplusModel(path.join(root, "model"));
+    const r = evalValid(path.join(root, "model"), root);
     expect(r.code).toBe(0);
     expect(r.err).toContain("1 have an exact twin in FER2013Train, 1 an exact or near one");
     expect(r.out).toMatch(/whole split\s+2 /);
@@ -143,14 +141,7 @@ describe("CLI errors", () => {
     // Without FER2013Train beside it the twin-free figures are not computed, and the output says so.
     const alone = path.join(tmp, "valid-alone");
     cpSync(valid, path.join(alone, "FER2013Valid"), { recursive: true });
-    const a = run("concord-eval.mjs", [
-      "--model",
-      path.join(root, "model"),
-      "--data",
-      alone,
-      "--split",
-      "valid",
-    ]);
+    const a = evalValid(path.join(root, "model"), alone);
     expect(a.code).toBe(0);
     expect(a.err).toContain("no FER2013Train/ in --data: the figures without train twins are not computed");
     expect(a.out).toMatch(/without train twins\s+not computed/);
@@ -168,28 +159,9 @@ describe("CLI errors", () => {
     face(path.join(dir, "a.png"), 20);
     face(path.join(dir, "b.png"), 128);
     face(path.join(dir, "c.png"), 240);
-    const m = tf.sequential({
-      layers: [
-        tf.layers.flatten({ inputShape: [48, 48, 1] }),
-        tf.layers.dense({ units: 8, activation: "softmax", kernelInitializer: "randomNormal" }),
-      ],
-    });
-    await saveModel(m, path.join(root, "model"), {
-      classNames: [...FERPLUS_EMOTIONS],
-      modelName: "tiny",
-      inputSize: 48,
-    });
+    const m = await saveTinyFerplusModel(path.join(root, "model"));
     const out = path.join(root, "predictions.csv");
-    const r = run("concord-eval.mjs", [
-      "--model",
-      path.join(root, "model"),
-      "--data",
-      root,
-      "--split",
-      "valid",
-      "--predictions",
-      out,
-    ]);
+    const r = evalValid(path.join(root, "model"), root, "--predictions", out);
     expect(r.err).toMatch(/wrote 3 predictions of FER2013Valid/);
     expect(r.code).toBe(0);
     const text = readFileSync(out, "utf8");

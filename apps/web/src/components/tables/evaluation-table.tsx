@@ -118,13 +118,21 @@ export function EvaluationTable(props: {
           })}
         </tbody>
       </table>
-      <p
-        className="border-t border-slate-100 px-3 py-2 text-xs text-slate-500"
-        data-testid="checkpoint-selection"
-      >
-        * chose the checkpoint: {props.checkpointSelectedOn}. {props.twinRule[0]?.toUpperCase()}
-        {props.twinRule.slice(1)}.
-      </p>
+      <TwinNote
+        selectedOn={props.checkpointSelectedOn}
+        twinRule={props.twinRule}
+        testId="checkpoint-selection"
+      />
     </div>
+  );
+}
+
+/** The footnote under figures: what chose the checkpoint (the starred figure), what "without train twins" omits. */
+export function TwinNote(props: { selectedOn: string; twinRule: string; testId: string; extra?: string }) {
+  return (
+    <p className="border-t border-slate-100 px-3 py-2 text-xs text-slate-500" data-testid={props.testId}>
+      * chose the checkpoint: {props.selectedOn}. {props.twinRule[0]?.toUpperCase()}
+      {props.twinRule.slice(1)}.{props.extra ? ` ${props.extra}` : ""}
+    </p>
   );
 }

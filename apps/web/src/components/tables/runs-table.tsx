@@ -19,6 +19,24 @@ const withN = (x: number | null, n: number | null) =>
   );
 const isActive = (r: TRunListItem) => r.status === "QUEUED" || r.status === "RUNNING";
 
+// A figure column: the value as a percentage, with its n when given.
+function metric(
+  key: string,
+  header: string,
+  title: string,
+  value: (r: TRunListItem) => number | null,
+  n?: (r: TRunListItem) => number | null,
+): TColumn<TRunListItem> {
+  return {
+    key,
+    header,
+    title,
+    align: "right",
+    sortValue: value,
+    render: (r) => (n ? withN(value(r), n(r)) : pct(value(r))),
+  };
+}
+
 // Run list; while any run is queued or running it refreshes itself every 3 s.
 export function RunsTable(props: {
   initialRuns: TRunListItem[];
@@ -101,55 +119,34 @@ export function RunsTable(props: {
       sortValue: (r) => r.currentEpoch,
       render: (r) => <span className="whitespace-nowrap">{`${r.currentEpoch} / ${r.epochs}`}</span>,
     },
-    {
-      key: "vacc",
-      header: "Valid acc",
-      title: `accuracy on the whole VALID split (n faces); it chooses the checkpoint: ${CHECKPOINT_SELECTION}`,
-      align: "right",
-      sortValue: (r) => r.validAccuracy,
-      render: (r) => withN(r.validAccuracy, r.validN),
-    },
-    {
-      key: "vacc-nt",
-      header: "Valid acc w/o twins",
-      title:
-        "accuracy on the VALID split without the faces that have an exact or near twin in the train split (n faces)",
-      align: "right",
-      sortValue: (r) => r.validAccuracyWithoutTwins,
-      render: (r) => withN(r.validAccuracyWithoutTwins, r.validNWithoutTwins),
-    },
-    {
-      key: "vf1",
-      header: "Valid F1",
-      title: "macro-F1 on the whole VALID split",
-      align: "right",
-      sortValue: (r) => r.validMacroF1,
-      render: (r) => pct(r.validMacroF1),
-    },
-    {
-      key: "vf1-nt",
-      header: "Valid F1 w/o twins",
-      title: "macro-F1 on the VALID split without its train twins",
-      align: "right",
-      sortValue: (r) => r.validMacroF1WithoutTwins,
-      render: (r) => pct(r.validMacroF1WithoutTwins),
-    },
-    {
-      key: "tacc",
-      header: "Test acc",
-      title: "accuracy on the whole TEST split",
-      align: "right",
-      sortValue: (r) => r.testAccuracy,
-      render: (r) => pct(r.testAccuracy),
-    },
-    {
-      key: "tacc-nt",
-      header: "Test acc w/o twins",
-      title: "accuracy on the TEST split without its train twins",
-      align: "right",
-      sortValue: (r) => r.testAccuracyWithoutTwins,
-      render: (r) => pct(r.testAccuracyWithoutTwins),
-    },
+    metric(
+      "vacc",
+      "Valid acc",
+      `accuracy on the whole VALID split (n faces); it chooses the checkpoint: ${CHECKPOINT_SELECTION}`,
+      (r) => r.validAccuracy,
+      (r) => r.validN,
+    ),
+    metric(
+      "vacc-nt",
+      "Valid acc w/o twins",
+      "accuracy on the VALID split without the faces that have an exact or near twin in the train split (n faces)",
+      (r) => r.validAccuracyWithoutTwins,
+      (r) => r.validNWithoutTwins,
+    ),
+    metric("vf1", "Valid F1", "macro-F1 on the whole VALID split", (r) => r.validMacroF1),
+    metric(
+      "vf1-nt",
+      "Valid F1 w/o twins",
+      "macro-F1 on the VALID split without its train twins",
+      (r) => r.validMacroF1WithoutTwins,
+    ),
+    metric("tacc", "Test acc", "accuracy on the whole TEST split", (r) => r.testAccuracy),
+    metric(
+      "tacc-nt",
+      "Test acc w/o twins",
+      "accuracy on the TEST split without its train twins",
+      (r) => r.testAccuracyWithoutTwins,
+    ),
     { key: "backend", header: "Backend", sortValue: (r) => r.backend, render: (r) => r.backend ?? "—" },
     {
       key: "created",

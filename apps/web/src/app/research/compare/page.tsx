@@ -4,6 +4,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { ChartCard } from "@/components/charts/chart-card";
 import { CompareCurves, CompareF1 } from "@/components/charts/compare-charts";
+import { TwinNote } from "@/components/tables/evaluation-table";
 import { EmptyState, PageHeader, Section } from "@/components/tables/page-header";
 import { StatusBadge } from "@/components/tables/status-badge";
 import { compareRows } from "@/lib/compare-rows";
@@ -198,14 +199,12 @@ export default async function ComparePage(props: {
                   ))}
                 </tbody>
               </table>
-              <p
-                className="border-t border-slate-100 px-4 py-2 text-xs text-slate-500"
-                data-testid="compare-notes"
-              >
-                * chooses each run's checkpoint: {CHECKPOINT_SELECTION} (runs without Valid faces:{" "}
-                {CHECKPOINT_SELECTION_HOLDOUT}). {TWIN_RULE[0]?.toUpperCase()}
-                {TWIN_RULE.slice(1)}; "—": not computed (stored before twin figures existed).
-              </p>
+              <TwinNote
+                selectedOn={`${CHECKPOINT_SELECTION} (runs without Valid faces: ${CHECKPOINT_SELECTION_HOLDOUT})`}
+                twinRule={TWIN_RULE}
+                testId="compare-notes"
+                extra={'"—": not computed (stored before twin figures existed).'}
+              />
             </div>
           </Section>
           <div className="grid gap-4 xl:grid-cols-2">
