@@ -254,11 +254,11 @@ export async function exportDataset(db: TDb, options: TExportOptions): Promise<T
   });
 
   // Parsed: the record's keys in the schema's order, as a restore's check of the archive hash sees them.
-  const dataset = ZArchiveDataset.parse({
-    ...ds,
-    stoppingPrior: ds.stoppingPrior,
-    createdAt: iso(ds.createdAt),
-  } satisfies Record<keyof TArchiveDataset, unknown>);
+  // (Dataset columns not in the schema, such as the derived stopping fit, are dropped by the parse.)
+  const dataset = ZArchiveDataset.parse({ ...ds, createdAt: iso(ds.createdAt) } satisfies Record<
+    keyof TArchiveDataset,
+    unknown
+  >);
   const complete = Object.fromEntries(ARCHIVE_FILES.map((n) => [n, files[n]!])) as TManifest["files"];
   const manifest: TManifest = {
     format: ARCHIVE_FORMAT,
