@@ -30,7 +30,7 @@ try {
   const a = await timed("export", () => exportDataset(src.db, { slug: "ferplus", out: join(dir, "a") }));
   const mb = Object.values(a.manifest.files).reduce((s, f) => s + f.bytes, 0) / 2 ** 20;
   for (const [name, f] of Object.entries(a.manifest.files))
-    console.log(`  ${name.padEnd(20)} ${f.rows} rows`);
+    console.log(`  ${name.padEnd(30)} ${f.rows} rows`);
   console.log(`  ${mb.toFixed(1)} MiB, archive hash ${a.manifest.archiveHash}`);
   await timed("restore into an empty database", () => restoreArchive(dst.db, { dir: join(dir, "a") }));
   const again = await timed("restore again", () => restoreArchive(dst.db, { dir: join(dir, "a") }));

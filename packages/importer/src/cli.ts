@@ -154,7 +154,7 @@ async function runExport(args: string[]): Promise<number> {
       identified: values.identified,
     });
     for (const [name, f] of Object.entries(manifest.files))
-      console.log(`  ${name.padEnd(20)} ${f.rows} rows`);
+      console.log(`  ${name.padEnd(30)} ${f.rows} rows`);
     console.log(`archive ${dir}  hash ${manifest.archiveHash}`);
     return 0;
   } finally {
@@ -176,8 +176,12 @@ async function runRestore(args: string[]): Promise<number> {
     if (r.alreadyRestored)
       console.log(`dataset ${r.datasetSlug}: this archive is already restored, nothing added`);
     else {
-      for (const [name, n] of Object.entries(r.added)) console.log(`  ${name.padEnd(20)} ${n} rows`);
+      for (const [name, n] of Object.entries(r.added)) console.log(`  ${name.padEnd(30)} ${n} rows`);
       console.log(`dataset ${r.datasetSlug} restored from archive ${r.archiveHash}`);
+      if (r.notInArchive.length > 0)
+        console.log(
+          `a version ${r.version} archive: it has no ${r.notInArchive.join(", ")}, and the dataset's check, guideline, qualification and stopping settings start at their defaults`,
+        );
     }
     return 0;
   } finally {

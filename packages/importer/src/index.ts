@@ -1,5 +1,5 @@
 export { exportDataset, type TExportOptions, type TExportReport } from "./archive/export";
-export { ArchiveError, type TManifest } from "./archive/format";
+export { ARCHIVE_VERSION, ArchiveError, type TAnyManifest, type TManifest } from "./archive/format";
 export { readManifest, restoreArchive, type TRestoreOptions, type TRestoreReport } from "./archive/restore";
 export {
   detectLayout,

@@ -1,110 +1,37 @@
 import { createHash } from "node:crypto";
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { TDb } from "@concord/db";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportDataset } from "../src/archive/export";
-import { archiveHashOf, MANIFEST, type TManifest } from "../src/archive/format";
+import { ARCHIVE_FILES, archiveHashOf, MANIFEST, type TManifest } from "../src/archive/format";
 import { restoreArchive } from "../src/archive/restore";
-import { drawFace } from "../src/demo/faces";
-import { createRng } from "../src/demo/rng";
-import { importDataset } from "../src/import";
-import { encodePng48 } from "../src/pixels";
+import { counts, dumpTables, SLUG, seed, snapshotVotes, type TTable } from "./archive-fixture";
 import { tempDir } from "./helpers";
 
 let src: TTestDatabase;
 let dst: TTestDatabase;
 let archive: string;
-const SLUG = "arch";
-
-// A generic folder with an exact duplicate (a leak-guard pair), identified votes and gold; then what the web
-// and the worker add: a vote with duration and request id, an imported tally and a snapshot whose statistics
-// are keyed by annotator.
-async function seed(db: TDb) {
-  const dir = tempDir("archive-src");
-  mkdirSync(join(dir, "train"));
-  mkdirSync(join(dir, "valid"));
-  const rng = createRng(3);
-  const faces = ["happiness", "fear", "surprise", "anger", "sadness"] as const;
-  for (const [k, e] of faces.entries())
-    writeFileSync(join(dir, "train", `f${k}.png`), encodePng48(drawFace(e, rng)));
-  writeFileSync(join(dir, "valid", "twin.png"), readFileSync(join(dir, "train", "f0.png")));
-  writeFileSync(
-    join(dir, "votes.csv"),
-    [
-      "task,worker,label",
-      "f0,w1,happiness",
-      "f0,w2,happiness",
-      "f1,w1,fear",
-      "f1,w2,surprise",
-      "f2,w3,2",
-    ].join("\n"),
-  );
-  writeFileSync(join(dir, "gold.csv"), "task,label\nf3,anger\n");
-  const r = await importDataset(db, { datasetSlug: SLUG, path: dir, layout: "generic" });
-  expect(r.added).toBe(6);
-  const ds = await db.dataset.findUniqueOrThrow({ where: { slug: SLUG } });
-  await db.dataset.update({ where: { id: ds.id }, data: { minVotes: 3, goldMinAccuracy: 0.7 } });
-  const img = (ext: string) => db.image.findFirstOrThrow({ where: { datasetId: ds.id, externalId: ext } });
-  const admin = await db.user.create({
-    data: { email: "admin@example.org", name: "Ada Admin", passwordHash: "x", role: "ADMIN" },
-  });
-  const w1 = await db.user.findFirstOrThrow({ where: { email: { startsWith: "w1@" } } });
-  await db.vote.create({
-    data: {
-      imageId: (await img("f4")).id,
-      annotatorId: admin.id,
-      label: "sadness",
-      durationMs: 812,
-      requestId: "req-0001",
-      createdAt: new Date("2026-11-02T10:11:12.345Z"),
-    },
-  });
-  await db.importedTally.create({
-    data: { imageId: (await img("f2")).id, source: "crowd-x", counts: [0, 1, 3, 0, 0, 0, 0, 0, 1, 0] },
-  });
-  const snap = await db.labelSnapshot.create({
-    data: {
-      datasetId: ds.id,
-      method: "ds",
-      params: { smoothing: 0.01 },
-      contentHash: "c0ffee",
-      stats: { items: 2, workerSkill: { [w1.id]: 0.8, [admin.id]: 0.6 } },
-      createdById: admin.id,
-    },
-  });
-  const probs = Array.from({ length: 10 }, (_, k) => (k === 1 ? 0.9 : 0.1 / 9));
-  await db.softLabel.create({
-    data: { snapshotId: snap.id, imageId: (await img("f0")).id, probs, label: "happiness", votes: 2 },
-  });
-}
-
-async function counts(db: TDb) {
-  const where = { image: { dataset: { slug: SLUG } } };
-  return {
-    images: await db.image.count({ where: { dataset: { slug: SLUG } } }),
-    votes: await db.vote.count({ where }),
-    gold: await db.goldLabel.count({ where }),
-    tallies: await db.importedTally.count({ where }),
-    softLabels: await db.softLabel.count({ where }),
-    snapshots: await db.labelSnapshot.count({ where: { dataset: { slug: SLUG } } }),
-    pairs: await db.duplicatePair.count({ where: { dataset: { slug: SLUG } } }),
-    datasets: await db.dataset.count(),
-    users: await db.user.count(),
-  };
-}
-
-// The per-image tally the triggers keep (derived, so it is not in the archive): equal after a restore.
-async function tallies(db: TDb) {
-  const rows = await db.imageTally.findMany({
-    where: { image: { dataset: { slug: SLUG } } },
-    select: { votes: true, counts: true, gold: true, done: true, image: { select: { externalId: true } } },
-  });
-  return rows.map((r) => ({ ...r, image: r.image.externalId })).sort((a, b) => (a.image < b.image ? -1 : 1));
-}
 
 const readManifest = (dir: string) => JSON.parse(readFileSync(join(dir, MANIFEST), "utf8")) as TManifest;
+const writeManifest = (dir: string, m: unknown) => writeFileSync(join(dir, MANIFEST), JSON.stringify(m));
+const copyOf = (name: string, edit: (dir: string) => void) => {
+  const dir = join(tempDir(`archive-${name}`), "a");
+  cpSync(archive, dir, { recursive: true });
+  edit(dir);
+  return dir;
+};
+const rewrite = (dir: string, file: string, fn: (s: string) => string) =>
+  writeFileSync(join(dir, file), fn(readFileSync(join(dir, file), "utf8")));
+// A careful forger updates the file's manifest entry (and maybe the archive hash) too.
+const reseal = (dir: string, file: keyof TManifest["files"], archiveHash: boolean) => {
+  const m = readManifest(dir);
+  const text = readFileSync(join(dir, file), "utf8");
+  m.files[file] = { rows: m.files[file].rows, bytes: Buffer.byteLength(text), sha256: sha256(text) };
+  if (archiveHash) m.archiveHash = archiveHashOf(m);
+  writeManifest(dir, m);
+};
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
 beforeAll(async () => {
   src = await createTestDatabase("concord_archive_src");
@@ -119,9 +46,18 @@ afterAll(async () => {
 });
 
 describe("dataset archive", () => {
-  it("writes every row people made, annotators pseudonymous by default", () => {
+  it("writes every row people made and the project's settings, annotators pseudonymous by default", () => {
     const m = readManifest(archive);
-    expect(m.dataset).toMatchObject({ slug: SLUG, minVotes: 3, goldMinAccuracy: 0.7 });
+    expect(m.version).toBe(2);
+    expect(m.dataset).toMatchObject({
+      slug: SLUG,
+      minVotes: 3,
+      goldMinAccuracy: 0.7,
+      goldWindow: 30,
+      guidelines: "Look at the mouth first.",
+      qualificationSize: 1,
+      stoppingPrior: "MODEL",
+    });
     expect(Object.fromEntries(Object.entries(m.files).map(([k, f]) => [k, f.rows]))).toEqual({
       "annotators.ndjson": 4,
       "images.ndjson": 6,
@@ -129,6 +65,10 @@ describe("dataset archive", () => {
       "votes.ndjson": 6,
       "gold.ndjson": 1,
       "duplicates.ndjson": 1,
+      "exclusions.ndjson": 2,
+      "image-actions.ndjson": 3,
+      "qualification-attempts.ndjson": 3,
+      "qualification-answers.ndjson": 2,
       "snapshots.ndjson": 1,
       "soft-labels.ndjson": 1,
     });
@@ -138,28 +78,70 @@ describe("dataset archive", () => {
     const votes = readFileSync(join(archive, "votes.ndjson"), "utf8");
     expect(votes).toContain('"durationMs":812,"requestId":"req-0001"');
     expect(votes).toContain("2026-11-02T10:11:12.345Z");
+    // The snapshot names the exclusion it applied by ref/time, as exclusions.ndjson does.
+    const exclusions = readFileSync(join(archive, "exclusions.ndjson"), "utf8").trim().split("\n");
+    const active = exclusions
+      .map((l) => JSON.parse(l) as { annotator: string; createdAt: string; revokedAt: string | null })
+      .filter((x) => x.revokedAt === null);
+    expect(active).toHaveLength(1);
+    const { annotator, createdAt } = active[0]!;
+    const snapshot = readFileSync(join(archive, "snapshots.ndjson"), "utf8");
+    expect(snapshot).toContain(`"annotatorId":"${annotator}","exclusionId":"${annotator}/${createdAt}"`);
   });
 
-  it("restores into a fresh database: every row compares equal (counts, tallies and the content hash)", async () => {
+  it("restores into a fresh database: every table compares equal (rows and a content hash per table)", async () => {
     const r = await restoreArchive(dst.db, { dir: archive });
-    expect(r.alreadyRestored).toBe(false);
+    expect(r).toMatchObject({ alreadyRestored: false, version: 2, notInArchive: [] });
     const m = readManifest(archive);
     for (const [name, f] of Object.entries(m.files))
       expect(r.added[name as keyof typeof r.added]).toBe(f.rows);
-    const a = await counts(src.db);
-    const b = await counts(dst.db);
-    expect({ ...b, users: 0 }).toEqual({ ...a, users: 0 });
-    expect(await tallies(dst.db)).toEqual(await tallies(src.db));
+    const a = await dumpTables(src.db);
+    const b = await dumpTables(dst.db);
+    const rowsOf = (d: typeof a) =>
+      Object.fromEntries(Object.entries(d.rows).map(([t, rows]) => [t, rows.length])) as Record<
+        TTable,
+        number
+      >;
+    expect(rowsOf(a)).toEqual({
+      Dataset: 1,
+      Image: 6,
+      Vote: 6,
+      GoldLabel: 1,
+      ImportedTally: 1,
+      DuplicatePair: 1,
+      LabelSnapshot: 1,
+      SoftLabel: 1,
+      AnnotatorExclusion: 2,
+      ImageAction: 3,
+      QualificationAttempt: 3,
+      QualificationAnswer: 2,
+      ImageTally: 6,
+    });
+    expect(rowsOf(b)).toEqual(rowsOf(a));
+    for (const table of Object.keys(a.rows) as TTable[]) expect(b.rows[table], table).toEqual(a.rows[table]);
+    expect(b.hashes).toEqual(a.hashes);
+    // What the review decisions imply: f0's raised target is back (derived by the trigger) ...
+    expect(a.rows.ImageTally.find((t) => t.includes('"f0"'))).toContain('"target":5');
+    // ... and the next snapshot leaves out the same votes: the excluded annotator's and the excluded face's.
+    const kept = await snapshotVotes(dst.db);
+    expect(kept).toEqual(await snapshotVotes(src.db));
+    expect(kept.map((v) => v.split(" ")[0])).toEqual(["f0", "f2", "f4"]);
     // Export the restored dataset: the same files, so the same archive hash.
     const again = join(tempDir("archive-again"), "out");
     const { manifest } = await exportDataset(dst.db, { slug: SLUG, out: again });
     expect(manifest.files).toEqual(m.files);
     expect(manifest.archiveHash).toBe(m.archiveHash);
-    // Snapshot statistics point at the restored annotators.
+    // Snapshot statistics point at the restored annotators and exclusion.
     const snap = await dst.db.labelSnapshot.findFirstOrThrow({ include: { createdBy: true } });
-    const skill = (snap.stats as { workerSkill: Record<string, number> }).workerSkill;
+    const stats = snap.stats as {
+      workerSkill: Record<string, number>;
+      excludedAnnotators: { annotatorId: string; exclusionId: string }[];
+    };
     const ids = new Set((await dst.db.user.findMany({ select: { id: true } })).map((u) => u.id));
-    expect(Object.keys(skill).every((id) => ids.has(id))).toBe(true);
+    expect(Object.keys(stats.workerSkill).every((id) => ids.has(id))).toBe(true);
+    const [applied] = stats.excludedAnnotators;
+    const x = await dst.db.annotatorExclusion.findUniqueOrThrow({ where: { id: applied!.exclusionId } });
+    expect(x).toMatchObject({ annotatorId: applied!.annotatorId, reason: "random keys", revokedAt: null });
     expect(snap.createdBy?.role).toBe("ADMIN");
     expect(snap.createdBy?.passwordHash).toMatch(/^!/); // a restored account cannot sign in
   });
@@ -171,40 +153,36 @@ describe("dataset archive", () => {
     expect(await counts(dst.db)).toEqual(before);
   });
 
-  it("refuses a tampered or truncated archive with a clear error and changes nothing", async () => {
+  it("refuses a tampered, truncated or future archive with a clear error and changes nothing", async () => {
     const before = await counts(dst.db);
-    const variant = (name: string, edit: (dir: string) => void) => {
-      const dir = join(tempDir(`archive-${name}`), "a");
-      cpSync(archive, dir, { recursive: true });
-      edit(dir);
-      return dir;
-    };
-    const rewrite = (dir: string, file: string, fn: (s: string) => string) =>
-      writeFileSync(join(dir, file), fn(readFileSync(join(dir, file), "utf8")));
-    // A careful forger updates the file's manifest entry (and maybe the archive hash) too.
-    const reseal = (dir: string, file: "gold.ndjson" | "votes.ndjson", archiveHash: boolean) => {
-      const m = readManifest(dir);
-      const text = readFileSync(join(dir, file), "utf8");
-      m.files[file].sha256 = createHash("sha256").update(text).digest("hex");
-      if (archiveHash) m.archiveHash = archiveHashOf(m.dataset, m.files);
-      writeFileSync(join(dir, MANIFEST), JSON.stringify(m));
-    };
     const cases: [string, string, RegExp][] = [
       [
         "duration",
-        variant("duration", (d) =>
+        copyOf("duration", (d) =>
           rewrite(d, "votes.ndjson", (s) => s.replace('"durationMs":812', '"durationMs":813')),
         ),
         /votes\.ndjson: sha256 differs/,
       ],
       [
+        "exclusion reason",
+        copyOf("reason", (d) =>
+          rewrite(d, "exclusions.ndjson", (s) => s.replace("random keys", "random kays")),
+        ),
+        /exclusions\.ndjson: sha256 differs/,
+      ],
+      [
         "truncated",
-        variant("truncated", (d) => rewrite(d, "images.ndjson", (s) => s.slice(0, Math.floor(s.length / 2)))),
+        copyOf("truncated", (d) => rewrite(d, "images.ndjson", (s) => s.slice(0, Math.floor(s.length / 2)))),
         /images\.ndjson:.*(truncated|not valid JSON)/,
       ],
       [
+        "truncated actions",
+        copyOf("actions", (d) => rewrite(d, "image-actions.ndjson", (s) => s.slice(0, s.indexOf("\n") + 1))),
+        /image-actions\.ndjson: 1 rows \/ \d+ bytes, the manifest says 3 \/ \d+ \(truncated or edited file\)/,
+      ],
+      [
         "manifest",
-        variant("manifest", (d) => {
+        copyOf("manifest", (d) => {
           rewrite(d, "gold.ndjson", (s) => s.replace('"anger"', '"fear"'));
           reseal(d, "gold.ndjson", false);
         }),
@@ -212,16 +190,55 @@ describe("dataset archive", () => {
       ],
       [
         "no manifest",
-        variant("nomanifest", (d) => writeFileSync(join(d, MANIFEST), "")),
+        copyOf("nomanifest", (d) => writeFileSync(join(d, MANIFEST), "")),
         /manifest\.json: not valid JSON/,
       ],
       [
+        "file dropped from a version 2 manifest",
+        copyOf("dropped", (d) => {
+          const m = readManifest(d);
+          delete (m.files as Partial<TManifest["files"]>)["exclusions.ndjson"];
+          m.archiveHash = archiveHashOf(m);
+          writeManifest(d, m);
+          rmSync(join(d, "exclusions.ndjson"));
+        }),
+        /manifest\.json: files\.exclusions\.ndjson:/,
+      ],
+      [
+        "future version",
+        copyOf("future", (d) => writeManifest(d, { ...readManifest(d), version: 3 })),
+        /manifest\.json: version: archive version 3 is newer than this Concord reads \(1 to 2\): upgrade Concord/,
+      ],
+      [
         "dangling vote",
-        variant("dangling", (d) => {
+        copyOf("dangling", (d) => {
           rewrite(d, "votes.ndjson", (s) => s.replace('"image":"f1"', '"image":"f9"'));
           reseal(d, "votes.ndjson", true);
         }),
         /votes\.ndjson: image "f9" is not in images\.ndjson/,
+      ],
+      [
+        "dangling review action",
+        copyOf("dangling-action", (d) => {
+          rewrite(d, "image-actions.ndjson", (s) => s.replace('"image":"f1"', '"image":"f9"'));
+          reseal(d, "image-actions.ndjson", true);
+        }),
+        /image-actions\.ndjson: image "f9" is not in images\.ndjson/,
+      ],
+      [
+        "two active exclusions of one annotator",
+        copyOf("two-active", (d) => {
+          rewrite(d, "exclusions.ndjson", (s) => {
+            const [x, y] = s
+              .trim()
+              .split("\n")
+              .map((l) => JSON.parse(l) as Record<string, unknown>);
+            const active = { revokedBy: null, revokedAt: null };
+            return `${JSON.stringify({ ...x, ...active })}\n${JSON.stringify({ ...y, ...active, annotator: x!.annotator })}\n`;
+          });
+          reseal(d, "exclusions.ndjson", true);
+        }),
+        /exclusions\.ndjson \(active\): "u-[0-9a-f]{16}" appears twice/,
       ],
     ];
     for (const [what, dir, error] of cases) {
@@ -241,7 +258,7 @@ describe("dataset archive", () => {
     // Same database: the web vote's request id already exists, so that vote cannot go in and nothing does.
     const before = await counts(src.db);
     await expect(restoreArchive(src.db, { dir: archive, slug: "arch-two" })).rejects.toThrow(
-      /votes\.ndjson: 5 of 6 rows could be written/,
+      /votes\.ndjson: 5 of 6 rows could be written \(a request id already used in this database\?\)/,
     );
     expect(await counts(src.db)).toEqual(before);
     expect(await src.db.dataset.findUnique({ where: { slug: "arch-two" } })).toBeNull();
@@ -253,5 +270,143 @@ describe("dataset archive", () => {
     expect(manifest.identified).toBe(true);
     const rows = readFileSync(join(dir, "annotators.ndjson"), "utf8");
     expect(rows).toContain('"email":"admin@example.org","name":"Ada Admin"');
+  });
+});
+
+// A database of its own for a describe block, dropped after it.
+function freshDatabase(prefix: string): () => TTestDatabase {
+  let t: TTestDatabase | undefined;
+  beforeAll(async () => {
+    t = await createTestDatabase(prefix);
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+  return () => t!;
+}
+
+describe("identified archive into a database that knows the people", () => {
+  const database = freshDatabase("concord_archive_aux");
+
+  it("refuses an exclusion that clashes with another active one of the same person, then keeps both records", async () => {
+    const { db } = database();
+    const dir = join(tempDir("archive-identified"), "out");
+    await exportDataset(src.db, { slug: SLUG, out: dir, identified: true });
+    const w2 = await src.db.user.findFirstOrThrow({ where: { email: { startsWith: "w2@" } } });
+    const here = await db.user.create({
+      data: { email: w2.email, name: "w2 here", passwordHash: "x", role: "ANNOTATOR" },
+    });
+    const local = await db.annotatorExclusion.create({
+      data: { annotatorId: here.id, reason: "excluded here", createdAt: new Date("2026-10-01T00:00:00Z") },
+    });
+    const before = await counts(db);
+    await expect(restoreArchive(db, { dir })).rejects.toThrow(
+      `exclusions.ndjson: ${w2.email} is already excluded in this database (since 2026-10-01T00:00:00.000Z) by another decision than the archive's (2026-11-03T09:00:00.001Z): revoke one of them first; nothing was restored`,
+    );
+    expect(await counts(db)).toEqual(before);
+
+    await db.annotatorExclusion.update({ where: { id: local.id }, data: { revokedAt: new Date() } });
+    const r = await restoreArchive(db, { dir });
+    expect(r.added["exclusions.ndjson"]).toBe(2);
+    // The account is reused (its name untouched): its own record and the archive's, the archive's active.
+    const mine = await db.annotatorExclusion.findMany({
+      where: { annotatorId: here.id },
+      orderBy: { createdAt: "asc" },
+    });
+    expect(mine.map((x) => [x.reason, x.revokedAt === null])).toEqual([
+      ["excluded here", false],
+      ["random keys", true],
+    ]);
+    expect((await db.user.findUniqueOrThrow({ where: { id: here.id } })).name).toBe("w2 here");
+    // Everything else compares equal, people named by email.
+    const { AnnotatorExclusion: _a, ...restored } = (await dumpTables(db, "email")).hashes;
+    const { AnnotatorExclusion: _b, ...original } = (await dumpTables(src.db, "email")).hashes;
+    expect(restored).toEqual(original);
+  });
+});
+
+describe("version 1 archives (before exclusions, review actions, qualification and the check settings)", () => {
+  const database = freshDatabase("concord_archive_v1");
+
+  // A version 1 archive as Concord wrote it: eight files, the dataset record without the new settings.
+  const V1_ONLY = [
+    "exclusions.ndjson",
+    "image-actions.ndjson",
+    "qualification-attempts.ndjson",
+    "qualification-answers.ndjson",
+  ] as const;
+  const NEW_SETTINGS = [
+    "goldMinAnswers",
+    "goldWindow",
+    "goldConfidence",
+    "guidelines",
+    "guideExamples",
+    "qualificationSize",
+    "qualificationPassMark",
+    "qualificationAttempts",
+    "stoppingPrior",
+  ];
+  const v1Archive = () =>
+    copyOf("v1", (d) => {
+      const m = readManifest(d) as unknown as {
+        version: number;
+        dataset: Record<string, unknown>;
+        files: Record<string, unknown>;
+        archiveHash: string;
+      };
+      m.version = 1;
+      for (const f of V1_ONLY) {
+        delete m.files[f];
+        rmSync(join(d, f));
+      }
+      for (const k of NEW_SETTINGS) delete m.dataset[k];
+      m.archiveHash = archiveHashOf(m as unknown as TManifest);
+      writeManifest(d, m);
+    });
+
+  it("is restored: what it has compares equal, what it lacks starts empty or at the defaults", async () => {
+    const { db } = database();
+    const r = await restoreArchive(db, { dir: v1Archive() });
+    expect(r).toMatchObject({ alreadyRestored: false, version: 1, notInArchive: [...V1_ONLY] });
+    expect(ARCHIVE_FILES.filter((f) => r.added[f] > 0)).toEqual(
+      ARCHIVE_FILES.filter((f) => !r.notInArchive.includes(f)),
+    );
+    const a = await dumpTables(src.db);
+    const b = await dumpTables(db);
+    for (const table of [
+      "Image",
+      "Vote",
+      "GoldLabel",
+      "ImportedTally",
+      "DuplicatePair",
+      "SoftLabel",
+    ] as const)
+      expect(b.hashes[table], table).toBe(a.hashes[table]);
+    for (const table of [
+      "AnnotatorExclusion",
+      "ImageAction",
+      "QualificationAttempt",
+      "QualificationAnswer",
+    ] as const)
+      expect(b.rows[table], table).toEqual([]);
+    const ds = await db.dataset.findUniqueOrThrow({ where: { slug: SLUG } });
+    expect(ds).toMatchObject({
+      minVotes: 3,
+      goldWindow: 20,
+      guidelines: "",
+      qualificationSize: 0,
+      stoppingPrior: "PANEL",
+    });
+  });
+
+  it("a version 1 manifest edited after the fact is still refused", async () => {
+    const { db } = database();
+    const dir = v1Archive();
+    const m = readManifest(dir) as unknown as { dataset: { minVotes: number } };
+    m.dataset.minVotes = 2;
+    writeManifest(dir, m);
+    await expect(restoreArchive(db, { dir, slug: "arch-v1-edited" })).rejects.toThrow(
+      /archive hash does not match/,
+    );
   });
 });

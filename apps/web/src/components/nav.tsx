@@ -35,11 +35,14 @@ export function Nav({ user }: { user: { name: string; email: string; role: TRole
         </nav>
         {user ? (
           <div className="flex items-center gap-3">
-            <div className="hidden text-right leading-tight sm:block">
+            {/* Name and email only where the admin's nine links still fit beside them (below 2xl they
+                clipped the last link): the badge carries them as a tooltip. */}
+            <div className="hidden text-right leading-tight 2xl:block">
               <div className="max-w-48 truncate text-sm font-medium text-slate-800">{user.name}</div>
               <div className="max-w-48 truncate text-xs text-slate-500">{user.email}</div>
             </div>
             <span
+              title={`${user.name} <${user.email}>`}
               className={`rounded-full px-2 py-0.5 text-[11px] font-semibold ring-1 ring-inset ${ROLE_BADGE[user.role]}`}
             >
               {user.role.toLowerCase()}

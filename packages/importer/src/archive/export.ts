@@ -1,12 +1,14 @@
 // `concord export <dataset> --out dir`: every row of a dataset that people made (images, votes with their
-// annotator, time, duration and request id, imported tallies, gold, leak-guard pairs, label snapshots with
-// their soft labels) as an archive (format.ts). Rows are written in a fixed order, so exporting the same
+// annotator, time, duration and request id, imported tallies, gold, leak-guard pairs, exclusions, review
+// actions, qualification rounds, label snapshots with their soft labels) and its settings as an archive
+// (format.ts). Rows are written in a fixed order, so exporting the same
 // content twice gives the same files and the same archive hash.
 import { createHash } from "node:crypto";
 import { createWriteStream, existsSync, readdirSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TDb } from "@concord/db";
+import { writeDecisions } from "./export-decisions";
 import {
   ARCHIVE_FILES,
   ARCHIVE_FORMAT,
@@ -15,17 +17,24 @@ import {
   annotatorRef,
   archiveHashOf,
   canonicalJson,
+  compareText as cmp,
   MANIFEST,
   type TArchiveDataset,
   type TArchiveFile,
   type TArchiveRow,
   type TFileEntry,
   type TManifest,
+  ZArchiveDataset,
 } from "./format";
-import { mapStatsKeys } from "./stats-keys";
+import { excludedAnnotatorsOf, mapStatsKeys } from "./stats-keys";
 
 export type TExportOptions = { slug: string; out: string; identified?: boolean; pageSize?: number };
 export type TExportReport = { manifest: TManifest; dir: string };
+/** Writes one archive file from the rows `rows` emits, in the order it emits them. */
+export type TWriteFile = <F extends TArchiveFile>(
+  name: F,
+  rows: (emit: (row: TArchiveRow<F>) => Promise<void>) => Promise<void>,
+) => Promise<void>;
 
 const iso = (d: Date) => d.toISOString();
 
@@ -62,29 +71,49 @@ export async function exportDataset(db: TDb, options: TExportOptions): Promise<T
   await mkdir(dir, { recursive: true });
   const pageSize = options.pageSize ?? 2000;
   const files: Partial<Record<TArchiveFile, TFileEntry>> = {};
-  async function writeFileRows<F extends TArchiveFile>(
-    name: F,
-    rows: (emit: (row: TArchiveRow<F>) => Promise<void>) => Promise<void>,
-  ) {
+  const writeFileRows: TWriteFile = async (name, rows) => {
     const w = new NdjsonWriter(join(dir, name));
     await rows((row) => w.write(row));
     files[name] = await w.close();
-  }
+  };
 
-  // Everyone the dataset's rows name: voters, snapshot authors and the annotators in snapshot statistics.
+  const snapshots = await db.labelSnapshot.findMany({
+    where: { datasetId: ds.id },
+    orderBy: [{ createdAt: "asc" }, { contentHash: "asc" }],
+  });
+  // Exclusions of the people whose votes the dataset's snapshots weigh: its voters and whoever a snapshot says
+  // it left out (an exclusion is about a person, in every dataset).
+  const leftOut = [...new Set(snapshots.flatMap((s) => excludedAnnotatorsOf(s.stats)))];
+  const exclusions = await db.annotatorExclusion.findMany({
+    where: {
+      OR: [
+        { annotatorId: { in: leftOut } },
+        { annotator: { votes: { some: { image: { datasetId: ds.id } } } } },
+      ],
+    },
+  });
+  const named = [
+    ...leftOut,
+    ...exclusions.flatMap((x) => [x.annotatorId, x.createdById, x.revokedById]),
+  ].filter((id) => id !== null);
+  // Everyone the dataset's rows name: voters, snapshot authors and the annotators in snapshot statistics, the
+  // people and deciders of exclusions, review actions' deciders and qualification candidates.
   const users = await db.$queryRawUnsafe<{ id: string; email: string; name: string; role: string }[]>(
     `SELECT u."id", u."email", u."name", u."role"::text AS role FROM "User" u
-     WHERE u."id" IN (SELECT v."annotatorId" FROM "Vote" v JOIN "Image" i ON i."id" = v."imageId"
+     WHERE u."id" = ANY($2::text[])
+        OR u."id" IN (SELECT v."annotatorId" FROM "Vote" v JOIN "Image" i ON i."id" = v."imageId"
                       WHERE i."datasetId" = $1)
-        OR u."id" IN (SELECT s."createdById" FROM "LabelSnapshot" s WHERE s."datasetId" = $1)`,
+        OR u."id" IN (SELECT s."createdById" FROM "LabelSnapshot" s WHERE s."datasetId" = $1)
+        OR u."id" IN (SELECT unnest(ARRAY[a."createdById", a."revokedById"]) FROM "ImageAction" a
+                      JOIN "Image" i ON i."id" = a."imageId" WHERE i."datasetId" = $1)
+        OR u."id" IN (SELECT q."userId" FROM "QualificationAttempt" q WHERE q."datasetId" = $1)`,
     ds.id,
+    [...new Set(named)],
   );
   const refOf = new Map(users.map((u) => [u.id, annotatorRef(u)]));
   const ref = (id: string | null) => (id === null ? null : (refOf.get(id) ?? null));
   await writeFileRows("annotators.ndjson", async (emit) => {
-    const rows = users
-      .map((u) => ({ u, ref: refOf.get(u.id)! }))
-      .sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+    const rows = users.map((u) => ({ u, ref: refOf.get(u.id)! })).sort((a, b) => cmp(a.ref, b.ref));
     for (const { u, ref } of rows)
       await emit({
         ref,
@@ -189,17 +218,19 @@ export async function exportDataset(db: TDb, options: TExportOptions): Promise<T
     for (const p of pairs) await emit(p);
   });
 
-  const snapshots = await db.labelSnapshot.findMany({
-    where: { datasetId: ds.id },
-    orderBy: [{ createdAt: "asc" }, { contentHash: "asc" }],
-  });
+  const exclusionKeyOf = await writeDecisions(db, ds.id, exclusions, ref, writeFileRows);
   await writeFileRows("snapshots.ndjson", async (emit) => {
     for (const s of snapshots)
       await emit({
         contentHash: s.contentHash,
         method: s.method,
         params: canonicalJson(s.params),
-        stats: canonicalJson(mapStatsKeys(s.stats, (id) => refOf.get(id))),
+        stats: canonicalJson(
+          mapStatsKeys(s.stats, {
+            annotator: (id) => refOf.get(id),
+            exclusion: (id) => exclusionKeyOf.get(id),
+          }),
+        ),
         createdBy: ref(s.createdById),
         createdAt: iso(s.createdAt),
       });
@@ -222,20 +253,12 @@ export async function exportDataset(db: TDb, options: TExportOptions): Promise<T
     }
   });
 
-  const dataset: TArchiveDataset = {
-    slug: ds.slug,
-    name: ds.name,
-    description: ds.description,
-    source: ds.source,
-    taxonomy: ds.taxonomy,
-    targetConfidence: ds.targetConfidence,
-    minVotes: ds.minVotes,
-    maxVotes: ds.maxVotes,
-    goldRate: ds.goldRate,
-    goldMinAccuracy: ds.goldMinAccuracy,
-    doneSignatures: ds.doneSignatures,
-    createdAt: iso(ds.createdAt),
-  };
+  // Parsed: the record's keys in the schema's order, as a restore's check of the archive hash sees them.
+  // (Dataset columns not in the schema, such as the derived stopping fit, are dropped by the parse.)
+  const dataset = ZArchiveDataset.parse({ ...ds, createdAt: iso(ds.createdAt) } satisfies Record<
+    keyof TArchiveDataset,
+    unknown
+  >);
   const complete = Object.fromEntries(ARCHIVE_FILES.map((n) => [n, files[n]!])) as TManifest["files"];
   const manifest: TManifest = {
     format: ARCHIVE_FORMAT,
@@ -244,13 +267,9 @@ export async function exportDataset(db: TDb, options: TExportOptions): Promise<T
     identified: options.identified === true,
     dataset,
     files: complete,
-    archiveHash: archiveHashOf(dataset, complete),
+    archiveHash: archiveHashOf({ version: ARCHIVE_VERSION, dataset, files: complete }),
   };
   // The manifest last: a folder without one is an export that did not finish.
   await writeFile(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   return { manifest, dir };
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

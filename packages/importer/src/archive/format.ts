@@ -1,19 +1,24 @@
 // The dataset archive: a folder of NDJSON files (one JSON object a line) and a manifest that names each file
 // with its row count, size and sha256, plus one archive hash over the dataset record and every file's hash.
-// Self-describing: a reader needs no Concord code (README "Export and restore" documents every field).
-// The hashes catch truncation and accidental or careless edits; they are not a signature.
+// Self-describing: a reader needs no Concord code (packages/importer/README.md "Export and restore" documents
+// every field). The hashes catch truncation and accidental or careless edits; they are not a signature.
 import { createHash } from "node:crypto";
 import { z } from "zod";
 
 export const ARCHIVE_FORMAT = "concord-dataset-archive";
-export const ARCHIVE_VERSION = 1;
+/**
+ * 2: adds exclusions, review actions, qualification rounds and the check, guideline, qualification and stopping
+ * settings of the dataset. A restore still reads version 1 (those start empty / at their defaults).
+ */
+export const ARCHIVE_VERSION = 2;
 export const MANIFEST = "manifest.json";
 
 const ZIso = z.iso.datetime({ offset: true });
 const ZExt = z.string().min(1).max(512);
 const ZRef = z.string().regex(/^u-[0-9a-f]{16}$/, "annotator ref u-<16 hex>");
+const ZLabel = z.string().min(1);
 
-export const ZArchiveDataset = z.object({
+const ZArchiveDatasetV1 = z.object({
   slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
   name: z.string(),
   description: z.string(),
@@ -26,6 +31,18 @@ export const ZArchiveDataset = z.object({
   goldMinAccuracy: z.number(),
   doneSignatures: z.array(z.string()),
   createdAt: ZIso,
+});
+/** The project's configuration: every Dataset column an admin sets (the stopping fit is derived, not here). */
+export const ZArchiveDataset = ZArchiveDatasetV1.extend({
+  goldMinAnswers: z.number().int(),
+  goldWindow: z.number().int(),
+  goldConfidence: z.number(),
+  guidelines: z.string(),
+  guideExamples: z.number().int(),
+  qualificationSize: z.number().int(),
+  qualificationPassMark: z.number(),
+  qualificationAttempts: z.number().int(),
+  stoppingPrior: z.enum(["PANEL", "MODEL"]),
 });
 export type TArchiveDataset = z.infer<typeof ZArchiveDataset>;
 
@@ -73,11 +90,60 @@ export const ARCHIVE_ROWS = {
     distance: z.number().int(),
     crossSplit: z.boolean(),
   }),
+  // Whose votes later snapshots leave out (every dataset: an exclusion is about the person). Named in snapshot
+  // statistics by exclusionKey.
+  "exclusions.ndjson": z.object({
+    annotator: ZRef,
+    reason: z.string(),
+    createdBy: ZRef.nullable(),
+    createdAt: ZIso,
+    revokedBy: ZRef.nullable(),
+    revokedAt: ZIso.nullable(),
+  }),
+  // The review queue's decisions per image, revoked ones included (the image's history).
+  "image-actions.ndjson": z.object({
+    image: ZExt,
+    kind: z.enum(["MORE_VOTES", "ACCEPT", "EXCLUDE"]),
+    votes: z.number().int().nullable(),
+    target: z.number().int().nullable(),
+    label: ZLabel.nullable(),
+    createdBy: ZRef.nullable(),
+    createdAt: ZIso,
+    revokedBy: ZRef.nullable(),
+    revokedAt: ZIso.nullable(),
+  }),
+  // Qualification rounds: an attempt is named by its annotator and start time.
+  "qualification-attempts.ndjson": z.object({
+    annotator: ZRef,
+    startedAt: ZIso,
+    size: z.number().int().nonnegative(),
+    passMark: z.number(),
+    answered: z.number().int().nonnegative(),
+    correct: z.number().int().nonnegative(),
+    passed: z.boolean().nullable(),
+    voidedAt: ZIso.nullable(),
+    finishedAt: ZIso.nullable(),
+  }),
+  "qualification-answers.ndjson": z.object({
+    annotator: ZRef,
+    /** The attempt's startedAt. */
+    attempt: ZIso,
+    image: ZExt,
+    label: ZLabel,
+    expected: ZLabel,
+    isCorrect: z.boolean(),
+    durationMs: z.number().int().nullable(),
+    requestId: z.string().nullable(),
+    createdAt: ZIso,
+  }),
   "snapshots.ndjson": z.object({
     contentHash: z.string().min(1),
     method: z.string().min(1),
     params: z.unknown(),
-    /** Per-annotator statistics are keyed by annotator ref, as everywhere in the archive. */
+    /**
+     * Per-annotator statistics are keyed by annotator ref, as everywhere in the archive; excludedAnnotators
+     * entries name the annotator by ref and the exclusion by exclusionKey.
+     */
     stats: z.unknown(),
     createdBy: ZRef.nullable(),
     createdAt: ZIso,
@@ -101,25 +167,65 @@ const ZFileEntry = z.object({
 });
 export type TFileEntry = z.infer<typeof ZFileEntry>;
 
-export const ZManifest = z.object({
-  format: z.literal(ARCHIVE_FORMAT, { message: `not a ${ARCHIVE_FORMAT}` }),
-  version: z.literal(ARCHIVE_VERSION, {
-    message: `unsupported archive version (this Concord reads ${ARCHIVE_VERSION})`,
-  }),
+/** The files of a version 1 archive, in its order (its archive hash goes over them in this order). */
+const V1_FILES = [
+  "annotators.ndjson",
+  "images.ndjson",
+  "tallies.ndjson",
+  "votes.ndjson",
+  "gold.ndjson",
+  "duplicates.ndjson",
+  "snapshots.ndjson",
+  "soft-labels.ndjson",
+] as const satisfies readonly TArchiveFile[];
+const FILES_OF = { 1: V1_FILES, 2: ARCHIVE_FILES } as const;
+export type TArchiveVersion = keyof typeof FILES_OF;
+
+const ZManifestBase = z.object({
+  format: z.literal(ARCHIVE_FORMAT),
   createdAt: ZIso,
   identified: z.boolean(),
-  dataset: ZArchiveDataset,
-  files: z.record(z.enum(ARCHIVE_FILES as [TArchiveFile, ...TArchiveFile[]]), ZFileEntry),
   archiveHash: z.string().regex(/^[0-9a-f]{64}$/),
 });
+export const ZManifest = ZManifestBase.extend({
+  version: z.literal(ARCHIVE_VERSION),
+  dataset: ZArchiveDataset,
+  files: z.record(z.enum(ARCHIVE_FILES as [TArchiveFile, ...TArchiveFile[]]), ZFileEntry),
+});
 export type TManifest = z.infer<typeof ZManifest>;
+const ZManifestV1 = ZManifestBase.extend({
+  version: z.literal(1),
+  dataset: ZArchiveDatasetV1,
+  files: z.record(z.enum(V1_FILES), ZFileEntry),
+});
+/** A manifest as a restore reads it: this version's, or an older one whose missing files count as empty. */
+export type TAnyManifest = TManifest | z.infer<typeof ZManifestV1>;
+const MANIFESTS = { 1: ZManifestV1, 2: ZManifest } as const;
+
+/** Which schema a manifest's version asks for, or why it cannot be read. */
+export function manifestSchemaOf(raw: unknown) {
+  const head = z.object({ format: z.string().optional(), version: z.unknown() }).safeParse(raw);
+  if (!head.success || head.data.format !== ARCHIVE_FORMAT) return `format: not a ${ARCHIVE_FORMAT}`;
+  const v = head.data.version;
+  if (typeof v === "number" && v > ARCHIVE_VERSION)
+    return `version: archive version ${v} is newer than this Concord reads (1 to ${ARCHIVE_VERSION}): upgrade Concord`;
+  if (v !== 1 && v !== 2) return `version: unsupported archive version ${JSON.stringify(v)}`;
+  return MANIFESTS[v];
+}
 
 /** The dataset record and every file's hash, in a fixed order: equal content gives an equal hash. */
-export function archiveHashOf(dataset: TArchiveDataset, files: Partial<Record<TArchiveFile, TFileEntry>>) {
-  const h = createHash("sha256").update(JSON.stringify(dataset));
-  for (const name of ARCHIVE_FILES) h.update(`\n${name}:${files[name]?.sha256 ?? "missing"}`);
+export function archiveHashOf(m: Pick<TAnyManifest, "version" | "dataset" | "files">): string {
+  const files: Partial<Record<TArchiveFile, TFileEntry>> = m.files;
+  const h = createHash("sha256").update(JSON.stringify(m.dataset));
+  for (const name of FILES_OF[m.version]) h.update(`\n${name}:${files[name]?.sha256 ?? "missing"}`);
   return h.digest("hex");
 }
+
+// Rows that other rows name without an id of their own: an exclusion (in snapshot statistics) and a
+// qualification attempt (in its answers) are their annotator's at a time.
+export const timedKey = (annotator: string, at: string) => `${annotator}/${at}`;
+
+export const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * The pseudonym of a user in archives: a hash of the user's id (which says nothing about the person), or the
@@ -137,9 +243,7 @@ export const restoredEmail = (ref: string, slug: string) => `${ref}@${slug}.arch
 export function canonicalJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonicalJson);
   if (value === null || typeof value !== "object") return value;
-  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
-    a < b ? -1 : a > b ? 1 : 0,
-  );
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => compareText(a, b));
   return Object.fromEntries(entries.map(([k, v]) => [k, canonicalJson(v)]));
 }
 

@@ -1,161 +1,47 @@
 // `concord import-archive dir`: restores an archive (format.ts) into this database, all or nothing.
 // Everything is checked before the first write: the manifest, every file's size, rows and sha256, the archive
-// hash, every row's shape and every reference between files. Then one transaction writes it all and checks
-// that every row went in; anything less rolls back. Restoring the same archive again adds nothing.
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
+// hash, every row's shape and every reference between files (read.ts, check.ts). Then one transaction writes it
+// all and checks that every row went in; anything less rolls back. Restoring the same archive again adds
+// nothing. An archive of an older version is restored too; what it did not carry starts empty or at defaults.
 import type { TDb } from "@concord/db";
 import { type TTx, UNUSABLE_PASSWORD_HASH } from "../write";
-import {
-  ARCHIVE_FILES,
-  ARCHIVE_ROWS,
-  ArchiveError,
-  archiveHashOf,
-  MANIFEST,
-  restoredEmail,
-  type TArchiveFile,
-  type TArchiveRow,
-  type TManifest,
-  ZManifest,
-} from "./format";
+import { checkReferences } from "./check";
+import { ARCHIVE_FILES, ArchiveError, restoredEmail, type TAnyManifest, type TArchiveFile } from "./format";
+import { readAllRows, readManifest, type TRows } from "./read";
+import { writeDecisions } from "./restore-decisions";
+import { IMAGE_ID_OF_EXT, inBatches } from "./restore-sql";
 import { mapStatsKeys } from "./stats-keys";
 
+export { readManifest };
 export type TRestoreOptions = { dir: string; slug?: string };
 export type TRestoreReport = {
   datasetSlug: string;
   alreadyRestored: boolean;
+  /** The archive's format version; below ARCHIVE_VERSION, `notInArchive` lists the files it did not have. */
+  version: number;
+  notInArchive: TArchiveFile[];
   added: Record<TArchiveFile, number>;
   archiveHash: string;
 };
-type TRows = { [F in TArchiveFile]: TArchiveRow<F>[] };
 
 const ORIGIN = (hash: string) => `archive:${hash}`;
-
-export async function readManifest(dir: string): Promise<TManifest> {
-  const path = join(dir, MANIFEST);
-  if (!existsSync(path))
-    throw new ArchiveError(`${dir}: no ${MANIFEST} (not an archive, or an export that did not finish)`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(path, "utf8"));
-  } catch {
-    throw new ArchiveError(`${MANIFEST}: not valid JSON`);
-  }
-  const parsed = ZManifest.safeParse(raw);
-  if (!parsed.success) {
-    const i = parsed.error.issues[0]!;
-    throw new ArchiveError(`${MANIFEST}: ${i.path.join(".") || "(root)"}: ${i.message}`);
-  }
-  const m = parsed.data;
-  if (archiveHashOf(m.dataset, m.files) !== m.archiveHash)
-    throw new ArchiveError(`${MANIFEST}: the archive hash does not match its content (edited manifest)`);
-  return m;
-}
-
-/** Reads and checks one file against its manifest entry and row schema. */
-async function readRows<F extends TArchiveFile>(
-  dir: string,
-  name: F,
-  m: TManifest,
-): Promise<TArchiveRow<F>[]> {
-  const path = join(dir, name);
-  if (!existsSync(path)) throw new ArchiveError(`${name}: missing`);
-  const entry = m.files[name];
-  const hash = createHash("sha256");
-  const schema = ARCHIVE_ROWS[name];
-  const rows: TArchiveRow<F>[] = [];
-  let bytes = 0;
-  let line = 0;
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const text of lines) {
-    line++;
-    hash.update(`${text}\n`);
-    bytes += Buffer.byteLength(text) + 1;
-    if (bytes > entry.bytes) break;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new ArchiveError(`${name}:${line}: not valid JSON (truncated or edited file)`);
-    }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      const i = parsed.error.issues[0]!;
-      throw new ArchiveError(`${name}:${line}: ${i.path.join(".") || "(row)"}: ${i.message}`);
-    }
-    rows.push(parsed.data as TArchiveRow<F>);
-  }
-  if (bytes !== entry.bytes || rows.length !== entry.rows)
-    throw new ArchiveError(
-      `${name}: ${rows.length} rows / ${bytes} bytes, the manifest says ${entry.rows} / ${entry.bytes} (truncated or edited file)`,
-    );
-  if (hash.digest("hex") !== entry.sha256)
-    throw new ArchiveError(`${name}: sha256 differs from the manifest (edited file)`);
-  return rows;
-}
-
-/** Every reference between files resolves, labels are in the taxonomy, keys are unique. */
-function checkReferences(m: TManifest, r: TRows): void {
-  const fail = (msg: string) => {
-    throw new ArchiveError(msg);
-  };
-  const unique = <T>(name: string, rows: T[], key: (x: T) => string) => {
-    const seen = new Set<string>();
-    for (const x of rows) {
-      const k = key(x);
-      if (seen.has(k)) fail(`${name}: "${k}" appears twice`);
-      seen.add(k);
-    }
-    return seen;
-  };
-  const images = unique("images.ndjson", r["images.ndjson"], (x) => x.ext);
-  const refs = unique("annotators.ndjson", r["annotators.ndjson"], (x) => x.ref);
-  const snaps = unique("snapshots.ndjson", r["snapshots.ndjson"], (x) => x.contentHash);
-  const labels = new Set(m.dataset.taxonomy);
-  const C = m.dataset.taxonomy.length;
-  for (const im of r["images.ndjson"])
-    if (Buffer.from(im.pixels, "base64").length !== im.width * im.height)
-      fail(`images.ndjson: ${im.ext} has pixels for another size than ${im.width}x${im.height}`);
-  unique("votes.ndjson", r["votes.ndjson"], (v) => `${v.image} ${v.annotator}`);
-  for (const v of r["votes.ndjson"]) {
-    if (!images.has(v.image)) fail(`votes.ndjson: image "${v.image}" is not in images.ndjson`);
-    if (!refs.has(v.annotator)) fail(`votes.ndjson: annotator "${v.annotator}" is not in annotators.ndjson`);
-    if (!labels.has(v.label)) fail(`votes.ndjson: label "${v.label}" is not in the taxonomy`);
-  }
-  for (const t of r["tallies.ndjson"]) {
-    if (!images.has(t.image)) fail(`tallies.ndjson: image "${t.image}" is not in images.ndjson`);
-    if (t.counts.length !== C)
-      fail(`tallies.ndjson: ${t.image} has ${t.counts.length} counts for ${C} labels`);
-  }
-  unique("gold.ndjson", r["gold.ndjson"], (g) => g.image);
-  for (const g of r["gold.ndjson"]) {
-    if (!images.has(g.image)) fail(`gold.ndjson: image "${g.image}" is not in images.ndjson`);
-    if (!labels.has(g.label)) fail(`gold.ndjson: label "${g.label}" is not in the taxonomy`);
-  }
-  for (const p of r["duplicates.ndjson"])
-    if (!images.has(p.a) || !images.has(p.b))
-      fail(`duplicates.ndjson: ${p.a} ~ ${p.b} names an unknown image`);
-  for (const s of r["snapshots.ndjson"])
-    if (s.createdBy !== null && !refs.has(s.createdBy))
-      fail(`snapshots.ndjson: unknown author ${s.createdBy}`);
-  for (const l of r["soft-labels.ndjson"]) {
-    if (!snaps.has(l.snapshot))
-      fail(`soft-labels.ndjson: snapshot "${l.snapshot}" is not in snapshots.ndjson`);
-    if (!images.has(l.image)) fail(`soft-labels.ndjson: image "${l.image}" is not in images.ndjson`);
-    if (l.probs.length !== C)
-      fail(`soft-labels.ndjson: ${l.image} has ${l.probs.length} probabilities for ${C} labels`);
-  }
-}
+// Files whose rows carry a client request id, unique across the database.
+const REQUEST_IDS = new Set<TArchiveFile>(["votes.ndjson", "qualification-answers.ndjson"]);
 
 export async function restoreArchive(db: TDb, options: TRestoreOptions): Promise<TRestoreReport> {
   const m = await readManifest(options.dir);
   const slug = options.slug ?? m.dataset.slug;
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(slug)) throw new ArchiveError(`--dataset: "${slug}" is not a slug`);
   const added = Object.fromEntries(ARCHIVE_FILES.map((f) => [f, 0])) as Record<TArchiveFile, number>;
-  const report = { datasetSlug: slug, alreadyRestored: false, added, archiveHash: m.archiveHash };
+  const notInArchive = ARCHIVE_FILES.filter((f) => !(f in m.files));
+  const report = {
+    datasetSlug: slug,
+    alreadyRestored: false,
+    version: m.version,
+    notInArchive,
+    added,
+    archiveHash: m.archiveHash,
+  };
 
   // The same archive restored before (its hash is recorded with the restore): nothing to add.
   const existing = await db.dataset.findUnique({ where: { slug }, select: { id: true } });
@@ -170,9 +56,7 @@ export async function restoreArchive(db: TDb, options: TRestoreOptions): Promise
     );
   }
   // Nothing is written before every file has been read and checked.
-  const rows = {} as TRows;
-  for (const name of ARCHIVE_FILES)
-    (rows as Record<string, unknown>)[name] = await readRows(options.dir, name, m);
+  const rows = await readAllRows(options.dir, m);
   checkReferences(m, rows);
   await db.$transaction(async (tx) => writeArchive(tx, m, slug, rows, added), {
     timeout: 30 * 60_000,
@@ -183,7 +67,7 @@ export async function restoreArchive(db: TDb, options: TRestoreOptions): Promise
 
 async function writeArchive(
   tx: TTx & Pick<TDb, "dataset" | "importBatch">,
-  m: TManifest,
+  m: TAnyManifest,
   slug: string,
   r: TRows,
   added: Record<TArchiveFile, number>,
@@ -194,8 +78,6 @@ async function writeArchive(
     added[name] += n;
     if (added[name] > r[name].length) throw new ArchiveError(`${name}: more rows written than read`);
   };
-  const batches = <T>(rows: T[], size = 2000) =>
-    Array.from({ length: Math.ceil(rows.length / size) }, (_, k) => rows.slice(k * size, (k + 1) * size));
 
   // Accounts: identified archives reuse an existing account with the same email (its password and role stay as
   // they are); pseudonymous ones get a login-less account per ref, as imported crowd workers do.
@@ -222,7 +104,7 @@ async function writeArchive(
   const userOf = new Map(annotators.map((a) => [a.ref, idOfEmail.get(a.email)!]));
   added["annotators.ndjson"] = annotators.length;
 
-  for (const b of batches(r["images.ndjson"]))
+  for (const b of inBatches(r["images.ndjson"]))
     expect(
       "images.ndjson",
       await tx.$executeRawUnsafe(
@@ -242,8 +124,8 @@ async function writeArchive(
         b.map((x) => x.createdAt),
       ),
     );
-  const imageId = `(SELECT i."id" FROM "Image" i WHERE i."datasetId" = $1 AND i."externalId" = u.ext)`;
-  for (const b of batches(r["tallies.ndjson"]))
+  const imageId = IMAGE_ID_OF_EXT;
+  for (const b of inBatches(r["tallies.ndjson"]))
     expect(
       "tallies.ndjson",
       await tx.$executeRawUnsafe(
@@ -259,7 +141,7 @@ async function writeArchive(
     );
   // One tally recount at the end instead of one trigger run per vote (migration 20261124200000_image_tally).
   await tx.$executeRawUnsafe(`SELECT set_config('concord.tally_deferred', 'on', true)`);
-  for (const b of batches(r["votes.ndjson"], 5000))
+  for (const b of inBatches(r["votes.ndjson"], 5000))
     expect(
       "votes.ndjson",
       await tx.$executeRawUnsafe(
@@ -279,7 +161,7 @@ async function writeArchive(
       ),
     );
   await tx.$executeRawUnsafe(`SELECT set_config('concord.tally_deferred', 'off', true)`);
-  for (const b of batches(r["gold.ndjson"]))
+  for (const b of inBatches(r["gold.ndjson"]))
     expect(
       "gold.ndjson",
       await tx.$executeRawUnsafe(
@@ -295,7 +177,7 @@ async function writeArchive(
     `SELECT concord_tally_refresh(array_agg("id")) FROM "Image" WHERE "datasetId" = $1`,
     ds.id,
   );
-  for (const b of batches(r["duplicates.ndjson"]))
+  for (const b of inBatches(r["duplicates.ndjson"]))
     expect(
       "duplicates.ndjson",
       await tx.$executeRawUnsafe(
@@ -313,6 +195,9 @@ async function writeArchive(
         b.map((p) => p.crossSplit),
       ),
     );
+  // Exclusions, review actions (their trigger raises ImageTally.target) and qualification rounds; then the
+  // snapshots, whose statistics name those exclusions.
+  const exclusionIdOf = await writeDecisions({ tx, datasetId: ds.id, userOf, rows: r, count: expect });
   const snapshotIds = new Map<string, string>();
   for (const s of r["snapshots.ndjson"]) {
     const [row] = await tx.$queryRawUnsafe<{ id: string }[]>(
@@ -322,14 +207,19 @@ async function writeArchive(
       s.method,
       JSON.stringify(s.params ?? {}),
       s.contentHash,
-      JSON.stringify(mapStatsKeys(s.stats ?? {}, (ref) => userOf.get(ref))),
+      JSON.stringify(
+        mapStatsKeys(s.stats ?? {}, {
+          annotator: (ref) => userOf.get(ref),
+          exclusion: (key) => exclusionIdOf.get(key),
+        }),
+      ),
       s.createdBy === null ? null : userOf.get(s.createdBy)!,
       s.createdAt,
     );
     snapshotIds.set(s.contentHash, row!.id);
     expect("snapshots.ndjson", 1);
   }
-  for (const b of batches(r["soft-labels.ndjson"], 5000))
+  for (const b of inBatches(r["soft-labels.ndjson"], 5000))
     expect(
       "soft-labels.ndjson",
       await tx.$executeRawUnsafe(
@@ -347,7 +237,7 @@ async function writeArchive(
   for (const name of ARCHIVE_FILES)
     if (added[name] !== r[name].length)
       throw new ArchiveError(
-        `${name}: ${added[name]} of ${r[name].length} rows could be written (a vote's request id already used in this database?); nothing was restored`,
+        `${name}: ${added[name]} of ${r[name].length} rows could be written${REQUEST_IDS.has(name) ? " (a request id already used in this database?)" : ""}; nothing was restored`,
       );
   await tx.importBatch.create({
     data: {
@@ -357,7 +247,7 @@ async function writeArchive(
       added: r["images.ndjson"].length,
       skipped: 0,
       rejected: [],
-      stats: { restoredFrom: m.createdAt, identified: m.identified, rows: added },
+      stats: { restoredFrom: m.createdAt, version: m.version, identified: m.identified, rows: added },
     },
   });
 }
