@@ -410,3 +410,32 @@ describe("version 1 archives (before exclusions, review actions, qualification a
     );
   });
 });
+
+describe("timestamps written with another UTC offset (the format allows any ISO 8601 offset)", () => {
+  const database = freshDatabase("concord_archive_tz");
+  // The same instant, written as the wall-clock time at UTC+02:00.
+  const plus2 = (iso: string) =>
+    new Date(Date.parse(iso) + 2 * 3_600_000).toISOString().replace("Z", "+02:00");
+  const shiftFirst = (s: string, field: string) => {
+    const [first, ...rest] = s.split("\n");
+    const row = JSON.parse(first!) as Record<string, string>;
+    return [JSON.stringify({ ...row, [field]: plus2(row[field]!) }), ...rest].join("\n");
+  };
+
+  it("restores the same instants as the UTC archive", async () => {
+    const { db } = database();
+    const dir = copyOf("offset", (d) => {
+      rewrite(d, "votes.ndjson", (s) => shiftFirst(s, "createdAt"));
+      reseal(d, "votes.ndjson", false);
+      // An attempt's start is also the key its answers name it by (they keep the UTC form).
+      rewrite(d, "qualification-attempts.ndjson", (s) => shiftFirst(s, "startedAt"));
+      reseal(d, "qualification-attempts.ndjson", true);
+    });
+    expect(readFileSync(join(dir, "votes.ndjson"), "utf8")).toContain("+02:00");
+    await restoreArchive(db, { dir });
+    const a = await dumpTables(src.db);
+    const b = await dumpTables(db);
+    for (const table of ["Vote", "QualificationAttempt", "QualificationAnswer"] as const)
+      expect(b.rows[table], table).toEqual(a.rows[table]);
+  });
+});

@@ -14,6 +14,11 @@ export const ARCHIVE_VERSION = 2;
 export const MANIFEST = "manifest.json";
 
 const ZIso = z.iso.datetime({ offset: true });
+/**
+ * A row's time, read as UTC milliseconds (what an export writes): the restore hands these strings to Postgres
+ * as `timestamp`, which drops a written offset (10:00+02:00 would go in as 10:00), and keys rows by them.
+ */
+const ZTime = ZIso.transform((s) => new Date(s).toISOString());
 const ZExt = z.string().min(1).max(512);
 const ZRef = z.string().regex(/^u-[0-9a-f]{16}$/, "annotator ref u-<16 hex>");
 const ZLabel = z.string().min(1);
@@ -63,7 +68,7 @@ export const ARCHIVE_ROWS = {
     width: z.number().int().positive(),
     height: z.number().int().positive(),
     conversion: z.string().nullable(),
-    createdAt: ZIso,
+    createdAt: ZTime,
     /** 8-bit grayscale, row-major, base64. */
     pixels: z.base64(),
   }),
@@ -71,7 +76,7 @@ export const ARCHIVE_ROWS = {
     image: ZExt,
     source: z.string().min(1),
     counts: z.array(z.number().int().nonnegative()),
-    createdAt: ZIso,
+    createdAt: ZTime,
   }),
   "votes.ndjson": z.object({
     image: ZExt,
@@ -80,9 +85,9 @@ export const ARCHIVE_ROWS = {
     durationMs: z.number().int().nullable(),
     requestId: z.string().nullable(),
     isGold: z.boolean(),
-    createdAt: ZIso,
+    createdAt: ZTime,
   }),
-  "gold.ndjson": z.object({ image: ZExt, label: z.string().min(1), createdAt: ZIso }),
+  "gold.ndjson": z.object({ image: ZExt, label: z.string().min(1), createdAt: ZTime }),
   "duplicates.ndjson": z.object({
     a: ZExt,
     b: ZExt,
@@ -96,9 +101,9 @@ export const ARCHIVE_ROWS = {
     annotator: ZRef,
     reason: z.string(),
     createdBy: ZRef.nullable(),
-    createdAt: ZIso,
+    createdAt: ZTime,
     revokedBy: ZRef.nullable(),
-    revokedAt: ZIso.nullable(),
+    revokedAt: ZTime.nullable(),
   }),
   // The review queue's decisions per image, revoked ones included (the image's history).
   "image-actions.ndjson": z.object({
@@ -108,33 +113,33 @@ export const ARCHIVE_ROWS = {
     target: z.number().int().nullable(),
     label: ZLabel.nullable(),
     createdBy: ZRef.nullable(),
-    createdAt: ZIso,
+    createdAt: ZTime,
     revokedBy: ZRef.nullable(),
-    revokedAt: ZIso.nullable(),
+    revokedAt: ZTime.nullable(),
   }),
   // Qualification rounds: an attempt is named by its annotator and start time.
   "qualification-attempts.ndjson": z.object({
     annotator: ZRef,
-    startedAt: ZIso,
+    startedAt: ZTime,
     size: z.number().int().nonnegative(),
     passMark: z.number(),
     answered: z.number().int().nonnegative(),
     correct: z.number().int().nonnegative(),
     passed: z.boolean().nullable(),
-    voidedAt: ZIso.nullable(),
-    finishedAt: ZIso.nullable(),
+    voidedAt: ZTime.nullable(),
+    finishedAt: ZTime.nullable(),
   }),
   "qualification-answers.ndjson": z.object({
     annotator: ZRef,
     /** The attempt's startedAt. */
-    attempt: ZIso,
+    attempt: ZTime,
     image: ZExt,
     label: ZLabel,
     expected: ZLabel,
     isCorrect: z.boolean(),
     durationMs: z.number().int().nullable(),
     requestId: z.string().nullable(),
-    createdAt: ZIso,
+    createdAt: ZTime,
   }),
   "snapshots.ndjson": z.object({
     contentHash: z.string().min(1),
@@ -146,7 +151,7 @@ export const ARCHIVE_ROWS = {
      */
     stats: z.unknown(),
     createdBy: ZRef.nullable(),
-    createdAt: ZIso,
+    createdAt: ZTime,
   }),
   "soft-labels.ndjson": z.object({
     snapshot: z.string().min(1),
