@@ -288,6 +288,26 @@ function freshDatabase(prefix: string): () => TTestDatabase {
 describe("identified archive into a database that knows the people", () => {
   const database = freshDatabase("concord_archive_aux");
 
+  it("refuses two annotators with one email (any case): they would become one account", async () => {
+    const { db } = database();
+    const dir = join(tempDir("archive-one-email"), "out");
+    await exportDataset(src.db, { slug: SLUG, out: dir, identified: true });
+    rewrite(dir, "annotators.ndjson", (s) => {
+      const rows = s
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { email: string });
+      rows[1]!.email = rows[0]!.email.toUpperCase();
+      return `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`;
+    });
+    reseal(dir, "annotators.ndjson", true);
+    const before = await counts(db);
+    await expect(restoreArchive(db, { dir, slug: "arch-one-email" })).rejects.toThrow(
+      /annotators\.ndjson \(email\): ".+" appears twice/,
+    );
+    expect(await counts(db)).toEqual(before);
+  });
+
   it("refuses an exclusion that clashes with another active one of the same person, then keeps both records", async () => {
     const { db } = database();
     const dir = join(tempDir("archive-identified"), "out");

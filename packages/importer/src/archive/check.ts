@@ -21,6 +21,12 @@ export function checkReferences(m: TAnyManifest, r: TRows): void {
   };
   const images = unique("images.ndjson", r["images.ndjson"], (x) => x.ext);
   const refs = unique("annotators.ndjson", r["annotators.ndjson"], (x) => x.ref);
+  // A restore keys accounts by lower-cased email: two refs with one email would become one person.
+  unique(
+    "annotators.ndjson (email)",
+    r["annotators.ndjson"].filter((x) => x.email !== undefined),
+    (x) => x.email!.toLowerCase(),
+  );
   const snaps = unique("snapshots.ndjson", r["snapshots.ndjson"], (x) => x.contentHash);
   const labels = new Set(m.dataset.taxonomy);
   const C = m.dataset.taxonomy.length;
