@@ -27,7 +27,8 @@ const rewrite = (dir: string, file: string, fn: (s: string) => string) =>
 const reseal = (dir: string, file: keyof TManifest["files"], archiveHash: boolean) => {
   const m = readManifest(dir);
   const text = readFileSync(join(dir, file), "utf8");
-  m.files[file] = { rows: m.files[file].rows, bytes: Buffer.byteLength(text), sha256: sha256(text) };
+  const rows = text.split("\n").length - 1;
+  m.files[file] = { rows, bytes: Buffer.byteLength(text), sha256: sha256(text) };
   if (archiveHash) m.archiveHash = archiveHashOf(m);
   writeManifest(dir, m);
 };
@@ -239,6 +240,34 @@ describe("dataset archive", () => {
           reseal(d, "exclusions.ndjson", true);
         }),
         /exclusions\.ndjson \(active\): "u-[0-9a-f]{16}" appears twice/,
+      ],
+      // Rows the database keeps unique: refused by the check, before the first write, with the file named.
+      [
+        "tally twice",
+        copyOf("tally-twice", (d) => {
+          rewrite(d, "tallies.ndjson", (s) => s + s);
+          reseal(d, "tallies.ndjson", true);
+        }),
+        /tallies\.ndjson: "f\d [^"]+" appears twice/,
+      ],
+      [
+        "duplicate pair twice, the other way round",
+        copyOf("pair-twice", (d) => {
+          rewrite(d, "duplicates.ndjson", (s) => {
+            const p = JSON.parse(s) as { a: string; b: string };
+            return `${s}${JSON.stringify({ ...p, a: p.b, b: p.a })}\n`;
+          });
+          reseal(d, "duplicates.ndjson", true);
+        }),
+        /duplicates\.ndjson: "f0 ~ twin" appears twice/,
+      ],
+      [
+        "soft label twice",
+        copyOf("soft-twice", (d) => {
+          rewrite(d, "soft-labels.ndjson", (s) => s + s);
+          reseal(d, "soft-labels.ndjson", true);
+        }),
+        /soft-labels\.ndjson: "[^"]+ f\d" appears twice/,
       ],
     ];
     for (const [what, dir, error] of cases) {

@@ -44,6 +44,7 @@ export function checkReferences(m: TAnyManifest, r: TRows): void {
     if (!refs.has(v.annotator)) fail(`votes.ndjson: annotator "${v.annotator}" is not in annotators.ndjson`);
     if (!labels.has(v.label)) fail(`votes.ndjson: label "${v.label}" is not in the taxonomy`);
   }
+  unique("tallies.ndjson", r["tallies.ndjson"], (t) => `${t.image} ${t.source}`);
   for (const t of r["tallies.ndjson"]) {
     if (!images.has(t.image)) fail(`tallies.ndjson: image "${t.image}" is not in images.ndjson`);
     if (t.counts.length !== C)
@@ -54,12 +55,19 @@ export function checkReferences(m: TAnyManifest, r: TRows): void {
     if (!images.has(g.image)) fail(`gold.ndjson: image "${g.image}" is not in images.ndjson`);
     if (!labels.has(g.label)) fail(`gold.ndjson: label "${g.label}" is not in the taxonomy`);
   }
-  for (const p of r["duplicates.ndjson"])
+  for (const p of r["duplicates.ndjson"]) {
     if (!images.has(p.a) || !images.has(p.b))
       fail(`duplicates.ndjson: ${p.a} ~ ${p.b} names an unknown image`);
+    if (p.a === p.b) fail(`duplicates.ndjson: ${p.a} is paired with itself`);
+  }
+  // A pair is stored once, whichever way round the file names it.
+  unique("duplicates.ndjson", r["duplicates.ndjson"], (p) =>
+    p.a < p.b ? `${p.a} ~ ${p.b}` : `${p.b} ~ ${p.a}`,
+  );
   for (const s of r["snapshots.ndjson"])
     if (s.createdBy !== null && !refs.has(s.createdBy))
       fail(`snapshots.ndjson: unknown author ${s.createdBy}`);
+  unique("soft-labels.ndjson", r["soft-labels.ndjson"], (l) => `${l.snapshot} ${l.image}`);
   for (const l of r["soft-labels.ndjson"]) {
     if (!snaps.has(l.snapshot))
       fail(`soft-labels.ndjson: snapshot "${l.snapshot}" is not in snapshots.ndjson`);
