@@ -308,6 +308,7 @@ describe("runs", () => {
       createElement(EvaluationTable, {
         evaluations: detail.evaluations,
         checkpointSelectedOn: detail.checkpointSelectedOn,
+        checkpointSplit: detail.checkpointSplit,
         twinRule: detail.twinRule,
       }),
     );
@@ -331,7 +332,31 @@ describe("runs", () => {
       },
     });
     expect((await getRunDetail(holdout.id))!.checkpointSelectedOn).toBe(CHECKPOINT_SELECTION_HOLDOUT);
-    await t.db.trainingRun.deleteMany({ where: { id: { in: [run.id, holdout.id] } } });
+    // The worker records the hold-out when the run succeeds; an evaluate job that scores VALID afterwards
+    // does not make Valid the selector after the fact (the inference alone would have said so).
+    const recorded = await t.db.trainingRun.create({
+      data: {
+        datasetId: ids.ds!,
+        seed: 1,
+        status: "SUCCEEDED",
+        checkpointSplit: "HOLDOUT",
+        config: { ...config, datasetId: ids.ds! },
+        evaluations: { create: [evaluation("TEST", 10, 0.5), evaluation("VALID", 10, 0.6)] },
+      },
+    });
+    const later = (await getRunDetail(recorded.id))!;
+    expect(later.checkpointSplit).toBe("HOLDOUT");
+    expect(later.checkpointSelectedOn).toBe(CHECKPOINT_SELECTION_HOLDOUT);
+    const laterHtml = renderToStaticMarkup(
+      createElement(EvaluationTable, {
+        evaluations: later.evaluations,
+        checkpointSelectedOn: later.checkpointSelectedOn,
+        checkpointSplit: later.checkpointSplit,
+        twinRule: later.twinRule,
+      }),
+    );
+    expect(laterHtml).not.toContain(`title="chose the checkpoint`); // no starred Valid figure
+    await t.db.trainingRun.deleteMany({ where: { id: { in: [run.id, holdout.id, recorded.id] } } });
   });
 });
 

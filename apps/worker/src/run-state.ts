@@ -66,7 +66,7 @@ export async function finishRun(
   db: TDb,
   runId: string,
   status: TFinal,
-  extra: { error?: string | null; artifactPath?: string } = {},
+  extra: { error?: string | null; artifactPath?: string; checkpointSplit?: "VALID" | "HOLDOUT" } = {},
 ) {
   return finishRow(db, "trainingRun", runId, status, extra);
 }

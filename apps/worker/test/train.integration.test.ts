@@ -84,6 +84,7 @@ describe("training runs on real workers", () => {
       ),
     );
     expect(done.snapshotId).not.toBeNull();
+    expect(done.checkpointSplit).toBe("VALID"); // recorded, not inferred from the evaluations later
     // The run records the commit it trained with (this checkout's HEAD, "+dirty" with local changes).
     const head = execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8" }).trim();
     expect(done.codeVersion).toMatch(new RegExp(`^${head}(\\+dirty)?$`));

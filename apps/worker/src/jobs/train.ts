@@ -234,7 +234,12 @@ export async function trainRun(
       ),
     );
     result.model.dispose();
-    await finishRun(db, runId, "SUCCEEDED", { artifactPath: dirs.model, error: null });
+    await finishRun(db, runId, "SUCCEEDED", {
+      artifactPath: dirs.model,
+      error: null,
+      // Recorded, not inferred later from which evaluations exist (an evaluate job may add VALID afterwards).
+      checkpointSplit: data.valid ? "VALID" : "HOLDOUT",
+    });
     await rm(dirs.checkpoint, { recursive: true, force: true });
     await progress({ phase: "done", epoch, backend });
     await launchPredictionsAfterRun(db, env, run, config, log);

@@ -75,7 +75,7 @@ function Curve(props: { data: TEpochPoint[]; metric: "Loss" | "Accuracy" }) {
   );
 }
 
-export function LearningCurves(props: { epochs: TEpochPoint[] }) {
+export function LearningCurves(props: { epochs: TEpochPoint[]; checkpointSplit: "VALID" | "HOLDOUT" }) {
   if (props.epochs.length === 0) {
     return (
       <div className="rounded-xl border border-dashed border-slate-300 bg-white p-8 text-center text-sm text-slate-500">
@@ -91,7 +91,11 @@ export function LearningCurves(props: { epochs: TEpochPoint[] }) {
       <ChartCard
         title="Accuracy per epoch"
         split="train / valid"
-        note="valid: the whole split (it chooses the checkpoint) and, dashed, without train twins"
+        note={
+          props.checkpointSplit === "VALID"
+            ? "valid: the whole split (it chooses the checkpoint) and, dashed, without train twins"
+            : "valid: a stratified hold-out of the train faces (no Valid split; it chooses the checkpoint)"
+        }
       >
         <Curve data={props.epochs} metric="Accuracy" />
       </ChartCard>

@@ -11,6 +11,8 @@ const count = (x: number) => x.toLocaleString("en-US");
 export function EvaluationTable(props: {
   evaluations: TEvaluationView[];
   checkpointSelectedOn: string;
+  /** VALID: the Valid row's whole-split accuracy chose the checkpoint (starred); HOLDOUT: no row here did. */
+  checkpointSplit: "VALID" | "HOLDOUT";
   twinRule: string;
   /** Loss and ECE columns (whole split) as well. */
   withLossAndEce?: boolean;
@@ -62,7 +64,7 @@ export function EvaluationTable(props: {
         <tbody className="divide-y divide-slate-100">
           {props.evaluations.map((e) => {
             const t = e.withoutTrainTwins;
-            const selects = e.split === "VALID";
+            const selects = e.split === "VALID" && props.checkpointSplit === "VALID";
             return (
               <tr key={e.split} data-split={e.split}>
                 <td className="px-3 py-2">

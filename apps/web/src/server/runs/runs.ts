@@ -235,17 +235,26 @@ export async function getRunDetail(id: string) {
       .map(toEvaluationView)
       .sort((a, b) => order.indexOf(a.split) - order.indexOf(b.split)),
     // What chose the kept epoch, and which faces "without train twins" leaves out: shown beside every figure.
-    checkpointSelectedOn: checkpointSelectionOf(run),
+    checkpointSplit: checkpointSplitOf(run),
+    checkpointSelectedOn:
+      checkpointSplitOf(run) === "HOLDOUT" ? CHECKPOINT_SELECTION_HOLDOUT : CHECKPOINT_SELECTION,
     twinRule: TWIN_RULE,
   };
 }
 
-/** A finished run with no VALID evaluation had no Valid faces: it selected on a hold-out of its train faces. */
-function checkpointSelectionOf(run: { status: RunStatus; evaluations: { split: Split }[] }): string {
-  const finished = run.status === "SUCCEEDED";
-  return finished && !run.evaluations.some((e) => e.split === "VALID")
-    ? CHECKPOINT_SELECTION_HOLDOUT
-    : CHECKPOINT_SELECTION;
+/**
+ * What chose the run's checkpoint: the worker records it when the run succeeds. For runs from before it did, a
+ * finished run with no VALID evaluation had no Valid faces and selected on a hold-out of its train faces.
+ */
+function checkpointSplitOf(run: {
+  status: RunStatus;
+  checkpointSplit: string | null;
+  evaluations: { split: Split }[];
+}): "VALID" | "HOLDOUT" {
+  if (run.checkpointSplit === "VALID" || run.checkpointSplit === "HOLDOUT") return run.checkpointSplit;
+  return run.status === "SUCCEEDED" && !run.evaluations.some((e) => e.split === "VALID")
+    ? "HOLDOUT"
+    : "VALID";
 }
 
 export type TRunDetail = NonNullable<Awaited<ReturnType<typeof getRunDetail>>>;

@@ -187,12 +187,13 @@ export function RunLive(props: { initial: TRunDetail }) {
         />
       </div>
 
-      <LearningCurves epochs={run.epochs} />
+      <LearningCurves epochs={run.epochs} checkpointSplit={run.checkpointSplit} />
 
       {run.evaluations.length > 0 ? (
         <EvaluationTable
           evaluations={run.evaluations}
           checkpointSelectedOn={run.checkpointSelectedOn}
+          checkpointSplit={run.checkpointSplit}
           twinRule={run.twinRule}
           withLossAndEce
         />

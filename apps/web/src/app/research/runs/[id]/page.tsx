@@ -118,6 +118,7 @@ export default async function RunDashboard(props: {
           <EvaluationTable
             evaluations={run.evaluations}
             checkpointSelectedOn={run.checkpointSelectedOn}
+            checkpointSplit={run.checkpointSplit}
             twinRule={run.twinRule}
           />
         </Section>
@@ -147,7 +148,7 @@ export default async function RunDashboard(props: {
       </Section>
 
       <Section title="Learning curves" aside="per epoch: train split and valid split">
-        <LearningCurves epochs={run.epochs} />
+        <LearningCurves epochs={run.epochs} checkpointSplit={run.checkpointSplit} />
       </Section>
 
       {ev ? (
