@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportDataset } from "../src/archive/export";
-import { ARCHIVE_FILES, archiveHashOf, MANIFEST, type TManifest } from "../src/archive/format";
+import { ARCHIVE_FILES, ArchiveError, archiveHashOf, MANIFEST, type TManifest } from "../src/archive/format";
 import { restoreArchive } from "../src/archive/restore";
 import { counts, dumpTables, SLUG, seed, snapshotVotes, type TTable } from "./archive-fixture";
 import { tempDir } from "./helpers";
@@ -152,6 +152,29 @@ describe("dataset archive", () => {
     const r = await restoreArchive(dst.db, { dir: archive });
     expect(r.alreadyRestored).toBe(true);
     expect(await counts(dst.db)).toEqual(before);
+  });
+
+  it("two restores of one archive at once: one writes it whole, the other writes nothing and says why", async () => {
+    const both = await createTestDatabase("concord_archive_race");
+    try {
+      const results = await Promise.allSettled([
+        restoreArchive(both.db, { dir: archive }),
+        restoreArchive(both.db, { dir: archive }),
+      ]);
+      const written = results.filter((r) => r.status === "fulfilled" && !r.value.alreadyRestored);
+      expect(written).toHaveLength(1);
+      // The other one either started after the first committed (already restored) or raced it and rolled back
+      // with an archive error, never Prisma's unique-constraint message.
+      for (const r of results) {
+        if (r.status === "rejected") {
+          expect(r.reason).toBeInstanceOf(ArchiveError);
+          expect(String(r.reason)).toMatch(/dataset "[^"]+" was created by another restore/);
+        }
+      }
+      expect(await counts(both.db)).toEqual(await counts(dst.db));
+    } finally {
+      await both.drop();
+    }
   });
 
   it("refuses a tampered, truncated or future archive with a clear error and changes nothing", async () => {

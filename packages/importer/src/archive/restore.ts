@@ -58,11 +58,27 @@ export async function restoreArchive(db: TDb, options: TRestoreOptions): Promise
   // Nothing is written before every file has been read and checked.
   const rows = await readAllRows(options.dir, m);
   checkReferences(m, rows);
-  await db.$transaction(async (tx) => writeArchive(tx, m, slug, rows, added), {
-    timeout: 30 * 60_000,
-    maxWait: 10_000,
-  });
+  try {
+    await db.$transaction(async (tx) => writeArchive(tx, m, slug, rows, added), {
+      timeout: 30 * 60_000,
+      maxWait: 10_000,
+    });
+  } catch (e) {
+    // Another restore created the slug between the check above and this transaction (two restores at once):
+    // this one rolled back whole. Say so instead of Prisma's unique-constraint error.
+    if (isUniqueViolation(e, "slug"))
+      throw new ArchiveError(
+        `dataset "${slug}" was created by another restore while this one ran: nothing was written by this one; run it again to check it is the same archive`,
+      );
+    throw e;
+  }
   return report;
+}
+
+function isUniqueViolation(e: unknown, field: string): boolean {
+  const err = e as { code?: unknown; meta?: unknown } | null;
+  // Where the constraint is named depends on the driver (meta.target, or the adapter's constraint index).
+  return err?.code === "P2002" && JSON.stringify(err.meta ?? {}).includes(field);
 }
 
 async function writeArchive(
