@@ -84,11 +84,39 @@ WITH pick AS (
 ), ${leaseReturningFace(`SELECT id, $2, ${NOW} + make_interval(secs => $3) FROM pick`)}`,
 };
 
+// A TDatasetPolicy, from "Dataset" d.
+const POLICY_COLUMNS = `d.id, d.name, d.taxonomy, d."minVotes", d."maxVotes", d."targetConfidence", d."goldRate",
+  d."doneSignatures", d."guideExamples", d."qualificationSize", ${STOPPING_COLUMNS}`;
+
 const DATASETS = {
   name: "assign.datasets",
-  text: `SELECT d.id, d.name, d.taxonomy, d."minVotes", d."maxVotes", d."targetConfidence", d."goldRate",
-                d."doneSignatures", d."guideExamples", d."qualificationSize", ${STOPPING_COLUMNS}
-         FROM "Dataset" d WHERE ($1::text IS NULL OR d.id = $1) ORDER BY d."createdAt"`,
+  text: `SELECT ${POLICY_COLUMNS} FROM "Dataset" d WHERE ($1::text IS NULL OR d.id = $1) ORDER BY d."createdAt"`,
+};
+
+// The next face after a vote, leased in the vote's transaction (sent in one batch after the vote statement, see
+// castVote): concord_lease_next (migration 20261130520000) picks in the first dataset, in creation order, that
+// matches, with the dataset's stored overlap rule, unless that dataset has a qualification round or the draw
+// says check question; its policy comes back for the web to check the stored rule against. $1 annotator,
+// $2 dataset asked for (NULL: any), $3 the draw in [0, 1) for a check question, $4 lease seconds, $5 the vote's
+// requestId (nothing unless this transaction inserted that vote). No row: no such vote, or no dataset.
+export const LEASE_NEXT = {
+  name: "assign.leaseNext",
+  text: `SELECT n."imageId", n."expiresAt", n.pixels, n.width, n.height, n.failure, ${POLICY_COLUMNS}
+         FROM concord_lease_next($1, $2, $3, $4, $5) n JOIN "Dataset" d ON d.id = n."datasetId"`,
+};
+
+export type TLeaseNextRow = TDatasetPolicy & {
+  imageId: string | null;
+  expiresAt: string | null;
+  pixels: Buffer | null;
+  width: number | null;
+  height: number | null;
+  failure: string | null;
+};
+
+const RELEASE = {
+  name: "assign.release",
+  text: `DELETE FROM "TaskLease" WHERE "imageId" = $1 AND "annotatorId" = $2`,
 };
 
 // The trigger on "Dataset" recomputes "ImageTally".done for the dataset when this changes the signatures.
@@ -117,24 +145,28 @@ async function syncOverlapRule(dataset: TDatasetPolicy, doneSignatures: string[]
   dataset.doneSignatures = doneSignatures;
 }
 
-async function leaseOpenImage(
-  dataset: TDatasetPolicy,
-  annotatorId: string,
-  leaseSeconds: number,
-): Promise<TLeased | null> {
-  const rule = overlapRule({
+// The overlap rule of the dataset's policy, as the web computes it. Model-prior verdicts out of date (setting,
+// new predictions, policy) are recomputed in the background; picks use the cached flags, as every pick does.
+function ruleOf(dataset: TDatasetPolicy) {
+  if (!isStoppingInSync(dataset))
+    void syncModelStopping(dataset.id).catch((error: unknown) =>
+      console.error("[web] model-stopping sync failed", error),
+    );
+  return overlapRule({
     classes: dataset.taxonomy.length,
     minVotes: dataset.minVotes,
     maxVotes: dataset.maxVotes,
     targetConfidence: dataset.targetConfidence,
   });
+}
+
+async function leaseOpenImage(
+  dataset: TDatasetPolicy,
+  annotatorId: string,
+  leaseSeconds: number,
+): Promise<TLeased | null> {
+  const rule = ruleOf(dataset);
   await syncOverlapRule(dataset, rule.doneSignatures);
-  // Model-prior verdicts out of date (setting, new predictions, policy): recomputed in the background; this
-  // pick uses the cached flags, as every pick does.
-  if (!isStoppingInSync(dataset))
-    void syncModelStopping(dataset.id).catch((error: unknown) =>
-      console.error("[web] model-stopping sync failed", error),
-    );
   const skip: string[] = [];
   for (let attempt = 0; attempt < MAX_PICKS; attempt++) {
     const [row] = await query<TLeased & { lost: boolean }>(LEASE_OPEN, [
@@ -190,6 +222,29 @@ export async function findNextTask(
     return taskOf(leased, dataset);
   }
   return null;
+}
+
+// The face concord_lease_next leased in the vote's transaction as a task, or undefined: no face (the web's own
+// pick then runs: findNextTask), or one checked against a stored overlap rule that is not the policy's (a new
+// dataset, a changed policy or @concord/crowd), which is handed back after the rule is brought up to date.
+export async function taskFromLeaseNext(annotatorId: string, row: TLeaseNextRow): Promise<TTask | undefined> {
+  if (row.failure) console.error("[web] the pick in the vote's transaction failed:", row.failure);
+  if (!row.imageId || !row.expiresAt || !row.pixels || row.width === null || row.height === null)
+    return undefined;
+  const rule = ruleOf(row);
+  if (!row.doneSignatures || !sameList(row.doneSignatures, rule.doneSignatures)) {
+    await syncOverlapRule(row, rule.doneSignatures);
+    await query(RELEASE, [row.imageId, annotatorId]);
+    return undefined;
+  }
+  const leased = {
+    imageId: row.imageId,
+    expiresAt: row.expiresAt,
+    pixels: row.pixels,
+    width: row.width,
+    height: row.height,
+  };
+  return taskOf(leased, row);
 }
 
 const PRUNE = {
