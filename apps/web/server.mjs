@@ -18,7 +18,6 @@ import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import next from "next";
 
 // "METHOD /path" -> the route file under .next/server/app. Exact paths; a query string is allowed.
 const DIRECT = {
@@ -39,6 +38,10 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`[web] bad port "${values.port ?? process.env.PORT}": an integer 0..65535`);
   process.exit(2);
 }
+
+// As `next start`: production unless NODE_ENV says otherwise (set before Next is loaded).
+process.env.NODE_ENV ||= "production";
+const { default: next } = await import("next");
 
 const dir = import.meta.dirname;
 const app = next({ dev: false, dir, hostname, port });

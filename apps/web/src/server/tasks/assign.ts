@@ -40,14 +40,15 @@ type TDatasetPolicy = TDatasetStopping & {
 // labelling (a pick costs the same with 10 or 2,000 of them). The rule's signatures live in
 // "Dataset"."doneSignatures", rewritten here when the policy's rule differs (syncOverlapRule).
 //
-// Concurrency: no lock per dataset. Picking and leasing is one call of concord_lease_open (migration
-// 20261130400000_lease_open_function), one round trip and one short transaction: it locks the image row it
-// chose (FOR NO KEY UPDATE SKIP LOCKED: an image another request is leasing right now is skipped, not waited
-// for; votes and leases only take KEY SHARE locks on it, which this does not block), then a second statement,
-// whose snapshot sees every lease and vote (with its tally) committed before the lock was granted, re-checks
-// the image's capacity against the rule and writes the lease. Two annotators can therefore never both take
-// the last open lease, and assignments for different images run in parallel. The transaction is never left
-// open while the web process waits for the CPU (it was BEGIN, pick, lease, COMMIT: four round trips).
+// Concurrency: no lock per dataset. Picking and leasing is one call of concord_lease_open (migrations
+// 20261130400000_lease_open_function, 20261130520000_vote_next_one_transaction), one round trip and one short
+// transaction: it locks the tally row of the image it chose (FOR NO KEY UPDATE SKIP LOCKED: an image another
+// request is voting on or leasing right now is skipped, not waited for), then a second statement, whose
+// snapshot sees every lease and vote committed before the lock was granted (each of them updated that row),
+// re-checks the image's capacity against the rule and writes the lease. Two annotators can therefore never
+// both take the last open lease, and assignments for different images run in parallel. After a vote, the same
+// pick runs in the vote's own transaction (LEASE_NEXT below, never waiting: see the migration for why that
+// cannot deadlock).
 
 // The annotator ($2 in every statement below) has neither voted on the image nor holds a live lease on it.
 const notVotedOrHeldBy2 = (
