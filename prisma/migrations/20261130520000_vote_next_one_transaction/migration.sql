@@ -159,3 +159,33 @@ BEGIN
   RETURN QUERY SELECT ds.id, NULL::TEXT, NULL::TEXT, NULL::BYTEA, NULL::INTEGER, NULL::INTEGER, NULL::TEXT;
 END
 $$;
+
+-- One vote more (d = 1) or less (d = -1) on an image's tally, now one UPDATE: it was an UPDATE, a read of the
+-- dataset's policy and, whenever "done" or "full" changed, a second UPDATE of the same row (every vote runs it:
+-- the hottest write there is). The values are the same, computed from the row as locked: the counts, the model
+-- verdict for them (under the model rule "the vote's label is one the web listed"; a removed vote: not done;
+-- the list is emptied until the web recomputes it), and "done" and "full" for the new counts.
+CREATE OR REPLACE FUNCTION concord_tally_step(image TEXT, vote_label TEXT, d INTEGER) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE "ImageTally" t
+  SET "votes" = t."votes" + d,
+      "counts" = CASE WHEN coalesce((t."counts" ->> vote_label)::int, 0) + d = 0 THEN t."counts" - vote_label
+                      ELSE jsonb_set(t."counts", ARRAY[vote_label], to_jsonb(coalesce((t."counts" ->> vote_label)::int, 0) + d))
+                 END,
+      "modelDone" = CASE WHEN t."modelDone" IS NULL THEN NULL
+                         ELSE d > 0 AND coalesce(vote_label = ANY(t."modelStopOn"), false) END,
+      "modelStopOn" = ARRAY[]::TEXT[],
+      "done" = concord_image_done(
+        t."votes" + d,
+        CASE WHEN coalesce((t."counts" ->> vote_label)::int, 0) + d = 0 THEN t."counts" - vote_label
+             ELSE jsonb_set(t."counts", ARRAY[vote_label], to_jsonb(coalesce((t."counts" ->> vote_label)::int, 0) + d))
+        END,
+        t."target",
+        CASE WHEN t."modelDone" IS NULL THEN NULL ELSE d > 0 AND coalesce(vote_label = ANY(t."modelStopOn"), false) END,
+        ds."maxVotes", ds."doneSignatures"),
+      "full" = concord_tally_full(t."leases", t."votes" + d, t."target", ds."minVotes")
+  FROM "Dataset" ds
+  WHERE t."imageId" = image AND ds.id = t."datasetId";
+END
+$$;
