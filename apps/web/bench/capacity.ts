@@ -2,7 +2,8 @@
 // database and one `next start` for the whole ramp; N people (SimulatedPage: the labelling page's requests,
 // a key press every `think` seconds on average, exponential gaps, open loop) for each N of the ramp. A step:
 // sign in the accounts it adds (next-auth, argon2id; everyone is idle meanwhile), the newcomers open the page
-// spread over `ramp` seconds, `settle` seconds, then `seconds` measured; then every page stops, its answers
+// spread over `ramp` seconds (then, on a server without autovacuum, VACUUM ANALYZE as autovacuum would),
+// `settle` seconds, then `seconds` measured; then every page stops, its answers
 // drain and Postgres is checked against every acknowledgement so far. The ramp stops after the first step
 // that fails (p99 >= 50 ms for a call, a 5xx, a client error or an integrity failure) unless --all-steps.
 import { loadavg } from "node:os";
@@ -13,7 +14,7 @@ import { printStep, printSummary, summarizeStep, type TStep } from "./capacity-r
 import { browserClient } from "./http-client";
 import { newRecorder, SimulatedPage, type TPageLoop } from "./page-loop";
 import { dbCounters, foldProfile, machineBusyMs, treeCpuMs } from "./profile";
-import { BENCH_PASSWORD, seedBench } from "./seed";
+import { BENCH_PASSWORD, isAutovacuumOn, seedBench, vacuumHotTables } from "./seed";
 import { verifyVotes } from "./verify";
 
 export type TCapacityOptions = {
@@ -56,6 +57,11 @@ export async function runCapacity(o: TCapacityOptions): Promise<{ steps: TStep[]
   o.log(
     `bench: seeded ${seeded.imageIds.length} images, ${maxN} annotators in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
+  const hasAutovacuum = await isAutovacuumOn(o.db.db);
+  if (!hasAutovacuum)
+    o.log(
+      "bench: autovacuum is off on this server: VACUUM ANALYZE of the hot tables after each step's arrivals",
+    );
   const web = await startNext({
     env: { DATABASE_URL: o.db.url, CONCORD_DB_POOL: String(o.poolSize) },
     nodeArgs: o.profDir ? ["--cpu-prof", `--cpu-prof-dir=${o.profDir}`] : [],
@@ -87,7 +93,9 @@ export async function runCapacity(o: TCapacityOptions): Promise<{ steps: TStep[]
       );
       pages.push(...newcomers);
       const arrivals = newcomers.map((page) => setTimeout(() => page.start(), Math.random() * RAMP_S * 1000));
-      await sleep((RAMP_S + SETTLE_S) * 1000);
+      await sleep(RAMP_S * 1000);
+      if (!hasAutovacuum) await vacuumHotTables(o.db.db);
+      await sleep(SETTLE_S * 1000);
       recorder.window = { from: performance.now(), to: performance.now() + o.seconds * 1000 };
       const before = {
         web: treeCpuMs(web.child.pid as number),

@@ -3,6 +3,7 @@
 // the caller; without `next` the answer is unchanged; a replay carries `next` too; refusals carry none.
 import { randomUUID } from "node:crypto";
 import { FERPLUS_LABELS } from "@concord/crowd/labels";
+import { getPool } from "@concord/db";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
 import { NextRequest } from "next/server";
 import { encode } from "next-auth/jwt";
@@ -20,6 +21,7 @@ let annotatorId: string;
 
 type TAnswer = {
   vote?: { id: string; imageId: string };
+  paused?: { reason: string };
   replayed?: boolean;
   progress?: { today: number; total: number };
   next?: { imageId: string; datasetId: string; image: string; leaseExpiresAt: string } | null;
@@ -60,10 +62,10 @@ afterAll(async () => {
   await t?.drop();
 });
 
-async function post(body: unknown): Promise<{ status: number; body: TAnswer }> {
+async function post(body: unknown, as = cookie): Promise<{ status: number; body: TAnswer }> {
   const req = new NextRequest(`${ORIGIN}/api/votes`, {
     method: "POST",
-    headers: { cookie, origin: ORIGIN, "content-type": "application/json" },
+    headers: { cookie: as, origin: ORIGIN, "content-type": "application/json" },
     body: JSON.stringify(body),
   });
   const res = await route.POST(req, { params: Promise.resolve({}) });
@@ -118,5 +120,133 @@ describe("POST /api/votes with next", () => {
     expect(twice.body).not.toHaveProperty("next");
     expect(await t.db.vote.count()).toBe(before);
     expect(await leasesOf()).toEqual([]);
+  });
+});
+
+describe("POST /api/votes with next: the face leased in the vote's transaction", () => {
+  let other: string;
+  let otherCookie: string;
+  let faces: string[];
+  let ds2: string;
+
+  const leasesOfOther = async () =>
+    (await t.db.taskLease.findMany({ where: { annotatorId: other }, orderBy: { imageId: "asc" } })).map(
+      (l) => l.imageId,
+    );
+
+  // Pool checkouts during fn: each is a round trip (a batch is one).
+  async function checkouts<T>(fn: () => Promise<T>): Promise<{ result: T; n: number }> {
+    let n = 0;
+    const count = () => n++;
+    getPool().on("acquire", count);
+    try {
+      return { result: await fn(), n };
+    } finally {
+      getPool().off("acquire", count);
+    }
+  }
+
+  beforeAll(async () => {
+    const user = await t.db.user.create({
+      data: { email: "b@t.local", name: "b", passwordHash: "x", role: "ANNOTATOR" },
+    });
+    other = user.id;
+    otherCookie = `next-auth.session-token=${await encode({ token: { id: other, sub: other, role: user.role }, secret: SECRET })}`;
+    const ds = await t.db.dataset.create({
+      data: { slug: "vn2", name: "VN2", source: "SYNTHETIC", taxonomy: [...FERPLUS_LABELS], goldRate: 0 },
+    });
+    ds2 = ds.id;
+    await t.db.image.createMany({
+      data: Array.from({ length: 6 }, (_, i) => ({
+        datasetId: ds2,
+        split: "TRAIN" as const,
+        externalId: `vn2-${i}`,
+        sha256: `b${String(i).padStart(63, "0")}`,
+        phash: `b${String(i).padStart(15, "0")}`,
+        pixels: new Uint8Array(48 * 48).fill(i * 30),
+      })),
+    });
+    faces = (await t.db.image.findMany({ where: { datasetId: ds2 }, orderBy: { externalId: "asc" } })).map(
+      (i) => i.id,
+    );
+    // The stored overlap rule as the web writes it on its first pick in this dataset.
+    const { findNextTask } = await import("../src/server/tasks/assign");
+    const first = await findNextTask(other, { datasetId: ds2 });
+    expect(first?.imageId).toBe(faces[0]);
+  });
+
+  it("a vote and its next face are one round trip; the face is leased to the caller", async () => {
+    const warm = await post(
+      { imageId: faces[0], label: "neutral", requestId: randomUUID(), next: { datasetId: ds2 } },
+      otherCookie,
+    );
+    expect(warm.status).toBe(201);
+    const held = warm.body.next!.imageId;
+    const { result, n } = await checkouts(() =>
+      post({ imageId: held, label: "anger", requestId: randomUUID(), next: { datasetId: ds2 } }, otherCookie),
+    );
+    expect(result.status).toBe(201);
+    expect(result.body.next?.datasetId).toBe(ds2);
+    expect(n).toBe(1);
+    expect(await leasesOfOther()).toEqual([result.body.next!.imageId]);
+  });
+
+  it("a stale stored overlap rule: the face is handed back, the rule rewritten, and the web's own pick serves", async () => {
+    const { overlapRule } = await import("../src/server/tasks/overlap");
+    const d = await t.db.dataset.findUniqueOrThrow({ where: { id: ds2 } });
+    const rule = overlapRule({
+      classes: d.taxonomy.length,
+      minVotes: d.minVotes,
+      maxVotes: d.maxVotes,
+      targetConfidence: d.targetConfidence,
+    });
+    expect(rule.doneSignatures.length).toBeGreaterThan(0);
+    await t.db.$executeRaw`UPDATE "Dataset" SET "doneSignatures" = '{}' WHERE id = ${ds2}`;
+    const [held] = await leasesOfOther();
+    const { result, n } = await checkouts(() =>
+      post({ imageId: held, label: "fear", requestId: randomUUID(), next: { datasetId: ds2 } }, otherCookie),
+    );
+    expect(result.status).toBe(201);
+    expect(result.body.next?.datasetId).toBe(ds2);
+    expect(n).toBeGreaterThan(1);
+    expect((await t.db.dataset.findUniqueOrThrow({ where: { id: ds2 } })).doneSignatures).toEqual(
+      rule.doneSignatures,
+    );
+    expect(await leasesOfOther()).toEqual([result.body.next!.imageId]);
+  });
+
+  it("a vote that pauses the caller carries no next and leaves them no lease", async () => {
+    const ds = await t.db.dataset.create({
+      data: {
+        slug: "vn3",
+        name: "VN3",
+        source: "SYNTHETIC",
+        taxonomy: [...FERPLUS_LABELS],
+        goldRate: 0,
+        guideExamples: 0,
+        goldMinAnswers: 1,
+        goldMinAccuracy: 0.95,
+      },
+    });
+    const image = await t.db.image.create({
+      data: {
+        datasetId: ds.id,
+        split: "TRAIN",
+        externalId: "vn3-gold",
+        sha256: "c".repeat(64),
+        phash: "c".repeat(16),
+        pixels: new Uint8Array(48 * 48),
+      },
+    });
+    await t.db.goldLabel.create({ data: { imageId: image.id, label: "fear" } });
+    expect(await leasesOfOther()).toHaveLength(1);
+    const wrong = await post(
+      { imageId: image.id, label: "happiness", requestId: randomUUID(), next: {} },
+      otherCookie,
+    );
+    expect(wrong.status).toBe(201);
+    expect(wrong.body.paused?.reason).toBeTruthy();
+    expect(wrong.body).not.toHaveProperty("next");
+    expect(await leasesOfOther()).toEqual([]);
   });
 });

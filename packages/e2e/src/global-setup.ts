@@ -1,4 +1,4 @@
-// Vitest global setup: one fresh database, one production build, one `next start` for every e2e file.
+// Vitest global setup: one fresh database, one production build, one production web server (apps/web/server.mjs) for every e2e file.
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
@@ -50,7 +50,7 @@ export default async function setup(project: TestProject) {
         CONCORD_TRUST_PROXY: "1",
       },
     });
-    log(`next start ready at ${server.url} (setup ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    log(`web server ready at ${server.url} (setup ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 
     const screenshotDir = resolve(import.meta.dirname, "../screenshots");
     mkdirSync(screenshotDir, { recursive: true });

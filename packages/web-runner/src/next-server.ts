@@ -1,8 +1,9 @@
-// `next start` of apps/web's production build, ready when /login answers 200.
+// apps/web's production server (apps/web/server.mjs: Next's `next start` with the labelling loop's two routes
+// called directly), ready when /login answers 200.
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { nextBinOf, repoRoot } from "./paths";
+import { repoRoot, webServerOf } from "./paths";
 import { freePort } from "./port";
 import { startServer, type TServerProcess } from "./process-group";
 
@@ -27,7 +28,7 @@ export async function startNext(options: TStartNextOptions = {}): Promise<TWebSe
   const hostArgs = listen === "loopback" ? ["-H", "127.0.0.1"] : [];
   const server = await startServer({
     command: process.execPath,
-    args: [...(options.nodeArgs ?? []), nextBinOf(root), "start", "-p", String(port), ...hostArgs],
+    args: [...(options.nodeArgs ?? []), webServerOf(root), "-p", String(port), ...hostArgs],
     cwd: join(root, "apps/web"),
     env: {
       ...process.env,

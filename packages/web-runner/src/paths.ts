@@ -4,7 +4,8 @@ import { join, resolve } from "node:path";
 export const repoRoot = resolve(import.meta.dirname, "../../..");
 export const webDir = join(repoRoot, "apps/web");
 
-// Next's own CLI, run with node directly: no npm/npx wrapper between our process group and the server.
-export function nextBinOf(root: string): string {
-  return join(root, "node_modules/next/dist/bin/next");
+// apps/web's production server (Next's request handler behind node:http, see apps/web/server.mjs), run with
+// node directly: no npm/npx wrapper between our process group and the server.
+export function webServerOf(root: string): string {
+  return join(root, "apps/web/server.mjs");
 }

@@ -6,11 +6,19 @@ export type TErrorBody = { error: string; details?: unknown };
 // JSON serialised once. Next's gzip middleware compresses every streamed route-handler body (it drops
 // Content-Length, so the 1 kB threshold never applies): gzip cost more CPU than anything else in a
 // 200-byte vote answer. `no-transform` opts these bodies out (small, or a base64 PNG that gzip cannot shrink).
+//
+// The serialized text also rides on the Response under JSON_BODY: apps/web/server.mjs, which calls the hot
+// routes itself, writes it as is instead of reading it back through the Response's body stream.
+export const JSON_BODY = Symbol.for("concord.json-body");
+
 export function json(body: unknown, status = 200, headers?: Record<string, string>): Response {
-  return new Response(JSON.stringify(body), {
+  const text = JSON.stringify(body);
+  const response: Response & { [JSON_BODY]?: string } = new Response(text, {
     status,
     headers: { "content-type": "application/json", "cache-control": "no-transform", ...headers },
   });
+  response[JSON_BODY] = text;
+  return response;
 }
 
 export function jsonError(

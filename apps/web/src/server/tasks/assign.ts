@@ -40,14 +40,15 @@ type TDatasetPolicy = TDatasetStopping & {
 // labelling (a pick costs the same with 10 or 2,000 of them). The rule's signatures live in
 // "Dataset"."doneSignatures", rewritten here when the policy's rule differs (syncOverlapRule).
 //
-// Concurrency: no lock per dataset. Picking and leasing is one call of concord_lease_open (migration
-// 20261130400000_lease_open_function), one round trip and one short transaction: it locks the image row it
-// chose (FOR NO KEY UPDATE SKIP LOCKED: an image another request is leasing right now is skipped, not waited
-// for; votes and leases only take KEY SHARE locks on it, which this does not block), then a second statement,
-// whose snapshot sees every lease and vote (with its tally) committed before the lock was granted, re-checks
-// the image's capacity against the rule and writes the lease. Two annotators can therefore never both take
-// the last open lease, and assignments for different images run in parallel. The transaction is never left
-// open while the web process waits for the CPU (it was BEGIN, pick, lease, COMMIT: four round trips).
+// Concurrency: no lock per dataset. Picking and leasing is one call of concord_lease_open (migrations
+// 20261130400000_lease_open_function, 20261130520000_vote_next_one_transaction), one round trip and one short
+// transaction: it locks the tally row of the image it chose (FOR NO KEY UPDATE SKIP LOCKED: an image another
+// request is voting on or leasing right now is skipped, not waited for), then a second statement, whose
+// snapshot sees every lease and vote committed before the lock was granted (each of them updated that row),
+// re-checks the image's capacity against the rule and writes the lease. Two annotators can therefore never
+// both take the last open lease, and assignments for different images run in parallel. After a vote, the same
+// pick runs in the vote's own transaction (LEASE_NEXT below, never waiting: see the migration for why that
+// cannot deadlock).
 
 // The annotator ($2 in every statement below) has neither voted on the image nor holds a live lease on it.
 const notVotedOrHeldBy2 = (
@@ -84,11 +85,39 @@ WITH pick AS (
 ), ${leaseReturningFace(`SELECT id, $2, ${NOW} + make_interval(secs => $3) FROM pick`)}`,
 };
 
+// A TDatasetPolicy, from "Dataset" d.
+const POLICY_COLUMNS = `d.id, d.name, d.taxonomy, d."minVotes", d."maxVotes", d."targetConfidence", d."goldRate",
+  d."doneSignatures", d."guideExamples", d."qualificationSize", ${STOPPING_COLUMNS}`;
+
 const DATASETS = {
   name: "assign.datasets",
-  text: `SELECT d.id, d.name, d.taxonomy, d."minVotes", d."maxVotes", d."targetConfidence", d."goldRate",
-                d."doneSignatures", d."guideExamples", d."qualificationSize", ${STOPPING_COLUMNS}
-         FROM "Dataset" d WHERE ($1::text IS NULL OR d.id = $1) ORDER BY d."createdAt"`,
+  text: `SELECT ${POLICY_COLUMNS} FROM "Dataset" d WHERE ($1::text IS NULL OR d.id = $1) ORDER BY d."createdAt"`,
+};
+
+// The next face after a vote, leased in the vote's transaction (sent in one batch after the vote statement, see
+// castVote): concord_lease_next (migration 20261130520000) picks in the first dataset, in creation order, that
+// matches, with the dataset's stored overlap rule, unless that dataset has a qualification round or the draw
+// says check question; its policy comes back for the web to check the stored rule against. $1 annotator,
+// $2 dataset asked for (NULL: any), $3 the draw in [0, 1) for a check question, $4 lease seconds, $5 the vote's
+// requestId (nothing unless this transaction inserted that vote). No row: no such vote, or no dataset.
+export const LEASE_NEXT = {
+  name: "assign.leaseNext",
+  text: `SELECT n."imageId", n."expiresAt", n.pixels, n.width, n.height, n.failure, ${POLICY_COLUMNS}
+         FROM concord_lease_next($1, $2, $3, $4, $5) n JOIN "Dataset" d ON d.id = n."datasetId"`,
+};
+
+export type TLeaseNextRow = TDatasetPolicy & {
+  imageId: string | null;
+  expiresAt: string | null;
+  pixels: Buffer | null;
+  width: number | null;
+  height: number | null;
+  failure: string | null;
+};
+
+const RELEASE = {
+  name: "assign.release",
+  text: `DELETE FROM "TaskLease" WHERE "imageId" = $1 AND "annotatorId" = $2`,
 };
 
 // The trigger on "Dataset" recomputes "ImageTally".done for the dataset when this changes the signatures.
@@ -117,24 +146,28 @@ async function syncOverlapRule(dataset: TDatasetPolicy, doneSignatures: string[]
   dataset.doneSignatures = doneSignatures;
 }
 
-async function leaseOpenImage(
-  dataset: TDatasetPolicy,
-  annotatorId: string,
-  leaseSeconds: number,
-): Promise<TLeased | null> {
-  const rule = overlapRule({
+// The overlap rule of the dataset's policy, as the web computes it. Model-prior verdicts out of date (setting,
+// new predictions, policy) are recomputed in the background; picks use the cached flags, as every pick does.
+function ruleOf(dataset: TDatasetPolicy) {
+  if (!isStoppingInSync(dataset))
+    void syncModelStopping(dataset.id).catch((error: unknown) =>
+      console.error("[web] model-stopping sync failed", error),
+    );
+  return overlapRule({
     classes: dataset.taxonomy.length,
     minVotes: dataset.minVotes,
     maxVotes: dataset.maxVotes,
     targetConfidence: dataset.targetConfidence,
   });
+}
+
+async function leaseOpenImage(
+  dataset: TDatasetPolicy,
+  annotatorId: string,
+  leaseSeconds: number,
+): Promise<TLeased | null> {
+  const rule = ruleOf(dataset);
   await syncOverlapRule(dataset, rule.doneSignatures);
-  // Model-prior verdicts out of date (setting, new predictions, policy): recomputed in the background; this
-  // pick uses the cached flags, as every pick does.
-  if (!isStoppingInSync(dataset))
-    void syncModelStopping(dataset.id).catch((error: unknown) =>
-      console.error("[web] model-stopping sync failed", error),
-    );
   const skip: string[] = [];
   for (let attempt = 0; attempt < MAX_PICKS; attempt++) {
     const [row] = await query<TLeased & { lost: boolean }>(LEASE_OPEN, [
@@ -190,6 +223,29 @@ export async function findNextTask(
     return taskOf(leased, dataset);
   }
   return null;
+}
+
+// The face concord_lease_next leased in the vote's transaction as a task, or undefined: no face (the web's own
+// pick then runs: findNextTask), or one checked against a stored overlap rule that is not the policy's (a new
+// dataset, a changed policy or @concord/crowd), which is handed back after the rule is brought up to date.
+export async function taskFromLeaseNext(annotatorId: string, row: TLeaseNextRow): Promise<TTask | undefined> {
+  if (row.failure) console.error("[web] the pick in the vote's transaction failed:", row.failure);
+  if (!row.imageId || !row.expiresAt || !row.pixels || row.width === null || row.height === null)
+    return undefined;
+  const rule = ruleOf(row);
+  if (!row.doneSignatures || !sameList(row.doneSignatures, rule.doneSignatures)) {
+    await syncOverlapRule(row, rule.doneSignatures);
+    await query(RELEASE, [row.imageId, annotatorId]);
+    return undefined;
+  }
+  const leased = {
+    imageId: row.imageId,
+    expiresAt: row.expiresAt,
+    pixels: row.pixels,
+    width: row.width,
+    height: row.height,
+  };
+  return taskOf(leased, row);
 }
 
 const PRUNE = {

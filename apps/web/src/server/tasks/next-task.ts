@@ -3,7 +3,13 @@ import { ACCESS } from "@/lib/roles";
 import { accessError, type TUserRow } from "../access";
 import { adminContacts, blockedRounds, type TQualificationState } from "../checks/qualification";
 import { iso, query } from "../sql";
-import { findNextTask, pruneExpiredLeases, type TTask } from "./assign";
+import {
+  findNextTask,
+  pruneExpiredLeases,
+  type TLeaseNextRow,
+  type TTask,
+  taskFromLeaseNext,
+} from "./assign";
 import { PROGRESS_COLUMNS, type TProgress } from "./progress";
 
 // The caller's row (role, pause) and progress in one statement. $1 user.
@@ -19,24 +25,41 @@ let lastPrune = 0;
 // this long after its lease ends (each web process prunes; the DELETE reads the expiry index).
 const PRUNE_EVERY_MS = 5_000;
 
-// The next task leased to an annotator whose access was checked already, with the lease housekeeping: every
-// few seconds per process, off the request's path.
-export async function leaseNextTask(userId: string, datasetId?: string): Promise<TTask | null> {
+function pruneNow() {
   if (Date.now() - lastPrune > PRUNE_EVERY_MS) {
     lastPrune = Date.now();
     void pruneExpiredLeases().catch(() => {});
   }
-  return findNextTask(userId, { datasetId });
 }
 
-// The `next` of a vote's answer. The vote is committed and acknowledged whatever happens here: on an error
-// `next` is left out (undefined) and the page asks GET /api/tasks/next instead.
+// The next task leased to an annotator whose access was checked already, with the lease housekeeping: every
+// few seconds per process, off the request's path. `random`: the draw for a check question.
+export async function leaseNextTask(
+  userId: string,
+  datasetId?: string,
+  random?: () => number,
+): Promise<TTask | null> {
+  pruneNow();
+  return findNextTask(userId, { datasetId, random });
+}
+
+// The `next` of a vote's answer: the face leased in the vote's own transaction (`after.leased`, see castVote)
+// or else the web's own pick, with the draw the vote's pick used for the first dataset. The vote is committed
+// and acknowledged whatever happens here: on an error `next` is left out (undefined) and the page asks
+// GET /api/tasks/next instead.
 export async function nextTaskAfterVote(
   userId: string,
   datasetId?: string,
+  after?: { leased: TLeaseNextRow | undefined; draw: number },
 ): Promise<TTask | null | undefined> {
   try {
-    return await leaseNextTask(userId, datasetId);
+    const leased = after?.leased ? await taskFromLeaseNext(userId, after.leased) : undefined;
+    if (leased) {
+      pruneNow();
+      return leased;
+    }
+    const draws = after ? [after.draw] : [];
+    return await leaseNextTask(userId, datasetId, () => draws.pop() ?? Math.random());
   } catch (error) {
     console.error("[web] next task after a vote failed; the page falls back to GET /api/tasks/next", error);
     return undefined;

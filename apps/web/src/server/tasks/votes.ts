@@ -7,9 +7,12 @@ import type { TRole } from "@/lib/roles";
 import { accessError } from "../access";
 import { answerQualification, type TQualificationResult } from "../checks/qualification";
 import { db } from "../db";
+import { getEnv } from "../env";
 import { fieldError, HttpError } from "../http";
-import { iso, query } from "../sql";
+import { batch, iso, query } from "../sql";
+import { LEASE_NEXT, type TLeaseNextRow, type TTask } from "./assign";
 import { MODEL_STATE_OF_2, refreshModelVerdicts, type TModelState, verdictAfterVote } from "./model-stopping";
+import { nextTaskAfterVote } from "./next-task";
 import {
   annotatorProgress,
   GOLD_COLUMNS,
@@ -64,6 +67,9 @@ export type TVoteResult = {
   // An answer of a qualification round (not a vote).
   qualification?: TQualificationResult;
   progress: TProgress;
+  // Asked for with `next` (the labelling page): the caller's next task, leased to them (null: nothing for
+  // now); left out when this vote paused the caller or the pick failed.
+  next?: TTask | null;
 };
 
 // Vote ids in cuid's shape ("c" + time + counter + random, 25 characters) as Prisma's @default(cuid())
@@ -183,9 +189,11 @@ const REPLAY = {
   text: `SELECT ${VOTE_COLUMNS} FROM "Vote" WHERE "requestId" = $1`,
 };
 
+// A paused annotator can vote on nothing: their leases (the next face leased with the vote among them) go too.
 const PAUSE = {
   name: "votes.pause",
-  text: `UPDATE "User" SET "pausedAt" = now() AT TIME ZONE 'UTC', "pausedReason" = $2, "updatedAt" = now() AT TIME ZONE 'UTC' WHERE id = $1`,
+  text: `WITH released AS (DELETE FROM "TaskLease" WHERE "annotatorId" = $1)
+         UPDATE "User" SET "pausedAt" = now() AT TIME ZONE 'UTC', "pausedReason" = $2, "updatedAt" = now() AT TIME ZONE 'UTC' WHERE id = $1`,
 };
 
 const view = (vote: Omit<TVoteRow, "annotatorId">) => ({
@@ -208,19 +216,27 @@ async function refreshAfterVote(imageId: string) {
   );
 }
 
+type TVoteAnswer = TVoteResult & { status: 200 | 201 };
+
 // Records a vote. With `access`, the caller's row is checked in the same statement (401 gone, 403 wrong
 // role, 403 paused) before anything is written. Then: 200 replay of the same requestId (409 if it belongs to
 // someone else), 404 unknown image, 400 label outside the taxonomy; on a dataset whose qualification round
 // the caller has not passed, an answer of that round instead of a vote (../checks/qualification.ts); 409
 // second vote on the image, else 201 (with gold feedback, pausing the annotator when the dataset's check
 // rule says so).
+//
+// With `body.next` (the labelling page) a 2xx answer also carries the caller's next task (TVoteResult.next).
+// A new vote and its next face are one round trip and one transaction: the vote statement and the pick
+// (LEASE_NEXT) go in one batch, so the lease is committed with the vote, by its synchronous commit. When that
+// pick leased nothing (a replay, a qualification round, a check question drawn, a stale overlap rule, nothing
+// open) the web's own pick runs after the vote (findNextTask), with the same draw for a check question.
 export async function castVote(
   annotatorId: string,
   body: TVoteBody,
   access?: { roles: readonly TRole[] },
-): Promise<TVoteResult & { status: 200 | 201 }> {
+): Promise<TVoteAnswer> {
   const id = newVoteId();
-  const [row] = await query<TCastRow>(CAST, [
+  const values = [
     annotatorId,
     body.imageId,
     body.label,
@@ -228,7 +244,35 @@ export async function castVote(
     body.requestId,
     id,
     access ? [...access.roles] : null,
+  ];
+  if (!body.next) return recordVote(annotatorId, body, (await query<TCastRow>(CAST, values))[0], access);
+  const draw = Math.random();
+  const [castRows, leaseRows] = await batch([
+    { statement: CAST, values },
+    {
+      statement: LEASE_NEXT,
+      values: [
+        annotatorId,
+        body.next.datasetId ?? null,
+        draw,
+        getEnv().CONCORD_LEASE_SECONDS,
+        body.requestId,
+      ],
+    },
   ]);
+  const answer = await recordVote(annotatorId, body, castRows?.[0] as TCastRow | undefined, access);
+  // Paused by this answer: the pause released every lease of the caller, the one just taken among them.
+  if (answer.paused) return answer;
+  const leased = leaseRows?.[0] as TLeaseNextRow | undefined;
+  return { ...answer, next: await nextTaskAfterVote(annotatorId, body.next.datasetId, { leased, draw }) };
+}
+
+async function recordVote(
+  annotatorId: string,
+  body: TVoteBody,
+  row: TCastRow | undefined,
+  access?: { roles: readonly TRole[] },
+): Promise<TVoteAnswer> {
   if (!row) throw new Error("castVote: the statement returned no row");
   if (access) {
     const denied = accessError(
