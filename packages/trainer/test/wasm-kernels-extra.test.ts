@@ -31,6 +31,7 @@ describe.each(KERNEL_MODES)("%s BatchMatMul (transposed) and MaxPoolGrad kernels
 
   it.each([
     [[3, 8, 8, 4], 2, 2, "valid"],
+    [[2, 6, 10, 19], 2, 2, "valid"],
     [[2, 7, 9, 3], 2, 2, "same"],
     [[1, 9, 9, 2], 3, 2, "valid"],
     [[2, 6, 6, 5], 3, 1, "same"],

@@ -11,6 +11,8 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
  *   dx = gamma * inv / M * (M * dy - sum(dy) - xhat * sum(dy * xhat)),
  * with per-channel sums done by a small kernel (WASM's Sum over leading axes transposes first, and a
  * [1,M] x [M,C] matMul measured slower still).
+ * On the native kernels (native-train-kernels.ts) forward and backward are one kernel each, two passes
+ * over memory apiece, the forward saving x and the per-channel mean and 1/std instead of xhat.
  * Only BatchNormalization.call in training mode on the last axis changes; weights, config, inference and
  * serialisation stay stock tfjs, so saved models load anywhere.
  */
@@ -50,13 +52,46 @@ function channelSums(x2d: tf.Tensor2D): tf.Tensor1D {
   return tf.sum(x2d, 0);
 }
 
+type TForward = (
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  save: tf.GradSaveFunc,
+) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] };
+
+/** Forward and closed-form backward as two native kernels; `keepStats` receives the batch mean and variance. */
+function nativeForward(epsilon: number, keepStats: (s: tf.Tensor[]) => void): TForward {
+  return (x, gamma, beta, save) => {
+    const [y, mean, variance, inv] = tf
+      .engine()
+      .runKernel("ConcordBatchNorm", { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+    keepStats([tf.keep(mean as tf.Tensor), tf.keep(variance as tf.Tensor)]);
+    save([x, mean as tf.Tensor, inv as tf.Tensor, gamma]);
+    return {
+      value: y as tf.Tensor,
+      gradFunc: (dy, saved) => {
+        const [sx, sMean, sInv, sGamma] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        return tf
+          .engine()
+          .runKernel("ConcordBatchNormGrad", {
+            dy,
+            x: sx,
+            mean: sMean,
+            inv: sInv,
+            gamma: sGamma,
+          }) as tf.Tensor[];
+      },
+    };
+  };
+}
+
 function trainingBatchNorm(layer: TBnLayer, input: tf.Tensor): tf.Tensor {
   const channels = input.shape[input.rank - 1] as number;
   const m = input.size / channels;
   const gammaIn = layer.gamma ? layer.gamma.read() : tf.ones([channels]);
   const betaIn = layer.beta ? layer.beta.read() : tf.zeros([channels]);
   let stats: tf.Tensor[] = [];
-  const forward = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
+  const composed: TForward = (x, gamma, beta, save) => {
     const x2 = tf.reshape(x, [m, channels]) as tf.Tensor2D;
     const mean = tf.div(channelSums(x2), m);
     const xc = tf.sub(x2, mean) as tf.Tensor2D;
@@ -79,6 +114,12 @@ function trainingBatchNorm(layer: TBnLayer, input: tf.Tensor): tf.Tensor {
       },
     };
   };
+  const native = tf.getBackend() === "wasm" && tf.getKernel("ConcordBatchNorm", "wasm") !== undefined;
+  const forward = native
+    ? nativeForward(layer.epsilon, (s) => {
+        stats = s;
+      })
+    : composed;
   const run = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]);
   const out = run(input, gammaIn, betaIn);
   const [mean, variance] = stats as [tf.Tensor, tf.Tensor];

@@ -1,0 +1,124 @@
+import * as tf from "@tensorflow/tfjs";
+
+/**
+ * Routes two layer types through the native kernels (native-conv-kernels.ts, native-train-kernels.ts) when
+ * they are registered on the wasm backend; anywhere else the stock tfjs path runs.
+ *
+ * - Conv2D layers: tfjs-layers calls tf.fused.conv2d, a customGrad whose backward computes the input
+ *   gradient even where nothing needs it (the first layer's, from the image: 7% of a `fast` step) and the
+ *   ReLU and bias gradients as separate WASM ops (Step, Multiply, a Sum that transposes first). Here the
+ *   layer runs one registered op, ConcordConv2D (forward: the native fused conv), whose gradient is lazy per
+ *   input, as registered gradients are: input, filter and bias gradients are each one native call, and a
+ *   fused ReLU is applied inside them as a mask on dy (its saved output) instead of a full-size pass.
+ * - Relu (the models' Activation layers): tfjs' gradient is dy * cast(step(x)), three full-size ops; on the
+ *   native kernels it is one pass (ConcordReluGrad).
+ *
+ * Weights, configs and saved models are the stock layers'; only how a layer computes changes.
+ */
+type TConvLayer = tf.layers.Layer & {
+  rank: number;
+  strides: number[];
+  padding: string;
+  dataFormat: string;
+  dilationRate: number[];
+  activation: { getClassName(): string };
+  kernel: tf.LayerVariable;
+  bias: tf.LayerVariable | null;
+};
+type TConvOpAttrs = {
+  strides: number[];
+  pad: "same" | "valid";
+  dataFormat: "NHWC";
+  dilations: number[];
+  activation: "linear" | "relu";
+};
+
+const CONV = "ConcordConv2D";
+const FUSED: Record<string, "linear" | "relu"> = { linear: "linear", relu: "relu" };
+let installed = false;
+
+function nativeHas(kernel: string): boolean {
+  return tf.getBackend() === "wasm" && tf.getKernel(kernel, "wasm") !== undefined;
+}
+
+function convGradient(): tf.GradConfig {
+  return {
+    kernelName: CONV,
+    inputsToSave: ["x", "filter"],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+      const a = attrs as unknown as TConvOpAttrs;
+      const mask: tf.NamedTensorMap = a.activation === "relu" ? { mask: y } : {};
+      const geometry = { strides: a.strides, pad: a.pad, dataFormat: "NHWC", dilations: a.dilations };
+      const run = (name: string, inputs: tf.NamedTensorMap, extra: tf.NamedAttrMap = {}) =>
+        tf.engine().runKernel(name, { ...inputs, ...mask }, { ...geometry, ...extra }) as tf.Tensor;
+      return {
+        x: () => run("ConcordConvGradInput", { dy: dy as tf.Tensor, filter }, { inputShape: x.shape }),
+        filter: () => run("ConcordConvGradFilter", { x, dy: dy as tf.Tensor }, { filterShape: filter.shape }),
+        bias: () => run("ConcordChannelSum", { x: dy as tf.Tensor }),
+      };
+    },
+  };
+}
+
+function reluGradient(): tf.GradConfig {
+  return {
+    kernelName: "Relu",
+    inputsToSave: ["x"],
+    gradFunc: (dy, saved) => {
+      const [x] = saved as [tf.Tensor];
+      const g = dy as tf.Tensor;
+      return {
+        x: () =>
+          nativeHas("ConcordReluGrad")
+            ? (tf.engine().runKernel("ConcordReluGrad", { dy: g, x }) as tf.Tensor)
+            : tf.mul(g, tf.cast(tf.step(x), "float32")),
+      };
+    },
+  };
+}
+
+/** Installs the Conv2D layer route and the Relu gradient (idempotent); both check for the kernels per call. */
+export function installNativeLayers(): void {
+  if (installed) return;
+  tf.registerGradient(convGradient());
+  tf.registerGradient(reluGradient());
+  const proto = Object.getPrototypeOf(tf.layers.conv2d({ filters: 1, kernelSize: 1 })) as {
+    call: (
+      this: TConvLayer,
+      inputs: tf.Tensor | tf.Tensor[],
+      kwargs: tf.serialization.ConfigDict,
+    ) => tf.Tensor;
+  };
+  const original = proto.call;
+  proto.call = function patchedCall(this: TConvLayer, inputs, kwargs) {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const activation = FUSED[this.activation.getClassName()];
+    if (
+      !x ||
+      (Array.isArray(inputs) && inputs.length !== 1) ||
+      x.rank !== 4 ||
+      x.dtype !== "float32" ||
+      this.rank !== 2 ||
+      this.dataFormat !== "channelsLast" ||
+      (this.padding !== "same" && this.padding !== "valid") ||
+      activation === undefined ||
+      !nativeHas(CONV)
+    )
+      return original.call(this, inputs, kwargs);
+    const op: TConvOpAttrs = {
+      strides: this.strides,
+      pad: this.padding,
+      dataFormat: "NHWC",
+      dilations: this.dilationRate,
+      activation,
+    };
+    return tf.tidy(() => {
+      const filter = this.kernel.read();
+      const inputsMap: tf.NamedTensorMap = this.bias ? { x, filter, bias: this.bias.read() } : { x, filter };
+      return tf.engine().runKernel(CONV, inputsMap, op as unknown as tf.NamedAttrMap) as tf.Tensor;
+    });
+  };
+  installed = true;
+}
