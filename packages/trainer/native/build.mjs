@@ -18,13 +18,20 @@ const here = import.meta.dirname;
 const SGEMMS = ["auto", "openblas", "builtin"];
 const ISAS = ["generic", "avx2", "avx512"];
 const src = (f) => path.join(here, f);
-const addonSources = ["concord_kernels.c", "concord_train.c"].map(src);
+const addonSources = ["concord_kernels.c", "concord_train.c", "concord_winograd.c"].map(src);
 const builtinSgemm = src("concord_sgemm.c");
 // Everything the build depends on, for the freshness check.
 const sources = [
   ...addonSources,
   builtinSgemm,
-  ...["concord_napi.h", "concord_sgemm.h", "concord_sgemm_kernel.inc", "build.mjs"].map(src),
+  ...[
+    "concord_napi.h",
+    "concord_winograd.h",
+    "concord_winograd_kernel.inc",
+    "concord_sgemm.h",
+    "concord_sgemm_kernel.inc",
+    "build.mjs",
+  ].map(src),
 ];
 
 const { values: opts } = parseArgs({

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "concord_napi.h"
+#include "concord_winograd.h"
 
 #ifdef CONCORD_BUILTIN_SGEMM
 #include "concord_sgemm.h"
@@ -189,6 +190,11 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
     SGEMM("conv2d", 0, 0, c.n * c.h * c.w, c.co, c.ci, x, c.ci, f, c.co, 0.0f, out, c.co);
     return NULL;
   }
+  if (concord_wino_fits(c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.pt, c.pl, c.ci, c.co)) {
+    if (concord_wino_conv(x, NULL, f, 0, out, c.n, c.h, c.w, c.ci, c.oh, c.ow, c.co, c.pt, c.pl, sgemm) != 0)
+      napi_throw_error(env, NULL, "conv2d: out of memory");
+    return NULL;
+  }
   const int chunk = chunk_rows(&c), total = c.n * c.oh * c.ow;
   float *cols = scratch_get((size_t)chunk * K);
   if (!cols) {
@@ -222,6 +228,12 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
     SGEMM("conv2dBackpropInput", 0, 1, total, c.ci, c.co, g, c.co, f, c.co, 0.0f, dx, c.ci);
     return NULL;
   }
+  // The same convolution of dy by the flipped filter, padded by 2 - the forward's padding.
+  if (concord_wino_fits(c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, 2 - c.pt, 2 - c.pl, c.co, c.ci)) {
+    if (concord_wino_conv(dy, mask, f, 1, dx, c.n, c.oh, c.ow, c.co, c.h, c.w, c.ci, 2 - c.pt, 2 - c.pl, sgemm) != 0)
+      napi_throw_error(env, NULL, "conv2dBackpropInput: out of memory");
+    return NULL;
+  }
   memset(dx, 0, sizeof(float) * (size_t)c.n * c.h * c.w * c.ci);
   const int chunk = chunk_rows(&c);
   float *cols = scratch_get((size_t)chunk * (K + c.co));
@@ -248,6 +260,11 @@ static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) 
                  &mask))
     return NULL;
   const int K = c.kh * c.kw * c.ci, total = c.n * c.oh * c.ow;
+  if (concord_wino_fits(c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.pt, c.pl, c.ci, c.co)) {
+    if (concord_wino_filter_grad(x, dy, mask, dw, c.n, c.h, c.w, c.ci, c.oh, c.ow, c.co, c.pt, c.pl, sgemm) != 0)
+      napi_throw_error(env, NULL, "conv2dBackpropFilter: out of memory");
+    return NULL;
+  }
   const int chunk = is_pointwise(&c) ? (total < 4096 ? total : 4096) : chunk_rows(&c);
   float *cols = scratch_get((size_t)chunk * (K + c.co));
   if (!cols) {

@@ -37,24 +37,32 @@ describe.each(KERNEL_MODES)("%s training-step kernels", (mode) => {
   });
 
   it.each([
-    ["3x3 same, bias + ReLU", { filters: 5, kernelSize: 3, padding: "same", activation: "relu" }],
-    ["3x3 same, no bias, linear", { filters: 6, kernelSize: 3, padding: "same", useBias: false }],
+    ["3x3 same, bias + ReLU", 3, { filters: 5, kernelSize: 3, padding: "same", activation: "relu" }],
+    ["3x3 same, no bias, linear", 3, { filters: 6, kernelSize: 3, padding: "same", useBias: false }],
     [
       "2x3 valid stride 2, bias, linear",
+      3,
       { filters: 4, kernelSize: [2, 3] as number[], strides: 2, padding: "valid" },
     ],
-    ["1x1, bias + ReLU", { filters: 7, kernelSize: 1, activation: "relu" }],
+    ["1x1, bias + ReLU", 3, { filters: 7, kernelSize: 1, activation: "relu" }],
+    // Winograd (3x3 stride 1, >= 16 channels): the ReLU mask read inside its tile transforms.
+    [
+      "3x3 same 16 -> 20 channels, bias + ReLU",
+      16,
+      { filters: 20, kernelSize: 3, padding: "same", activation: "relu" },
+    ],
+    ["3x3 valid 20 -> 16 channels, linear", 20, { filters: 16, kernelSize: 3, padding: "valid" }],
   ] as const)(
     "a conv2d layer (%s): output and gradients of input, kernel, bias match cpu",
-    async (_, cfg) => {
-      const xv = rand(3, 2 * 9 * 10 * 3);
+    async (_, channels, cfg) => {
+      const xv = rand(3, 2 * 9 * 10 * channels);
       const f = () => {
         const layer = tf.layers.conv2d({
           ...cfg,
           kernelInitializer: "glorotUniform",
           biasInitializer: "ones",
         });
-        const x = tf.tensor4d(xv, [2, 9, 10, 3]);
+        const x = tf.tensor4d(xv, [2, 9, 10, channels]);
         layer.build(x.shape);
         // Same weights on every backend: seeded from the layer's shapes.
         layer.setWeights(
