@@ -5,6 +5,7 @@
 // elementwise op, each writing a full-size temporary). Tensors are [rows, channels] with channels innermost
 // (NHWC flattened). Sums accumulate in float over blocks of SUM_BLOCK rows, then in double.
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,42 +98,70 @@ static napi_value channel_sum(napi_env env, napi_callback_info info) {
 
 // y[c] = x[c] * scale[c] + offset[c] over one row.
 NOINLINE static void scale_shift(const float *restrict x, const float *restrict scale, const float *restrict offset,
-                        float *restrict y, size_t ch) {
-  for (size_t c = 0; c < ch; c++) y[c] = x[c] * scale[c] + offset[c];
-}
-
-// One row's share of the batch norm gradient sums: ps += dy, pq += dy * (x - mean).
-NOINLINE static void grad_sums(const float *restrict dy, const float *restrict x, const float *restrict mean,
-                      float *restrict ps, float *restrict pq, size_t ch) {
-  for (size_t c = 0; c < ch; c++) {
-    const float g = dy[c];
-    ps[c] += g;
-    pq[c] += g * (x[c] - mean[c]);
+                                 float *restrict y, size_t ch, int relu) {
+  if (relu) {
+    for (size_t c = 0; c < ch; c++) {
+      const float v = x[c] * scale[c] + offset[c];
+      y[c] = v > 0.0f ? v : 0.0f;
+    }
+  } else {
+    for (size_t c = 0; c < ch; c++) y[c] = x[c] * scale[c] + offset[c];
   }
 }
 
-// dx = a * dy + b * (x - mean) + d, per channel coefficients, over all rows.
-NOINLINE static void bn_dx(const float *restrict dy, const float *restrict x, const float *restrict mean,
-                  const float *restrict a, const float *restrict b, const float *restrict d, float *restrict dx,
-                  size_t rows, size_t ch) {
+// One row's share of the batch norm gradient sums: ps += g, pq += g * (x - mean), g = dy, or with a fused
+// ReLU dy where its output y > 0.
+NOINLINE static void grad_sums(const float *restrict dy, const float *restrict y, const float *restrict x,
+                               const float *restrict mean, float *restrict ps, float *restrict pq, size_t ch) {
+  if (y) {
+    for (size_t c = 0; c < ch; c++) {
+      const float d = dy[c], g = y[c] > 0.0f ? d : 0.0f;
+      ps[c] += g;
+      pq[c] += g * (x[c] - mean[c]);
+    }
+  } else {
+    for (size_t c = 0; c < ch; c++) {
+      const float g = dy[c];
+      ps[c] += g;
+      pq[c] += g * (x[c] - mean[c]);
+    }
+  }
+}
+
+// dx = a * g + b * (x - mean) + d, per channel coefficients, over all rows (g as in grad_sums).
+NOINLINE static void bn_dx(const float *restrict dy, const float *restrict y, const float *restrict x,
+                           const float *restrict mean, const float *restrict a, const float *restrict b,
+                           const float *restrict d, float *restrict dx, size_t rows, size_t ch) {
   for (size_t r = 0; r < rows; r++) {
     const float *restrict g = dy + r * ch, *restrict xr = x + r * ch;
     float *restrict o = dx + r * ch;
-    for (size_t c = 0; c < ch; c++) o[c] = a[c] * g[c] + b[c] * (xr[c] - mean[c]) + d[c];
+    if (y) {
+      const float *restrict yr = y + r * ch;
+      for (size_t c = 0; c < ch; c++) {
+        const float gv = g[c], gm = yr[c] > 0.0f ? gv : 0.0f;
+        o[c] = a[c] * gm + b[c] * (xr[c] - mean[c]) + d[c];
+      }
+    } else {
+      for (size_t c = 0; c < ch; c++) o[c] = a[c] * g[c] + b[c] * (xr[c] - mean[c]) + d[c];
+    }
   }
 }
 
-// bnForward(x, gamma, beta, y, mean, variance, inv, epsilon): batch statistics over the rows of x
+// bnForward(x, gamma, beta, y, mean, variance, inv, epsilon[, relu]): batch statistics over the rows of x
 // ([rows, C]; mean, biased variance as tfjs' moments, inv = 1 / sqrt(variance + epsilon)) and
-// y = (x - mean) * inv * gamma + beta. One pass for the statistics (shifted by the first row, so a mean far
-// from zero does not cancel the variance away), one for y.
+// y = (x - mean) * inv * gamma + beta, through a ReLU when relu is true (the fused activation after it).
+// One pass for the statistics (shifted by the first row, so a mean far from zero does not cancel the
+// variance away), one for y.
 static napi_value bn_forward(napi_env env, napi_callback_info info) {
-  napi_value argv[8];
+  napi_value argv[9];
   float *x, *gamma, *beta, *y, *mean, *var, *inv;
   size_t lx, lg, lb, ly, lm, lv, li;
   double eps;
-  const char *usage = "bnForward(x, gamma, beta, y, mean, variance, inv, epsilon): bad arguments";
-  if (!get_args(env, info, 8, 8, argv, usage)) return NULL;
+  bool relu = false;
+  const char *usage = "bnForward(x, gamma, beta, y, mean, variance, inv, epsilon, relu): bad arguments";
+  const size_t argc = get_args(env, info, 9, 8, argv, usage);
+  if (!argc) return NULL;
+  if (argc > 8 && napi_get_value_bool(env, argv[8], &relu) != napi_ok) USAGE(usage);
   if (!get_f32(env, argv[0], &x, &lx) || !get_f32(env, argv[1], &gamma, &lg) ||
       !get_f32(env, argv[2], &beta, &lb) || !get_f32(env, argv[3], &y, &ly) || !get_f32(env, argv[4], &mean, &lm) ||
       !get_f32(env, argv[5], &var, &lv) || !get_f32(env, argv[6], &inv, &li) ||
@@ -166,20 +195,23 @@ static napi_value bn_forward(napi_env env, napi_callback_info info) {
     scale[c] = (float)(iv * gamma[c]);
     offset[c] = (float)(beta[c] - m * iv * gamma[c]);
   }
-  for (size_t r = 0; r < rows; r++) scale_shift(x + r * ch, scale, offset, y + r * ch, ch);
+  for (size_t r = 0; r < rows; r++) scale_shift(x + r * ch, scale, offset, y + r * ch, ch, relu);
   free(acc);
   free(part);
   return NULL;
 }
 
-// bnBackward(dy, x, mean, inv, gamma, dx, dgamma, dbeta): with xhat = (x - mean) * inv,
-// dbeta = sum dy, dgamma = sum dy * xhat, dx = gamma * inv * (dy - dbeta / M - xhat * dgamma / M).
+// bnBackward(dy, x, mean, inv, gamma, dx, dgamma, dbeta[, y]): with xhat = (x - mean) * inv,
+// dbeta = sum g, dgamma = sum g * xhat, dx = gamma * inv * (g - dbeta / M - xhat * dgamma / M), where g is dy,
+// or with the output y of a fused ReLU, dy where y > 0.
 static napi_value bn_backward(napi_env env, napi_callback_info info) {
-  napi_value argv[8];
-  float *dy, *x, *mean, *inv, *gamma, *dx, *dgamma, *dbeta;
-  size_t ldy, lx, lm, li, lg, ldx, ldg, ldb;
-  const char *usage = "bnBackward(dy, x, mean, inv, gamma, dx, dgamma, dbeta): bad arguments";
-  if (!get_args(env, info, 8, 8, argv, usage)) return NULL;
+  napi_value argv[9];
+  float *dy, *x, *mean, *inv, *gamma, *dx, *dgamma, *dbeta, *yr = NULL;
+  size_t ldy, lx, lm, li, lg, ldx, ldg, ldb, lyr = 0;
+  const char *usage = "bnBackward(dy, x, mean, inv, gamma, dx, dgamma, dbeta, y): bad arguments";
+  const size_t argc = get_args(env, info, 9, 8, argv, usage);
+  if (!argc) return NULL;
+  if (argc > 8 && !get_f32_or_null(env, argv[8], &yr, &lyr)) USAGE(usage);
   if (!get_f32(env, argv[0], &dy, &ldy) || !get_f32(env, argv[1], &x, &lx) || !get_f32(env, argv[2], &mean, &lm) ||
       !get_f32(env, argv[3], &inv, &li) || !get_f32(env, argv[4], &gamma, &lg) || !get_f32(env, argv[5], &dx, &ldx) ||
       !get_f32(env, argv[6], &dgamma, &ldg) || !get_f32(env, argv[7], &dbeta, &ldb))
@@ -187,6 +219,7 @@ static napi_value bn_backward(napi_env env, napi_callback_info info) {
   const size_t ch = lg;
   if (ch == 0 || lx == 0 || lx % ch != 0 || ldy != lx || ldx != lx || lm != ch || li != ch || ldg != ch || ldb != ch)
     USAGE("bnBackward: dy, x, dx must be [rows, C] with mean, inv, gamma, dgamma, dbeta of length C");
+  if (yr && lyr != lx) USAGE("bnBackward: the ReLU output y must be as long as x");
   const size_t rows = lx / ch;
   double *acc = (double *)calloc(2 * ch, sizeof(double));
   float *part = (float *)malloc(sizeof(float) * 4 * ch);
@@ -199,7 +232,7 @@ static napi_value bn_backward(napi_env env, napi_callback_info info) {
   for (size_t r0 = 0; r0 < rows; r0 += SUM_BLOCK) {
     const size_t r1 = r0 + SUM_BLOCK < rows ? r0 + SUM_BLOCK : rows;
     memset(part, 0, sizeof(float) * 2 * ch);
-    for (size_t r = r0; r < r1; r++) grad_sums(dy + r * ch, x + r * ch, mean, ps, pq, ch);
+    for (size_t r = r0; r < r1; r++) grad_sums(dy + r * ch, yr ? yr + r * ch : NULL, x + r * ch, mean, ps, pq, ch);
     for (size_t c = 0; c < ch; c++) {
       acc[c] += ps[c];
       acc[ch + c] += pq[c];
@@ -216,7 +249,7 @@ static napi_value bn_backward(napi_env env, napi_callback_info info) {
     b[c] = (float)(-k * inv[c] * dg / (double)rows);
     d[c] = (float)(-k * db / (double)rows);
   }
-  bn_dx(dy, x, mean, a, b, d, dx, rows, ch);
+  bn_dx(dy, yr, x, mean, a, b, d, dx, rows, ch);
   free(acc);
   free(part);
   return NULL;

@@ -144,7 +144,7 @@ int concord_wino_conv(const float *in, const float *mask, const float *w, int fl
   const wide_t *W = wide();
   const int th = (oh + 1) / 2, tw = (ow + 1) / 2;
   const size_t tiles = (size_t)n * th * tw;
-  const int chunk = chunk_tiles(768u << 10, ci + co, tiles);
+  const int chunk = chunk_tiles(384u << 10, ci + co, tiles);
   const size_t u_len = 16 * (size_t)ci * co, v_len = 16 * (size_t)chunk * ci, m_len = 16 * (size_t)chunk * co;
   float *u = scratch(u_len + v_len + m_len + ci);
   if (!u) return -1;
@@ -190,8 +190,7 @@ int concord_wino_filter_grad(const float *x, const float *dy, const float *mask,
   const wide_t *W = wide();
   const int th = (oh + 1) / 2, tw = (ow + 1) / 2;
   const size_t tiles = (size_t)n * th * tw;
-  // Bigger chunks than the forward's: the sgemms' shared dimension is the chunk, so longer is faster.
-  const int chunk = chunk_tiles(4u << 20, ci + co, tiles);
+  const int chunk = chunk_tiles(512u << 10, ci + co, tiles);
   const size_t s_len = 16 * (size_t)ci * co, v_len = 16 * (size_t)chunk * ci, e_len = 16 * (size_t)chunk * co;
   const int zl = ci > co ? ci : co;
   float *s = scratch(s_len + v_len + e_len + zl);

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
+import { maxRel, on } from "./helpers";
 import { KERNEL_MODES, useKernelMode } from "./kernel-modes";
 
 // The closed-form training batch norm (composed WASM ops, or the native kernels) must match autodiff
@@ -47,5 +48,55 @@ describe.each(KERNEL_MODES)("fast batch norm (training mode) on %s kernels", (mo
     // After 2 training calls from zero: moving mean = (1 - 0.9^2) * batch mean.
     const expected = tf.mul(tf.moments(x, axes).mean, 1 - 0.9 ** 2);
     expect(close(movingMean as tf.Tensor, expected)).toBeLessThan(1e-4);
+  });
+});
+
+// Inside a model, a batch norm whose only consumer is a ReLU layer applies the ReLU itself (native kernels).
+describe.each(KERNEL_MODES)("batch norm + ReLU in a model on %s kernels", (mode) => {
+  beforeAll(async () => {
+    await initBackend("wasm", { quiet: true });
+    useKernelMode(mode);
+  });
+
+  function tinyModel(): tf.LayersModel {
+    const input = tf.input({ shape: [6, 5, 3] });
+    let y = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", useBias: false }).apply(input);
+    y = tf.layers.batchNormalization({ name: "bn" }).apply(y);
+    y = tf.layers.activation({ activation: "relu" }).apply(y);
+    y = tf.layers.flatten().apply(y);
+    const out = tf.layers.dense({ units: 3, activation: "softmax" }).apply(y) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: out });
+    model.setWeights(model.getWeights().map((w, i) => tf.randomUniform(w.shape, 0.2, 1, "float32", 40 + i)));
+    return model;
+  }
+
+  it("trains to the same loss and gradients as cpu, and runs no separate ReLU on native kernels", async () => {
+    const xv = tf.randomNormal([4, 6, 5, 3], 0, 1, "float32", 31).dataSync() as Float32Array;
+    const f = () => {
+      const model = tinyModel();
+      const x = tf.tensor4d(xv, [4, 6, 5, 3]);
+      const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { value, grads } = tf.variableGrads(
+        () =>
+          tf.sum(tf.mul(model.apply(x, { training: true }) as tf.Tensor, tf.range(1, 13).reshape([4, 3]))),
+        vars,
+      );
+      return [value, ...vars.map((v) => grads[v.name] as tf.Tensor)];
+    };
+    const ref = await on("cpu", f);
+    await tf.setBackend("wasm");
+    const info = await tf.profile(() => tf.dispose(f()));
+    const got = await on("wasm", f);
+    for (const [i, r] of ref.entries()) expect(maxRel(got[i] as Float32Array, r)).toBeLessThan(1e-4);
+    const kernels = new Set(info.kernels.map((k) => k.name));
+    expect(kernels.has("Relu")).toBe(mode === "wasm");
+  });
+
+  it("a batch norm layer of such a model called on its own is not fused", () => {
+    const model = tinyModel();
+    const x = tf.randomNormal([4, 6, 5, 4], 0, 1, "float32", 32);
+    const y = model.getLayer("bn").apply(x, { training: true }) as tf.Tensor;
+    expect(tf.min(y).dataSync()[0]).toBeLessThan(0);
+    tf.dispose([x, y]);
   });
 });

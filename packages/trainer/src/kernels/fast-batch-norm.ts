@@ -12,7 +12,8 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
  * with per-channel sums done by a small kernel (WASM's Sum over leading axes transposes first, and a
  * [1,M] x [M,C] matMul measured slower still).
  * On the native kernels (native-train-kernels.ts) forward and backward are one kernel each, two passes
- * over memory apiece, the forward saving x and the per-channel mean and 1/std instead of xhat.
+ * over memory apiece, the forward saving x and the per-channel mean and 1/std instead of xhat; inside a
+ * model, the ReLU layer that follows is fused in (see graphDepth below).
  * Only BatchNormalization.call in training mode on the last axis changes; weights, config, inference and
  * serialisation stay stock tfjs, so saved models load anywhere.
  */
@@ -59,30 +60,62 @@ type TForward = (
   save: tf.GradSaveFunc,
 ) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] };
 
-/** Forward and closed-form backward as two native kernels; `keepStats` receives the batch mean and variance. */
-function nativeForward(epsilon: number, keepStats: (s: tf.Tensor[]) => void): TForward {
+/**
+ * Forward and closed-form backward as two native kernels; `keepStats` receives the batch mean and variance.
+ * With `relu`, the ReLU after the layer is fused in: the output is clamped and the gradient masked by it.
+ */
+function nativeForward(epsilon: number, relu: boolean, keepStats: (s: tf.Tensor[]) => void): TForward {
   return (x, gamma, beta, save) => {
     const [y, mean, variance, inv] = tf
       .engine()
-      .runKernel("ConcordBatchNorm", { x, gamma, beta }, { epsilon }) as tf.Tensor[];
+      .runKernel("ConcordBatchNorm", { x, gamma, beta }, { epsilon, relu }) as tf.Tensor[];
     keepStats([tf.keep(mean as tf.Tensor), tf.keep(variance as tf.Tensor)]);
-    save([x, mean as tf.Tensor, inv as tf.Tensor, gamma]);
+    save([x, mean as tf.Tensor, inv as tf.Tensor, gamma, ...(relu ? [y as tf.Tensor] : [])]);
     return {
       value: y as tf.Tensor,
       gradFunc: (dy, saved) => {
-        const [sx, sMean, sInv, sGamma] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-        return tf
-          .engine()
-          .runKernel("ConcordBatchNormGrad", {
-            dy,
-            x: sx,
-            mean: sMean,
-            inv: sInv,
-            gamma: sGamma,
-          }) as tf.Tensor[];
+        const [sx, sMean, sInv, sGamma, sy] = saved as tf.Tensor[];
+        const inputs: tf.NamedTensorMap = {
+          dy,
+          x: sx as tf.Tensor,
+          mean: sMean as tf.Tensor,
+          inv: sInv as tf.Tensor,
+          gamma: sGamma as tf.Tensor,
+        };
+        if (sy) inputs.y = sy;
+        return tf.engine().runKernel("ConcordBatchNormGrad", inputs) as tf.Tensor[];
       },
     };
   };
+}
+
+// BN + ReLU fusion. Inside a model's graph (depth > 0), a batch norm layer whose only consumer is an
+// Activation("relu") layer applies the ReLU itself; the Activation layer then passes the (already
+// non-negative) tensor through. ReLU is idempotent, so a missed pass-through only costs time. Outside a
+// graph (a layer called on its own) nothing is fused.
+let graphDepth = 0;
+const reluApplied = new WeakSet<tf.Tensor>();
+const fusible = new WeakMap<tf.layers.Layer, boolean>();
+type TGraphLayer = tf.layers.Layer & {
+  outboundNodes: { outboundLayer: tf.layers.Layer }[];
+  inboundNodes: unknown[];
+  activation?: { getClassName(): string };
+};
+
+function isReluActivation(layer: tf.layers.Layer): boolean {
+  const a = (layer as TGraphLayer).activation;
+  return layer.getClassName() === "Activation" && a?.getClassName() === "relu";
+}
+
+function followedByRelu(layer: tf.layers.Layer): boolean {
+  let known = fusible.get(layer);
+  if (known === undefined) {
+    const out = (layer as TGraphLayer).outboundNodes;
+    const next = out.length === 1 ? out[0]?.outboundLayer : undefined;
+    known = next !== undefined && isReluActivation(next) && (next as TGraphLayer).inboundNodes.length === 1;
+    fusible.set(layer, known);
+  }
+  return known;
 }
 
 function trainingBatchNorm(layer: TBnLayer, input: tf.Tensor): tf.Tensor {
@@ -115,13 +148,15 @@ function trainingBatchNorm(layer: TBnLayer, input: tf.Tensor): tf.Tensor {
     };
   };
   const native = tf.getBackend() === "wasm" && tf.getKernel("ConcordBatchNorm", "wasm") !== undefined;
+  const relu = native && graphDepth > 0 && followedByRelu(layer);
   const forward = native
-    ? nativeForward(layer.epsilon, (s) => {
+    ? nativeForward(layer.epsilon, relu, (s) => {
         stats = s;
       })
     : composed;
   const run = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]);
   const out = run(input, gammaIn, betaIn);
+  if (relu) reluApplied.add(out);
   const [mean, variance] = stats as [tf.Tensor, tf.Tensor];
   // Same moving-average update as tfjs-layers (biased batch variance, as tfjs does).
   tf.tidy(() => {
@@ -156,5 +191,35 @@ export function installFastBatchNorm(): void {
       return original.call(this, inputs, kwargs);
     return tf.tidy(() => trainingBatchNorm(this, input));
   };
+  patchCall(
+    tf.LayersModel.prototype,
+    (original) =>
+      function graphCall(this: unknown, ...args: unknown[]) {
+        graphDepth++;
+        try {
+          return original.apply(this, args);
+        } finally {
+          graphDepth--;
+        }
+      },
+  );
+  patchCall(
+    Object.getPrototypeOf(tf.layers.activation({ activation: "relu" })),
+    (original) =>
+      function activationCall(this: tf.layers.Layer, ...args: unknown[]) {
+        const inputs = args[0] as tf.Tensor | tf.Tensor[];
+        const input = Array.isArray(inputs) ? inputs[0] : inputs;
+        if (input && reluApplied.has(input) && isReluActivation(this)) return input;
+        return original.apply(this, args);
+      },
+  );
   installed = true;
+}
+
+type TCall = (...args: unknown[]) => unknown;
+
+/** Wraps the `call` a prototype has (its own or inherited) with an own one. */
+function patchCall(proto: object, wrap: (original: TCall) => TCall): void {
+  const target = proto as { call: TCall };
+  target.call = wrap(target.call);
 }

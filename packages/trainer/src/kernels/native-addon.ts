@@ -46,6 +46,7 @@ export type TAddon = {
     variance: Float32Array,
     inv: Float32Array,
     epsilon: number,
+    relu?: boolean,
   ): void;
   bnBackward(
     dy: Float32Array,
@@ -56,6 +57,7 @@ export type TAddon = {
     dx: Float32Array,
     dgamma: Float32Array,
     dbeta: Float32Array,
+    reluOut?: Float32Array | null,
   ): void;
   reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   adam(

@@ -6,7 +6,8 @@ import { f32, loadedAddon } from "./native-addon";
  * The memory-bound part of a training step on the native addon (native/concord_train.c), one or two passes
  * each where tfjs composed five to ten WASM elementwise ops with a full-size temporary apiece:
  * - ConcordBatchNorm / ConcordBatchNormGrad: training batch norm over the last axis (fast-batch-norm.ts):
- *   statistics and output in two passes, the closed-form gradient in two;
+ *   statistics and output in two passes, the closed-form gradient in two, optionally with the ReLU that
+ *   follows fused in (output clamped; the gradient masked by that output);
  * - ConcordReluGrad: dy where x > 0 (the Relu gradient, native-layers.ts);
  * - ConcordChannelSum: per-channel sums, through a ReLU mask when given (a fused bias gradient);
  * - ConcordAdam / ConcordSgd: one variable's optimizer step in one pass (optimizer.ts).
@@ -27,7 +28,7 @@ function channelSum(args: TArgs): TInfo {
 function batchNorm(args: TArgs): TInfo[] {
   const backend = args.backend as BackendWasm;
   const { x, gamma, beta } = args.inputs as { x: TInfo; gamma: TInfo; beta: TInfo };
-  const { epsilon } = args.attrs as { epsilon: number };
+  const { epsilon, relu } = args.attrs as { epsilon: number; relu?: boolean };
   const channels = [x.shape[x.shape.length - 1] as number];
   const outs = [
     backend.makeOutput(x.shape, "float32"),
@@ -45,13 +46,15 @@ function batchNorm(args: TArgs): TInfo[] {
     variance as Float32Array,
     inv as Float32Array,
     epsilon,
+    relu === true,
   );
   return outs;
 }
 
 function batchNormGrad(args: TArgs): TInfo[] {
   const backend = args.backend as BackendWasm;
-  const { dy, x, mean, inv, gamma } = args.inputs as Record<string, TInfo>;
+  // y: the output of a fused ReLU, when the forward applied one.
+  const { dy, x, mean, inv, gamma, y } = args.inputs as Record<string, TInfo | undefined>;
   const X = x as TInfo;
   const outs = [
     backend.makeOutput(X.shape, "float32"),
@@ -68,6 +71,7 @@ function batchNormGrad(args: TArgs): TInfo[] {
     dx as Float32Array,
     dgamma as Float32Array,
     dbeta as Float32Array,
+    y ? f32(backend, y) : null,
   );
   return outs;
 }
