@@ -435,7 +435,52 @@ static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// A counter-based generator (each element's draw depends on its index and the seed only, so the loop has no
+// carried state and vectorises): two rounds of Wellons' lowbias32 integer hash.
+static inline uint32_t mix32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352dU;
+  x ^= x >> 15;
+  x *= 0x846ca68bU;
+  x ^= x >> 16;
+  return x;
+}
+
+// y = x * m, m = 1 / keep with probability keep (24-bit uniform draw u: kept where u + keep >= 1, as tfjs'
+// floor(u + keep)), else 0; the multipliers m go to mask for the gradient (dy * m).
+NOINLINE static void dropout_loop(const float *restrict x, float *restrict y, float *restrict mask, size_t n,
+                                  float keep, uint32_t k0, uint32_t k1) {
+  const float scale = 1.0f / keep;
+  for (size_t i = 0; i < n; i++) {
+    const uint32_t h = mix32(mix32((uint32_t)i ^ k0) ^ k1);
+    const float u = (float)(int32_t)(h >> 8) * (1.0f / 16777216.0f);  // < 2^24: exact, and a signed convert vectorises
+    const float m = u + keep >= 1.0f ? scale : 0.0f;
+    mask[i] = m;
+    y[i] = x[i] * m;
+  }
+}
+
+// dropout(x, y, mask, rate, seed0, seed1): inverted dropout of x into y with the kept multipliers in mask;
+// seed0 and seed1 (uint32) pick the draws, the caller deriving them from its seeded Math.random.
+static napi_value dropout(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  float *x, *y, *mask;
+  size_t lx, ly, lm;
+  double rate;
+  uint32_t k0, k1;
+  const char *usage = "dropout(x, y, mask, rate, seed0, seed1): bad arguments";
+  if (!get_args(env, info, 6, 6, argv, usage)) return NULL;
+  if (!get_f32(env, argv[0], &x, &lx) || !get_f32(env, argv[1], &y, &ly) || !get_f32(env, argv[2], &mask, &lm) ||
+      ly != lx || lm != lx || napi_get_value_double(env, argv[3], &rate) != napi_ok ||
+      napi_get_value_uint32(env, argv[4], &k0) != napi_ok || napi_get_value_uint32(env, argv[5], &k1) != napi_ok)
+    USAGE(usage);
+  if (!(rate > 0.0 && rate < 1.0)) USAGE("dropout: rate must be in (0, 1)");
+  dropout_loop(x, y, mask, lx, (float)(1.0 - rate), k0, k1);
+  return NULL;
+}
+
 static napi_property_descriptor PROPS[] = {
+    {"dropout", NULL, dropout, NULL, NULL, NULL, napi_enumerable, NULL},
     {"channelSum", NULL, channel_sum, NULL, NULL, NULL, napi_enumerable, NULL},
     {"bnForward", NULL, bn_forward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"bnBackward", NULL, bn_backward, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -60,6 +60,14 @@ export type TAddon = {
     reluOut?: Float32Array | null,
   ): void;
   reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  dropout(
+    x: Float32Array,
+    y: Float32Array,
+    mask: Float32Array,
+    rate: number,
+    seed0: number,
+    seed1: number,
+  ): void;
   adam(
     v: Float32Array,
     m: Float32Array,

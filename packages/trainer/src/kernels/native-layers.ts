@@ -12,6 +12,10 @@ import * as tf from "@tensorflow/tfjs";
  *   fused ReLU is applied inside them as a mask on dy (its saved output) instead of a full-size pass.
  * - Relu (the models' Activation layers): tfjs' gradient is dy * cast(step(x)), three full-size ops; on the
  *   native kernels it is one pass (ConcordReluGrad).
+ * - Dropout layers in training: tfjs draws the mask in JavaScript (randomUniform, 4% of a `fast` step) and
+ *   applies it in four WASM ops; ConcordDropout does both in one native pass, its seeds drawn from
+ *   Math.random, which the trainer seeds per shard (so runs and resumes stay deterministic). Same
+ *   distribution (keep with probability 1 - rate, scaled by 1 / (1 - rate)), other draws.
  *
  * Weights, configs and saved models are the stock layers'; only how a layer computes changes.
  */
@@ -79,9 +83,52 @@ function reluGradient(): tf.GradConfig {
   };
 }
 
-/** Installs the Conv2D layer route and the Relu gradient (idempotent); both check for the kernels per call. */
+type TDropoutLayer = tf.layers.Layer & { rate: number; noiseShape?: unknown; seed?: unknown };
+
+/** Inverted dropout through ConcordDropout: y = x * mask, dy * mask back. */
+function nativeDropout(x: tf.Tensor, rate: number): tf.Tensor {
+  const draw = () => Math.floor(Math.random() * 0x100000000) >>> 0;
+  const attrs = { rate, seed0: draw(), seed1: draw() };
+  const forward = (input: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, mask] = tf.engine().runKernel("ConcordDropout", { x: input }, attrs) as tf.Tensor[];
+    save([mask as tf.Tensor]);
+    return {
+      value: y as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0] as tf.Tensor),
+    };
+  };
+  return tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0])(x);
+}
+
+/**
+ * Installs the Conv2D and Dropout layer routes and the Relu gradient (idempotent); each checks for its kernel
+ * per call.
+ */
 export function installNativeLayers(): void {
   if (installed) return;
+  const dropoutProto = Object.getPrototypeOf(tf.layers.dropout({ rate: 0.5 })) as {
+    call: (
+      this: TDropoutLayer,
+      inputs: tf.Tensor | tf.Tensor[],
+      kwargs: tf.serialization.ConfigDict,
+    ) => tf.Tensor;
+  };
+  const dropoutCall = dropoutProto.call;
+  dropoutProto.call = function patchedDropout(this: TDropoutLayer, inputs, kwargs) {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (
+      kwargs?.training !== true ||
+      !x ||
+      (Array.isArray(inputs) && inputs.length !== 1) ||
+      x.dtype !== "float32" ||
+      !(this.rate > 0 && this.rate < 1) ||
+      this.noiseShape != null ||
+      this.seed != null ||
+      !nativeHas("ConcordDropout")
+    )
+      return dropoutCall.call(this, inputs, kwargs);
+    return tf.tidy(() => nativeDropout(x, this.rate));
+  };
   tf.registerGradient(convGradient());
   tf.registerGradient(reluGradient());
   const proto = Object.getPrototypeOf(tf.layers.conv2d({ filters: 1, kernelSize: 1 })) as {

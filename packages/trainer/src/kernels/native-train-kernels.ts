@@ -10,6 +10,7 @@ import { f32, loadedAddon } from "./native-addon";
  *   follows fused in (output clamped; the gradient masked by that output);
  * - ConcordReluGrad: dy where x > 0 (the Relu gradient, native-layers.ts);
  * - ConcordChannelSum: per-channel sums, through a ReLU mask when given (a fused bias gradient);
+ * - ConcordDropout: the mask drawn natively (a counter-based hash) and applied in one pass (native-layers.ts);
  * - ConcordAdam / ConcordSgd: one variable's optimizer step in one pass (optimizer.ts).
  * Registered with the convolution kernels by native-kernels.ts; callers check `tf.getKernel(name, "wasm")`
  * and otherwise compose tfjs ops, so every other backend (and WASM without the addon) works unchanged.
@@ -84,6 +85,16 @@ function reluGrad(args: TArgs): TInfo {
   return out;
 }
 
+function dropout(args: TArgs): TInfo[] {
+  const backend = args.backend as BackendWasm;
+  const x = args.inputs.x as TInfo;
+  const { rate, seed0, seed1 } = args.attrs as { rate: number; seed0: number; seed1: number };
+  const outs = [backend.makeOutput(x.shape, "float32"), backend.makeOutput(x.shape, "float32")];
+  const [y, mask] = outs.map((o) => f32(backend, o)) as Float32Array[];
+  loadedAddon().dropout(f32(backend, x), y as Float32Array, mask as Float32Array, rate, seed0, seed1);
+  return outs;
+}
+
 export type TAdamAttrs = { beta1: number; beta2: number; lrT: number; epsilon: number; weightDecay: number };
 export type TSgdAttrs = { momentum: number; lrT: number; weightDecay: number };
 
@@ -134,6 +145,7 @@ export const NATIVE_TRAIN_KERNELS: Record<string, (args: TArgs) => TInfo | TInfo
   ConcordBatchNorm: batchNorm,
   ConcordBatchNormGrad: batchNormGrad,
   ConcordReluGrad: reluGrad,
+  ConcordDropout: dropout,
   ConcordAdam: adam,
   ConcordSgd: sgd,
 };
