@@ -135,6 +135,33 @@ describe.each(KERNEL_MODES)("%s training-step kernels", (mode) => {
   });
 });
 
+describe.runIf(KERNEL_MODES.includes("native"))("native weighted sum (gradient threads' average)", () => {
+  beforeAll(async () => {
+    await initBackend("wasm", { quiet: true });
+    useKernelMode("native");
+  });
+
+  it("equals tfjs' add(mul(a, wa), mul(b, wb)) on cpu bit for bit", async () => {
+    const av = rand(50, 1001, 3);
+    const bv = rand(51, 1001, 0.01);
+    const [ref] = await on("cpu", () =>
+      tf.add(tf.mul(tf.tensor1d(av), 0.40625), tf.mul(tf.tensor1d(bv), 0.59375)),
+    );
+    const [got] = await on(
+      "wasm",
+      () =>
+        tf
+          .engine()
+          .runKernel(
+            "ConcordWeightedSum",
+            { a: tf.tensor1d(av), b: tf.tensor1d(bv) },
+            { wa: 0.40625, wb: 0.59375 },
+          ) as tf.Tensor,
+    );
+    expect(Array.from(got as Float32Array)).toEqual(Array.from(ref as Float32Array));
+  });
+});
+
 describe.runIf(KERNEL_MODES.includes("native"))("native dropout layer", () => {
   beforeAll(async () => {
     await initBackend("wasm", { quiet: true });
@@ -210,6 +237,10 @@ describe.runIf(KERNEL_MODES.includes("native"))("native training kernels: argume
       ),
     ).toThrow(/bnBackward/);
     expect(() => addon.reluGrad(new Float32Array(3), new Float32Array(4), y)).toThrow(/reluGrad/);
+    expect(() => addon.weightedSum(new Float32Array(12), new Float32Array(11), y, 0.5, 0.5)).toThrow(
+      /weightedSum/,
+    );
+    expect(() => addon.dropout(new Float32Array(12), y, new Float32Array(12), 1, 1, 2)).toThrow(/rate/);
     expect(() => addon.channelSum(new Float32Array(12), new Float32Array(5))).toThrow(/channelSum/);
     expect(() => addon.channelSum(new Float32Array(12), c(), new Float32Array(8))).toThrow(/mask/);
     const v = c();

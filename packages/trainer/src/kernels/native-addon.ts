@@ -60,6 +60,7 @@ export type TAddon = {
     reluOut?: Float32Array | null,
   ): void;
   reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  weightedSum(a: Float32Array, b: Float32Array, out: Float32Array, wa: number, wb: number): void;
   dropout(
     x: Float32Array,
     y: Float32Array,

@@ -11,7 +11,8 @@ import { f32, loadedAddon } from "./native-addon";
  * - ConcordReluGrad: dy where x > 0 (the Relu gradient, native-layers.ts);
  * - ConcordChannelSum: per-channel sums, through a ReLU mask when given (a fused bias gradient);
  * - ConcordDropout: the mask drawn natively (a counter-based hash) and applied in one pass (native-layers.ts);
- * - ConcordAdam / ConcordSgd: one variable's optimizer step in one pass (optimizer.ts).
+ * - ConcordAdam / ConcordSgd: one variable's optimizer step in one pass (optimizer.ts);
+ * - ConcordWeightedSum: a * wa + b * wb, the gradient threads' gradients averaged in one pass (gradient-pool.ts).
  * Registered with the convolution kernels by native-kernels.ts; callers check `tf.getKernel(name, "wasm")`
  * and otherwise compose tfjs ops, so every other backend (and WASM without the addon) works unchanged.
  */
@@ -95,6 +96,15 @@ function dropout(args: TArgs): TInfo[] {
   return outs;
 }
 
+function weightedSum(args: TArgs): TInfo {
+  const backend = args.backend as BackendWasm;
+  const { a, b } = args.inputs as { a: TInfo; b: TInfo };
+  const { wa, wb } = args.attrs as { wa: number; wb: number };
+  const out = backend.makeOutput(a.shape, "float32");
+  loadedAddon().weightedSum(f32(backend, a), f32(backend, b), f32(backend, out), wa, wb);
+  return out;
+}
+
 export type TAdamAttrs = { beta1: number; beta2: number; lrT: number; epsilon: number; weightDecay: number };
 export type TSgdAttrs = { momentum: number; lrT: number; weightDecay: number };
 
@@ -146,6 +156,7 @@ export const NATIVE_TRAIN_KERNELS: Record<string, (args: TArgs) => TInfo | TInfo
   ConcordBatchNormGrad: batchNormGrad,
   ConcordReluGrad: reluGrad,
   ConcordDropout: dropout,
+  ConcordWeightedSum: weightedSum,
   ConcordAdam: adam,
   ConcordSgd: sgd,
 };
