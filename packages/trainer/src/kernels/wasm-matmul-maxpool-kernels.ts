@@ -128,9 +128,22 @@ function identity(args: TKernelArgs): TInfo {
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
+let wasmCast: tf.KernelFunc | undefined;
+
 /**
- * Registers the BatchMatMul wrapper, the MaxPoolGrad replacement and the sharing Identity on the wasm backend
- * (idempotent).
+ * Cast to the tensor's own dtype shares its memory too (WASM's copies it; tfjs casts float32 gradients to
+ * float32, e.g. every gradient through a saved clone: 2% of a `fast` step). Other casts are WASM's.
+ */
+function cast(args: TKernelArgs): TInfo {
+  const x = args.inputs.x as TInfo;
+  if ((args.attrs as { dtype?: string } | undefined)?.dtype === x.dtype && x.dtype !== "string")
+    return identity(args);
+  return (wasmCast as tf.KernelFunc)(args as Parameters<tf.KernelFunc>[0]) as TInfo;
+}
+
+/**
+ * Registers the BatchMatMul wrapper, the MaxPoolGrad replacement and the sharing Identity and same-dtype
+ * Cast on the wasm backend (idempotent).
  */
 export function registerWasmExtraKernels(): void {
   if (registered) return;
@@ -148,5 +161,10 @@ export function registerWasmExtraKernels(): void {
   tf.registerKernel({ kernelName: "MaxPoolGrad", backendName: "wasm", kernelFunc: maxPoolGrad });
   if (tf.getKernel("Identity", "wasm")) tf.unregisterKernel("Identity", "wasm");
   tf.registerKernel({ kernelName: "Identity", backendName: "wasm", kernelFunc: identity });
+  const castKernel = tf.getKernel("Cast", "wasm");
+  if (!castKernel) throw new Error("wasm Cast kernel missing");
+  wasmCast = castKernel.kernelFunc;
+  tf.unregisterKernel("Cast", "wasm");
+  tf.registerKernel({ kernelName: "Cast", backendName: "wasm", kernelFunc: cast });
   registered = true;
 }
