@@ -378,12 +378,12 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"sgemmLibrary", NULL, NULL, NULL, NULL, library, napi_enumerable, NULL},
       {"sgemmKernel", NULL, NULL, NULL, NULL, kernel, napi_enumerable, NULL},
-      {"sgemm", NULL, sgemm_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"gemm", NULL, gemm, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"biasAct", NULL, bias_act, NULL, NULL, NULL, napi_enumerable, NULL},
+      NAPI_FN("sgemm", sgemm_call),
+      NAPI_FN("conv2d", conv2d),
+      NAPI_FN("conv2dBackpropInput", conv2d_backprop_input),
+      NAPI_FN("conv2dBackpropFilter", conv2d_backprop_filter),
+      NAPI_FN("gemm", gemm),
+      NAPI_FN("biasAct", bias_act),
   };
   napi_property_descriptor *train;
   size_t train_count;

@@ -16,22 +16,18 @@
     }                                                                          \
   } while (0)
 
-static inline int get_f32(napi_env env, napi_value v, float **data, size_t *len) {
+// A typed array of the wanted type: its data and length (in elements); 0 for anything else.
+static inline int get_typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
   napi_typedarray_type type;
-  void *ptr;
-  if (napi_get_typedarray_info(env, v, &type, len, &ptr, NULL, NULL) != napi_ok) return 0;
-  if (type != napi_float32_array) return 0;
-  *data = (float *)ptr;
-  return 1;
+  return napi_get_typedarray_info(env, v, &type, len, data, NULL, NULL) == napi_ok && type == want;
+}
+
+static inline int get_f32(napi_env env, napi_value v, float **data, size_t *len) {
+  return get_typed(env, v, napi_float32_array, (void **)data, len);
 }
 
 static inline int get_i32(napi_env env, napi_value v, int32_t **data, size_t *len) {
-  napi_typedarray_type type;
-  void *ptr;
-  if (napi_get_typedarray_info(env, v, &type, len, &ptr, NULL, NULL) != napi_ok) return 0;
-  if (type != napi_int32_array) return 0;
-  *data = (int32_t *)ptr;
-  return 1;
+  return get_typed(env, v, napi_int32_array, (void **)data, len);
 }
 
 // A Float32Array, or null/undefined (*data = NULL, *len = 0).
@@ -45,6 +41,9 @@ static inline int get_f32_or_null(napi_env env, napi_value v, float **data, size
   }
   return get_f32(env, v, data, len);
 }
+
+// One exported function of the addon's property list.
+#define NAPI_FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
 
 // The N-API functions concord_train.c defines, for the addon's property list.
 void concord_train_properties(napi_property_descriptor **props, size_t *count);

@@ -502,15 +502,15 @@ static napi_value weighted_sum(napi_env env, napi_callback_info info) {
 }
 
 static napi_property_descriptor PROPS[] = {
-    {"weightedSum", NULL, weighted_sum, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"dropout", NULL, dropout, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"channelSum", NULL, channel_sum, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"bnForward", NULL, bn_forward, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"bnBackward", NULL, bn_backward, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"reluGrad", NULL, relu_grad, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"adam", NULL, adam, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"sgd", NULL, sgd, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"maxPoolGrad", NULL, max_pool_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+    NAPI_FN("weightedSum", weighted_sum),
+    NAPI_FN("dropout", dropout),
+    NAPI_FN("channelSum", channel_sum),
+    NAPI_FN("bnForward", bn_forward),
+    NAPI_FN("bnBackward", bn_backward),
+    NAPI_FN("reluGrad", relu_grad),
+    NAPI_FN("adam", adam),
+    NAPI_FN("sgd", sgd),
+    NAPI_FN("maxPoolGrad", max_pool_grad),
 };
 
 void concord_train_properties(napi_property_descriptor **props, size_t *count) {

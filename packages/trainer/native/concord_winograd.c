@@ -136,6 +136,15 @@ static void transform_filter(const float *w, int ci, int co, int flip, float *u)
   }
 }
 
+// Tile number id (image-major, then row-major over th x tw tiles) as image b and tile row/column.
+static void tile_at(size_t id, int th, int tw, int *b, int *ty, int *tx) {
+  const size_t per = (size_t)th * tw;
+  *b = (int)(id / per);
+  const int r = (int)(id % per);
+  *ty = r / tw;
+  *tx = r % tw;
+}
+
 // The 16 pixel rows of the 4x4 input tile starting at (y0, x0) of image b (zeros outside).
 static void tile_rows(const float *in, const float *zero, int b, int h, int w, int ch, int y0, int x0,
                       const float **p) {
@@ -145,6 +154,32 @@ static void tile_rows(const float *in, const float *zero, int b, int h, int w, i
       const int x = x0 + j;
       p[i * 4 + j] = y < 0 || y >= h || x < 0 || x >= w ? zero : in + (((size_t)b * h + y) * w + x) * ch;
     }
+  }
+}
+
+// Where output pixel i (row-major, 0-3) of tile (b, ty, tx) sits in an [n, oh, ow, c] tensor: its offset in *at,
+// and whether it exists (a tile hangs over an odd-sized edge).
+static int tile_pixel(int b, int oh, int ow, int c, int ty, int tx, int i, size_t *at) {
+  const int y = 2 * ty + i / 2, x = 2 * tx + i % 2;
+  *at = (((size_t)b * oh + y) * ow + x) * c;
+  return y < oh && x < ow;
+}
+
+// V[xi][t][c] for the tiles [t0, t0 + nb) of the 4x4 input tiles of in[n, h, w, c] (padding pt, pl; through
+// mask when given), th x tw tiles per image.
+static void input_tiles(const wide_t *W, const float *in, const float *mask, const float *zero, int h, int wd, int c,
+                        int th, int tw, int pt, int pl, size_t t0, int nb, float *v) {
+  const size_t vs = (size_t)nb * c;
+  const float *p[16], *mp[16];
+  for (int t = 0; t < nb; t++) {
+    int b, ty, tx;
+    tile_at(t0 + t, th, tw, &b, &ty, &tx);
+    tile_rows(in, zero, b, h, wd, c, 2 * ty - pt, 2 * tx - pl, p);
+    if (mask) tile_rows(mask, zero, b, h, wd, c, 2 * ty - pt, 2 * tx - pl, mp);
+    float *vt = v + (size_t)t * c;
+#define IN_WIDE(a, z) W->input(p, mask ? mp : NULL, vt, vs, a, z)
+#define IN_V4(a, z) wino_input_v4(p, mask ? mp : NULL, vt, vs, a, z)
+    BY_WIDTH(IN_WIDE, IN_V4, c);
   }
 }
 
@@ -160,31 +195,19 @@ int concord_wino_conv(const float *in, const float *mask, const float *w, int fl
   float *v = u + u_len, *m = v + v_len, *zero = m + m_len;
   memset(zero, 0, sizeof(float) * ci);
   transform_filter(w, ci, co, flip, u);
-  const float *p[16], *mp[16];
   for (size_t t0 = 0; t0 < tiles; t0 += chunk) {
     const int nb = t0 + chunk <= tiles ? chunk : (int)(tiles - t0);
     const size_t vs = (size_t)nb * ci, ms = (size_t)nb * co;
-    for (int t = 0; t < nb; t++) {
-      const size_t id = t0 + t;
-      const int b = (int)(id / ((size_t)th * tw)), r = (int)(id % ((size_t)th * tw)), ty = r / tw, tx = r % tw;
-      tile_rows(in, zero, b, h, wd, ci, 2 * ty - pt, 2 * tx - pl, p);
-      if (mask) tile_rows(mask, zero, b, h, wd, ci, 2 * ty - pt, 2 * tx - pl, mp);
-      float *vt = v + (size_t)t * ci;
-#define IN_WIDE(a, z) W->input(p, mask ? mp : NULL, vt, vs, a, z)
-#define IN_V4(a, z) wino_input_v4(p, mask ? mp : NULL, vt, vs, a, z)
-      BY_WIDTH(IN_WIDE, IN_V4, ci);
-    }
+    input_tiles(W, in, mask, zero, h, wd, ci, th, tw, pt, pl, t0, nb, v);
     for (int xi = 0; xi < 16; xi++)
       if (sgemm(0, 0, nb, co, ci, v + xi * vs, ci, u + xi * (size_t)ci * co, co, 0.0f, m + xi * ms, co) != 0)
         return -1;
     for (int t = 0; t < nb; t++) {
-      const size_t id = t0 + t;
-      const int b = (int)(id / ((size_t)th * tw)), r = (int)(id % ((size_t)th * tw)), ty = r / tw, tx = r % tw;
+      int b, ty, tx;
+      tile_at(t0 + t, th, tw, &b, &ty, &tx);
       float *o[4];
-      for (int i = 0; i < 4; i++) {
-        const int y = 2 * ty + i / 2, x = 2 * tx + i % 2;
-        o[i] = y < oh && x < ow ? out + (((size_t)b * oh + y) * ow + x) * co : NULL;
-      }
+      size_t at;
+      for (int i = 0; i < 4; i++) o[i] = tile_pixel(b, oh, ow, co, ty, tx, i, &at) ? out + at : NULL;
       const float *mt = m + (size_t)t * co;
 #define OUT_WIDE(a, z) W->output(mt, ms, o, a, z)
 #define OUT_V4(a, z) wino_output_v4(mt, ms, o, a, z)
@@ -206,24 +229,21 @@ int concord_wino_filter_grad(const float *x, const float *dy, const float *mask,
   if (!s) return -1;
   float *v = s + s_len, *e = v + v_len, *zero = e + e_len;
   memset(zero, 0, sizeof(float) * zl);
-  const float *p[16], *g[4], *mg[4];
+  const float *g[4], *mg[4];
   for (size_t t0 = 0; t0 < tiles; t0 += chunk) {
     const int nb = t0 + chunk <= tiles ? chunk : (int)(tiles - t0);
     const size_t vs = (size_t)nb * ci, es = (size_t)nb * co;
+    input_tiles(W, x, NULL, zero, h, wd, ci, th, tw, pt, pl, t0, nb, v);
     for (int t = 0; t < nb; t++) {
-      const size_t id = t0 + t;
-      const int b = (int)(id / ((size_t)th * tw)), r = (int)(id % ((size_t)th * tw)), ty = r / tw, tx = r % tw;
-      tile_rows(x, zero, b, h, wd, ci, 2 * ty - pt, 2 * tx - pl, p);
+      int b, ty, tx;
+      tile_at(t0 + t, th, tw, &b, &ty, &tx);
+      size_t at;
       for (int i = 0; i < 4; i++) {
-        const int y = 2 * ty + i / 2, xx = 2 * tx + i % 2;
-        const size_t at = (((size_t)b * oh + y) * ow + xx) * co;
-        g[i] = y < oh && xx < ow ? dy + at : zero;
-        mg[i] = y < oh && xx < ow && mask ? mask + at : zero;
+        const int inside = tile_pixel(b, oh, ow, co, ty, tx, i, &at);
+        g[i] = inside ? dy + at : zero;
+        mg[i] = inside && mask ? mask + at : zero;
       }
-      float *vt = v + (size_t)t * ci, *et = e + (size_t)t * co;
-#define X_WIDE(a, z) W->input(p, NULL, vt, vs, a, z)
-#define X_V4(a, z) wino_input_v4(p, NULL, vt, vs, a, z)
-      BY_WIDTH(X_WIDE, X_V4, ci);
+      float *et = e + (size_t)t * co;
 #define GR_WIDE(a, z) W->grad(g, mask ? mg : NULL, et, es, a, z)
 #define GR_V4(a, z) wino_grad_v4(g, mask ? mg : NULL, et, es, a, z)
       BY_WIDTH(GR_WIDE, GR_V4, co);

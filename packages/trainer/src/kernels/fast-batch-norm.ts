@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { routeLayerCall } from "./native-layers";
 
 /**
  * Training-mode batch norm with a closed-form gradient.
@@ -170,56 +171,32 @@ function trainingBatchNorm(layer: TBnLayer, input: tf.Tensor): tf.Tensor {
   return out;
 }
 
-/** Routes BatchNormalization (training, last axis) through the closed-form gradient. Idempotent. */
+/**
+ * Routes BatchNormalization (training, last axis) through the closed-form gradient and, inside a model on the
+ * native kernels, fuses the ReLU layer after it (see graphDepth). Idempotent.
+ */
 export function installFastBatchNorm(): void {
   if (installed) return;
   if (!tf.getKernel(CHANNEL_SUM, "wasm")) {
     tf.registerKernel({ kernelName: CHANNEL_SUM, backendName: "wasm", kernelFunc: channelSumKernel });
   }
-  const proto = Object.getPrototypeOf(tf.layers.batchNormalization({})) as {
-    call: (
-      this: TBnLayer,
-      inputs: tf.Tensor | tf.Tensor[],
-      kwargs: Record<string, unknown>,
-    ) => tf.Tensor | tf.Tensor[];
-  };
-  const original = proto.call;
-  proto.call = function patchedCall(this: TBnLayer, inputs, kwargs) {
-    const input = Array.isArray(inputs) ? inputs[0] : inputs;
-    const isLastAxis = input !== undefined && (this.axis === -1 || this.axis === input.rank - 1);
-    if (kwargs?.training !== true || !isLastAxis || input === undefined)
-      return original.call(this, inputs, kwargs);
-    return tf.tidy(() => trainingBatchNorm(this, input));
-  };
-  patchCall(
-    tf.LayersModel.prototype,
-    (original) =>
-      function graphCall(this: unknown, ...args: unknown[]) {
-        graphDepth++;
-        try {
-          return original.apply(this, args);
-        } finally {
-          graphDepth--;
-        }
-      },
+  routeLayerCall<TBnLayer>(tf.layers.batchNormalization({}), (layer, input, kwargs) =>
+    kwargs.training === true && (layer.axis === -1 || layer.axis === input.rank - 1)
+      ? tf.tidy(() => trainingBatchNorm(layer, input))
+      : null,
   );
-  patchCall(
-    Object.getPrototypeOf(tf.layers.activation({ activation: "relu" })),
-    (original) =>
-      function activationCall(this: tf.layers.Layer, ...args: unknown[]) {
-        const inputs = args[0] as tf.Tensor | tf.Tensor[];
-        const input = Array.isArray(inputs) ? inputs[0] : inputs;
-        if (input && reluApplied.has(input) && isReluActivation(this)) return input;
-        return original.apply(this, args);
-      },
+  const model = tf.LayersModel.prototype as unknown as { call: (...args: unknown[]) => unknown };
+  const modelCall = model.call;
+  model.call = function graphCall(this: unknown, ...args: unknown[]) {
+    graphDepth++;
+    try {
+      return modelCall.apply(this, args);
+    } finally {
+      graphDepth--;
+    }
+  };
+  routeLayerCall(tf.layers.activation({ activation: "relu" }), (layer, input) =>
+    reluApplied.has(input) && isReluActivation(layer) ? input : null,
   );
   installed = true;
-}
-
-type TCall = (...args: unknown[]) => unknown;
-
-/** Wraps the `call` a prototype has (its own or inherited) with an own one. */
-function patchCall(proto: object, wrap: (original: TCall) => TCall): void {
-  const target = proto as { call: TCall };
-  target.call = wrap(target.call);
 }

@@ -100,72 +100,70 @@ function nativeDropout(x: tf.Tensor, rate: number): tf.Tensor {
   return tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0])(x);
 }
 
+type TLayerCall = (
+  this: tf.layers.Layer,
+  inputs: tf.Tensor | tf.Tensor[],
+  kwargs?: tf.serialization.ConfigDict,
+) => tf.Tensor | tf.Tensor[];
+
+/**
+ * Routes the `call` of a layer class (its own or inherited; `sample` is any instance): `route` gets the layer,
+ * its single float32 input and kwargs, and returns the output, or null to let the stock call run.
+ */
+export function routeLayerCall<L extends tf.layers.Layer>(
+  sample: tf.layers.Layer,
+  route: (layer: L, x: tf.Tensor, kwargs: tf.serialization.ConfigDict) => tf.Tensor | null,
+): void {
+  const proto = Object.getPrototypeOf(sample) as { call: TLayerCall };
+  const original = proto.call;
+  proto.call = function routed(this: tf.layers.Layer, inputs, kwargs) {
+    const x = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
+    const out = x && x.dtype === "float32" ? route(this as L, x, kwargs ?? {}) : null;
+    return out ?? original.call(this, inputs, kwargs);
+  };
+}
+
 /**
  * Installs the Conv2D and Dropout layer routes and the Relu gradient (idempotent); each checks for its kernel
  * per call.
  */
 export function installNativeLayers(): void {
   if (installed) return;
-  const dropoutProto = Object.getPrototypeOf(tf.layers.dropout({ rate: 0.5 })) as {
-    call: (
-      this: TDropoutLayer,
-      inputs: tf.Tensor | tf.Tensor[],
-      kwargs: tf.serialization.ConfigDict,
-    ) => tf.Tensor;
-  };
-  const dropoutCall = dropoutProto.call;
-  dropoutProto.call = function patchedDropout(this: TDropoutLayer, inputs, kwargs) {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    if (
-      kwargs?.training !== true ||
-      !x ||
-      (Array.isArray(inputs) && inputs.length !== 1) ||
-      x.dtype !== "float32" ||
-      !(this.rate > 0 && this.rate < 1) ||
-      this.noiseShape != null ||
-      this.seed != null ||
-      !nativeHas("ConcordDropout")
-    )
-      return dropoutCall.call(this, inputs, kwargs);
-    return tf.tidy(() => nativeDropout(x, this.rate));
-  };
+  routeLayerCall<TDropoutLayer>(tf.layers.dropout({ rate: 0.5 }), (layer, x, kwargs) =>
+    kwargs.training === true &&
+    layer.rate > 0 &&
+    layer.rate < 1 &&
+    layer.noiseShape == null &&
+    layer.seed == null &&
+    nativeHas("ConcordDropout")
+      ? tf.tidy(() => nativeDropout(x, layer.rate))
+      : null,
+  );
   tf.registerGradient(convGradient());
   tf.registerGradient(reluGradient());
-  const proto = Object.getPrototypeOf(tf.layers.conv2d({ filters: 1, kernelSize: 1 })) as {
-    call: (
-      this: TConvLayer,
-      inputs: tf.Tensor | tf.Tensor[],
-      kwargs: tf.serialization.ConfigDict,
-    ) => tf.Tensor;
-  };
-  const original = proto.call;
-  proto.call = function patchedCall(this: TConvLayer, inputs, kwargs) {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    const activation = FUSED[this.activation.getClassName()];
+  routeLayerCall<TConvLayer>(tf.layers.conv2d({ filters: 1, kernelSize: 1 }), (layer, x) => {
+    const activation = FUSED[layer.activation.getClassName()];
     if (
-      !x ||
-      (Array.isArray(inputs) && inputs.length !== 1) ||
       x.rank !== 4 ||
-      x.dtype !== "float32" ||
-      this.rank !== 2 ||
-      this.dataFormat !== "channelsLast" ||
-      (this.padding !== "same" && this.padding !== "valid") ||
+      layer.rank !== 2 ||
+      layer.dataFormat !== "channelsLast" ||
+      (layer.padding !== "same" && layer.padding !== "valid") ||
       activation === undefined ||
       !nativeHas(CONV)
     )
-      return original.call(this, inputs, kwargs);
+      return null;
     const op: TConvOpAttrs = {
-      strides: this.strides,
-      pad: this.padding,
+      strides: layer.strides,
+      pad: layer.padding,
       dataFormat: "NHWC",
-      dilations: this.dilationRate,
+      dilations: layer.dilationRate,
       activation,
     };
     return tf.tidy(() => {
-      const filter = this.kernel.read();
-      const inputsMap: tf.NamedTensorMap = this.bias ? { x, filter, bias: this.bias.read() } : { x, filter };
-      return tf.engine().runKernel(CONV, inputsMap, op as unknown as tf.NamedAttrMap) as tf.Tensor;
+      const filter = layer.kernel.read();
+      const inputs: tf.NamedTensorMap = layer.bias ? { x, filter, bias: layer.bias.read() } : { x, filter };
+      return tf.engine().runKernel(CONV, inputs, op as unknown as tf.NamedAttrMap) as tf.Tensor;
     });
-  };
+  });
   installed = true;
 }

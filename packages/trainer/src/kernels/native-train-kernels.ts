@@ -1,6 +1,6 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { f32, loadedAddon } from "./native-addon";
+import { f32, loadedAddon, type TAddon } from "./native-addon";
 
 /**
  * The memory-bound part of a training step on the native addon (native/concord_train.c), one or two passes
@@ -18,136 +18,104 @@ import { f32, loadedAddon } from "./native-addon";
  */
 type TInfo = tf.TensorInfo;
 type TArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+type TViews<I extends readonly (TInfo | undefined)[]> = {
+  [K in keyof I]: I[K] extends TInfo ? Float32Array : Float32Array | null;
+};
+
+/**
+ * Allocates outputs of the given shapes, then calls the addon through `fn` with heap views of the inputs (null for
+ * an absent optional one) and of the outputs, taken after every allocation (one may grow and detach the heap).
+ */
+function native<
+  const I extends readonly (TInfo | undefined)[],
+  const O extends readonly (readonly number[])[],
+>(
+  args: TArgs,
+  inputs: I,
+  shapes: O,
+  fn: (lib: TAddon, ins: TViews<I>, outs: { [K in keyof O]: Float32Array }) => void,
+): TInfo[] {
+  const backend = args.backend as BackendWasm;
+  const outs = shapes.map((shape) => backend.makeOutput([...shape], "float32"));
+  const ins = inputs.map((t) => (t ? f32(backend, t) : null)) as unknown as TViews<I>;
+  fn(loadedAddon(), ins, outs.map((o) => f32(backend, o)) as unknown as { [K in keyof O]: Float32Array });
+  return outs;
+}
+
+function channels(x: TInfo): number[] {
+  return [x.shape[x.shape.length - 1] as number];
+}
 
 function channelSum(args: TArgs): TInfo {
-  const backend = args.backend as BackendWasm;
   const { x, mask } = args.inputs as { x: TInfo; mask?: TInfo };
-  const out = backend.makeOutput([x.shape[x.shape.length - 1] as number], "float32");
-  loadedAddon().channelSum(f32(backend, x), f32(backend, out), mask ? f32(backend, mask) : null);
-  return out;
+  return native(args, [x, mask], [channels(x)], (lib, [xv, mv], [out]) =>
+    lib.channelSum(xv, out, mv),
+  )[0] as TInfo;
 }
 
 function batchNorm(args: TArgs): TInfo[] {
-  const backend = args.backend as BackendWasm;
   const { x, gamma, beta } = args.inputs as { x: TInfo; gamma: TInfo; beta: TInfo };
   const { epsilon, relu } = args.attrs as { epsilon: number; relu?: boolean };
-  const channels = [x.shape[x.shape.length - 1] as number];
-  const outs = [
-    backend.makeOutput(x.shape, "float32"),
-    backend.makeOutput(channels, "float32"),
-    backend.makeOutput(channels, "float32"),
-    backend.makeOutput(channels, "float32"),
-  ];
-  const [y, mean, variance, inv] = outs.map((o) => f32(backend, o)) as Float32Array[];
-  loadedAddon().bnForward(
-    f32(backend, x),
-    f32(backend, gamma),
-    f32(backend, beta),
-    y as Float32Array,
-    mean as Float32Array,
-    variance as Float32Array,
-    inv as Float32Array,
-    epsilon,
-    relu === true,
+  const c = channels(x);
+  return native(args, [x, gamma, beta], [x.shape, c, c, c], (lib, [xv, g, b], [y, mean, variance, inv]) =>
+    lib.bnForward(xv, g, b, y, mean, variance, inv, epsilon, relu === true),
   );
-  return outs;
 }
 
 function batchNormGrad(args: TArgs): TInfo[] {
-  const backend = args.backend as BackendWasm;
   // y: the output of a fused ReLU, when the forward applied one.
-  const { dy, x, mean, inv, gamma, y } = args.inputs as Record<string, TInfo | undefined>;
-  const X = x as TInfo;
-  const outs = [
-    backend.makeOutput(X.shape, "float32"),
-    backend.makeOutput((gamma as TInfo).shape, "float32"),
-    backend.makeOutput((gamma as TInfo).shape, "float32"),
-  ];
-  const [dx, dgamma, dbeta] = outs.map((o) => f32(backend, o)) as Float32Array[];
-  loadedAddon().bnBackward(
-    f32(backend, dy as TInfo),
-    f32(backend, X),
-    f32(backend, mean as TInfo),
-    f32(backend, inv as TInfo),
-    f32(backend, gamma as TInfo),
-    dx as Float32Array,
-    dgamma as Float32Array,
-    dbeta as Float32Array,
-    y ? f32(backend, y) : null,
+  const { dy, x, mean, inv, gamma, y } = args.inputs as {
+    [k in "dy" | "x" | "mean" | "inv" | "gamma"]: TInfo;
+  } & {
+    y?: TInfo;
+  };
+  return native(
+    args,
+    [dy, x, mean, inv, gamma, y],
+    [x.shape, gamma.shape, gamma.shape],
+    (lib, [g, xv, m, iv, gm, yv], [dx, dgamma, dbeta]) =>
+      lib.bnBackward(g, xv, m, iv, gm, dx, dgamma, dbeta, yv),
   );
-  return outs;
 }
 
 function reluGrad(args: TArgs): TInfo {
-  const backend = args.backend as BackendWasm;
   const { dy, x } = args.inputs as { dy: TInfo; x: TInfo };
-  const out = backend.makeOutput(x.shape, "float32");
-  loadedAddon().reluGrad(f32(backend, dy), f32(backend, x), f32(backend, out));
-  return out;
+  return native(args, [dy, x], [x.shape], (lib, [g, xv], [dx]) => lib.reluGrad(g, xv, dx))[0] as TInfo;
 }
 
 function dropout(args: TArgs): TInfo[] {
-  const backend = args.backend as BackendWasm;
   const x = args.inputs.x as TInfo;
   const { rate, seed0, seed1 } = args.attrs as { rate: number; seed0: number; seed1: number };
-  const outs = [backend.makeOutput(x.shape, "float32"), backend.makeOutput(x.shape, "float32")];
-  const [y, mask] = outs.map((o) => f32(backend, o)) as Float32Array[];
-  loadedAddon().dropout(f32(backend, x), y as Float32Array, mask as Float32Array, rate, seed0, seed1);
-  return outs;
+  return native(args, [x], [x.shape, x.shape], (lib, [xv], [y, mask]) =>
+    lib.dropout(xv, y, mask, rate, seed0, seed1),
+  );
 }
 
 function weightedSum(args: TArgs): TInfo {
-  const backend = args.backend as BackendWasm;
   const { a, b } = args.inputs as { a: TInfo; b: TInfo };
   const { wa, wb } = args.attrs as { wa: number; wb: number };
-  const out = backend.makeOutput(a.shape, "float32");
-  loadedAddon().weightedSum(f32(backend, a), f32(backend, b), f32(backend, out), wa, wb);
-  return out;
+  return native(args, [a, b], [a.shape], (lib, [av, bv], [out]) =>
+    lib.weightedSum(av, bv, out, wa, wb),
+  )[0] as TInfo;
 }
 
 export type TAdamAttrs = { beta1: number; beta2: number; lrT: number; epsilon: number; weightDecay: number };
 export type TSgdAttrs = { momentum: number; lrT: number; weightDecay: number };
 
 function adam(args: TArgs): TInfo[] {
-  const backend = args.backend as BackendWasm;
-  const { v, m, s, g } = args.inputs as Record<string, TInfo>;
+  const { v, m, s, g } = args.inputs as { v: TInfo; m: TInfo; s: TInfo; g: TInfo };
   const a = args.attrs as unknown as TAdamAttrs;
-  const outs = [0, 1, 2].map(() => backend.makeOutput((v as TInfo).shape, "float32"));
-  const [vo, mo, so] = outs.map((o) => f32(backend, o)) as Float32Array[];
-  loadedAddon().adam(
-    f32(backend, v as TInfo),
-    f32(backend, m as TInfo),
-    f32(backend, s as TInfo),
-    f32(backend, g as TInfo),
-    vo as Float32Array,
-    mo as Float32Array,
-    so as Float32Array,
-    a.beta1,
-    a.beta2,
-    a.lrT,
-    a.epsilon,
-    a.weightDecay,
+  return native(args, [v, m, s, g], [v.shape, v.shape, v.shape], (lib, [vv, mv, sv, gv], [vo, mo, so]) =>
+    lib.adam(vv, mv, sv, gv, vo, mo, so, a.beta1, a.beta2, a.lrT, a.epsilon, a.weightDecay),
   );
-  return outs;
 }
 
 function sgd(args: TArgs): TInfo[] {
-  const backend = args.backend as BackendWasm;
-  const { v, m, g } = args.inputs as Record<string, TInfo>;
+  const { v, m, g } = args.inputs as { v: TInfo; m: TInfo; g: TInfo };
   const a = args.attrs as unknown as TSgdAttrs;
-  const outs = [0, 1].map(() => backend.makeOutput((v as TInfo).shape, "float32"));
-  const [vo, mo] = outs.map((o) => f32(backend, o)) as Float32Array[];
-  loadedAddon().sgd(
-    f32(backend, v as TInfo),
-    f32(backend, m as TInfo),
-    f32(backend, g as TInfo),
-    vo as Float32Array,
-    mo as Float32Array,
-    a.momentum,
-    a.lrT,
-    a.weightDecay,
+  return native(args, [v, m, g], [v.shape, v.shape], (lib, [vv, mv, gv], [vo, mo]) =>
+    lib.sgd(vv, mv, gv, vo, mo, a.momentum, a.lrT, a.weightDecay),
   );
-  return outs;
 }
 
 export const NATIVE_TRAIN_KERNELS: Record<string, (args: TArgs) => TInfo | TInfo[]> = {
