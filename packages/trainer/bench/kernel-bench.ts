@@ -1,7 +1,8 @@
 /**
  * CPU ms per call of the conv kernels on the fast model's layer shapes (batch 64), for each kernel set:
  * "wasm" (WASM's XNNPACK forward Conv2D, our Conv2DBackpropFilter/Input from kernels/wasm-conv-grad-kernels.ts, and WASM's own
- * naive Conv2DBackpropInput) and "native" (kernels/native-kernels.ts: im2col + OpenBLAS sgemm) when it is built.
+ * naive Conv2DBackpropInput) and "native" (kernels/native-conv-kernels.ts: Winograd F(2x2,3x3) for 3x3 stride-1
+ * layers with >= 16 channels, else im2col, over the sgemm) when it is built.
  * Usage: npx tsx bench/kernel-bench.ts [--reps 3]
  */
 import { parseArgs } from "node:util";

@@ -1,6 +1,6 @@
 /**
  * Where a training step's time goes: per-kernel wall ms of one in-process step (tf.profile), summed by
- * kernel name, for one model. Usage: npx tsx bench/step-profile.ts [--model fast] [--batch 32]
+ * kernel name, for one model. Usage: npx tsx bench/step-profile.ts [--model fast] [--batch 32] [--reps 5]
  */
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
@@ -11,7 +11,11 @@ import { makeShards, step } from "../src/loop/train-step";
 import { buildModel, type TModelName } from "../src/model/model-factories";
 
 const { values: a } = parseArgs({
-  options: { model: { type: "string", default: "fast" }, batch: { type: "string", default: "32" } },
+  options: {
+    model: { type: "string", default: "fast" },
+    batch: { type: "string", default: "32" },
+    reps: { type: "string", default: "5" },
+  },
 });
 const batch = Number(a.batch);
 // wasm unless CONCORD_TF_BACKEND says otherwise.
@@ -27,10 +31,13 @@ labels.forEach((l, i) => {
 });
 const once = () => step(model, opt, null, makeShards(x, y, null, labels, 1, 1));
 for (let i = 0; i < 3; i++) await once();
-const reps = 5;
+const reps = Number(a.reps);
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 for (let i = 0; i < reps; i++) await once();
 const stepMs = (performance.now() - t0) / reps;
+const used = process.cpuUsage(c0);
+const cpuMs = (used.user + used.system) / 1000 / reps;
 const info = await tf.profile(async () => {
   await once();
 });
@@ -45,7 +52,7 @@ for (const k of info.kernels) {
   byName.set(k.name, e);
 }
 console.log(
-  `${a.model} batch ${batch} on ${backend.name}: ${stepMs.toFixed(1)} ms/step (${((batch * 1000) / stepMs).toFixed(1)} img/s), kernels ${kernelMs.toFixed(1)} ms`,
+  `${a.model} batch ${batch} on ${backend.name}: ${stepMs.toFixed(1)} ms/step (${((batch * 1000) / stepMs).toFixed(1)} img/s), CPU ${cpuMs.toFixed(1)} ms/step (${(cpuMs / batch).toFixed(2)} ms/img), kernels ${kernelMs.toFixed(1)} ms`,
 );
 for (const [name, e] of [...byName].sort((p, q) => q[1].ms - p[1].ms).slice(0, 25)) {
   console.log(

@@ -17,13 +17,22 @@ import { parseArgs } from "node:util";
 const here = import.meta.dirname;
 const SGEMMS = ["auto", "openblas", "builtin"];
 const ISAS = ["generic", "avx2", "avx512"];
+const src = (f) => path.join(here, f);
+const addonSources = ["concord_kernels.c", "concord_train.c", "concord_winograd.c"].map(src);
+const builtinSgemm = src("concord_sgemm.c");
+// Everything the build depends on, for the freshness check.
 const sources = [
-  "concord_kernels.c",
-  "concord_sgemm.c",
-  "concord_sgemm.h",
-  "concord_sgemm_kernel.inc",
-  "build.mjs",
-].map((f) => path.join(here, f));
+  ...addonSources,
+  builtinSgemm,
+  ...[
+    "concord_napi.h",
+    "concord_winograd.h",
+    "concord_winograd_kernel.inc",
+    "concord_sgemm.h",
+    "concord_sgemm_kernel.inc",
+    "build.mjs",
+  ].map(src),
+];
 
 const { values: opts } = parseArgs({
   options: {
@@ -106,17 +115,27 @@ const nodeInclude = includeCandidates.find((d) => existsSync(path.join(d, "node_
 if (!nodeInclude) fail(`Node's headers (node_api.h) not found in ${includeCandidates.join(", ")}`);
 mkdirSync(path.dirname(out), { recursive: true });
 
-const common = ["-O3", "-fPIC", "-shared", "-Wall", "-Wextra", "-Wno-unused-parameter", `-I${nodeInclude}`];
+const common = [
+  "-O3",
+  "-fno-math-errno",
+  "-fPIC",
+  "-shared",
+  "-Wall",
+  "-Wextra",
+  "-Wno-unused-parameter",
+  `-I${nodeInclude}`,
+];
 const ARGS = {
-  openblas: [...common, OPENBLAS_INCLUDE, sources[0], "-o", `${out}.tmp`, "-lopenblas"],
+  openblas: [...common, OPENBLAS_INCLUDE, ...addonSources, "-o", `${out}.tmp`, "-lopenblas", "-lm"],
   builtin: [
     ...common,
     "-DCONCORD_BUILTIN_SGEMM",
     `-DCONCORD_SGEMM_MAX_ISA=${ISAS.indexOf(isa)}`,
-    sources[0],
-    sources[1],
+    ...addonSources,
+    builtinSgemm,
     "-o",
     `${out}.tmp`,
+    "-lm",
   ],
 };
 

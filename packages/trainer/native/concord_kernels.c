@@ -5,10 +5,12 @@
 //
 // The sgemm is OpenBLAS's, or with CONCORD_BUILTIN_SGEMM (build.mjs, where OpenBLAS is not installed) our
 // own from concord_sgemm.c; the addon's `sgemm` property says which.
-#include <node_api.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "concord_napi.h"
+#include "concord_winograd.h"
 
 #ifdef CONCORD_BUILTIN_SGEMM
 #include "concord_sgemm.h"
@@ -45,14 +47,6 @@ static const char *sgemm_kernel(void) { return openblas_get_corename(); }
     }                                                                          \
   } while (0)
 
-#define CHECK(call)                                                            \
-  do {                                                                         \
-    if ((call) != napi_ok) {                                                   \
-      napi_throw_error(env, NULL, "concord_kernels: bad arguments");           \
-      return NULL;                                                             \
-    }                                                                          \
-  } while (0)
-
 // Per-thread scratch for im2col columns, grown on demand and kept between calls.
 static __thread float *scratch = NULL;
 static __thread size_t scratch_len = 0;
@@ -66,35 +60,23 @@ static float *scratch_get(size_t floats) {
   return scratch;
 }
 
-static int get_f32(napi_env env, napi_value v, float **data, size_t *len) {
-  napi_typedarray_type type;
-  void *ptr;
-  if (napi_get_typedarray_info(env, v, &type, len, &ptr, NULL, NULL) != napi_ok) return 0;
-  if (type != napi_float32_array) return 0;
-  *data = (float *)ptr;
-  return 1;
-}
-
-static int get_i32(napi_env env, napi_value v, int32_t **data, size_t *len) {
-  napi_typedarray_type type;
-  void *ptr;
-  if (napi_get_typedarray_info(env, v, &type, len, &ptr, NULL, NULL) != napi_ok) return 0;
-  if (type != napi_int32_array) return 0;
-  *data = (int32_t *)ptr;
-  return 1;
-}
-
-// Parses the common (Float32Array, Float32Array, Float32Array, Int32Array params) signature; throws the
-// usage string and returns 0 on anything else.
+// Parses the common (Float32Array, Float32Array, Float32Array, Int32Array params[, Float32Array | null])
+// signature; throws the usage string and returns 0 on anything else. The optional fifth array comes back in
+// *opt (NULL when absent or null), its length in *lopt.
 static int args_3f_p(napi_env env, napi_callback_info info, const char *usage, float **a, float **b,
-                     float **c, int32_t **p, size_t min_params) {
-  size_t argc = 4, la, lb, lc, lp;
-  napi_value argv[4];
+                     float **c, int32_t **p, size_t min_params, float **opt, size_t *lopt) {
+  size_t argc = 5, la, lb, lc, lp, lo = 0;
+  napi_value argv[5];
+  float *o = NULL;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 ||
       !get_f32(env, argv[0], a, &la) || !get_f32(env, argv[1], b, &lb) || !get_f32(env, argv[2], c, &lc) ||
-      !get_i32(env, argv[3], p, &lp) || lp < min_params) {
+      !get_i32(env, argv[3], p, &lp) || lp < min_params || (argc > 4 && !get_f32_or_null(env, argv[4], &o, &lo))) {
     napi_throw_error(env, NULL, usage);
     return 0;
+  }
+  if (opt) {
+    *opt = o;
+    *lopt = lo;
   }
   return 1;
 }
@@ -103,15 +85,33 @@ typedef struct {
   int n, h, w, ci, kh, kw, co, oh, ow, sh, sw, pt, pl, dh, dw;
 } conv_t;
 
-// (x|dy, filter|dy, out, params[15]) -> pointers + geometry.
+// (x|dy, filter|dy, out, params[15][, mask]) -> pointers + geometry. The mask, where a kernel takes one, is
+// the output of a fused ReLU, as long as dy.
 static int conv_args(napi_env env, napi_callback_info info, const char *usage, float **a, float **b,
-                     float **c, conv_t *g) {
+                     float **c, conv_t *g, float **mask) {
   int32_t *p;
-  if (!args_3f_p(env, info, usage, a, b, c, &p, 15)) return 0;
+  size_t lmask = 0;
+  if (!args_3f_p(env, info, usage, a, b, c, &p, 15, mask, &lmask)) return 0;
   g->n = p[0]; g->h = p[1]; g->w = p[2]; g->ci = p[3]; g->kh = p[4]; g->kw = p[5]; g->co = p[6];
   g->oh = p[7]; g->ow = p[8]; g->sh = p[9]; g->sw = p[10]; g->pt = p[11]; g->pl = p[12];
   g->dh = p[13]; g->dw = p[14];
+  if (mask && *mask && lmask != (size_t)g->n * g->oh * g->ow * g->co) {
+    napi_throw_error(env, NULL, "conv: the ReLU mask must be as long as dy");
+    return 0;
+  }
   return 1;
+}
+
+// dy rows [r0, r0 + nr) through the fused ReLU's mask, into buf; or dy itself without a mask.
+__attribute__((noinline)) static const float *masked_rows(const float *restrict dy, const float *restrict mask, float *restrict buf, size_t r0,
+                                size_t nr, int co) {
+  if (!mask) return dy + r0 * co;
+  const float *restrict g = dy + r0 * co, *restrict m = mask + r0 * co;
+  for (size_t i = 0; i < nr * co; i++) {
+    const float v = g[i];  // loaded unconditionally, so the select vectorises
+    buf[i] = m[i] > 0.0f ? v : 0.0f;
+  }
+  return buf;
 }
 
 static int is_pointwise(const conv_t *c) {
@@ -119,60 +119,62 @@ static int is_pointwise(const conv_t *c) {
          c->oh == c->h && c->ow == c->w;
 }
 
-// Images per im2col chunk: enough rows for an efficient sgemm, at most ~32 MB of columns.
-static int chunk_images(const conv_t *c) {
-  size_t per = (size_t)c->oh * c->ow * c->kh * c->kw * c->ci;
-  size_t cap = (32u << 20) / sizeof(float);
-  int k = per ? (int)(cap / per) : c->n;
-  if (k < 1) k = 1;
-  if (k > c->n) k = c->n;
-  return k;
+// Output rows (image positions) per im2col chunk: the chunk's columns stay within ~CHUNK_BYTES, so they are
+// written and read back by the sgemm while still in L2, instead of a whole batch of columns going through
+// memory; at least 64 rows, so the sgemm keeps an efficient shape.
+#ifndef CHUNK_BYTES
+#define CHUNK_BYTES (512u << 10)
+#endif
+static int chunk_rows(const conv_t *c) {
+  size_t krow = (size_t)c->kh * c->kw * c->ci;
+  size_t rows = CHUNK_BYTES / (krow * sizeof(float));
+  if (rows < 64) rows = 64;
+  size_t total = (size_t)c->n * c->oh * c->ow;
+  if (rows > total) rows = total;
+  return (int)rows;
 }
 
-// cols[(img, oy, ox), (ky, kx, ci)] for images [b0, b0+nb): the filter's [kh,kw,ci,co] layout as a matrix.
-static void im2col(const conv_t *c, const float *x, float *cols, int b0, int nb) {
+// cols[r - r0, (ky, kx, ci)] for the output rows r in [r0, r0 + nr) (r = (img * oh + oy) * ow + ox): the
+// filter's [kh,kw,ci,co] layout as a matrix.
+static void im2col(const conv_t *c, const float *x, float *cols, int r0, int nr) {
   const size_t krow = (size_t)c->kh * c->kw * c->ci;
-  for (int b = 0; b < nb; b++) {
-    const float *img = x + (size_t)(b0 + b) * c->h * c->w * c->ci;
-    for (int oy = 0; oy < c->oh; oy++) {
-      for (int ox = 0; ox < c->ow; ox++) {
-        float *row = cols + (((size_t)b * c->oh + oy) * c->ow + ox) * krow;
-        for (int ky = 0; ky < c->kh; ky++) {
-          const int iy = oy * c->sh - c->pt + ky * c->dh;
-          for (int kx = 0; kx < c->kw; kx++) {
-            const int ix = ox * c->sw - c->pl + kx * c->dw;
-            float *dst = row + ((size_t)ky * c->kw + kx) * c->ci;
-            if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w) {
-              memset(dst, 0, sizeof(float) * c->ci);
-            } else {
-              memcpy(dst, img + ((size_t)iy * c->w + ix) * c->ci, sizeof(float) * c->ci);
-            }
-          }
+  const int per = c->oh * c->ow;
+  for (int r = r0; r < r0 + nr; r++) {
+    const int b = r / per, rem = r - b * per, oy = rem / c->ow, ox = rem - oy * c->ow;
+    const float *img = x + (size_t)b * c->h * c->w * c->ci;
+    float *row = cols + (size_t)(r - r0) * krow;
+    for (int ky = 0; ky < c->kh; ky++) {
+      const int iy = oy * c->sh - c->pt + ky * c->dh;
+      for (int kx = 0; kx < c->kw; kx++) {
+        const int ix = ox * c->sw - c->pl + kx * c->dw;
+        float *dst = row + ((size_t)ky * c->kw + kx) * c->ci;
+        if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w) {
+          memset(dst, 0, sizeof(float) * c->ci);
+        } else {
+          memcpy(dst, img + ((size_t)iy * c->w + ix) * c->ci, sizeof(float) * c->ci);
         }
       }
     }
   }
 }
 
-// The adjoint of im2col: dx[img] += cols scattered back (dx must be zeroed first).
-static void col2im(const conv_t *c, const float *cols, float *dx, int b0, int nb) {
+// The adjoint of im2col: dx += cols of rows [r0, r0 + nr) scattered back (dx zeroed first).
+static void col2im(const conv_t *c, const float *cols, float *dx, int r0, int nr) {
   const size_t krow = (size_t)c->kh * c->kw * c->ci;
-  for (int b = 0; b < nb; b++) {
-    float *img = dx + (size_t)(b0 + b) * c->h * c->w * c->ci;
-    for (int oy = 0; oy < c->oh; oy++) {
-      for (int ox = 0; ox < c->ow; ox++) {
-        const float *row = cols + (((size_t)b * c->oh + oy) * c->ow + ox) * krow;
-        for (int ky = 0; ky < c->kh; ky++) {
-          const int iy = oy * c->sh - c->pt + ky * c->dh;
-          if (iy < 0 || iy >= c->h) continue;
-          for (int kx = 0; kx < c->kw; kx++) {
-            const int ix = ox * c->sw - c->pl + kx * c->dw;
-            if (ix < 0 || ix >= c->w) continue;
-            const float *src = row + ((size_t)ky * c->kw + kx) * c->ci;
-            float *dst = img + ((size_t)iy * c->w + ix) * c->ci;
-            for (int k = 0; k < c->ci; k++) dst[k] += src[k];
-          }
-        }
+  const int per = c->oh * c->ow;
+  for (int r = r0; r < r0 + nr; r++) {
+    const int b = r / per, rem = r - b * per, oy = rem / c->ow, ox = rem - oy * c->ow;
+    float *img = dx + (size_t)b * c->h * c->w * c->ci;
+    const float *row = cols + (size_t)(r - r0) * krow;
+    for (int ky = 0; ky < c->kh; ky++) {
+      const int iy = oy * c->sh - c->pt + ky * c->dh;
+      if (iy < 0 || iy >= c->h) continue;
+      for (int kx = 0; kx < c->kw; kx++) {
+        const int ix = ox * c->sw - c->pl + kx * c->dw;
+        if (ix < 0 || ix >= c->w) continue;
+        const float *src = row + ((size_t)ky * c->kw + kx) * c->ci;
+        float *dst = img + ((size_t)iy * c->w + ix) * c->ci;
+        for (int k = 0; k < c->ci; k++) dst[k] += src[k];
       }
     }
   }
@@ -182,76 +184,107 @@ static void col2im(const conv_t *c, const float *cols, float *dx, int b0, int nb
 static napi_value conv2d(napi_env env, napi_callback_info info) {
   float *x, *f, *out;
   conv_t c;
-  if (!conv_args(env, info, "conv2d(x, filter, out, params): bad arguments", &x, &f, &out, &c)) return NULL;
+  if (!conv_args(env, info, "conv2d(x, filter, out, params): bad arguments", &x, &f, &out, &c, NULL)) return NULL;
   const int K = c.kh * c.kw * c.ci;
   if (is_pointwise(&c)) {
     SGEMM("conv2d", 0, 0, c.n * c.h * c.w, c.co, c.ci, x, c.ci, f, c.co, 0.0f, out, c.co);
     return NULL;
   }
-  const int chunk = chunk_images(&c);
-  float *cols = scratch_get((size_t)chunk * c.oh * c.ow * K);
+  if (concord_wino_fits(c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.pt, c.pl, c.ci, c.co)) {
+    if (concord_wino_conv(x, NULL, f, 0, out, c.n, c.h, c.w, c.ci, c.oh, c.ow, c.co, c.pt, c.pl, sgemm) != 0)
+      napi_throw_error(env, NULL, "conv2d: out of memory");
+    return NULL;
+  }
+  const int chunk = chunk_rows(&c), total = c.n * c.oh * c.ow;
+  float *cols = scratch_get((size_t)chunk * K);
   if (!cols) {
     napi_throw_error(env, NULL, "conv2d: out of memory");
     return NULL;
   }
-  for (int b0 = 0; b0 < c.n; b0 += chunk) {
-    const int nb = b0 + chunk <= c.n ? chunk : c.n - b0;
-    im2col(&c, x, cols, b0, nb);
-    const int M = nb * c.oh * c.ow;
-    SGEMM("conv2d", 0, 0, M, c.co, K, cols, K, f, c.co, 0.0f, out + (size_t)b0 * c.oh * c.ow * c.co, c.co);
+  for (int r0 = 0; r0 < total; r0 += chunk) {
+    const int nr = r0 + chunk <= total ? chunk : total - r0;
+    im2col(&c, x, cols, r0, nr);
+    SGEMM("conv2d", 0, 0, nr, c.co, K, cols, K, f, c.co, 0.0f, out + (size_t)r0 * c.co, c.co);
   }
   return NULL;
 }
 
-// conv2dBackpropInput(dy, filter, dx, params): dx = conv^T(dy) through the same geometry.
+// conv2dBackpropInput(dy, filter, dx, params[, mask]): dx = conv^T(dy) through the same geometry; with a
+// mask (the output of a ReLU fused into the forward convolution), dy where mask > 0, else 0.
 static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
-  float *dy, *f, *dx;
+  float *dy, *f, *dx, *mask;
   conv_t c;
-  if (!conv_args(env, info, "conv2dBackpropInput(dy, filter, dx, params): bad arguments", &dy, &f, &dx, &c)) return NULL;
-  const int K = c.kh * c.kw * c.ci;
+  if (!conv_args(env, info, "conv2dBackpropInput(dy, filter, dx, params, mask): bad arguments", &dy, &f, &dx, &c,
+                 &mask))
+    return NULL;
+  const int K = c.kh * c.kw * c.ci, total = c.n * c.oh * c.ow;
   if (is_pointwise(&c)) {
-    SGEMM("conv2dBackpropInput", 0, 1, c.n * c.h * c.w, c.ci, c.co, dy, c.co, f, c.co, 0.0f, dx, c.ci);
+    float *buf = mask ? scratch_get((size_t)total * c.co) : NULL;
+    if (mask && !buf) {
+      napi_throw_error(env, NULL, "conv2dBackpropInput: out of memory");
+      return NULL;
+    }
+    const float *g = masked_rows(dy, mask, buf, 0, total, c.co);
+    SGEMM("conv2dBackpropInput", 0, 1, total, c.ci, c.co, g, c.co, f, c.co, 0.0f, dx, c.ci);
+    return NULL;
+  }
+  // The same convolution of dy by the flipped filter, padded by 2 - the forward's padding.
+  if (concord_wino_fits(c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, 2 - c.pt, 2 - c.pl, c.co, c.ci)) {
+    if (concord_wino_conv(dy, mask, f, 1, dx, c.n, c.oh, c.ow, c.co, c.h, c.w, c.ci, 2 - c.pt, 2 - c.pl, sgemm) != 0)
+      napi_throw_error(env, NULL, "conv2dBackpropInput: out of memory");
     return NULL;
   }
   memset(dx, 0, sizeof(float) * (size_t)c.n * c.h * c.w * c.ci);
-  const int chunk = chunk_images(&c);
-  float *cols = scratch_get((size_t)chunk * c.oh * c.ow * K);
+  const int chunk = chunk_rows(&c);
+  float *cols = scratch_get((size_t)chunk * (K + c.co));
   if (!cols) {
     napi_throw_error(env, NULL, "conv2dBackpropInput: out of memory");
     return NULL;
   }
-  for (int b0 = 0; b0 < c.n; b0 += chunk) {
-    const int nb = b0 + chunk <= c.n ? chunk : c.n - b0;
-    const int M = nb * c.oh * c.ow;
-    SGEMM("conv2dBackpropInput", 0, 1, M, K, c.co, dy + (size_t)b0 * c.oh * c.ow * c.co, c.co, f, c.co, 0.0f,
-          cols, K);
-    col2im(&c, cols, dx, b0, nb);
+  float *buf = cols + (size_t)chunk * K;
+  for (int r0 = 0; r0 < total; r0 += chunk) {
+    const int nr = r0 + chunk <= total ? chunk : total - r0;
+    const float *g = masked_rows(dy, mask, buf, r0, nr, c.co);
+    SGEMM("conv2dBackpropInput", 0, 1, nr, K, c.co, g, c.co, f, c.co, 0.0f, cols, K);
+    col2im(&c, cols, dx, r0, nr);
   }
   return NULL;
 }
 
-// conv2dBackpropFilter(x, dy, dw, params): dw[kh,kw,ci,co] = sum over images and positions.
+// conv2dBackpropFilter(x, dy, dw, params[, mask]): dw[kh,kw,ci,co] = sum over images and positions; the
+// mask as in conv2dBackpropInput.
 static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) {
-  float *x, *dy, *dw;
+  float *x, *dy, *dw, *mask;
   conv_t c;
-  if (!conv_args(env, info, "conv2dBackpropFilter(x, dy, dw, params): bad arguments", &x, &dy, &dw, &c)) return NULL;
-  const int K = c.kh * c.kw * c.ci;
-  if (is_pointwise(&c)) {
-    SGEMM("conv2dBackpropFilter", 1, 0, c.ci, c.co, c.n * c.h * c.w, x, c.ci, dy, c.co, 0.0f, dw, c.co);
+  if (!conv_args(env, info, "conv2dBackpropFilter(x, dy, dw, params, mask): bad arguments", &x, &dy, &dw, &c,
+                 &mask))
+    return NULL;
+  const int K = c.kh * c.kw * c.ci, total = c.n * c.oh * c.ow;
+  if (concord_wino_fits(c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.pt, c.pl, c.ci, c.co)) {
+    if (concord_wino_filter_grad(x, dy, mask, dw, c.n, c.h, c.w, c.ci, c.oh, c.ow, c.co, c.pt, c.pl, sgemm) != 0)
+      napi_throw_error(env, NULL, "conv2dBackpropFilter: out of memory");
     return NULL;
   }
-  const int chunk = chunk_images(&c);
-  float *cols = scratch_get((size_t)chunk * c.oh * c.ow * K);
+  const int chunk = is_pointwise(&c) ? (total < 4096 ? total : 4096) : chunk_rows(&c);
+  float *cols = scratch_get((size_t)chunk * (K + c.co));
   if (!cols) {
     napi_throw_error(env, NULL, "conv2dBackpropFilter: out of memory");
     return NULL;
   }
-  for (int b0 = 0; b0 < c.n; b0 += chunk) {
-    const int nb = b0 + chunk <= c.n ? chunk : c.n - b0;
-    const int M = nb * c.oh * c.ow;
-    im2col(&c, x, cols, b0, nb);
-    SGEMM("conv2dBackpropFilter", 1, 0, K, c.co, M, cols, K, dy + (size_t)b0 * c.oh * c.ow * c.co, c.co,
-          b0 == 0 ? 0.0f : 1.0f, dw, c.co);
+  float *buf = cols + (size_t)chunk * K;
+  if (is_pointwise(&c) && !mask) {
+    SGEMM("conv2dBackpropFilter", 1, 0, c.ci, c.co, total, x, c.ci, dy, c.co, 0.0f, dw, c.co);
+    return NULL;
+  }
+  for (int r0 = 0; r0 < total; r0 += chunk) {
+    const int nr = r0 + chunk <= total ? chunk : total - r0;
+    const float *a = x + (size_t)r0 * c.ci;
+    if (!is_pointwise(&c)) {
+      im2col(&c, x, cols, r0, nr);
+      a = cols;
+    }
+    const float *g = masked_rows(dy, mask, buf, r0, nr, c.co);
+    SGEMM("conv2dBackpropFilter", 1, 0, K, c.co, nr, a, K, g, c.co, r0 == 0 ? 0.0f : 1.0f, dw, c.co);
   }
   return NULL;
 }
@@ -261,7 +294,7 @@ static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) 
 static napi_value gemm(napi_env env, napi_callback_info info) {
   float *a, *b, *out;
   int32_t *p;
-  if (!args_3f_p(env, info, "gemm(a, b, out, params): bad arguments", &a, &b, &out, &p, 8)) return NULL;
+  if (!args_3f_p(env, info, "gemm(a, b, out, params): bad arguments", &a, &b, &out, &p, 8, NULL, NULL)) return NULL;
   const int batch = p[0], m = p[1], n = p[2], k = p[3], ta = p[4], tb = p[5];
   const size_t sa = (size_t)p[6], sb = (size_t)p[7];
   for (int i = 0; i < batch; i++) {
@@ -300,67 +333,6 @@ static napi_value bias_act(napi_env env, napi_callback_info info) {
   }
   if (act == 1)
     for (size_t i = 0; i < lx; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
-  return NULL;
-}
-
-// channelSum(x, out): out[c] = sum over rows of x[r, c] (double accumulators).
-static napi_value channel_sum(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  float *x, *out;
-  size_t lx, lo;
-  if (argc < 2 || !get_f32(env, argv[0], &x, &lx) || !get_f32(env, argv[1], &out, &lo) || lo == 0 ||
-      lx % lo != 0) {
-    napi_throw_error(env, NULL, "channelSum(x, out): bad arguments");
-    return NULL;
-  }
-  double *acc = (double *)calloc(lo, sizeof(double));
-  if (!acc) {
-    napi_throw_error(env, NULL, "channelSum: out of memory");
-    return NULL;
-  }
-  for (size_t i = 0; i < lx; i += lo)
-    for (size_t j = 0; j < lo; j++) acc[j] += x[i + j];
-  for (size_t j = 0; j < lo; j++) out[j] = (float)acc[j];
-  free(acc);
-  return NULL;
-}
-
-// maxPoolGrad(x, dy, dx, [n,h,w,c, oh,ow, fh,fw, sh,sw, pt,pl]): each output gradient goes to the first
-// maximum of its window (the tfjs CPU backend's rule).
-static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
-  float *x, *dy, *dx;
-  int32_t *p;
-  if (!args_3f_p(env, info, "maxPoolGrad(x, dy, dx, params): bad arguments", &x, &dy, &dx, &p, 12)) return NULL;
-  const int n = p[0], h = p[1], w = p[2], c = p[3], oh = p[4], ow = p[5], fh = p[6], fw = p[7];
-  const int sh = p[8], sw = p[9], pt = p[10], pl = p[11];
-  memset(dx, 0, sizeof(float) * (size_t)n * h * w * c);
-  for (int b = 0; b < n; b++) {
-    for (int oy = 0; oy < oh; oy++) {
-      const int y0 = oy * sh - pt;
-      const int ya = y0 < 0 ? 0 : y0, yb = y0 + fh < h ? y0 + fh : h;
-      for (int ox = 0; ox < ow; ox++) {
-        const int x0 = ox * sw - pl;
-        const int xa = x0 < 0 ? 0 : x0, xb = x0 + fw < w ? x0 + fw : w;
-        const float *g = dy + (((size_t)b * oh + oy) * ow + ox) * c;
-        for (int ch = 0; ch < c; ch++) {
-          size_t at = (size_t)-1;
-          float best = 0.0f;
-          for (int yy = ya; yy < yb; yy++) {
-            for (int xx = xa; xx < xb; xx++) {
-              const size_t idx = (((size_t)b * h + yy) * w + xx) * c + ch;
-              if (at == (size_t)-1 || x[idx] > best) {
-                best = x[idx];
-                at = idx;
-              }
-            }
-          }
-          if (at != (size_t)-1) dx[at] += g[ch];
-        }
-      }
-    }
-  }
   return NULL;
 }
 
@@ -406,15 +378,18 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"sgemmLibrary", NULL, NULL, NULL, NULL, library, napi_enumerable, NULL},
       {"sgemmKernel", NULL, NULL, NULL, NULL, kernel, napi_enumerable, NULL},
-      {"sgemm", NULL, sgemm_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"gemm", NULL, gemm, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"biasAct", NULL, bias_act, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"channelSum", NULL, channel_sum, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"maxPoolGrad", NULL, max_pool_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      NAPI_FN("sgemm", sgemm_call),
+      NAPI_FN("conv2d", conv2d),
+      NAPI_FN("conv2dBackpropInput", conv2d_backprop_input),
+      NAPI_FN("conv2dBackpropFilter", conv2d_backprop_filter),
+      NAPI_FN("gemm", gemm),
+      NAPI_FN("biasAct", bias_act),
   };
-  if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
+  napi_property_descriptor *train;
+  size_t train_count;
+  concord_train_properties(&train, &train_count);
+  if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok ||
+      napi_define_properties(env, exports, train_count, train) != napi_ok)
+    return NULL;
   return exports;
 }

@@ -7,6 +7,7 @@ import {
   registerNativeKernels,
   type TSgemmLibrary,
 } from "./kernels/native-kernels";
+import { installNativeLayers } from "./kernels/native-layers";
 import { registerWasmGradKernels } from "./kernels/wasm-conv-grad-kernels";
 import { registerWasmExtraKernels } from "./kernels/wasm-matmul-maxpool-kernels";
 
@@ -51,6 +52,7 @@ async function useWasm(nativeKernels: boolean): Promise<boolean> {
     registerWasmGradKernels();
     registerWasmExtraKernels();
     installFastBatchNorm();
+    installNativeLayers();
     if (nativeKernels) registerNativeKernels();
   }
   return ok;

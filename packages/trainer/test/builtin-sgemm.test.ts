@@ -181,8 +181,19 @@ const CONVS: [string, TGeom][] = [
   ["3x3 same", geometry(2, 9, 11, 3, 3, 3, 5, 1, 1)],
   ["3x2 valid, stride 2, dilation 2x1", geometry(2, 12, 10, 4, 3, 2, 6, 2, 0, 2, 1)],
   ["1x1 (one sgemm each way)", geometry(3, 5, 7, 8, 1, 1, 4)],
-  // 4.3 MB of im2col columns per image, 32 MB per chunk: two chunks, the second accumulating with beta 1.
-  ["5x5 same over 8 images (two im2col chunks)", geometry(8, 30, 30, 48, 5, 5, 4, 1, 2)],
+  // im2col chunks of 512 KB of columns: 327 rows of 400 here, so chunks 327 + 327 + 146 cut across an image,
+  // the later ones accumulating the filter gradient with beta 1.
+  ["5x5 same over 2 images (three im2col chunks)", geometry(2, 20, 20, 16, 5, 5, 4, 1, 2)],
+  // 3x3 stride 1 with >= 16 channels, multiples of 4: Winograd F(2x2, 3x3) (concord_winograd.c). 20 channels
+  // take the widest vector and then the 128-bit one; odd sizes leave half-empty tiles.
+  ["Winograd 3x3 same, 16 -> 20 channels, odd sizes", geometry(2, 9, 11, 16, 3, 3, 20, 1, 1)],
+  [
+    "Winograd 3x3 valid, 24 -> 16 channels (input gradient padded by 2)",
+    geometry(3, 8, 7, 24, 3, 3, 16, 1, 0),
+  ],
+  ["Winograd 3x3 padded by 2 (input gradient unpadded)", geometry(2, 5, 6, 16, 3, 3, 16, 1, 2)],
+  // 2,304 tiles: two chunks of the filter gradient (the second accumulating), seven of the forward.
+  ["Winograd 3x3 same over 16 images of 24x24", geometry(16, 24, 24, 16, 3, 3, 16, 1, 1)],
 ];
 
 describe.runIf(hasCompiler)("builtin sgemm (native/concord_sgemm.c)", () => {
@@ -236,24 +247,27 @@ describe.runIf(hasCompiler)("builtin sgemm (native/concord_sgemm.c)", () => {
     expect(() => addon.sgemm(f(6), f(6), f(4), Int32Array.from([0, 0, 2, 2, 3]), 0)).toThrow(/bad arguments/);
   });
 
-  it.each(CONVS)("%s: conv2d and both gradients on the builtin sgemm match a float64 reference", (_, g) => {
-    const addon = addons.get(CAPS[0]) as TAddon;
-    const { n, h, w, ci, kh, kw, co, oh, ow } = g;
-    const x = rand(1, n * h * w * ci);
-    const f = rand(2, kh * kw * ci * co);
-    const dy = rand(3, n * oh * ow * co);
-    const ref = naiveConv(g, x, f, dy);
-    const p = Int32Array.from(GEOM_KEYS, (key) => g[key]);
-    const y = new Float32Array(ref.y.length);
-    const dx = new Float32Array(ref.dx.length).fill(Number.NaN);
-    const df = new Float32Array(ref.df.length).fill(Number.NaN);
-    addon.conv2d(x, f, y, p);
-    addon.conv2dBackpropInput(dy, f, dx, p);
-    addon.conv2dBackpropFilter(x, dy, df, p);
-    expect(maxRel(y, ref.y)).toBeLessThan(1e-5);
-    expect(maxRel(dx, ref.dx)).toBeLessThan(1e-5);
-    expect(maxRel(df, ref.df)).toBeLessThan(1e-5);
-  });
+  it.each(CAPS.flatMap((cap) => CONVS.map(([name, g]) => [cap, name, g] as const)))(
+    "capped at %s, %s: conv2d and both gradients on the builtin sgemm match a float64 reference",
+    (cap, _, g) => {
+      const addon = addons.get(cap) as TAddon;
+      const { n, h, w, ci, kh, kw, co, oh, ow } = g;
+      const x = rand(1, n * h * w * ci);
+      const f = rand(2, kh * kw * ci * co);
+      const dy = rand(3, n * oh * ow * co);
+      const ref = naiveConv(g, x, f, dy);
+      const p = Int32Array.from(GEOM_KEYS, (key) => g[key]);
+      const y = new Float32Array(ref.y.length);
+      const dx = new Float32Array(ref.dx.length).fill(Number.NaN);
+      const df = new Float32Array(ref.df.length).fill(Number.NaN);
+      addon.conv2d(x, f, y, p);
+      addon.conv2dBackpropInput(dy, f, dx, p);
+      addon.conv2dBackpropFilter(x, dy, df, p);
+      expect(maxRel(y, ref.y)).toBeLessThan(1e-5);
+      expect(maxRel(dx, ref.dx)).toBeLessThan(1e-5);
+      expect(maxRel(df, ref.df)).toBeLessThan(1e-5);
+    },
+  );
 
   it("gemm: a batch of 3 with every transpose and a broadcast operand matches the reference", () => {
     const addon = addons.get(CAPS[0]) as TAddon;

@@ -31,6 +31,7 @@ describe.each(KERNEL_MODES)("%s BatchMatMul (transposed) and MaxPoolGrad kernels
 
   it.each([
     [[3, 8, 8, 4], 2, 2, "valid"],
+    [[2, 6, 10, 19], 2, 2, "valid"],
     [[2, 7, 9, 3], 2, 2, "same"],
     [[1, 9, 9, 2], 3, 2, "valid"],
     [[2, 6, 6, 5], 3, 1, "same"],
@@ -58,4 +59,24 @@ describe.each(KERNEL_MODES)("%s BatchMatMul (transposed) and MaxPoolGrad kernels
       expect(Array.from(got as Float32Array)).toEqual(Array.from(ref as Float32Array));
     },
   );
+
+  it("clone and same-dtype cast share memory and outlive their source; other casts convert", async () => {
+    await tf.setBackend("wasm");
+    const before = tf.memory().numBytes;
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const x = tf.tensor1d([1.5, -2.25, 3]);
+    const buffers = backend.numDataIds();
+    const c = x.clone();
+    const f = tf.cast(x, "float32");
+    expect(backend.numDataIds()).toBe(buffers);
+    const i = tf.cast(x, "int32");
+    expect(backend.numDataIds()).toBe(buffers + 1);
+    x.dispose();
+    expect(Array.from(c.dataSync())).toEqual([1.5, -2.25, 3]);
+    expect(Array.from(f.dataSync())).toEqual([1.5, -2.25, 3]);
+    expect(i.dtype).toBe("int32");
+    expect(Array.from(i.dataSync())).toEqual([1, -2, 3]);
+    tf.dispose([c, f, i]);
+    expect(tf.memory().numBytes).toBe(before);
+  });
 });

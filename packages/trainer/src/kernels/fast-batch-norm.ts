@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { routeLayerCall } from "./native-layers";
 
 /**
  * Training-mode batch norm with a closed-form gradient.
@@ -11,6 +12,9 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
  *   dx = gamma * inv / M * (M * dy - sum(dy) - xhat * sum(dy * xhat)),
  * with per-channel sums done by a small kernel (WASM's Sum over leading axes transposes first, and a
  * [1,M] x [M,C] matMul measured slower still).
+ * On the native kernels (native-train-kernels.ts) forward and backward are one kernel each, two passes
+ * over memory apiece, the forward saving x and the per-channel mean and 1/std instead of xhat; inside a
+ * model, the ReLU layer that follows is fused in (see graphDepth below).
  * Only BatchNormalization.call in training mode on the last axis changes; weights, config, inference and
  * serialisation stay stock tfjs, so saved models load anywhere.
  */
@@ -50,13 +54,78 @@ function channelSums(x2d: tf.Tensor2D): tf.Tensor1D {
   return tf.sum(x2d, 0);
 }
 
+type TForward = (
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  save: tf.GradSaveFunc,
+) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] };
+
+/**
+ * Forward and closed-form backward as two native kernels; `keepStats` receives the batch mean and variance.
+ * With `relu`, the ReLU after the layer is fused in: the output is clamped and the gradient masked by it.
+ */
+function nativeForward(epsilon: number, relu: boolean, keepStats: (s: tf.Tensor[]) => void): TForward {
+  return (x, gamma, beta, save) => {
+    const [y, mean, variance, inv] = tf
+      .engine()
+      .runKernel("ConcordBatchNorm", { x, gamma, beta }, { epsilon, relu }) as tf.Tensor[];
+    keepStats([tf.keep(mean as tf.Tensor), tf.keep(variance as tf.Tensor)]);
+    save([x, mean as tf.Tensor, inv as tf.Tensor, gamma, ...(relu ? [y as tf.Tensor] : [])]);
+    return {
+      value: y as tf.Tensor,
+      gradFunc: (dy, saved) => {
+        const [sx, sMean, sInv, sGamma, sy] = saved as tf.Tensor[];
+        const inputs: tf.NamedTensorMap = {
+          dy,
+          x: sx as tf.Tensor,
+          mean: sMean as tf.Tensor,
+          inv: sInv as tf.Tensor,
+          gamma: sGamma as tf.Tensor,
+        };
+        if (sy) inputs.y = sy;
+        return tf.engine().runKernel("ConcordBatchNormGrad", inputs) as tf.Tensor[];
+      },
+    };
+  };
+}
+
+// BN + ReLU fusion. Inside a model's graph (depth > 0), a batch norm layer whose only consumer is an
+// Activation("relu") layer applies the ReLU itself; the Activation layer then passes the (already
+// non-negative) tensor through. ReLU is idempotent, so a missed pass-through only costs time. Outside a
+// graph (a layer called on its own) nothing is fused.
+let graphDepth = 0;
+const reluApplied = new WeakSet<tf.Tensor>();
+const fusible = new WeakMap<tf.layers.Layer, boolean>();
+type TGraphLayer = tf.layers.Layer & {
+  outboundNodes: { outboundLayer: tf.layers.Layer }[];
+  inboundNodes: unknown[];
+  activation?: { getClassName(): string };
+};
+
+function isReluActivation(layer: tf.layers.Layer): boolean {
+  const a = (layer as TGraphLayer).activation;
+  return layer.getClassName() === "Activation" && a?.getClassName() === "relu";
+}
+
+function followedByRelu(layer: tf.layers.Layer): boolean {
+  let known = fusible.get(layer);
+  if (known === undefined) {
+    const out = (layer as TGraphLayer).outboundNodes;
+    const next = out.length === 1 ? out[0]?.outboundLayer : undefined;
+    known = next !== undefined && isReluActivation(next) && (next as TGraphLayer).inboundNodes.length === 1;
+    fusible.set(layer, known);
+  }
+  return known;
+}
+
 function trainingBatchNorm(layer: TBnLayer, input: tf.Tensor): tf.Tensor {
   const channels = input.shape[input.rank - 1] as number;
   const m = input.size / channels;
   const gammaIn = layer.gamma ? layer.gamma.read() : tf.ones([channels]);
   const betaIn = layer.beta ? layer.beta.read() : tf.zeros([channels]);
   let stats: tf.Tensor[] = [];
-  const forward = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
+  const composed: TForward = (x, gamma, beta, save) => {
     const x2 = tf.reshape(x, [m, channels]) as tf.Tensor2D;
     const mean = tf.div(channelSums(x2), m);
     const xc = tf.sub(x2, mean) as tf.Tensor2D;
@@ -79,8 +148,16 @@ function trainingBatchNorm(layer: TBnLayer, input: tf.Tensor): tf.Tensor {
       },
     };
   };
+  const native = tf.getBackend() === "wasm" && tf.getKernel("ConcordBatchNorm", "wasm") !== undefined;
+  const relu = native && graphDepth > 0 && followedByRelu(layer);
+  const forward = native
+    ? nativeForward(layer.epsilon, relu, (s) => {
+        stats = s;
+      })
+    : composed;
   const run = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]);
   const out = run(input, gammaIn, betaIn);
+  if (relu) reluApplied.add(out);
   const [mean, variance] = stats as [tf.Tensor, tf.Tensor];
   // Same moving-average update as tfjs-layers (biased batch variance, as tfjs does).
   tf.tidy(() => {
@@ -94,26 +171,32 @@ function trainingBatchNorm(layer: TBnLayer, input: tf.Tensor): tf.Tensor {
   return out;
 }
 
-/** Routes BatchNormalization (training, last axis) through the closed-form gradient. Idempotent. */
+/**
+ * Routes BatchNormalization (training, last axis) through the closed-form gradient and, inside a model on the
+ * native kernels, fuses the ReLU layer after it (see graphDepth). Idempotent.
+ */
 export function installFastBatchNorm(): void {
   if (installed) return;
   if (!tf.getKernel(CHANNEL_SUM, "wasm")) {
     tf.registerKernel({ kernelName: CHANNEL_SUM, backendName: "wasm", kernelFunc: channelSumKernel });
   }
-  const proto = Object.getPrototypeOf(tf.layers.batchNormalization({})) as {
-    call: (
-      this: TBnLayer,
-      inputs: tf.Tensor | tf.Tensor[],
-      kwargs: Record<string, unknown>,
-    ) => tf.Tensor | tf.Tensor[];
+  routeLayerCall<TBnLayer>(tf.layers.batchNormalization({}), (layer, input, kwargs) =>
+    kwargs.training === true && (layer.axis === -1 || layer.axis === input.rank - 1)
+      ? tf.tidy(() => trainingBatchNorm(layer, input))
+      : null,
+  );
+  const model = tf.LayersModel.prototype as unknown as { call: (...args: unknown[]) => unknown };
+  const modelCall = model.call;
+  model.call = function graphCall(this: unknown, ...args: unknown[]) {
+    graphDepth++;
+    try {
+      return modelCall.apply(this, args);
+    } finally {
+      graphDepth--;
+    }
   };
-  const original = proto.call;
-  proto.call = function patchedCall(this: TBnLayer, inputs, kwargs) {
-    const input = Array.isArray(inputs) ? inputs[0] : inputs;
-    const isLastAxis = input !== undefined && (this.axis === -1 || this.axis === input.rank - 1);
-    if (kwargs?.training !== true || !isLastAxis || input === undefined)
-      return original.call(this, inputs, kwargs);
-    return tf.tidy(() => trainingBatchNorm(this, input));
-  };
+  routeLayerCall(tf.layers.activation({ activation: "relu" }), (layer, input) =>
+    reluApplied.has(input) && isReluActivation(layer) ? input : null,
+  );
   installed = true;
 }

@@ -5,6 +5,28 @@ import type { TGradientWorkerData } from "./gradient-worker";
 import type { Optimizer } from "./optimizer";
 import { shardGradients, type TShard, trainableVars } from "./shard-gradients";
 
+/**
+ * local * weight + sum of remote values * their weights, in a fixed order: one native pass per term where the
+ * native kernels are registered (the same float32 operations as tfjs' mul and add).
+ */
+function weightedMean(
+  local: tf.Tensor,
+  weight: number,
+  remote: { values: Float32Array; weight: number }[],
+): tf.Tensor {
+  const native = tf.getBackend() === "wasm" && tf.getKernel("ConcordWeightedSum", "wasm") !== undefined;
+  let sum: tf.Tensor | null = null;
+  for (const [k, r] of remote.entries()) {
+    const b = tf.tensor(r.values, local.shape);
+    const a: tf.Tensor = sum ?? local;
+    const wa = k === 0 ? weight : 1;
+    sum = native
+      ? (tf.engine().runKernel("ConcordWeightedSum", { a, b }, { wa, wb: r.weight }) as tf.Tensor)
+      : tf.add(k === 0 ? tf.mul(a, wa) : a, tf.mul(b, r.weight));
+  }
+  return sum ?? tf.mul(local, weight);
+}
+
 type TDone = {
   type: "done";
   id: number;
@@ -99,10 +121,8 @@ export class GradientPool {
     const grads: tf.NamedTensorMap = {};
     tf.tidy(() => {
       vars.forEach((v, i) => {
-        let g = tf.mul(local.grads[i] as tf.Tensor, local.n / total);
-        for (const r of results)
-          g = tf.add(g, tf.mul(tf.tensor(r.grads[i] as Float32Array, v.shape), r.n / total));
-        grads[v.name] = tf.keep(g);
+        const remote = results.map((r) => ({ values: r.grads[i] as Float32Array, weight: r.n / total }));
+        grads[v.name] = tf.keep(weightedMean(local.grads[i] as tf.Tensor, local.n / total, remote));
       });
     });
     tf.dispose(local.grads);
@@ -112,10 +132,8 @@ export class GradientPool {
     const statVars = model.weights.filter((w) => !w.trainable);
     statVars.forEach((w, k) => {
       tf.tidy(() => {
-        let s = tf.mul(w.read(), local.n / total);
-        for (const r of results)
-          s = tf.add(s, tf.mul(tf.tensor(r.stats[k] as Float32Array, w.shape as number[]), r.n / total));
-        w.write(s);
+        const remote = results.map((r) => ({ values: r.stats[k] as Float32Array, weight: r.n / total }));
+        w.write(weightedMean(w.read(), local.n / total, remote));
       });
     });
     const loss = results.reduce((a, r) => a + r.loss * r.n, local.loss * local.n) / total;

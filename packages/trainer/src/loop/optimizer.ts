@@ -7,6 +7,14 @@ import * as tf from "@tensorflow/tfjs";
  */
 /** slots[i] belongs to the i-th trainable variable (names differ between processes and models). */
 export type TOptimizerState = { step: number; slots: Float32Array[][] };
+type TStepConstants = {
+  b1: number;
+  b2: number;
+  eps: number;
+  lrT: number;
+  momentum: number;
+  weightDecay: number;
+};
 
 export class Optimizer {
   readonly kind: "adam" | "sgd";
@@ -50,25 +58,54 @@ export class Optimizer {
       this.kind === "adam"
         ? (this.learningRate * Math.sqrt(1 - b2 ** this.step)) / (1 - b1 ** this.step)
         : this.learningRate;
+    // On the native kernels one call per variable does the whole update in one pass (the same float32
+    // operations in the same order as the ops below).
+    const native = tf.getBackend() === "wasm" && tf.getKernel("ConcordAdam", "wasm") !== undefined;
+    const b = { b1, b2, eps, lrT, momentum, weightDecay };
     tf.tidy(() => {
       for (const v of variables) {
-        let g = grads[v.name];
+        const g = grads[v.name];
         if (!g) continue;
         // Decoupled weight decay on kernels only (not BN or biases).
-        if (weightDecay > 0 && v.shape.length > 1) g = tf.add(g, tf.mul(v, weightDecay));
-        const s = this.slotsFor(v);
-        if (this.kind === "adam") {
-          const [m, vv] = s as [tf.Variable, tf.Variable];
-          m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
-          vv.assign(tf.add(tf.mul(vv, b2), tf.mul(tf.square(g), 1 - b2)));
-          v.assign(tf.sub(v, tf.mul(tf.div(m, tf.add(tf.sqrt(vv), eps)), lrT)));
-        } else {
-          const [m] = s as [tf.Variable];
-          m.assign(tf.add(tf.mul(m, momentum), g));
-          v.assign(tf.sub(v, tf.mul(m, lrT)));
-        }
+        const wd = v.shape.length > 1 ? weightDecay : 0;
+        if (native) this.applyNative(v, g, { ...b, weightDecay: wd });
+        else this.applyOps(v, g, { ...b, weightDecay: wd });
       }
     });
+  }
+
+  private applyNative(v: tf.Variable, g: tf.Tensor, b: TStepConstants): void {
+    const s = this.slotsFor(v);
+    if (this.kind === "adam") {
+      const [m, vv] = s as [tf.Variable, tf.Variable];
+      const attrs = { beta1: b.b1, beta2: b.b2, lrT: b.lrT, epsilon: b.eps, weightDecay: b.weightDecay };
+      const [nv, nm, ns] = tf.engine().runKernel("ConcordAdam", { v, m, s: vv, g }, attrs) as tf.Tensor[];
+      m.assign(nm as tf.Tensor);
+      vv.assign(ns as tf.Tensor);
+      v.assign(nv as tf.Tensor);
+    } else {
+      const [m] = s as [tf.Variable];
+      const attrs = { momentum: b.momentum, lrT: b.lrT, weightDecay: b.weightDecay };
+      const [nv, nm] = tf.engine().runKernel("ConcordSgd", { v, m, g }, attrs) as tf.Tensor[];
+      m.assign(nm as tf.Tensor);
+      v.assign(nv as tf.Tensor);
+    }
+  }
+
+  private applyOps(v: tf.Variable, gIn: tf.Tensor, b: TStepConstants): void {
+    const { b1, b2, eps, lrT, momentum, weightDecay } = b;
+    const g = weightDecay > 0 ? tf.add(gIn, tf.mul(v, weightDecay)) : gIn;
+    const s = this.slotsFor(v);
+    if (this.kind === "adam") {
+      const [m, vv] = s as [tf.Variable, tf.Variable];
+      m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
+      vv.assign(tf.add(tf.mul(vv, b2), tf.mul(tf.square(g), 1 - b2)));
+      v.assign(tf.sub(v, tf.mul(tf.div(m, tf.add(tf.sqrt(vv), eps)), lrT)));
+    } else {
+      const [m] = s as [tf.Variable];
+      m.assign(tf.add(tf.mul(m, momentum), g));
+      v.assign(tf.sub(v, tf.mul(m, lrT)));
+    }
   }
 
   async getState(variables: tf.Variable[]): Promise<TOptimizerState> {
