@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { EmptyState, PageHeader } from "@/components/tables/page-header";
+import { plural } from "@/lib/format";
 import { datasetOptions } from "@/server/datasets/datasets";
 import { requireUser } from "@/server/guards";
 import { getReviewQueue } from "@/server/review/queue";
@@ -101,7 +102,7 @@ export default async function ReviewPage(props: {
             accepted and {q.handled.excluded} excluded faces are out of the queue. Ranked by the label-issue
             finder of @concord/crowd:{" "}
             {q.completePanels > 0
-              ? `bayes-panel for ${q.methods["bayes-panel"]} faces short of a complete panel (the panel prior of ${q.completePanels.toLocaleString()} complete panels), product for ${q.methods.product} with a complete panel`
+              ? `bayes-panel for ${plural(q.methods["bayes-panel"] ?? 0, "face")} short of a complete panel (the panel prior of ${plural(q.completePanels, "complete panel")}), product for ${plural(q.methods.product ?? 0, "face")} with a complete panel`
               : "product (no complete panel yet for bayes-panel)"}
             .
           </p>
