@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { TTrainQueue } from "./queues";
 
 /** Network factories of packages/trainer (its model table is keyed by this list). */
-export const RUN_MODELS = ["seed", "vgg13", "fast", "fast-lite"] as const;
+export const RUN_MODELS = ["seed", "vgg13", "fast", "fast-lite", "fast-wide"] as const;
 export type TRunModel = (typeof RUN_MODELS)[number];
 /**
  * Training targets, named as microsoft/FERPlus names its training modes; the FER+ paper (Barsoum et al. 2016)
@@ -67,6 +67,16 @@ export const CHECKPOINT_SELECTION_HOLDOUT =
 export const RUN_BACKENDS = ["auto", "gpu", "node", "wasm"] as const;
 export const RUN_OPTIMIZERS = ["adam", "sgd"] as const;
 /**
+ * Learning-rate schedules: "plateau" halves the rate after `reduceLrPatience` epochs without a better
+ * selection figure; "cosine" decays it per batch from the set rate to COSINE_FLOOR of it over the run's
+ * epochs. Both start with `warmupEpochs` of linear warm-up per batch from WARMUP_START of the rate.
+ */
+export const RUN_SCHEDULES = ["plateau", "cosine"] as const;
+export type TRunSchedule = (typeof RUN_SCHEDULES)[number];
+/** Where the warm-up starts and where the cosine ends, as fractions of the set learning rate. */
+export const WARMUP_START = 0.1;
+export const COSINE_FLOOR = 0.01;
+/**
  * Stored predictions (PredictionSet): "in-sample" = the run's saved model predicts every image (the images it
  * trained on are flagged in-sample); "cross-fit" = K fold models trained with the run's config each predict the
  * training images they did not see, the run's model predicts the rest, so every row is out-of-sample.
@@ -114,6 +124,27 @@ export const ZTrainingConfig = z.object({
   augment: z.boolean({ message: "augment: true or false" }).default(true),
   /** Weight each example's loss by the inverse frequency of its label. */
   classWeighting: z.boolean({ message: "classWeighting: true or false" }).default(false),
+  schedule: z
+    .enum(RUN_SCHEDULES, { message: `schedule: one of ${RUN_SCHEDULES.join(", ")}` })
+    .default("plateau"),
+  /** Epochs of linear warm-up (per batch, from WARMUP_START of the rate to the rate); 0 = none. */
+  warmupEpochs: int("warmupEpochs", 0, 100, 0),
+  /** Decay of the exponential moving average of the weights (selection and the saved model use it); 0 = off. */
+  ema: z.number({ message: "ema: a number" }).min(0, "ema: >= 0 (0 = off)").lt(1, "ema: < 1").default(0),
+  /** Mixup's Beta(alpha, alpha) on images and soft targets, per batch; 0 = off. */
+  mixup: z
+    .number({ message: "mixup: a number" })
+    .min(0, "mixup: >= 0 (0 = off)")
+    .max(10, "mixup: <= 10")
+    .default(0),
+  /** Logit adjustment (Menon et al. 2021): tau * log(class prior) added to the logits in the loss; 0 = off. */
+  logitAdjust: z
+    .number({ message: "logitAdjust: a number" })
+    .min(0, "logitAdjust: >= 0 (0 = off)")
+    .max(5, "logitAdjust: <= 5")
+    .default(0),
+  /** Select the checkpoint (and report Valid/Test) on the mean of each face and its mirror image. */
+  ttaEval: z.boolean({ message: "ttaEval: true or false" }).default(false),
 });
 export type TTrainingConfig = z.infer<typeof ZTrainingConfig>;
 

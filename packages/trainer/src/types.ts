@@ -1,5 +1,6 @@
 import type { TTwinKind } from "@concord/importer/twins";
 import type * as tf from "@tensorflow/tfjs";
+import type { TRunSchedule } from "@concord/jobs/run-config";
 import type { TModelName } from "./model/model-factories";
 
 /** Images are 48x48 8-bit grayscale, row-major, concatenated: pixels.length = N * 48 * 48. */
@@ -25,6 +26,7 @@ export type TTrainData = {
 };
 
 export type TOptimizerName = "adam" | "sgd";
+export type TScheduleName = TRunSchedule;
 export type TTrainConfig = {
   model: TModelName;
   epochs: number;
@@ -50,6 +52,18 @@ export type TTrainConfig = {
   sampleTargets: boolean;
   /** Number of data-parallel gradient workers (worker_threads, one WASM instance each); 1 = in-process. */
   workers: number;
+  /** Learning-rate schedule (see lrAt in loop/lr-schedule.ts): plateau halving or per-batch cosine decay. */
+  schedule: TScheduleName;
+  /** Linear warm-up per batch over this many epochs, from WARMUP_START x the rate; 0 = none. */
+  warmupEpochs: number;
+  /** EMA decay of all weights (BN moving statistics included), updated every step; 0 = off. */
+  emaDecay: number;
+  /** Mixup Beta(alpha, alpha) per batch on standardised images, soft targets and example weights; 0 = off. */
+  mixupAlpha: number;
+  /** Logit adjustment tau: tau * log(class prior of the training targets) added in the training loss; 0 = off. */
+  logitAdjustTau: number;
+  /** Evaluate (select, report) with test-time augmentation: mean of each face and its mirror. */
+  ttaEval: boolean;
 };
 
 export type TBatchProgress = {

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { ferplusProcess } from "@concord/crowd";
-import { RUN_SCHEMES } from "@concord/jobs/run-config";
+import { RUN_SCHEMES, ZTrainingConfig } from "@concord/jobs/run-config";
 import { describe, expect, it } from "vitest";
 import { augmentInto, FERPLUS_AUGMENT, makeBatch, PIXELS } from "../src/data/augment";
 import { loadFerplus, parseLabelCsv } from "../src/data/ferplus-folder";
@@ -99,6 +99,7 @@ describe("eps means the same for every scheme", () => {
 
 function trainingConfig() {
   return {
+    ...ZTrainingConfig.parse({}),
     model: "fast" as const,
     scheme: "crossentropy" as const,
     eps: 1,

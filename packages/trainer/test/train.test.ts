@@ -71,6 +71,58 @@ describe("train", () => {
     resumed.model.dispose();
   });
 
+  it("resumes exactly with every issue-14 lever on (cosine + warm-up, EMA, mixup, logit adjustment, TTA)", async () => {
+    const data = toyData(20, 3);
+    const cfg: Partial<TTrainConfig> = {
+      ...base,
+      epochs: 3,
+      augment: true,
+      // No early stopping: the saved model is the last EMA, so a wrongly restored EMA would show.
+      earlyStoppingPatience: 0,
+      schedule: "cosine",
+      warmupEpochs: 1,
+      emaDecay: 0.9,
+      mixupAlpha: 0.4,
+      logitAdjustTau: 1,
+      ttaEval: true,
+    };
+    const full = await train(data, cfg, { checkpointDir: path.join(tmp, "levers-full") });
+    const dir = path.join(tmp, "levers-resumed");
+    const controller = new AbortController();
+    await expect(
+      train(data, cfg, {
+        checkpointDir: dir,
+        signal: controller.signal,
+        onEpoch: (m) => void (m.epoch === 1 && controller.abort()),
+      }),
+    ).rejects.toThrow(/abort/i);
+    const ck = await readCheckpoint(dir);
+    expect(ck?.epoch).toBe(1);
+    // 20 faces, batch 8: 3 steps an epoch, one EMA update each.
+    expect(ck?.ema?.updates).toBe(3);
+    const resumed = await train(data, cfg, { checkpointDir: dir, resume: true });
+    expect(resumed.history).toEqual(
+      full.history.map((h, i) => ({
+        ...h,
+        seconds: resumed.history[i]?.seconds,
+        imagesPerSecond: resumed.history[i]?.imagesPerSecond,
+        cpuSeconds: resumed.history[i]?.cpuSeconds,
+      })),
+    );
+    expect(await weightsOf(resumed.model)).toEqual(await weightsOf(full.model));
+    // An epoch reports its last step's rate: step 2 of the 3-step warm-up, step 5 (2/5 of the decay over
+    // steps 3..8), and the cosine floor (1% of the rate) at the run's last step.
+    const expected = [
+      3e-3 * (0.1 + (0.9 * 2) / 3),
+      3e-5 + (3e-3 - 3e-5) * 0.5 * (1 + Math.cos(Math.PI * (2 / 5))),
+      3e-5,
+    ];
+    full.history.forEach((h, i) => expect(h.learningRate).toBeCloseTo(expected[i] as number, 12));
+    expect(full.valid?.tta).toBe(true);
+    full.model.dispose();
+    resumed.model.dispose();
+  });
+
   it("an abort stops within one batch", async () => {
     const controller = new AbortController();
     let batchesAfterAbort = 0;

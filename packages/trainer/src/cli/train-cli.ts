@@ -8,9 +8,11 @@ import {
   DEFAULT_RUN_CONFIG,
   drawsTargets,
   RUN_SCHEMES,
+  RUN_SCHEDULES,
   resolveScheme,
   SCHEME_ALIASES,
   SCHEME_PAPER_NAMES,
+  ZTrainingConfig,
 } from "@concord/jobs/run-config";
 import { loadDataFolder } from "../data/data-folder";
 import type { TSmoothing } from "../data/scheme-targets";
@@ -32,6 +34,8 @@ const USAGE = `usage: concord-train --data <FER+ folder | generic folder (PNGs +
   --eps <0..1> (${DEFAULT_RUN_CONFIG.eps})  --smoothing crowd|uniform (crowd)   --epochs N (${D.epochs})  --batch-size N (${D.batchSize})
   --optimizer adam|sgd (${D.optimizer})  --lr X (${D.learningRate})  --momentum X (${D.momentum})  --weight-decay X (${D.weightDecay})
   --patience N (${D.earlyStoppingPatience})  --lr-patience N (${D.reduceLrPatience})  --class-weighting  --no-augment  --seed N (${D.seed})  --workers N (2: data-parallel, one WASM per core)
+  --schedule ${RUN_SCHEDULES.join("|")} (${D.schedule})  --warmup-epochs N (${D.warmupEpochs})  --ema DECAY (0 = off, e.g. 0.999)  --mixup ALPHA (0 = off)
+  --logit-adjust TAU (0 = off, e.g. 1)  --tta-eval (select and report on image + mirror)
   --out DIR (.runs/<time>)  --checkpoint DIR (<out>/checkpoint)  --resume  --limit N  --backend auto|wasm|tfjs-node|tfjs-node-gpu|cpu  --force-cpu`;
 
 function num(v: string | undefined, name: string): number | undefined {
@@ -39,6 +43,15 @@ function num(v: string | undefined, name: string): number | undefined {
   const n = Number(v);
   if (!Number.isFinite(n)) throw new DataError(`--${name} must be a number (got "${v}")`);
   return n;
+}
+
+/** A new lever's value, validated by the run config's own field (the form and the worker use the same). */
+function runField<K extends keyof typeof ZTrainingConfig.shape>(key: K, flag: string, v: string | undefined) {
+  if (v === undefined) return undefined;
+  const n = key === "schedule" ? v : num(v, flag);
+  const r = ZTrainingConfig.shape[key].safeParse(n);
+  if (!r.success) throw new DataError(`--${flag}: ${r.error.issues[0]?.message ?? "invalid"}`);
+  return r.data as Exclude<(typeof ZTrainingConfig)["_output"][K], undefined>;
 }
 
 async function main(): Promise<void> {
@@ -62,6 +75,12 @@ async function main(): Promise<void> {
       "no-augment": { type: "boolean", default: false },
       seed: { type: "string" },
       workers: { type: "string", default: "2" },
+      schedule: { type: "string" },
+      "warmup-epochs": { type: "string" },
+      ema: { type: "string" },
+      mixup: { type: "string" },
+      "logit-adjust": { type: "string" },
+      "tta-eval": { type: "boolean", default: false },
       out: { type: "string" },
       checkpoint: { type: "string" },
       resume: { type: "boolean", default: false },
@@ -85,6 +104,15 @@ async function main(): Promise<void> {
     );
   if (a.smoothing !== "crowd" && a.smoothing !== "uniform")
     throw new DataError("--smoothing must be crowd or uniform");
+  // Checked before the data loads: the run config's fields (issue 14's training levers).
+  const levers = {
+    schedule: runField("schedule", "schedule", a.schedule),
+    warmupEpochs: runField("warmupEpochs", "warmup-epochs", a["warmup-epochs"]),
+    emaDecay: runField("ema", "ema", a.ema),
+    mixupAlpha: runField("mixup", "mixup", a.mixup),
+    logitAdjustTau: runField("logitAdjust", "logit-adjust", a["logit-adjust"]),
+    ttaEval: a["tta-eval"],
+  };
   const backend = await initBackendFromFlags(a, env);
   const out = path.resolve(a.out ?? path.join(".runs", new Date().toISOString().replace(/[:.]/g, "-")));
   const started = Date.now();
@@ -118,6 +146,7 @@ async function main(): Promise<void> {
       seed: num(a.seed, "seed"),
       workers: num(a.workers, "workers"),
       sampleTargets: drawsTargets(scheme),
+      ...levers,
     },
     {
       checkpointDir: path.resolve(a.checkpoint ?? path.join(out, "checkpoint")),

@@ -118,6 +118,18 @@ export function subsetTargets(targets: Float32Array, classes: number, indices: n
   return out;
 }
 
+/**
+ * The class prior of soft targets: the mean target row (N x C), floored at 1e-6 so that log(prior) stays
+ * finite for a class no row gives weight to.
+ */
+export function classPrior(targets: Float32Array, classes: number): Float32Array {
+  const n = targets.length / classes;
+  const sum = new Float64Array(classes);
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < classes; c++) sum[c] = (sum[c] as number) + (targets[i * classes + c] as number);
+  return Float32Array.from(sum, (s) => Math.max(s / Math.max(n, 1), 1e-6));
+}
+
 /** Inverse-frequency class weights (by training label), normalised so the mean example weight is 1. */
 export function classWeights(labels: Int32Array, classes: number): Float32Array {
   const counts = new Float64Array(classes);

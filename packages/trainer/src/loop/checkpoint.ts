@@ -10,6 +10,7 @@ export type TCheckpoint = {
   epoch: number;
   config: TTrainConfig;
   rngState: number;
+  /** The rate ReduceLROnPlateau manages (the per-step rate is lrAt(step, config, ..., this)). */
   learningRate: number;
   plateau: { best: number; wait: number };
   early: { best: number; bestEpoch: number; wait: number };
@@ -17,11 +18,15 @@ export type TCheckpoint = {
   weights: Float32Array[];
   optimizer: TOptimizerState;
   bestWeights: Float32Array[] | null;
+  /** The weight EMA (every weight, in model.weights order) and its update count; null when off. */
+  ema: { updates: number; weights: Float32Array[] } | null;
 };
 
-type TMeta = Omit<TCheckpoint, "weights" | "optimizer" | "bestWeights"> & {
+type TMeta = Omit<TCheckpoint, "weights" | "optimizer" | "bestWeights" | "ema"> & {
   optimizerStep: number;
-  files: { weights: string; optimizer: string; best: string | null };
+  emaUpdates?: number;
+  /** ema: absent in checkpoints written before the EMA option (read as off). */
+  files: { weights: string; optimizer: string; best: string | null; ema?: string | null };
   weightSizes: number[];
   slotCounts: number[];
   /** Element count of each trainable variable (slot arrays have that size). */
@@ -57,14 +62,17 @@ export async function writeCheckpoint(dir: string, ck: TCheckpoint): Promise<voi
     weights: `${tag}.weights.bin`,
     optimizer: `${tag}.optimizer.bin`,
     best: ck.bestWeights ? `${tag}.best.bin` : null,
+    ema: ck.ema ? `${tag}.ema.bin` : null,
   };
   await writeFile(path.join(dir, files.weights), pack(ck.weights));
   await writeFile(path.join(dir, files.optimizer), pack(ck.optimizer.slots.flat()));
   if (ck.bestWeights && files.best) await writeFile(path.join(dir, files.best), pack(ck.bestWeights));
-  const { weights, optimizer, bestWeights, ...rest } = ck;
+  if (ck.ema && files.ema) await writeFile(path.join(dir, files.ema), pack(ck.ema.weights));
+  const { weights, optimizer, bestWeights, ema, ...rest } = ck;
   const meta: TMeta = {
     ...rest,
     optimizerStep: optimizer.step,
+    ...(ema ? { emaUpdates: ema.updates } : {}),
     files,
     weightSizes: weights.map((w) => w.length),
     slotCounts: optimizer.slots.map((s) => s.length),
@@ -103,6 +111,20 @@ export async function readCheckpoint(dir: string): Promise<TCheckpoint | null> {
   const bestWeights = meta.files.best
     ? unpack(await readFile(path.join(dir, meta.files.best)), meta.weightSizes)
     : null;
-  const { files: _f, weightSizes: _w, slotCounts: _s, slotSizes: _z, optimizerStep, ...rest } = meta;
-  return { ...rest, weights, optimizer: { step: optimizerStep, slots }, bestWeights };
+  const ema = meta.files.ema
+    ? {
+        updates: meta.emaUpdates ?? 0,
+        weights: unpack(await readFile(path.join(dir, meta.files.ema)), meta.weightSizes),
+      }
+    : null;
+  const {
+    files: _f,
+    weightSizes: _w,
+    slotCounts: _s,
+    slotSizes: _z,
+    optimizerStep,
+    emaUpdates: _e,
+    ...rest
+  } = meta;
+  return { ...rest, weights, optimizer: { step: optimizerStep, slots }, bestWeights, ema };
 }

@@ -1,4 +1,4 @@
-import { drawsTargets, type TTrainingConfig, ZTrainingConfig } from "@concord/jobs/run-config";
+import { drawsTargets, RUN_SCHEDULES, type TTrainingConfig, ZTrainingConfig } from "@concord/jobs/run-config";
 import { MODEL_NAMES } from "../model/model-factories";
 import type { TTrainConfig } from "../types";
 
@@ -12,7 +12,13 @@ type TRunFields =
   | "augment"
   | "earlyStoppingPatience"
   | "classWeighting"
-  | "sampleTargets";
+  | "sampleTargets"
+  | "schedule"
+  | "warmupEpochs"
+  | "emaDecay"
+  | "mixupAlpha"
+  | "logitAdjustTau"
+  | "ttaEval";
 
 /**
  * A run config's hyperparameters (@concord/jobs, the one contract the admin form, the worker and concord-train
@@ -31,6 +37,12 @@ export function trainConfigOf(run: TTrainingConfig): Pick<TTrainConfig, TRunFiel
     classWeighting: run.classWeighting,
     // PLD: a one-hot drawn from each target every epoch.
     sampleTargets: drawsTargets(run.scheme),
+    schedule: run.schedule,
+    warmupEpochs: run.warmupEpochs,
+    emaDecay: run.ema,
+    mixupAlpha: run.mixup,
+    logitAdjustTau: run.logitAdjust,
+    ttaEval: run.ttaEval,
   };
 }
 
@@ -72,5 +84,12 @@ export function resolveConfig(partial: Partial<TTrainConfig> = {}): TTrainConfig
     fail("validationFraction", "must be in (0, 1)");
   if (!Number.isInteger(c.workers) || c.workers < 1 || c.workers > 16)
     fail("workers", "must be an integer in 1..16");
+  if (!RUN_SCHEDULES.includes(c.schedule)) fail("schedule", `must be one of ${RUN_SCHEDULES.join(", ")}`);
+  if (!Number.isInteger(c.warmupEpochs) || c.warmupEpochs < 0)
+    fail("warmupEpochs", "must be an integer >= 0");
+  if (!(c.emaDecay >= 0 && c.emaDecay < 1)) fail("emaDecay", "must be in [0, 1) (0 = off)");
+  if (!(c.mixupAlpha >= 0 && Number.isFinite(c.mixupAlpha))) fail("mixupAlpha", "must be >= 0 (0 = off)");
+  if (!(c.logitAdjustTau >= 0 && Number.isFinite(c.logitAdjustTau)))
+    fail("logitAdjustTau", "must be >= 0 (0 = off)");
   return c;
 }

@@ -12,6 +12,7 @@ export function makeShards(
   labels: Int32Array,
   count: number,
   seed: number,
+  adjust: Float32Array | null = null,
 ): TShard[] {
   const n = labels.length;
   const classes = y.length / n;
@@ -27,6 +28,7 @@ export function makeShards(
       w: w ? w.slice(a, b) : null,
       labels: labels.slice(a, b),
       seed: k === 0 ? seed : mixSeed(seed, k),
+      adjust,
     });
   }
   return shards;

@@ -2,18 +2,28 @@ import { hashFaces } from "@concord/importer/twins";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend";
 import { FERPLUS_AUGMENT, makeBatch, SIZE } from "../data/augment";
-import { classWeights, stratifiedSplit, subsetImages, subsetTargets, validateData } from "../data/train-data";
+import { mixBatch } from "../data/mixup";
+import {
+  classPrior,
+  classWeights,
+  stratifiedSplit,
+  subsetImages,
+  subsetTargets,
+  validateData,
+} from "../data/train-data";
 import { withTrainTwins } from "../data/train-twins";
 import { evaluate } from "../evaluation/evaluate";
 import { buildModel } from "../model/model-factories";
 import type { TEpochMetrics, TImageSet, TTrainConfig, TTrainData, TTrainHooks, TTrainResult } from "../types";
 import { readCheckpoint, writeCheckpoint } from "./checkpoint";
 import { GradientPool } from "./gradient-pool";
+import { lrAt } from "./lr-schedule";
 import { Optimizer } from "./optimizer";
 import { mixSeed, Rng, withSeededMathRandom } from "./seeded-rng";
 import { trainableVars } from "./shard-gradients";
-import { resolveConfig } from "./train-config";
+import { DEFAULT_CONFIG, resolveConfig } from "./train-config";
 import { makeShards, step } from "./train-step";
+import { WeightEma } from "./weight-ema";
 
 async function readWeights(model: tf.LayersModel): Promise<Float32Array[]> {
   return Promise.all(model.getWeights().map(async (t) => (await t.data()) as Float32Array));
@@ -79,6 +89,11 @@ export async function train(
   }
   const n = trainSet.labels.length;
   const cw = config.classWeighting ? classWeights(trainSet.labels, classes) : null;
+  // Logit adjustment: tau x log(prior of the training targets), added to the logits inside the loss only.
+  const adjust =
+    config.logitAdjustTau > 0
+      ? classPrior(trainSet.targets, classes).map((p) => config.logitAdjustTau * Math.log(p))
+      : null;
   const model = withSeededMathRandom(mixSeed(config.seed, 1), () =>
     buildModel({ name: config.model, classes }),
   );
@@ -87,6 +102,15 @@ export async function train(
     weightDecay: config.weightDecay,
   });
   const rng = new Rng(mixSeed(config.seed, 2));
+  // The rate ReduceLROnPlateau manages; each step's rate is lrAt(step, config, batches, baseLr).
+  let baseLr = config.learningRate;
+  let ema =
+    config.emaDecay > 0
+      ? new WeightEma(
+          config.emaDecay,
+          (await readWeights(model)).map((w) => w.slice()),
+        )
+      : null;
   let startEpoch = 0;
   let history: TEpochMetrics[] = [];
   let plateau = { best: -Infinity, wait: 0 };
@@ -101,8 +125,11 @@ export async function train(
           `checkpoint in ${hooks.checkpointDir} is for model ${ck.config.model} seed ${ck.config.seed}`,
         );
       }
+      // Settings a checkpoint predates read as their defaults; the cosine schedule spans the run's epochs.
       const changed = (Object.keys(config) as (keyof TTrainConfig)[]).filter(
-        (k) => k !== "epochs" && ck.config[k] !== config[k],
+        (k) =>
+          (k !== "epochs" || config.schedule === "cosine") &&
+          (ck.config[k] ?? DEFAULT_CONFIG[k]) !== config[k],
       );
       if (changed.length > 0)
         log(
@@ -110,8 +137,11 @@ export async function train(
         );
       writeWeights(model, ck.weights);
       opt.setState(trainableVars(model), ck.optimizer);
-      opt.learningRate = ck.learningRate;
+      baseLr = ck.learningRate;
       rng.state = ck.rngState;
+      if (ema && ck.ema) ema = new WeightEma(config.emaDecay, ck.ema.weights, ck.ema.updates);
+      else if (ema || ck.ema)
+        throw new Error(`checkpoint in ${hooks.checkpointDir}: EMA on/off differs from this run`);
       ({ plateau, early, history } = ck);
       bestWeights = ck.bestWeights;
       startEpoch = ck.epoch;
@@ -128,6 +158,18 @@ export async function train(
     opt.dispose();
   }
 
+  /** Runs fn with the EMA weights in the model (when on), then puts the trained weights back. */
+  async function withEmaWeights<T>(fn: () => Promise<T>): Promise<T> {
+    if (!ema) return fn();
+    const live = await readWeights(model);
+    writeWeights(model, ema.values);
+    try {
+      return await fn();
+    } finally {
+      writeWeights(model, live);
+    }
+  }
+
   async function runEpochs(): Promise<TTrainResult> {
     const started = performance.now();
     let stoppedEarly = early.wait >= config.earlyStoppingPatience && config.earlyStoppingPatience > 0;
@@ -141,12 +183,15 @@ export async function train(
       for (let b = 0; b < batches; b++) {
         if (hooks.signal?.aborted) throw abortError(hooks.signal);
         const idx = order.slice(b * config.batchSize, (b + 1) * config.batchSize);
-        const x = makeBatch(trainSet.pixels, idx, config.augment ? rng : null, FERPLUS_AUGMENT);
-        const y = config.sampleTargets
+        let x: Float32Array = makeBatch(trainSet.pixels, idx, config.augment ? rng : null, FERPLUS_AUGMENT);
+        let y: Float32Array = config.sampleTargets
           ? drawTargets(trainSet.targets, classes, idx, rng)
           : subsetTargets(trainSet.targets, classes, idx);
         const labels = Int32Array.from(idx, (i) => trainSet.labels[i] as number);
-        const w = cw ? Float32Array.from(labels, (l) => (l >= 0 ? (cw[l] as number) : 1)) : null;
+        let w: Float32Array | null = cw
+          ? Float32Array.from(labels, (l) => (l >= 0 ? (cw[l] as number) : 1))
+          : null;
+        if (config.mixupAlpha > 0) ({ x, y, w } = mixBatch(idx.length, x, y, w, rng, config.mixupAlpha));
         const shards = makeShards(
           x,
           y,
@@ -154,8 +199,11 @@ export async function train(
           labels,
           pool ? pool.size + 1 : 1,
           mixSeed(config.seed, 3, epoch, b),
+          adjust,
         );
+        opt.learningRate = lrAt(epoch * batches + b, config, batches, baseLr);
         const out = await step(model, opt, pool, shards);
+        ema?.update(await readWeights(model));
         lossSum += out.loss * idx.length;
         correct += out.correct;
         imagesDone += idx.length;
@@ -175,7 +223,13 @@ export async function train(
         await new Promise((r) => setImmediate(r));
       }
       const seconds = (performance.now() - t0) / 1000;
-      const ev = await evaluate(model, valid, validName, { labels: data.classNames, signal: hooks.signal });
+      const ev = await withEmaWeights(() =>
+        evaluate(model, valid, validName, {
+          labels: data.classNames,
+          signal: hooks.signal,
+          tta: config.ttaEval,
+        }),
+      );
       const metrics: TEpochMetrics = {
         epoch: epoch + 1,
         loss: lossSum / n,
@@ -197,11 +251,13 @@ export async function train(
       // (CHECKPOINT_SELECTION in @concord/jobs/run-config: the words every view shows).
       if (ev.accuracy > early.best) {
         early = { best: ev.accuracy, bestEpoch: epoch + 1, wait: 0 };
-        bestWeights = await readWeights(model);
+        bestWeights = ema ? ema.values.map((v) => v.slice()) : await readWeights(model);
       } else early.wait++;
       if (ev.accuracy > plateau.best) plateau = { best: ev.accuracy, wait: 0 };
       else if (++plateau.wait >= config.reduceLrPatience) {
-        opt.learningRate = Math.max(config.minLearningRate, opt.learningRate * config.reduceLrFactor);
+        // The cosine schedule ignores the plateau rule (it is kept for the record only).
+        if (config.schedule === "plateau")
+          baseLr = Math.max(config.minLearningRate, baseLr * config.reduceLrFactor);
         plateau.wait = 0;
       }
       stoppedEarly = config.earlyStoppingPatience > 0 && early.wait >= config.earlyStoppingPatience;
@@ -211,20 +267,24 @@ export async function train(
           epoch: epoch + 1,
           config,
           rngState: rng.state,
-          learningRate: opt.learningRate,
+          learningRate: baseLr,
           plateau,
           early,
           history,
           weights: await readWeights(model),
           optimizer: await opt.getState(trainableVars(model)),
           bestWeights,
+          ema: ema ? { updates: ema.updates, weights: ema.values } : null,
         });
       }
       await hooks.onEpoch?.(metrics);
     }
+    // The kept model: the best epoch's weights (EMA ones when on) with early stopping, else the last EMA.
     if (bestWeights && config.earlyStoppingPatience > 0) writeWeights(model, bestWeights);
-    const validEval = await evaluate(model, valid, validName, { labels: data.classNames });
-    const testEval = data.test ? await evaluate(model, data.test, "test", { labels: data.classNames }) : null;
+    else if (ema) writeWeights(model, ema.values);
+    const opts = { labels: data.classNames, tta: config.ttaEval };
+    const validEval = await evaluate(model, valid, validName, opts);
+    const testEval = data.test ? await evaluate(model, data.test, "test", opts) : null;
     model.setUserDefinedMetadata({
       classNames: [...data.classNames],
       modelName: config.model,

@@ -85,17 +85,21 @@ function vgg13(input: tf.SymbolicTensor, classes: number): tf.SymbolicTensor {
  * fast: seed with the costly second 48x48 conv removed (a third of seed's multiply-adds sit there) and a
  * 256-channel 6x6 conv added where it is cheap, so depth and receptive field are kept.
  * fast-lite (`convsAt24 = 1`): one conv at 24x24 too; the comparison point for `fast`.
+ * fast-wide (`width = 1.5`): fast's blocks with 1.5x the channels (48/96/192/384; the head stays 256 units).
+ * Every conv after the first is 3x3 stride 1 with >= 16 channels in and out, multiples of 4: the shapes the
+ * native Winograd kernels take (concord_wino_fits in native/concord_winograd.c).
  */
-function fastFamily(convsAt24: 1 | 2) {
+function fastFamily(convsAt24: 1 | 2, width = 1) {
+  const ch = (c: number) => Math.round(c * width);
   return (input: tf.SymbolicTensor, classes: number): tf.SymbolicTensor => {
-    let x = convBnRelu(input, 32, "b1c1");
+    let x = convBnRelu(input, ch(32), "b1c1");
     x = poolDrop(x, 0, "b1");
-    for (let c = 1; c <= convsAt24; c++) x = convBnRelu(x, 64, `b2c${c}`);
+    for (let c = 1; c <= convsAt24; c++) x = convBnRelu(x, ch(64), `b2c${c}`);
     x = poolDrop(x, 0.25, "b2");
-    x = convBnRelu(x, 128, "b3c1");
-    x = convBnRelu(x, 128, "b3c2");
+    x = convBnRelu(x, ch(128), "b3c1");
+    x = convBnRelu(x, ch(128), "b3c2");
     x = poolDrop(x, 0.25, "b3");
-    x = convBnRelu(x, 256, "b4c1");
+    x = convBnRelu(x, ch(256), "b4c1");
     x = poolDrop(x, 0.25, "b4");
     return head(x, 256, classes);
   };
@@ -106,6 +110,7 @@ const FACTORIES: Record<TModelName, (input: tf.SymbolicTensor, classes: number) 
   vgg13,
   fast: fastFamily(2),
   "fast-lite": fastFamily(1),
+  "fast-wide": fastFamily(2, 1.5),
 };
 
 /** Builds an uncompiled model (input [48,48,1] grayscale, standardised per image; softmax output). */

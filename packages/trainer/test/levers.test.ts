@@ -1,0 +1,218 @@
+import { ZTrainingConfig } from "@concord/jobs/run-config";
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../src/backend";
+import { betaSymmetric, mixBatch } from "../src/data/mixup";
+import { classPrior } from "../src/data/train-data";
+import { lrAt } from "../src/loop/lr-schedule";
+import { mixSeed, Rng, withSeededMathRandom } from "../src/loop/seeded-rng";
+import { softTargetLoss } from "../src/loop/shard-gradients";
+import { train } from "../src/loop/train";
+import { resolveConfig, trainConfigOf } from "../src/loop/train-config";
+import { WeightEma } from "../src/loop/weight-ema";
+import { buildModel } from "../src/model/model-factories";
+import type { TTrainConfig } from "../src/types";
+import { toyData, weightsOf } from "./helpers";
+
+describe("learning-rate schedule", () => {
+  const cosine = { schedule: "cosine", warmupEpochs: 1, epochs: 3, learningRate: 0.01 } as const;
+  it("warms up linearly from a tenth, then decays by cosine to a hundredth at the last step", () => {
+    // 4 batches an epoch: steps 0-3 warm up, 4..11 decay (p = (step - 4) / 7).
+    expect(lrAt(0, cosine, 4, 0.01)).toBeCloseTo(0.001, 12);
+    expect(lrAt(2, cosine, 4, 0.01)).toBeCloseTo(0.0055, 12);
+    expect(lrAt(3, cosine, 4, 0.01)).toBeCloseTo(0.01 * (0.1 + 0.9 * 0.75), 12);
+    expect(lrAt(4, cosine, 4, 0.01)).toBeCloseTo(0.01, 12);
+    // 1e-4 + 0.0099 x (1 + cos(4 pi / 7)) / 2, cos(4 pi / 7) = -0.2225209340
+    expect(lrAt(8, cosine, 4, 0.01)).toBeCloseTo(0.0001 + 0.0099 * 0.5 * (1 - 0.222520934), 9);
+    expect(lrAt(11, cosine, 4, 0.01)).toBeCloseTo(0.0001, 12);
+    // The cosine ignores the plateau's base.
+    expect(lrAt(8, cosine, 4, 0.005)).toBe(lrAt(8, cosine, 4, 0.01));
+  });
+  it("plateau: warm-up toward the plateau's current rate, then that rate", () => {
+    const plateau = { ...cosine, schedule: "plateau" } as const;
+    expect(lrAt(1, plateau, 4, 0.005)).toBeCloseTo(0.005 * (0.1 + 0.9 / 4), 12);
+    expect(lrAt(4, plateau, 4, 0.005)).toBe(0.005);
+    expect(lrAt(11, plateau, 4, 0.005)).toBe(0.005);
+    expect(lrAt(0, { ...plateau, warmupEpochs: 0 }, 4, 0.005)).toBe(0.005);
+  });
+});
+
+describe("weight EMA", () => {
+  it("averages with the ramped decay min(decay, (1 + t) / (10 + t))", () => {
+    const ema = new WeightEma(0.999, [Float32Array.of(1, 2)]);
+    ema.update([Float32Array.of(3, 4)]);
+    const d1 = 2 / 11;
+    expect(Array.from(ema.values[0] as Float32Array)).toEqual([
+      Math.fround(d1 * 1 + (1 - d1) * 3),
+      Math.fround(d1 * 2 + (1 - d1) * 4),
+    ]);
+    expect(WeightEma.decayAt(0.9, 1000)).toBe(0.9);
+  });
+
+  it("the saved model of an EMA run is the hand-computed average of the trained weights after 2 steps", async () => {
+    await initBackend("wasm", { quiet: true });
+    // 8 faces, batch 8: one step an epoch; training itself does not depend on the EMA.
+    const data = toyData(8, 4);
+    const cfg: Partial<TTrainConfig> = {
+      model: "fast-lite",
+      batchSize: 8,
+      learningRate: 3e-3,
+      seed: 5,
+      earlyStoppingPatience: 0,
+      augment: false,
+    };
+    const w0 = withSeededMathRandom(mixSeed(5, 1), () => buildModel({ name: "fast-lite", classes: 3 }));
+    const after = async (epochs: number, emaDecay = 0) => {
+      const r = await train(data, { ...cfg, epochs, emaDecay });
+      const w = await weightsOf(r.model);
+      r.model.dispose();
+      return w;
+    };
+    const w1 = await after(1);
+    const w2 = await after(2);
+    const withEma = await after(2, 0.5);
+    const init = await weightsOf(w0);
+    w0.dispose();
+    const d1 = WeightEma.decayAt(0.5, 1);
+    const d2 = WeightEma.decayAt(0.5, 2);
+    expect([d1, d2]).toEqual([2 / 11, 3 / 12]);
+    const hand = init.map((w, i) =>
+      w.map((v, j) => {
+        const e1 = Math.fround(d1 * v + (1 - d1) * (w1[i]![j] as number));
+        return Math.fround(d2 * e1 + (1 - d2) * (w2[i]![j] as number));
+      }),
+    );
+    expect(withEma).toEqual(hand);
+    expect(withEma).not.toEqual(w2);
+  });
+});
+
+describe("mixup", () => {
+  it("draws Beta(alpha, alpha): mean 1/2, variance 1 / (4 (2 alpha + 1))", () => {
+    const rng = new Rng(11);
+    const n = 20000;
+    let s = 0;
+    let sq = 0;
+    for (let i = 0; i < n; i++) {
+      const b = betaSymmetric(rng, 0.4);
+      expect(b).toBeGreaterThanOrEqual(0);
+      expect(b).toBeLessThanOrEqual(1);
+      s += b;
+      sq += b * b;
+    }
+    const mean = s / n;
+    expect(mean).toBeCloseTo(0.5, 1);
+    expect(sq / n - mean * mean).toBeCloseTo(1 / (4 * 1.8), 2);
+  });
+
+  const batch = () => {
+    const rng = new Rng(3);
+    const x = Float32Array.from({ length: 4 * 5 }, () => rng.uniform(-2, 2));
+    const y = Float32Array.of(1, 0, 0, 0, 1, 0, 0.2, 0.3, 0.5, 0, 0, 1);
+    const w = Float32Array.of(1, 2, 3, 4);
+    return { x, y, w };
+  };
+
+  it("with alpha -> 0 leaves the batch as it is", () => {
+    const { x, y, w } = batch();
+    const m = mixBatch(4, x, y, w, new Rng(9), 1e-3);
+    expect(m.lambda).toBeGreaterThan(1 - 1e-6);
+    m.x.forEach((v, i) => expect(v).toBeCloseTo(x[i] as number, 5));
+    m.y.forEach((v, i) => expect(v).toBeCloseTo(y[i] as number, 5));
+  });
+
+  it("mixes images, targets and weights by one lambda and partner; targets still sum to 1; seeded", () => {
+    const { x, y, w } = batch();
+    const m = mixBatch(4, x, y, w, new Rng(9), 1);
+    expect(m.lambda).toBeGreaterThanOrEqual(0.5);
+    expect(m.lambda).toBeLessThan(1 - 1e-3);
+    expect([...m.partner].sort()).toEqual([0, 1, 2, 3]);
+    for (let i = 0; i < 4; i++) {
+      const p = m.partner[i] as number;
+      const sum = m.y.subarray(i * 3, i * 3 + 3).reduce((a, v) => a + v, 0);
+      expect(sum).toBeCloseTo(1, 6);
+      expect(m.x[i * 5 + 2]).toBeCloseTo(m.lambda * x[i * 5 + 2]! + (1 - m.lambda) * x[p * 5 + 2]!, 6);
+      expect(m.w![i]).toBeCloseTo(m.lambda * w[i]! + (1 - m.lambda) * w[p]!, 6);
+    }
+    expect(mixBatch(4, x, y, w, new Rng(9), 1)).toEqual(m);
+  });
+});
+
+describe("logit adjustment", () => {
+  it("takes the prior from the training targets", () => {
+    const prior = classPrior(Float32Array.of(1, 0, 0, 0.5, 0.5, 0), 3);
+    expect(Array.from(prior)).toEqual([Math.fround(0.75), 0.25, 1e-6].map(Math.fround));
+  });
+
+  it("the loss gradient in the logits is softmax(logits + tau log prior) - target, by hand", async () => {
+    await initBackend("wasm", { quiet: true });
+    const z = [
+      [0.3, -1.2, 0.8],
+      [1.5, 0.1, -0.4],
+    ];
+    const y = [
+      [0.7, 0.2, 0.1],
+      [0, 1, 0],
+    ];
+    const prior = [0.6, 0.3, 0.1];
+    const tau = 1.5;
+    const adjust = prior.map((p) => tau * Math.log(p));
+    const gradOf = (adj: number[] | null) =>
+      tf.tidy(() => {
+        const g = tf.grad((logits: tf.Tensor) =>
+          softTargetLoss(tf.softmax(logits), tf.tensor2d(y), null, adj ? tf.tensor2d([adj]) : null),
+        )(tf.tensor2d(z));
+        return g.arraySync() as number[][];
+      });
+    const softmax = (row: number[]) => {
+      const m = Math.max(...row);
+      const e = row.map((v) => Math.exp(v - m));
+      const s = e.reduce((a, b) => a + b, 0);
+      return e.map((v) => v / s);
+    };
+    const hand = (adj: number[]) =>
+      z.map((row, i) => softmax(row.map((v, c) => v + adj[c]!)).map((p, c) => (p - y[i]![c]!) / z.length));
+    const adjusted = gradOf(adjust);
+    const plain = gradOf(null);
+    adjusted.forEach((row, i) => row.forEach((g, c) => expect(g).toBeCloseTo(hand(adjust)[i]![c]!, 5)));
+    plain.forEach((row, i) => row.forEach((g, c) => expect(g).toBeCloseTo(hand([0, 0, 0])[i]![c]!, 5)));
+    // The rare class (prior 0.1) is pushed harder toward its target in the adjusted loss.
+    expect(adjusted[0]![2]!).toBeLessThan(plain[0]![2]!);
+  });
+});
+
+describe("the run config's levers reach the loop", () => {
+  it("maps form fields to the loop's names, defaults off", () => {
+    const off = resolveConfig(trainConfigOf(ZTrainingConfig.parse({})));
+    expect(off).toMatchObject({
+      schedule: "plateau",
+      warmupEpochs: 0,
+      emaDecay: 0,
+      mixupAlpha: 0,
+      logitAdjustTau: 0,
+      ttaEval: false,
+    });
+    const on = trainConfigOf(
+      ZTrainingConfig.parse({
+        schedule: "cosine",
+        warmupEpochs: 2,
+        ema: 0.999,
+        mixup: 0.2,
+        logitAdjust: 1,
+        ttaEval: true,
+        model: "fast-wide",
+      }),
+    );
+    expect(on).toMatchObject({
+      schedule: "cosine",
+      warmupEpochs: 2,
+      emaDecay: 0.999,
+      mixupAlpha: 0.2,
+      logitAdjustTau: 1,
+      ttaEval: true,
+      model: "fast-wide",
+    });
+    expect(() => resolveConfig({ emaDecay: 1 })).toThrow(/emaDecay/);
+    expect(() => resolveConfig({ schedule: "step" as never })).toThrow(/schedule/);
+  });
+});
