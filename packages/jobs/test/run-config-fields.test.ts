@@ -38,6 +38,19 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
     ["predictFolds", 1],
     ["predictFolds", 21],
     ["predictFolds", 2.5],
+    ["schedule", "step"],
+    ["warmupEpochs", -1],
+    ["warmupEpochs", 1.5],
+    ["warmupEpochs", 101],
+    ["ema", 1],
+    ["ema", -0.1],
+    ["ema", "0.9"],
+    ["mixup", -0.2],
+    ["mixup", 11],
+    ["logitAdjust", -1],
+    ["logitAdjust", 6],
+    ["ttaEval", "on"],
+    ["model", "fast-wider"],
   ])("names the field %s when it is %s", (field, value) => {
     const r = parseRunConfig({ ...valid, [field]: value });
     expect(r.ok).toBe(false);
@@ -45,6 +58,22 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
       expect(r.error.field).toBe(field);
       expect(r.error.message).toContain(field);
     }
+  });
+
+  it("keeps issue 14's training levers off by default and accepts them on", () => {
+    expect(DEFAULT_RUN_CONFIG).toMatchObject({
+      schedule: "plateau",
+      warmupEpochs: 0,
+      ema: 0,
+      mixup: 0,
+      logitAdjust: 0,
+      ttaEval: false,
+    });
+    const on = { schedule: "cosine", warmupEpochs: 3, ema: 0.999, mixup: 0.2, logitAdjust: 1, ttaEval: true };
+    expect(parseRunConfig({ ...valid, ...on, model: "fast-wide" })).toEqual({
+      ok: true,
+      value: { ...valid, ...on, model: "fast-wide" },
+    });
   });
 
   it("accepts the boundaries", () => {

@@ -1,6 +1,6 @@
 import type { TTwinKind } from "@concord/importer/twins";
-import type * as tf from "@tensorflow/tfjs";
 import type { TRunSchedule } from "@concord/jobs/run-config";
+import type * as tf from "@tensorflow/tfjs";
 import type { TModelName } from "./model/model-factories";
 
 /** Images are 48x48 8-bit grayscale, row-major, concatenated: pixels.length = N * 48 * 48. */

@@ -14,6 +14,10 @@ import { buildModel } from "../src/model/model-factories";
 import type { TTrainConfig } from "../src/types";
 import { toyData, weightsOf } from "./helpers";
 
+beforeAll(async () => {
+  await initBackend("wasm", { quiet: true });
+});
+
 describe("learning-rate schedule", () => {
   const cosine = { schedule: "cosine", warmupEpochs: 1, epochs: 3, learningRate: 0.01 } as const;
   it("warms up linearly from a tenth, then decays by cosine to a hundredth at the last step", () => {
@@ -50,7 +54,6 @@ describe("weight EMA", () => {
   });
 
   it("the saved model of an EMA run is the hand-computed average of the trained weights after 2 steps", async () => {
-    await initBackend("wasm", { quiet: true });
     // 8 faces, batch 8: one step an epoch; training itself does not depend on the EMA.
     const data = toyData(8, 4);
     const cfg: Partial<TTrainConfig> = {
@@ -117,8 +120,8 @@ describe("mixup", () => {
     const { x, y, w } = batch();
     const m = mixBatch(4, x, y, w, new Rng(9), 1e-3);
     expect(m.lambda).toBeGreaterThan(1 - 1e-6);
-    m.x.forEach((v, i) => expect(v).toBeCloseTo(x[i] as number, 5));
-    m.y.forEach((v, i) => expect(v).toBeCloseTo(y[i] as number, 5));
+    for (const [i, v] of m.x.entries()) expect(v).toBeCloseTo(x[i] as number, 5);
+    for (const [i, v] of m.y.entries()) expect(v).toBeCloseTo(y[i] as number, 5);
   });
 
   it("mixes images, targets and weights by one lambda and partner; targets still sum to 1; seeded", () => {
@@ -145,7 +148,6 @@ describe("logit adjustment", () => {
   });
 
   it("the loss gradient in the logits is softmax(logits + tau log prior) - target, by hand", async () => {
-    await initBackend("wasm", { quiet: true });
     const z = [
       [0.3, -1.2, 0.8],
       [1.5, 0.1, -0.4],
@@ -174,8 +176,13 @@ describe("logit adjustment", () => {
       z.map((row, i) => softmax(row.map((v, c) => v + adj[c]!)).map((p, c) => (p - y[i]![c]!) / z.length));
     const adjusted = gradOf(adjust);
     const plain = gradOf(null);
-    adjusted.forEach((row, i) => row.forEach((g, c) => expect(g).toBeCloseTo(hand(adjust)[i]![c]!, 5)));
-    plain.forEach((row, i) => row.forEach((g, c) => expect(g).toBeCloseTo(hand([0, 0, 0])[i]![c]!, 5)));
+    const pairs: [number[][], number[][]][] = [
+      [adjusted, hand(adjust)],
+      [plain, hand([0, 0, 0])],
+    ];
+    for (const [g, h] of pairs)
+      for (const [i, row] of g.entries())
+        for (const [c, v] of row.entries()) expect(v).toBeCloseTo(h[i]![c]!, 5);
     // The rare class (prior 0.1) is pushed harder toward its target in the adjusted loss.
     expect(adjusted[0]![2]!).toBeLessThan(plain[0]![2]!);
   });

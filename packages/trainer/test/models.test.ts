@@ -32,6 +32,31 @@ describe("model factories", () => {
     m.dispose();
   });
 
+  it("fast-wide is fast with 1.5x the channels, every conv but the first on the native Winograd path", () => {
+    const convs = (name: "fast" | "fast-wide") => {
+      const m = buildModel({ name, classes: 8 });
+      const out = m.layers
+        .filter((l) => l.getClassName() === "Conv2D")
+        .map((l) => {
+          const c = l.getConfig() as { filters: number; kernelSize: number[]; strides: number[] };
+          const ci = (l.getInputAt(0) as tf.SymbolicTensor).shape[3] as number;
+          return { ci, co: c.filters, kernel: c.kernelSize, strides: c.strides };
+        });
+      m.dispose();
+      return out;
+    };
+    const fast = convs("fast");
+    const wide = convs("fast-wide");
+    expect(wide.map((c) => c.co)).toEqual(fast.map((c) => c.co * 1.5));
+    expect(wide.map((c) => c.co)).toEqual([48, 96, 96, 192, 192, 384]);
+    // concord_wino_fits (native/concord_winograd.c): 3x3, stride 1, >= 16 channels in and out, multiples of 4.
+    for (const c of wide.slice(1)) {
+      expect(c.kernel).toEqual([3, 3]);
+      expect(c.strides).toEqual([1, 1]);
+      expect(c.ci >= 16 && c.co >= 16 && c.ci % 4 === 0 && c.co % 4 === 0).toBe(true);
+    }
+  });
+
   it("rejects unknown names and bad class counts", () => {
     expect(() => buildModel({ name: "resnet" as never, classes: 8 })).toThrow(/Unknown model/);
     expect(() => buildModel({ name: "fast", classes: 1 })).toThrow(/classes/);

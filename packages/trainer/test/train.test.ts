@@ -117,7 +117,8 @@ describe("train", () => {
       3e-5 + (3e-3 - 3e-5) * 0.5 * (1 + Math.cos(Math.PI * (2 / 5))),
       3e-5,
     ];
-    full.history.forEach((h, i) => expect(h.learningRate).toBeCloseTo(expected[i] as number, 12));
+    for (const [i, h] of full.history.entries())
+      expect(h.learningRate).toBeCloseTo(expected[i] as number, 12);
     expect(full.valid?.tta).toBe(true);
     full.model.dispose();
     resumed.model.dispose();

@@ -32,6 +32,12 @@ const LABELS: Record<keyof TRunConfig, string> = {
   optimizer: "Optimizer",
   augment: "Augmentation",
   classWeighting: "Class weighting",
+  schedule: "LR schedule",
+  warmupEpochs: "Warm-up epochs",
+  ema: "Weight EMA decay",
+  mixup: "Mixup α",
+  logitAdjust: "Logit adjustment τ",
+  ttaEval: "Mirror TTA in selection",
   backend: "Backend asked for",
   maxTrainImages: "Max train images",
   predictAfter: "Predictions after the run",
@@ -48,7 +54,8 @@ function show(key: keyof TRunConfig, run: TCompareRun): string {
   if (v === undefined || v === null) return "—";
   if (key === "scheme") return `${v} (${SCHEME_PAPER_NAMES[v as TRunScheme] ?? "?"})`;
   if (key === "maxTrainImages") return v === 0 ? "all" : Number(v).toLocaleString("en");
-  if (key === "patience") return v === 0 ? "off" : String(v);
+  if (key === "patience" || key === "ema" || key === "mixup" || key === "logitAdjust")
+    return v === 0 ? "off" : String(v);
   if (typeof v === "boolean") return v ? "on" : "off";
   return String(v);
 }

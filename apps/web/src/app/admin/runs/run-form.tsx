@@ -6,6 +6,7 @@ import {
   PREDICT_AFTER,
   RUN_BACKENDS,
   RUN_MODELS,
+  RUN_SCHEDULES,
   RUN_SCHEMES,
   SCHEME_HELP,
   SCHEME_PAPER_NAMES,
@@ -14,23 +15,20 @@ import {
 import { useRouter } from "next/navigation";
 import { type FormEvent, useMemo, useState } from "react";
 import { type TApiError, toApiError } from "@/lib/api-error";
+import { runFormBody } from "@/lib/run-form-body";
 
 type TOption = { id: string; name: string };
 type TSnapOption = { id: string; datasetId: string; label: string };
 
-const NUMERIC = [
-  "eps",
-  "epochs",
-  "patience",
-  "learningRate",
-  "batchSize",
-  "seed",
-  "maxTrainImages",
-  "predictFolds",
-] as const;
-
 const HELP: Record<string, string> = {
-  model: "seed = small CNN, vgg13 = FER+ paper net, fast = tiny net for quick checks",
+  model:
+    "seed = small CNN, vgg13 = FER+ paper net, fast = the CPU recipe's net, fast-lite = lighter, fast-wide = fast with 1.5x channels",
+  schedule: "plateau = halve the rate when valid stalls; cosine = per-batch decay to 1% of it",
+  warmupEpochs: "linear warm-up from 10% of the rate, per batch; 0 = none",
+  ema: "average of the weights (e.g. 0.999), used to select and save; 0 = off",
+  mixup: "Beta(α, α) mixing of image and target pairs (e.g. 0.2); 0 = off",
+  logitAdjust: "τ: add τ·log(class prior) to the logits in the training loss (e.g. 1); 0 = off",
+  ttaEval: "select the epoch on the face and its mirror, averaged (2x evaluation time)",
   eps: `the same for every scheme: ${EPS_RULE}; 0 = the one-hot consensus`,
   epochs: "1 – 500",
   patience: "early stopping on valid accuracy; 0 = off",
@@ -87,11 +85,7 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
     e.preventDefault();
     setBusy(true);
     setError(null);
-    const fd = new FormData(e.currentTarget);
-    const body: Record<string, unknown> = Object.fromEntries(fd.entries());
-    for (const k of NUMERIC)
-      if (typeof body[k] === "string") body[k] = body[k] === "" ? undefined : Number(body[k]);
-    if (body.snapshotId === "") body.snapshotId = null;
+    const body = runFormBody(new FormData(e.currentTarget).entries());
     try {
       const res = await fetch("/api/runs", {
         method: "POST",
@@ -244,6 +238,56 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
             type="number"
             className={input}
             defaultValue={d.predictFolds}
+          />
+        </Field>
+      </div>
+      <div className="grid grid-cols-2 gap-3 md:grid-cols-6" data-testid="run-levers">
+        <Field name="schedule" label="LR schedule" error={err("schedule")}>
+          <select id="run-schedule" name="schedule" className={input} defaultValue={d.schedule}>
+            {RUN_SCHEDULES.map((m) => (
+              <option key={m}>{m}</option>
+            ))}
+          </select>
+        </Field>
+        <Field name="warmupEpochs" label="Warm-up epochs" error={err("warmupEpochs")}>
+          <input
+            id="run-warmupEpochs"
+            name="warmupEpochs"
+            type="number"
+            className={input}
+            defaultValue={d.warmupEpochs}
+          />
+        </Field>
+        <Field name="ema" label="Weight EMA decay" error={err("ema")}>
+          <input id="run-ema" name="ema" type="number" step="any" className={input} defaultValue={d.ema} />
+        </Field>
+        <Field name="mixup" label="Mixup α" error={err("mixup")}>
+          <input
+            id="run-mixup"
+            name="mixup"
+            type="number"
+            step="any"
+            className={input}
+            defaultValue={d.mixup}
+          />
+        </Field>
+        <Field name="logitAdjust" label="Logit adjustment τ" error={err("logitAdjust")}>
+          <input
+            id="run-logitAdjust"
+            name="logitAdjust"
+            type="number"
+            step="any"
+            className={input}
+            defaultValue={d.logitAdjust}
+          />
+        </Field>
+        <Field name="ttaEval" label="Mirror TTA in selection" error={err("ttaEval")}>
+          <input
+            id="run-ttaEval"
+            name="ttaEval"
+            type="checkbox"
+            className="h-4 w-4"
+            defaultChecked={d.ttaEval}
           />
         </Field>
       </div>
