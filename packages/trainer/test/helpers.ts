@@ -1,7 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
+import { expect } from "vitest";
 import { PIXELS } from "../src/data/augment";
 import { Rng } from "../src/loop/seeded-rng";
-import type { TTrainData } from "../src/types";
+import { train } from "../src/loop/train";
+import type { TTrainConfig, TTrainData, TTrainResult } from "../src/types";
 
 /**
  * A learnable toy task: class 0 faces are bright on top, class 1 bright at the bottom, class 2 bright on
@@ -60,4 +62,26 @@ export async function on(backend: string, fn: () => tf.Tensor | tf.Tensor[]): Pr
   const values = await Promise.all(list.map(async (t) => (await t.data()) as Float32Array));
   tf.dispose(list);
   return values;
+}
+
+/**
+ * The interrupted run of a resume test: trains with checkpoints in `dir`, aborts it after epoch 1 (`checked`
+ * looks at what it left), then resumes there and returns the resumed run.
+ */
+export async function abortAfterEpoch1AndResume(
+  data: TTrainData,
+  cfg: Partial<TTrainConfig>,
+  dir: string,
+  checked: () => Promise<void> = async () => {},
+): Promise<TTrainResult> {
+  const controller = new AbortController();
+  await expect(
+    train(data, cfg, {
+      checkpointDir: dir,
+      signal: controller.signal,
+      onEpoch: (m) => void (m.epoch === 1 && controller.abort()),
+    }),
+  ).rejects.toThrow(/abort/i);
+  await checked();
+  return train(data, cfg, { checkpointDir: dir, resume: true });
 }

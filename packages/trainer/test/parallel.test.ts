@@ -8,7 +8,7 @@ import { createInferencePool, predictProbabilities } from "../src/evaluation/eva
 import { train } from "../src/loop/train";
 import { buildModel } from "../src/model/model-factories";
 import type { TTrainConfig } from "../src/types";
-import { toyData, weightsOf } from "./helpers";
+import { abortAfterEpoch1AndResume, toyData, weightsOf } from "./helpers";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "concord-parallel-"));
 const cfg: Partial<TTrainConfig> = {
@@ -31,16 +31,7 @@ describe("data-parallel workers", () => {
     const data = toyData(18, 4);
     const full = await train(data, cfg);
     expect(full.history[1]?.loss).toBeLessThan(full.history[0]?.loss as number);
-    const dir = path.join(tmp, "ck");
-    const controller = new AbortController();
-    await expect(
-      train(data, cfg, {
-        checkpointDir: dir,
-        signal: controller.signal,
-        onEpoch: (m) => void (m.epoch === 1 && controller.abort()),
-      }),
-    ).rejects.toThrow(/abort/i);
-    const resumed = await train(data, cfg, { checkpointDir: dir, resume: true });
+    const resumed = await abortAfterEpoch1AndResume(data, cfg, path.join(tmp, "ck"));
     expect(await weightsOf(resumed.model)).toEqual(await weightsOf(full.model));
     full.model.dispose();
     resumed.model.dispose();

@@ -8,7 +8,7 @@ import { readCheckpoint } from "../src/loop/checkpoint";
 import { train } from "../src/loop/train";
 import { loadModel, readModelMetadata, saveModel } from "../src/model/model-io";
 import type { TTrainConfig } from "../src/types";
-import { toyData, weightsOf } from "./helpers";
+import { abortAfterEpoch1AndResume, toyData, weightsOf } from "./helpers";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "concord-trainer-"));
 const base: Partial<TTrainConfig> = {
@@ -55,16 +55,9 @@ describe("train", () => {
     const cfg = { ...base, epochs: 3, augment: true, classWeighting: true };
     const full = await train(data, cfg, { checkpointDir: path.join(tmp, "full") });
     const dir = path.join(tmp, "resumed");
-    const controller = new AbortController();
-    await expect(
-      train(data, cfg, {
-        checkpointDir: dir,
-        signal: controller.signal,
-        onEpoch: (m) => void (m.epoch === 1 && controller.abort()),
-      }),
-    ).rejects.toThrow(/abort/i);
-    expect((await readCheckpoint(dir))?.epoch).toBe(1);
-    const resumed = await train(data, cfg, { checkpointDir: dir, resume: true });
+    const resumed = await abortAfterEpoch1AndResume(data, cfg, dir, async () => {
+      expect((await readCheckpoint(dir))?.epoch).toBe(1);
+    });
     expect(resumed.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
     expect(await weightsOf(resumed.model)).toEqual(await weightsOf(full.model));
     full.model.dispose();
@@ -88,19 +81,12 @@ describe("train", () => {
     };
     const full = await train(data, cfg, { checkpointDir: path.join(tmp, "levers-full") });
     const dir = path.join(tmp, "levers-resumed");
-    const controller = new AbortController();
-    await expect(
-      train(data, cfg, {
-        checkpointDir: dir,
-        signal: controller.signal,
-        onEpoch: (m) => void (m.epoch === 1 && controller.abort()),
-      }),
-    ).rejects.toThrow(/abort/i);
-    const ck = await readCheckpoint(dir);
-    expect(ck?.epoch).toBe(1);
-    // 20 faces, batch 8: 3 steps an epoch, one EMA update each.
-    expect(ck?.ema?.updates).toBe(3);
-    const resumed = await train(data, cfg, { checkpointDir: dir, resume: true });
+    const resumed = await abortAfterEpoch1AndResume(data, cfg, dir, async () => {
+      const ck = await readCheckpoint(dir);
+      expect(ck?.epoch).toBe(1);
+      // 20 faces, batch 8: 3 steps an epoch, one EMA update each.
+      expect(ck?.ema?.updates).toBe(3);
+    });
     expect(resumed.history).toEqual(
       full.history.map((h, i) => ({
         ...h,

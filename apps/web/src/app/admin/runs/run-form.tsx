@@ -15,7 +15,7 @@ import {
 import { useRouter } from "next/navigation";
 import { type FormEvent, useMemo, useState } from "react";
 import { type TApiError, toApiError } from "@/lib/api-error";
-import { runFormBody } from "@/lib/run-form-body";
+import { type RUN_FORM_NUMERIC, runFormBody } from "@/lib/run-form-body";
 
 type TOption = { id: string; name: string };
 type TSnapOption = { id: string; datasetId: string; label: string };
@@ -69,6 +69,27 @@ function Field(props: {
 
 const input =
   "w-full rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200";
+
+/** A number input of the run config, its default value from DEFAULT_RUN_CONFIG. */
+function NumberField(props: {
+  name: (typeof RUN_FORM_NUMERIC)[number];
+  label: string;
+  error?: string;
+  step?: string;
+}) {
+  return (
+    <Field name={props.name} label={props.label} error={props.error}>
+      <input
+        id={`run-${props.name}`}
+        name={props.name}
+        type="number"
+        step={props.step}
+        className={input}
+        defaultValue={DEFAULT_RUN_CONFIG[props.name]}
+      />
+    </Field>
+  );
+}
 
 export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }) {
   const router = useRouter();
@@ -172,42 +193,12 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
             ))}
           </select>
         </Field>
-        <Field name="eps" label="Smoothing eps" error={err("eps")}>
-          <input id="run-eps" name="eps" type="number" step="0.01" className={input} defaultValue={d.eps} />
-        </Field>
-        <Field name="epochs" label="Epochs" error={err("epochs")}>
-          <input id="run-epochs" name="epochs" type="number" className={input} defaultValue={d.epochs} />
-        </Field>
-        <Field name="patience" label="Patience" error={err("patience")}>
-          <input
-            id="run-patience"
-            name="patience"
-            type="number"
-            className={input}
-            defaultValue={d.patience}
-          />
-        </Field>
-        <Field name="learningRate" label="Learning rate" error={err("learningRate")}>
-          <input
-            name="learningRate"
-            type="number"
-            step="any"
-            className={input}
-            defaultValue={d.learningRate}
-          />
-        </Field>
-        <Field name="batchSize" label="Batch size" error={err("batchSize")}>
-          <input
-            id="run-batchSize"
-            name="batchSize"
-            type="number"
-            className={input}
-            defaultValue={d.batchSize}
-          />
-        </Field>
-        <Field name="seed" label="Seed" error={err("seed")}>
-          <input id="run-seed" name="seed" type="number" className={input} defaultValue={d.seed} />
-        </Field>
+        <NumberField name="eps" label="Smoothing eps" step="0.01" error={err("eps")} />
+        <NumberField name="epochs" label="Epochs" error={err("epochs")} />
+        <NumberField name="patience" label="Patience" error={err("patience")} />
+        <NumberField name="learningRate" label="Learning rate" step="any" error={err("learningRate")} />
+        <NumberField name="batchSize" label="Batch size" error={err("batchSize")} />
+        <NumberField name="seed" label="Seed" error={err("seed")} />
         <Field name="backend" label="Backend" error={err("backend")}>
           <select id="run-backend" name="backend" className={input} defaultValue={d.backend}>
             {RUN_BACKENDS.map((m) => (
@@ -215,15 +206,7 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
             ))}
           </select>
         </Field>
-        <Field name="maxTrainImages" label="Max train images" error={err("maxTrainImages")}>
-          <input
-            id="run-maxTrainImages"
-            name="maxTrainImages"
-            type="number"
-            className={input}
-            defaultValue={d.maxTrainImages}
-          />
-        </Field>
+        <NumberField name="maxTrainImages" label="Max train images" error={err("maxTrainImages")} />
         <Field name="predictAfter" label="Predictions after" error={err("predictAfter")}>
           <select id="run-predictAfter" name="predictAfter" className={input} defaultValue={d.predictAfter}>
             {PREDICT_AFTER.map((m) => (
@@ -231,15 +214,7 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
             ))}
           </select>
         </Field>
-        <Field name="predictFolds" label="Cross-fit folds" error={err("predictFolds")}>
-          <input
-            id="run-predictFolds"
-            name="predictFolds"
-            type="number"
-            className={input}
-            defaultValue={d.predictFolds}
-          />
-        </Field>
+        <NumberField name="predictFolds" label="Cross-fit folds" error={err("predictFolds")} />
       </div>
       <div className="grid grid-cols-2 gap-3 md:grid-cols-6" data-testid="run-levers">
         <Field name="schedule" label="LR schedule" error={err("schedule")}>
@@ -249,38 +224,10 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
             ))}
           </select>
         </Field>
-        <Field name="warmupEpochs" label="Warm-up epochs" error={err("warmupEpochs")}>
-          <input
-            id="run-warmupEpochs"
-            name="warmupEpochs"
-            type="number"
-            className={input}
-            defaultValue={d.warmupEpochs}
-          />
-        </Field>
-        <Field name="ema" label="Weight EMA decay" error={err("ema")}>
-          <input id="run-ema" name="ema" type="number" step="any" className={input} defaultValue={d.ema} />
-        </Field>
-        <Field name="mixup" label="Mixup α" error={err("mixup")}>
-          <input
-            id="run-mixup"
-            name="mixup"
-            type="number"
-            step="any"
-            className={input}
-            defaultValue={d.mixup}
-          />
-        </Field>
-        <Field name="logitAdjust" label="Logit adjustment τ" error={err("logitAdjust")}>
-          <input
-            id="run-logitAdjust"
-            name="logitAdjust"
-            type="number"
-            step="any"
-            className={input}
-            defaultValue={d.logitAdjust}
-          />
-        </Field>
+        <NumberField name="warmupEpochs" label="Warm-up epochs" error={err("warmupEpochs")} />
+        <NumberField name="ema" label="Weight EMA decay" step="any" error={err("ema")} />
+        <NumberField name="mixup" label="Mixup α" step="any" error={err("mixup")} />
+        <NumberField name="logitAdjust" label="Logit adjustment τ" step="any" error={err("logitAdjust")} />
         <Field name="ttaEval" label="Mirror TTA in selection" error={err("ttaEval")}>
           <input
             id="run-ttaEval"
