@@ -63,6 +63,14 @@ export const CHECKPOINT_SELECTION = "Valid accuracy over the whole split (train 
 /** The same rule's words for a run whose dataset has no Valid faces. */
 export const CHECKPOINT_SELECTION_HOLDOUT =
   "accuracy on a stratified hold-out of the train faces (no Valid split), train twins included";
+/**
+ * The words for a run's selection rule: with `ttaEval` the selecting evaluation averages each face's and its
+ * mirror's probabilities.
+ */
+export function checkpointSelectionOf(run: { holdout: boolean; ttaEval: boolean }): string {
+  const words = run.holdout ? CHECKPOINT_SELECTION_HOLDOUT : CHECKPOINT_SELECTION;
+  return run.ttaEval ? `${words}, predicted on each face and its mirror (mirror TTA)` : words;
+}
 /** Where a run may train: "gpu" routes it to the train-gpu queue that only GPU workers drain. */
 export const RUN_BACKENDS = ["auto", "gpu", "node", "wasm"] as const;
 export const RUN_OPTIMIZERS = ["adam", "sgd"] as const;

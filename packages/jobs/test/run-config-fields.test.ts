@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RUN_CONFIG, foldsOf, ZPredictRequest, ZRunConfig } from "../src/run-config";
+import {
+  CHECKPOINT_SELECTION,
+  CHECKPOINT_SELECTION_HOLDOUT,
+  checkpointSelectionOf,
+  DEFAULT_RUN_CONFIG,
+  foldsOf,
+  ZPredictRequest,
+  ZRunConfig,
+} from "../src/run-config";
 
 // What the web's 400 shows: the first issue's field and message.
 function parseRunConfig(input: unknown) {
@@ -74,6 +82,14 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
       ok: true,
       value: { ...valid, ...on, model: "fast-wide" },
     });
+  });
+
+  it("says when the selecting evaluation used mirror TTA", () => {
+    expect(checkpointSelectionOf({ holdout: false, ttaEval: false })).toBe(CHECKPOINT_SELECTION);
+    expect(checkpointSelectionOf({ holdout: true, ttaEval: false })).toBe(CHECKPOINT_SELECTION_HOLDOUT);
+    expect(checkpointSelectionOf({ holdout: false, ttaEval: true })).toBe(
+      `${CHECKPOINT_SELECTION}, predicted on each face and its mirror (mirror TTA)`,
+    );
   });
 
   it("accepts the boundaries", () => {

@@ -75,6 +75,23 @@ describe("CLI errors", () => {
     );
   });
 
+  it("concord-train checks the training levers with the run config's rules before reading data", () => {
+    const cases: [string, string, string][] = [
+      ["--ema", "1", "--ema: ema: < 1"],
+      ["--schedule", "step", "--schedule: schedule: one of plateau, cosine"],
+      ["--warmup-epochs", "1.5", "--warmup-epochs: warmupEpochs: an integer"],
+      ["--mixup=-1", "", "--mixup: mixup: >= 0 (0 = off)"],
+      ["--logit-adjust", "x", '--logit-adjust must be a number (got "x")'],
+    ];
+    for (const [flag, value, message] of cases) {
+      const args = value ? [flag, value] : [flag];
+      const r = run("concord-train.mjs", ["--data", path.join(tmp, "nope"), ...args]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`concord-train: ${message}`);
+      expect(r.err).not.toMatch(/does not exist/);
+    }
+  });
+
   it("concord-train names a malformed trainer variable and exits 2", () => {
     const r = run("concord-train.mjs", ["--data", tmp, "--epochs", "1"], { CONCORD_NATIVE_KERNELS: "off" });
     expect(r.code).toBe(2);

@@ -3,8 +3,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { TWIN_RULE } from "@concord/importer/twins";
 import {
-  CHECKPOINT_SELECTION,
-  CHECKPOINT_SELECTION_HOLDOUT,
+  checkpointSelectionOf,
   DEFAULT_RUN_CONFIG,
   drawsTargets,
   RUN_SCHEDULES,
@@ -177,7 +176,7 @@ async function main(): Promise<void> {
     config: result.config,
     trainImages: data.train.labels.length,
     bestEpoch: result.bestEpoch,
-    checkpointSelectedOn: data.valid ? CHECKPOINT_SELECTION : CHECKPOINT_SELECTION_HOLDOUT,
+    checkpointSelectedOn: checkpointSelectionOf({ holdout: !data.valid, ttaEval: result.config.ttaEval }),
     twinRule: TWIN_RULE,
     stoppedEarly: result.stoppedEarly,
     trainSeconds: result.seconds,

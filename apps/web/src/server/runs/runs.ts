@@ -2,12 +2,7 @@ import "server-only";
 import type { RunStatus, Split } from "@concord/db";
 import { TWIN_RULE } from "@concord/importer/twins";
 import { isQueueUnavailableError } from "@concord/jobs";
-import {
-  CHECKPOINT_SELECTION,
-  CHECKPOINT_SELECTION_HOLDOUT,
-  type TRunConfig,
-  ZRunConfig,
-} from "@concord/jobs/run-config";
+import { checkpointSelectionOf, type TRunConfig, ZRunConfig } from "@concord/jobs/run-config";
 import { db } from "../db";
 import { fieldError, HttpError } from "../http";
 import { enqueueTrainJob, publishCancel } from "../queue";
@@ -236,8 +231,10 @@ export async function getRunDetail(id: string) {
       .sort((a, b) => order.indexOf(a.split) - order.indexOf(b.split)),
     // What chose the kept epoch, and which faces "without train twins" leaves out: shown beside every figure.
     checkpointSplit: checkpointSplitOf(run),
-    checkpointSelectedOn:
-      checkpointSplitOf(run) === "HOLDOUT" ? CHECKPOINT_SELECTION_HOLDOUT : CHECKPOINT_SELECTION,
+    checkpointSelectedOn: checkpointSelectionOf({
+      holdout: checkpointSplitOf(run) === "HOLDOUT",
+      ttaEval: readConfig(run.config).ttaEval === true,
+    }),
     twinRule: TWIN_RULE,
   };
 }
