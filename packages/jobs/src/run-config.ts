@@ -145,6 +145,12 @@ export const ZTrainingConfig = z.object({
     .min(0, "mixup: >= 0 (0 = off)")
     .max(10, "mixup: <= 10")
     .default(0),
+  /** CutMix's Beta(alpha, alpha) box per batch (with mixup also on: one of the two per batch); 0 = off. */
+  cutmix: z
+    .number({ message: "cutmix: a number" })
+    .min(0, "cutmix: >= 0 (0 = off)")
+    .max(10, "cutmix: <= 10")
+    .default(0),
   /** Logit adjustment (Menon et al. 2021): tau * log(class prior) added to the logits in the loss; 0 = off. */
   logitAdjust: z
     .number({ message: "logitAdjust: a number" })

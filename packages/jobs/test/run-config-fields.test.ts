@@ -55,6 +55,8 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
     ["ema", "0.9"],
     ["mixup", -0.2],
     ["mixup", 11],
+    ["cutmix", -1],
+    ["cutmix", "1"],
     ["logitAdjust", -1],
     ["logitAdjust", 6],
     ["ttaEval", "on"],
@@ -74,10 +76,19 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
       warmupEpochs: 0,
       ema: 0,
       mixup: 0,
+      cutmix: 0,
       logitAdjust: 0,
       ttaEval: false,
     });
-    const on = { schedule: "cosine", warmupEpochs: 3, ema: 0.999, mixup: 0.2, logitAdjust: 1, ttaEval: true };
+    const on = {
+      schedule: "cosine",
+      warmupEpochs: 3,
+      ema: 0.999,
+      mixup: 0.2,
+      cutmix: 1,
+      logitAdjust: 1,
+      ttaEval: true,
+    };
     expect(parseRunConfig({ ...valid, ...on, model: "fast-wide" })).toEqual({
       ok: true,
       value: { ...valid, ...on, model: "fast-wide" },

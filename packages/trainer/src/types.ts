@@ -60,6 +60,8 @@ export type TTrainConfig = {
   emaDecay: number;
   /** Mixup Beta(alpha, alpha) per batch on standardised images, soft targets and example weights; 0 = off. */
   mixupAlpha: number;
+  /** CutMix Beta(alpha, alpha) box per batch (both on: a coin per batch picks mixup or cutmix); 0 = off. */
+  cutmixAlpha: number;
   /** Logit adjustment tau: tau * log(class prior of the training targets) added in the training loss; 0 = off. */
   logitAdjustTau: number;
   /** Evaluate (select, report) with test-time augmentation: mean of each face and its mirror. */

@@ -2,7 +2,8 @@ import { ZTrainingConfig } from "@concord/jobs/run-config";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
-import { betaSymmetric, mixBatch } from "../src/data/mixup";
+import { PIXELS } from "../src/data/augment";
+import { betaSymmetric, cutmixBatch, mixBatch, mixOrCut } from "../src/data/mixup";
 import { classPrior } from "../src/data/train-data";
 import { lrAt } from "../src/loop/lr-schedule";
 import { mixSeed, Rng, withSeededMathRandom } from "../src/loop/seeded-rng";
@@ -141,6 +142,54 @@ describe("mixup", () => {
   });
 });
 
+describe("cutmix", () => {
+  const images = (n: number) =>
+    Float32Array.from({ length: n * PIXELS }, (_, i) => Math.floor(i / PIXELS) + 1);
+  const targets = Float32Array.of(1, 0, 0, 1, 0.5, 0.5);
+
+  it("pastes the partner's box and mixes targets by the share of the image left", () => {
+    // Image i holds the value i + 1 everywhere: each pixel says where it came from.
+    const x = images(3);
+    const y = Float32Array.of(1, 0, 0, 1, 0.5, 0.5);
+    const m = cutmixBatch(3, x, y, null, new Rng(4), 1);
+    let swapped = 0;
+    for (let i = 0; i < 3; i++) {
+      const p = m.partner[i] as number;
+      const img = m.x.subarray(i * PIXELS, (i + 1) * PIXELS);
+      const fromPartner = img.filter((v) => v === p + 1 && p !== i).length;
+      const own = img.filter((v) => v === i + 1).length;
+      if (p !== i) {
+        swapped++;
+        expect(own + fromPartner).toBe(PIXELS);
+        expect(own / PIXELS).toBeCloseTo(m.lambda, 10);
+      }
+      const row = Array.from(m.y.subarray(i * 2, i * 2 + 2));
+      expect(row[0]! + row[1]!).toBeCloseTo(1, 6);
+      expect(row[0]).toBeCloseTo(m.lambda * y[i * 2]! + (1 - m.lambda) * y[p * 2]!, 6);
+    }
+    expect(swapped).toBeGreaterThan(0);
+    expect(m.lambda).toBeGreaterThan(0);
+    expect(m.lambda).toBeLessThan(1);
+  });
+
+  it("with alpha -> 0 leaves the batch as it is; with mixup on too, a coin per batch picks one", () => {
+    const x = images(3);
+    const m = cutmixBatch(3, x, targets, null, new Rng(4), 1e-3);
+    expect(m.lambda).toBe(1);
+    expect(m.x).toEqual(x);
+    expect(m.y).toEqual(targets);
+    expect(mixOrCut(3, x, targets, null, new Rng(4), { mixup: 0, cutmix: 0 })).toBeNull();
+    const kinds = new Set<string>();
+    const rng = new Rng(8);
+    for (let k = 0; k < 20; k++) {
+      const r = mixOrCut(3, x, targets, null, rng, { mixup: 1, cutmix: 1 })!;
+      // cutmix keeps whole pixel values; mixup blends them.
+      kinds.add(r.x.every((v) => Number.isInteger(v)) ? "cutmix" : "mixup");
+    }
+    expect(kinds).toEqual(new Set(["mixup", "cutmix"]));
+  });
+});
+
 describe("logit adjustment", () => {
   it("takes the prior from the training targets", () => {
     const prior = classPrior(Float32Array.of(1, 0, 0, 0.5, 0.5, 0), 3);
@@ -205,6 +254,7 @@ describe("the run config's levers reach the loop", () => {
       ["warmupEpochs", "warmupEpochs", 2],
       ["ema", "emaDecay", 0.999],
       ["mixup", "mixupAlpha", 0.2],
+      ["cutmix", "cutmixAlpha", 1],
       ["logitAdjust", "logitAdjustTau", 1],
       ["ttaEval", "ttaEval", true],
       ["model", "model", "fast-wide"],

@@ -64,7 +64,7 @@ describe("train", () => {
     resumed.model.dispose();
   });
 
-  it("resumes exactly with every issue-14 lever on (cosine + warm-up, EMA, mixup, logit adjustment, TTA)", async () => {
+  it("resumes exactly with every issue-14 lever on (cosine + warm-up, EMA, mixup + cutmix, logit adjustment, TTA)", async () => {
     const data = toyData(20, 3);
     const cfg: Partial<TTrainConfig> = {
       ...base,
@@ -76,6 +76,7 @@ describe("train", () => {
       warmupEpochs: 1,
       emaDecay: 0.9,
       mixupAlpha: 0.4,
+      cutmixAlpha: 1,
       logitAdjustTau: 1,
       ttaEval: true,
     };

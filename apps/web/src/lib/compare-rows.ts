@@ -36,6 +36,7 @@ const LABELS: Record<keyof TRunConfig, string> = {
   warmupEpochs: "Warm-up epochs",
   ema: "Weight EMA decay",
   mixup: "Mixup α",
+  cutmix: "CutMix α",
   logitAdjust: "Logit adjustment τ",
   ttaEval: "Mirror TTA in selection",
   backend: "Backend asked for",
@@ -54,7 +55,7 @@ function show(key: keyof TRunConfig, run: TCompareRun): string {
   if (v === undefined || v === null) return "—";
   if (key === "scheme") return `${v} (${SCHEME_PAPER_NAMES[v as TRunScheme] ?? "?"})`;
   if (key === "maxTrainImages") return v === 0 ? "all" : Number(v).toLocaleString("en");
-  if (key === "patience" || key === "ema" || key === "mixup" || key === "logitAdjust")
+  if (key === "patience" || key === "ema" || key === "mixup" || key === "cutmix" || key === "logitAdjust")
     return v === 0 ? "off" : String(v);
   if (typeof v === "boolean") return v ? "on" : "off";
   return String(v);

@@ -24,6 +24,7 @@ describe("run form body", () => {
       ["warmupEpochs", "2"],
       ["ema", "0.999"],
       ["mixup", "0.2"],
+      ["cutmix", "1"],
       ["logitAdjust", "1"],
       ["ttaEval", "on"],
     ]);
@@ -33,6 +34,7 @@ describe("run form body", () => {
       warmupEpochs: 2,
       ema: 0.999,
       mixup: 0.2,
+      cutmix: 1,
       logitAdjust: 1,
       ttaEval: true,
     });

@@ -14,6 +14,7 @@ export const RUN_FORM_NUMERIC = [
   "warmupEpochs",
   "ema",
   "mixup",
+  "cutmix",
   "logitAdjust",
 ] as const;
 /** The form's checkboxes (unchecked ones are absent from the form data). */

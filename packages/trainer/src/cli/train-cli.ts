@@ -33,7 +33,7 @@ const USAGE = `usage: concord-train --data <FER+ folder | generic folder (PNGs +
   --eps <0..1> (${DEFAULT_RUN_CONFIG.eps})  --smoothing crowd|uniform (crowd)   --epochs N (${D.epochs})  --batch-size N (${D.batchSize})
   --optimizer adam|sgd (${D.optimizer})  --lr X (${D.learningRate})  --momentum X (${D.momentum})  --weight-decay X (${D.weightDecay})
   --patience N (${D.earlyStoppingPatience})  --lr-patience N (${D.reduceLrPatience})  --class-weighting  --no-augment  --seed N (${D.seed})  --workers N (2: data-parallel, one WASM per core)
-  --schedule ${RUN_SCHEDULES.join("|")} (${D.schedule})  --warmup-epochs N (${D.warmupEpochs})  --ema DECAY (0 = off, e.g. 0.999)  --mixup ALPHA (0 = off)
+  --schedule ${RUN_SCHEDULES.join("|")} (${D.schedule})  --warmup-epochs N (${D.warmupEpochs})  --ema DECAY (0 = off, e.g. 0.999)  --mixup ALPHA (0 = off)  --cutmix ALPHA (0 = off)
   --logit-adjust TAU (0 = off, e.g. 1)  --tta-eval (select and report on image + mirror)
   --out DIR (.runs/<time>)  --checkpoint DIR (<out>/checkpoint)  --resume  --limit N  --backend auto|wasm|tfjs-node|tfjs-node-gpu|cpu  --force-cpu`;
 
@@ -78,6 +78,7 @@ async function main(): Promise<void> {
       "warmup-epochs": { type: "string" },
       ema: { type: "string" },
       mixup: { type: "string" },
+      cutmix: { type: "string" },
       "logit-adjust": { type: "string" },
       "tta-eval": { type: "boolean", default: false },
       out: { type: "string" },
@@ -109,6 +110,7 @@ async function main(): Promise<void> {
     warmupEpochs: runField("warmupEpochs", "warmup-epochs", a["warmup-epochs"]),
     emaDecay: runField("ema", "ema", a.ema),
     mixupAlpha: runField("mixup", "mixup", a.mixup),
+    cutmixAlpha: runField("cutmix", "cutmix", a.cutmix),
     logitAdjustTau: runField("logitAdjust", "logit-adjust", a["logit-adjust"]),
     ttaEval: a["tta-eval"],
   };

@@ -1,4 +1,5 @@
 import type { Rng } from "../loop/seeded-rng";
+import { PIXELS, SIZE } from "./augment";
 
 /** A standard normal draw (Box-Muller, two uniforms). */
 function normal(rng: Rng): number {
@@ -42,12 +43,30 @@ export type TMixed = {
   partner: number[];
 };
 
+/** Row i of the result: lambda x row i + (1 - lambda) x row partner[i] (n rows). */
+function mixRows(src: Float32Array, n: number, partner: number[], lambda: number): Float32Array {
+  const per = src.length / n;
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < n; i++) {
+    const a = i * per;
+    const p = (partner[i] as number) * per;
+    for (let k = 0; k < per; k++)
+      out[a + k] = lambda * (src[a + k] as number) + (1 - lambda) * (src[p + k] as number);
+  }
+  return out;
+}
+
+/** lambda ~ Beta(alpha, alpha) folded to max(lambda, 1 - lambda) (each example keeps the larger share). */
+function foldedLambda(rng: Rng, alpha: number): number {
+  const b = betaSymmetric(rng, alpha);
+  return Math.max(b, 1 - b);
+}
+
 /**
- * Mixup (Zhang et al. 2018) on one batch of n examples: lambda ~ Beta(alpha, alpha) folded to
- * max(lambda, 1 - lambda) (the same mixtures, each example keeping the larger share), a partner for every
- * example from a shuffle of the batch, and x_i' = lambda x_i + (1 - lambda) x_partner(i), the same for the
- * soft targets (rows still sum to 1) and the example weights. Draws from `rng` only, so a seeded run repeats
- * and resumes exactly.
+ * Mixup (Zhang et al. 2018) on one batch of n examples: a folded lambda, a partner for every example from a
+ * shuffle of the batch, and x_i' = lambda x_i + (1 - lambda) x_partner(i), the same for the soft targets
+ * (rows still sum to 1) and the example weights. Draws from `rng` only, so a seeded run repeats and resumes
+ * exactly.
  */
 export function mixBatch(
   n: number,
@@ -57,20 +76,60 @@ export function mixBatch(
   rng: Rng,
   alpha: number,
 ): TMixed {
-  const b = betaSymmetric(rng, alpha);
-  const lambda = Math.max(b, 1 - b);
+  const lambda = foldedLambda(rng, alpha);
   const partner = rng.shuffle(Array.from({ length: n }, (_, i) => i));
-  const mix = (src: Float32Array | null): Float32Array | null => {
-    if (!src) return null;
-    const per = src.length / n;
-    const out = new Float32Array(src.length);
-    for (let i = 0; i < n; i++) {
-      const a = i * per;
-      const p = (partner[i] as number) * per;
-      for (let k = 0; k < per; k++)
-        out[a + k] = lambda * (src[a + k] as number) + (1 - lambda) * (src[p + k] as number);
-    }
-    return out;
-  };
-  return { x: mix(x) as Float32Array, y: mix(y) as Float32Array, w: mix(w), lambda, partner };
+  const mixed = (src: Float32Array) => mixRows(src, n, partner, lambda);
+  return { x: mixed(x), y: mixed(y), w: w ? mixed(w) : null, lambda, partner };
+}
+
+/**
+ * CutMix (Yun et al. 2019) on one batch of n 48x48 images: a folded lambda gives a box of side
+ * round(48 sqrt(1 - lambda)) around a uniform centre (clipped at the borders); every image takes its
+ * partner's pixels inside the box, and targets and weights are mixed by the share of the image left,
+ * lambda = 1 - box area / 2304 (so rows still sum to 1).
+ */
+export function cutmixBatch(
+  n: number,
+  x: Float32Array,
+  y: Float32Array,
+  w: Float32Array | null,
+  rng: Rng,
+  alpha: number,
+): TMixed {
+  const side = Math.round(SIZE * Math.sqrt(1 - foldedLambda(rng, alpha)));
+  const cy = rng.int(SIZE);
+  const cx = rng.int(SIZE);
+  const clip = (v: number) => Math.min(SIZE, Math.max(0, v));
+  const [y0, y1] = [clip(cy - Math.floor(side / 2)), clip(cy + Math.ceil(side / 2))];
+  const [x0, x1] = [clip(cx - Math.floor(side / 2)), clip(cx + Math.ceil(side / 2))];
+  const lambda = 1 - ((y1 - y0) * (x1 - x0)) / PIXELS;
+  const partner = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+  const out = x.slice();
+  for (let i = 0; i < n; i++) {
+    const p = (partner[i] as number) * PIXELS;
+    for (let r = y0; r < y1; r++)
+      out.set(x.subarray(p + r * SIZE + x0, p + r * SIZE + x1), i * PIXELS + r * SIZE + x0);
+  }
+  const mixed = (src: Float32Array) => mixRows(src, n, partner, lambda);
+  return { x: out, y: mixed(y), w: w ? mixed(w) : null, lambda, partner };
+}
+
+/**
+ * The batch the loop trains on: mixup, cutmix, or with both on one of them per batch (a fair coin from
+ * `rng`, as timm switches); null when both are off.
+ */
+export function mixOrCut(
+  n: number,
+  x: Float32Array,
+  y: Float32Array,
+  w: Float32Array | null,
+  rng: Rng,
+  alphas: { mixup: number; cutmix: number },
+): TMixed | null {
+  const { mixup, cutmix } = alphas;
+  if (mixup > 0 && cutmix > 0)
+    return rng.next() < 0.5 ? mixBatch(n, x, y, w, rng, mixup) : cutmixBatch(n, x, y, w, rng, cutmix);
+  if (mixup > 0) return mixBatch(n, x, y, w, rng, mixup);
+  if (cutmix > 0) return cutmixBatch(n, x, y, w, rng, cutmix);
+  return null;
 }

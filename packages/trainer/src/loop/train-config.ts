@@ -17,6 +17,7 @@ type TRunFields =
   | "warmupEpochs"
   | "emaDecay"
   | "mixupAlpha"
+  | "cutmixAlpha"
   | "logitAdjustTau"
   | "ttaEval";
 
@@ -41,6 +42,7 @@ export function trainConfigOf(run: TTrainingConfig): Pick<TTrainConfig, TRunFiel
     warmupEpochs: run.warmupEpochs,
     emaDecay: run.ema,
     mixupAlpha: run.mixup,
+    cutmixAlpha: run.cutmix,
     logitAdjustTau: run.logitAdjust,
     ttaEval: run.ttaEval,
   };
@@ -89,6 +91,7 @@ export function resolveConfig(partial: Partial<TTrainConfig> = {}): TTrainConfig
     fail("warmupEpochs", "must be an integer >= 0");
   if (!(c.emaDecay >= 0 && c.emaDecay < 1)) fail("emaDecay", "must be in [0, 1) (0 = off)");
   if (!(c.mixupAlpha >= 0 && Number.isFinite(c.mixupAlpha))) fail("mixupAlpha", "must be >= 0 (0 = off)");
+  if (!(c.cutmixAlpha >= 0 && Number.isFinite(c.cutmixAlpha))) fail("cutmixAlpha", "must be >= 0 (0 = off)");
   if (!(c.logitAdjustTau >= 0 && Number.isFinite(c.logitAdjustTau)))
     fail("logitAdjustTau", "must be >= 0 (0 = off)");
   return c;

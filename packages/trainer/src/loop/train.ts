@@ -2,7 +2,7 @@ import { hashFaces } from "@concord/importer/twins";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend";
 import { FERPLUS_AUGMENT, makeBatch, SIZE } from "../data/augment";
-import { mixBatch } from "../data/mixup";
+import { mixOrCut } from "../data/mixup";
 import {
   classPrior,
   classWeights,
@@ -191,7 +191,11 @@ export async function train(
         let w: Float32Array | null = cw
           ? Float32Array.from(labels, (l) => (l >= 0 ? (cw[l] as number) : 1))
           : null;
-        if (config.mixupAlpha > 0) ({ x, y, w } = mixBatch(idx.length, x, y, w, rng, config.mixupAlpha));
+        const mixed = mixOrCut(idx.length, x, y, w, rng, {
+          mixup: config.mixupAlpha,
+          cutmix: config.cutmixAlpha,
+        });
+        if (mixed) ({ x, y, w } = mixed);
         const shards = makeShards(
           x,
           y,

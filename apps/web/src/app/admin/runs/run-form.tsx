@@ -27,6 +27,8 @@ const HELP: Record<string, string> = {
   warmupEpochs: "linear warm-up from 10% of the rate, per batch; 0 = none",
   ema: "average of the weights (e.g. 0.999), used to select and save; 0 = off",
   mixup: "Beta(α, α) mixing of image and target pairs (e.g. 0.2); 0 = off",
+  cutmix:
+    "Beta(α, α) box pasted from another face, targets mixed by area (e.g. 1); 0 = off; with mixup: one per batch",
   logitAdjust: "τ: add τ·log(class prior) to the logits in the training loss (e.g. 1); 0 = off",
   ttaEval: "select the epoch on the face and its mirror, averaged (2x evaluation time)",
   eps: `the same for every scheme: ${EPS_RULE}; 0 = the one-hot consensus`,
@@ -216,7 +218,7 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
         </Field>
         <NumberField name="predictFolds" label="Cross-fit folds" error={err("predictFolds")} />
       </div>
-      <div className="grid grid-cols-2 gap-3 md:grid-cols-6" data-testid="run-levers">
+      <div className="grid grid-cols-2 gap-3 md:grid-cols-7" data-testid="run-levers">
         <Field name="schedule" label="LR schedule" error={err("schedule")}>
           <select id="run-schedule" name="schedule" className={input} defaultValue={d.schedule}>
             {RUN_SCHEDULES.map((m) => (
@@ -227,6 +229,7 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
         <NumberField name="warmupEpochs" label="Warm-up epochs" error={err("warmupEpochs")} />
         <NumberField name="ema" label="Weight EMA decay" step="any" error={err("ema")} />
         <NumberField name="mixup" label="Mixup α" step="any" error={err("mixup")} />
+        <NumberField name="cutmix" label="CutMix α" step="any" error={err("cutmix")} />
         <NumberField name="logitAdjust" label="Logit adjustment τ" step="any" error={err("logitAdjust")} />
         <Field name="ttaEval" label="Mirror TTA in selection" error={err("ttaEval")}>
           <input
