@@ -119,7 +119,7 @@ describe("mixup", () => {
 
   it("with alpha -> 0 leaves the batch as it is", () => {
     const { x, y, w } = batch();
-    const m = mixBatch(4, x, y, w, new Rng(9), 1e-3);
+    const m = mixBatch({ n: 4, x, y, w }, new Rng(9), 1e-3);
     expect(m.lambda).toBeGreaterThan(1 - 1e-6);
     for (const [i, v] of m.x.entries()) expect(v).toBeCloseTo(x[i] as number, 5);
     for (const [i, v] of m.y.entries()) expect(v).toBeCloseTo(y[i] as number, 5);
@@ -127,7 +127,7 @@ describe("mixup", () => {
 
   it("mixes images, targets and weights by one lambda and partner; targets still sum to 1; seeded", () => {
     const { x, y, w } = batch();
-    const m = mixBatch(4, x, y, w, new Rng(9), 1);
+    const m = mixBatch({ n: 4, x, y, w }, new Rng(9), 1);
     expect(m.lambda).toBeGreaterThanOrEqual(0.5);
     expect(m.lambda).toBeLessThan(1 - 1e-3);
     expect([...m.partner].sort()).toEqual([0, 1, 2, 3]);
@@ -138,7 +138,7 @@ describe("mixup", () => {
       expect(m.x[i * 5 + 2]).toBeCloseTo(m.lambda * x[i * 5 + 2]! + (1 - m.lambda) * x[p * 5 + 2]!, 6);
       expect(m.w![i]).toBeCloseTo(m.lambda * w[i]! + (1 - m.lambda) * w[p]!, 6);
     }
-    expect(mixBatch(4, x, y, w, new Rng(9), 1)).toEqual(m);
+    expect(mixBatch({ n: 4, x, y, w }, new Rng(9), 1)).toEqual(m);
   });
 });
 
@@ -151,7 +151,7 @@ describe("cutmix", () => {
     // Image i holds the value i + 1 everywhere: each pixel says where it came from.
     const x = images(3);
     const y = Float32Array.of(1, 0, 0, 1, 0.5, 0.5);
-    const m = cutmixBatch(3, x, y, null, new Rng(4), 1);
+    const m = cutmixBatch({ n: 3, x, y, w: null }, new Rng(4), 1);
     let swapped = 0;
     for (let i = 0; i < 3; i++) {
       const p = m.partner[i] as number;
@@ -174,15 +174,15 @@ describe("cutmix", () => {
 
   it("with alpha -> 0 leaves the batch as it is; with mixup on too, a coin per batch picks one", () => {
     const x = images(3);
-    const m = cutmixBatch(3, x, targets, null, new Rng(4), 1e-3);
+    const m = cutmixBatch({ n: 3, x, y: targets, w: null }, new Rng(4), 1e-3);
     expect(m.lambda).toBe(1);
     expect(m.x).toEqual(x);
     expect(m.y).toEqual(targets);
-    expect(mixOrCut(3, x, targets, null, new Rng(4), { mixup: 0, cutmix: 0 })).toBeNull();
+    expect(mixOrCut({ n: 3, x, y: targets, w: null }, new Rng(4), { mixup: 0, cutmix: 0 })).toBeNull();
     const kinds = new Set<string>();
     const rng = new Rng(8);
     for (let k = 0; k < 20; k++) {
-      const r = mixOrCut(3, x, targets, null, rng, { mixup: 1, cutmix: 1 })!;
+      const r = mixOrCut({ n: 3, x, y: targets, w: null }, rng, { mixup: 1, cutmix: 1 })!;
       // cutmix keeps whole pixel values; mixup blends them.
       kinds.add(r.x.every((v) => Number.isInteger(v)) ? "cutmix" : "mixup");
     }

@@ -35,6 +35,8 @@ export function betaSymmetric(rng: Rng, alpha: number): number {
   return 1 / (1 + Math.exp(g2 - g1));
 }
 
+/** A batch of n examples: images (n x 2304), soft targets (n x C), example weights (n) or none. */
+export type TBatch = { n: number; x: Float32Array; y: Float32Array; w: Float32Array | null };
 export type TMixed = {
   x: Float32Array;
   y: Float32Array;
@@ -68,14 +70,7 @@ function foldedLambda(rng: Rng, alpha: number): number {
  * (rows still sum to 1) and the example weights. Draws from `rng` only, so a seeded run repeats and resumes
  * exactly.
  */
-export function mixBatch(
-  n: number,
-  x: Float32Array,
-  y: Float32Array,
-  w: Float32Array | null,
-  rng: Rng,
-  alpha: number,
-): TMixed {
+export function mixBatch({ n, x, y, w }: TBatch, rng: Rng, alpha: number): TMixed {
   const lambda = foldedLambda(rng, alpha);
   const partner = rng.shuffle(Array.from({ length: n }, (_, i) => i));
   const mixed = (src: Float32Array) => mixRows(src, n, partner, lambda);
@@ -88,14 +83,7 @@ export function mixBatch(
  * partner's pixels inside the box, and targets and weights are mixed by the share of the image left,
  * lambda = 1 - box area / 2304 (so rows still sum to 1).
  */
-export function cutmixBatch(
-  n: number,
-  x: Float32Array,
-  y: Float32Array,
-  w: Float32Array | null,
-  rng: Rng,
-  alpha: number,
-): TMixed {
+export function cutmixBatch({ n, x, y, w }: TBatch, rng: Rng, alpha: number): TMixed {
   const side = Math.round(SIZE * Math.sqrt(1 - foldedLambda(rng, alpha)));
   const cy = rng.int(SIZE);
   const cx = rng.int(SIZE);
@@ -118,18 +106,11 @@ export function cutmixBatch(
  * The batch the loop trains on: mixup, cutmix, or with both on one of them per batch (a fair coin from
  * `rng`, as timm switches); null when both are off.
  */
-export function mixOrCut(
-  n: number,
-  x: Float32Array,
-  y: Float32Array,
-  w: Float32Array | null,
-  rng: Rng,
-  alphas: { mixup: number; cutmix: number },
-): TMixed | null {
+export function mixOrCut(b: TBatch, rng: Rng, alphas: { mixup: number; cutmix: number }): TMixed | null {
   const { mixup, cutmix } = alphas;
   if (mixup > 0 && cutmix > 0)
-    return rng.next() < 0.5 ? mixBatch(n, x, y, w, rng, mixup) : cutmixBatch(n, x, y, w, rng, cutmix);
-  if (mixup > 0) return mixBatch(n, x, y, w, rng, mixup);
-  if (cutmix > 0) return cutmixBatch(n, x, y, w, rng, cutmix);
+    return rng.next() < 0.5 ? mixBatch(b, rng, mixup) : cutmixBatch(b, rng, cutmix);
+  if (mixup > 0) return mixBatch(b, rng, mixup);
+  if (cutmix > 0) return cutmixBatch(b, rng, cutmix);
   return null;
 }

@@ -191,7 +191,7 @@ export async function train(
         let w: Float32Array | null = cw
           ? Float32Array.from(labels, (l) => (l >= 0 ? (cw[l] as number) : 1))
           : null;
-        const mixed = mixOrCut(idx.length, x, y, w, rng, {
+        const mixed = mixOrCut({ n: idx.length, x, y, w }, rng, {
           mixup: config.mixupAlpha,
           cutmix: config.cutmixAlpha,
         });
