@@ -1,7 +1,8 @@
 // Review actions (issue 12) against a real Postgres: "ask for N more votes" reopens an image and the assignment
 // serves it before every other one, as many annotators at once as votes were asked; accept / exclude are rows
 // with who and when; every action is revoked without being deleted and the image's history shows it all;
-// a bad body or an unknown image is a 400 in the one shape and writes nothing.
+// an excluded face is not served for votes until the exclusion is revoked; a bad body or an unknown image is a
+// 400 in the one shape and writes nothing.
 import { FERPLUS_LABELS } from "@concord/crowd/labels";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -194,6 +195,29 @@ describe("accept and exclude", () => {
     expect(
       (await history.getImageHistory(images[0]!))!.actions.filter((a) => a.kind === "EXCLUDE"),
     ).toHaveLength(2);
+  });
+});
+
+describe("an excluded face", () => {
+  it("is no longer served for votes, and is served again once the exclusion is revoked", async () => {
+    const next = async () => {
+      const task = await assign.findNextTask(annotators[7]!, { datasetId, random: never });
+      await t.db.taskLease.deleteMany();
+      return task?.imageId;
+    };
+    const first = await next();
+    expect(first).toBeDefined();
+    await actions.applyImageActions(admin, await body({ action: "exclude", imageIds: [first] }));
+    expect(await t.db.imageTally.findUniqueOrThrow({ where: { imageId: first! } })).toMatchObject({
+      excluded: true,
+      done: false,
+    });
+    const instead = await next();
+    expect(instead).not.toBe(first);
+    const exclusion = (await history.getImageHistory(first!))!.actions.find((a) => a.kind === "EXCLUDE")!;
+    await actions.revokeImageAction(admin, exclusion.id);
+    expect((await t.db.imageTally.findUniqueOrThrow({ where: { imageId: first! } })).excluded).toBe(false);
+    expect(await next()).toBe(first);
   });
 });
 

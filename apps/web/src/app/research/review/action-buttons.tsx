@@ -47,7 +47,13 @@ export function ActionButtons(props: { imageIds: string[]; label?: string; onDon
       <button type="button" className={button} disabled={busy || none} onClick={() => run("accept")}>
         Accept crowd label
       </button>
-      <button type="button" className={button} disabled={busy || none} onClick={() => run("exclude")}>
+      <button
+        type="button"
+        className={button}
+        disabled={busy || none}
+        onClick={() => run("exclude")}
+        title="Later snapshots leave the face out, and it is no longer served for votes (revocable in its history)"
+      >
         Exclude from training
       </button>
       {error ? (
