@@ -10,8 +10,8 @@ import {
   jsonError,
   parseJson,
 } from "../src/server/http";
-import { isMutating, isSameOrigin } from "../src/server/origin";
 import { parseCookieHeader } from "../src/server/node-route";
+import { isMutating, isSameOrigin } from "../src/server/origin";
 import { createRateLimiter } from "../src/server/rate-limit";
 
 describe("rate limiter", () => {
