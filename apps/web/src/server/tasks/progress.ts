@@ -26,19 +26,12 @@ export const GOLD_COLUMNS = `count(*)::int AS answered, count(*) FILTER (WHERE v
 export const GOLD_VOTES = `"Vote" v JOIN "GoldLabel" g ON g."imageId" = v."imageId" JOIN "Image" i ON i.id = v."imageId"`;
 
 // The latest check answers of an annotator on a dataset since their probation start (NULL: all), newest
-// first, as right/wrong: what the pause rule judges (src/lib/check-rule.ts). Expressions, as SQL text;
-// `except`: a vote id to leave out (the answer being judged, already committed).
-export const recentCheckOutcomes = (
-  annotator: string,
-  dataset: string,
-  since: string,
-  limit: string,
-  except?: string,
-) => `(
+// first, as right/wrong: what the pause rule judges (src/lib/check-rule.ts). Expressions, as SQL text.
+export const recentCheckOutcomes = (annotator: string, dataset: string, since: string, limit: string) => `(
   SELECT coalesce(array_agg(w.ok ORDER BY w."createdAt" DESC, w.id DESC), '{}') FROM (
     SELECT v.label = g.label AS ok, v."createdAt", v.id FROM ${GOLD_VOTES}
     WHERE v."annotatorId" = ${annotator} AND i."datasetId" = ${dataset}
-      AND v."createdAt" >= coalesce(${since}, '-infinity'::timestamp)${except ? ` AND v.id <> ${except}` : ""}
+      AND v."createdAt" >= coalesce(${since}, '-infinity'::timestamp)
     ORDER BY v."createdAt" DESC, v.id DESC LIMIT ${limit}) w)`;
 
 const GOLD_STATS = {

@@ -93,9 +93,10 @@ const VOTE_COLUMNS = `id, "imageId", label, "annotatorId", ${iso(`"createdAt"`)}
 // One statement, one round trip for the common case: the caller's user row (role, pause), a replay of the
 // same requestId, the image with its dataset and gold answer, the insert (skipped on any of those failing,
 // for an annotator who has not passed the dataset's qualification round, and ON CONFLICT DO NOTHING against
-// a concurrent duplicate), the lease release and the caller's progress (for a check answer, the accuracy
-// and the pause rule's window come after, GOLD_BEFORE). Progress comes from the statement's snapshot, which
-// does not contain the new row: the inserted vote is added in JS.
+// a concurrent duplicate), the lease release, the caller's progress and, for gold images, the accuracy on
+// this dataset and the latest check answers since the probation start (the pause rule's window). Progress
+// and gold figures come from the statement's snapshot, which does not contain the new row: the inserted
+// vote is added in JS.
 // $1 annotator, $2 image, $3 label, $4 durationMs, $5 requestId, $6 new vote id, $7 roles that may vote
 // (NULL: no role/pause gate, for callers that checked already).
 const CAST = {
@@ -140,7 +141,14 @@ SELECT
   ins.id AS "newId", ins."createdAt" AS "newCreatedAt",
   CASE WHEN ins.id IS NULL THEN EXISTS (SELECT 1 FROM "Vote" WHERE "imageId" = $2 AND "annotatorId" = $1) END
     AS "alreadyVoted",
-  p.today, p.total
+  p.today, p.total,
+  CASE WHEN ins.id IS NOT NULL AND img.gold IS NOT NULL THEN (
+    SELECT row_to_json(gs) FROM (
+      SELECT ${GOLD_COLUMNS},
+        ${recentCheckOutcomes("$1", `img."datasetId"`, `(SELECT "resumedAt" FROM u)`, `img."goldWindow"`)} AS recent
+      FROM ${GOLD_VOTES} WHERE v."annotatorId" = $1 AND i."datasetId" = img."datasetId"
+    ) gs
+  ) END AS "goldSoFar"
 FROM (SELECT 1) one
 LEFT JOIN u ON true LEFT JOIN prev ON true LEFT JOIN img ON true LEFT JOIN ins ON true
 CROSS JOIN (SELECT ${PROGRESS_COLUMNS} FROM "Vote" WHERE "annotatorId" = $1) p`,
@@ -173,20 +181,8 @@ type TCastRow = {
   alreadyVoted: boolean | null;
   today: number;
   total: number;
+  goldSoFar: { answered: number; correct: number; recent: boolean[] } | null;
 };
-
-// A new check answer's standing before it (gold images only, a round trip of its own after the vote's
-// commit): the caller's other check answers on the dataset, the new vote ($3) left out, as the vote
-// statement's snapshot saw them (the page votes one at a time). Kept out of the vote statement: Postgres
-// initialises every subplan of a statement on each execution, taken or not, and ~19 in 20 votes are not
-// check answers. $1 annotator, $2 dataset, $3 the new vote, $4 the dataset's window.
-const GOLD_BEFORE = {
-  name: "votes.goldBefore",
-  text: `SELECT ${GOLD_COLUMNS},
-    ${recentCheckOutcomes("$1", "$2", `(SELECT "resumedAt" FROM "User" WHERE id = $1)`, "$4", "$3")} AS recent
-  FROM ${GOLD_VOTES} WHERE v."annotatorId" = $1 AND i."datasetId" = $2 AND v.id <> $3`,
-};
-type TGoldBefore = { answered: number; correct: number; recent: boolean[] };
 
 const REPLAY = {
   name: "votes.replay",
@@ -334,14 +330,8 @@ async function recordVote(
   if (row.gold === null) return { vote, replayed: false, progress: after, status: 201 };
 
   const isCorrect = row.gold === body.label;
-  const [before] = await query<TGoldBefore>(GOLD_BEFORE, [
-    annotatorId,
-    row.datasetId,
-    row.newId,
-    row.goldWindow,
-  ]);
-  const answered = (before?.answered ?? 0) + 1;
-  const correct = (before?.correct ?? 0) + (isCorrect ? 1 : 0);
+  const answered = (row.goldSoFar?.answered ?? 0) + 1;
+  const correct = (row.goldSoFar?.correct ?? 0) + (isCorrect ? 1 : 0);
   const accuracy = correct / answered;
   const rule = checkRuleOf({
     goldMinAccuracy: row.goldMinAccuracy!,
@@ -349,7 +339,7 @@ async function recordVote(
     goldWindow: row.goldWindow!,
     goldConfidence: row.goldConfidence!,
   });
-  const judged = judgeChecks([isCorrect, ...(before?.recent ?? [])], rule);
+  const judged = judgeChecks([isCorrect, ...(row.goldSoFar?.recent ?? [])], rule);
   const standing: TCheckStandingView = {
     answered: judged.answered,
     correct: judged.correct,
