@@ -1,19 +1,21 @@
 // `npm start` of apps/web (and of every runner: @concord/web-runner's startNext): Next's production server behind
-// a plain node:http server that calls the two routes of the labelling loop directly (issue 15).
+// a plain node:http server that serves the two routes of the labelling loop itself (issue 15).
 //
 // Why: a face is one POST /api/votes (the answer carries the next face; GET /api/tasks/next fills the queue),
 // and Next's request pipeline around a route handler (routing, request adapters, tracing spans, async
 // storages, the web-stream response piped back into node:http) cost more CPU than the handler itself:
 // ~3-4 ms of web CPU per vote, of which our route code was ~10% of the self time. For these two routes only,
-// this server makes the NextRequest itself and calls the route's own exported handler, the compiled module
-// Next itself loads (.next/server/app/.../route.js, same module instance, same pg pool): the same session
-// check (next-auth JWT cookie), same-origin check, zod validation, role and pause checks, SQL and answers.
+// this server calls the route's own node:http entry, `node` on the exported handler (src/server/guards.ts
+// sessionRoute), from the compiled module Next itself loads (.next/server/app/.../route.js, same module
+// instance, same pg pool): the route's one implementation with the same session check (next-auth JWT cookie),
+// same-origin check, zod validation, role and pause checks, SQL and answers, read from the IncomingMessage and
+// written to the ServerResponse without a NextRequest, a Response or a web stream.
 // Everything else (pages, other routes, HEAD, other methods, anything not exactly these paths) goes to
 // Next's request handler unchanged.
 //
 // What a direct route does not get from Next: its per-request async storages (cookies()/headers() from
-// next/headers, after(), draft mode) and the `Vary: rsc, ...` header of app routes. The two handlers use
-// none of them; a handler added to DIRECT must not either (they read the request they are given).
+// next/headers, after(), draft mode) and the `Vary: rsc, ...` header of app routes. The routes made with
+// sessionRoute use none of them (they read the request they are given).
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -49,19 +51,19 @@ const handleByNext = app.getRequestHandler();
 await app.prepare();
 
 const require = createRequire(import.meta.url);
-const { NextRequest } = require("next/server");
 
-// The route's exported method handler, from the module Next's build wrote and Next itself requires (Node's
-// module cache: one instance). Fails the start, naming the file, when the build or Next's route module shape
-// is not what this expects (a Next upgrade): silently falling back would only show up as lost capacity.
+// The route's node:http entry (sessionRoute's `node`), from the module Next's build wrote and Next itself
+// requires (Node's module cache: one instance). Fails the start, naming the file, when the build or Next's
+// route module shape is not what this expects (a Next upgrade): silently falling back would only show up as
+// lost capacity.
 async function routeHandler(route, method) {
   const file = join(dir, ".next/server/app", route, "route.js");
   const mod = require(file);
   await mod.routeModule?.ensureUserland?.();
-  const handler = mod.routeModule?.userland?.[method];
+  const handler = mod.routeModule?.userland?.[method]?.node;
   if (typeof handler !== "function")
     throw new Error(
-      `${file}: no ${method} handler at routeModule.userland (has Next's route module changed?)`,
+      `${file}: no ${method}.node at routeModule.userland (has Next's route module changed? is the route a sessionRoute?)`,
     );
   return handler;
 }
@@ -69,38 +71,6 @@ async function routeHandler(route, method) {
 const handlers = new Map();
 for (const [key, route] of Object.entries(DIRECT))
   handlers.set(key, await routeHandler(route, key.split(" ")[0]));
-
-const noParams = { params: Promise.resolve({}) };
-const JSON_BODY = Symbol.for("concord.json-body");
-const base = `http://${hostname ?? "localhost"}:${port}`;
-
-async function readBody(req) {
-  const chunks = [];
-  for await (const chunk of req) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
-
-// node:http in, NextRequest to the handler, its Response written back in one piece with its length (no
-// chunked encoding, no compression: the handlers' bodies are small JSON or an incompressible PNG data URL).
-async function serveDirect(handler, req, res) {
-  const headers = new Headers();
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
-  const body = req.method === "GET" ? undefined : await readBody(req);
-  // The handlers read the query string only (origin checks use the headers), as Next's own base does.
-  const url = new URL(req.url, base);
-  const response = await handler(new NextRequest(url, { method: req.method, headers, body }), noParams);
-  // json() (src/server/http.ts) leaves its text under this symbol: no web stream to read it back from.
-  const text = response[JSON_BODY];
-  const payload = typeof text === "string" ? Buffer.from(text) : Buffer.from(await response.arrayBuffer());
-  const head = {};
-  for (const [name, value] of response.headers) if (name !== "set-cookie") head[name] = value;
-  const cookies = response.headers.getSetCookie();
-  if (cookies.length > 0) head["set-cookie"] = cookies;
-  head["content-length"] = payload.length;
-  res.writeHead(response.status, head);
-  res.end(payload);
-}
 
 function directHandler(req) {
   const q = req.url.indexOf("?");
@@ -110,8 +80,8 @@ function directHandler(req) {
 const server = createServer((req, res) => {
   const handler = directHandler(req);
   if (!handler) return void handleByNext(req, res);
-  serveDirect(handler, req, res).catch((error) => {
-    // The handlers answer every error themselves (withSession); this is a bug or an aborted request.
+  handler(req, res).catch((error) => {
+    // The routes answer every error themselves (sessionRoute); this is a bug or an aborted request.
     if (!req.destroyed) console.error(`[web] ${req.method} ${req.url} failed`, error);
     if (res.headersSent) return void res.destroy();
     res.writeHead(500, { "content-type": "application/json" });

@@ -10,6 +10,7 @@ import {
   jsonError,
   parseJson,
 } from "../src/server/http";
+import { parseCookieHeader } from "../src/server/node-route";
 import { isMutating, isSameOrigin } from "../src/server/origin";
 import { createRateLimiter } from "../src/server/rate-limit";
 
@@ -192,5 +193,20 @@ describe("env", () => {
     expect(
       parseEnv({ NODE_ENV: "production", NEXT_PHASE: "phase-production-build" }).NEXTAUTH_SECRET,
     ).toBeTruthy();
+  });
+});
+
+describe("cookie header of the node:http entry (server.mjs), read as Next reads it", () => {
+  it("splits on ';', decodes values, drops undecodable ones, the later of two wins, __proto__ is a name", () => {
+    const cookies = parseCookieHeader(
+      "a=1; next-auth.session-token=x.y%2Ez;bad=%E0%A4%A; flag; a=2; __proto__=p",
+    );
+    expect({ ...cookies }).toEqual({
+      a: "2",
+      "next-auth.session-token": "x.y.z",
+      flag: "true",
+      ["__proto__"]: "p",
+    });
+    expect(Object.keys(parseCookieHeader(undefined))).toEqual([]);
   });
 });

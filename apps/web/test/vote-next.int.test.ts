@@ -2,6 +2,8 @@
 // session token, against a fresh migrated Postgres. The answer carries the vote and the next task, leased to
 // the caller; without `next` the answer is unchanged; a replay carries `next` too; refusals carry none.
 import { randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { FERPLUS_LABELS } from "@concord/crowd/labels";
 import { getPool } from "@concord/db";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
@@ -248,5 +250,86 @@ describe("POST /api/votes with next: the face leased in the vote's transaction",
     expect(wrong.body.paused?.reason).toBeTruthy();
     expect(wrong.body).not.toHaveProperty("next");
     expect(await leasesOfOther()).toEqual([]);
+  });
+});
+
+// apps/web/server.mjs serves these routes from node:http through POST.node / GET.node (guards.ts sessionRoute):
+// the same route as the Next handler, without NextRequest or Response. Same inputs, same answers.
+describe("the routes' node:http entry (what server.mjs calls) answers as their Next handlers", () => {
+  let server: Server;
+  let base: string;
+  let tasks: typeof import("../src/app/api/tasks/next/route");
+
+  beforeAll(async () => {
+    tasks = await import("../src/app/api/tasks/next/route");
+    server = createServer((req, res) => {
+      const entry = req.method === "GET" ? tasks.GET.node : route.POST.node;
+      void entry(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  async function viaNode(body: string, headers: Record<string, string>) {
+    const res = await fetch(`${base}/api/votes`, { method: "POST", headers, body });
+    return { status: res.status, type: res.headers.get("content-type"), body: (await res.json()) as TAnswer };
+  }
+  async function viaNext(body: string, headers: Record<string, string>) {
+    const req = new NextRequest(`${ORIGIN}/api/votes`, { method: "POST", headers, body });
+    const res = await route.POST(req, { params: Promise.resolve({}) });
+    return { status: res.status, type: res.headers.get("content-type"), body: (await res.json()) as TAnswer };
+  }
+
+  it("refusals: 401 anonymous, 403 cross-origin, 400 naming the field, 404 unknown image: identical", async () => {
+    const json = { "content-type": "application/json" };
+    const cases: [string, Record<string, string>, number][] = [
+      ["{}", json, 401],
+      ["{}", { ...json, cookie, origin: "http://evil.example" }, 403],
+      [JSON.stringify({ imageId: "x", label: "y", requestId: "short" }), { ...json, cookie }, 400],
+      ["{not json", { ...json, cookie }, 400],
+      ["{}", { "content-type": "text/plain", cookie }, 415],
+      [JSON.stringify({ imageId: "nope", label: "fear", requestId: randomUUID() }), { ...json, cookie }, 404],
+    ];
+    for (const [body, headers, status] of cases) {
+      const node = await viaNode(body, headers);
+      expect(node.status, body).toBe(status);
+      expect(node).toEqual(await viaNext(body, headers));
+    }
+  });
+
+  it("a vote through the node entry is the route's: recorded, replayed by the Next handler as the same vote", async () => {
+    const image = await t.db.image.create({
+      data: {
+        datasetId,
+        split: "TRAIN",
+        externalId: "vn-node",
+        sha256: "d".repeat(64),
+        phash: "d".repeat(16),
+        pixels: new Uint8Array(48 * 48).fill(7),
+      },
+    });
+    const body = JSON.stringify({ imageId: image.id, label: "surprise", requestId: randomUUID(), next: {} });
+    const headers = { "content-type": "application/json", cookie, origin: ORIGIN };
+    const first = await viaNode(body, headers);
+    expect(first.status).toBe(201);
+    expect(first.body).toHaveProperty("next");
+    const replay = await viaNext(body, headers);
+    expect(replay.status).toBe(200);
+    expect(replay.body.vote?.id).toBe(first.body.vote?.id);
+    expect(await t.db.vote.count({ where: { imageId: image.id } })).toBe(1);
+  });
+
+  it("GET /api/tasks/next through the node entry reads the query string and sends its headers", async () => {
+    const res = await fetch(`${base}/api/tasks/next?datasetId=${datasetId}`, { headers: { cookie } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store, no-transform");
+    expect(Number(res.headers.get("content-length"))).toBeGreaterThan(0);
+    const answer = (await res.json()) as { task: { datasetId: string } | null };
+    if (answer.task) expect(answer.task.datasetId).toBe(datasetId);
+    const anon = await fetch(`${base}/api/tasks/next`);
+    expect(anon.status).toBe(401);
   });
 });

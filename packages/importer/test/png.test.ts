@@ -1,3 +1,4 @@
+import { inflateSync } from "node:zlib";
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
 import { createRng } from "../src/demo/rng";
@@ -51,6 +52,25 @@ describe("encodeGrayPng", () => {
     // pngjs expands to RGBA: every pixel's red channel is the gray value.
     expect(Array.from({ length: 21 }, (_, i) => png.data[i * 4])).toEqual(Array.from(pixels));
     expect(Buffer.from(decodeGray8Png(encodeGrayPng(pixels, 7, 3))!.pixels)).toEqual(Buffer.from(pixels));
+  });
+
+  it("compress: false (stored deflate blocks) is read back the same by pngjs, zlib and our decoder", () => {
+    for (const [w, h] of [
+      [7, 3],
+      [48, 48],
+      [300, 300], // 90,300 bytes of scanlines: two stored blocks, Adler-32 sums past 5,552 bytes
+    ] as const) {
+      const pixels = Uint8Array.from({ length: w * h }, (_, i) => (i * 37 + (i >> 7)) & 0xff);
+      const stored = encodeGrayPng(pixels, w, h, { compress: false });
+      const png = PNG.sync.read(stored);
+      expect(Array.from({ length: w * h }, (_, i) => png.data[i * 4])).toEqual(Array.from(pixels));
+      expect(Buffer.from(decodeGray8Png(stored)!.pixels)).toEqual(Buffer.from(pixels));
+      // The zlib stream itself: node's inflate checks the header, block lengths and the Adler-32.
+      const raw = (w + 1) * h;
+      const idat = stored.subarray(33 + 8, 33 + 8 + stored.readUInt32BE(33));
+      expect(inflateSync(idat).length).toBe(raw);
+      expect(idat.length).toBe(2 + raw + 5 * Math.ceil(raw / 0xffff) + 4);
+    }
   });
 
   it("chunks carry the standard CRC (the IEND every PNG ends with)", () => {

@@ -1,5 +1,6 @@
 import "server-only";
 import { createSecretKey, hkdfSync, type KeyObject } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { type JWTPayload, jwtDecrypt } from "jose";
 import { forbidden, redirect } from "next/navigation";
 import type { NextRequest } from "next/server";
@@ -10,12 +11,13 @@ import type { TRole } from "@/lib/roles";
 import { accessError, type TUserRow } from "./access";
 import { authOptions } from "./auth";
 import { getEnv } from "./env";
-import { errorToResponse, jsonError } from "./http";
+import { errorToAnswer, jsonErrorAnswer, type TBodyRequest, type TJsonAnswer, toResponse } from "./http";
+import { serveNode } from "./node-route";
 import { isMutating, isSameOrigin } from "./origin";
 import { iso, query } from "./sql";
 
 export { accessError, type TUserRow } from "./access";
-export { HttpError, jsonError, parseJson } from "./http";
+export { HttpError, jsonAnswer, jsonError, parseJson, type TJsonAnswer } from "./http";
 
 export type TSessionUser = {
   id: string;
@@ -108,6 +110,24 @@ type TSessionHandler<P> = (
   ctx: { userId: string; params: P },
 ) => Promise<Response> | Response;
 
+// What the session check and a hot route's body read of a request: its method, headers, cookies, query and
+// body. Next's NextRequest gives it (fromNextRequest) and so does apps/web/server.mjs from node:http
+// (./node-route.ts), so both serve a route with the same code.
+export type TRouteRequest = TBodyRequest & {
+  method: string;
+  // next-auth's getToken reads either: NextRequest's cookie store or a name -> value object.
+  cookies: NextRequest["cookies"] | Record<string, string>;
+  searchParams: URLSearchParams;
+};
+
+const fromNextRequest = (req: NextRequest): TRouteRequest => ({
+  method: req.method,
+  headers: req.headers,
+  cookies: req.cookies,
+  searchParams: req.nextUrl.searchParams,
+  text: () => req.text(),
+});
+
 // Route handlers: 401 anonymous, 403 wrong role or cross-origin mutation, HttpError/zod -> 4xx,
 // Postgres down -> 503, Redis down (QueueUnavailableError) -> 503.
 export function withRole<P = Record<string, string>>(roles: readonly TRole[], handler: THandler<P>) {
@@ -119,37 +139,88 @@ export function withRole<P = Record<string, string>>(roles: readonly TRole[], ha
   });
 }
 
+// The signed-in id (next-auth JWT cookie), or the refusal: 401 anonymous, 403 a cross-origin mutation.
+async function sessionOf(req: TRouteRequest): Promise<{ userId: string } | TJsonAnswer> {
+  const env = getEnv();
+  const token = await getToken({
+    // getToken reads these two only (its types ask for a whole request of one of the frameworks).
+    req: {
+      cookies: req.cookies,
+      headers: { authorization: req.headers.get("authorization") ?? undefined },
+    } as unknown as Parameters<typeof getToken>[0]["req"],
+    secret: env.NEXTAUTH_SECRET,
+    decode: decodeSession,
+  });
+  if (!token?.id) return jsonErrorAnswer(401, "Sign in required");
+  if (
+    isMutating(req.method) &&
+    !isSameOrigin(
+      req.headers.get("origin"),
+      req.headers.get("host"),
+      req.headers.get("x-forwarded-host"),
+      env.NEXTAUTH_URL,
+    )
+  ) {
+    return jsonErrorAnswer(403, "Cross-origin request refused");
+  }
+  return { userId: token.id };
+}
+
+// A handler's error as the answer: errorToAnswer, except that an error nobody classified while Postgres is
+// unreachable is an outage, not a bug (e.g. a connection killed in the middle of a transaction surfacing
+// through a path we have not seen): 503, so clients retry.
+async function failureAnswer(error: unknown): Promise<TJsonAnswer> {
+  const answer = errorToAnswer(error);
+  if (answer.status === 500 && !(await isDatabaseReachable())) {
+    return jsonErrorAnswer(503, "Database unavailable; try again shortly", undefined, { "Retry-After": "2" });
+  }
+  return answer;
+}
+
 // For the hot routes that read the user row inside their own SQL statement (one round trip instead of
 // two): the signed-in id, the same-origin check and the error mapping of withRole, but the handler MUST
 // apply accessError() to the row it read before acting on it.
 export function withSession<P = Record<string, string>>(handler: TSessionHandler<P>) {
   return async (req: NextRequest, ctx: TRouteContext<P>): Promise<Response> => {
     try {
-      const env = getEnv();
-      const token = await getToken({ req, secret: env.NEXTAUTH_SECRET, decode: decodeSession });
-      if (!token?.id) return jsonError(401, "Sign in required");
-      if (
-        isMutating(req.method) &&
-        !isSameOrigin(
-          req.headers.get("origin"),
-          req.headers.get("host"),
-          req.headers.get("x-forwarded-host"),
-          env.NEXTAUTH_URL,
-        )
-      ) {
-        return jsonError(403, "Cross-origin request refused");
-      }
-      return await handler(req, { userId: token.id, params: await ctx.params });
+      const session = await sessionOf(fromNextRequest(req));
+      if (!("userId" in session)) return toResponse(session);
+      return await handler(req, { userId: session.userId, params: await ctx.params });
     } catch (error) {
-      const response = errorToResponse(error);
-      // An error nobody classified while Postgres is unreachable is an outage, not a bug (e.g. a connection
-      // killed in the middle of a transaction surfacing through a path we have not seen): 503, so clients retry.
-      if (response.status === 500 && !(await isDatabaseReachable())) {
-        return jsonError(503, "Database unavailable; try again shortly", undefined, { "Retry-After": "2" });
-      }
-      return response;
+      return toResponse(await failureAnswer(error));
     }
   };
+}
+
+// A route body that works on TRouteRequest and answers with a TJsonAnswer (no params: the hot routes'
+// paths have none).
+export type TPlainRoute = (req: TRouteRequest) => Promise<TJsonAnswer>;
+
+// The labelling loop's routes (POST /api/votes, GET /api/tasks/next): withSession's checks and error mapping
+// around a body that reads a TRouteRequest and answers a TJsonAnswer. The result is the route's Next handler
+// with the same route as `plain`, which apps/web/server.mjs calls from node:http without Next's request
+// pipeline (one implementation: the Next handler is `plain` plus the NextRequest and Response adapters), and
+// `node`, `plain` served from a node:http request and response (./node-route.ts).
+export function sessionRoute(
+  handler: (req: TRouteRequest, ctx: { userId: string }) => Promise<TJsonAnswer>,
+): ((req: NextRequest, ctx: TRouteContext<Record<string, string>>) => Promise<Response>) & {
+  plain: TPlainRoute;
+  node: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+} {
+  const plain: TPlainRoute = async (req) => {
+    try {
+      const session = await sessionOf(req);
+      if (!("userId" in session)) return session;
+      return await handler(req, session);
+    } catch (error) {
+      return failureAnswer(error);
+    }
+  };
+  const next = async (req: NextRequest) => toResponse(await plain(fromNextRequest(req)));
+  return Object.assign(next, {
+    plain,
+    node: (req: IncomingMessage, res: ServerResponse) => serveNode(plain, req, res),
+  });
 }
 
 async function isDatabaseReachable(timeoutMs = 1_500): Promise<boolean> {

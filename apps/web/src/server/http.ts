@@ -3,22 +3,40 @@ import type { z } from "zod";
 
 export type TErrorBody = { error: string; details?: unknown };
 
+// A JSON answer before it is a Response: what the hot routes' bodies return, so that apps/web/server.mjs can
+// write it to node:http as is (no Response, no web stream; see guards.ts sessionRoute) while Next gets the
+// same answer as a Response (toResponse).
+export type TJsonAnswer = { status: number; text: string; headers: Record<string, string> };
+
 // JSON serialised once. Next's gzip middleware compresses every streamed route-handler body (it drops
 // Content-Length, so the 1 kB threshold never applies): gzip cost more CPU than anything else in a
 // 200-byte vote answer. `no-transform` opts these bodies out (small, or a base64 PNG that gzip cannot shrink).
-//
-// The serialized text also rides on the Response under JSON_BODY: apps/web/server.mjs, which calls the hot
-// routes itself, writes it as is instead of reading it back through the Response's body stream.
-export const JSON_BODY = Symbol.for("concord.json-body");
+// Header names in lower case, so that one given here replaces the default of the same name.
+export function jsonAnswer(body: unknown, status = 200, headers?: Record<string, string>): TJsonAnswer {
+  const head: Record<string, string> = {
+    "content-type": "application/json",
+    "cache-control": "no-transform",
+  };
+  if (headers) for (const name in headers) head[name.toLowerCase()] = headers[name]!;
+  return { status, text: JSON.stringify(body), headers: head };
+}
+
+export function toResponse(answer: TJsonAnswer): Response {
+  return new Response(answer.text, { status: answer.status, headers: answer.headers });
+}
 
 export function json(body: unknown, status = 200, headers?: Record<string, string>): Response {
-  const text = JSON.stringify(body);
-  const response: Response & { [JSON_BODY]?: string } = new Response(text, {
-    status,
-    headers: { "content-type": "application/json", "cache-control": "no-transform", ...headers },
-  });
-  response[JSON_BODY] = text;
-  return response;
+  return toResponse(jsonAnswer(body, status, headers));
+}
+
+export function jsonErrorAnswer(
+  status: number,
+  message: string,
+  details?: unknown,
+  headers?: Record<string, string>,
+): TJsonAnswer {
+  const body: TErrorBody = details === undefined ? { error: message } : { error: message, details };
+  return jsonAnswer(body, status, headers);
 }
 
 export function jsonError(
@@ -27,8 +45,7 @@ export function jsonError(
   details?: unknown,
   headers?: Record<string, string>,
 ): Response {
-  const body: TErrorBody = details === undefined ? { error: message } : { error: message, details };
-  return json(body, status, headers);
+  return toResponse(jsonErrorAnswer(status, message, details, headers));
 }
 
 // Throw from a handler to answer with a clear 4xx/5xx; withRole turns it into jsonError.
@@ -81,7 +98,10 @@ const MAX_JSON_BYTES = 64 * 1024;
 
 // The one JSON body parser of every route: body -> validated value, or an HttpError that names what is
 // wrong (415 not JSON, 413 too large, 400 malformed or refused by the schema, in the TInvalidInput shape).
-export async function parseJson<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
+// req: a Request, or anything that reads its headers and body the same way (guards.ts TRouteRequest).
+export type TBodyRequest = { headers: { get(name: string): string | null }; text(): Promise<string> };
+
+export async function parseJson<S extends z.ZodType>(req: TBodyRequest, schema: S): Promise<z.infer<S>> {
   const type = req.headers.get("content-type") ?? "";
   if (type && !type.includes("application/json"))
     throw new HttpError(415, "Content-Type must be application/json");
@@ -148,16 +168,20 @@ export function queueUnavailable(what: string): Response {
   });
 }
 
-export function errorToResponse(error: unknown): Response {
-  if (error instanceof HttpError) return jsonError(error.status, error.message, error.details);
+export function errorToAnswer(error: unknown): TJsonAnswer {
+  if (error instanceof HttpError) return jsonErrorAnswer(error.status, error.message, error.details);
   if ((error as { name?: string })?.name === "QueueUnavailableError") {
-    return jsonError(503, "Job queue unavailable (Redis is down); try again shortly", undefined, {
+    return jsonErrorAnswer(503, "Job queue unavailable (Redis is down); try again shortly", undefined, {
       "Retry-After": "5",
     });
   }
   if (isDatabaseUnavailable(error)) {
-    return jsonError(503, "Database unavailable; try again shortly", undefined, { "Retry-After": "2" });
+    return jsonErrorAnswer(503, "Database unavailable; try again shortly", undefined, { "Retry-After": "2" });
   }
   console.error("[web] unhandled route error", error);
-  return jsonError(500, "Internal error");
+  return jsonErrorAnswer(500, "Internal error");
+}
+
+export function errorToResponse(error: unknown): Response {
+  return toResponse(errorToAnswer(error));
 }

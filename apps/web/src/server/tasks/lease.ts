@@ -40,7 +40,7 @@ export function taskOf(
     datasetId: dataset.id,
     datasetName: dataset.name,
     taxonomy: dataset.taxonomy,
-    image: grayPngDataUrl(leased.pixels, leased.width, leased.height),
+    image: grayPngDataUrl(leased.pixels, leased.width, leased.height, { compress: false }),
     leaseExpiresAt: leased.expiresAt,
     ...extra,
   };
