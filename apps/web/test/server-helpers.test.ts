@@ -1,3 +1,5 @@
+import type { IncomingMessage } from "node:http";
+import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { toApiError } from "../src/lib/api-error";
@@ -8,9 +10,10 @@ import {
   HttpError,
   isDatabaseUnavailable,
   jsonError,
+  MAX_JSON_BYTES,
   parseJson,
 } from "../src/server/http";
-import { parseCookieHeader } from "../src/server/node-route";
+import { nodeRouteRequest, parseCookieHeader } from "../src/server/node-route";
 import { isMutating, isSameOrigin } from "../src/server/origin";
 import { createRateLimiter } from "../src/server/rate-limit";
 
@@ -208,5 +211,35 @@ describe("cookie header of the node:http entry (server.mjs), read as Next reads 
       ["__proto__"]: "p",
     });
     expect(Object.keys(parseCookieHeader(undefined))).toEqual([]);
+  });
+});
+
+describe("body of the node:http entry", () => {
+  it("keeps at most the limit and one chunk of a large body, and reads the rest through (413 follows)", async () => {
+    const chunk = 16 * 1024;
+    let read = 0;
+    const stream = Readable.from(
+      (function* () {
+        for (let i = 0; i < 64; i++) {
+          read += chunk;
+          yield Buffer.alloc(chunk, 97);
+        }
+      })(),
+    );
+    const req = Object.assign(stream, {
+      headers: { "content-type": "application/json" },
+      method: "POST",
+      url: "/",
+    });
+    const text = await nodeRouteRequest(req as unknown as IncomingMessage).text();
+    expect(read).toBe(64 * chunk);
+    expect(text.length).toBeGreaterThan(MAX_JSON_BYTES);
+    expect(text.length).toBeLessThanOrEqual(MAX_JSON_BYTES + chunk);
+    const small = Object.assign(Readable.from([Buffer.from('{"a":1}')]), {
+      headers: {},
+      method: "POST",
+      url: "/",
+    });
+    expect(await nodeRouteRequest(small as unknown as IncomingMessage).text()).toBe('{"a":1}');
   });
 });

@@ -283,7 +283,7 @@ describe("the routes' node:http entry (what server.mjs calls) answers as their N
     return { status: res.status, type: res.headers.get("content-type"), body: (await res.json()) as TAnswer };
   }
 
-  it("refusals: 401 anonymous, 403 cross-origin, 400 naming the field, 404 unknown image: identical", async () => {
+  it("refusals: 401 anonymous, 403 cross-origin, 400 naming the field, 413 too large, 404 unknown image: identical", async () => {
     const json = { "content-type": "application/json" };
     const cases: [string, Record<string, string>, number][] = [
       ["{}", json, 401],
@@ -291,6 +291,12 @@ describe("the routes' node:http entry (what server.mjs calls) answers as their N
       [JSON.stringify({ imageId: "x", label: "y", requestId: "short" }), { ...json, cookie }, 400],
       ["{not json", { ...json, cookie }, 400],
       ["{}", { "content-type": "text/plain", cookie }, 415],
+      // Over the 64 KiB limit: the node entry keeps only the first 64 KiB and a chunk of it.
+      [
+        JSON.stringify({ imageId: "x".repeat(1 << 20), label: "fear", requestId: randomUUID() }),
+        { ...json, cookie },
+        413,
+      ],
       [JSON.stringify({ imageId: "nope", label: "fear", requestId: randomUUID() }), { ...json, cookie }, 404],
     ];
     for (const [body, headers, status] of cases) {

@@ -94,7 +94,7 @@ export function fieldError(field: string, message: string, status = 400): HttpEr
   return invalidInput([named(field, message)], status);
 }
 
-const MAX_JSON_BYTES = 64 * 1024;
+export const MAX_JSON_BYTES = 64 * 1024;
 
 // The one JSON body parser of every route: body -> validated value, or an HttpError that names what is
 // wrong (415 not JSON, 413 too large, 400 malformed or refused by the schema, in the TInvalidInput shape).

@@ -4,7 +4,7 @@
 // is the one Next serves too (guards.ts sessionRoute).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TRouteRequest } from "./guards";
-import type { TJsonAnswer } from "./http";
+import { MAX_JSON_BYTES, type TJsonAnswer } from "./http";
 
 // As Next's request cookies (@edge-runtime/cookies parseCookie): "; "-separated pairs, values URI-decoded
 // (a pair that does not decode is dropped), a later pair of the same name wins. A null-prototype object: a
@@ -26,9 +26,17 @@ export function parseCookieHeader(header: string | undefined): Record<string, st
   return cookies;
 }
 
+// Keeps at most MAX_JSON_BYTES + one chunk of the body: past that, the rest is read and dropped (the connection
+// stays usable for the answer), and the kept prefix, already over the limit, makes parseJson answer 413. A
+// client cannot make the server hold a body of any size.
 async function readText(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of req) {
+    if (size > MAX_JSON_BYTES) continue;
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
   return chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
 }
 
