@@ -51,7 +51,9 @@ const C = all.classNames.length;
 // A stratified subset of Train (by consensus label), the same for every K.
 const rng = new Rng(7);
 const byClass = new Map<number, number[]>();
-all.train.labels.forEach((l, i) => byClass.set(l, [...(byClass.get(l) ?? []), i]));
+all.train.labels.forEach((l, i) => {
+  byClass.set(l, [...(byClass.get(l) ?? []), i]);
+});
 const want = Math.min(Number(a.subset), all.train.labels.length);
 const picked: number[] = [];
 for (const items of byClass.values()) {
@@ -120,7 +122,9 @@ for (const K of (a.folds as string).split(",").map(Number)) {
     const p = await predictProbabilities(r.model, subsetImages(train0, held).pixels, {
       threads: Number(a.workers),
     });
-    held.forEach((i, j) => oos.set(p.subarray(j * C, j * C + C), i * C));
+    held.forEach((i, j) => {
+      oos.set(p.subarray(j * C, j * C + C), i * C);
+    });
     r.model.dispose();
   }
   const used = process.cpuUsage(cpu);
