@@ -180,6 +180,28 @@ export const ZRunConfig = ZTrainingConfig.extend({
 export type TRunConfig = z.infer<typeof ZRunConfig>;
 export type TRunConfigInput = z.input<typeof ZRunConfig>;
 
+/**
+ * What a stored run config that predates the training levers (issue 14) trained with: they did not exist, so
+ * they were off, whatever today's defaults are. Stored configs (TrainingRun.config) are read through
+ * `parseStoredRunConfig`, so a run launched before a default changed is shown, resumed and retried as it was
+ * launched. A config stored since then has every field (the web stores the parsed object).
+ */
+export const PREDATING_LEVERS = {
+  schedule: "plateau",
+  warmupEpochs: 0,
+  ema: 0,
+  mixup: 0,
+  cutmix: 0,
+  logitAdjust: 0,
+  ttaEval: false,
+} as const satisfies Partial<TTrainingConfig>;
+
+/** A stored TrainingRun.config parsed with PREDATING_LEVERS for the fields it lacks. */
+export function parseStoredRunConfig(raw: unknown) {
+  const stored = raw !== null && typeof raw === "object" && !Array.isArray(raw) ? raw : {};
+  return ZRunConfig.safeParse({ ...PREDATING_LEVERS, ...stored });
+}
+
 /** Every default, for the form's initial values (a form has no dataset until one is chosen). */
 export const DEFAULT_RUN_CONFIG: Omit<TRunConfig, "datasetId"> = ZRunConfig.omit({ datasetId: true }).parse(
   {},

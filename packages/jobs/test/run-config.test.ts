@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import {
   DEFAULT_RUN_CONFIG,
   drawsTargets,
+  PREDATING_LEVERS,
+  parseStoredRunConfig,
   RUN_SCHEMES,
   resolveScheme,
   SCHEME_HELP,
@@ -24,6 +26,28 @@ describe("run config", () => {
     const r = ZRunConfig.safeParse({});
     expect(r.success).toBe(false);
     expect(r.error?.issues[0]?.path).toEqual(["datasetId"]);
+  });
+
+  it("reads a stored config that predates the levers with the levers off, whatever today's defaults", () => {
+    // A run stored before issue 14: no lever fields at all.
+    const old = { datasetId: "d", model: "fast", scheme: "crossentropy", eps: 1, epochs: 14, patience: 6 };
+    const r = parseStoredRunConfig(old);
+    expect(r.success).toBe(true);
+    expect(r.data).toMatchObject({ ...PREDATING_LEVERS, epochs: 14 });
+    expect(r.data).toMatchObject({
+      schedule: "plateau",
+      ema: 0,
+      mixup: 0,
+      cutmix: 0,
+      logitAdjust: 0,
+      ttaEval: false,
+    });
+    // A config stored since has every field: what it says wins over the fill.
+    const now = { ...DEFAULT_RUN_CONFIG, datasetId: "d", schedule: "cosine", ema: 0.999, ttaEval: true };
+    expect(parseStoredRunConfig(now).data).toEqual(now);
+    // Garbage is refused as before, naming the field.
+    expect(parseStoredRunConfig(null).success).toBe(false);
+    expect(parseStoredRunConfig({ ...old, epochs: "ten" }).error?.issues[0]?.path).toEqual(["epochs"]);
   });
 
   it("routes GPU runs to train-gpu and everything else to train", () => {

@@ -8,11 +8,11 @@ import { join } from "node:path";
 import type { Prisma, TDb } from "@concord/db";
 import {
   PREDICT_SCHEMES,
+  parseStoredRunConfig,
   type TFoldModel,
   type TJobPayload,
   type TPredictProgress,
   type TPredictResult,
-  ZRunConfig,
 } from "@concord/jobs";
 import {
   backendLabel,
@@ -66,7 +66,7 @@ async function loadPlan(db: TDb, setId: string) {
       return "cross-fit trains on the run's own dataset only";
     return null;
   })();
-  const config = ZRunConfig.safeParse(run.config);
+  const config = parseStoredRunConfig(run.config);
   return {
     set,
     run,

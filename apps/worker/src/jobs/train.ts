@@ -3,7 +3,12 @@
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Prisma, TDb } from "@concord/db";
-import { type TJobPayload, type TTrainProgress, type TTrainResult, ZRunConfig } from "@concord/jobs";
+import {
+  parseStoredRunConfig,
+  type TJobPayload,
+  type TTrainProgress,
+  type TTrainResult,
+} from "@concord/jobs";
 import {
   backendLabel,
   backendOptions,
@@ -84,7 +89,7 @@ export async function trainRun(
   });
   if (run.status === "SUCCEEDED") {
     // A retry after the run ended but before its predictions were launched launches them now.
-    const config = ZRunConfig.safeParse(run.config);
+    const config = parseStoredRunConfig(run.config);
     if (config.success) await launchPredictionsAfterRun(db, env, run, config.data, log);
   }
   if (run.status === "SUCCEEDED" || run.status === "FAILED" || run.status === "CANCELLED")
@@ -93,7 +98,7 @@ export async function trainRun(
     await finishRun(db, runId, "CANCELLED", { error: "cancelled before it started" });
     return done("CANCELLED");
   }
-  const parsed = ZRunConfig.safeParse(run.config);
+  const parsed = parseStoredRunConfig(run.config);
   if (!parsed.success) {
     const reason = `invalid run config: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
     await finishRun(db, runId, "FAILED", { error: reason });

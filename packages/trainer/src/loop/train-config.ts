@@ -1,4 +1,10 @@
-import { drawsTargets, RUN_SCHEDULES, type TTrainingConfig, ZTrainingConfig } from "@concord/jobs/run-config";
+import {
+  drawsTargets,
+  PREDATING_LEVERS,
+  RUN_SCHEDULES,
+  type TTrainingConfig,
+  ZTrainingConfig,
+} from "@concord/jobs/run-config";
 import { MODEL_NAMES } from "../model/model-factories";
 import type { TTrainConfig } from "../types";
 
@@ -62,6 +68,17 @@ export const DEFAULT_CONFIG: TTrainConfig = {
   validationFraction: 0.1,
   workers: 1,
 };
+
+/** PREDATING_LEVERS in the loop's names: what a checkpoint written before the levers existed trained with. */
+export const PREDATING_TRAIN_LEVERS = {
+  schedule: PREDATING_LEVERS.schedule,
+  warmupEpochs: PREDATING_LEVERS.warmupEpochs,
+  emaDecay: PREDATING_LEVERS.ema,
+  mixupAlpha: PREDATING_LEVERS.mixup,
+  cutmixAlpha: PREDATING_LEVERS.cutmix,
+  logitAdjustTau: PREDATING_LEVERS.logitAdjust,
+  ttaEval: PREDATING_LEVERS.ttaEval,
+} as const satisfies Partial<TTrainConfig>;
 
 /** Fills defaults and rejects nonsense with a message naming the field. */
 export function resolveConfig(partial: Partial<TTrainConfig> = {}): TTrainConfig {

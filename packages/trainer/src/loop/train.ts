@@ -21,7 +21,7 @@ import { lrAt } from "./lr-schedule";
 import { Optimizer } from "./optimizer";
 import { mixSeed, Rng, withSeededMathRandom } from "./seeded-rng";
 import { trainableVars } from "./shard-gradients";
-import { DEFAULT_CONFIG, resolveConfig } from "./train-config";
+import { DEFAULT_CONFIG, PREDATING_TRAIN_LEVERS, resolveConfig } from "./train-config";
 import { makeShards, step } from "./train-step";
 import { WeightEma } from "./weight-ema";
 
@@ -125,11 +125,13 @@ export async function train(
           `checkpoint in ${hooks.checkpointDir} is for model ${ck.config.model} seed ${ck.config.seed}`,
         );
       }
-      // Settings a checkpoint predates read as their defaults; the cosine schedule spans the run's epochs.
+      // Settings a checkpoint predates read as what it trained with (the levers: off; the rest: their
+      // defaults); the cosine schedule spans the run's epochs.
+      const before: Partial<TTrainConfig> = PREDATING_TRAIN_LEVERS;
       const changed = (Object.keys(config) as (keyof TTrainConfig)[]).filter(
         (k) =>
           (k !== "epochs" || config.schedule === "cosine") &&
-          (ck.config[k] ?? DEFAULT_CONFIG[k]) !== config[k],
+          (ck.config[k] ?? before[k] ?? DEFAULT_CONFIG[k]) !== config[k],
       );
       if (changed.length > 0)
         log(

@@ -2,7 +2,13 @@ import "server-only";
 import type { RunStatus, Split } from "@concord/db";
 import { TWIN_RULE } from "@concord/importer/twins";
 import { isQueueUnavailableError } from "@concord/jobs";
-import { checkpointSelectionOf, type TRunConfig, ZRunConfig } from "@concord/jobs/run-config";
+import {
+  checkpointSelectionOf,
+  PREDATING_LEVERS,
+  parseStoredRunConfig,
+  type TRunConfig,
+  ZRunConfig,
+} from "@concord/jobs/run-config";
 import { db } from "../db";
 import { fieldError, HttpError } from "../http";
 import { enqueueTrainJob, publishCancel } from "../queue";
@@ -33,7 +39,8 @@ export type TRunListItem = {
 };
 
 function readConfig(raw: unknown): Partial<TRunConfig> {
-  const parsed = ZRunConfig.partial().safeParse(raw);
+  const stored = raw !== null && typeof raw === "object" && !Array.isArray(raw) ? raw : {};
+  const parsed = ZRunConfig.partial().safeParse({ ...PREDATING_LEVERS, ...stored });
   return parsed.success ? parsed.data : {};
 }
 
@@ -305,7 +312,7 @@ export async function launchRun(config: TRunConfig, userId: string): Promise<{ i
 export async function retryRun(id: string, userId: string) {
   const run = await db().trainingRun.findUnique({ where: { id } });
   if (!run) throw new HttpError(404, "No such run");
-  const parsed = ZRunConfig.safeParse(run.config);
+  const parsed = parseStoredRunConfig(run.config);
   if (!parsed.success)
     throw new HttpError(409, "This run's stored config is not valid any more; launch a new run");
   const base = parsed.data.name || runLabel(run);
