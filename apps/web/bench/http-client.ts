@@ -101,6 +101,7 @@ const NETWORK: TAnswer = { status: 0, body: null, error: "network" };
 const TIMEOUT: TAnswer = { status: 0, body: null, error: "timeout" };
 const HEAD_END = Buffer.from("\r\n\r\n");
 const MAX_HEAD_BYTES = 64 * 1024;
+const READ_BUFFER = Buffer.alloc(64 * 1024); // every raw socket's reads (one thread: one read at a time)
 // How the body of an answer ends.
 const Body = { Length: 0, Chunked: 1, UntilClose: 2 } as const;
 type TBody = (typeof Body)[keyof typeof Body];
@@ -140,8 +141,20 @@ class RawConnection {
     host: string,
     port: number,
   ) {
-    this.socket = net.connect({ host, port, noDelay: true });
-    this.socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    // Reads land in one shared buffer and come straight to onData (no Readable stream, no Buffer per read):
+    // what an answer still needs after its read returns is copied out (detach).
+    this.socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n: number) => {
+          this.onData(READ_BUFFER.subarray(0, n));
+          return true;
+        },
+      },
+    });
     this.socket.on("error", () => {}); // 'close' follows
     this.socket.on("close", () => this.onClose());
     track(this);
@@ -177,18 +190,33 @@ class RawConnection {
   private onData(chunk: Buffer) {
     if (!this.pending) return void this.socket.destroy(); // bytes nobody asked for: not reusable
     this.buf = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
-    if (this.status === 0 && !this.parseHead()) return;
+    if (this.status !== 0 || this.parseHead()) this.parseBody();
+    if (this.pending) this.detach();
+  }
+
+  private parseBody() {
+    const buf = this.buf as Buffer;
     if (this.body === Body.Length) {
-      const take = Math.min(this.remaining, this.buf.length);
-      if (take > 0) this.parts.push(take === this.buf.length ? this.buf : this.buf.subarray(0, take));
+      const take = Math.min(this.remaining, buf.length);
+      if (take > 0) this.parts.push(take === buf.length ? buf : buf.subarray(0, take));
       this.remaining -= take;
-      this.buf = take === this.buf.length ? null : this.buf.subarray(take);
+      this.buf = take === buf.length ? null : buf.subarray(take);
       if (this.remaining === 0) this.complete();
     } else if (this.body === Body.Chunked) {
       if (this.parseChunks()) this.complete();
     } else {
-      this.parts.push(this.buf);
+      this.parts.push(buf);
       this.buf = null;
+    }
+  }
+
+  // The answer goes on in a later read, which reuses READ_BUFFER: keep copies of what is still needed.
+  private detach() {
+    const shared = (b: Buffer) => b.buffer === READ_BUFFER.buffer;
+    if (this.buf && shared(this.buf)) this.buf = Buffer.from(this.buf);
+    for (let i = 0; i < this.parts.length; i++) {
+      const part = this.parts[i] as Buffer;
+      if (shared(part)) this.parts[i] = Buffer.from(part);
     }
   }
 

@@ -109,6 +109,20 @@ describe.each(CLIENT_KINDS)("bench http client: %s", (kind) => {
     expect(connections).toBe(1);
   });
 
+  it("reads an answer that arrives in pieces, split inside its head and its body", async () => {
+    const text = JSON.stringify({ vote: { id: "v1" }, next: { imageId: "i2" } });
+    const whole = `HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: ${text.length}\r\n\r\n${text}`;
+    handler = (req, res) => {
+      res.detachSocket(req.socket);
+      const cuts = [0, 10, 40, whole.length - text.length + 5, whole.length];
+      cuts.slice(1).forEach((end, i) => {
+        setTimeout(() => req.socket.write(whole.slice(cuts[i], end)), 20 * (i + 1));
+      });
+    };
+    const c = client();
+    expect(await c.request("GET", "/a")).toEqual({ status: 201, body: JSON.parse(text) });
+  });
+
   it("an empty or non-JSON body keeps its status with a null body", async () => {
     handler = (req, res) => {
       if (req.url === "/empty") return void res.writeHead(204).end();
