@@ -167,6 +167,17 @@ describe.each(CLIENT_KINDS)("bench http client: %s", (kind) => {
     expect(connections).toBe(2);
   });
 
+  it("a keep-alive connection the server closed while idle is not reused", async () => {
+    // node:http's server closes an idle connection keepAliveTimeout + 1 s after its last answer (node:http's
+    // client closes it itself at once: it honours the `Keep-Alive: timeout=0` hint; raw does not).
+    server.keepAliveTimeout = 100;
+    const c = client();
+    expect((await c.request("GET", "/")).status).toBe(200);
+    await sleep(1_400);
+    expect(await c.request("GET", "/")).toEqual({ status: 200, body: {} });
+    expect(connections).toBe(2);
+  });
+
   it("a request without an answer within timeoutMs is a timeout, and its connection is not reused", async () => {
     handler = (req, res) => {
       if (req.url === "/slow") return; // never answers
