@@ -8,8 +8,8 @@
 //   node: node:http's keep-alive Agent and ClientRequest (the reference).
 // Both close a connection idle for `idleMs` (4 s) before the server's 5 s keep-alive timeout would, so a
 // request never lands on a socket the server is closing, and answer a request that takes longer than
-// `timeoutMs` (15 s), a refused or broken connection or an unparsable answer with status 0 and `error`
-// (the page retries those as a network error).
+// `timeoutMs` (15 s), a refused or broken connection or a malformed HTTP answer with status 0 and `error`
+// (the page retries those); a body that is not JSON is `null` with its status.
 import http from "node:http";
 import net from "node:net";
 
