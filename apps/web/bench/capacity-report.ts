@@ -1,5 +1,6 @@
 // The open-loop ramp's figures: one step's summary from its recorder, its printed line, and the table.
 import { countErrors, percentile, summarize } from "./annotators";
+import type { TClientKind } from "./http-client";
 import type { TCall, TPageLoop, TRecorder } from "./page-loop";
 import { type TVerdict, verdictOk } from "./verify";
 
@@ -8,6 +9,7 @@ type TLatency = ReturnType<typeof summarize>;
 export type TStep = {
   n: number;
   loop: TPageLoop;
+  client: TClientKind;
   seconds: number;
   offeredPerS: number; // key presses per second
   servedPerS: number; // 2xx vote answers per second
@@ -34,6 +36,7 @@ const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "-");
 export function summarizeStep(o: {
   n: number;
   loop: TPageLoop;
+  client: TClientKind;
   seconds: number;
   recorder: TRecorder;
   verdict: TVerdict;
@@ -63,6 +66,7 @@ export function summarizeStep(o: {
   return {
     n: o.n,
     loop: o.loop,
+    client: o.client,
     seconds: o.seconds,
     offeredPerS: r.presses / o.seconds,
     servedPerS: r.acks / o.seconds,
@@ -99,7 +103,7 @@ const callLabel: Record<TCall, string> = {
 
 export function printStep(s: TStep, log: (m: string) => void) {
   log(
-    `-- ${s.n} annotators, ${s.loop} loop, ${s.seconds} s measured: votes/s offered ${f1(s.offeredPerS)}, served ${f1(s.servedPerS)}`,
+    `-- ${s.n} annotators, ${s.loop} loop, ${s.client} client, ${s.seconds} s measured: votes/s offered ${f1(s.offeredPerS)}, served ${f1(s.servedPerS)}`,
   );
   for (const [name, c] of Object.entries(s.calls) as [TCall, TStep["calls"][TCall]][])
     log(
@@ -124,7 +128,7 @@ export function printStep(s: TStep, log: (m: string) => void) {
 
 export function printSummary(steps: TStep[], log: (m: string) => void, limitMs: number) {
   log(
-    "\n  N     offered/s served/s  next p50/p95/p99 ms    vote p50/p95/p99 ms    5xx err  accepted=rows dup  cores web/pg/cli/others  load1  result",
+    "\n  N     offered/s served/s  next p50/p95/p99 ms    vote p50/p95/p99 ms    5xx err  accepted=rows dup  cores web/pg/cli/others  cli ms/vote  load1  result",
   );
   for (const s of steps) {
     const lat = (c: TLatency) =>
@@ -133,7 +137,7 @@ export function printSummary(steps: TStep[], log: (m: string) => void, limitMs: 
     log(
       `  ${String(s.n).padEnd(5)} ${f1(s.offeredPerS).padStart(9)} ${f1(s.servedPerS).padStart(8)}  ${lat(s.calls.next)} ${lat(s.calls.vote)} ` +
         `${String(s.http5xx).padStart(3)} ${String(s.clientErrors).padStart(4)}  ${v.acked === v.rows ? "yes" : "NO "} ${String(v.acked).padStart(7)} ${String(v.duplicatePairs + v.duplicateRequestIds).padStart(3)}  ` +
-        `${[s.cores.web, s.cores.postgres, s.cores.client, s.cores.others].map(f2).join("/")}  ${f1(s.load[0]!).padStart(5)}  ${s.ok ? "PASS" : "FAIL"}`,
+        `${[s.cores.web, s.cores.postgres, s.cores.client, s.cores.others].map(f2).join("/")}  ${f2(s.cpuPerVoteMs.client).padStart(11)}  ${f1(s.load[0]!).padStart(5)}  ${s.ok ? "PASS" : "FAIL"}`,
     );
   }
   const best = steps.filter((s, i) => s.ok && steps.slice(0, i).every((p) => p.ok)).at(-1);

@@ -11,7 +11,7 @@ import type { TTestDatabase } from "@concord/db/testing";
 import { startNext, type TWebServer } from "@concord/web-runner";
 import { signInAll } from "./annotators";
 import { printStep, printSummary, summarizeStep, type TStep } from "./capacity-report";
-import { browserClient } from "./http-client";
+import { browserClient, type TClientKind } from "./http-client";
 import { newRecorder, SimulatedPage, type TPageLoop } from "./page-loop";
 import { dbCounters, foldProfile, machineBusyMs, treeCpuMs } from "./profile";
 import { BENCH_PASSWORD, isAutovacuumOn, seedBench, vacuumHotTables } from "./seed";
@@ -22,6 +22,7 @@ export type TCapacityOptions = {
   seconds: number;
   thinkSeconds: number;
   loop: TPageLoop;
+  client: TClientKind; // --client: the simulated browsers' HTTP client (http-client.ts)
   poolSize: number;
   stopping: "panel" | "model"; // the dataset's stopping prior (--stopping)
   images?: number;
@@ -89,7 +90,12 @@ export async function runCapacity(o: TCapacityOptions): Promise<{ steps: TStep[]
       }
       const newcomers = login.cookies.map(
         (cookie) =>
-          new SimulatedPage(browserClient(web.url, cookie), o.loop, o.thinkSeconds * 1000, recorder),
+          new SimulatedPage(
+            browserClient(o.client, web.url, cookie),
+            o.loop,
+            o.thinkSeconds * 1000,
+            recorder,
+          ),
       );
       pages.push(...newcomers);
       const arrivals = newcomers.map((page) => setTimeout(() => page.start(), Math.random() * RAMP_S * 1000));
@@ -122,6 +128,7 @@ export async function runCapacity(o: TCapacityOptions): Promise<{ steps: TStep[]
       const step = summarizeStep({
         n,
         loop: o.loop,
+        client: o.client,
         seconds: o.seconds,
         recorder,
         verdict,

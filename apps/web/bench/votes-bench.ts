@@ -1,5 +1,6 @@
 // npm run bench:votes [-- --annotators 100,200 --seconds 60 --modes flow,vote --images 20000]
-// npm run bench:votes -- --open [--annotators 100,250,500,1000,1500,2000 --seconds 30 --think 2 --loop carry]
+// npm run bench:votes -- --open [--annotators 100,250,500,1000,1500,2000 --seconds 30 --think 2 --loop carry
+//   --client raw]
 //   the open-loop capacity ramp at human pace: see capacity.ts.
 // For each mode x N: a fresh database (seeded with N annotators and enough images), `next start` on the
 // production build, N annotators sign in (next-auth) and vote as fast as the API answers for `seconds`;
@@ -22,6 +23,7 @@ import {
 } from "@concord/web-runner";
 import { countErrors, runLoad, signInAll, summarize, type TMode } from "./annotators";
 import { runCapacity } from "./capacity";
+import { CLIENT_KINDS, type TClientKind } from "./http-client";
 import type { TPageLoop } from "./page-loop";
 import { rawInsertPeer } from "./peer";
 import { dbCounters, foldProfile, treeCpuMs } from "./profile";
@@ -34,6 +36,8 @@ const { values } = parseArgs({
     "all-steps": { type: "boolean", default: false },
     think: { type: "string", default: "2" },
     loop: { type: "string", default: "carry" },
+    // The simulated browsers' HTTP client (http-client.ts); a comma list runs each on its own database and server.
+    client: { type: "string", default: "raw" },
     annotators: { type: "string", default: process.env.BENCH_ANNOTATORS },
     seconds: { type: "string", default: process.env.BENCH_SECONDS },
     modes: { type: "string", default: process.env.BENCH_MODES ?? "flow,vote" },
@@ -75,6 +79,11 @@ if (loops.some((l) => l !== "carry" && l !== "split")) {
   );
   process.exit(2);
 }
+const clients = values.client.split(",") as TClientKind[];
+if (clients.some((c) => !CLIENT_KINDS.includes(c))) {
+  console.error(`bench: --client is a comma list of ${CLIENT_KINDS.map((c) => `"${c}"`).join(" and ")}`);
+  process.exit(2);
+}
 if (stopping !== "panel" && stopping !== "model") {
   console.error('bench: --stopping is "panel" or "model"');
   process.exit(2);
@@ -108,7 +117,7 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 // each phase gets its run time plus 4 minutes for seeding, sign-in and checks (an open-loop step 3), plus
 // 10 minutes for a build.
 const hardLimitMs = isOpen
-  ? loops.length * sizes.length * (seconds + 180) * 1000 + 600_000
+  ? loops.length * clients.length * sizes.length * (seconds + 180) * 1000 + 600_000
   : sizes.length * modes.length * (seconds + 240) * 1000 + 600_000;
 function armHardLimit() {
   setTimeout(() => {
@@ -374,39 +383,41 @@ try {
       ? `bench: next build took ${(build.ms / 1000).toFixed(0)} s`
       : `bench: reusing the production build in apps/web/.next (${build.why})`,
   );
-  // Each page loop on its own database and server, one after the other.
-  for (const loop of isOpen ? loops : []) {
-    log(
-      `\nbench: open loop, ${loop} page loop, a key press every ${think} s on average (exponential gaps), ` +
-        `ramp ${sizes.join(", ")} annotators, ${seconds} s measured per step, pool ${poolSize}`,
-    );
-    current.db = await createTestDatabase("concord_bench");
-    const profDir = values["cpu-prof"]
-      ? join(repoRoot, ".data", "bench", `prof-open-${loop}-${Date.now()}`)
-      : undefined;
-    if (profDir) mkdirSync(profDir, { recursive: true });
-    const capacity = await runCapacity({
-      sizes,
-      seconds,
-      thinkSeconds: think,
-      loop,
-      poolSize,
-      allSteps: values["all-steps"],
-      stopping,
-      images: values.images ? images : undefined, // default: enough for the ramp (imagesFor)
-      profDir,
-      db: current.db,
-      onWeb: (web) => {
-        current.web = web;
-      },
-      log,
-    });
-    await current.db.drop();
-    current.db = undefined;
-    openSteps.push(...capacity.steps);
-    openOk &&= capacity.ok;
-    writeResults();
-  }
+  // Each page loop x client on its own database and server, one after the other.
+  for (const loop of isOpen ? loops : [])
+    for (const client of clients) {
+      log(
+        `\nbench: open loop, ${loop} page loop, ${client} client, a key press every ${think} s on average (exponential gaps), ` +
+          `ramp ${sizes.join(", ")} annotators, ${seconds} s measured per step, pool ${poolSize}`,
+      );
+      current.db = await createTestDatabase("concord_bench");
+      const profDir = values["cpu-prof"]
+        ? join(repoRoot, ".data", "bench", `prof-open-${loop}-${client}-${Date.now()}`)
+        : undefined;
+      if (profDir) mkdirSync(profDir, { recursive: true });
+      const capacity = await runCapacity({
+        sizes,
+        seconds,
+        thinkSeconds: think,
+        loop,
+        client,
+        poolSize,
+        allSteps: values["all-steps"],
+        stopping,
+        images: values.images ? images : undefined, // default: enough for the ramp (imagesFor)
+        profDir,
+        db: current.db,
+        onWeb: (web) => {
+          current.web = web;
+        },
+        log,
+      });
+      await current.db.drop();
+      current.db = undefined;
+      openSteps.push(...capacity.steps);
+      openOk &&= capacity.ok;
+      writeResults();
+    }
   if (!isOpen)
     for (const mode of modes)
       for (const n of sizes) {
