@@ -47,8 +47,8 @@ type TDatasetPolicy = TDatasetStopping & {
 // snapshot sees every lease and vote committed before the lock was granted (each of them updated that row),
 // re-checks the image's capacity against the rule and writes the lease. Two annotators can therefore never
 // both take the last open lease, and assignments for different images run in parallel. After a vote, the same
-// pick runs in the vote's own transaction (LEASE_NEXT below, never waiting: see the migration for why that
-// cannot deadlock).
+// pick runs in the vote's own transaction (concord_vote, never waiting: see migration 20261130520000 for why
+// that cannot deadlock).
 
 // The annotator ($2 in every statement below) has neither voted on the image nor holds a live lease on it.
 const notVotedOrHeldBy2 = (
@@ -86,7 +86,7 @@ WITH pick AS (
 };
 
 // A TDatasetPolicy, from "Dataset" d.
-const POLICY_COLUMNS = `d.id, d.name, d.taxonomy, d."minVotes", d."maxVotes", d."targetConfidence", d."goldRate",
+export const POLICY_COLUMNS = `d.id, d.name, d.taxonomy, d."minVotes", d."maxVotes", d."targetConfidence", d."goldRate",
   d."doneSignatures", d."guideExamples", d."qualificationSize", ${STOPPING_COLUMNS}`;
 
 const DATASETS = {
@@ -94,18 +94,11 @@ const DATASETS = {
   text: `SELECT ${POLICY_COLUMNS} FROM "Dataset" d WHERE ($1::text IS NULL OR d.id = $1) ORDER BY d."createdAt"`,
 };
 
-// The next face after a vote, leased in the vote's transaction (sent in one batch after the vote statement, see
-// castVote): concord_lease_next (migration 20261130520000) picks in the first dataset, in creation order, that
-// matches, with the dataset's stored overlap rule, unless that dataset has a qualification round or the draw
-// says check question; its policy comes back for the web to check the stored rule against. $1 annotator,
-// $2 dataset asked for (NULL: any), $3 the draw in [0, 1) for a check question, $4 lease seconds, $5 the vote's
-// requestId (nothing unless this transaction inserted that vote). No row: no such vote, or no dataset.
-export const LEASE_NEXT = {
-  name: "assign.leaseNext",
-  text: `SELECT n."imageId", n."expiresAt", n.pixels, n.width, n.height, n.failure, ${POLICY_COLUMNS}
-         FROM concord_lease_next($1, $2, $3, $4, $5) n JOIN "Dataset" d ON d.id = n."datasetId"`,
-};
-
+// The next face after a vote, leased in the vote's transaction by concord_vote (migration
+// 20261201100000_vote_function, called by the vote statement in tasks/votes.ts): the pick in the first dataset,
+// in creation order, that matches, with the dataset's stored overlap rule, unless that dataset has a
+// qualification round or the draw says check question; the dataset's policy comes with it (the vote statement
+// selects POLICY_COLUMNS) for the web to check the stored rule against.
 export type TLeaseNextRow = TDatasetPolicy & {
   imageId: string | null;
   expiresAt: string | null;
@@ -225,7 +218,7 @@ export async function findNextTask(
   return null;
 }
 
-// The face concord_lease_next leased in the vote's transaction as a task, or undefined: no face (the web's own
+// The face concord_vote leased in the vote's transaction as a task, or undefined: no face (the web's own
 // pick then runs: findNextTask), or one checked against a stored overlap rule that is not the policy's (a new
 // dataset, a changed policy or @concord/crowd), which is handed back after the rule is brought up to date.
 export async function taskFromLeaseNext(annotatorId: string, row: TLeaseNextRow): Promise<TTask | undefined> {

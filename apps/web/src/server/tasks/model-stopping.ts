@@ -242,38 +242,6 @@ export async function refreshModelVerdicts(imageIds: string[]): Promise<void> {
   if (verdicts.length > 0) await writeVerdicts(verdicts);
 }
 
-// What a vote on an image of a model-stopping dataset needs to recompute its verdict, read by the vote
-// statement itself (as a subquery over image $2, from the statement's snapshot: the tally before the vote) so
-// that the vote costs one more round trip (the write), not two. The dataset's fit comes with the image row.
-export const MODEL_STATE_OF_2 = `SELECT t."datasetId", t.votes, t.counts, d.taxonomy, d."stoppingFit" AS fit, ${latestProbsOf("$2")} AS probs
-  FROM "ImageTally" t JOIN "Dataset" d ON d.id = t."datasetId" WHERE t."imageId" = $2`;
-
-export type TModelState = {
-  datasetId: string;
-  votes: number;
-  counts: Record<string, number>;
-  taxonomy: string[];
-  fit: TStoppingFit | null;
-  probs: number[] | null;
-};
-
-// After a vote with this label: the verdict for the tally it made (before + the vote), written only if the tally
-// is still exactly that (a concurrent vote leaves it "needs more votes" until the next vote recomputes).
-export async function verdictAfterVote(imageId: string, label: string, state: TModelState): Promise<void> {
-  const { fit } = state;
-  if (!fit) return;
-  const model = await datasetModelPrior(state.datasetId, fit.policy.maxVotes, fit.setId);
-  if (typeof model === "string") return;
-  const tally = {
-    id: imageId,
-    votes: state.votes + 1,
-    counts: { ...state.counts, [label]: (state.counts[label] ?? 0) + 1 },
-  };
-  const rule = { prior: model.prior, calibration: fit.calibration };
-  const K = fit.calibration.numModelClasses;
-  await writeVerdicts([verdictRow(tally, state.taxonomy, state.probs?.slice(0, K), rule, fit.policy)]);
-}
-
 export type TStoppingStatus = {
   chosen: "PANEL" | "MODEL";
   inUse: "PANEL" | "MODEL";

@@ -9,18 +9,11 @@ import { answerQualification, type TQualificationResult } from "../checks/qualif
 import { db } from "../db";
 import { getEnv } from "../env";
 import { fieldError, HttpError } from "../http";
-import { batch, iso, query } from "../sql";
-import { LEASE_NEXT, type TLeaseNextRow, type TTask } from "./assign";
-import { MODEL_STATE_OF_2, refreshModelVerdicts, type TModelState, verdictAfterVote } from "./model-stopping";
+import { iso, query } from "../sql";
+import { POLICY_COLUMNS, type TLeaseNextRow, type TTask } from "./assign";
+import { refreshModelVerdicts } from "./model-stopping";
 import { nextTaskAfterVote } from "./next-task";
-import {
-  annotatorProgress,
-  GOLD_COLUMNS,
-  GOLD_VOTES,
-  PROGRESS_COLUMNS,
-  recentCheckOutcomes,
-  type TProgress,
-} from "./progress";
+import { annotatorProgress, GOLD_COLUMNS, GOLD_VOTES, recentCheckOutcomes, type TProgress } from "./progress";
 
 export const ZVoteBody = z.object({
   imageId: z.string().trim().min(1, "required").max(64),
@@ -90,68 +83,31 @@ type TVoteRow = { id: string; imageId: string; label: string; createdAt: string;
 // The columns of a TVoteRow, read back by requestId (replay) in the vote statement and after a lost race.
 const VOTE_COLUMNS = `id, "imageId", label, "annotatorId", ${iso(`"createdAt"`)} AS "createdAt"`;
 
-// One statement, one round trip for the common case: the caller's user row (role, pause), a replay of the
-// same requestId, the image with its dataset and gold answer, the insert (skipped on any of those failing,
-// for an annotator who has not passed the dataset's qualification round, and ON CONFLICT DO NOTHING against
-// a concurrent duplicate), the lease release, the caller's progress and, for gold images, the accuracy on
-// this dataset and the latest check answers since the probation start (the pause rule's window). Progress
-// and gold figures come from the statement's snapshot, which does not contain the new row: the inserted
-// vote is added in JS.
+// One statement, one round trip, one transaction for a vote and (with `next`) the caller's next face:
+// concord_vote (migration 20261201100000_vote_function) reads the caller's user row (role, pause), a replay of
+// the same requestId, the image with its dataset and gold answer, the qualification and the progress, then
+// inserts the vote (skipped on any of those failing, for an annotator who has not passed the dataset's
+// qualification round, and ON CONFLICT DO NOTHING against a concurrent duplicate), releases the caller's lease
+// on the image and, asked to, leases the next face. Each of those is a statement of the function, planned once
+// per connection and run only when needed; this statement adds the policy of the leased face's dataset. The
+// progress comes from before the insert: the inserted vote is added in JS.
 // $1 annotator, $2 image, $3 label, $4 durationMs, $5 requestId, $6 new vote id, $7 roles that may vote
-// (NULL: no role/pause gate, for callers that checked already).
+// (NULL: no role/pause gate, for callers that checked already), $8 lease the next face, $9 its dataset
+// (NULL: any), $10 the draw in [0, 1) for a check question, $11 lease seconds.
 const CAST = {
   name: "votes.cast",
-  text: `
-WITH u AS (
-  SELECT role::text AS role, ${iso(`"pausedAt"`)} AS "pausedAt", "pausedReason", "resumedAt" FROM "User" WHERE id = $1
-), prev AS (
-  SELECT ${VOTE_COLUMNS} FROM "Vote" WHERE "requestId" = $5
-), img AS (
-  SELECT i.id, i."datasetId", d.name, d.taxonomy, d."goldMinAccuracy", d."goldMinAnswers", d."goldWindow",
-    d."goldConfidence", g.label AS gold, d."stoppingSetId" IS NOT NULL AS "modelStopping",
-    CASE WHEN d."qualificationSize" > 0 THEN NOT EXISTS (
-      SELECT 1 FROM "QualificationAttempt" q WHERE q."userId" = $1 AND q."datasetId" = d.id AND q.passed
-    ) ELSE false END AS "mustQualify"
-  FROM "Image" i JOIN "Dataset" d ON d.id = i."datasetId" LEFT JOIN "GoldLabel" g ON g."imageId" = i.id
-  WHERE i.id = $2
-), ins AS (
-  INSERT INTO "Vote" (id, "imageId", "annotatorId", label, "durationMs", "requestId", "isGold", "createdAt")
-  SELECT $6, img.id, $1, $3, $4, $5, img.gold IS NOT NULL, now() AT TIME ZONE 'UTC'
-  FROM img
-  WHERE $3 = ANY(img.taxonomy)
-    AND NOT img."mustQualify"
-    AND NOT EXISTS (SELECT 1 FROM prev)
-    AND ($7::text[] IS NULL OR EXISTS (SELECT 1 FROM u WHERE u.role = ANY($7::text[]) AND u."pausedAt" IS NULL))
-  ON CONFLICT DO NOTHING
-  RETURNING id, ${iso(`"createdAt"`)} AS "createdAt"
-), del AS (
-  DELETE FROM "TaskLease" WHERE "imageId" = $2 AND "annotatorId" = $1 AND EXISTS (SELECT 1 FROM ins)
-)
-SELECT
-  (SELECT count(*) FROM u)::int AS "userFound", u.role, u."pausedAt", u."pausedReason",
-  prev.id AS "prevId", prev."imageId" AS "prevImageId", prev.label AS "prevLabel",
-  prev."annotatorId" AS "prevAnnotatorId", prev."createdAt" AS "prevCreatedAt",
-  img.id AS "imageFound", $3 = ANY(img.taxonomy) AS "labelOk",
-  CASE WHEN NOT $3 = ANY(img.taxonomy) THEN img.taxonomy END AS taxonomy,
-  img.gold, img."datasetId", img.name AS "datasetName", img."mustQualify", img."goldMinAccuracy",
-  img."goldMinAnswers", img."goldWindow", img."goldConfidence",
-  CASE WHEN ins.id IS NOT NULL AND img.gold IS NULL AND img."modelStopping" THEN (
-    SELECT row_to_json(m) FROM (${MODEL_STATE_OF_2}) m
-  ) END AS "modelState",
-  ins.id AS "newId", ins."createdAt" AS "newCreatedAt",
-  CASE WHEN ins.id IS NULL THEN EXISTS (SELECT 1 FROM "Vote" WHERE "imageId" = $2 AND "annotatorId" = $1) END
-    AS "alreadyVoted",
-  p.today, p.total,
-  CASE WHEN ins.id IS NOT NULL AND img.gold IS NOT NULL THEN (
-    SELECT row_to_json(gs) FROM (
-      SELECT ${GOLD_COLUMNS},
-        ${recentCheckOutcomes("$1", `img."datasetId"`, `(SELECT "resumedAt" FROM u)`, `img."goldWindow"`)} AS recent
-      FROM ${GOLD_VOTES} WHERE v."annotatorId" = $1 AND i."datasetId" = img."datasetId"
-    ) gs
-  ) END AS "goldSoFar"
-FROM (SELECT 1) one
-LEFT JOIN u ON true LEFT JOIN prev ON true LEFT JOIN img ON true LEFT JOIN ins ON true
-CROSS JOIN (SELECT ${PROGRESS_COLUMNS} FROM "Vote" WHERE "annotatorId" = $1) p`,
+  text: `SELECT f.*, ${POLICY_COLUMNS}
+         FROM concord_vote($1, $2, $3, $4, $5, $6, $7::text[], $8, $9, $10, $11) f
+         LEFT JOIN "Dataset" d ON d.id = f."nextDatasetId"`,
+};
+
+// A check answer's standing after it was committed (the answer among them): the accuracy on the dataset and the
+// latest check answers since the probation start (the pause rule's window). $1 annotator, $2 dataset, $3 window.
+const GOLD_STANDING = {
+  name: "votes.goldStanding",
+  text: `SELECT ${GOLD_COLUMNS},
+           ${recentCheckOutcomes("$1", "$2", `(SELECT "resumedAt" FROM "User" WHERE id = $1)`, "$3")} AS recent
+         FROM ${GOLD_VOTES} WHERE v."annotatorId" = $1 AND i."datasetId" = $2`,
 };
 
 type TCastRow = {
@@ -166,23 +122,30 @@ type TCastRow = {
   prevCreatedAt: string | null;
   imageFound: string | null;
   labelOk: boolean | null;
-  taxonomy: string[] | null;
+  voteTaxonomy: string[] | null;
   gold: string | null;
-  datasetId: string | null;
+  voteDatasetId: string | null;
   datasetName: string | null;
   mustQualify: boolean | null;
   goldMinAccuracy: number | null;
   goldMinAnswers: number | null;
   goldWindow: number | null;
   goldConfidence: number | null;
-  modelState: TModelState | null;
+  modelStopping: boolean | null;
   newId: string | null;
   newCreatedAt: string | null;
   alreadyVoted: boolean | null;
   today: number;
   total: number;
-  goldSoFar: { answered: number; correct: number; recent: boolean[] } | null;
-};
+  // The face leased with the vote (`next`): its dataset (NULL: no pick ran, see castVote) and its policy.
+  nextDatasetId: string | null;
+  nextImageId: string | null;
+  nextExpiresAt: string | null;
+  nextPixels: Buffer | null;
+  nextWidth: number | null;
+  nextHeight: number | null;
+  nextFailure: string | null;
+} & Omit<TLeaseNextRow, "imageId" | "expiresAt" | "pixels" | "width" | "height" | "failure">;
 
 const REPLAY = {
   name: "votes.replay",
@@ -226,45 +189,52 @@ type TVoteAnswer = TVoteResult & { status: 200 | 201 };
 // rule says so).
 //
 // With `body.next` (the labelling page) a 2xx answer also carries the caller's next task (TVoteResult.next).
-// A new vote and its next face are one round trip and one transaction: the vote statement and the pick
-// (LEASE_NEXT) go in one batch, so the lease is committed with the vote, by its synchronous commit. When that
-// pick leased nothing (a replay, a qualification round, a check question drawn, a stale overlap rule, nothing
-// open) the web's own pick runs after the vote (findNextTask), with the same draw for a check question.
+// A new vote and its next face are one statement and one transaction (CAST: concord_vote leases the face after
+// inserting the vote), so the lease is committed with the vote, by its synchronous commit. When that pick
+// leased nothing (a replay, a qualification round, a check question drawn, a stale overlap rule, nothing open)
+// the web's own pick runs after the vote (findNextTask), with the same draw for a check question.
 export async function castVote(
   annotatorId: string,
   body: TVoteBody,
   access?: { roles: readonly TRole[] },
 ): Promise<TVoteAnswer> {
-  const id = newVoteId();
-  const values = [
+  const draw = Math.random();
+  const [row] = await query<TCastRow>(CAST, [
     annotatorId,
     body.imageId,
     body.label,
     body.durationMs ?? null,
     body.requestId,
-    id,
+    newVoteId(),
     access ? [...access.roles] : null,
-  ];
-  if (!body.next) return recordVote(annotatorId, body, (await query<TCastRow>(CAST, values))[0], access);
-  const draw = Math.random();
-  const [castRows, leaseRows] = await batch([
-    { statement: CAST, values },
-    {
-      statement: LEASE_NEXT,
-      values: [
-        annotatorId,
-        body.next.datasetId ?? null,
-        draw,
-        getEnv().CONCORD_LEASE_SECONDS,
-        body.requestId,
-      ],
-    },
+    body.next !== undefined,
+    body.next?.datasetId ?? null,
+    draw,
+    getEnv().CONCORD_LEASE_SECONDS,
   ]);
-  const answer = await recordVote(annotatorId, body, castRows?.[0] as TCastRow | undefined, access);
+  const answer = await recordVote(annotatorId, body, row, access);
+  if (!body.next) return answer;
   // Paused by this answer: the pause released every lease of the caller, the one just taken among them.
   if (answer.paused) return answer;
-  const leased = leaseRows?.[0] as TLeaseNextRow | undefined;
-  return { ...answer, next: await nextTaskAfterVote(annotatorId, body.next.datasetId, { leased, draw }) };
+  return {
+    ...answer,
+    next: await nextTaskAfterVote(annotatorId, body.next.datasetId, { leased: leasedWith(row), draw }),
+  };
+}
+
+// The pick concord_vote made after inserting the vote, in the shape taskFromLeaseNext reads; undefined when no
+// pick ran (no vote inserted, no dataset matched).
+function leasedWith(row: TCastRow | undefined): TLeaseNextRow | undefined {
+  if (!row?.nextDatasetId) return undefined;
+  return {
+    ...row,
+    imageId: row.nextImageId,
+    expiresAt: row.nextExpiresAt,
+    pixels: row.nextPixels,
+    width: row.nextWidth,
+    height: row.nextHeight,
+    failure: row.nextFailure,
+  };
 }
 
 async function recordVote(
@@ -300,14 +270,14 @@ async function recordVote(
   if (!row.labelOk) {
     throw fieldError(
       "label",
-      `"${body.label}" is not in this dataset's taxonomy (${(row.taxonomy ?? []).join(", ")})`,
+      `"${body.label}" is not in this dataset's taxonomy (${(row.voteTaxonomy ?? []).join(", ")})`,
     );
   }
   if (row.mustQualify) {
     return answerQualification(
       annotatorId,
       body,
-      { datasetId: row.datasetId!, datasetName: row.datasetName!, gold: row.gold },
+      { datasetId: row.voteDatasetId!, datasetName: row.datasetName!, gold: row.gold },
       progress,
     );
   }
@@ -320,18 +290,21 @@ async function recordVote(
     throw new HttpError(409, "You already voted on this image");
   }
   // Model-prior stopping: the trigger applied the image's precomputed verdict; recompute it for the new counts
-  // (the statement read what that needs: one more round trip, the write).
-  if (row.modelState)
-    await verdictAfterVote(body.imageId, body.label, row.modelState).catch((error: unknown) =>
-      console.error("[web] model-stopping verdict failed", error),
-    );
+  // (read after the commit: the tally with this vote, and any vote that came in since).
+  if (row.modelStopping && row.gold === null) await refreshAfterVote(body.imageId);
   const vote = { id: row.newId, imageId: body.imageId, label: body.label, createdAt: row.newCreatedAt! };
   const after: TProgress = { today: progress.today + 1, total: progress.total + 1 };
   if (row.gold === null) return { vote, replayed: false, progress: after, status: 201 };
 
+  // The standing read after the commit counts this answer (the newest of the window).
   const isCorrect = row.gold === body.label;
-  const answered = (row.goldSoFar?.answered ?? 0) + 1;
-  const correct = (row.goldSoFar?.correct ?? 0) + (isCorrect ? 1 : 0);
+  const [standingRow] = await query<{ answered: number; correct: number; recent: boolean[] }>(GOLD_STANDING, [
+    annotatorId,
+    row.voteDatasetId,
+    row.goldWindow,
+  ]);
+  const answered = standingRow?.answered ?? 1;
+  const correct = standingRow?.correct ?? (isCorrect ? 1 : 0);
   const accuracy = correct / answered;
   const rule = checkRuleOf({
     goldMinAccuracy: row.goldMinAccuracy!,
@@ -339,7 +312,7 @@ async function recordVote(
     goldWindow: row.goldWindow!,
     goldConfidence: row.goldConfidence!,
   });
-  const judged = judgeChecks([isCorrect, ...(row.goldSoFar?.recent ?? [])], rule);
+  const judged = judgeChecks(standingRow?.recent ?? [isCorrect], rule);
   const standing: TCheckStandingView = {
     answered: judged.answered,
     correct: judged.correct,
