@@ -125,7 +125,7 @@ describe("CLI errors", () => {
     writeFileSync(path.join(dir, "label.csv"), 'a.png,"(0, 0, 48, 48)",4,0,0,1,3,2,0,0,0,0\n');
     const r = evalValid(path.join(tmp, "model"), tmp);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/incompatible model: 3 outputs/);
+    expect(r.err).toMatch(/incompatible model .*model: 3 outputs/);
   });
 
   it("concord-eval prints the split whole and without its train twins, side by side, with n", async () => {
@@ -193,5 +193,87 @@ describe("CLI errors", () => {
     const expected = await predictProbabilities(m, split.pixels);
     for (let j = 0; j < expected.length; j++) expect(p.probs[j]).toBeCloseTo(expected[j] as number, 5);
     expect(p.probs[0]).not.toBeCloseTo(p.probs[16] as number, 3); // rows differ: the faces differ
+  });
+
+  it("concord-eval with two --model scores and writes the mean of the two models' probabilities", async () => {
+    const root = path.join(tmp, "ensemble");
+    const dir = path.join(root, "FER2013Valid");
+    mkdirSync(dir, { recursive: true });
+    const votes = [
+      "0,9,0,1,0,0,0,0,0,0",
+      "4,0,0,1,3,2,0,0,0,0",
+      "0,0,10,0,0,0,0,0,0,0",
+      "0,0,0,0,0,0,0,10,0,0",
+    ];
+    writeFileSync(
+      path.join(dir, "label.csv"),
+      votes.map((v, i) => `f${i}.png,"(0, 0, 48, 48)",${v}\n`).join(""),
+    );
+    votes.forEach((_, i) => {
+      face(path.join(dir, `f${i}.png`), 30 + 60 * i);
+    });
+    const m1 = await saveTinyFerplusModel(path.join(root, "m1"));
+    const m2 = await saveTinyFerplusModel(path.join(root, "m2"));
+    const out = path.join(root, "predictions.csv");
+    const json = path.join(root, "report.json");
+    const r = run("concord-eval.mjs", [
+      ...["--model", path.join(root, "m1"), "--model", path.join(root, "m2"), "--data", root],
+      ...["--split", "valid", "--tta", "--predictions", out, "--json", json],
+    ]);
+    expect(r.err).toMatch(/wrote 4 predictions of FER2013Valid/);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(
+      "ensemble of 2 models: the mean of their class probabilities (each with mirror TTA)",
+    );
+    // By hand in this process: each model's mirror-TTA probabilities, then their mean.
+    const split = await readFerplusSplit(dir);
+    const p1 = await predictProbabilities(m1, split.pixels, { tta: true });
+    const p2 = await predictProbabilities(m2, split.pixels, { tta: true });
+    const mean = p1.map((v, i) => (v + (p2[i] as number)) / 2);
+    const p = parsePredictionsCsv(readFileSync(out, "utf8"), out);
+    for (let j = 0; j < mean.length; j++) expect(p.probs[j]).toBeCloseTo(mean[j] as number, 5);
+    expect(Math.abs((p1[0] as number) - (p2[0] as number))).toBeGreaterThan(1e-3); // the two models differ
+    // The report scores the 3 faces with a majority (f1 has none) on the mean's argmax.
+    const report = JSON.parse(readFileSync(json, "utf8"));
+    expect(report.models).toEqual([path.join(root, "m1"), path.join(root, "m2")]);
+    expect(report.n).toBe(3);
+    expect(report.tta).toBe(true);
+    const labels = [1, 2, 7];
+    const argmax = (k: number) => {
+      let best = 0;
+      for (let c = 1; c < 8; c++) if ((mean[k * 8 + c] as number) > (mean[k * 8 + best] as number)) best = c;
+      return best;
+    };
+    const right = [0, 2, 3].filter((k, i) => argmax(k) === labels[i]).length;
+    expect(report.accuracy).toBeCloseTo(right / 3, 10);
+  });
+
+  it("concord-eval refuses an ensemble member that is not a FER+ model, naming it", async () => {
+    const root = path.join(tmp, "ensemble");
+    const bad = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [48, 48, 1] }),
+        tf.layers.dense({ units: 3, activation: "softmax" }),
+      ],
+    });
+    await saveModel(bad, path.join(root, "bad"), {
+      classNames: ["a", "b", "c"],
+      modelName: "bad",
+      inputSize: 48,
+    });
+    const r = run("concord-eval.mjs", [
+      ...[
+        "--model",
+        path.join(root, "m1"),
+        "--model",
+        path.join(root, "bad"),
+        "--data",
+        root,
+        "--split",
+        "valid",
+      ],
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`incompatible model ${path.join(root, "bad")}: 3 outputs`);
   });
 });

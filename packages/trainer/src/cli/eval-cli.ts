@@ -4,18 +4,21 @@ import { parseArgs } from "node:util";
 import { FERPLUS_EMOTIONS, formatPredictionsCsv } from "@concord/crowd";
 import { hashFaces } from "@concord/importer/twins";
 import { CHECKPOINT_SELECTION } from "@concord/jobs/run-config";
+import type * as tf from "@tensorflow/tfjs";
 import { locateFerplus, majoritySet, readFerplusSplit } from "../data/ferplus-folder";
 import { DataError } from "../data/train-data";
 import { describeTwins, withTrainTwins } from "../data/train-twins";
 import { TrainerEnvError, trainerEnv } from "../env";
-import { evaluate, predictProbabilities } from "../evaluation/evaluate";
+import { labelledFaces, predictProbabilities, scoreProbabilities } from "../evaluation/evaluate";
 import { loadModel } from "../model/model-io";
 import type { TImageSet } from "../types";
 import { BACKEND_FLAGS, initBackendFromFlags } from "./backend-flags";
 import { formatEvaluation } from "./evaluation-table";
 
-const USAGE = `usage: concord-eval --model <dir> --data <FER+ folder or split folder> [--split train|valid|test] [--tta] [--json FILE]
-                    [--predictions FILE.csv] [--limit N]
+const USAGE = `usage: concord-eval --model <dir> [--model <dir> ...] --data <FER+ folder or split folder> [--split train|valid|test]
+                    [--tta] [--json FILE] [--predictions FILE.csv] [--limit N]
+  --model given more than once: an ensemble, scored (and written by --predictions) on the mean of the models'
+  probabilities (each with --tta if given).
   --predictions writes every face of the split (with or without a majority label): image,split,p_neutral,...,p_contempt
   (the predictions export format of @concord/crowd; image = the FER+ face file name).`;
 
@@ -41,7 +44,7 @@ async function main(): Promise<void> {
   const env = trainerEnv();
   const { values: a } = parseArgs({
     options: {
-      model: { type: "string" },
+      model: { type: "string", multiple: true },
       data: { type: "string" },
       split: { type: "string", default: "test" },
       tta: { type: "boolean", default: false },
@@ -52,7 +55,7 @@ async function main(): Promise<void> {
       help: { type: "boolean", default: false },
     },
   });
-  if (a.help || !a.model || !a.data) {
+  if (a.help || !a.model?.length || !a.data) {
     console.error(USAGE);
     process.exit(a.help ? 0 : 2);
   }
@@ -60,31 +63,31 @@ async function main(): Promise<void> {
   if (!["train", "valid", "test"].includes(split))
     throw new DataError(`--split must be train, valid or test (got ${a.split})`);
   await initBackendFromFlags(a, env);
-  const model = await loadModel(path.resolve(a.model));
-  const input = model.inputs[0]?.shape;
-  if (input?.[1] !== 48 || input[2] !== 48 || input[3] !== 1) {
-    throw new DataError(`incompatible model: input shape ${JSON.stringify(input)} (expected [null,48,48,1])`);
-  }
-  const classes = model.outputs[0]?.shape[1];
-  if (classes !== 8)
-    throw new DataError(`incompatible model: ${classes} outputs, FER+ evaluation needs the 8 emotions`);
-  const saved = (model.getUserDefinedMetadata() as { classNames?: string[] } | undefined)?.classNames;
-  if (saved && saved.join(",") !== FERPLUS_EMOTIONS.join(","))
-    throw new DataError(
-      `incompatible model: classes ${saved.join(",")}, expected ${FERPLUS_EMOTIONS.join(",")}`,
-    );
+  const models = [];
+  for (const dir of a.model) models.push(await loadFerplusModel(path.resolve(dir)));
   const where = locateFerplus(path.resolve(a.data));
   const dir = where[split];
   if (!dir) throw new DataError(`${a.data} has no ${split} split (found: ${Object.keys(where).join(", ")})`);
   const s = await readFerplusSplit(dir, a.limit ? Number(a.limit) : undefined);
   const set = await withTwinsOfTrain(majoritySet(s), split, where.train);
-  const ev = await evaluate(model, set, s.name, { tta: a.tta });
+  const classes = FERPLUS_EMOTIONS.length;
+  const keep = labelledFaces(set, classes, s.name);
+  // One pass over every face of the split: the labelled ones are scored, all of them go to --predictions.
+  const probs = await meanProbabilities(models, s.pixels, a.tta);
+  const scored = new Float32Array(keep.length * classes);
+  keep.forEach((i, k) => {
+    scored.set(probs.subarray(i * classes, (i + 1) * classes), k * classes);
+  });
+  const ev = scoreProbabilities(scored, set, keep, s.name, FERPLUS_EMOTIONS, a.tta);
+  if (models.length > 1)
+    console.log(
+      `ensemble of ${models.length} models: the mean of their class probabilities${a.tta ? " (each with mirror TTA)" : ""}`,
+    );
   console.log(formatEvaluation(ev));
   if (split === "valid")
     console.log(`(concord-train and the worker choose a run's checkpoint on ${CHECKPOINT_SELECTION})`);
-  if (a.json) await writeFile(path.resolve(a.json), JSON.stringify(ev, null, 2));
+  if (a.json) await writeFile(path.resolve(a.json), JSON.stringify({ ...ev, models: a.model }, null, 2));
   if (a.predictions) {
-    const probs = await predictProbabilities(model, s.pixels, { tta: a.tta });
     const csv = formatPredictionsCsv({
       images: s.files,
       splits: s.files.map(() => split.toUpperCase()),
@@ -94,6 +97,39 @@ async function main(): Promise<void> {
     await writeFile(path.resolve(a.predictions), csv);
     console.error(`concord-eval: wrote ${s.files.length} predictions of ${s.name} to ${a.predictions}`);
   }
+}
+
+/** A saved model that takes 48x48x1 faces and predicts the 8 FER+ emotions (in FER+ order when it names them). */
+async function loadFerplusModel(dir: string) {
+  const model = await loadModel(dir);
+  const input = model.inputs[0]?.shape;
+  if (input?.[1] !== 48 || input[2] !== 48 || input[3] !== 1) {
+    throw new DataError(
+      `incompatible model ${dir}: input shape ${JSON.stringify(input)} (expected [null,48,48,1])`,
+    );
+  }
+  const classes = model.outputs[0]?.shape[1];
+  if (classes !== FERPLUS_EMOTIONS.length)
+    throw new DataError(
+      `incompatible model ${dir}: ${classes} outputs, FER+ evaluation needs the 8 emotions`,
+    );
+  const saved = (model.getUserDefinedMetadata() as { classNames?: string[] } | undefined)?.classNames;
+  if (saved && saved.join(",") !== FERPLUS_EMOTIONS.join(","))
+    throw new DataError(
+      `incompatible model ${dir}: classes ${saved.join(",")}, expected ${FERPLUS_EMOTIONS.join(",")}`,
+    );
+  return model;
+}
+
+/** The mean over the models of their class probabilities (each the mean over face and mirror with tta). */
+async function meanProbabilities(models: tf.LayersModel[], pixels: Uint8Array, tta: boolean) {
+  let sum: Float32Array | null = null;
+  for (const model of models) {
+    const p = await predictProbabilities(model, pixels, { tta });
+    if (!sum) sum = p;
+    else for (let i = 0; i < p.length; i++) sum[i] = (sum[i] as number) + (p[i] as number);
+  }
+  return sum!.map((v) => v / models.length);
 }
 
 main().catch((e: Error) => {

@@ -75,22 +75,8 @@ export async function predictProbabilities(
   return out;
 }
 
-/**
- * Metrics of `model` on a split with majority labels (FER+ protocol; label -1 = no majority, excluded).
- * `split` names the data in the report (e.g. "FER2013Valid"). When the set carries its train twins, the
- * accuracy and macro-F1 without them come beside the whole split's (the same predictions).
- */
-export async function evaluate(
-  model: tf.LayersModel,
-  data: TImageSet,
-  split: string,
-  options: TEvaluateOptions = {},
-): Promise<TEvaluation> {
-  const classes = model.outputs[0]?.shape[1] as number;
-  const saved = (model.getUserDefinedMetadata() as { classNames?: string[] } | undefined)?.classNames;
-  const labelNames = options.labels ?? saved ?? Array.from({ length: classes }, (_, c) => String(c));
-  if (classes !== labelNames.length)
-    throw new Error(`model has ${classes} outputs but ${labelNames.length} labels were given`);
+/** The faces of a split that have a majority label (FER+ protocol; label -1 = no majority, excluded). */
+export function labelledFaces(data: TImageSet, classes: number, split: string): number[] {
   if (data.trainTwins && data.trainTwins.length !== data.labels.length)
     throw new Error(`${split}: ${data.trainTwins.length} twin marks for ${data.labels.length} faces`);
   const keep: number[] = [];
@@ -99,11 +85,34 @@ export async function evaluate(
       throw new Error(`${split}: label ${l} at row ${i} but the model has ${classes} classes`);
     if (l >= 0) keep.push(i);
   });
+  return keep;
+}
+
+/** The pixels of the faces `keep` (indices into data), in that order. */
+export function pixelsOf(data: TImageSet, keep: readonly number[]): Uint8Array {
   const pixels = new Uint8Array(keep.length * PIXELS);
   keep.forEach((src, k) => {
     pixels.set(data.pixels.subarray(src * PIXELS, (src + 1) * PIXELS), k * PIXELS);
   });
-  const probs = await predictProbabilities(model, pixels, options);
+  return pixels;
+}
+
+/**
+ * The report of class probabilities `probs` (keep.length x labelNames.length, row k for face keep[k]) against
+ * the split's majority labels: what `evaluate` reports for one model, and what an ensemble's averaged
+ * probabilities are scored with (concord-eval with several --model).
+ */
+export function scoreProbabilities(
+  probs: Float32Array,
+  data: TImageSet,
+  keep: readonly number[],
+  split: string,
+  labelNames: readonly string[],
+  tta: boolean,
+): TEvaluation {
+  const classes = labelNames.length;
+  if (probs.length !== keep.length * classes)
+    throw new Error(`${split}: ${probs.length} probabilities for ${keep.length} faces x ${classes} classes`);
   const preds = new Int32Array(keep.length);
   const conf = new Float32Array(keep.length);
   const correct = new Uint8Array(keep.length);
@@ -133,7 +142,7 @@ export async function evaluate(
     confusion,
     perClass,
     calibration: cal,
-    tta: options.tta === true,
+    tta,
     withoutTrainTwins: data.trainTwins
       ? twinFreeMetrics(
           labels,
@@ -143,4 +152,31 @@ export async function evaluate(
         )
       : null,
   };
+}
+
+/** The class names of a model: the classNames saved with it, else "0".."C-1". */
+export function labelNamesOf(model: tf.LayersModel): string[] {
+  const classes = model.outputs[0]?.shape[1] as number;
+  const saved = (model.getUserDefinedMetadata() as { classNames?: string[] } | undefined)?.classNames;
+  return saved ?? Array.from({ length: classes }, (_, c) => String(c));
+}
+
+/**
+ * Metrics of `model` on a split with majority labels (FER+ protocol; label -1 = no majority, excluded).
+ * `split` names the data in the report (e.g. "FER2013Valid"). When the set carries its train twins, the
+ * accuracy and macro-F1 without them come beside the whole split's (the same predictions).
+ */
+export async function evaluate(
+  model: tf.LayersModel,
+  data: TImageSet,
+  split: string,
+  options: TEvaluateOptions = {},
+): Promise<TEvaluation> {
+  const classes = model.outputs[0]?.shape[1] as number;
+  const labelNames = options.labels ?? labelNamesOf(model);
+  if (classes !== labelNames.length)
+    throw new Error(`model has ${classes} outputs but ${labelNames.length} labels were given`);
+  const keep = labelledFaces(data, classes, split);
+  const probs = await predictProbabilities(model, pixelsOf(data, keep), options);
+  return scoreProbabilities(probs, data, keep, split, labelNames, options.tta === true);
 }
