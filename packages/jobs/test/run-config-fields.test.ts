@@ -23,7 +23,7 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
   it("accepts the default form", () => {
     const r = parseRunConfig(valid);
     expect(r.ok).toBe(true);
-    if (r.ok) expect(r.value).toMatchObject({ model: "fast", epochs: 30, batchSize: 64, backend: "auto" });
+    if (r.ok) expect(r.value).toMatchObject({ model: "fast", epochs: 24, batchSize: 64, backend: "auto" });
   });
 
   it.each([
@@ -70,8 +70,18 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
     }
   });
 
-  it("keeps issue 14's training levers off by default and accepts them on", () => {
+  it("defaults to the measured levers recipe, and takes every lever on and off", () => {
     expect(DEFAULT_RUN_CONFIG).toMatchObject({
+      epochs: 24,
+      schedule: "cosine",
+      warmupEpochs: 1,
+      ema: 0.999,
+      mixup: 0,
+      cutmix: 0,
+      logitAdjust: 0,
+      ttaEval: true,
+    });
+    const off = {
       schedule: "plateau",
       warmupEpochs: 0,
       ema: 0,
@@ -79,7 +89,8 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
       cutmix: 0,
       logitAdjust: 0,
       ttaEval: false,
-    });
+    };
+    expect(parseRunConfig({ ...valid, ...off })).toEqual({ ok: true, value: { ...valid, ...off } });
     const on = {
       schedule: "cosine",
       warmupEpochs: 3,

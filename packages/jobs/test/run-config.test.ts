@@ -18,7 +18,25 @@ describe("run config", () => {
   it("fills every default from one schema: a body naming only the dataset is the recipe", () => {
     const parsed = ZRunConfig.parse({ datasetId: "ds1" });
     expect(parsed).toEqual({ ...DEFAULT_RUN_CONFIG, datasetId: "ds1" });
-    expect(parsed).toMatchObject({ model: "fast", scheme: "crossentropy", eps: 1, epochs: 30, patience: 6 });
+    // The levers recipe (issue 14): 24 cosine epochs after 1 warm-up epoch, weight EMA 0.999, mirror TTA.
+    expect(parsed).toMatchObject({
+      model: "fast",
+      scheme: "crossentropy",
+      eps: 1,
+      epochs: 24,
+      patience: 6,
+      learningRate: 0.001,
+      batchSize: 64,
+      optimizer: "adam",
+      augment: true,
+      schedule: "cosine",
+      warmupEpochs: 1,
+      ema: 0.999,
+      ttaEval: true,
+      mixup: 0,
+      cutmix: 0,
+      logitAdjust: 0,
+    });
     expect(ZTrainingConfig.parse({})).toEqual(ZTrainingConfig.parse(parsed));
   });
 
@@ -36,15 +54,21 @@ describe("run config", () => {
     expect(r.data).toMatchObject({ ...PREDATING_LEVERS, epochs: 14 });
     expect(r.data).toMatchObject({
       schedule: "plateau",
+      warmupEpochs: 0,
       ema: 0,
       mixup: 0,
       cutmix: 0,
       logitAdjust: 0,
       ttaEval: false,
     });
-    // A config stored since has every field: what it says wins over the fill.
+    // Today's defaults differ from the fill in every lever they turn on, so the fill is what decided.
+    for (const k of ["schedule", "warmupEpochs", "ema", "ttaEval"] as const)
+      expect(DEFAULT_RUN_CONFIG[k]).not.toEqual(PREDATING_LEVERS[k]);
+    // A config stored since has every field: what it says wins over the fill, on and off alike.
     const now = { ...DEFAULT_RUN_CONFIG, datasetId: "d", schedule: "cosine", ema: 0.999, ttaEval: true };
     expect(parseStoredRunConfig(now).data).toEqual(now);
+    const off = { ...now, schedule: "plateau", warmupEpochs: 0, ema: 0, ttaEval: false, mixup: 0.2 };
+    expect(parseStoredRunConfig(off).data).toEqual(off);
     // Garbage is refused as before, naming the field.
     expect(parseStoredRunConfig(null).success).toBe(false);
     expect(parseStoredRunConfig({ ...old, epochs: "ten" }).error?.issues[0]?.path).toEqual(["epochs"]);

@@ -5,7 +5,9 @@
  * best epoch, CPU and wall seconds, then per arm the mean and the spread over its seeds.
  * A run whose report.json exists is not run again, and an interrupted one resumes from its checkpoint, so the
  * command can be stopped and restarted; `--print` only prints the table of what has finished.
- * Usage: npx tsx bench/recipe-ablation.ts --arms "plateau=;cosine=--schedule cosine --warmup-epochs 1"
+ * An arm's flags are added to concord-train's defaults (the levers recipe), so an arm names every lever it sets off.
+ * Usage: npx tsx bench/recipe-ablation.ts
+ *          --arms "plateau=--schedule plateau --warmup-epochs 0 --ema 0 --no-tta-eval;defaults="
  *        [--epochs 10] [--seeds 42,43] [--model fast] [--data ../shared/datasets/ferplus] [--out .runs/ablation]
  *        [--print]
  */

@@ -92,6 +92,80 @@ describe("CLI errors", () => {
     }
   });
 
+  it("concord-train --help shows the levers recipe as the defaults and how to set each lever off", () => {
+    const r = run("concord-train.mjs", ["--help"]);
+    expect(r.code).toBe(0);
+    for (const text of [
+      "85.08% on FER2013Valid, seed 42",
+      "--schedule plateau --warmup-epochs 0\n  --ema 0 --no-tta-eval",
+      "--epochs N (24)",
+      "--patience N (6)",
+      "--schedule plateau|cosine (cosine)",
+      "--warmup-epochs N (1; 0 = none)",
+      "--ema DECAY (0.999; 0 = off)",
+      "--mixup ALPHA (0; 0 = off",
+      "--tta-eval | --no-tta-eval (on: ",
+    ])
+      expect(r.err).toContain(text);
+    const both = run("concord-train.mjs", ["--data", path.join(tmp, "nope"), "--tta-eval", "--no-tta-eval"]);
+    expect(both.code).toBe(2);
+    expect(both.err).toContain("concord-train: --tta-eval and --no-tta-eval: give one of them");
+  });
+
+  it("concord-train trains with the levers on by default and with each one off when told", () => {
+    // A tiny FER+ folder: 8 train faces, 4 valid, two emotions by majority.
+    const root = path.join(tmp, "tiny");
+    const row = (f: string, votes: string) => `${f},"(0, 0, 48, 48)",${votes}\n`;
+    for (const [split, n] of [
+      ["FER2013Train", 8],
+      ["FER2013Valid", 4],
+    ] as const) {
+      const dir = path.join(root, split);
+      mkdirSync(dir, { recursive: true });
+      let csv = "";
+      for (let i = 0; i < n; i++) {
+        csv += row(`f${i}.png`, i % 2 ? "0,9,0,0,0,0,0,1,0,0" : "8,2,0,0,0,0,0,0,0,0");
+        face(path.join(dir, `f${i}.png`), i % 2 ? 30 : 220);
+      }
+      writeFileSync(path.join(dir, "label.csv"), csv);
+    }
+    const tiny = [
+      "--data",
+      root,
+      "--model",
+      "fast-lite",
+      "--epochs",
+      "1",
+      "--batch-size",
+      "4",
+      "--workers",
+      "1",
+    ];
+    const configOf = (out: string, ...flags: string[]) => {
+      const r = run("concord-train.mjs", [...tiny, "--out", path.join(tmp, out), ...flags]);
+      expect(r.code, r.err).toBe(0);
+      return JSON.parse(readFileSync(path.join(tmp, out, "report.json"), "utf8")) as {
+        config: Record<string, unknown>;
+        checkpointSelectedOn: string;
+      };
+    };
+    const on = configOf("levers-on");
+    expect(on.config).toMatchObject({ schedule: "cosine", warmupEpochs: 1, emaDecay: 0.999, ttaEval: true });
+    expect(on.checkpointSelectedOn).toContain("(mirror TTA)");
+    const off = configOf(
+      "levers-off",
+      "--schedule",
+      "plateau",
+      "--warmup-epochs",
+      "0",
+      "--ema",
+      "0",
+      "--no-tta-eval",
+    );
+    expect(off.config).toMatchObject({ schedule: "plateau", warmupEpochs: 0, emaDecay: 0, ttaEval: false });
+    expect(off.checkpointSelectedOn).not.toContain("mirror");
+  });
+
   it("concord-train names a malformed trainer variable and exits 2", () => {
     const r = run("concord-train.mjs", ["--data", tmp, "--epochs", "1"], { CONCORD_NATIVE_KERNELS: "off" });
     expect(r.code).toBe(2);

@@ -64,16 +64,12 @@ export async function on(backend: string, fn: () => tf.Tensor | tf.Tensor[]): Pr
   return values;
 }
 
-/**
- * The interrupted run of a resume test: trains with checkpoints in `dir`, aborts it after epoch 1 (`checked`
- * looks at what it left), then resumes there and returns the resumed run.
- */
-export async function abortAfterEpoch1AndResume(
+/** The interrupted run of a resume test: trains with checkpoints in `dir` and aborts it after epoch 1. */
+export async function abortAfterEpoch1(
   data: TTrainData,
   cfg: Partial<TTrainConfig>,
   dir: string,
-  checked: () => Promise<void> = async () => {},
-): Promise<TTrainResult> {
+): Promise<void> {
   const controller = new AbortController();
   await expect(
     train(data, cfg, {
@@ -82,6 +78,18 @@ export async function abortAfterEpoch1AndResume(
       onEpoch: (m) => void (m.epoch === 1 && controller.abort()),
     }),
   ).rejects.toThrow(/abort/i);
+}
+
+/**
+ * abortAfterEpoch1 (`checked` looks at what it left), then resumes there and returns the resumed run.
+ */
+export async function abortAfterEpoch1AndResume(
+  data: TTrainData,
+  cfg: Partial<TTrainConfig>,
+  dir: string,
+  checked: () => Promise<void> = async () => {},
+): Promise<TTrainResult> {
+  await abortAfterEpoch1(data, cfg, dir);
   await checked();
   return train(data, cfg, { checkpointDir: dir, resume: true });
 }

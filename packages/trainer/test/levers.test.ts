@@ -238,29 +238,36 @@ describe("logit adjustment", () => {
 });
 
 describe("the run config's levers reach the loop", () => {
-  it("maps form fields to the loop's names, defaults off", () => {
-    const off = resolveConfig(trainConfigOf(ZTrainingConfig.parse({})));
-    expect(off).toMatchObject({
-      schedule: "plateau",
-      warmupEpochs: 0,
-      emaDecay: 0,
+  it("maps form fields to the loop's names; the defaults are the levers recipe", () => {
+    const defaults = resolveConfig(trainConfigOf(ZTrainingConfig.parse({})));
+    expect(defaults).toMatchObject({
+      epochs: 24,
+      schedule: "cosine",
+      warmupEpochs: 1,
+      emaDecay: 0.999,
       mixupAlpha: 0,
+      cutmixAlpha: 0,
       logitAdjustTau: 0,
-      ttaEval: false,
+      ttaEval: true,
     });
-    // run-config field -> loop field, value
-    const names: [string, keyof TTrainConfig, unknown][] = [
-      ["schedule", "schedule", "cosine"],
-      ["warmupEpochs", "warmupEpochs", 2],
-      ["ema", "emaDecay", 0.999],
-      ["mixup", "mixupAlpha", 0.2],
-      ["cutmix", "cutmixAlpha", 1],
-      ["logitAdjust", "logitAdjustTau", 1],
-      ["ttaEval", "ttaEval", true],
-      ["model", "model", "fast-wide"],
+    expect(resolveConfig()).toEqual(defaults);
+    // run-config field -> loop field, a value on and a value off: each field has one that is not its default.
+    const names: [string, keyof TTrainConfig, unknown, unknown][] = [
+      ["schedule", "schedule", "cosine", "plateau"],
+      ["warmupEpochs", "warmupEpochs", 2, 0],
+      ["ema", "emaDecay", 0.99, 0],
+      ["mixup", "mixupAlpha", 0.2, 0],
+      ["cutmix", "cutmixAlpha", 1, 0],
+      ["logitAdjust", "logitAdjustTau", 1, 0],
+      ["ttaEval", "ttaEval", true, false],
+      ["model", "model", "fast-wide", "seed"],
     ];
     const on = trainConfigOf(ZTrainingConfig.parse(Object.fromEntries(names.map(([k, , v]) => [k, v]))));
-    for (const [, key, v] of names) expect(on[key as keyof typeof on]).toBe(v);
+    const off = trainConfigOf(ZTrainingConfig.parse(Object.fromEntries(names.map(([k, , , v]) => [k, v]))));
+    for (const [, key, v, w] of names) {
+      expect(on[key as keyof typeof on]).toBe(v);
+      expect(off[key as keyof typeof off]).toBe(w);
+    }
     expect(() => resolveConfig({ emaDecay: 1 })).toThrow(/emaDecay/);
     expect(() => resolveConfig({ schedule: "step" as never })).toThrow(/schedule/);
   });

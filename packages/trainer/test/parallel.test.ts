@@ -6,6 +6,7 @@ import { initBackend } from "../src/backend";
 import { PIXELS } from "../src/data/augment";
 import { createInferencePool, predictProbabilities } from "../src/evaluation/evaluate";
 import { train } from "../src/loop/train";
+import { PREDATING_TRAIN_LEVERS } from "../src/loop/train-config";
 import { buildModel } from "../src/model/model-factories";
 import type { TTrainConfig } from "../src/types";
 import { abortAfterEpoch1AndResume, toyData, weightsOf } from "./helpers";
@@ -19,6 +20,8 @@ const cfg: Partial<TTrainConfig> = {
   epochs: 2,
   workers: 2,
   earlyStoppingPatience: 0,
+  // Levers off (the defaults turn them on): the live weights of the two runs are what is compared.
+  ...PREDATING_TRAIN_LEVERS,
 };
 
 describe("data-parallel workers", () => {

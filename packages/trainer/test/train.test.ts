@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
 import { readCheckpoint } from "../src/loop/checkpoint";
 import { train } from "../src/loop/train";
+import { PREDATING_TRAIN_LEVERS } from "../src/loop/train-config";
 import { loadModel, readModelMetadata, saveModel } from "../src/model/model-io";
 import type { TTrainConfig } from "../src/types";
-import { abortAfterEpoch1AndResume, toyData, weightsOf } from "./helpers";
+import { abortAfterEpoch1, abortAfterEpoch1AndResume, toyData, weightsOf } from "./helpers";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "concord-trainer-"));
 const base: Partial<TTrainConfig> = {
@@ -52,7 +53,8 @@ describe("train", () => {
 
   it("resuming from a checkpoint ends with the same weights as an uninterrupted run", async () => {
     const data = toyData(20, 3);
-    const cfg = { ...base, epochs: 3, augment: true, classWeighting: true };
+    // Levers off (the defaults turn them on): the plain path; the next tests resume with them on.
+    const cfg = { ...base, epochs: 3, augment: true, classWeighting: true, ...PREDATING_TRAIN_LEVERS };
     const full = await train(data, cfg, { checkpointDir: path.join(tmp, "full") });
     const dir = path.join(tmp, "resumed");
     const resumed = await abortAfterEpoch1AndResume(data, cfg, dir, async () => {
@@ -107,6 +109,39 @@ describe("train", () => {
     for (const [i, h] of full.history.entries())
       expect(h.learningRate).toBeCloseTo(expected[i] as number, 12);
     expect(full.valid?.tta).toBe(true);
+    full.model.dispose();
+    resumed.model.dispose();
+  });
+
+  it("a checkpoint written before the levers existed resumes as it trained, with them off", async () => {
+    const data = toyData(20, 3);
+    const cfg = { ...base, epochs: 3, ...PREDATING_TRAIN_LEVERS };
+    const full = await train(data, cfg);
+    const dir = path.join(tmp, "predating");
+    await abortAfterEpoch1(data, cfg, dir);
+    // What a checkpoint of that time holds: no lever in its config, no EMA file entry.
+    const file = path.join(dir, "checkpoint.json");
+    const meta = JSON.parse(readFileSync(file, "utf8"));
+    for (const k of Object.keys(PREDATING_TRAIN_LEVERS)) delete meta.config[k];
+    delete meta.files.ema;
+    writeFileSync(file, JSON.stringify(meta));
+    // Resumed with today's defaults (levers on): the log names what differs, and the EMA cannot be made up.
+    const logs: string[] = [];
+    const log = (l: string) => void logs.push(l);
+    await expect(
+      train(data, { ...base, epochs: 3 }, { checkpointDir: dir, resume: true, log }),
+    ).rejects.toThrow(
+      /EMA on\/off differs from this run \(the checkpoint has no weight EMA, this run's decay is 0.999\)/,
+    );
+    expect(logs.join("\n")).toContain(
+      "resuming with changed settings (schedule, warmupEpochs, emaDecay, ttaEval): the run will not match",
+    );
+    // Resumed with the levers off, as it trained: nothing differs, and it ends where the uninterrupted run did.
+    logs.length = 0;
+    const resumed = await train(data, cfg, { checkpointDir: dir, resume: true, log });
+    expect(logs.join("\n")).not.toMatch(/changed settings/);
+    expect(logs.join("\n")).toMatch(/resumed from .* after epoch 1/);
+    expect(await weightsOf(resumed.model)).toEqual(await weightsOf(full.model));
     full.model.dispose();
     resumed.model.dispose();
   });

@@ -1,9 +1,73 @@
 import { DEFAULT_RUN_CONFIG, ZRunConfig } from "@concord/jobs/run-config";
+import { AppRouterContext } from "next/dist/shared/lib/app-router-context.shared-runtime";
+import { createElement } from "react";
+import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
+import { RunForm } from "@/app/admin/runs/run-form";
 import { runFormBody } from "./run-form-body";
 
+/** What the browser would submit from the server-rendered form, untouched: each field's initial value. */
+function untouchedEntries(html: string): [string, string][] {
+  const attrs = (tag: string) =>
+    Object.fromEntries([...tag.matchAll(/([\w-]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+  const entries: [string, string][] = [];
+  for (const [tag] of html.matchAll(/<input[^>]*>/g)) {
+    const a = attrs(tag);
+    if (!a.name) continue;
+    if (a.type === "checkbox") {
+      if (/ checked=""/.test(tag)) entries.push([a.name, "on"]);
+    } else entries.push([a.name, a.value ?? ""]);
+  }
+  for (const [, open, body] of html.matchAll(/(<select[^>]*>)(.*?)<\/select>/g)) {
+    const options = [...(body ?? "").matchAll(/<option([^>]*)>([^<]*)<\/option>/g)].map(([, o, text]) => ({
+      value: attrs(o ?? "").value ?? text ?? "",
+      selected: / selected=""/.test(o ?? ""),
+    }));
+    entries.push([
+      attrs(open ?? "").name ?? "",
+      (options.find((o) => o.selected) ?? options[0])?.value ?? "",
+    ]);
+  }
+  return entries;
+}
+
 describe("run form body", () => {
-  it("an untouched form (levers at their defaults, TTA unchecked) parses to the run config's defaults", () => {
+  it("the rendered form starts at the run config's defaults (the levers recipe) and, untouched, posts them", () => {
+    // Rendering needs a mounted app router (useRouter); it is only called on submit, never here.
+    const unused = () => {
+      throw new Error("the router is not used while rendering");
+    };
+    const router = {
+      back: unused,
+      forward: unused,
+      refresh: unused,
+      push: unused,
+      replace: unused,
+      prefetch: unused,
+    };
+    const html = renderToStaticMarkup(
+      createElement(
+        AppRouterContext.Provider,
+        { value: router as never },
+        createElement(RunForm, { datasets: [{ id: "d1", name: "FER+" }], snapshots: [] }),
+      ),
+    );
+    const entries = untouchedEntries(html);
+    expect(Object.fromEntries(entries)).toMatchObject({
+      epochs: "24",
+      patience: "6",
+      schedule: "cosine",
+      warmupEpochs: "1",
+      ema: "0.999",
+      mixup: "0",
+      cutmix: "0",
+      logitAdjust: "0",
+      ttaEval: "on",
+    });
+    expect(ZRunConfig.parse(runFormBody(entries))).toEqual({ ...DEFAULT_RUN_CONFIG, datasetId: "d1" });
+  });
+
+  it("every lever can be set off from the form: plateau, no warm-up, no EMA, TTA unticked", () => {
     const body = runFormBody([
       ["datasetId", "d1"],
       ["snapshotId", ""],
@@ -13,7 +77,14 @@ describe("run form body", () => {
       ["mixup", ""],
       ["logitAdjust", "0"],
     ]);
-    expect(ZRunConfig.parse(body)).toEqual({ ...DEFAULT_RUN_CONFIG, datasetId: "d1" });
+    expect(ZRunConfig.parse(body)).toEqual({
+      ...DEFAULT_RUN_CONFIG,
+      datasetId: "d1",
+      schedule: "plateau",
+      warmupEpochs: 0,
+      ema: 0,
+      ttaEval: false,
+    });
   });
 
   it("carries issue 14's levers as numbers and the TTA checkbox as a boolean", () => {

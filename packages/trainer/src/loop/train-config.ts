@@ -55,8 +55,9 @@ export function trainConfigOf(run: TTrainingConfig): Pick<TTrainConfig, TRunFiel
 }
 
 /**
- * The default CPU recipe (see README): the run config's defaults (fast net, Adam 1e-3, FER+ augmentation, early
- * stop) plus what only the loop knows (SGD momentum, plateau halving, the held-out fraction, threads).
+ * The default CPU recipe (see README): the run config's defaults (fast net, Adam 1e-3, FER+ augmentation, 24
+ * cosine epochs after a warm-up epoch, weight EMA, mirror TTA in selection, early stop) plus what only the loop
+ * knows (SGD momentum, the plateau's halving when a run picks that schedule, the held-out fraction, threads).
  */
 export const DEFAULT_CONFIG: TTrainConfig = {
   ...trainConfigOf(ZTrainingConfig.parse({})),

@@ -143,7 +143,9 @@ export async function train(
       rng.state = ck.rngState;
       if (ema && ck.ema) ema = new WeightEma(config.emaDecay, ck.ema.weights, ck.ema.updates);
       else if (ema || ck.ema)
-        throw new Error(`checkpoint in ${hooks.checkpointDir}: EMA on/off differs from this run`);
+        throw new Error(
+          `checkpoint in ${hooks.checkpointDir}: EMA on/off differs from this run (the checkpoint ${ck.ema ? "has" : "has no"} weight EMA, this run's decay is ${config.emaDecay})`,
+        );
       ({ plateau, early, history } = ck);
       bestWeights = ck.bestWeights;
       startEpoch = ck.epoch;
