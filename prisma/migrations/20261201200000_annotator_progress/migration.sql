@@ -41,13 +41,23 @@ CREATE TABLE "AnnotatorProgress" (
 -- AddForeignKey
 ALTER TABLE "AnnotatorProgress" ADD CONSTRAINT "AnnotatorProgress_annotatorId_fkey" FOREIGN KEY ("annotatorId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
+-- The annotator's votes dated on or after this day: the count, for the rare case above (votes in the future). A
+-- function of its own, not inlined (a scalar SQL function with a FROM never is): as a subquery inlined into
+-- concord_annotator_progress's callers, its estimated cost (the annotator's votes, from the column statistics)
+-- made every generic plan of the caller look costlier than a custom one, and Postgres planned the progress read
+-- afresh on every call (pg_prepared_statements: 0 generic of 12; 7 of 12 with this function).
+CREATE FUNCTION concord_votes_since(annotator TEXT, since DATE) RETURNS INTEGER
+LANGUAGE sql STABLE AS $$
+  SELECT count(*)::int FROM "Vote" v WHERE v."annotatorId" = annotator AND v."createdAt" >= since
+$$;
+
 -- Progress as the count said it: votes dated today (UTC) or later, and all votes. A SQL function with a single
 -- SELECT: inlined into its caller. (0, 0) for an annotator without votes.
 CREATE FUNCTION concord_annotator_progress(annotator TEXT) RETURNS TABLE (today INTEGER, total INTEGER)
 LANGUAGE sql STABLE AS $$
   SELECT CASE WHEN p.day IS NULL OR p.day < n.day THEN 0
               WHEN p.day = n.day THEN p.today
-              ELSE (SELECT count(*)::int FROM "Vote" v WHERE v."annotatorId" = annotator AND v."createdAt" >= n.day)
+              ELSE concord_votes_since(annotator, n.day)
          END,
          coalesce(p.total, 0)
   FROM (SELECT (now() AT TIME ZONE 'UTC')::date AS day) n
