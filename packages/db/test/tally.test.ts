@@ -287,12 +287,37 @@ describe("ImageTally", () => {
     expect(await mismatches(pool)).toEqual({ rows: [], orphans: 0, progress: [] });
   });
 
-  it("equals COUNT(*) under concurrent voters and undos on the same few images", async () => {
+  it("equals COUNT(*) under concurrent voters, undos and a bulk importer on the same few images", async () => {
     const s = await seed(pool, "conc", 4, 40, 1000);
     const random = createRng(3);
-    // 40 annotators, each leasing and voting on the 4 images in its own order, undoing now and then, all at once.
-    await Promise.all(
-      s.users.map(async (user) => {
+    // 40 annotators, each leasing and voting on the 4 images in its own order, undoing now and then, all at once,
+    // while an importer bulk-inserts votes for the same annotators the deferred way and recounts (progress rows
+    // locked, then tally rows: the order the vote triggers take them in).
+    const importer = async () => {
+      const c = await pool.connect();
+      try {
+        for (let batch = 0; batch < 15; batch++) {
+          const n = 1 + Math.floor(random() * 6);
+          const ids = Array.from({ length: n }, () => s.images[Math.floor(random() * s.images.length)]!);
+          await c.query("BEGIN");
+          await c.query(`SELECT set_config('concord.tally_deferred', 'on', true)`);
+          await c.query(
+            `INSERT INTO "Vote" (id, "imageId", "annotatorId", label)
+             SELECT gen_random_uuid()::text, u.i, u.a, 'anger' FROM unnest($1::text[], $2::text[]) AS u(i, a)
+             ON CONFLICT DO NOTHING`,
+            [ids, Array.from({ length: n }, () => s.users[Math.floor(random() * s.users.length)]!)],
+          );
+          await c.query(`SELECT set_config('concord.tally_deferred', 'off', true)`);
+          await c.query(`SELECT concord_tally_refresh($1::text[])`, [ids]);
+          await c.query("COMMIT");
+        }
+      } finally {
+        c.release();
+      }
+    };
+    await Promise.all([
+      importer(),
+      ...s.users.map(async (user) => {
         const c = await pool.connect();
         try {
           for (let round = 0; round < 3; round++) {
@@ -324,7 +349,7 @@ describe("ImageTally", () => {
           c.release();
         }
       }),
-    );
+    ]);
     const { rows } = await pool.query(
       `SELECT count(*)::int AS n FROM "Vote" v JOIN "Image" i ON i.id = v."imageId" WHERE i."datasetId" = $1`,
       [s.datasetId],

@@ -114,10 +114,13 @@ CREATE TRIGGER "Vote_progress_truncate" AFTER TRUNCATE ON "Vote"
 INSERT INTO "AnnotatorProgress" ("annotatorId") SELECT DISTINCT "annotatorId" FROM "Vote";
 SELECT concord_progress_recount(ARRAY(SELECT "annotatorId" FROM "AnnotatorProgress"));
 
--- As in migration 20261130400000_lease_open_function, first recounting the progress of the images' voters
--- (their rows created if new, then locked in key order, then recounted with a fresh snapshot: a concurrent vote
--- either committed before the lock, and is counted, or adds itself to the recount after it).
-CREATE OR REPLACE FUNCTION concord_tally_refresh(ids TEXT[]) RETURNS void
+-- concord_tally_refresh of migration 20261130400000_lease_open_function, unchanged, now under the name
+-- concord_tally_recount; concord_tally_refresh first recounts the progress of the images' voters (their rows
+-- created if new, then locked in key order, then recounted with a fresh snapshot: a concurrent vote either
+-- committed before the lock, and is counted, or adds itself to the recount after it), then the tallies.
+ALTER FUNCTION concord_tally_refresh(TEXT[]) RENAME TO concord_tally_recount;
+
+CREATE FUNCTION concord_tally_refresh(ids TEXT[]) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
   voters TEXT[];
@@ -128,26 +131,7 @@ BEGIN
     PERFORM 1 FROM "AnnotatorProgress" WHERE "annotatorId" = ANY(voters) ORDER BY "annotatorId" FOR UPDATE;
     PERFORM concord_progress_recount(voters);
   END IF;
-  PERFORM 1 FROM "ImageTally" WHERE "imageId" = ANY(ids) ORDER BY "imageId" FOR UPDATE;
-  UPDATE "ImageTally" t
-  SET "votes" = x.n, "counts" = x.counts, "modelDone" = x.model,
-      "modelStopOn" = CASE WHEN x.model IS DISTINCT FROM t."modelDone" OR x.counts <> t."counts"
-                           THEN ARRAY[]::TEXT[] ELSE t."modelStopOn" END,
-      "done" = concord_image_done(x.n, x.counts, t."target", x.model, ds."maxVotes", ds."doneSignatures"),
-      "full" = concord_tally_full(t."leases", x.n, t."target", ds."minVotes")
-  FROM "Dataset" ds, (
-    SELECT r."imageId", coalesce(c.n, 0) AS n, coalesce(c.counts, '{}') AS counts,
-           CASE WHEN r."modelDone" IS NULL THEN NULL
-                WHEN r."counts" = coalesce(c.counts, '{}') THEN r."modelDone" ELSE false END AS model
-    FROM "ImageTally" r
-    LEFT JOIN (
-      SELECT "imageId", sum(n)::int AS n, jsonb_object_agg(label, n) AS counts
-      FROM (SELECT "imageId", label, count(*)::int AS n FROM "Vote" WHERE "imageId" = ANY(ids) AND NOT "isGold" GROUP BY 1, 2) v
-      GROUP BY 1
-    ) c ON c."imageId" = r."imageId"
-    WHERE r."imageId" = ANY(ids)
-  ) x
-  WHERE t."imageId" = x."imageId" AND ds.id = t."datasetId";
+  PERFORM concord_tally_recount(ids);
 END
 $$;
 
