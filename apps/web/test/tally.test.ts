@@ -1,6 +1,7 @@
 // The tally behind next-task assignment, through the web's own code paths: concurrent annotators taking tasks,
 // voting and undoing leave "ImageTally" equal to COUNT(*) over "Vote", with "done" following the dataset's
-// dynamic-overlap rule; and picking an image reads the open-images index, not the votes.
+// dynamic-overlap rule, and each annotator's progress (the answers' and "AnnotatorProgress") equal to COUNT(*) of
+// their votes; and picking an image reads the open-images index, not the votes.
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -8,6 +9,7 @@ let t: TTestDatabase;
 let assign: typeof import("../src/server/tasks/assign");
 let votes: typeof import("../src/server/tasks/votes");
 let overlap: typeof import("../src/server/tasks/overlap");
+let progress: typeof import("../src/server/tasks/progress");
 let sql: typeof import("../src/server/sql");
 
 const TAXONOMY = ["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt"];
@@ -19,6 +21,7 @@ beforeAll(async () => {
   assign = await import("../src/server/tasks/assign");
   votes = await import("../src/server/tasks/votes");
   overlap = await import("../src/server/tasks/overlap");
+  progress = await import("../src/server/tasks/progress");
   sql = await import("../src/server/sql");
 });
 afterAll(async () => {
@@ -73,6 +76,7 @@ describe("ImageTally under the web's assignment, votes and undo", () => {
       return random / 2 ** 31;
     };
     let cast = 0;
+    const answered = new Map<string, { today: number; total: number }>(); // the latest progress each one was shown
     await Promise.all(
       users.map(async (u) => {
         for (let k = 0; k < 12; k++) {
@@ -80,9 +84,18 @@ describe("ImageTally under the web's assignment, votes and undo", () => {
           if (!task) break;
           // Few labels, so that some images stop early by the overlap rule.
           const label = next() < 0.7 ? "happiness" : TAXONOMY[Math.floor(next() * TAXONOMY.length)]!;
-          await votes.castVote(u.id, { imageId: task.imageId, label, requestId: `tally-${seq++}-request` });
+          const vote = await votes.castVote(u.id, {
+            imageId: task.imageId,
+            label,
+            requestId: `tally-${seq++}-request`,
+          });
+          answered.set(u.id, vote.progress);
           cast++;
-          if (next() < 0.2) await votes.undoLastVote(u.id).catch(() => {}); // gold answers refuse undo
+          if (next() < 0.2)
+            await votes
+              .undoLastVote(u.id)
+              .then((undo) => answered.set(u.id, undo.progress))
+              .catch(() => {}); // gold answers refuse undo
         }
       }),
     );
@@ -121,6 +134,11 @@ describe("ImageTally under the web's assignment, votes and undo", () => {
     }
     expect(rows.filter((r) => r.gold).length).toBe(1);
     expect(rows.some((r) => r.done && r.n < 5)).toBe(true); // stopped early by the rule, as the picker saw it
+    for (const u of users) {
+      const n = await t.db.vote.count({ where: { annotatorId: u.id } }); // all cast today
+      expect(await progress.annotatorProgress(u.id), u.email).toEqual({ today: n, total: n });
+      expect(answered.get(u.id), u.email).toEqual({ today: n, total: n });
+    }
   });
 
   it("picks from the open-images index without reading the votes or the faces leased out to others", async () => {

@@ -1,5 +1,6 @@
-// "ImageTally" (migrations 20261124200000_image_tally, 20261130400000_lease_open_function) against the truth,
-// COUNT(*) over "Vote" and "TaskLease": after the migrations' backfill, random single-row and multi-row
+// "ImageTally" (migrations 20261124200000_image_tally, 20261130400000_lease_open_function) and
+// "AnnotatorProgress" (20261201200000_annotator_progress) against the truth, COUNT(*) over "Vote" and
+// "TaskLease": after the migrations' backfill, random single-row and multi-row
 // vote/undo/relabel/gold/lease/policy sequences, and concurrent voters and leases on the same images.
 import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -39,14 +40,34 @@ WHERE t."imageId" IS NULL
    OR t.leases <> tr.leases
    OR t."full" <> (tr.leases >= greatest(1, greatest(ds."minVotes", coalesce(t.target, 0)) - tr.n))`;
 
+// Users whose "AnnotatorProgress" (migration 20261201200000_annotator_progress), as concord_annotator_progress
+// reads it, differs from the count it replaces; and rows off their invariant (total; no vote after "day";
+// "today" = the votes dated "day"), which the current date alone does not exercise.
+const PROGRESS_MISMATCHES = `
+SELECT u.id, p.today, p.total, c.today AS "countToday", c.total AS "countTotal"
+FROM "User" u
+CROSS JOIN LATERAL concord_annotator_progress(u.id) p
+CROSS JOIN LATERAL (
+  SELECT count(*)::int AS total,
+         count(*) FILTER (WHERE v."createdAt" >= date_trunc('day', now() AT TIME ZONE 'UTC'))::int AS today
+  FROM "Vote" v WHERE v."annotatorId" = u.id) c
+WHERE p.today <> c.today OR p.total <> c.total
+UNION ALL
+SELECT r."annotatorId", r.today, r.total, NULL, NULL FROM "AnnotatorProgress" r
+WHERE r.total <> (SELECT count(*) FROM "Vote" v WHERE v."annotatorId" = r."annotatorId")
+   OR EXISTS (SELECT 1 FROM "Vote" v WHERE v."annotatorId" = r."annotatorId"
+              AND (r.day IS NULL OR v."createdAt"::date > r.day))
+   OR r.today <> (SELECT count(*) FROM "Vote" v WHERE v."annotatorId" = r."annotatorId" AND v."createdAt"::date = r.day)`;
+
 async function mismatches(c: pg.Pool | pg.Client) {
-  const [rows, orphans] = await Promise.all([
+  const [rows, orphans, progress] = await Promise.all([
     c.query(MISMATCHES),
     c.query(
       `SELECT count(*)::int AS n FROM "ImageTally" t WHERE NOT EXISTS (SELECT 1 FROM "Image" i WHERE i.id = t."imageId")`,
     ),
+    c.query(PROGRESS_MISMATCHES),
   ]);
-  return { rows: rows.rows, orphans: orphans.rows[0].n as number };
+  return { rows: rows.rows, orphans: orphans.rows[0].n as number, progress: progress.rows };
 }
 
 async function seed(c: pg.Pool | pg.Client, slug: string, images: number, users: number, maxVotes = 5) {
@@ -132,7 +153,7 @@ describe("ImageTally", () => {
       const applied = await migrate(url.toString());
       expect(applied.applied).toContain("20261124200000_image_tally");
       expect(applied.applied).toContain("20261130400000_lease_open_function");
-      expect(await mismatches(c)).toEqual({ rows: [], orphans: 0 });
+      expect(await mismatches(c)).toEqual({ rows: [], orphans: 0, progress: [] });
       const leased = await c.query(`SELECT leases FROM "ImageTally" WHERE "imageId" = $1`, [s.images[0]]);
       expect(leased.rows[0].leases).toBe(2);
       const full = await c.query(`SELECT count(*)::int AS n FROM "ImageTally" WHERE done`);
@@ -252,9 +273,9 @@ describe("ImageTally", () => {
           .then((r) => s.images.push(r.rows[0].id));
       }
       if (step % 20 === 19)
-        expect(await mismatches(pool), `after step ${step}`).toEqual({ rows: [], orphans: 0 });
+        expect(await mismatches(pool), `after step ${step}`).toEqual({ rows: [], orphans: 0, progress: [] });
     }
-    expect(await mismatches(pool)).toEqual({ rows: [], orphans: 0 });
+    expect(await mismatches(pool)).toEqual({ rows: [], orphans: 0, progress: [] });
     const { rows } = await pool.query(
       `SELECT sum(votes)::int AS n FROM "ImageTally" WHERE "datasetId" = $1`,
       [s.datasetId],
@@ -263,15 +284,40 @@ describe("ImageTally", () => {
     // Deleting images and users cascades to votes: their tallies go with the images, the others follow.
     await pool.query(`DELETE FROM "User" WHERE id = $1`, [s.users[0]]);
     await pool.query(`DELETE FROM "Image" WHERE id = $1`, [s.images[0]]);
-    expect(await mismatches(pool)).toEqual({ rows: [], orphans: 0 });
+    expect(await mismatches(pool)).toEqual({ rows: [], orphans: 0, progress: [] });
   });
 
-  it("equals COUNT(*) under concurrent voters and undos on the same few images", async () => {
+  it("equals COUNT(*) under concurrent voters, undos and a bulk importer on the same few images", async () => {
     const s = await seed(pool, "conc", 4, 40, 1000);
     const random = createRng(3);
-    // 40 annotators, each leasing and voting on the 4 images in its own order, undoing now and then, all at once.
-    await Promise.all(
-      s.users.map(async (user) => {
+    // 40 annotators, each leasing and voting on the 4 images in its own order, undoing now and then, all at once,
+    // while an importer bulk-inserts votes for the same annotators the deferred way and recounts (progress rows
+    // locked, then tally rows: the order the vote triggers take them in).
+    const importer = async () => {
+      const c = await pool.connect();
+      try {
+        for (let batch = 0; batch < 15; batch++) {
+          const n = 1 + Math.floor(random() * 6);
+          const ids = Array.from({ length: n }, () => s.images[Math.floor(random() * s.images.length)]!);
+          await c.query("BEGIN");
+          await c.query(`SELECT set_config('concord.tally_deferred', 'on', true)`);
+          await c.query(
+            `INSERT INTO "Vote" (id, "imageId", "annotatorId", label)
+             SELECT gen_random_uuid()::text, u.i, u.a, 'anger' FROM unnest($1::text[], $2::text[]) AS u(i, a)
+             ON CONFLICT DO NOTHING`,
+            [ids, Array.from({ length: n }, () => s.users[Math.floor(random() * s.users.length)]!)],
+          );
+          await c.query(`SELECT set_config('concord.tally_deferred', 'off', true)`);
+          await c.query(`SELECT concord_tally_refresh($1::text[])`, [ids]);
+          await c.query("COMMIT");
+        }
+      } finally {
+        c.release();
+      }
+    };
+    await Promise.all([
+      importer(),
+      ...s.users.map(async (user) => {
         const c = await pool.connect();
         try {
           for (let round = 0; round < 3; round++) {
@@ -303,13 +349,72 @@ describe("ImageTally", () => {
           c.release();
         }
       }),
-    );
+    ]);
     const { rows } = await pool.query(
       `SELECT count(*)::int AS n FROM "Vote" v JOIN "Image" i ON i.id = v."imageId" WHERE i."datasetId" = $1`,
       [s.datasetId],
     );
     expect(rows[0].n).toBeGreaterThan(40); // the images really were contended
-    expect(await mismatches(pool)).toEqual({ rows: [], orphans: 0 });
+    expect(await mismatches(pool)).toEqual({ rows: [], orphans: 0, progress: [] });
+  });
+
+  it("keeps each annotator's progress exact for votes dated on other days, moved, undone and bulk-inserted", async () => {
+    const s = await seed(pool, "days", 12, 4, 1000);
+    const [a, b] = s.users as [string, string];
+    const vote = (image: number, user: string, days: number) =>
+      pool.query(
+        `INSERT INTO "Vote" (id, "imageId", "annotatorId", label, "createdAt")
+         VALUES (gen_random_uuid()::text, $1, $2, 'anger', now() AT TIME ZONE 'UTC' + make_interval(days => $3))
+         RETURNING id`,
+        [s.images[image], user, days],
+      );
+    const progress = async (user: string) =>
+      (await pool.query(`SELECT today, total FROM concord_annotator_progress($1)`, [user])).rows[0];
+    expect(await progress(a)).toEqual({ today: 0, total: 0 });
+    await vote(0, a, -2);
+    await vote(1, a, -1);
+    expect(await progress(a)).toEqual({ today: 0, total: 2 }); // only older days
+    const todays = await vote(2, a, 0);
+    await vote(3, a, 0);
+    await vote(4, a, -3); // an older vote after today's: counts in total only
+    expect(await progress(a)).toEqual({ today: 2, total: 5 });
+    const future = await vote(5, a, 2); // a clock ahead: counted as today's by the count, and here
+    expect(await progress(a)).toEqual({ today: 3, total: 6 });
+    expect(await mismatches(pool)).toEqual({ rows: [], orphans: 0, progress: [] });
+    await pool.query(`DELETE FROM "Vote" WHERE id = $1`, [future.rows[0].id]); // "day" stays, its "today" is 0
+    expect(await progress(a)).toEqual({ today: 2, total: 5 });
+    await pool.query(`UPDATE "Vote" SET "annotatorId" = $2 WHERE id = $1`, [todays.rows[0].id, b]);
+    await pool.query(`UPDATE "Vote" SET "createdAt" = "createdAt" - interval '5 days' WHERE "imageId" = $1`, [
+      s.images[3],
+    ]);
+    expect(await progress(a)).toEqual({ today: 0, total: 4 });
+    expect(await progress(b)).toEqual({ today: 1, total: 1 });
+    await vote(6, a, 0);
+    expect(await progress(a)).toEqual({ today: 1, total: 5 });
+    // The importers' deferred insert, recounted by concord_tally_refresh.
+    const c = await pool.connect();
+    try {
+      await c.query("BEGIN");
+      await c.query(`SELECT set_config('concord.tally_deferred', 'on', true)`);
+      await c.query(
+        `INSERT INTO "Vote" (id, "imageId", "annotatorId", label, "createdAt")
+         SELECT gen_random_uuid()::text, i, u, 'anger', now() AT TIME ZONE 'UTC' - make_interval(days => d)
+         FROM unnest($1::text[], $2::text[], $3::int[]) AS x(i, u, d)`,
+        [
+          [s.images[7], s.images[8], s.images[9]],
+          [a, s.users[2], s.users[2]],
+          [0, 1, 0],
+        ],
+      );
+      await c.query(`SELECT set_config('concord.tally_deferred', 'off', true)`);
+      await c.query(`SELECT concord_tally_refresh($1::text[])`, [[s.images[7], s.images[8], s.images[9]]]);
+      await c.query("COMMIT");
+    } finally {
+      c.release();
+    }
+    expect(await progress(a)).toEqual({ today: 2, total: 6 });
+    expect(await progress(s.users[2]!)).toEqual({ today: 1, total: 2 });
+    expect(await mismatches(pool)).toEqual({ rows: [], orphans: 0, progress: [] });
   });
 
   it("TRUNCATE of the votes and of the leases resets the tallies", async () => {
@@ -317,7 +422,7 @@ describe("ImageTally", () => {
     expect(before.rows[0].n).toBeGreaterThan(0); // the tests above left leases to reset
     await pool.query(`TRUNCATE "Vote"`);
     await pool.query(`TRUNCATE "TaskLease"`);
-    expect(await mismatches(pool)).toEqual({ rows: [], orphans: 0 });
+    expect(await mismatches(pool)).toEqual({ rows: [], orphans: 0, progress: [] });
     const { rows } = await pool.query(
       `SELECT count(*)::int AS n FROM "ImageTally" WHERE votes <> 0 OR leases <> 0 OR "full"`,
     );

@@ -10,13 +10,13 @@ import {
   type TTask,
   taskFromLeaseNext,
 } from "./assign";
-import { PROGRESS_COLUMNS, type TProgress } from "./progress";
+import { PROGRESS_FROM, type TProgress } from "./progress";
 
 // The caller's row (role, pause) and progress in one statement. $1 user.
 const USER_PROGRESS = {
   name: "tasks.userProgress",
   text: `SELECT u.role::text AS role, ${iso(`u."pausedAt"`)} AS "pausedAt", u."pausedReason", p.today, p.total
-         FROM "User" u CROSS JOIN (SELECT ${PROGRESS_COLUMNS} FROM "Vote" WHERE "annotatorId" = $1) p
+         FROM "User" u CROSS JOIN ${PROGRESS_FROM} p
          WHERE u.id = $1`,
 };
 

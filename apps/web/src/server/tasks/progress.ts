@@ -3,13 +3,14 @@ import { query } from "../sql";
 
 export type TProgress = { today: number; total: number };
 
-// Today (UTC) and all time, one index scan of the annotator's votes.
-export const PROGRESS_COLUMNS = `count(*)::int AS total,
-  count(*) FILTER (WHERE "createdAt" >= date_trunc('day', now() AT TIME ZONE 'UTC'))::int AS today`;
+// Today (UTC) and all time: the annotator's row of "AnnotatorProgress", kept by a trigger on "Vote" (migration
+// 20261201200000_annotator_progress), read through concord_annotator_progress (0, 0 for no votes). It was a
+// count of the annotator's votes, which grew with them (0.9 ms at 5,000 votes).
+export const PROGRESS_FROM = "concord_annotator_progress($1)";
 
 const PROGRESS = {
   name: "progress.annotator",
-  text: `SELECT ${PROGRESS_COLUMNS} FROM "Vote" WHERE "annotatorId" = $1`,
+  text: `SELECT today, total FROM ${PROGRESS_FROM}`,
 };
 
 export async function annotatorProgress(annotatorId: string): Promise<TProgress> {
