@@ -104,6 +104,8 @@ it("an admin launches a small run and sees it progress to SUCCEEDED without relo
   await form.locator('button[type="submit"]').click();
   expect(await form.locator('[data-testid="error-epochs"]').textContent()).toBe("epochs: <= 500");
   await form.locator('input[name="epochs"]').fill("2");
+  // Corrected: the field's message goes with the edit.
+  expect(await form.locator('[data-testid="error-epochs"]').count()).toBe(0);
   await screenshot(page, "admin-runs-form");
   await Promise.all([
     page.waitForURL(/\/admin\/runs\/[a-z0-9]+$/),

@@ -133,6 +133,11 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
   return (
     <form
       onSubmit={submit}
+      // A field's refusal stays until that field is edited: a corrected value no longer shows the old message.
+      onInput={(e) => {
+        const name = (e.target as HTMLInputElement).name;
+        if (error?.field && error.field === name) setError(null);
+      }}
       noValidate
       className="space-y-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm"
       data-testid="run-form"
