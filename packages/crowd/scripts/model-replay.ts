@@ -151,6 +151,10 @@ export function issueVariants(mp: TModelPanelPrior, trainConfusion: Float64Array
     { name: "margin (votes only)", options: { method: "margin" } },
     { name: "plain product", options: { method: "product" } },
     { name: "bayes-panel (model panel prior)", options: { method: "bayes-panel", ...panel } },
+    {
+      name: "bayes-panel, relabel priority",
+      options: { method: "bayes-panel", ...panel, rankBy: "suggested" },
+    },
     { name: "bayes-confusion (EM)", options: { method: "bayes-confusion" } },
     {
       name: "bayes-confusion (Train-panel conf.)",

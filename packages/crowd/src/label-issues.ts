@@ -64,6 +64,14 @@ export type TLabelIssueOptions = TBayesOptions & {
   reference?: TReference;
   /** margin: seed of the tie order. Default 1. */
   seed?: number;
+  /**
+   * What the order ranks by. "current" (default): P(the current crowd label is wrong), the suspects' order,
+   * best for finding wrong labels. "suggested": P(the method's own label is wrong) = 1 - max posterior, the
+   * relabel priority: where a re-vote adds most to the dataset's label accuracy when every other item takes the
+   * method's label (a current label the method already corrects gains nothing from a re-vote). Methods with a
+   * posterior only (bayes-*, product); the scores stay P(current label wrong) either way.
+   */
+  rankBy?: "current" | "suggested";
 };
 
 export type TLabelIssues = {
@@ -75,7 +83,8 @@ export type TLabelIssues = {
   suggested: Int32Array;
   /** Higher = more likely wrong; bayes and product: P(current label is wrong). 0 for items without a label. */
   scores: Float64Array;
-  /** Items with a label, most suspect first (ties by item index). */
+  /** Items with a label, most suspect first (ties by item index); with rankBy "suggested", the least certain
+   *  own label first. */
   order: Int32Array;
   /** numItems x numClasses: bayes-confusion and product P(true class); bayes-panel P(panel majority = c | it
    *  has one); confident-learning the posterior it thresholded; null otherwise. */
@@ -157,10 +166,20 @@ export function findLabelIssues(input: TLabelIssueInput, options: TLabelIssueOpt
     }
   }
   for (let i = 0; i < N; i++) if (labels[i]! < 0) scores[i] = 0;
+  const rankBy = options.rankBy ?? "current";
+  if (rankBy !== "current" && rankBy !== "suggested")
+    throw new RangeError(`rankBy must be "current" or "suggested", got "${rankBy}"`);
+  if (rankBy === "suggested" && (method === "margin" || method === "confident-learning"))
+    throw new RangeError(`rankBy "suggested" needs a posterior: bayes-panel, bayes-confusion or product`);
+  // rankBy "suggested": 1 - the posterior of the method's own label (P(it is wrong)).
+  const key =
+    rankBy === "suggested" && posteriors
+      ? Float64Array.from(suggested, (s, i) => (s >= 0 ? 1 - posteriors![i * C + s]! : 0))
+      : scores;
   const order = Int32Array.from(
     Array.from({ length: N }, (_, i) => i)
       .filter((i) => labels[i]! >= 0)
-      .sort((a, b) => scores[b]! - scores[a]! || a - b),
+      .sort((a, b) => key[b]! - key[a]! || a - b),
   );
   return { method, labels, suggested, scores, order, posteriors, temperature, confusion, thresholds };
 }

@@ -47,6 +47,29 @@ describe("findLabelIssues", () => {
     expect(Array.from(r.order)).toEqual([0, 2, 1]);
   });
 
+  it("rankBy suggested orders by P(the method's own label is wrong); scores stay P(current label wrong)", () => {
+    // Product posteriors (by hand as above, a = 0.5 + sqrt(1/12)): item 0 P(0) = 0.6075 (label 0: own label
+    // = the current one, wrong with 0.39); item 1 P(1) = 0.93 (label 1); item 2 a 1-1 split, label 0 (the
+    // lowest tied class), model 0.2 / 0.8: the current label is wrong with 0.8, but the method's own label
+    // (1) only with 0.2: a re-vote there adds least to the accuracy.
+    const set = tallies([
+      [2, 0],
+      [0, 2],
+      [1, 1],
+    ]);
+    const input = { set, probs: [0.1, 0.9, 0.5, 0.5, 0.2, 0.8], numModelClasses: 2 };
+    const current = findLabelIssues(input, { method: "product" });
+    const own = findLabelIssues(input, { method: "product", rankBy: "suggested" });
+    expect(Array.from(current.order)).toEqual([2, 0, 1]);
+    expect(Array.from(own.order)).toEqual([0, 2, 1]);
+    expect(Array.from(own.scores)).toEqual(Array.from(current.scores));
+    expect(Array.from(own.suggested)).toEqual([0, 1, 1]);
+    expect(() => findLabelIssues(input, { method: "margin", rankBy: "suggested" })).toThrow(/posterior/);
+    expect(() =>
+      findLabelIssues(input, { method: "product", rankBy: "own" as unknown as "suggested" }),
+    ).toThrow(/rankBy/);
+  });
+
   it("bayes-confusion with a fixed confusion and temperature is prior x likelihood (by hand)", () => {
     // confusion [true][observed]: class 0 voted right 90%, class 1 80%.
     const set = tallies([
