@@ -18,5 +18,7 @@ export function compareExternalIds(a: string, b: string): number {
 
 /** Indices of `externalIds` in externalId order (stable: equal ids keep their input order). */
 export function externalIdOrder(externalIds: readonly string[]): number[] {
-  return externalIds.map((_, i) => i).sort((i, j) => compareExternalIds(externalIds[i]!, externalIds[j]!) || i - j);
+  return externalIds
+    .map((_, i) => i)
+    .sort((i, j) => compareExternalIds(externalIds[i]!, externalIds[j]!) || i - j);
 }
