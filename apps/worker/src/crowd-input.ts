@@ -8,6 +8,8 @@ import { loadExclusions, type TExcludedAnnotator } from "./exclusions";
 export type TCrowdInput = {
   taxonomy: string[];
   imageIds: string[];
+  /** Per item: the image's externalId (its file name for FER+ imports), the trainer's order (train-data.ts). */
+  externalIds: string[];
   splits: Split[];
   set: TVoteSet;
   /** Per item: identified votes + tally counts. */
@@ -49,7 +51,7 @@ export async function loadCrowdInput(
   };
   const images = await db.image.findMany({
     where: imageWhere,
-    select: { id: true, split: true },
+    select: { id: true, split: true, externalId: true },
     orderBy: { id: "asc" },
   });
   const index = new Map(images.map((im, i) => [im.id, i]));
@@ -125,6 +127,7 @@ export async function loadCrowdInput(
   return {
     taxonomy,
     imageIds: images.map((im) => im.id),
+    externalIds: images.map((im) => im.externalId),
     splits: images.map((im) => im.split),
     set,
     voteCounts,

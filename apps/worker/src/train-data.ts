@@ -1,15 +1,51 @@
 // Builds the trainer's data object from Postgres: TRAIN images with the snapshot's soft labels as targets,
 // VALID/TEST images with majority labels (FER+ protocol: always the majority label, whatever the snapshot)
 // and each image's twin in the TRAIN split (exact or near), for the figures without train twins.
-import { aggregate, FERPLUS_LABELS, softLabels, trainableLabels } from "@concord/crowd";
+import { aggregate, FERPLUS_LABELS, itemCounts, softLabels, trainableLabels } from "@concord/crowd";
 import type { Split, TDb } from "@concord/db";
+import { externalIdOrder } from "@concord/importer/image-order";
 import type { TFaceHash } from "@concord/importer/twins";
 import type { TRunScheme } from "@concord/jobs";
 import { schemeTargets, type TImageSet, type TTrainData } from "@concord/trainer";
+import { UnrecoverableError } from "bullmq";
 import { loadCrowdInput } from "./crowd-input";
 import { trainHashes, twinsOf } from "./train-twins";
 
 const PIXELS = 48 * 48;
+
+/**
+ * How a run's data is built from Postgres. Each run records the version it started with
+ * (TrainingRun.trainDataVersion), so that it resumes on the same data and its predictions find the faces it
+ * trained on, whatever the worker's current version.
+ * 1: before issue 14. Every split in image id order (random uuids); each snapshot row renormalised over the
+ *    trainable classes before the scheme's target; majority's q from the crowd's vote shares over the taxonomy.
+ * 2: the object concord-train builds from the same FER+ folder (issue 14, platform parity): every split in
+ *    externalId order (`@concord/importer/image-order`, the folder loader's order), and schemeTargets gets the
+ *    snapshot's rows and the crowd's raw counts as they are, as the folder loader hands it FER+'s processed
+ *    distribution and label.csv's counts (schemeTargets normalises each row itself).
+ */
+export const TRAIN_DATA_VERSIONS = [1, 2] as const;
+export type TTrainDataVersion = (typeof TRAIN_DATA_VERSIONS)[number];
+export const TRAIN_DATA_VERSION: TTrainDataVersion = 2;
+
+/**
+ * A run's recorded version; null (a run from before versions were recorded) reads as 1. A version this worker
+ * does not know (a newer worker's) is final: no attempt here can rebuild that run's data.
+ */
+export function trainDataVersionOf(recorded: number | null): TTrainDataVersion {
+  if (recorded === null) return 1;
+  const known = TRAIN_DATA_VERSIONS.find((v) => v === recorded);
+  if (known === undefined)
+    throw new UnrecoverableError(
+      `train data version ${recorded} is unknown to this worker (it knows ${TRAIN_DATA_VERSIONS.join(", ")})`,
+    );
+  return known;
+}
+
+/** Item indices of a crowd input in the version's order. */
+function itemOrder(externalIds: readonly string[], version: TTrainDataVersion): number[] {
+  return version === 1 ? externalIds.map((_, i) => i) : externalIdOrder(externalIds);
+}
 
 export function isFerplusTaxonomy(taxonomy: readonly string[]): boolean {
   return taxonomy.length === FERPLUS_LABELS.length && taxonomy.every((l, i) => l === FERPLUS_LABELS[i]);
@@ -21,7 +57,13 @@ export function defaultSnapshotMethod(taxonomy: readonly string[], scheme: TRunS
   return `ferplus-${scheme}` as const;
 }
 
-export type TLoadOptions = { scheme: TRunScheme; eps: number; maxTrainImages: number };
+export type TLoadOptions = {
+  scheme: TRunScheme;
+  eps: number;
+  maxTrainImages: number;
+  /** Default: the current TRAIN_DATA_VERSION. */
+  version?: TTrainDataVersion;
+};
 export type TLoadedData = {
   data: TTrainData;
   counts: Record<"train" | "valid" | "test", number>;
@@ -49,7 +91,8 @@ export async function loadPixels(db: TDb, ids: string[]): Promise<Uint8Array> {
 /**
  * Images of the given splits with their majority label (FER+ rule on FER+ taxonomies, else MV), restricted
  * to `classNames`; items without a majority or with a reject-class majority are left out. Each image carries
- * its twin in the TRAIN split of `trainDatasetId` (the run's dataset), except that TRAIN split itself.
+ * its twin in the TRAIN split of `trainDatasetId` (the run's dataset), except that TRAIN split itself. Images
+ * in the order of `version` (TRAIN_DATA_VERSIONS).
  */
 export async function loadMajoritySplits(
   db: TDb,
@@ -57,17 +100,20 @@ export async function loadMajoritySplits(
   classNames: readonly string[],
   splits: Split[],
   trainDatasetId: string,
+  version: TTrainDataVersion = TRAIN_DATA_VERSION,
 ): Promise<Partial<Record<"train" | "valid" | "test", TImageSet>>> {
   const crowd = await loadCrowdInput(db, datasetId, splits);
   const { taxonomy } = crowd;
   const classOf = new Map(classNames.map((l, k) => [l, k]));
   const majority = aggregate(crowd.set, isFerplusTaxonomy(taxonomy) ? "ferplus-majority" : "mv").labels;
+  const order = itemOrder(crowd.externalIds, version);
   const out: Partial<Record<"train" | "valid" | "test", TImageSet>> = {};
   let train: TFaceHash[] | undefined;
   for (const split of splits) {
     const ids: string[] = [];
     const labels: number[] = [];
-    crowd.imageIds.forEach((id, i) => {
+    order.forEach((i) => {
+      const id = crowd.imageIds[i]!;
       if (crowd.splits[i] !== split || majority[i]! < 0) return;
       const y = classOf.get(taxonomy[majority[i]!]!);
       if (y === undefined) return;
@@ -86,15 +132,25 @@ export async function loadMajoritySplits(
   return out;
 }
 
-/** The crowd's vote shares (identified votes + tallies) of `ids` over the kept taxonomy columns, N x C. */
-async function voteShares(db: TDb, datasetId: string, ids: string[], columns: number[]): Promise<number[]> {
+/**
+ * The crowd's votes (identified votes + tallies) of `ids` over the kept taxonomy columns, N x C: version 2 the
+ * counts themselves (what the folder loader hands schemeTargets: label.csv's counts of the 8 emotions), version
+ * 1 the vote shares over the whole taxonomy.
+ */
+async function crowdVotes(
+  db: TDb,
+  datasetId: string,
+  ids: string[],
+  columns: number[],
+  version: TTrainDataVersion,
+): Promise<number[]> {
   const crowd = await loadCrowdInput(db, datasetId, ["TRAIN"]);
-  const shares = softLabels(crowd.set);
+  const votes = version === 1 ? softLabels(crowd.set) : itemCounts(crowd.set);
   const K = crowd.taxonomy.length;
   const row = new Map(crowd.imageIds.map((id, i) => [id, i]));
   return ids.flatMap((id) => {
     const i = row.get(id)!;
-    return columns.map((c) => shares[i * K + c]!);
+    return columns.map((c) => votes[i * K + c]!);
   });
 }
 
@@ -116,16 +172,22 @@ export async function loadTrainData(
   const C = classNames.length;
   if (C < 2) throw new Error(`taxonomy ${taxonomy.join(",")} leaves fewer than 2 trainable classes`);
 
+  const version = options.version ?? TRAIN_DATA_VERSION;
+
   // TRAIN: soft labels of the snapshot.
   const soft = await db.softLabel.findMany({
     where: { snapshotId: run.snapshotId, label: { not: null }, image: { split: "TRAIN" } },
-    select: { imageId: true, probs: true, label: true },
+    select: { imageId: true, probs: true, label: true, image: { select: { externalId: true } } },
     orderBy: { imageId: "asc" },
   });
   const ids: string[] = [];
   const labels: number[] = [];
   const q: number[] = [];
-  for (const s of soft) {
+  for (const k of itemOrder(
+    soft.map((s) => s.image.externalId),
+    version,
+  )) {
+    const s = soft[k]!;
     const y = classOf.get(s.label!);
     if (y === undefined) continue;
     const row = keep.map(([, i]) => s.probs[i] ?? 0);
@@ -133,7 +195,8 @@ export async function loadTrainData(
     if (!(mass > 0)) continue;
     ids.push(s.imageId);
     labels.push(y);
-    for (const x of row) q.push(x / mass);
+    // Version 2 hands schemeTargets the row as stored, which normalises it: the folder loader's arithmetic.
+    for (const x of row) q.push(version === 1 ? x / mass : x);
     if (options.maxTrainImages > 0 && ids.length >= options.maxTrainImages) break;
   }
   if (ids.length === 0) throw new Error(`snapshot ${run.snapshotId} has no labelled TRAIN images`);
@@ -142,11 +205,12 @@ export async function loadTrainData(
   // distribution is one-hot) the crowd's vote shares, read only when eps gives them weight.
   const crowd =
     options.scheme === "majority" && options.eps > 0
-      ? await voteShares(
+      ? await crowdVotes(
           db,
           run.datasetId,
           ids,
           keep.map(([, i]) => i),
+          version,
         )
       : null;
   const targets = schemeTargets({
@@ -165,6 +229,7 @@ export async function loadTrainData(
     classNames,
     ["VALID", "TEST"],
     run.datasetId,
+    version,
   );
   return {
     data: {

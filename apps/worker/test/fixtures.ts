@@ -127,7 +127,10 @@ export async function createCellFixture(
         data: {
           datasetId: dataset.id,
           split,
-          externalId: `cell${n}.png`,
+          // Zero-padded: the externalId order (the trainer's) is the creation order, which the predict test's
+          // memorisation margin was tuned on. It is order-sensitive: with "cell10" before "cell2" the run's
+          // model gave its faces 0.50 own-label mass against the fold models' 0.49 (measured), no margin.
+          externalId: `cell${String(n).padStart(2, "0")}.png`,
           sha256: createHash("sha256").update(pixels).digest("hex"),
           phash: fakePhash(pixels, n),
           pixels,

@@ -136,14 +136,17 @@ describe("eps in every scheme's target", () => {
     const C = 8;
     for (const scheme of RUN_SCHEMES) {
       for (const eps of [0, 0.4, 1]) {
-        const { data } = await loadTrainData(
+        const { data, trainIds } = await loadTrainData(
           t.db,
           { datasetId: fx.datasetId, snapshotId: snap.snapshotId },
           { scheme, eps, maxTrainImages: 0 },
         );
         expect(data.classNames).toEqual([...FERPLUS_EMOTIONS]);
         expect(data.train.labels.length).toBe(soft.length);
-        soft.forEach((s, k) => {
+        // Rows follow trainIds (externalId order), not the snapshot's imageId order.
+        const softOf = new Map(soft.map((s) => [s.imageId, s]));
+        trainIds.forEach((id, k) => {
+          const s = softOf.get(id)!;
           const y = data.train.labels[k]!;
           let q = s.probs.slice(0, C);
           if (scheme === "majority") {

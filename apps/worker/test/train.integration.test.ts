@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
 import { createJobsClient, type TJobsClient, trainJobId } from "@concord/jobs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TRAIN_DATA_VERSION } from "../src/train-data";
 import { createFixture, type TFixture } from "./fixtures";
 import { createRun, isGone, spawnWorker, type TWorkerProc, waitFor } from "./harness";
 
@@ -89,6 +90,7 @@ describe("training runs on real workers", () => {
     );
     expect(done.snapshotId).not.toBeNull();
     expect(done.checkpointSplit).toBe("VALID"); // recorded, not inferred from the evaluations later
+    expect(done.trainDataVersion).toBe(TRAIN_DATA_VERSION); // recorded when it first loaded its data
     // The run records the commit it trained with (this checkout's HEAD, "+dirty" with local changes).
     const head = execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8" }).trim();
     expect(done.codeVersion).toMatch(new RegExp(`^${head}(\\+dirty)?$`));
@@ -150,6 +152,9 @@ describe("training runs on real workers", () => {
     const resumedAfter = Number(/resumed from .* after epoch (\d+)/.exec(rescuer.logs.join("\n"))?.[1]);
     expect([recorded, recorded + 1]).toContain(resumedAfter);
     expect(resumedAfter).toBeLessThan(4); // it did resume mid-run, with epochs left to train
+    // On the data it started with: the checkpoint's data digest matches.
+    expect(rescuer.logs.join("\n")).not.toMatch(/resuming on other training data/);
+    expect(done.trainDataVersion).toBe(TRAIN_DATA_VERSION);
     const epochs = await t.db.epochMetric.findMany({ where: { runId: run.id }, orderBy: { epoch: "asc" } });
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4]);
     const baseline = await t.db.trainingRun.findUniqueOrThrow({ where: { id: baselineId } });

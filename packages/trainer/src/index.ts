@@ -27,6 +27,7 @@ export {
   type TEvaluateOptions,
 } from "./evaluation/evaluate";
 export { calibration, classReports, confusionMatrix, macroF1, twinFreeMetrics } from "./evaluation/metrics";
+export { hasCheckpoint, trainDataDigest } from "./loop/checkpoint";
 export { mixSeed, Rng } from "./loop/seeded-rng";
 export { train } from "./loop/train";
 export { DEFAULT_CONFIG, resolveConfig, trainConfigOf } from "./loop/train-config";

@@ -4,7 +4,8 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
-import { readCheckpoint } from "../src/loop/checkpoint";
+import { subsetImages, subsetTargets } from "../src/data/train-data";
+import { readCheckpoint, trainDataDigest } from "../src/loop/checkpoint";
 import { train } from "../src/loop/train";
 import { PREDATING_TRAIN_LEVERS } from "../src/loop/train-config";
 import { loadModel, readModelMetadata, saveModel } from "../src/model/model-io";
@@ -64,6 +65,33 @@ describe("train", () => {
     expect(await weightsOf(resumed.model)).toEqual(await weightsOf(full.model));
     full.model.dispose();
     resumed.model.dispose();
+  });
+
+  it("a resume on reordered training data says so; on the same data it does not", async () => {
+    const data = toyData(12, 5);
+    const cfg = { ...base, epochs: 2, ...PREDATING_TRAIN_LEVERS };
+    const dir = path.join(tmp, "reordered");
+    await abortAfterEpoch1(data, cfg, dir);
+    const written = await readCheckpoint(dir);
+    expect(written?.dataDigest).toBe(trainDataDigest(data.train));
+    // The same faces, labels and targets with two rows swapped: what a change of the worker's order does.
+    const swap = [1, 0, ...Array.from({ length: 10 }, (_, i) => i + 2)];
+    const reordered = {
+      ...data,
+      train: { ...subsetImages(data.train, swap), targets: subsetTargets(data.train.targets, 3, swap) },
+    };
+    for (const [d, warned] of [
+      [data, false],
+      [reordered, true],
+    ] as const) {
+      const lines: string[] = [];
+      const r = await train(d, cfg, { checkpointDir: dir, resume: true, log: (l) => lines.push(l) });
+      expect(lines.some((l) => l.includes("resuming on other training data"))).toBe(warned);
+      expect(lines.some((l) => l.includes("resumed from"))).toBe(true);
+      r.model.dispose();
+      // The finished run's checkpoint is after epoch 2: put epoch 1's back for the next resume.
+      await abortAfterEpoch1(data, cfg, dir);
+    }
   });
 
   it("resumes exactly with every issue-14 lever on (cosine + warm-up, EMA, mixup + cutmix, logit adjustment, TTA)", async () => {

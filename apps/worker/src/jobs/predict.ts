@@ -42,7 +42,7 @@ import {
 } from "../predictions";
 import { controlRun } from "../run-control";
 import { finishRow, markRunning, requeueRun, setLive } from "../run-state";
-import { loadTrainData } from "../train-data";
+import { loadTrainData, trainDataVersionOf } from "../train-data";
 import type { TJobContext } from "./train";
 
 export function predictionDir(env: TWorkerEnv, setId: string) {
@@ -146,7 +146,13 @@ export async function predictSet(
         ? await loadTrainData(
             db,
             { datasetId: run.datasetId, snapshotId: run.snapshotId! },
-            { scheme: config.scheme, eps: config.eps, maxTrainImages: config.maxTrainImages },
+            {
+              scheme: config.scheme,
+              eps: config.eps,
+              maxTrainImages: config.maxTrainImages,
+              // The data the run trained on (a run that finished before versions were recorded: version 1).
+              version: trainDataVersionOf(run.trainDataVersion),
+            },
           )
         : null;
     const trained = new Set(loaded?.trainIds ?? []);

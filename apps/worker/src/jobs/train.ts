@@ -13,6 +13,7 @@ import {
   backendLabel,
   backendOptions,
   evaluate,
+  hasCheckpoint,
   initBackend,
   saveModel,
   type TEvaluation,
@@ -26,7 +27,13 @@ import type { TWorkerEnv } from "../env";
 import { launchPredictionsAfterRun } from "../launch-predictions";
 import { controlRun } from "../run-control";
 import { finishRun, markBackend, markRunning, requeueRun, setProgress } from "../run-state";
-import { defaultSnapshotMethod, loadTrainData } from "../train-data";
+import {
+  defaultSnapshotMethod,
+  loadTrainData,
+  TRAIN_DATA_VERSION,
+  type TTrainDataVersion,
+  trainDataVersionOf,
+} from "../train-data";
 import { snapshotLabels } from "./snapshot-labels";
 
 export type TJobContext<P = TTrainProgress> = {
@@ -69,6 +76,23 @@ export async function writeEvaluation(
     create: { runId, split, ...data },
     update: data,
   });
+}
+
+/**
+ * The data version a run trains with (train-data.ts, TRAIN_DATA_VERSIONS), recorded before it first trains: the
+ * one it recorded; else (a run from before versions were recorded, or one that never started) 1 when it has a
+ * checkpoint to resume from, whose epochs trained on version 1's data (on another order the resume would
+ * continue a different run), else the current version.
+ */
+export async function runDataVersion(
+  db: TDb,
+  run: { id: string; trainDataVersion: number | null },
+  checkpointDir: string,
+): Promise<TTrainDataVersion> {
+  if (run.trainDataVersion !== null) return trainDataVersionOf(run.trainDataVersion);
+  const version = hasCheckpoint(checkpointDir) ? 1 : TRAIN_DATA_VERSION;
+  await db.trainingRun.update({ where: { id: run.id }, data: { trainDataVersion: version } });
+  return version;
 }
 
 export async function trainRun(
@@ -148,12 +172,15 @@ export async function trainRun(
       await db.trainingRun.update({ where: { id: runId }, data: { snapshotId } });
       log(`no snapshot given: using ${method} snapshot ${snapshotId}`);
     }
+    const version = await runDataVersion(db, run, dirs.checkpoint);
     const { data, counts } = await loadTrainData(
       db,
       { datasetId: run.datasetId, snapshotId },
-      { scheme: config.scheme, eps: config.eps, maxTrainImages: config.maxTrainImages },
+      { scheme: config.scheme, eps: config.eps, maxTrainImages: config.maxTrainImages, version },
     );
-    log(`data: ${counts.train} train, ${counts.valid} valid, ${counts.test} test images; backend ${backend}`);
+    log(
+      `data (version ${version}): ${counts.train} train, ${counts.valid} valid, ${counts.test} test images; backend ${backend}`,
+    );
 
     const report = batchReporter();
     let resumedFromEpoch: number | undefined;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { csvLines, splitCsvLine } from "../csv";
+import { ferplusExternalId } from "../image-order";
 import { decodePng48 } from "../pixels";
 import { parseFerplusCounts, type TEvent, type TReadContext, type TSplit } from "./types";
 
@@ -51,7 +52,7 @@ export async function* readFerplus(root: string, ctx: TReadContext): AsyncGenera
         yield { kind: "unvoted" };
         continue;
       }
-      const externalId = fileName.replace(/\.png$/i, "");
+      const externalId = ferplusExternalId(fileName);
       if (ctx.isKnown(externalId)) {
         yield { kind: "known" };
         continue;

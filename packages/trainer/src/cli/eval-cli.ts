@@ -2,10 +2,9 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { FERPLUS_EMOTIONS, formatPredictionsCsv } from "@concord/crowd";
-import { hashFaces } from "@concord/importer/twins";
 import { CHECKPOINT_SELECTION } from "@concord/jobs/run-config";
 import type * as tf from "@tensorflow/tfjs";
-import { locateFerplus, majoritySet, readFerplusSplit } from "../data/ferplus-folder";
+import { locateFerplus, majoritySet, readFerplusSplit, trainFaceHashes } from "../data/ferplus-folder";
 import { DataError } from "../data/train-data";
 import { describeTwins, withTrainTwins } from "../data/train-twins";
 import { TrainerEnvError, trainerEnv } from "../env";
@@ -23,8 +22,9 @@ const USAGE = `usage: concord-eval --model <dir> [--model <dir> ...] --data <FER
   (the predictions export format of @concord/crowd; image = the FER+ face file name).`;
 
 /**
- * The split with its train twins, found among every face of FER2013Train beside it (the importer's rule);
- * unchanged for the train split itself or when no FER2013Train/ is there (the report says "not computed").
+ * The split with its train twins (the importer's rule), found among the faces of FER2013Train beside it that
+ * have a vote (the ones the importer imports); unchanged for the train split itself or when no FER2013Train/ is
+ * there (the report says "not computed").
  */
 async function withTwinsOfTrain(set: TImageSet, split: string, trainDir: string | undefined) {
   if (split === "train" || !trainDir) {
@@ -35,7 +35,7 @@ async function withTwinsOfTrain(set: TImageSet, split: string, trainDir: string 
     return set;
   }
   const train = await readFerplusSplit(trainDir);
-  const out = withTrainTwins(set, hashFaces(train.pixels));
+  const out = withTrainTwins(set, trainFaceHashes(train));
   console.error(`concord-eval: ${describeTwins(out, train.name)}`);
   return out;
 }

@@ -1,12 +1,13 @@
 import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { externalIdOrder, ferplusExternalId } from "@concord/importer/image-order";
 import { hashFaces } from "@concord/importer/twins";
 import type { TImageSet, TTrainData } from "../types";
 import { PIXELS } from "./augment";
 import { EMOTION_CLASSES, ferplusTargets, majorityLabels, type TTargetOptions } from "./ferplus-targets";
 import { decodePngInto } from "./png-decode";
-import { DataError } from "./train-data";
+import { DataError, subsetImages, subsetPixels } from "./train-data";
 import { describeTwins, withTrainTwins } from "./train-twins";
 
 export type TFerplusSplit = { name: string; files: string[]; counts: Float64Array; pixels: Uint8Array };
@@ -36,11 +37,29 @@ export function parseLabelCsv(text: string, source: string): { files: string[]; 
   return { files, counts: Float64Array.from(counts) };
 }
 
-/** Reads one FER+ split folder (label.csv + PNGs). `limit` keeps the first rows (quick runs, tests). */
+/**
+ * The rows of a label.csv in externalId order (the file name without ".png", compared by code units): the order
+ * the worker hands the same faces to the trainer in after the importer stored them (`@concord/importer/
+ * image-order`). FER+'s own label.csv files are already in that order; another folder's rows are sorted.
+ */
+export function inExternalIdOrder(parsed: { files: string[]; counts: Float64Array }) {
+  const order = externalIdOrder(parsed.files.map(ferplusExternalId));
+  if (order.every((src, k) => src === k)) return parsed;
+  const counts = new Float64Array(parsed.counts.length);
+  order.forEach((src, k) => {
+    counts.set(parsed.counts.subarray(src * 10, src * 10 + 10), k * 10);
+  });
+  return { files: order.map((src) => parsed.files[src]!), counts };
+}
+
+/**
+ * Reads one FER+ split folder (label.csv + PNGs), faces in externalId order (inExternalIdOrder). `limit` keeps
+ * the first rows of that order (quick runs, tests).
+ */
 export async function readFerplusSplit(dir: string, limit?: number): Promise<TFerplusSplit> {
   const csv = path.join(dir, "label.csv");
   if (!existsSync(csv)) throw new DataError(`no label.csv in ${dir}`);
-  let { files, counts } = parseLabelCsv(await readFile(csv, "utf8"), csv);
+  let { files, counts } = inExternalIdOrder(parseLabelCsv(await readFile(csv, "utf8"), csv));
   if (limit !== undefined && limit < files.length) {
     files = files.slice(0, limit);
     counts = counts.slice(0, limit * 10);
@@ -90,8 +109,22 @@ export function majoritySet(split: TFerplusSplit): TImageSet {
 export type TLoadOptions = TTargetOptions & { limit?: number; log?: (line: string) => void };
 
 /**
+ * Hashes of a Train split's faces for the twin rule: the faces with at least one vote, the ones the importer
+ * imports (it skips the others), so the twins match the leak guard's and the worker's on the imported folder.
+ */
+export function trainFaceHashes(split: TFerplusSplit) {
+  const voted = split.files.flatMap((_, i) =>
+    split.counts.subarray(i * 10, i * 10 + 10).some((c) => c > 0) ? [i] : [],
+  );
+  return hashFaces(subsetPixels(split.pixels, voted));
+}
+
+/**
  * Loads a FER+ folder into trainer data: train targets by scheme, valid/test majority labels (8 emotions) and
- * each valid/test face's twin among the train faces read (exact or near, as the importer's leak guard).
+ * each valid/test face's twin among the train faces read (exact or near, as the importer's leak guard). The
+ * object is the one the worker builds from the same folder imported into Postgres (issue 14): faces in
+ * externalId order, valid/test only the faces with a majority label (the only ones an evaluation scores), twins
+ * among the train faces with a vote (the ones the importer stores).
  */
 export async function loadFerplus(
   root: string,
@@ -110,11 +143,8 @@ async function loadFerplusSplits(
   const tr = await readFerplusSplit(where.train, opts.limit);
   const t = ferplusTargets(tr.counts, tr.files.length, opts);
   log(`[trainer] ${tr.name}: ${tr.files.length} faces, ${t.kept.length} kept by scheme ${opts.scheme}`);
-  const pixels = new Uint8Array(t.kept.length * PIXELS);
-  t.kept.forEach((src, k) => {
-    pixels.set(tr.pixels.subarray(src * PIXELS, (src + 1) * PIXELS), k * PIXELS);
-  });
-  const trainHashes = hashFaces(tr.pixels);
+  const pixels = subsetPixels(tr.pixels, t.kept);
+  const trainHashes = trainFaceHashes(tr);
   const data: TTrainData & { names: Record<string, string> } = {
     classNames: EMOTION_CLASSES,
     train: { pixels, labels: t.labels, targets: t.targets },
@@ -124,11 +154,15 @@ async function loadFerplusSplits(
     const dir = where[split];
     if (!dir) continue;
     const s = await readFerplusSplit(dir, opts.limit);
-    const set = withTrainTwins(majoritySet(s), trainHashes);
-    data[split] = set;
+    const all = withTrainTwins(majoritySet(s), trainHashes);
+    const labelled = Array.from(all.labels).flatMap((l, i) => (l >= 0 ? [i] : []));
+    data[split] = {
+      ...subsetImages(all, labelled),
+      trainTwins: labelled.map((i) => all.trainTwins?.[i] ?? null),
+    };
     data.names[split] = s.name;
     log(
-      `[trainer] ${s.name}: ${s.files.length} faces, ${set.labels.filter((l) => l >= 0).length} with a majority label; ${describeTwins(set, tr.name)}`,
+      `[trainer] ${s.name}: ${s.files.length} faces, ${labelled.length} with a majority label; ${describeTwins(all, tr.name)}`,
     );
   }
   return data;

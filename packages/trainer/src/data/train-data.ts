@@ -100,14 +100,20 @@ export function stratifiedFolds(labels: Int32Array, k: number, seed: number): In
   return fold;
 }
 
-export function subsetImages(set: TImageSet, indices: number[]): TImageSet {
-  const pixels = new Uint8Array(indices.length * PIXELS);
-  const labels = new Int32Array(indices.length);
+/** The faces `indices` (48x48 each) of `pixels`, in that order. */
+export function subsetPixels(pixels: Uint8Array, indices: readonly number[]): Uint8Array {
+  const out = new Uint8Array(indices.length * PIXELS);
   indices.forEach((src, k) => {
-    pixels.set(set.pixels.subarray(src * PIXELS, (src + 1) * PIXELS), k * PIXELS);
-    labels[k] = set.labels[src] as number;
+    out.set(pixels.subarray(src * PIXELS, (src + 1) * PIXELS), k * PIXELS);
   });
-  return { pixels, labels };
+  return out;
+}
+
+export function subsetImages(set: TImageSet, indices: number[]): TImageSet {
+  return {
+    pixels: subsetPixels(set.pixels, indices),
+    labels: Int32Array.from(indices, (i) => set.labels[i]!),
+  };
 }
 
 export function subsetTargets(targets: Float32Array, classes: number, indices: number[]): Float32Array {

@@ -1,5 +1,6 @@
 import type * as tf from "@tensorflow/tfjs";
 import { PIXELS } from "../data/augment";
+import { subsetPixels } from "../data/train-data";
 import { GradientPool } from "../loop/gradient-pool";
 import type { TEvaluation, TImageSet } from "../types";
 import { accuracyOf, calibration, classReports, confusionMatrix, macroF1, twinFreeMetrics } from "./metrics";
@@ -90,11 +91,7 @@ export function labelledFaces(data: TImageSet, classes: number, split: string): 
 
 /** The pixels of the faces `keep` (indices into data), in that order. */
 export function pixelsOf(data: TImageSet, keep: readonly number[]): Uint8Array {
-  const pixels = new Uint8Array(keep.length * PIXELS);
-  keep.forEach((src, k) => {
-    pixels.set(data.pixels.subarray(src * PIXELS, (src + 1) * PIXELS), k * PIXELS);
-  });
-  return pixels;
+  return subsetPixels(data.pixels, keep);
 }
 
 /**

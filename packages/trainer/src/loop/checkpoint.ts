@@ -1,6 +1,8 @@
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { TEpochMetrics, TTrainConfig } from "../types";
+import type { TEpochMetrics, TTrainConfig, TTrainSet } from "../types";
 import type { TOptimizerState } from "./optimizer";
 
 /** Everything a resumed run needs to continue exactly where the uninterrupted one would be. */
@@ -20,7 +22,23 @@ export type TCheckpoint = {
   bestWeights: Float32Array[] | null;
   /** The weight EMA (every weight, in model.weights order) and its update count; null when off. */
   ema: { updates: number; weights: Float32Array[] } | null;
+  /** trainDataDigest of the set the run trains on; absent in checkpoints written before it was recorded. */
+  dataDigest?: string;
 };
+
+/**
+ * sha256 over the training set as the run sees it (pixels, labels and target bits, row for row): the seeded
+ * shuffles pick faces by index, so a resume on other faces, another order or other targets continues a
+ * different run. A checkpoint records it and a resume compares (issue 14: the worker's data order changed).
+ */
+export function trainDataDigest(set: TTrainSet): string {
+  const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  return createHash("sha256")
+    .update(bytes(set.pixels))
+    .update(bytes(set.labels))
+    .update(bytes(set.targets))
+    .digest("hex");
+}
 
 type TMeta = Omit<TCheckpoint, "weights" | "optimizer" | "bestWeights" | "ema"> & {
   optimizerStep: number;
@@ -34,6 +52,11 @@ type TMeta = Omit<TCheckpoint, "weights" | "optimizer" | "bestWeights" | "ema"> 
 };
 
 const META = "checkpoint.json";
+
+/** Whether `dir` holds a checkpoint a resume would continue from. */
+export function hasCheckpoint(dir: string): boolean {
+  return existsSync(path.join(dir, META));
+}
 
 function pack(arrays: Float32Array[]): Buffer {
   return Buffer.concat(arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));

@@ -15,7 +15,7 @@ import { withTrainTwins } from "../data/train-twins";
 import { evaluate } from "../evaluation/evaluate";
 import { buildModel } from "../model/model-factories";
 import type { TEpochMetrics, TImageSet, TTrainConfig, TTrainData, TTrainHooks, TTrainResult } from "../types";
-import { readCheckpoint, writeCheckpoint } from "./checkpoint";
+import { readCheckpoint, trainDataDigest, writeCheckpoint } from "./checkpoint";
 import { GradientPool } from "./gradient-pool";
 import { lrAt } from "./lr-schedule";
 import { Optimizer } from "./optimizer";
@@ -116,6 +116,7 @@ export async function train(
   let plateau = { best: -Infinity, wait: 0 };
   let early = { best: -Infinity, bestEpoch: 0, wait: 0 };
   let bestWeights: Float32Array[] | null = null;
+  const dataDigest = hooks.checkpointDir ? trainDataDigest(trainSet) : undefined;
 
   if (hooks.checkpointDir && hooks.resume) {
     const ck = await readCheckpoint(hooks.checkpointDir);
@@ -136,6 +137,10 @@ export async function train(
       if (changed.length > 0)
         log(
           `[trainer] resuming with changed settings (${changed.join(", ")}): the run will not match an uninterrupted one`,
+        );
+      if (ck.dataDigest !== undefined && ck.dataDigest !== dataDigest)
+        log(
+          "[trainer] resuming on other training data than the checkpoint's (faces, their order, labels or targets differ): the run will not match an uninterrupted one",
         );
       writeWeights(model, ck.weights);
       opt.setState(trainableVars(model), ck.optimizer);
@@ -283,6 +288,7 @@ export async function train(
           optimizer: await opt.getState(trainableVars(model)),
           bestWeights,
           ema: ema ? { updates: ema.updates, weights: ema.values } : null,
+          dataDigest,
         });
       }
       await hooks.onEpoch?.(metrics);
