@@ -60,7 +60,8 @@ function read(file: string): string {
 function issues(args: Map<string, string>): number {
   for (const k of args.keys()) {
     const known = ["votes", "predictions", "gold", "out", "method", "panels", "panel-size", "reference"];
-    if (![...known, "top", "duplicates"].includes(k)) throw new UsageError(`unknown option --${k}`);
+    if (![...known, "top", "duplicates", "rank-by"].includes(k))
+      throw new UsageError(`unknown option --${k}`);
   }
   const votesFile = args.get("votes");
   const predictionsFile = args.get("predictions");
@@ -81,6 +82,7 @@ function issues(args: Map<string, string>): number {
     ...(panelsFile ? { panelsFile, panelsText: read(panelsFile) } : {}),
     ...(args.has("reference") ? { reference: args.get("reference")! } : {}),
     method: args.get("method") ?? DEFAULT_LABEL_ISSUE_METHOD,
+    rankBy: args.get("rank-by") ?? "current",
     panelSize: Number(args.get("panel-size") ?? 10),
     top: Number(args.get("top") ?? 20),
     duplicates,

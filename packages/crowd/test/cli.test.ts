@@ -212,6 +212,34 @@ describe("concord-crowd CLI", () => {
       expect(rows).toHaveLength(7);
       const margin = run("issues", "--votes", votes, "--predictions", preds, "--method", "margin");
       expect(margin.out).toMatch(/^method margin$/m);
+      const own = run(
+        "issues",
+        "--votes",
+        votes,
+        "--predictions",
+        preds,
+        "--method",
+        "product",
+        "--rank-by",
+        "suggested",
+      );
+      expect(own.out).toMatch(/^method product, ranked by P\(suggested label wrong\)$/m);
+      const badRank = run(
+        "issues",
+        "--votes",
+        votes,
+        "--predictions",
+        preds,
+        "--method",
+        "margin",
+        "--rank-by",
+        "suggested",
+      );
+      expect(badRank.code).toBe(1);
+      expect(badRank.err).toMatch(/--rank-by suggested needs a method with a posterior/);
+      expect(run("issues", "--votes", votes, "--predictions", preds, "--rank-by", "own").err).toMatch(
+        /unknown --rank-by "own"/,
+      );
     });
 
     it("refuses votes without predictions and bad options, writing nothing", () => {

@@ -23,7 +23,7 @@ const REFERENCES: readonly TReference[] = ["plurality-split", "majority", "ferpl
 export const ISSUES_USAGE = `usage: concord-crowd issues --votes votes.csv --predictions predictions.csv [--gold gold.csv]
                            [--out ranked.csv] [--method ${LABEL_ISSUE_METHODS.join("|")}]
                            [--panels panels.csv] [--panel-size n] [--reference ${REFERENCES.join("|")}]
-                           [--top n] [--duplicates keep-last|...]
+                           [--top n] [--duplicates keep-last|...] [--rank-by current|suggested]
   predictions.csv: image (or task),split,p_<class>,... as concord-eval --predictions and the web export write it;
              every task of votes.csv needs a row; its classes come first in the vote taxonomy (votes outside them,
              e.g. FER+ unknown / not-a-face, are votes for classes the model does not know).
@@ -32,6 +32,8 @@ export const ISSUES_USAGE = `usage: concord-crowd issues --votes votes.csv --pre
   the FER+ taxonomy, else plurality-split) from the complete panels of --panels (task,worker,label; tasks with
   exactly --panel-size votes; default: those among --votes; or a FER+ label.csv, e.g. FER2013Train's). Prints the top suspects; with --gold, the share of
   wrong crowd labels found when the top 5/10/20/30% are re-voted and the label accuracy after each budget.
+  --rank-by suggested orders by P(the suggested label is wrong) instead (the relabel priority: where a re-vote adds
+  most to label accuracy when the other tasks take the suggested label; bayes-*, product).
   ranked.csv: rank,task,label,suggested,score,votes,p_model_label,model_label (most suspect first).`;
 
 export type TIssuesArgs = {
@@ -45,6 +47,7 @@ export type TIssuesArgs = {
   panelsText?: string;
   reference?: string;
   method: string;
+  rankBy: string;
   panelSize: number;
   top: number;
   duplicates: TDuplicatePolicy;
@@ -53,6 +56,12 @@ export type TIssuesArgs = {
 export function runIssues(a: TIssuesArgs): { report: string; csv: string } {
   if (!(LABEL_ISSUE_METHODS as readonly string[]).includes(a.method))
     throw new InputError(`unknown --method "${a.method}"; expected ${LABEL_ISSUE_METHODS.join(", ")}`);
+  if (a.rankBy !== "current" && a.rankBy !== "suggested")
+    throw new InputError(`unknown --rank-by "${a.rankBy}"; expected current or suggested`);
+  if (a.rankBy === "suggested" && (a.method === "margin" || a.method === "confident-learning"))
+    throw new InputError(
+      `--rank-by suggested needs a method with a posterior (bayes-panel, bayes-confusion, product)`,
+    );
   if (!(Number.isInteger(a.top) && a.top >= 0)) throw new InputError(`--top must be a non-negative integer`);
   if (!(Number.isInteger(a.panelSize) && a.panelSize >= 1))
     throw new InputError(`--panel-size must be a positive integer`);
@@ -93,7 +102,7 @@ export function runIssues(a: TIssuesArgs): { report: string; csv: string } {
   if (!REFERENCES.includes(reference))
     throw new InputError(`unknown --reference "${a.reference}"; expected ${REFERENCES.join(", ")}`);
   let panelNote = "";
-  const options: TLabelIssueOptions = { method, reference };
+  const options: TLabelIssueOptions = { method, reference, rankBy: a.rankBy as "current" | "suggested" };
   if (method === "bayes-panel" || method === "confident-learning") {
     const panels = !a.panelsText
       ? itemCounts(set)
@@ -125,7 +134,7 @@ export function runIssues(a: TIssuesArgs): { report: string; csv: string } {
   const fmt = (x: number) => String(Math.round(x * 1e6) / 1e6);
   const lines = [
     `${tasks.length} tasks, ${C} classes (${classes.join(", ")}); model classes ${K}; ${pred.images.length - tasks.length} predictions without votes ignored`,
-    `method ${method}${res.temperature !== null ? `, model temperature ${res.temperature.toFixed(2)}` : ""}${panelNote}`,
+    `method ${method}${a.rankBy === "suggested" ? ", ranked by P(suggested label wrong)" : ""}${res.temperature !== null ? `, model temperature ${res.temperature.toFixed(2)}` : ""}${panelNote}`,
     "top suspects (score = P(label wrong) for bayes-* and product):",
     `${"rank".padStart(5)}  ${"task".padEnd(24)}${"label".padEnd(12)}${"suggested".padEnd(12)}${"score".padStart(8)}  votes`,
   ];
