@@ -212,29 +212,12 @@ describe("concord-crowd CLI", () => {
       expect(rows).toHaveLength(7);
       const margin = run("issues", "--votes", votes, "--predictions", preds, "--method", "margin");
       expect(margin.out).toMatch(/^method margin$/m);
-      const own = run(
-        "issues",
-        "--votes",
-        votes,
-        "--predictions",
-        preds,
-        "--method",
-        "product",
-        "--rank-by",
-        "suggested",
+      const rankBy = (method: string, by: string) =>
+        run("issues", "--votes", votes, "--predictions", preds, "--method", method, "--rank-by", by);
+      expect(rankBy("product", "suggested").out).toMatch(
+        /^method product, ranked by P\(suggested label wrong\)$/m,
       );
-      expect(own.out).toMatch(/^method product, ranked by P\(suggested label wrong\)$/m);
-      const badRank = run(
-        "issues",
-        "--votes",
-        votes,
-        "--predictions",
-        preds,
-        "--method",
-        "margin",
-        "--rank-by",
-        "suggested",
-      );
+      const badRank = rankBy("margin", "suggested");
       expect(badRank.code).toBe(1);
       expect(badRank.err).toMatch(/--rank-by suggested needs a method with a posterior/);
       expect(run("issues", "--votes", votes, "--predictions", preds, "--rank-by", "own").err).toMatch(
