@@ -223,7 +223,7 @@ describe("concord-crowd CLI", () => {
       expect(run("issues", "--votes", votes, "--predictions", preds, "--rank-by", "own").err).toMatch(
         /unknown --rank-by "own"/,
       );
-    });
+    }, 120_000); // a dozen CLI processes: 9 s quiet, over 30 s on 2 cores under a CI run
 
     it("refuses votes without predictions and bad options, writing nothing", () => {
       const votes = file("fer-votes2.csv", `${votesText}\nf9,,anger\n`);
@@ -248,6 +248,6 @@ describe("concord-crowd CLI", () => {
       expect(run("issues", "--votes", votes, "--predictions", preds, "--method", "x").err).toMatch(
         /unknown --method "x"/,
       );
-    });
+    }, 120_000);
   });
 });
