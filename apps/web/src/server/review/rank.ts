@@ -6,6 +6,7 @@ import {
   buildVoteSet,
   findLabelIssues,
   type TLabelIssueMethod,
+  type TLabelIssues,
   type TModelCalibration,
   type TModelPanelPrior,
 } from "@concord/crowd";
@@ -22,8 +23,11 @@ export type TRankInput = {
 };
 
 export type TRanking = {
+  /** Per item: P(the current crowd label is wrong), the suspects' order. */
   scores: Float64Array;
   suggested: Int32Array;
+  /** Per item: P(the suggested label is wrong) = 1 - its posterior, the relabel priority (0 without a label). */
+  suggestedWrong: Float64Array;
   /** Per item: the finder's method that scored it. */
   methods: TLabelIssueMethod[];
 };
@@ -59,6 +63,14 @@ function find(input: TRankInput, items: number[], method: TLabelIssueMethod, pan
   );
 }
 
+// The finder's rankBy "suggested" key, per item: it returns only that order, the queue needs the figure itself
+// (to show it and to sort a filtered subset). product and bayes-panel always return posteriors.
+function suggestedWrongOf(r: TLabelIssues, C: number): Float64Array {
+  const post = r.posteriors;
+  if (!post) throw new Error(`label-issue method ${r.method} returned no posteriors`);
+  return Float64Array.from(r.suggested, (s, i) => (s >= 0 ? 1 - post[i * C + s]! : 0));
+}
+
 // panel: the panel prior, its panel size and (fitted once per dataset: 9.6 s on 32,000 faces, the finder 91 ms
 // given it) the model's calibration. bayes-panel predicts what the complete panel will say, so it scores the
 // faces still short of one; a complete panel (or more, after a raised target) already says it (its score would
@@ -72,6 +84,7 @@ export function rankSuspects(input: TRankInput, panel: TPanel | null): TRanking 
   const out: TRanking = {
     scores: Float64Array.from(product.scores),
     suggested: Int32Array.from(product.suggested),
+    suggestedWrong: suggestedWrongOf(product, C),
     methods: all.map(() => "product"),
   };
   if (!panel) return out;
@@ -82,9 +95,11 @@ export function rankSuspects(input: TRankInput, panel: TPanel | null): TRanking 
   });
   if (within.length === 0) return out;
   const bayes = find(input, within, "bayes-panel", panel);
+  const bayesWrong = suggestedWrongOf(bayes, C);
   within.forEach((i, j) => {
     out.scores[i] = bayes.scores[j]!;
     out.suggested[i] = bayes.suggested[j]!;
+    out.suggestedWrong[i] = bayesWrong[j]!;
     out.methods[i] = "bayes-panel";
   });
   return out;
