@@ -16,17 +16,31 @@ export type TSuspect = {
   // Probability that the crowd label is wrong (the ranking's score), and the label the ranking suggests.
   score: number;
   suggested: string | null;
+  // Probability that the suggested label is wrong: the relabel priority (the order "relabel").
+  suggestedWrong: number;
   // Votes asked for and not yet cast (an active "more votes" action).
   pendingVotes: number;
 };
 
-export type TQueueFilter = { crowd?: string; model?: string; split?: string; limit?: number };
+// The queue's orders: "suspects", P(the crowd label is wrong), finds the wrong labels; "relabel", P(the suggested
+// label is wrong), gave the best label accuracy after a re-vote budget on FER+ Valid (packages/crowd/README.md
+// "Relabel priority").
+export const QUEUE_ORDERS = ["suspects", "relabel"] as const;
+export type TQueueOrder = (typeof QUEUE_ORDERS)[number];
+
+export type TQueueFilter = {
+  crowd?: string;
+  model?: string;
+  split?: string;
+  order?: TQueueOrder;
+  limit?: number;
+};
 
 export type TReviewQueue = {
   taxonomy: string[];
   // Faces with crowd votes and an out-of-sample prediction, not gold, not accepted or excluded.
   candidates: number;
-  // After the filters; suspects holds the first `limit` of them, highest score first.
+  // After the filters; suspects holds the first `limit` of them, highest key of the order first.
   matching: number;
   suspects: TSuspect[];
   // How often the crowd and the model disagree, per (crowd, model) pair, most frequent first (the filter menu).
@@ -40,7 +54,8 @@ export type TReviewQueue = {
 };
 
 // The review queue of a dataset: every face with crowd votes and a model prediction, ranked by the probability
-// that its crowd label is wrong (rank.ts), minus those an admin accepted or excluded.
+// that its crowd label is wrong, or with order "relabel" that its suggested label is wrong (rank.ts), minus
+// those an admin accepted or excluded.
 export async function getReviewQueue(datasetId: string, filter: TQueueFilter = {}): Promise<TReviewQueue> {
   const [images, predictions, handled, setId, dataset] = await Promise.all([
     loadCrowdCounts({ datasetId }),
@@ -101,9 +116,11 @@ export async function getReviewQueue(datasetId: string, filter: TQueueFilter = {
       modelConfidence: probs[n * K + top]!,
       score: ranking!.scores[n]!,
       suggested: taxonomy[ranking!.suggested[n]!] ?? null,
+      suggestedWrong: ranking!.suggestedWrong[n]!,
       pendingVotes: Math.max(0, (item.target ?? 0) - item.webVotes),
     };
   });
+  const orderKey = (s: TSuspect) => (filter.order === "relabel" ? s.suggestedWrong : s.score);
   const matching = all
     .filter(
       (s) =>
@@ -111,7 +128,7 @@ export async function getReviewQueue(datasetId: string, filter: TQueueFilter = {
         (!filter.model || s.modelLabel === filter.model) &&
         (!filter.split || s.split === filter.split),
     )
-    .sort((a, b) => b.score - a.score || a.imageId.localeCompare(b.imageId));
+    .sort((a, b) => orderKey(b) - orderKey(a) || a.imageId.localeCompare(b.imageId));
   const pairs = [...pairCounts]
     .map(([key, n]) => {
       const [crowd, model] = key.split("\u0000") as [string, string];

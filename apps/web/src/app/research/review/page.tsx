@@ -4,7 +4,7 @@ import { EmptyState, PageHeader } from "@/components/tables/page-header";
 import { plural } from "@/lib/format";
 import { datasetOptions } from "@/server/datasets/datasets";
 import { requireUser } from "@/server/guards";
-import { getReviewQueue } from "@/server/review/queue";
+import { getReviewQueue, QUEUE_ORDERS, type TQueueOrder } from "@/server/review/queue";
 import { ReviewTable } from "./review-table";
 
 export const metadata: Metadata = { title: "Review queue" };
@@ -12,7 +12,13 @@ export const metadata: Metadata = { title: "Review queue" };
 const SPLITS = ["TRAIN", "VALID", "TEST"];
 
 export default async function ReviewPage(props: {
-  searchParams: Promise<{ datasetId?: string; crowd?: string; model?: string; split?: string }>;
+  searchParams: Promise<{
+    datasetId?: string;
+    crowd?: string;
+    model?: string;
+    split?: string;
+    order?: string;
+  }>;
 }) {
   const user = await requireUser(["RESEARCHER", "ADMIN"]);
   const sp = await props.searchParams;
@@ -26,12 +32,15 @@ export default async function ReviewPage(props: {
       </>
     );
   }
-  const pick = (v: string | undefined, allowed: readonly string[]) =>
-    v && allowed.includes(v) ? v : undefined;
+  const pick = <T extends string>(v: string | undefined, allowed: readonly T[]) =>
+    v && (allowed as readonly string[]).includes(v) ? (v as T) : undefined;
+  // An unknown value is ignored, as the other filters: the default order, the suspects'.
+  const order: TQueueOrder = pick(sp.order, QUEUE_ORDERS) ?? "suspects";
   const filter = {
     crowd: pick(sp.crowd, dataset.taxonomy),
     model: pick(sp.model, dataset.taxonomy),
     split: pick(sp.split, SPLITS),
+    order,
   };
   const q = await getReviewQueue(dataset.id, filter);
   const select = "rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm shadow-sm";
@@ -41,6 +50,7 @@ export default async function ReviewPage(props: {
       ...(f.crowd ? { crowd: f.crowd } : {}),
       ...(f.model ? { model: f.model } : {}),
       ...(filter.split ? { split: filter.split } : {}),
+      ...(order !== "suspects" ? { order } : {}),
     })}`;
   return (
     <>
@@ -80,6 +90,10 @@ export default async function ReviewPage(props: {
                 </option>
               ))}
             </select>
+            <select name="order" defaultValue={order} className={select} aria-label="Order">
+              <option value="suspects">Suspects (P(crowd label wrong))</option>
+              <option value="relabel">Relabel priority (P(suggested label wrong))</option>
+            </select>
             <button
               type="submit"
               className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500"
@@ -99,8 +113,11 @@ export default async function ReviewPage(props: {
           <p className="mb-3 text-sm text-slate-600" data-testid="queue-summary">
             {q.matching.toLocaleString()} of {q.candidates.toLocaleString()} faces match
             {q.suspects.length < q.matching ? ` (top ${q.suspects.length} shown)` : ""} · {q.handled.accepted}{" "}
-            accepted and {q.handled.excluded} excluded faces are out of the queue. Ranked by the label-issue
-            finder of @concord/crowd:{" "}
+            accepted and {q.handled.excluded} excluded faces are out of the queue.{" "}
+            {order === "relabel"
+              ? "Ordered by the probability that the suggested label is wrong (the faces a re-vote settles most: the best label accuracy after a re-vote budget on FER+ Valid)"
+              : "Ordered by the probability that the crowd label is wrong"}
+            , from the label-issue finder of @concord/crowd:{" "}
             {q.completePanels > 0
               ? `bayes-panel for ${plural(q.methods["bayes-panel"] ?? 0, "face")} short of a complete panel (the panel prior of ${plural(q.completePanels, "complete panel")}), product for ${plural(q.methods.product ?? 0, "face")} with a complete panel`
               : "product (no complete panel yet for bayes-panel)"}
@@ -127,7 +144,12 @@ export default async function ReviewPage(props: {
           {q.suspects.length === 0 ? (
             <EmptyState title="No face matches these filters" />
           ) : (
-            <ReviewTable suspects={q.suspects} taxonomy={q.taxonomy} isAdmin={user.role === "ADMIN"} />
+            <ReviewTable
+              suspects={q.suspects}
+              taxonomy={q.taxonomy}
+              isAdmin={user.role === "ADMIN"}
+              order={order}
+            />
           )}
         </>
       )}

@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useState } from "react";
 import { StatusBadge } from "@/components/tables/status-badge";
-import type { TSuspect } from "@/server/review/queue";
+import type { TQueueOrder, TSuspect } from "@/server/review/queue";
 import { ActionButtons } from "./action-buttons";
 
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
@@ -16,8 +16,15 @@ function VoteCounts(props: { counts: number[]; taxonomy: string[] }) {
   return <span className="text-xs text-slate-600">{shown.map((x) => `${x.label} ${x.n}`).join(" · ")}</span>;
 }
 
-// The ranked suspects with a selection for bulk actions (admins) and per-face actions.
-export function ReviewTable(props: { suspects: TSuspect[]; taxonomy: string[]; isAdmin: boolean }) {
+// The ranked suspects with a selection for bulk actions (admins) and per-face actions; the last figure is the
+// active order's key (data-key holds it unrounded).
+export function ReviewTable(props: {
+  suspects: TSuspect[];
+  taxonomy: string[];
+  isAdmin: boolean;
+  order: TQueueOrder;
+}) {
+  const relabel = props.order === "relabel";
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const toggle = (id: string) =>
     setSelected((s) => {
@@ -56,9 +63,15 @@ export function ReviewTable(props: { suspects: TSuspect[]; taxonomy: string[]; i
             <th className="px-3 py-2">Votes per class</th>
             <th className="px-3 py-2">Crowd</th>
             <th className="px-3 py-2">Model (confidence)</th>
-            <th className="px-3 py-2" title="Probability that the crowd label is wrong">
-              P(crowd wrong)
-            </th>
+            {relabel ? (
+              <th className="px-3 py-2" title="Probability that the suggested label (shown) is wrong">
+                P(suggested wrong)
+              </th>
+            ) : (
+              <th className="px-3 py-2" title="Probability that the crowd label is wrong">
+                P(crowd wrong)
+              </th>
+            )}
             {props.isAdmin ? <th className="px-3 py-2">Actions</th> : null}
           </tr>
         </thead>
@@ -69,6 +82,7 @@ export function ReviewTable(props: { suspects: TSuspect[]; taxonomy: string[]; i
               className="border-t border-slate-100 align-middle"
               data-testid="suspect-row"
               data-image-id={s.imageId}
+              data-key={relabel ? s.suggestedWrong : s.score}
             >
               {props.isAdmin ? (
                 <td className="px-3 py-2">
@@ -111,7 +125,13 @@ export function ReviewTable(props: { suspects: TSuspect[]; taxonomy: string[]; i
               <td className="px-3 py-2">
                 {s.modelLabel} <span className="text-slate-500">({pct(s.modelConfidence)})</span>
               </td>
-              <td className="px-3 py-2 tabular-nums">{pct(s.score)}</td>
+              {relabel ? (
+                <td className="px-3 py-2 tabular-nums">
+                  {pct(s.suggestedWrong)} <span className="text-slate-500">({s.suggested ?? "none"})</span>
+                </td>
+              ) : (
+                <td className="px-3 py-2 tabular-nums">{pct(s.score)}</td>
+              )}
               {props.isAdmin ? (
                 <td className="px-3 py-2">
                   <ActionButtons imageIds={[s.imageId]} />
