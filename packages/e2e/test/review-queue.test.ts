@@ -214,3 +214,30 @@ it("excludes a face from its page; the history shows both actions with who and w
   expect(await rowIds()).not.toContain(face);
   expect(await page.textContent('[data-testid="queue-summary"]')).toContain("1 excluded");
 });
+
+it("switches to the relabel priority: the order goes in the URL and the rows follow P(suggested wrong)", async () => {
+  await page.goto(`/research/review?datasetId=${datasetId}`);
+  const keys = () =>
+    page.$$eval('[data-testid="suspect-row"]', (rows) => rows.map((r) => Number(r.getAttribute("data-key"))));
+  const suspectsOrder = await rowIds();
+  await page.getByLabel("Order").selectOption("relabel");
+  await Promise.all([
+    page.waitForURL(/[?&]order=relabel(&|$)/, { timeout: 15_000 }),
+    page.getByRole("button", { name: "Show", exact: true }).click(),
+  ]);
+  expect(await page.textContent("thead")).toContain("P(suggested wrong)");
+  const relabel = await keys();
+  expect(relabel.length).toBeGreaterThan(1);
+  expect(relabel.every((k) => k >= 0 && k <= 1)).toBe(true);
+  expect(relabel).toEqual([...relabel].sort((a, b) => b - a));
+  // 1 - the posterior of the most probable class is at most 1 - 1/C (P(crowd wrong) is not bounded so); the
+  // 6 contradicted faces head the suspects' order, the relabel priority puts the least settled faces first.
+  const C = (await db.dataset.findUniqueOrThrow({ where: { id: datasetId } })).taxonomy.length;
+  expect(Math.max(...relabel)).toBeLessThanOrEqual(1 - 1 / C + 1e-9);
+  const relabelOrder = await rowIds();
+  console.log(
+    `e2e: relabel priority: top key ${relabel[0]!.toFixed(3)}, ${relabelOrder.filter((id, i) => id !== suspectsOrder[i]).length} of ${relabelOrder.length} rows moved from the suspects' order`,
+  );
+  expect(relabelOrder).not.toEqual(suspectsOrder);
+  await screenshot(page, "review-queue-relabel");
+});
