@@ -115,7 +115,7 @@ export default async function ReviewPage(props: {
             {q.suspects.length < q.matching ? ` (top ${q.suspects.length} shown)` : ""} · {q.handled.accepted}{" "}
             accepted and {q.handled.excluded} excluded faces are out of the queue.{" "}
             {order === "relabel"
-              ? "Ordered by the probability that the suggested label is wrong (the faces a re-vote settles most: the best label accuracy after a re-vote budget on FER+ Valid)"
+              ? "Ordered by the probability that the suggested label is wrong (the relabel priority: the best label accuracy after a re-vote budget on FER+ Valid)"
               : "Ordered by the probability that the crowd label is wrong"}
             , from the label-issue finder of @concord/crowd:{" "}
             {q.completePanels > 0
