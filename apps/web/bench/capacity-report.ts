@@ -5,6 +5,17 @@ import type { TCall, TPageLoop, TRecorder } from "./page-loop";
 import { type TVerdict, verdictOk } from "./verify";
 
 type TLatency = ReturnType<typeof summarize>;
+type TWal = { bytes: number; fpi: number; syncs: number; syncMs: number };
+
+export function bySecond(starts: number[], latencies: number[], seconds: number) {
+  const buckets = Array.from({ length: seconds }, () => [] as number[]);
+  for (const [i, t] of starts.entries())
+    buckets[Math.min(seconds - 1, Math.max(0, Math.floor(t / 1000)))]?.push(latencies[i] ?? Number.NaN);
+  return buckets.map((b, second) => {
+    const sorted = b.sort((x, y) => x - y);
+    return { second, n: sorted.length, p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN };
+  });
+}
 
 export type TStep = {
   n: number;
@@ -23,6 +34,11 @@ export type TStep = {
   integrity: boolean; // every ack a row with its id, no duplicate, no row unacked but for votes given up
   cores: { web: number; postgres: number; client: number; others: number };
   cpuPerVoteMs: { web: number; postgres: number; client: number };
+  // The vote's latency second by second of the window: a stall (a few seconds far above the rest, the CPU
+  // idle) reads differently from a queue (every second slow).
+  voteBySecond: { second: number; n: number; p99: number; max: number }[];
+  slowSeconds: number; // seconds of the window whose vote p99 reached the limit
+  wal: TWal & { checkpoints: number; buffersWritten: number };
   load: number[];
   drainMs: number;
   ok: boolean;
@@ -41,6 +57,7 @@ export function summarizeStep(o: {
   recorder: TRecorder;
   verdict: TVerdict;
   cpu: { webMs: number; pgMs: number; clientMs: number; machineMs: number };
+  wal: TWal & { checkpoints: number; buffersWritten: number };
   load: number[];
   drainMs: number;
   p99LimitMs: number;
@@ -55,6 +72,7 @@ export function summarizeStep(o: {
   // A row nobody acknowledged is allowed only for a vote whose every attempt failed on the client side (it
   // may have been written after the client stopped waiting); then accepted < rows by as many.
   const integrity = verdictOk(v) && v.unackedRows <= r.givenUp.votes && v.acked + v.unackedRows === v.rows;
+  const voteBySecond = bySecond(r.voteStarts, r.calls.vote.latencies, o.seconds);
   const why: string[] = [];
   for (const [name, c] of Object.entries(calls))
     if (c.n > 0 && !(c.p99 < o.p99LimitMs)) why.push(`${name} p99 ${f0(c.p99)} ms`);
@@ -89,6 +107,9 @@ export function summarizeStep(o: {
       others: Math.max(0, o.cpu.machineMs - o.cpu.webMs - o.cpu.pgMs - o.cpu.clientMs) / windowMs,
     },
     cpuPerVoteMs: { web: o.cpu.webMs / votes, postgres: o.cpu.pgMs / votes, client: o.cpu.clientMs / votes },
+    voteBySecond,
+    slowSeconds: voteBySecond.filter((b) => b.n > 0 && b.p99 >= o.p99LimitMs).length,
+    wal: o.wal,
     load: o.load,
     drainMs: o.drainMs,
     ok: why.length === 0,
@@ -122,6 +143,20 @@ export function printStep(s: TStep, log: (m: string) => void) {
   log(
     `  CPU (cores): web ${f2(c.web)}, postgres ${f2(c.postgres)}, bench client ${f2(c.client)}, everyone else ${f2(c.others)}; ` +
       `per vote ms: web ${f2(pv.web)}, postgres ${f2(pv.postgres)}, client ${f2(pv.client)}; load average ${s.load.map(f1).join(" ")}; drained in ${f0(s.drainMs)} ms`,
+  );
+  const worst = [...s.voteBySecond]
+    .filter((b) => b.n > 0)
+    .sort((a, b) => b.p99 - a.p99)
+    .slice(0, 3);
+  log(
+    `  vote p99 by second of the window: ${s.slowSeconds} of ${s.seconds} s at or over the limit; worst ${worst
+      .map((b) => `+${b.second} s ${f1(b.p99)} ms (max ${f1(b.max)}, n ${b.n})`)
+      .join(", ")}`,
+  );
+  const votes = Math.max(1, s.servedPerS * s.seconds);
+  log(
+    `  Postgres (whole server): WAL ${f2(s.wal.bytes / votes / 1024)} kB per vote (${f2(s.wal.fpi / votes)} full-page images), ` +
+      `${f0(s.wal.syncs / s.seconds)} WAL flushes/s${s.wal.syncMs > 0 ? ` (${f2(s.wal.syncMs / Math.max(1, s.wal.syncs))} ms each, ${f0((s.wal.syncMs / (s.seconds * 1000)) * 100)}% of the time flushing)` : ""}, ${s.wal.checkpoints} checkpoint(s) ended in the window, ${s.wal.buffersWritten} buffers written`,
   );
   log(`  step: ${s.ok ? "PASS" : `FAIL (${s.why.join("; ")})`}`);
 }

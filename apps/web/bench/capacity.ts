@@ -110,9 +110,10 @@ export async function runCapacity(o: TCapacityOptions): Promise<{ steps: TStep[]
         machine: machineBusyMs(),
       };
       await sleep(o.seconds * 1000);
+      const after = await dbCounters(o.db.url);
       const cpu = {
         webMs: treeCpuMs(web.child.pid as number) - before.web,
-        pgMs: (await dbCounters(o.db.url)).backendCpuMs - before.pg.backendCpuMs,
+        pgMs: after.backendCpuMs - before.pg.backendCpuMs,
         clientMs: (() => {
           const u = process.cpuUsage(before.client);
           return (u.user + u.system) / 1000;
@@ -133,6 +134,14 @@ export async function runCapacity(o: TCapacityOptions): Promise<{ steps: TStep[]
         recorder,
         verdict,
         cpu,
+        wal: {
+          bytes: after.walBytes - before.pg.walBytes,
+          fpi: after.walFpi - before.pg.walFpi,
+          syncs: after.walSyncs - before.pg.walSyncs,
+          syncMs: after.walSyncMs - before.pg.walSyncMs,
+          checkpoints: after.checkpoints - before.pg.checkpoints,
+          buffersWritten: after.buffersWritten - before.pg.buffersWritten,
+        },
         load,
         drainMs: stoppedAt - drain0,
         p99LimitMs: P99_LIMIT_MS,

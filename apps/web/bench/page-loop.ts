@@ -23,6 +23,7 @@ type TTask = { imageId: string };
 export type TRecorder = {
   window: { from: number; to: number }; // performance.now() bounds
   calls: Record<TCall, TEndpointStats>;
+  voteStarts: number[]; // ms from the window's start to each vote's send, aligned with calls.vote.latencies
   presses: number;
   acks: number;
   faceWaits: number[]; // ms from a key press to the next face on screen (0: it was there)
@@ -39,6 +40,7 @@ export function newRecorder(acked: Map<string, string>, givenUp: { votes: number
       next: { latencies: [], statuses: new Map() },
       vote: { latencies: [], statuses: new Map() },
     },
+    voteStarts: [],
     presses: 0,
     acks: 0,
     faceWaits: [],
@@ -129,6 +131,7 @@ export class SimulatedPage {
       if (inWindow(this.recorder, t0)) {
         const stats = this.recorder.calls[call];
         stats.latencies.push(performance.now() - t0);
+        if (call === "vote") this.recorder.voteStarts.push(t0 - this.recorder.window.from);
         const key = answer.error ?? String(answer.status);
         stats.statuses.set(key, (stats.statuses.get(key) ?? 0) + 1);
       }

@@ -52,9 +52,41 @@ export type TDbCounters = {
   inserted: number;
   deleted: number;
   backendCpuMs: number;
+  walBytes: number;
+  walFpi: number;
+  walSyncs: number;
+  walSyncMs: number;
+  checkpoints: number;
+  buffersWritten: number;
 };
 
-// Postgres' view of the bench database: commits, rows read/written, and the CPU of its backends.
+// Server-wide WAL and checkpoint counters (every database of the server: the bench's is the only busy one):
+// a step's WAL per vote, its full-page images (the first change of a page after a checkpoint logs the whole
+// page), its WAL flushes, and whether a checkpoint ran inside the window (its writes and fsyncs are the usual
+// cause of a latency stall with the CPU idle).
+async function walCounters(c: pg.Client) {
+  const w = (
+    await c.query(
+      "SELECT wal_bytes::float8 AS b, wal_fpi AS fpi, wal_sync AS syncs, wal_sync_time AS sync_ms FROM pg_stat_wal",
+    )
+  ).rows[0];
+  const b = (
+    await c.query(
+      "SELECT checkpoints_timed + checkpoints_req AS n, buffers_checkpoint + buffers_backend + buffers_clean AS written FROM pg_stat_bgwriter",
+    )
+  ).rows[0];
+  return {
+    walBytes: Number(w.b),
+    walFpi: Number(w.fpi),
+    walSyncs: Number(w.syncs),
+    walSyncMs: Number(w.sync_ms), // 0 unless track_wal_io_timing is on
+    checkpoints: Number(b.n),
+    buffersWritten: Number(b.written),
+  };
+}
+
+// Postgres' view of the bench database: commits, rows read/written, the CPU of its backends, and the server's
+// WAL and checkpoint counters.
 export async function dbCounters(databaseUrl: string): Promise<TDbCounters> {
   const c = new pg.Client({ connectionString: databaseUrl });
   c.on("error", () => {});
@@ -79,6 +111,7 @@ export async function dbCounters(databaseUrl: string): Promise<TDbCounters> {
       inserted: Number(s.i),
       deleted: Number(s.d),
       backendCpuMs,
+      ...(await walCounters(c)),
     };
   } finally {
     await c.end();
