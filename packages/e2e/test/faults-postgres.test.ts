@@ -22,13 +22,16 @@ const parent = mkdtempSync(join(tmpdir(), "concord-faults-"));
 chmodSync(parent, 0o755);
 const dataDir = join(parent, "pg");
 let port: number;
+// The burst's row locks are held by a prepared transaction (scenario()), which the server must allow.
+const PG_FLAGS = ["-c", "max_prepared_transactions=2"];
+const HOLD = "faults-burst";
 let pg: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
 let web: TWebServer | undefined;
 let db: TDb | undefined;
 
 beforeAll(async () => {
   port = await freePort();
-  pg = await startEmbeddedPostgres(dataDir, port, "concord");
+  pg = await startEmbeddedPostgres(dataDir, port, "concord", PG_FLAGS);
   await ensureDatabase(pg.url);
   await migrate(pg.url);
   db = createDb(pg.url, 2);
@@ -97,14 +100,19 @@ async function scenario() {
   t.ackedBeforeStop = voters.acked.size;
 
   const holder = new pgDriver.Client({ connectionString: pg!.url });
-  holder.on("error", () => {}); // it is terminated by the shutdown, as intended
   await holder.connect();
   // Assignment takes no dataset-wide lock; a lease insert waits for the annotator's row (its foreign key takes
-  // KEY SHARE on it), so locking the burst annotators' rows holds their task requests inside Postgres.
+  // KEY SHARE on it), so locking the burst annotators' rows holds their task requests inside Postgres. The
+  // locks belong to a prepared transaction, not to a session: a session's locks went when the shutdown ended
+  // that session, and on a loaded machine the burst then sometimes got its rows and answered 200 before its
+  // own backends were told to stop (CI, 2026-12-01, a training run alongside). A prepared transaction keeps
+  // them through the shutdown (and the restart, right after which it is rolled back).
   await holder.query("BEGIN");
   await holder.query(`SELECT 1 FROM "User" WHERE email = ANY($1::text[]) FOR UPDATE`, [
     [0, 1, 2, 3].map((i) => `f${i}@faults.test`),
   ]);
+  await holder.query(`PREPARE TRANSACTION '${HOLD}'`);
+  await holder.end();
   const burstDone = cookies.slice(0, 4).map((cookie) =>
     fetch(`${web!.url}/api/tasks/next`, { headers: { cookie }, signal: AbortSignal.timeout(15_000) })
       .then((r) => ({ status: r.status, endedAt: Date.now() }))
@@ -118,8 +126,12 @@ async function scenario() {
   burst = await Promise.all(burstDone);
   await sleep(8000);
   t.restartBegin = Date.now();
-  pg = await startEmbeddedPostgres(dataDir, port, "concord");
+  pg = await startEmbeddedPostgres(dataDir, port, "concord", PG_FLAGS);
   t.restarted = Date.now();
+  const release = new pgDriver.Client({ connectionString: pg.url });
+  await release.connect();
+  await release.query(`ROLLBACK PREPARED '${HOLD}'`);
+  await release.end();
   // Recovery without touching the web process: the first acknowledged vote after the restart.
   while (Date.now() - t.restarted < 30_000 && !t.recoveredAt) {
     const ok = voters.log.find((e) => e.kind === "vote" && is2xx(e) && e.at >= t.restarted);

