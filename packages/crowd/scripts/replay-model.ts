@@ -15,7 +15,7 @@ import { recoveryAtBudgets, type TRecovery } from "../src/issue-recovery";
 import { FERPLUS_EMOTIONS, FERPLUS_LABELS } from "../src/labels";
 import { createModelPanelPrior } from "../src/model-panel-prior";
 import { fitPanelPrior } from "../src/plurality";
-import { parsePredictionsCsv } from "../src/predictions-csv";
+import { parsePredictionsCsv, predictionRowFinder } from "../src/predictions-csv";
 import { ferplusFolder, readPanels } from "./ferplus-panels";
 import {
   BUDGETS,
@@ -60,13 +60,14 @@ try {
     fail(
       `${a.predictions}: classes ${p.classes.join(",")}, expected p_ columns ${FERPLUS_EMOTIONS.join(",")}`,
     );
-  const row = new Map(p.images.map((image, r) => [image, r]));
-  const missing = valid.files.filter((f) => !row.has(f));
+  // By file name (concord-eval --predictions) or externalId (the web app's predictions export).
+  const rowOf = predictionRowFinder(p);
+  const missing = valid.files.filter((f) => rowOf(f) === undefined);
   if (missing.length)
     fail(`${a.predictions}: no prediction for ${missing.length} Valid faces (${missing[0]}, ...)`);
   probs = new Float64Array(N * K);
   valid.files.forEach((f, i) => {
-    const r = row.get(f)!;
+    const r = rowOf(f)!;
     probs.set(p.probs.subarray(r * K, r * K + K), i * K);
   });
 } catch (e) {

@@ -75,7 +75,12 @@ export {
   type TPanelPrior,
   type TReference,
 } from "./plurality";
-export { formatPredictionsCsv, parsePredictionsCsv, type TPredictions } from "./predictions-csv";
+export {
+  formatPredictionsCsv,
+  parsePredictionsCsv,
+  predictionRowFinder,
+  type TPredictions,
+} from "./predictions-csv";
 export { smoothTargets, softLabels, softLabelsFrom, type TSmoothTargetsInput } from "./soft-labels";
 export {
   needsMoreVotes,

@@ -80,3 +80,12 @@ export function parsePredictionsCsv(text: string, file: string): TPredictions {
   });
   return { images, splits, classes: pCols.map((c) => c.slice(2)), probs };
 }
+
+/**
+ * Finds a face's row in parsed predictions by its file name (`fer0000001.png`, what concord-eval writes) or by
+ * that name without `.png` (the externalId the web app's predictions export writes). undefined when absent.
+ */
+export function predictionRowFinder(p: Pick<TPredictions, "images">): (file: string) => number | undefined {
+  const row = new Map(p.images.map((image, r) => [image, r]));
+  return (file) => row.get(file) ?? row.get(file.replace(/\.png$/i, ""));
+}

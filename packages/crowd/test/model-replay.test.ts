@@ -18,7 +18,7 @@ import {
 import { buildVoteSet, findLabelIssues, recoveryAtBudgets } from "../src/index";
 import { createModelPanelPrior } from "../src/model-panel-prior";
 import { fitPanelPrior } from "../src/plurality";
-import { parsePredictionsCsv } from "../src/predictions-csv";
+import { parsePredictionsCsv, predictionRowFinder } from "../src/predictions-csv";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const shared = process.env.CONCORD_SHARED ?? path.resolve(repoRoot, "../shared");
@@ -81,10 +81,10 @@ describe.skipIf(!present)("model replay on FER+ Valid", () => {
     () => {
       const { valid, panelPrior, mp } = load();
       const p = parsePredictionsCsv(readFileSync(predictions!, "utf8"), predictions!);
-      const row = new Map(p.images.map((image, r) => [image, r]));
+      const rowOf = predictionRowFinder(p);
       const probs = new Float64Array(valid.files.length * K);
       valid.files.forEach((f, i) => {
-        const r = row.get(f);
+        const r = rowOf(f);
         if (r === undefined) throw new Error(`${predictions}: no prediction for ${f}`);
         probs.set(p.probs.subarray(r * K, r * K + K), i * K);
       });
