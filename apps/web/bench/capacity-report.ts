@@ -5,7 +5,8 @@ import type { TCall, TPageLoop, TRecorder } from "./page-loop";
 import { type TVerdict, verdictOk } from "./verify";
 
 type TLatency = ReturnType<typeof summarize>;
-type TWal = { bytes: number; fpi: number; syncs: number; syncMs: number };
+// xacts: the bench database's transactions (commits and rollbacks; votes share one under group commit).
+type TWal = { bytes: number; fpi: number; syncs: number; syncMs: number; xacts: number };
 
 export function bySecond(starts: number[], latencies: number[], seconds: number) {
   const buckets = Array.from({ length: seconds }, () => [] as number[]);
@@ -156,7 +157,7 @@ export function printStep(s: TStep, log: (m: string) => void) {
   const votes = Math.max(1, s.servedPerS * s.seconds);
   log(
     `  Postgres (whole server): WAL ${f2(s.wal.bytes / votes / 1024)} kB per vote (${f2(s.wal.fpi / votes)} full-page images), ` +
-      `${f0(s.wal.syncs / s.seconds)} WAL flushes/s${s.wal.syncMs > 0 ? ` (${f2(s.wal.syncMs / Math.max(1, s.wal.syncs))} ms each, ${f0((s.wal.syncMs / (s.seconds * 1000)) * 100)}% of the time flushing)` : ""}, ${s.wal.checkpoints} checkpoint(s) ended in the window, ${s.wal.buffersWritten} buffers written`,
+      `${f0(s.wal.syncs / s.seconds)} WAL flushes/s${s.wal.syncMs > 0 ? ` (${f2(s.wal.syncMs / Math.max(1, s.wal.syncs))} ms each, ${f0((s.wal.syncMs / (s.seconds * 1000)) * 100)}% of the time flushing)` : ""}, ${s.wal.checkpoints} checkpoint(s) ended in the window, ${s.wal.buffersWritten} buffers written; ${f2(s.wal.xacts / votes)} transactions of the database per vote`,
   );
   log(`  step: ${s.ok ? "PASS" : `FAIL (${s.why.join("; ")})`}`);
 }

@@ -13,7 +13,7 @@ import { signInAll } from "./annotators";
 import { printStep, printSummary, summarizeStep, type TStep } from "./capacity-report";
 import { browserClient, type TClientKind } from "./http-client";
 import { newRecorder, SimulatedPage, type TPageLoop } from "./page-loop";
-import { dbCounters, foldProfile, machineBusyMs, treeCpuMs } from "./profile";
+import { BackendCpu, dbCounters, foldProfile, machineBusyMs, treeCpuMs } from "./profile";
 import { BENCH_PASSWORD, isAutovacuumOn, seedBench, vacuumHotTables } from "./seed";
 import { verifyVotes } from "./verify";
 
@@ -103,6 +103,7 @@ export async function runCapacity(o: TCapacityOptions): Promise<{ steps: TStep[]
       if (!hasAutovacuum) await vacuumHotTables(o.db.db);
       await sleep(SETTLE_S * 1000);
       recorder.window = { from: performance.now(), to: performance.now() + o.seconds * 1000 };
+      const backends = await BackendCpu.start(o.db.url);
       const before = {
         web: treeCpuMs(web.child.pid as number),
         pg: await dbCounters(o.db.url),
@@ -113,7 +114,7 @@ export async function runCapacity(o: TCapacityOptions): Promise<{ steps: TStep[]
       const after = await dbCounters(o.db.url);
       const cpu = {
         webMs: treeCpuMs(web.child.pid as number) - before.web,
-        pgMs: after.backendCpuMs - before.pg.backendCpuMs,
+        pgMs: await backends.stop(),
         clientMs: (() => {
           const u = process.cpuUsage(before.client);
           return (u.user + u.system) / 1000;
@@ -139,6 +140,7 @@ export async function runCapacity(o: TCapacityOptions): Promise<{ steps: TStep[]
           fpi: after.walFpi - before.pg.walFpi,
           syncs: after.walSyncs - before.pg.walSyncs,
           syncMs: after.walSyncMs - before.pg.walSyncMs,
+          xacts: after.xacts - before.pg.xacts,
           checkpoints: after.checkpoints - before.pg.checkpoints,
           buffersWritten: after.buffersWritten - before.pg.buffersWritten,
         },

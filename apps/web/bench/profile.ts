@@ -60,6 +60,60 @@ export type TDbCounters = {
   buffersWritten: number;
 };
 
+// The CPU of the bench database's backends over a window, those that start or exit inside it included: the
+// web's pool closes connections idle for 10 s, and with group commit most of them are idle at a time, so a sum
+// over the backends alive at both ends lost (and even subtracted) the CPU of those that left. Polled every
+// second (the last second of a backend that exits is lost: a lower bound, within about a second of one
+// backend's CPU); a backend first seen after the start began inside the window, all of its CPU counts.
+export class BackendCpu {
+  private readonly first = new Map<number, number>();
+  private readonly last = new Map<number, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly name: string,
+  ) {}
+
+  static async start(databaseUrl: string): Promise<BackendCpu> {
+    const c = new pg.Client({ connectionString: databaseUrl });
+    c.on("error", () => {});
+    await c.connect();
+    const t = new BackendCpu(c, new URL(databaseUrl).pathname.slice(1));
+    await t.poll(true);
+    t.timer = setInterval(() => {
+      t.polling = t.polling.then(() => t.poll(false)).catch(() => {});
+    }, 1000);
+    return t;
+  }
+
+  private async poll(initial: boolean) {
+    const pids = (
+      await this.client.query(
+        `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+        [this.name],
+      )
+    ).rows.map((r) => Number(r.pid));
+    for (const pid of pids) {
+      const ms = procCpuMs(pid);
+      if (!this.first.has(pid)) this.first.set(pid, initial ? ms : 0);
+      this.last.set(pid, ms);
+    }
+  }
+
+  // Stops polling; the CPU ms of the window.
+  async stop(): Promise<number> {
+    clearInterval(this.timer);
+    await this.polling;
+    await this.poll(false).catch(() => {});
+    await this.client.end().catch(() => {});
+    let total = 0;
+    for (const [pid, ms] of this.last) total += ms - (this.first.get(pid) ?? 0);
+    return total;
+  }
+}
+
 // Server-wide WAL and checkpoint counters (every database of the server: the bench's is the only busy one):
 // a step's WAL per vote, its full-page images (the first change of a page after a checkpoint logs the whole
 // page), its WAL flushes, and whether a checkpoint ran inside the window (its writes and fsyncs are the usual

@@ -67,6 +67,15 @@ describe("batch", () => {
     expect(await count("p")).toBe(2);
   });
 
+  it("one statement several times in a batch on a fresh connection: parsed once, bound each time", async () => {
+    // A fresh connection: the failed batch drops its connection, so the next batch starts unparsed.
+    await expect(sql.batch([{ statement: FAIL, values: [0] }])).rejects.toThrow(/division by zero/);
+    const REPEAT = { name: "test.batch.repeat", text: `INSERT INTO batch_t (v) VALUES ($1) RETURNING v` };
+    const rows = await sql.batch(["r1", "r2", "r3"].map((v) => ({ statement: REPEAT, values: [v] })));
+    expect(rows).toEqual([[{ v: "r1" }], [{ v: "r2" }], [{ v: "r3" }]]);
+    expect(await count("r2")).toBe(1);
+  });
+
   it("an error in a later statement rolls back the earlier ones and is thrown; the pool goes on", async () => {
     await expect(
       sql.batch([

@@ -26,6 +26,10 @@ export const ZEnv = ZDbEnv.extend(ZJobsEnv.shape).extend({
     .transform((v) => v === "1" || v === "true"),
   // Seconds an image stays reserved for the annotator it was sent to.
   CONCORD_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  // Group commit of votes (src/server/group-commit.ts): votes per transaction at most (1: each vote its own
+  // transaction), and such transactions at once.
+  CONCORD_VOTE_BATCH: z.coerce.number().int().min(1).max(256).default(16),
+  CONCORD_VOTE_BATCH_INFLIGHT: z.coerce.number().int().min(1).max(64).default(2),
 });
 
 export type TEnv = Omit<z.infer<typeof ZEnv>, "NEXTAUTH_SECRET"> & { NEXTAUTH_SECRET: string };

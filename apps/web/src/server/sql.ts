@@ -114,10 +114,14 @@ class BatchQuery {
   submit(connection: TConnection): null {
     // One write for the whole batch (as pg corks one statement's messages).
     connection.stream.cork?.();
+    // A statement is parsed once, on its first use in the batch (a second Parse of the name is an error).
+    const parsing = new Set<string>();
     try {
       for (const { statement, values } of this.items) {
-        if (connection.parsedStatements[statement.name] === undefined)
+        if (connection.parsedStatements[statement.name] === undefined && !parsing.has(statement.name)) {
           connection.parse({ text: statement.text, name: statement.name, types: [] });
+          parsing.add(statement.name);
+        }
         connection.bind({ statement: statement.name, values, valueMapper: utils.prepareValue });
         connection.describe({ type: "P", name: "" });
         connection.execute({ portal: "", rows: 0 });
