@@ -1,5 +1,5 @@
 // npm run bench:votes [-- --annotators 100,200 --seconds 60 --modes flow,vote --images 20000]
-// npm run bench:votes -- --open [--annotators 100,250,500,1000,1500,2000 --seconds 30 --think 2 --loop carry
+// npm run bench:votes -- --open [--annotators 100,250,500,1000,1500,2000,2500,3000 --seconds 30 --think 2 --loop carry
 //   --client raw]
 //   the open-loop capacity ramp at human pace: see capacity.ts.
 // For each mode x N: a fresh database (seeded with N annotators and enough images), `next start` on the
@@ -52,7 +52,7 @@ const { values } = parseArgs({
 });
 const isOpen = values.open;
 const stopping = values.stopping as "panel" | "model";
-const sizes = (values.annotators ?? (isOpen ? "100,250,500,1000,1500,2000" : "100,200"))
+const sizes = (values.annotators ?? (isOpen ? "100,250,500,1000,1500,2000,2500,3000" : "100,200"))
   .split(",")
   .map(Number);
 const modes = values.modes.split(",") as TMode[];
