@@ -14,7 +14,7 @@ import { printStep, printSummary, summarizeStep, type TStep } from "./capacity-r
 import { browserClient, type TClientKind } from "./http-client";
 import { newRecorder, SimulatedPage, type TPageLoop } from "./page-loop";
 import { BackendCpu, dbCounters, foldProfile, machineBusyMs, treeCpuMs } from "./profile";
-import { BENCH_PASSWORD, isAutovacuumOn, seedBench, vacuumHotTables } from "./seed";
+import { BENCH_PASSWORD, checkpointSeed, isAutovacuumOn, seedBench, vacuumHotTables } from "./seed";
 import { verifyVotes } from "./verify";
 
 export type TCapacityOptions = {
@@ -58,6 +58,9 @@ export async function runCapacity(o: TCapacityOptions): Promise<{ steps: TStep[]
   o.log(
     `bench: seeded ${seeded.imageIds.length} images, ${maxN} annotators in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
+  const refused = await checkpointSeed(o.db.db);
+  if (refused)
+    o.log(`bench: no CHECKPOINT after the seed (${refused}): the first step also writes the seed out`);
   const hasAutovacuum = await isAutovacuumOn(o.db.db);
   if (!hasAutovacuum)
     o.log(

@@ -70,6 +70,20 @@ export async function vacuumHotTables(db: TDb): Promise<void> {
   await db.$executeRawUnsafe(`VACUUM ANALYZE "Image", "ImageTally", "User", "Vote", "TaskLease"`);
 }
 
+// The seed leaves tens of MB of dirty pages in shared buffers (17,700 faces: ~5,500 of them written in the first
+// step's window), which the backends then write out while the first step is measured; the kernel's writeback of
+// them slowed the WAL's flushes (seconds of 85-145 ms in a 500-person step, 2026-12-01). A server that has run
+// for a while has had its checkpoint: this is that checkpoint, before anything is measured. Needs superuser or
+// pg_checkpoint; without it the ramp goes on and says so.
+export async function checkpointSeed(db: TDb): Promise<string | undefined> {
+  try {
+    await db.$executeRawUnsafe("CHECKPOINT");
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
 // Postgres servers for CI (this machine's among them) often run with autovacuum off. Then nothing refreshes the
 // statistics taken at seeding, when "Vote" and "TaskLease" were empty: the plans each web connection caches
 // for its statements (PL/pgSQL functions included) keep sequential scans of those tables as they grow, and
