@@ -62,14 +62,15 @@ for (const line of readFileSync(labelCsv, "utf8").split("\n")) {
   truth.push(best);
 }
 
-function score(items: number[], bias: number[]) {
+function score(items: number[], bias: number[], logits: readonly number[][] = logp) {
   const tp = new Array(K).fill(0);
   const fp = new Array(K).fill(0);
   const fn = new Array(K).fill(0);
   let right = 0;
   for (const i of items) {
     let y = 0;
-    for (let c = 1; c < K; c++) if (logp[i]![c]! + bias[c]! > logp[i]![y]! + bias[y]!) y = c;
+    const l = logits[i]!;
+    for (let c = 1; c < K; c++) if (l[c]! + bias[c]! > l[y]! + bias[y]!) y = c;
     const t = truth[i]!;
     if (y === t) {
       right++;
@@ -133,15 +134,8 @@ for (let s = 0; s < Number(a.splits); s++) {
     const b = fit(all.filter((i) => half[i] !== h));
     for (const i of all) if (half[i] === h) decided[i] = logp[i]!.map((v, c) => v + b[c]!);
   }
-  // Score the pooled cross-fitted decisions (biases already added: bias vector 0).
-  const saved = logp.slice();
-  decided.forEach((row, i) => {
-    logp[i] = row;
-  });
-  const cf = score(all, new Array(K).fill(0));
-  saved.forEach((row, i) => {
-    logp[i] = row;
-  });
+  // The pooled cross-fitted decisions (their biases already added).
+  const cf = score(all, new Array(K).fill(0), decided);
   accs.push(cf.accuracy);
   macro.push(cf.macroF1);
   console.log(
