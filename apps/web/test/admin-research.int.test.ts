@@ -322,6 +322,59 @@ describe("runs", () => {
     expect(html).toContain("279 / 539");
     expect(html).toContain("not computed (stored before twin figures existed");
     expect(html).toContain(`chose the checkpoint: ${CHECKPOINT_SELECTION}`);
+    // No decision biases stored (a run from before them): no such columns.
+    expect(html).not.toContain("With per-class decision biases");
+
+    // A run whose model has decision biases: cross-fitted figures on VALID (mean ± SD), held out on TEST.
+    const decisions = (protocol: "cross-fitted" | "held-out", accuracy: number, macroF1: number) => ({
+      protocol,
+      fittedOn: "valid",
+      n: 3191,
+      digest: "d",
+      halvings: protocol === "cross-fitted" ? 20 : null,
+      accuracy,
+      accuracySd: protocol === "cross-fitted" ? 0.0029 : null,
+      macroF1,
+      macroF1Sd: protocol === "cross-fitted" ? 0.017 : null,
+      perClassF1: [0.9, 0.8, 0.3],
+      biases: [0, 0.5, 2.25],
+      withoutTrainTwins: { n: 2716, accuracy: 0.8611, macroF1: 0.69 },
+    });
+    const biased = await t.db.trainingRun.create({
+      data: {
+        datasetId: ids.ds!,
+        seed: 2,
+        status: "SUCCEEDED",
+        config: { ...config, datasetId: ids.ds! },
+        evaluations: {
+          create: [
+            { ...evaluation("VALID", 3191, 0.8684), decisions: decisions("cross-fitted", 0.8637, 0.704) },
+            { ...evaluation("TEST", 3137, 0.85), decisions: decisions("held-out", 0.845, 0.69) },
+          ],
+        },
+      },
+    });
+    const bd = (await getRunDetail(biased.id))!;
+    expect(bd.evaluations.find((e) => e.split === "VALID")!.decisions).toMatchObject({
+      protocol: "cross-fitted",
+      accuracy: 0.8637,
+      macroF1Sd: 0.017,
+    });
+    const biasedHtml = renderToStaticMarkup(
+      createElement(EvaluationTable, {
+        evaluations: bd.evaluations,
+        checkpointSelectedOn: bd.checkpointSelectedOn,
+        checkpointSplit: bd.checkpointSplit,
+        twinRule: bd.twinRule,
+      }),
+    );
+    const biasedCells = (testId: string) =>
+      [...biasedHtml.matchAll(new RegExp(`data-testid="${testId}"[^>]*>([^<]*)<`, "g"))].map((m) => m[1]);
+    // TEST first (the order of the table), then VALID with its spread over the halvings.
+    expect(biasedCells("accuracy-decided")).toEqual(["84.5%", "86.4% ± 0.3"]);
+    expect(biasedCells("macro-f1-decided")).toEqual(["69.0%", "70.4% ± 1.7"]);
+    expect(biasedHtml).toContain("never the in-sample figure");
+    expect(biasedHtml).toContain("a 0, b 0.5, c 2.25");
 
     // A finished run without Valid faces selected on a hold-out of its train faces, and says so.
     const holdout = await t.db.trainingRun.create({

@@ -111,6 +111,15 @@ describe("training runs on real workers", () => {
     expect(evals.every((e) => e.accuracyWithoutTwins !== null && e.macroF1WithoutTwins !== null)).toBe(true);
     expect(evals[1]!.accuracyWithoutTwins).toBeCloseTo(evals[1]!.accuracy, 12);
     expect((evals[0]!.confusion as number[][]).length).toBe(8);
+    // Per-class decision biases: fitted on VALID and reported there cross-fitted, applied to TEST as fitted, and
+    // saved with the model (what the evaluate job and the exports read).
+    type TDecisions = { protocol: string; fittedOn: string; biases: number[]; halvings: number | null };
+    const [vd, td] = evals.map((e) => e.decisions as TDecisions | null);
+    expect(vd).toMatchObject({ protocol: "cross-fitted", fittedOn: "valid", halvings: 20 });
+    expect(td).toMatchObject({ protocol: "held-out", fittedOn: "valid", biases: vd!.biases });
+    expect(vd!.biases).toHaveLength(8);
+    const saved = JSON.parse(readFileSync(join(done.artifactPath!, "model.json"), "utf8"));
+    expect(saved.userDefinedMetadata.decisionBiases.biases).toEqual(vd!.biases);
     expect(existsSync(join(done.artifactPath!, "model.json"))).toBe(true);
     expect(existsSync(join(artifacts, "runs", run.id, "checkpoint"))).toBe(false);
     const job = await jobs.queue("train").getJob(jobId);
@@ -253,5 +262,7 @@ describe("training runs on real workers", () => {
     });
     expect(eJob.returnvalue).toMatchObject({ stored: true, splits: [{ split: "TEST", n: 15 }] });
     expect(eJob.returnvalue.splits[0].accuracy).toBeCloseTo(stored.accuracy, 6);
+    // The re-evaluation applies the biases the run saved with its model (held out from TEST).
+    expect(stored.decisions).toMatchObject({ protocol: "held-out", fittedOn: "valid" });
   });
 });

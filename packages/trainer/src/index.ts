@@ -21,6 +21,17 @@ export {
   ZTrainerEnv,
 } from "./env";
 export {
+  BIAS_GRID,
+  decide,
+  decisionBiasesOf,
+  fitDecisionBiases,
+  HALVINGS,
+  logProbabilities,
+  storedDecisionBiases,
+  type TDecisionBiases,
+  type TDecisionReport,
+} from "./evaluation/decision-biases";
+export {
   createInferencePool,
   evaluate,
   predictProbabilities,

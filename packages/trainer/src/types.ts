@@ -1,6 +1,7 @@
 import type { TTwinKind } from "@concord/importer/twins";
 import type { TRunSchedule } from "@concord/jobs/run-config";
 import type * as tf from "@tensorflow/tfjs";
+import type { TDecisionReport } from "./evaluation/decision-biases";
 import type { TModelName } from "./model/model-factories";
 
 /** Images are 48x48 8-bit grayscale, row-major, concatenated: pixels.length = N * 48 * 48. */
@@ -137,6 +138,11 @@ export type TEvaluation = {
   tta: boolean;
   /** accuracy and macro-F1 without the split's train twins; null when the twins are unknown (or n/a: train). */
   withoutTrainTwins: TTwinFreeMetrics | null;
+  /**
+   * The same predictions decided with per-class decision biases (evaluation/decision-biases.ts): cross-fitted
+   * on the split they were fitted on, applied as stored elsewhere. Absent or null: the model has none.
+   */
+  decisions?: TDecisionReport | null;
 };
 
 export type TTrainResult = {

@@ -169,6 +169,29 @@ describe("CLI errors", () => {
     );
     expect(off.config).toMatchObject({ schedule: "plateau", warmupEpochs: 0, emaDecay: 0, ttaEval: false });
     expect(off.checkpointSelectedOn).not.toContain("mirror");
+
+    // Decision biases: fitted on FER2013Valid, reported there cross-fitted, saved with the model under that
+    // name; concord-eval on the same faces cross-fits again, never scores them in-sample.
+    const report = JSON.parse(readFileSync(path.join(tmp, "levers-on", "report.json"), "utf8"));
+    expect(report.valid.decisions).toMatchObject({
+      protocol: "cross-fitted",
+      fittedOn: "FER2013Valid",
+      n: 4,
+    });
+    const model = path.join(tmp, "levers-on", "model");
+    const meta = JSON.parse(readFileSync(path.join(model, "model.json"), "utf8")).userDefinedMetadata;
+    expect(meta.decisionBiases).toMatchObject({
+      fittedOn: "FER2013Valid",
+      biases: report.valid.decisions.biases,
+    });
+    const e = evalValid(model, root, "--tta");
+    expect(e.code, e.err).toBe(0);
+    expect(e.out).toContain(
+      "decided with per-class biases, fitted on this split (FER2013Valid) and scored cross-fitted",
+    );
+    const other = evalValid(path.join(tmp, "levers-off", "model"), root, "--fit-decision-biases");
+    expect(other.code, other.err).toBe(0);
+    expect(other.out).toContain("fitted on this split (FER2013Valid) and scored cross-fitted");
   });
 
   it("concord-train names a malformed trainer variable and exits 2", () => {

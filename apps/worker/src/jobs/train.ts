@@ -2,7 +2,7 @@
 // last epoch checkpoint, writes per-epoch metrics, and ends the run in exactly one terminal state.
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Prisma, TDb } from "@concord/db";
+import { Prisma, type TDb } from "@concord/db";
 import {
   parseStoredRunConfig,
   type TJobPayload,
@@ -70,6 +70,7 @@ export async function writeEvaluation(
     macroF1WithoutTwins: e.withoutTrainTwins?.macroF1 ?? null,
     exactTwins: e.withoutTrainTwins?.twins.exact ?? null,
     exactOrNearTwins: e.withoutTrainTwins?.twins.exactOrNear ?? null,
+    decisions: e.decisions ? (e.decisions as unknown as Prisma.InputJsonValue) : Prisma.DbNull,
   };
   await db.evaluation.upsert({
     where: { runId_split: { runId, split } },

@@ -8,6 +8,7 @@ import { locateFerplus, majoritySet, readFerplusSplit, trainFaceHashes } from ".
 import { DataError } from "../data/train-data";
 import { describeTwins, withTrainTwins } from "../data/train-twins";
 import { TrainerEnvError, trainerEnv } from "../env";
+import { decisionBiasesOf } from "../evaluation/decision-biases";
 import { labelledFaces, predictProbabilities, scoreProbabilities } from "../evaluation/evaluate";
 import { loadModel } from "../model/model-io";
 import type { TImageSet } from "../types";
@@ -15,7 +16,11 @@ import { BACKEND_FLAGS, initBackendFromFlags } from "./backend-flags";
 import { formatEvaluation } from "./evaluation-table";
 
 const USAGE = `usage: concord-eval --model <dir> [--model <dir> ...] --data <FER+ folder or split folder> [--split train|valid|test]
-                    [--tta] [--json FILE] [--predictions FILE.csv] [--limit N]
+                    [--tta] [--fit-decision-biases] [--json FILE] [--predictions FILE.csv] [--limit N]
+  A model saved with per-class decision biases (concord-train and the worker fit them on the selection split) is
+  also scored decided with them: cross-fitted over random halvings on the split they were fitted on, applied as
+  stored on any other. --fit-decision-biases fits them on this split instead and reports them cross-fitted (for an
+  ensemble, or a model saved before biases were fitted).
   --model given more than once: an ensemble, scored (and written by --predictions) on the mean of the models'
   probabilities (each with --tta if given).
   --predictions writes every face of the split (with or without a majority label): image,split,p_neutral,...,p_contempt
@@ -48,6 +53,7 @@ async function main(): Promise<void> {
       data: { type: "string" },
       split: { type: "string", default: "test" },
       tta: { type: "boolean", default: false },
+      "fit-decision-biases": { type: "boolean", default: false },
       json: { type: "string" },
       predictions: { type: "string" },
       limit: { type: "string" },
@@ -78,7 +84,16 @@ async function main(): Promise<void> {
   keep.forEach((i, k) => {
     scored.set(probs.subarray(i * classes, (i + 1) * classes), k * classes);
   });
-  const ev = scoreProbabilities(scored, set, keep, s.name, FERPLUS_EMOTIONS, a.tta);
+  // One model's stored biases; an ensemble's mean probabilities are not what any model's biases were fitted on.
+  const stored = models.length === 1 ? decisionBiasesOf(models[0]!.getUserDefinedMetadata(), classes) : null;
+  if (models.length > 1 && !a["fit-decision-biases"])
+    console.error(
+      "concord-eval: an ensemble is scored without decision biases (--fit-decision-biases fits them on this split)",
+    );
+  const ev = scoreProbabilities(scored, set, keep, s.name, FERPLUS_EMOTIONS, a.tta, {
+    stored,
+    fit: a["fit-decision-biases"],
+  });
   if (models.length > 1)
     console.log(
       `ensemble of ${models.length} models: the mean of their class probabilities${a.tta ? " (each with mirror TTA)" : ""}`,

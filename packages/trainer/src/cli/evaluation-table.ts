@@ -23,6 +23,33 @@ export function formatSideBySide(e: TEvaluation, selectedOn?: string): string[] 
 }
 
 /**
+ * The decision-bias figures under the argmax ones: cross-fitted (mean ± SD over random halvings) on the split the
+ * biases were fitted on, applied as stored elsewhere; the per-class F1 and the biases themselves.
+ */
+export function formatDecisions(e: TEvaluation): string[] {
+  const d = e.decisions;
+  if (!d) return [];
+  const sd = (v: number | null, f: (x: number) => string) => (v === null ? "" : ` ± ${f(v)}`);
+  const cross = d.protocol === "cross-fitted";
+  const acc = `${pct(d.accuracy)}${sd(d.accuracySd, (x) => (x * 100).toFixed(2))}`;
+  const f1 = `${d.macroF1.toFixed(4)}${sd(d.macroF1Sd, (x) => x.toFixed(4))}`;
+  const t = d.withoutTrainTwins;
+  return [
+    cross
+      ? `  decided with per-class biases, fitted on this split (${d.fittedOn}) and scored cross-fitted: mean ± SD over ${d.halvings} random halvings, each half decided with biases fitted on the other`
+      : `  decided with per-class biases fitted on ${d.fittedOn} (held out from this split)`,
+    `  ${"whole split".padEnd(21)} ${String(e.n).padStart(6)} ${acc.padStart(cross ? 16 : 9)} ${f1.padStart(cross ? 17 : 9)}`,
+    ...(t
+      ? [
+          `  ${"without train twins".padEnd(21)} ${String(t.n).padStart(6)} ${pct(t.accuracy).padStart(cross ? 16 : 9)} ${t.macroF1.toFixed(4).padStart(cross ? 17 : 9)}`,
+        ]
+      : []),
+    `  per-class F1: ${e.labels.map((l, c) => `${l} ${(d.perClassF1[c] ?? 0).toFixed(2)}`).join(", ")}`,
+    `  biases (added to log p): ${e.labels.map((l, c) => `${l} ${d.biases[c]}`).join(", ")}`,
+  ];
+}
+
+/**
  * Plain-text metrics table: summary line, whole split vs without train twins, per-class P/R/F1/support,
  * confusion matrix (rows = true).
  */
@@ -31,6 +58,7 @@ export function formatEvaluation(e: TEvaluation, selectedOn?: string): string {
   const lines = [
     `split ${e.split}: n=${e.n} accuracy ${pct(e.accuracy)} macro-F1 ${e.macroF1.toFixed(4)} loss ${e.loss.toFixed(4)} ECE ${e.ece.toFixed(4)}${e.tta ? " (TTA)" : ""}`,
     ...formatSideBySide(e, selectedOn),
+    ...formatDecisions(e),
     `${"class".padEnd(w)}  precision  recall     f1  support   (whole split)`,
     ...e.perClass.map(
       (c) =>

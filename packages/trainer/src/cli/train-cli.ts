@@ -17,6 +17,7 @@ import { loadDataFolder } from "../data/data-folder";
 import type { TSmoothing } from "../data/scheme-targets";
 import { DataError } from "../data/train-data";
 import { TrainerEnvError, trainerEnv } from "../env";
+import { storedDecisionBiases } from "../evaluation/decision-biases";
 import { train } from "../loop/train";
 import { DEFAULT_CONFIG } from "../loop/train-config";
 import { MODEL_NAMES, type TModelName } from "../model/model-factories";
@@ -174,7 +175,16 @@ async function main(): Promise<void> {
     },
   );
   const validName = data.names.valid ?? result.valid?.split ?? "valid";
-  const rename = (e: TEvaluation | null, name: string) => (e ? { ...e, split: name } : null);
+  const rename = (e: TEvaluation | null, name: string) =>
+    e
+      ? {
+          ...e,
+          split: name,
+          ...(e.decisions && e.decisions.fittedOn === result.valid?.split
+            ? { decisions: { ...e.decisions, fittedOn: validName } }
+            : {}),
+        }
+      : null;
   const report = {
     data: path.resolve(a.data),
     scheme,
@@ -195,10 +205,14 @@ async function main(): Promise<void> {
     valid: rename(result.valid, data.valid ? validName : (result.valid?.split ?? "valid")),
     test: rename(result.test, data.names.test ?? "test"),
   };
+  const decisionBiases = report.valid?.decisions
+    ? { ...storedDecisionBiases(report.valid.decisions), fittedOn: report.valid.split }
+    : null;
   await saveModel(result.model, path.join(out, "model"), {
     classNames: [...data.classNames],
     modelName: result.config.model,
     inputSize: 48,
+    ...(decisionBiases ? { decisionBiases } : {}),
   });
   await writeFile(path.join(out, "report.json"), JSON.stringify(report, null, 2));
   if (report.valid) console.log(formatEvaluation(report.valid, report.checkpointSelectedOn));

@@ -1,8 +1,17 @@
+import type { TTwinKind } from "@concord/importer/twins";
 import type * as tf from "@tensorflow/tfjs";
 import { PIXELS } from "../data/augment";
 import { subsetPixels } from "../data/train-data";
 import { GradientPool } from "../loop/gradient-pool";
 import type { TEvaluation, TImageSet } from "../types";
+import {
+  crossFitDecisions,
+  decisionBiasesOf,
+  facesDigest,
+  fitDecisionReport,
+  heldOutDecisions,
+  type TDecisionBiases,
+} from "./decision-biases";
 import { accuracyOf, calibration, classReports, confusionMatrix, macroF1, twinFreeMetrics } from "./metrics";
 import { predictChunk } from "./predict-chunk";
 
@@ -19,6 +28,14 @@ export type TEvaluateOptions = {
   threads?: number;
   /** A pool to reuse across models of the same topology (its weights are replaced); else one per call. */
   pool?: GradientPool;
+  /**
+   * Per-class decision biases to report beside the argmax figures (decision-biases.ts). Default: the ones saved
+   * with the model, if any; null: none. On the split they were fitted on (same faces and labels) the report is
+   * cross-fitted, never the in-sample figure.
+   */
+  decisionBiases?: TDecisionBiases | null;
+  /** Fit decision biases on this split and report them cross-fitted (a run's selection split, after training). */
+  fitDecisionBiases?: boolean;
   /** After each round of batches: images done so far. */
   onProgress?: (done: number, total: number) => void | Promise<void>;
 };
@@ -106,6 +123,7 @@ export function scoreProbabilities(
   split: string,
   labelNames: readonly string[],
   tta: boolean,
+  decisions: { stored?: TDecisionBiases | null; fit?: boolean } = {},
 ): TEvaluation {
   const classes = labelNames.length;
   if (probs.length !== keep.length * classes)
@@ -128,6 +146,7 @@ export function scoreProbabilities(
   const confusion = confusionMatrix(labels, preds, classes);
   const perClass = classReports(confusion, labelNames);
   const cal = calibration(conf, correct);
+  const twins = data.trainTwins ? keep.map((i) => data.trainTwins![i] ?? null) : null;
   return {
     split,
     labels: [...labelNames],
@@ -140,15 +159,32 @@ export function scoreProbabilities(
     perClass,
     calibration: cal,
     tta,
-    withoutTrainTwins: data.trainTwins
-      ? twinFreeMetrics(
-          labels,
-          preds,
-          keep.map((i) => data.trainTwins![i] ?? null),
-          labelNames,
-        )
-      : null,
+    withoutTrainTwins: twins ? twinFreeMetrics(labels, preds, twins, labelNames) : null,
+    decisions: decisionReport(probs, data, keep, labels, split, classes, twins, decisions),
   };
+}
+
+function decisionReport(
+  probs: Float32Array,
+  data: TImageSet,
+  keep: readonly number[],
+  labels: Int32Array,
+  split: string,
+  classes: number,
+  twins: readonly (TTwinKind | null)[] | null,
+  decisions: { stored?: TDecisionBiases | null; fit?: boolean },
+): TEvaluation["decisions"] {
+  if (keep.length === 0) return null;
+  const pixels = pixelsOf(data, keep);
+  if (decisions.fit) return fitDecisionReport(probs, pixels, labels, classes, split, twins).report;
+  const stored = decisions.stored;
+  if (!stored) return null;
+  if (stored.biases.length !== classes)
+    throw new Error(`${stored.biases.length} decision biases for a model with ${classes} classes`);
+  // The split they were fitted on: re-fitted within random halvings, never scored in-sample.
+  if (facesDigest(pixels, labels) === stored.digest)
+    return { ...stored, ...crossFitDecisions(probs, labels, classes, twins) };
+  return heldOutDecisions(probs, labels, stored, twins);
 }
 
 /** The class names of a model: the classNames saved with it, else "0".."C-1". */
@@ -175,5 +211,12 @@ export async function evaluate(
     throw new Error(`model has ${classes} outputs but ${labelNames.length} labels were given`);
   const keep = labelledFaces(data, classes, split);
   const probs = await predictProbabilities(model, pixelsOf(data, keep), options);
-  return scoreProbabilities(probs, data, keep, split, labelNames, options.tta === true);
+  const stored =
+    options.decisionBiases === undefined
+      ? decisionBiasesOf(model.getUserDefinedMetadata(), classes)
+      : options.decisionBiases;
+  return scoreProbabilities(probs, data, keep, split, labelNames, options.tta === true, {
+    stored,
+    fit: options.fitDecisionBiases,
+  });
 }

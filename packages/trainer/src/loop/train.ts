@@ -12,6 +12,7 @@ import {
   validateData,
 } from "../data/train-data";
 import { withTrainTwins } from "../data/train-twins";
+import { storedDecisionBiases } from "../evaluation/decision-biases";
 import { evaluate } from "../evaluation/evaluate";
 import { buildModel } from "../model/model-factories";
 import type { TEpochMetrics, TImageSet, TTrainConfig, TTrainData, TTrainHooks, TTrainResult } from "../types";
@@ -241,6 +242,7 @@ export async function train(
           labels: data.classNames,
           signal: hooks.signal,
           tta: config.ttaEval,
+          decisionBiases: null,
         }),
       );
       const metrics: TEpochMetrics = {
@@ -297,12 +299,16 @@ export async function train(
     if (bestWeights && config.earlyStoppingPatience > 0) writeWeights(model, bestWeights);
     else if (ema) writeWeights(model, ema.values);
     const opts = { labels: data.classNames, tta: config.ttaEval };
-    const validEval = await evaluate(model, valid, validName, opts);
-    const testEval = data.test ? await evaluate(model, data.test, "test", opts) : null;
+    // Per-class decision biases fitted on the selection split, reported there cross-fitted, applied to test
+    // and saved with the model (evaluation/decision-biases.ts); the argmax figures stay beside them.
+    const validEval = await evaluate(model, valid, validName, { ...opts, fitDecisionBiases: true });
+    const decisionBiases = validEval.decisions ? storedDecisionBiases(validEval.decisions) : null;
+    const testEval = data.test ? await evaluate(model, data.test, "test", { ...opts, decisionBiases }) : null;
     model.setUserDefinedMetadata({
       classNames: [...data.classNames],
       modelName: config.model,
       inputSize: SIZE,
+      ...(decisionBiases ? { decisionBiases } : {}),
     });
     return {
       model,

@@ -123,7 +123,52 @@ export type TEvaluationView = {
     exactTwins: number;
     exactOrNearTwins: number;
   } | null;
+  /**
+   * The same predictions decided with the run's per-class decision biases (@concord/trainer
+   * evaluation/decision-biases.ts): cross-fitted (mean ± SD over random halvings) on the split they were fitted
+   * on, applied as stored on the others. Null: the run's model has none.
+   */
+  decisions: TDecisionsView | null;
 };
+
+export type TDecisionsView = {
+  protocol: "cross-fitted" | "held-out";
+  fittedOn: string;
+  halvings: number | null;
+  accuracy: number;
+  accuracySd: number | null;
+  macroF1: number;
+  macroF1Sd: number | null;
+  perClassF1: number[];
+  biases: number[];
+  withoutTrainTwins: { n: number; accuracy: number; macroF1: number } | null;
+};
+
+/** The stored decisions JSON, or null when it is absent or not the shape the worker writes. */
+export function readDecisions(raw: unknown): TDecisionsView | null {
+  const d = raw as Partial<TDecisionsView> | null;
+  if (!d || (d.protocol !== "cross-fitted" && d.protocol !== "held-out")) return null;
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  const accuracy = num(d.accuracy);
+  const macroF1 = num(d.macroF1);
+  if (accuracy === null || macroF1 === null || !Array.isArray(d.biases)) return null;
+  const t = d.withoutTrainTwins;
+  return {
+    protocol: d.protocol,
+    fittedOn: String(d.fittedOn ?? "?"),
+    halvings: num(d.halvings),
+    accuracy,
+    accuracySd: num(d.accuracySd),
+    macroF1,
+    macroF1Sd: num(d.macroF1Sd),
+    perClassF1: Array.isArray(d.perClassF1) ? d.perClassF1.map(Number) : [],
+    biases: d.biases.map(Number),
+    withoutTrainTwins:
+      t && num(t.accuracy) !== null && num(t.macroF1) !== null
+        ? { n: Number(t.n), accuracy: t.accuracy, macroF1: t.macroF1 }
+        : null,
+  };
+}
 
 // Calibration JSON is written by the worker from the trainer's evaluate(); accept the field names either
 // side may use so a renamed field degrades to an empty chart instead of a crash.
@@ -145,8 +190,9 @@ function readCalibration(raw: unknown): TEvaluationView["calibration"] {
 // An Evaluation row: the same columns, with the charts' data as stored JSON.
 type TStoredEvaluation = Omit<
   TEvaluationView,
-  "confusion" | "perClass" | "calibration" | "withoutTrainTwins"
+  "confusion" | "perClass" | "calibration" | "withoutTrainTwins" | "decisions"
 > & {
+  decisions?: unknown;
   confusion: unknown;
   perClass: unknown;
   calibration: unknown;
@@ -179,6 +225,7 @@ export function toEvaluationView(e: TStoredEvaluation): TEvaluationView {
             exactTwins: e.exactTwins ?? 0,
             exactOrNearTwins: e.exactOrNearTwins ?? 0,
           },
+    decisions: readDecisions(e.decisions),
   };
 }
 

@@ -26,6 +26,12 @@ function withoutTwins(ev: TEvaluationView, metric: "accuracy" | "macroF1"): stri
   return t ? `without train twins: ${pct(t[metric])} (n=${t.n})` : "without train twins: not computed";
 }
 
+// " · with decision biases: 86.4% (cross-fitted)", or nothing when the run's model has none.
+function decided(ev: TEvaluationView, metric: "accuracy" | "macroF1"): string {
+  const d = ev.decisions;
+  return d ? ` · with decision biases: ${pct(d[metric])} (${d.protocol})` : "";
+}
+
 export default async function RunDashboard(props: {
   params: Promise<{ id: string }>;
   searchParams: Promise<{ split?: string }>;
@@ -88,12 +94,12 @@ export default async function RunDashboard(props: {
           <StatCard
             label="Accuracy"
             value={pct(ev.accuracy)}
-            sub={`split: ${splitName}, whole · n=${ev.n} · ${withoutTwins(ev, "accuracy")}`}
+            sub={`split: ${splitName}, whole · n=${ev.n} · ${withoutTwins(ev, "accuracy")}${decided(ev, "accuracy")}`}
           />
           <StatCard
             label="Macro-F1"
             value={pct(ev.macroF1)}
-            sub={`split: ${splitName}, whole · ${withoutTwins(ev, "macroF1")}`}
+            sub={`split: ${splitName}, whole · ${withoutTwins(ev, "macroF1")}${decided(ev, "macroF1")}`}
           />
           <StatCard label="Loss" value={ev.loss.toFixed(4)} sub={`split: ${splitName}`} />
           <StatCard label="ECE" value={ev.ece.toFixed(3)} sub={`split: ${splitName}`} />
