@@ -7,6 +7,10 @@
 //       scheme, eps, epochs, seed and every lever), waits for it, prints both curves and the verdict
 //   ... --run <id>       compares a run that already exists instead of launching one
 //   ... --dry-run        signs in, finds the dataset and prints the run config it would post
+//   ... --first N        the full recipe's first N epochs only: waits until the web run has N epochs, compares
+//                        them with the CLI's first N (its history), then cancels the web run. The trainer is
+//                        deterministic, so N identical epochs say the two roads train the same run; it costs N
+//                        epochs instead of the whole schedule. Exit 0 when every one of the N is within tolerance.
 //
 // Options: --url (http://localhost:3000), --email (admin@concord.local), --password (or CONCORD_ADMIN_PASSWORD),
 // --dataset (slug, ferplus), --tolerance (0.5 points: the issue's bar for the final Valid accuracy),
@@ -85,6 +89,7 @@ const { values: args } = parseArgs({
     dataset: { type: "string", default: "ferplus" },
     tolerance: { type: "string", default: "0.5" },
     poll: { type: "string", default: "30" },
+    first: { type: "string" },
     "dry-run": { type: "boolean", default: false },
   },
 });
@@ -184,9 +189,13 @@ async function main() {
   }
 
   const pollMs = Number(args.poll) * 1000;
+  const first = args.first === undefined ? null : Number(args.first);
+  if (first !== null && !(Number.isInteger(first) && first >= 1 && first <= report.history.length))
+    fail(`--first must be a whole number of epochs from 1 to the CLI's ${report.history.length}`);
   let run: TWebRun;
   for (;;) {
     run = await api<TWebRun>(cookie, "GET", `/api/runs/${runId}`);
+    if (first !== null && run.epochs.length >= first) return compareFirst(cookie, report, run, first);
     if (["SUCCEEDED", "FAILED", "CANCELLED"].includes(run.status)) break;
     const last = run.epochs.at(-1);
     console.log(
@@ -206,18 +215,7 @@ async function main() {
   console.log(
     `recipe: ${JSON.stringify(runConfigOfReport(report, "-"), (k, v) => (k === "name" || k === "datasetId" ? undefined : v))}`,
   );
-  console.log(
-    "\n| epoch | CLI valid acc | web valid acc | web - CLI (points) | CLI without train twins | web without train twins | CLI lr | web lr | CLI train loss | web train loss | CLI epoch s | web epoch s |",
-  );
-  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
-  const n = Math.max(report.history.length, run.epochs.length);
-  for (let i = 0; i < n; i++) {
-    const c = report.history[i];
-    const w = run.epochs[i];
-    console.log(
-      `| ${c?.epoch ?? w?.epoch} | ${pct(c?.validAccuracy)} | ${pct(w?.valAccuracy)} | ${pts(c?.validAccuracy, w?.valAccuracy)} | ${pct(c?.validWithoutTrainTwins?.accuracy)} | ${pct(w?.valAccuracyWithoutTwins)} | ${c?.learningRate.toExponential(2) ?? "–"} | ${w?.learningRate.toExponential(2) ?? "–"} | ${c?.loss.toFixed(4) ?? "–"} | ${w?.trainLoss.toFixed(4) ?? "–"} | ${c ? c.seconds.toFixed(0) : "–"} | ${w ? (w.durationMs / 1000).toFixed(0) : "–"} |`,
-    );
-  }
+  printCurves(report, run, Math.max(report.history.length, run.epochs.length));
   const tolerance = Number(args.tolerance);
   const diff = cliValid && webValid ? Math.abs(webValid.accuracy - cliValid.accuracy) * 100 : Number.NaN;
   console.log(
@@ -227,6 +225,44 @@ async function main() {
       `\n  difference ${diff.toFixed(2)} points: ${diff <= tolerance ? "within" : "NOT within"} ${tolerance}`,
   );
   process.exit(diff <= tolerance ? 0 : 1);
+}
+
+/** Both curves, epoch by epoch, as a markdown table (the README's parity tables). */
+function printCurves(report: TCliReport, run: TWebRun, n: number) {
+  console.log(
+    "\n| epoch | CLI valid acc | web valid acc | web - CLI (points) | CLI without train twins | web without train twins | CLI lr | web lr | CLI train loss | web train loss | CLI epoch s | web epoch s |",
+  );
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
+  for (let i = 0; i < n; i++) {
+    const c = report.history[i];
+    const w = run.epochs[i];
+    console.log(
+      `| ${c?.epoch ?? w?.epoch} | ${pct(c?.validAccuracy)} | ${pct(w?.valAccuracy)} | ${pts(c?.validAccuracy, w?.valAccuracy)} | ${pct(c?.validWithoutTrainTwins?.accuracy)} | ${pct(w?.valAccuracyWithoutTwins)} | ${c?.learningRate.toExponential(2) ?? "–"} | ${w?.learningRate.toExponential(2) ?? "–"} | ${c?.loss.toFixed(4) ?? "–"} | ${w?.trainLoss.toFixed(4) ?? "–"} | ${c ? c.seconds.toFixed(0) : "–"} | ${w ? (w.durationMs / 1000).toFixed(0) : "–"} |`,
+    );
+  }
+}
+
+/** --first N: the first N epochs of both roads, then the web run is cancelled (it has answered the question). */
+async function compareFirst(cookie: string, report: TCliReport, run: TWebRun, n: number) {
+  console.log(
+    `\nrun ${run.id} (web, backend ${run.backend}, code ${run.codeVersion}) vs ${args.report} (CLI): the first ${n} of ${report.history.length} epochs of one recipe`,
+  );
+  printCurves(report, run, n);
+  if (run.status === "RUNNING" || run.status === "QUEUED") {
+    await api(cookie, "POST", `/api/runs/${run.id}/cancel`, {});
+    console.log(`\ncancelled web run ${run.id} after epoch ${run.epochs.length}`);
+  }
+  const tolerance = Number(args.tolerance);
+  let worst = 0;
+  for (let i = 0; i < n; i++) {
+    const c = report.history[i]?.validAccuracy;
+    const w = run.epochs[i]?.valAccuracy;
+    worst = Math.max(worst, c == null || w == null ? Number.POSITIVE_INFINITY : Math.abs(w - c) * 100);
+  }
+  console.log(
+    `largest difference over the first ${n} epochs: ${worst.toFixed(2)} points: ${worst <= tolerance ? "within" : "NOT within"} ${tolerance}`,
+  );
+  process.exit(worst <= tolerance ? 0 : 1);
 }
 
 await main();
