@@ -375,6 +375,8 @@ describe("runs", () => {
     expect(biasedCells("macro-f1-decided")).toEqual(["69.0%", "70.4% ± 1.7"]);
     expect(biasedHtml).toContain("never the in-sample figure");
     expect(biasedHtml).toContain("a 0, b 0.5, c 2.25");
+    expect((await listRuns()).find((r) => r.id === biased.id)).toMatchObject({ validMacroF1Decided: 0.704 });
+    expect((await listRuns()).find((r) => r.id === run.id)).toMatchObject({ validMacroF1Decided: null });
 
     // A finished run without Valid faces selected on a hold-out of its train faces, and says so.
     const holdout = await t.db.trainingRun.create({

@@ -140,6 +140,12 @@ export function RunsTable(props: {
       "macro-F1 on the VALID split without its train twins",
       (r) => r.validMacroF1WithoutTwins,
     ),
+    metric(
+      "vf1-dec",
+      "Valid F1 decided",
+      "macro-F1 on the whole VALID split with the run's per-class decision biases, cross-fitted (mean over 20 random halvings, each half decided with biases fitted on the other)",
+      (r) => r.validMacroF1Decided,
+    ),
     metric("tacc", "Test acc", "accuracy on the whole TEST split", (r) => r.testAccuracy),
     metric(
       "tacc-nt",

@@ -35,6 +35,8 @@ export type TRunListItem = {
   validAccuracyWithoutTwins: number | null;
   validMacroF1WithoutTwins: number | null;
   testAccuracyWithoutTwins: number | null;
+  /** VALID macro-F1 decided with the run's per-class decision biases, cross-fitted (null: none stored). */
+  validMacroF1Decided: number | null;
   createdBy: string | null;
 };
 
@@ -67,6 +69,7 @@ export async function listRuns(
           nWithoutTwins: true,
           accuracyWithoutTwins: true,
           macroF1WithoutTwins: true,
+          decisions: true,
         },
       },
     },
@@ -95,6 +98,7 @@ export async function listRuns(
       validAccuracyWithoutTwins: ev("VALID")?.accuracyWithoutTwins ?? null,
       validMacroF1WithoutTwins: ev("VALID")?.macroF1WithoutTwins ?? null,
       testAccuracyWithoutTwins: ev("TEST")?.accuracyWithoutTwins ?? null,
+      validMacroF1Decided: readDecisions(ev("VALID")?.decisions)?.macroF1 ?? null,
       createdBy: r.createdBy?.name ?? null,
     };
   });
