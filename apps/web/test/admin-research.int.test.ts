@@ -306,16 +306,21 @@ describe("runs", () => {
       testAccuracyWithoutTwins: null,
     });
 
-    const html = renderToStaticMarkup(
-      createElement(EvaluationTable, {
-        evaluations: detail.evaluations,
-        checkpointSelectedOn: detail.checkpointSelectedOn,
-        checkpointSplit: detail.checkpointSplit,
-        twinRule: detail.twinRule,
-      }),
-    );
-    const cells = (testId: string) =>
-      [...html.matchAll(new RegExp(`data-testid="${testId}"[^>]*>([^<]*)<`, "g"))].map((m) => m[1]);
+    // The run's evaluation table as the dashboard renders it, and the texts of the cells with a test id.
+    const tableOf = (d: NonNullable<Awaited<ReturnType<typeof getRunDetail>>>) => {
+      const markup = renderToStaticMarkup(
+        createElement(EvaluationTable, {
+          evaluations: d.evaluations,
+          checkpointSelectedOn: d.checkpointSelectedOn,
+          checkpointSplit: d.checkpointSplit,
+          twinRule: d.twinRule,
+        }),
+      );
+      const texts = (testId: string) =>
+        [...markup.matchAll(new RegExp(`data-testid="${testId}"[^>]*>([^<]*)<`, "g"))].map((m) => m[1]);
+      return { markup, texts };
+    };
+    const { markup: html, texts: cells } = tableOf(detail);
     expect(cells("n-whole")).toEqual(["3,137", "3,191"]);
     expect(cells("n-without-twins")).toEqual(["2,652"]);
     expect(cells("accuracy-without-twins")).toEqual(["82.1%"]);
@@ -360,16 +365,7 @@ describe("runs", () => {
       accuracy: 0.8637,
       macroF1Sd: 0.017,
     });
-    const biasedHtml = renderToStaticMarkup(
-      createElement(EvaluationTable, {
-        evaluations: bd.evaluations,
-        checkpointSelectedOn: bd.checkpointSelectedOn,
-        checkpointSplit: bd.checkpointSplit,
-        twinRule: bd.twinRule,
-      }),
-    );
-    const biasedCells = (testId: string) =>
-      [...biasedHtml.matchAll(new RegExp(`data-testid="${testId}"[^>]*>([^<]*)<`, "g"))].map((m) => m[1]);
+    const { markup: biasedHtml, texts: biasedCells } = tableOf(bd);
     // TEST first (the order of the table), then VALID with its spread over the halvings.
     expect(biasedCells("accuracy-decided")).toEqual(["84.5%", "86.4% ± 0.3"]);
     expect(biasedCells("macro-f1-decided")).toEqual(["69.0%", "70.4% ± 1.7"]);

@@ -241,3 +241,31 @@ export type TPredictRequest = z.infer<typeof ZPredictRequest>;
 export function foldsOf(request: Pick<TPredictRequest, "scheme" | "folds">): number {
   return request.scheme === "cross-fit" ? request.folds : 1;
 }
+
+/**
+ * Per-class decision biases in an evaluation (issue 14; fitted and applied by @concord/trainer
+ * evaluation/decision-biases.ts, stored by the worker in Evaluation.decisions, shown by the web): the same
+ * predictions decided by argmax_c log p(c) + b_c. "cross-fitted": this is the split the biases were fitted on, and
+ * the figures are the mean (and sample SD) over `halvings` random halvings, each half decided with biases fitted
+ * on the other; "held-out": the stored biases applied as they are.
+ */
+export const ZDecisionReport = z.object({
+  /** b_c, one per class, b_0 = 0. */
+  biases: z.array(z.number()),
+  /** The name of the split they were fitted on, and its labelled faces. */
+  fittedOn: z.string(),
+  n: z.number().int(),
+  /** sha256 of those faces' pixels and labels: how an evaluation knows it is that split. */
+  digest: z.string(),
+  protocol: z.enum(["cross-fitted", "held-out"]),
+  halvings: z.number().int().nullable(),
+  accuracy: z.number(),
+  accuracySd: z.number().nullable(),
+  macroF1: z.number(),
+  macroF1Sd: z.number().nullable(),
+  /** Per-class F1 (mean over the halvings when cross-fitted), in the model's class order. */
+  perClassF1: z.array(z.number()),
+  /** The same decisions without the split's train twins; null when the twins are unknown. */
+  withoutTrainTwins: z.object({ n: z.number().int(), accuracy: z.number(), macroF1: z.number() }).nullable(),
+});
+export type TDecisionReport = z.infer<typeof ZDecisionReport>;

@@ -29,7 +29,6 @@ export {
   logProbabilities,
   storedDecisionBiases,
   type TDecisionBiases,
-  type TDecisionReport,
 } from "./evaluation/decision-biases";
 export {
   createInferencePool,

@@ -1,7 +1,6 @@
 import type { TTwinKind } from "@concord/importer/twins";
-import type { TRunSchedule } from "@concord/jobs/run-config";
+import type { TDecisionReport, TRunSchedule } from "@concord/jobs/run-config";
 import type * as tf from "@tensorflow/tfjs";
-import type { TDecisionReport } from "./evaluation/decision-biases";
 import type { TModelName } from "./model/model-factories";
 
 /** Images are 48x48 8-bit grayscale, row-major, concatenated: pixels.length = N * 48 * 48. */

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { ZDecisionReport } from "@concord/jobs/run-config";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
 import { PIXELS } from "../src/data/augment";
@@ -179,6 +180,9 @@ describe("decision biases in evaluation and training", () => {
     expect(r.valid?.decisions?.fittedOn).toBe("valid");
     expect(r.test?.decisions?.protocol).toBe("held-out");
     expect(r.test?.decisions?.biases).toEqual(r.valid?.decisions?.biases);
+    // The contract the worker stores and the web reads.
+    expect(ZDecisionReport.parse(r.valid?.decisions)).toEqual(r.valid?.decisions);
+    expect(ZDecisionReport.parse(r.test?.decisions)).toEqual(r.test?.decisions);
     const dir = path.join(tmp, "model");
     await saveModel(r.model, dir, r.model.getUserDefinedMetadata() as never);
     const meta = await readModelMetadata(dir);

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { TTwinKind } from "@concord/importer/twins";
+import type { TDecisionReport } from "@concord/jobs/run-config";
 import { Rng } from "../loop/seeded-rng";
 
 /**
@@ -19,34 +20,8 @@ export const BIAS_GRID = { low: -1, high: 4, step: 0.25, sweeps: 4 } as const;
 export const HALVINGS = 20;
 export const HALVING_SEED = 2026;
 
-/** What a model stores (model.json's user-defined metadata, `decisionBiases`) and an evaluation reports. */
-export type TDecisionBiases = {
-  /** b_c, one per class, b_0 = 0. */
-  biases: number[];
-  /** The split's name when fitted (e.g. FER2013Valid, valid, holdout) and its labelled faces. */
-  fittedOn: string;
-  n: number;
-  /** facesDigest of the faces and labels they were fitted on: how an evaluation knows it is that split. */
-  digest: string;
-};
-
-export type TDecisionReport = TDecisionBiases & {
-  /**
-   * cross-fitted: this is the split the biases were fitted on; the figures are the mean over `halvings` random
-   * halvings, each half decided with biases fitted on the other. held-out: the stored biases applied as they are.
-   */
-  protocol: "cross-fitted" | "held-out";
-  halvings: number | null;
-  accuracy: number;
-  /** Sample SD over the halvings; null when held-out. */
-  accuracySd: number | null;
-  macroF1: number;
-  macroF1Sd: number | null;
-  /** Per-class F1 (mean over the halvings when cross-fitted), in the model's class order. */
-  perClassF1: number[];
-  /** The same decisions without the split's train twins; null when the twins are unknown. */
-  withoutTrainTwins: { n: number; accuracy: number; macroF1: number } | null;
-};
+/** What a model stores (model.json's user-defined metadata, `decisionBiases`): a report's first four fields. */
+export type TDecisionBiases = Pick<TDecisionReport, "biases" | "fittedOn" | "n" | "digest">;
 
 /** sha256 over the labelled faces' pixels and labels (in order): identifies the split biases were fitted on. */
 export function facesDigest(pixels: Uint8Array, labels: ArrayLike<number>): string {

@@ -6,7 +6,9 @@ import {
   checkpointSelectionOf,
   PREDATING_LEVERS,
   parseStoredRunConfig,
+  type TDecisionReport,
   type TRunConfig,
+  ZDecisionReport,
   ZRunConfig,
 } from "@concord/jobs/run-config";
 import { db } from "../db";
@@ -135,43 +137,12 @@ export type TEvaluationView = {
   decisions: TDecisionsView | null;
 };
 
-export type TDecisionsView = {
-  protocol: "cross-fitted" | "held-out";
-  fittedOn: string;
-  halvings: number | null;
-  accuracy: number;
-  accuracySd: number | null;
-  macroF1: number;
-  macroF1Sd: number | null;
-  perClassF1: number[];
-  biases: number[];
-  withoutTrainTwins: { n: number; accuracy: number; macroF1: number } | null;
-};
+export type TDecisionsView = TDecisionReport;
 
-/** The stored decisions JSON, or null when it is absent or not the shape the worker writes. */
+/** The stored decisions JSON (the worker writes the trainer's report), or null when absent or not that shape. */
 export function readDecisions(raw: unknown): TDecisionsView | null {
-  const d = raw as Partial<TDecisionsView> | null;
-  if (!d || (d.protocol !== "cross-fitted" && d.protocol !== "held-out")) return null;
-  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
-  const accuracy = num(d.accuracy);
-  const macroF1 = num(d.macroF1);
-  if (accuracy === null || macroF1 === null || !Array.isArray(d.biases)) return null;
-  const t = d.withoutTrainTwins;
-  return {
-    protocol: d.protocol,
-    fittedOn: String(d.fittedOn ?? "?"),
-    halvings: num(d.halvings),
-    accuracy,
-    accuracySd: num(d.accuracySd),
-    macroF1,
-    macroF1Sd: num(d.macroF1Sd),
-    perClassF1: Array.isArray(d.perClassF1) ? d.perClassF1.map(Number) : [],
-    biases: d.biases.map(Number),
-    withoutTrainTwins:
-      t && num(t.accuracy) !== null && num(t.macroF1) !== null
-        ? { n: Number(t.n), accuracy: t.accuracy, macroF1: t.macroF1 }
-        : null,
-  };
+  const parsed = ZDecisionReport.safeParse(raw);
+  return parsed.success ? parsed.data : null;
 }
 
 // Calibration JSON is written by the worker from the trainer's evaluate(); accept the field names either
