@@ -225,7 +225,7 @@ describe("runs", () => {
       const again = await retryRun(r.id, ids.admin!);
       const detail = await getRunDetail(again.id);
       expect(detail?.name).toBe("t (retry)");
-      expect(detail?.config).toMatchObject({ model: "fast", epochs: 2, batchSize: 8 });
+      expect(detail?.config).toMatchObject({ model: "fast-wide", epochs: 2, batchSize: 8 });
     } finally {
       for (const q of ["train", "train-gpu"] as const)
         await g.concordJobs.queue(q).obliterate({ force: true });
@@ -367,8 +367,8 @@ describe("runs", () => {
     });
     const { markup: biasedHtml, texts: biasedCells } = tableOf(bd);
     // TEST first (the order of the table), then VALID with its spread over the halvings.
-    expect(biasedCells("accuracy-decided")).toEqual(["84.5%", "86.4% ± 0.3"]);
-    expect(biasedCells("macro-f1-decided")).toEqual(["69.0%", "70.4% ± 1.7"]);
+    expect(biasedCells("accuracy-decided")).toEqual(["84.5%", "86.4% ± 0.29"]);
+    expect(biasedCells("macro-f1-decided")).toEqual(["69.0%", "70.4% ± 1.70"]);
     expect(biasedHtml).toContain("never the in-sample figure");
     expect(biasedHtml).toContain("a 0, b 0.5, c 2.25");
     expect((await listRuns()).find((r) => r.id === biased.id)).toMatchObject({ validMacroF1Decided: 0.704 });

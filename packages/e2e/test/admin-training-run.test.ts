@@ -235,7 +235,7 @@ it("a researcher opens the run dashboard; the agreement-vs-F1 scatter has one po
   // The run fitted per-class decision biases on Valid: their figures beside argmax, cross-fitted there (± SD).
   expect(await table.locator('[data-testid="accuracy-decided"]').count()).toBe(report.run.evaluations.length);
   const validDecided = table.locator('tr[data-split="VALID"] [data-testid="macro-f1-decided"]');
-  expect(await validDecided.textContent()).toMatch(/^\d+\.\d% ± \d+\.\d$/);
+  expect(await validDecided.textContent()).toMatch(/^\d+\.\d% ± \d+\.\d\d$/);
   expect(await table.locator('[data-testid="decisions-note"]').textContent()).toContain(
     "never the in-sample figure",
   );

@@ -109,12 +109,13 @@ const int = (field: string, min: number, max: number, fallback: number) =>
 
 /**
  * The hyperparameters a run and `concord-train` share. Defaults are the best recipe measured on FER+
- * (packages/trainer/README.md, "Training levers": fast net, crowd-distribution targets, Adam 1e-3, 24 epochs of
- * cosine decay after 1 warm-up epoch, weight EMA 0.999, mirror TTA in selection, early stop 6). Every lever can
- * be set off again (schedule "plateau", warmupEpochs 0, ema 0, ttaEval false): the earlier plateau recipe.
+ * (packages/trainer/README.md, "Training levers": the fast-wide net, crowd-distribution targets, Adam 1e-3, 24
+ * epochs of cosine decay after 1 warm-up epoch, weight EMA 0.999, mirror TTA in selection, early stop 6). Every
+ * lever can be set off again (schedule "plateau", warmupEpochs 0, ema 0, ttaEval false): the earlier plateau
+ * recipe. The network was `fast` until 2026-12-01; stored configs always name theirs, so none changes with it.
  */
 export const ZTrainingConfig = z.object({
-  model: z.enum(RUN_MODELS, { message: `model: one of ${RUN_MODELS.join(", ")}` }).default("fast"),
+  model: z.enum(RUN_MODELS, { message: `model: one of ${RUN_MODELS.join(", ")}` }).default("fast-wide"),
   scheme: z
     .enum(RUN_SCHEMES, { message: `scheme: one of ${RUN_SCHEMES.join(", ")}` })
     .default("crossentropy"),

@@ -23,7 +23,8 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
   it("accepts the default form", () => {
     const r = parseRunConfig(valid);
     expect(r.ok).toBe(true);
-    if (r.ok) expect(r.value).toMatchObject({ model: "fast", epochs: 24, batchSize: 64, backend: "auto" });
+    if (r.ok)
+      expect(r.value).toMatchObject({ model: "fast-wide", epochs: 24, batchSize: 64, backend: "auto" });
   });
 
   it.each([

@@ -20,7 +20,7 @@ describe("run config", () => {
     expect(parsed).toEqual({ ...DEFAULT_RUN_CONFIG, datasetId: "ds1" });
     // The levers recipe (issue 14): 24 cosine epochs after 1 warm-up epoch, weight EMA 0.999, mirror TTA.
     expect(parsed).toMatchObject({
-      model: "fast",
+      model: "fast-wide",
       scheme: "crossentropy",
       eps: 1,
       epochs: 24,

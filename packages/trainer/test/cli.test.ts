@@ -101,7 +101,8 @@ describe("CLI errors", () => {
     const r = run("concord-train.mjs", ["--help"]);
     expect(r.code).toBe(0);
     for (const text of [
-      "85.08% on FER2013Valid, seed 42",
+      "86.84% and 86.62% on FER2013Valid, seeds 45\n  and 46",
+      "--model seed|vgg13|fast|fast-lite|fast-wide (fast-wide)",
       "--schedule plateau --warmup-epochs 0\n  --ema 0 --no-tta-eval",
       "--epochs N (24)",
       "--patience N (6)",

@@ -3,9 +3,9 @@ import { StatusBadge } from "./status-badge";
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const count = (x: number) => x.toLocaleString("en-US");
-// "86.4% ± 0.3" (cross-fitted: mean ± SD over the halvings) or "86.4%" (held out).
+// "86.4% ± 0.29" (cross-fitted: mean ± SD over the halvings) or "86.4%" (held out).
 const withSd = (x: number, sd: number | null) =>
-  `${pct(x)}${sd === null ? "" : ` ± ${(sd * 100).toFixed(1)}`}`;
+  `${pct(x)}${sd === null ? "" : ` ± ${(sd * 100).toFixed(2)}`}`;
 
 /**
  * A run's evaluations, one row per split: the whole split and the split without its train twins side by side,
