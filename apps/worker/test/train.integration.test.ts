@@ -60,7 +60,8 @@ afterAll(async () => {
 
 // The baseline and the killed run: same config, so the resumed run must end on the baseline's exact weights.
 // Batches of 4 (16 per epoch) keep an epoch long enough for the kill to land inside one on native kernels.
-const KILL_CONFIG = { epochs: 4, batchSize: 4 };
+// Mirror TTA on, so the evaluate job below must score as the run did (it once scored without).
+const KILL_CONFIG = { epochs: 4, batchSize: 4, ttaEval: true };
 
 describe("training runs on real workers", () => {
   let baselineId = "";
@@ -251,6 +252,9 @@ describe("training runs on real workers", () => {
     });
     expect(sJob.failedReason, workers.at(-1)?.logs.slice(-20).join("\n")).toBeUndefined();
     expect(sJob.returnvalue).toMatchObject({ created: true, items: 96 });
+    const trained = await t.db.evaluation.findUniqueOrThrow({
+      where: { runId_split: { runId: baselineId, split: "TEST" } },
+    });
     const ev = await jobs.evaluate({ runId: baselineId, splits: ["TEST"] });
     const eJob = await waitFor("evaluate job", async () => {
       const s = await (await jobs.queue("evaluate").getJob(ev.jobId))?.getState();
@@ -262,6 +266,9 @@ describe("training runs on real workers", () => {
     });
     expect(eJob.returnvalue).toMatchObject({ stored: true, splits: [{ split: "TEST", n: 15 }] });
     expect(eJob.returnvalue.splits[0].accuracy).toBeCloseTo(stored.accuracy, 6);
+    // The same model scored the way the run scored itself (mirror TTA): the figures it stored when it trained.
+    expect(stored.loss).toBeCloseTo(trained.loss, 5);
+    expect(stored.confusion).toEqual(trained.confusion);
     // The re-evaluation applies the biases the run saved with its model (held out from TEST).
     expect(stored.decisions).toMatchObject({ protocol: "held-out", fittedOn: "valid" });
   });

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TDb } from "@concord/db";
 import type { TEvaluateProgress, TEvaluateResult, TJobPayload } from "@concord/jobs";
+import { parseStoredRunConfig } from "@concord/jobs/run-config";
 import { backendOptions, evaluate, initBackend, loadModel } from "@concord/trainer";
 import { UnrecoverableError } from "bullmq";
 import type { TWorkerEnv } from "../env";
@@ -22,6 +23,10 @@ export async function evaluateRun(
   const meta = JSON.parse(await readFile(join(runDir(env, run.id).root, "run.json"), "utf8")) as {
     classNames: string[];
   };
+  // Scored as the run scored itself: with mirror TTA when it selected with it (a run without the lever, or from
+  // before it, without), so a re-evaluation of its own split rewrites the same figures, not other ones.
+  const runConfig = parseStoredRunConfig(run.config);
+  const tta = runConfig.success ? runConfig.data.ttaEval : false;
   const datasetId = payload.datasetId ?? run.datasetId;
   const stored = datasetId === run.datasetId;
   await initBackend(env.CONCORD_TF_BACKEND, backendOptions(env));
@@ -34,7 +39,7 @@ export async function evaluateRun(
       const set = sets[split.toLowerCase() as "train" | "valid" | "test"];
       if (!set) continue;
       await onProgress({ split, done: 0, total: set.labels.length });
-      const e = await evaluate(model, set, split.toLowerCase(), { labels: meta.classNames });
+      const e = await evaluate(model, set, split.toLowerCase(), { labels: meta.classNames, tta });
       if (stored) await writeEvaluation(db, run.id, split, e);
       const free = e.withoutTrainTwins;
       splits.push({
