@@ -157,6 +157,8 @@ describe("POST /api/predictions", () => {
       runId: ids.run,
       createdById: ids.ADMIN,
       jobId,
+      // The run's stored config has no ttaEval (it predates the lever): its set predicts the face alone.
+      tta: false,
     });
     const list = await call(
       (await routes.predictions()).GET as THandler,
@@ -212,6 +214,29 @@ describe("POST /api/predictions", () => {
     });
     expect(await (await g.concordJobs!.queue("train").getJob(jobId))?.getState()).toBe("waiting");
     await t.db.predictionSet.delete({ where: { id } });
+    await g.concordJobs!.queue("train").obliterate({ force: true });
+  });
+
+  it("a run that selected with mirror TTA gets a set that predicts with it, shown in the set's view", async () => {
+    const run = await t.db.trainingRun.create({
+      data: {
+        datasetId: ids.ds!,
+        seed: 1,
+        status: "SUCCEEDED",
+        artifactPath: "/artifacts/runs/y/model",
+        config: { datasetId: ids.ds!, backend: "auto", ttaEval: true },
+      },
+    });
+    const r = await post({ runId: run.id, scheme: "in-sample" });
+    expect(r.status).toBe(201);
+    const { id } = await r.json();
+    expect((await t.db.predictionSet.findUniqueOrThrow({ where: { id } })).tta).toBe(true);
+    const one = await call((await routes.one()).GET as THandler, "researcher", `/api/predictions/${id}`, {
+      params: { id },
+    });
+    expect(await one.json()).toMatchObject({ id, tta: true });
+    await t.db.predictionSet.delete({ where: { id } });
+    await t.db.trainingRun.delete({ where: { id: run.id } });
     await g.concordJobs!.queue("train").obliterate({ force: true });
   });
 

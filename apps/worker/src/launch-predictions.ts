@@ -21,6 +21,8 @@ export async function launchPredictionsAfterRun(
       runId: run.id,
       scheme,
       folds: foldsOf({ scheme, folds: config.predictFolds }),
+      // Scored as the run scored itself (its evaluation's mirror TTA), fixed for the set's lifetime.
+      tta: config.ttaEval,
       createdById: run.createdById,
     },
   });

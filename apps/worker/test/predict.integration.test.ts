@@ -49,9 +49,10 @@ async function waitSet(setId: string, statuses: string[], timeoutMs = 180_000) {
   );
 }
 
-async function launchSet(scheme: "in-sample" | "cross-fit", folds = 2) {
+// As the web launches one for this run: without TTA (its stored config predates the lever, so ttaEval is off).
+async function launchSet(scheme: "in-sample" | "cross-fit", folds = 2, tta = false) {
   const set = await t.db.predictionSet.create({
-    data: { datasetId: fx.datasetId, runId, scheme, folds: scheme === "cross-fit" ? folds : 1 },
+    data: { datasetId: fx.datasetId, runId, scheme, folds: scheme === "cross-fit" ? folds : 1, tta },
   });
   await jobs.predict({ setId: set.id });
   return set;
@@ -114,7 +115,8 @@ describe("predict jobs on a real worker", () => {
       () => t.db.predictionSet.findFirst({ where: { runId } }),
       180_000,
     );
-    expect(set).toMatchObject({ scheme: "cross-fit", folds: 2, datasetId: fx.datasetId });
+    // The stored config has no ttaEval (it predates the lever: off), so neither has its set.
+    expect(set).toMatchObject({ scheme: "cross-fit", folds: 2, datasetId: fx.datasetId, tta: false });
     const done = await waitSet(set.id, ["SUCCEEDED", "FAILED"]);
     expect(done.error, worker.logs.slice(-30).join("\n")).toBeNull();
     expect(done.status).toBe("SUCCEEDED");
@@ -180,6 +182,34 @@ describe("predict jobs on a real worker", () => {
     const outOfSample = meanOwnLabel(crossFit, labelledTrain);
     expect(inSample - outOfSample, `in-sample ${inSample}, cross-fit ${outOfSample}`).toBeGreaterThan(0.1);
   }, 200_000);
+
+  it("a run that selected with mirror TTA gets a set with it; such a set predicts face + mirror", async () => {
+    const tta = await createRun(t.db, fx.datasetId, { epochs: 1, ttaEval: true, predictAfter: "in-sample" });
+    await jobs.train({ runId: tta.id });
+    const auto = await waitFor(
+      "the TTA run's set",
+      () => t.db.predictionSet.findFirst({ where: { runId: tta.id } }),
+      180_000,
+    );
+    expect(auto.tta).toBe(true);
+    expect((await waitSet(auto.id, ["SUCCEEDED", "FAILED"])).status).toBe("SUCCEEDED");
+
+    // The first run's model with the flag on: its rows are the mean over face and mirror, so they differ from
+    // the same model's rows without it (the fixture's cells are not mirror-symmetric: a mirrored face is
+    // another cell, often a memorised one). Without the flag reaching the inference they would be equal.
+    const set = await launchSet("in-sample", 1, true);
+    expect((await waitSet(set.id, ["SUCCEEDED", "FAILED"])).status).toBe("SUCCEEDED");
+    const mirrored = await rowsOf(set.id);
+    const plain = new Map(crossFit.filter((r) => r.fold === null).map((r) => [r.imageId, r.probs]));
+    const pairs = mirrored.filter((r) => plain.has(r.imageId));
+    expect(pairs.length).toBe(fx.total - 24);
+    const gaps = pairs.map((r) => {
+      const other = plain.get(r.imageId)!;
+      return Math.max(...r.probs.map((p, c) => Math.abs(p - other[c]!)));
+    });
+    // Measured: 13 of 15 faces move by 0.005-0.5; two the model is sure of in both views by ~1e-6.
+    expect(gaps.filter((g) => g > 1e-3).length, gaps.join(" ")).toBeGreaterThanOrEqual(pairs.length / 2);
+  }, 300_000);
 
   it("cancel mid-fold -> CANCELLED with its rows and fold checkpoint kept; resumed -> the same predictions", async () => {
     const set = await launchSet("cross-fit");

@@ -207,6 +207,15 @@ export function parseStoredRunConfig(raw: unknown) {
   return ZRunConfig.safeParse({ ...PREDATING_LEVERS, ...stored });
 }
 
+/**
+ * Whether a stored run scored itself with mirror TTA: its evaluate jobs and its prediction sets score that way
+ * too, so the same model on the same faces gives one set of figures. A config that does not parse: false.
+ */
+export function ttaEvalOfStored(raw: unknown): boolean {
+  const parsed = parseStoredRunConfig(raw);
+  return parsed.success ? parsed.data.ttaEval : false;
+}
+
 /** Every default, for the form's initial values (a form has no dataset until one is chosen). */
 export const DEFAULT_RUN_CONFIG: Omit<TRunConfig, "datasetId"> = ZRunConfig.omit({ datasetId: true }).parse(
   {},

@@ -10,6 +10,7 @@ import {
   SCHEME_PAPER_NAMES,
   trainQueueFor,
   trainQueueOfStored,
+  ttaEvalOfStored,
   ZRunConfig,
   ZTrainingConfig,
 } from "../src/run-config";
@@ -72,6 +73,16 @@ describe("run config", () => {
     // Garbage is refused as before, naming the field.
     expect(parseStoredRunConfig(null).success).toBe(false);
     expect(parseStoredRunConfig({ ...old, epochs: "ten" }).error?.issues[0]?.path).toEqual(["epochs"]);
+  });
+
+  it("says whether a stored run scored with mirror TTA: what it stored, off before the lever, off for garbage", () => {
+    const now = { ...DEFAULT_RUN_CONFIG, datasetId: "d" };
+    expect(now.ttaEval).toBe(true);
+    expect(ttaEvalOfStored(now)).toBe(true);
+    expect(ttaEvalOfStored({ ...now, ttaEval: false })).toBe(false);
+    expect(ttaEvalOfStored({ datasetId: "d", model: "fast", epochs: 14 })).toBe(false);
+    expect(ttaEvalOfStored(null)).toBe(false);
+    expect(ttaEvalOfStored({ ...now, epochs: "ten" })).toBe(false);
   });
 
   it("routes GPU runs to train-gpu and everything else to train", () => {

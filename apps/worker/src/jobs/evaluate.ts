@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TDb } from "@concord/db";
 import type { TEvaluateProgress, TEvaluateResult, TJobPayload } from "@concord/jobs";
-import { parseStoredRunConfig } from "@concord/jobs/run-config";
+import { ttaEvalOfStored } from "@concord/jobs/run-config";
 import { backendOptions, evaluate, initBackend, loadModel } from "@concord/trainer";
 import { UnrecoverableError } from "bullmq";
 import type { TWorkerEnv } from "../env";
@@ -25,8 +25,7 @@ export async function evaluateRun(
   };
   // Scored as the run scored itself: with mirror TTA when it selected with it (a run without the lever, or from
   // before it, without), so a re-evaluation of its own split rewrites the same figures, not other ones.
-  const runConfig = parseStoredRunConfig(run.config);
-  const tta = runConfig.success ? runConfig.data.ttaEval : false;
+  const tta = ttaEvalOfStored(run.config);
   const datasetId = payload.datasetId ?? run.datasetId;
   const stored = datasetId === run.datasetId;
   await initBackend(env.CONCORD_TF_BACKEND, backendOptions(env));

@@ -159,7 +159,9 @@ export async function predictSet(
     await progress({ done: done.size, total: images.length });
     log(`${images.length} images (${done.size} already stored), ${trained.size} trained on by run ${run.id}`);
     pool = await createInferencePool(model, env.CONCORD_TRAINER_THREADS);
-    const inference = { signal: control.signal, pool: pool ?? undefined };
+    // Every model of the set (the run's and the fold models) predicts with the set's views: face + mirror when
+    // the run selected and reported with mirror TTA, so the stored rows score as its evaluation did.
+    const inference = { signal: control.signal, pool: pool ?? undefined, tta: set.tta };
     const afterRound = async (r: { done: number; seconds: number }) => {
       inferred += r.done;
       await progress({ phase: "predicting", done: state.done + r.done, imagesPerSec: r.done / r.seconds });

@@ -2,7 +2,7 @@ import "server-only";
 import { trainableLabels } from "@concord/crowd";
 import type { RunStatus, Split } from "@concord/db";
 import { isQueueUnavailableError, type TFoldModel } from "@concord/jobs";
-import { foldsOf, type TPredictRequest } from "@concord/jobs/run-config";
+import { foldsOf, type TPredictRequest, ttaEvalOfStored } from "@concord/jobs/run-config";
 import { db } from "../db";
 import { fieldError, HttpError } from "../http";
 import { enqueuePredictJob, publishPredictCancel } from "../queue";
@@ -18,6 +18,8 @@ export type TPredictionSetView = {
   status: RunStatus;
   scheme: string;
   folds: number;
+  /** Each row is the mean over the face and its mirror (the run's ttaEval at creation). */
+  tta: boolean;
   progress: Record<string, unknown> | null;
   foldModels: TFoldModel[];
   predicted: number;
@@ -84,6 +86,7 @@ function toView(s: TSetRow, splits: TSplitCount[]): TPredictionSetView {
     status: s.status,
     scheme: s.scheme,
     folds: s.folds,
+    tta: s.tta,
     progress: s.progress as Record<string, unknown> | null,
     foldModels: Array.isArray(s.foldModels) ? (s.foldModels as TFoldModel[]) : [],
     predicted: s.predicted,
@@ -148,6 +151,7 @@ export async function launchPredictions(
       runId: run.id,
       scheme: request.scheme,
       folds: foldsOf(request),
+      tta: ttaEvalOfStored(run.config),
       createdById: userId,
     },
   });

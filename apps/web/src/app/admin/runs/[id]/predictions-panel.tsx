@@ -161,6 +161,15 @@ export function PredictionsPanel(props: {
                       <div className="font-medium">
                         {s.scheme}
                         {s.scheme === "cross-fit" ? ` · ${s.folds} folds` : ""}
+                        {s.tta ? (
+                          <span
+                            className="ml-1 text-xs font-normal text-slate-500"
+                            title="Each row is the mean over the face and its mirror, as the run's evaluation scored"
+                            data-testid="prediction-tta"
+                          >
+                            · mirror TTA
+                          </span>
+                        ) : null}
                       </div>
                       <div className="text-xs text-slate-500">
                         {s.datasetName} · {s.id.slice(-6)} · {new Date(s.createdAt).toLocaleString()}
@@ -200,7 +209,9 @@ export function PredictionsPanel(props: {
                       ))}
                     </td>
                     <td className="px-3 py-2 text-right text-xs tabular-nums">
-                      {s.imagesPerSec === null ? "—" : `${s.imagesPerSec.toFixed(0)} img/s`}
+                      {s.imagesPerSec === null
+                        ? "—"
+                        : `${s.imagesPerSec.toFixed(0)} img/s${s.tta ? " (face + mirror)" : ""}`}
                       <div className="text-slate-500">{s.backend ?? ""}</div>
                     </td>
                     <td className="space-x-2 whitespace-nowrap px-3 py-2 text-right">
