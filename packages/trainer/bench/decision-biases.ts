@@ -1,9 +1,11 @@
 // Per-class decision biases for macro-F1 on a predictions file, without the model (issue 14):
-//   npx tsx bench/decision-biases.ts --predictions valid.csv [--data <FER+ folder>] [--splits 20]
+//   npx tsx bench/decision-biases.ts --predictions valid.csv [--data <FER+ folder>] [--splits 20] [--bagged B]
 // The predictions are concord-eval --predictions' (or the web app's export) for FER2013Valid. The fitting and the
 // cross-fitted report are the trainer's own (src/evaluation/decision-biases.ts: what a run does after training,
 // and concord-eval --fit-decision-biases on a model); this script adds the in-sample figure, to show how much
-// fitting and scoring on the same faces flatters, and each halving's figures.
+// fitting and scoring on the same faces flatters. --bagged B adds a candidate rule, not what runs do: biases
+// averaged over B bootstrap fits of the fitting half, scored cross-fitted on the same halvings as the run's rule,
+// face for face, with the number of halvings each rule wins.
 // FER+ majority protocol: the emotion holding > half of the votes once single votes are dropped (8 emotions).
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -14,8 +16,10 @@ import {
   decide,
   fitDecisionBiases,
   logProbabilities,
+  randomHalvings,
 } from "../src/evaluation/decision-biases";
 import { classReports, confusionMatrix, macroF1 } from "../src/evaluation/metrics";
+import { Rng } from "../src/loop/seeded-rng";
 
 const { values: a } = parseArgs({
   options: {
@@ -25,6 +29,7 @@ const { values: a } = parseArgs({
       default: path.resolve(import.meta.dirname, "../../../../shared/datasets/ferplus"),
     },
     splits: { type: "string", default: "20" },
+    bagged: { type: "string" },
   },
 });
 if (!a.predictions) {
@@ -86,3 +91,45 @@ const cf = crossFitDecisions(p, labels, K, null, Number(a.splits));
 console.log(
   `cross-fitted, mean ± SD over ${cf.halvings} random halvings: accuracy ${pct(cf.accuracy)} ± ${(100 * cf.accuracySd!).toFixed(2)}, macro-F1 ${cf.macroF1.toFixed(3)} ± ${cf.macroF1Sd!.toFixed(3)}  [${f1s(cf.perClassF1)}]`,
 );
+
+if (a.bagged) {
+  const B = Number(a.bagged);
+  if (!(Number.isInteger(B) && B >= 2)) {
+    console.error("--bagged: a whole number of bootstrap fits, >= 2");
+    process.exit(2);
+  }
+  const boot = new Rng(7);
+  const n = labels.length;
+  const all = Array.from({ length: n }, (_, i) => i);
+  const rules = { plain: new Int32Array(n), bagged: new Int32Array(n) };
+  const scores: Record<keyof typeof rules, ReturnType<typeof scoreOf>[]> = { plain: [], bagged: [] };
+  for (const half of randomHalvings(n, Number(a.splits))) {
+    for (const side of [0, 1]) {
+      const fit = all.filter((i) => half[i] !== side);
+      const fits = Array.from({ length: B }, () =>
+        fitDecisionBiases(
+          logp,
+          labels,
+          K,
+          fit.map(() => fit[boot.int(fit.length)] as number),
+        ),
+      );
+      const bagged = Array.from({ length: K }, (_, c) => fits.reduce((s, b) => s + (b[c] as number), 0) / B);
+      for (const [rule, bias] of [
+        ["plain", fitDecisionBiases(logp, labels, K, fit)],
+        ["bagged", bagged],
+      ] as const) {
+        const d = decide(logp, bias);
+        for (let i = 0; i < n; i++) if (half[i] === side) rules[rule][i] = d[i] as number;
+      }
+    }
+    for (const rule of ["plain", "bagged"] as const) scores[rule].push(scoreOf(rules[rule]));
+  }
+  const avg = (x: number[]) => x.reduce((s, v) => s + v, 0) / x.length;
+  for (const rule of ["plain", "bagged"] as const)
+    console.log(
+      `cross-fitted, ${rule === "plain" ? "the run's rule      " : `bagged over ${B} fits`}: accuracy ${pct(avg(scores[rule].map((x) => x.accuracy)))}, macro-F1 ${avg(scores[rule].map((x) => x.macroF1)).toFixed(4)}  [${f1s(scores[rule][0]!.f1.map((_, c) => avg(scores[rule].map((x) => x.f1[c]!))))}]`,
+    );
+  const wins = scores.bagged.filter((x, h) => x.macroF1 > scores.plain[h]!.macroF1).length;
+  console.log(`bagged above the run's rule in macro-F1 on ${wins} of ${scores.plain.length} halvings`);
+}

@@ -144,6 +144,23 @@ function twinFreeItems(twins: readonly (TTwinKind | null)[] | null, n: number): 
 }
 
 /**
+ * The random halvings of n faces that crossFitDecisions scores over (half[i] = 0 or 1), drawn from HALVING_SEED:
+ * the same n always gives the same halvings, so another fitting rule can be compared face for face
+ * (bench/decision-biases.ts --bagged).
+ */
+export function* randomHalvings(n: number, halvings = HALVINGS): Generator<Uint8Array> {
+  const rng = new Rng(HALVING_SEED);
+  const all = Array.from({ length: n }, (_, i) => i);
+  for (let h = 0; h < halvings; h++) {
+    const half = new Uint8Array(n);
+    rng.shuffle(all.slice()).forEach((i, r) => {
+      half[i] = r % 2;
+    });
+    yield half;
+  }
+}
+
+/**
  * The cross-fitted figures of biases on the split they are fitted on (see the top of this file): HALVINGS random
  * halvings drawn from HALVING_SEED, so the same predictions always give the same report.
  */
@@ -158,14 +175,9 @@ export function crossFitDecisions(
   const n = labels.length;
   const all = Array.from({ length: n }, (_, i) => i);
   const free = twinFreeItems(twins, n);
-  const rng = new Rng(HALVING_SEED);
   const runs: { whole: TScore; free: TScore | null }[] = [];
   const decided = new Int32Array(n);
-  for (let h = 0; h < halvings; h++) {
-    const half = new Uint8Array(n);
-    rng.shuffle(all.slice()).forEach((i, r) => {
-      half[i] = r % 2;
-    });
+  for (const half of randomHalvings(n, halvings)) {
     for (const side of [0, 1]) {
       const b = fitDecisionBiases(
         logp,
