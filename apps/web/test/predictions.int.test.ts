@@ -291,6 +291,7 @@ describe("GET /api/exports/predictions", () => {
 
     const json = await (await get(`set=${set.id}&format=json`)).res.json();
     expect(json.labels).toEqual(FERPLUS_LABELS.slice(0, 8));
+    expect(json.set).toMatchObject({ id: set.id, scheme: "cross-fit", folds: 2, tta: false });
     expect(json.items).toHaveLength(4);
     expect(json.items.find((i: { image: string }) => i.image === "fer0000001.png")).toMatchObject({
       split: "TRAIN",

@@ -64,6 +64,8 @@ export async function exportPredictions(setId: string, format: TExportFormat) {
         runId: set.runId,
         scheme: set.scheme,
         folds: set.folds,
+        // Each row the mean over the face and its mirror (the run's mirror TTA).
+        tta: set.tta,
         createdAt: set.createdAt,
         finishedAt: set.finishedAt,
       },
