@@ -1,11 +1,11 @@
 // The data side of a predict job: which images a set still lacks, their pixels, and the rows it stores
 // (one per image, probabilities in the dataset's taxonomy order).
 import type { Prisma, TDb } from "@concord/db";
-import { predictProbabilities, type TEvaluateOptions } from "@concord/trainer";
+import { predictCrowdProbabilities, type TEvaluateOptions } from "@concord/trainer";
 import { loadPixels } from "./train-data";
 
 const PIXELS = 48 * 48;
-type TModel = Parameters<typeof predictProbabilities>[0];
+type TModel = Parameters<typeof predictCrowdProbabilities>[0];
 /** Images read, predicted and written per round: bounded memory, and a stop point between rounds. */
 export const PREDICT_CHUNK = 2048;
 /** Inference batch (measured with npm run bench:predict -w @concord/trainer, see its README). */
@@ -78,7 +78,8 @@ export async function predictTargets(
     const chunk = options.targets.slice(k, k + PREDICT_CHUNK);
     const pixels = await options.pixelsOf(chunk.map((t) => t.imageId));
     const t0 = performance.now();
-    const probs = await predictProbabilities(options.model, pixels, {
+    // The crowd's vote shares as the model estimates them (a logit-adjusted run's rows reweighted by its prior).
+    const probs = await predictCrowdProbabilities(options.model, pixels, {
       batchSize: PREDICT_BATCH,
       ...options.inference,
     });

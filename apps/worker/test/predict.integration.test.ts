@@ -16,8 +16,16 @@ import {
   type TJobsClient,
   type TPredictProgress,
 } from "@concord/jobs";
+import {
+  crowdProbabilities,
+  initBackend,
+  loadModel,
+  logitAdjustmentOf,
+  predictProbabilities,
+} from "@concord/trainer";
 import { QueueEvents } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pixelsFromDb } from "../src/predictions";
 import { createCellFixture } from "./fixtures";
 import { createRun, spawnWorker, type TWorkerProc, waitFor } from "./harness";
 
@@ -70,6 +78,7 @@ function meanOwnLabel(rows: Prediction[], ids: Set<string>) {
 }
 
 beforeAll(async () => {
+  await initBackend("wasm", { quiet: true });
   t = await createTestDatabase("concord_worker_predict");
   fx = await createCellFixture(t.db, LABELLED, UNVOTED);
   jobs = createJobsClient({ prefix });
@@ -209,6 +218,35 @@ describe("predict jobs on a real worker", () => {
     });
     // Measured: 13 of 15 faces move by 0.005-0.5; two the model is sure of in both views by ~1e-6.
     expect(gaps.filter((g) => g > 1e-3).length, gaps.join(" ")).toBeGreaterThanOrEqual(pairs.length / 2);
+  }, 300_000);
+
+  it("a logit-adjusted run stores the crowd's vote shares: its softmax reweighted by its training prior", async () => {
+    const la = await createRun(t.db, fx.datasetId, { epochs: 1, logitAdjust: 1, predictAfter: "in-sample" });
+    await jobs.train({ runId: la.id });
+    const set = await waitFor(
+      "the logit-adjusted run's set",
+      () => t.db.predictionSet.findFirst({ where: { runId: la.id } }),
+      180_000,
+    );
+    expect((await waitSet(set.id, ["SUCCEEDED", "FAILED"])).status).toBe("SUCCEEDED");
+    const rows = await rowsOf(set.id);
+    // The same model, loaded as the job loads it, predicted here: the rows are its softmax reweighted by the
+    // prior it saved (FER+ classes 0-7 of the taxonomy; unknown and not-a-face stay 0), not the softmax.
+    const run = await t.db.trainingRun.findUniqueOrThrow({ where: { id: la.id } });
+    const model = await loadModel(run.artifactPath!);
+    const adjustment = logitAdjustmentOf(model.getUserDefinedMetadata(), 8);
+    expect(adjustment?.tau).toBe(1);
+    const raw = await predictProbabilities(model, await pixelsFromDb(t.db)(rows.map((r) => r.imageId)));
+    const crowd = crowdProbabilities(raw, adjustment);
+    model.dispose();
+    let moved = 0;
+    rows.forEach((r, i) => {
+      expectClose(r.probs.slice(0, 8), Array.from(crowd.subarray(i * 8, i * 8 + 8)));
+      expect(r.probs.slice(8)).toEqual([0, 0]);
+      if (Math.max(...r.probs.slice(0, 8).map((p, c) => Math.abs(p - raw[i * 8 + c]!))) > 1e-3) moved++;
+    });
+    // Without the reweighting the rows would be the raw softmax: every face's row moves.
+    expect(moved).toBe(rows.length);
   }, 300_000);
 
   it("cancel mid-fold -> CANCELLED with its rows and fold checkpoint kept; resumed -> the same predictions", async () => {

@@ -21,6 +21,12 @@ export {
   ZTrainerEnv,
 } from "./env";
 export {
+  crowdProbabilities,
+  logitAdjustmentOf,
+  predictCrowdProbabilities,
+  type TLogitAdjustment,
+} from "./evaluation/crowd-probabilities";
+export {
   BIAS_GRID,
   decide,
   decisionBiasesOf,

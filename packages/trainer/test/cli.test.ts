@@ -8,6 +8,7 @@ import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
 import { readFerplusSplit } from "../src/data/ferplus-folder";
+import { crowdProbabilities } from "../src/evaluation/crowd-probabilities";
 import { predictProbabilities } from "../src/evaluation/evaluate";
 import { saveModel } from "../src/model/model-io";
 
@@ -37,7 +38,11 @@ const evalValid = (model: string, data: string, ...more: string[]) =>
 
 /** A one-layer 8-emotion model saved with the FER+ class names (what concord-eval accepts). Seeded: two models
  *  must differ by a fixed margin, not by whatever an unseeded draw gives (it once left them 6e-4 apart). */
-async function saveTinyFerplusModel(dir: string, seed = 1): Promise<tf.LayersModel> {
+async function saveTinyFerplusModel(
+  dir: string,
+  seed = 1,
+  extra: Record<string, unknown> = {},
+): Promise<tf.LayersModel> {
   const m = tf.sequential({
     layers: [
       tf.layers.flatten({ inputShape: [48, 48, 1] }),
@@ -48,7 +53,7 @@ async function saveTinyFerplusModel(dir: string, seed = 1): Promise<tf.LayersMod
       }),
     ],
   });
-  await saveModel(m, dir, { classNames: [...FERPLUS_EMOTIONS], modelName: "tiny", inputSize: 48 });
+  await saveModel(m, dir, { classNames: [...FERPLUS_EMOTIONS], modelName: "tiny", inputSize: 48, ...extra });
   return m;
 }
 
@@ -316,7 +321,9 @@ describe("CLI errors", () => {
       face(path.join(dir, `f${i}.png`), 30 + 60 * i);
     });
     const m1 = await saveTinyFerplusModel(path.join(root, "m1"));
-    const m2 = await saveTinyFerplusModel(path.join(root, "m2"), 2);
+    // m2 was trained with the logit-adjusted loss: the file gets its crowd probabilities, the score its own.
+    const logitAdjustment = { tau: 0.5, prior: [0.34, 0.27, 0.12, 0.14, 0.09, 0.01, 0.02, 0.01] };
+    const m2 = await saveTinyFerplusModel(path.join(root, "m2"), 2, { logitAdjustment });
     const out = path.join(root, "predictions.csv");
     const json = path.join(root, "report.json");
     const r = run("concord-eval.mjs", [
@@ -333,8 +340,11 @@ describe("CLI errors", () => {
     const p1 = await predictProbabilities(m1, split.pixels, { tta: true });
     const p2 = await predictProbabilities(m2, split.pixels, { tta: true });
     const mean = p1.map((v, i) => (v + (p2[i] as number)) / 2);
+    const crowd2 = crowdProbabilities(p2, logitAdjustment);
+    const crowdMean = p1.map((v, i) => (v + (crowd2[i] as number)) / 2);
     const p = parsePredictionsCsv(readFileSync(out, "utf8"), out);
-    for (let j = 0; j < mean.length; j++) expect(p.probs[j]).toBeCloseTo(mean[j] as number, 5);
+    for (let j = 0; j < mean.length; j++) expect(p.probs[j]).toBeCloseTo(crowdMean[j] as number, 5);
+    expect(Math.max(...mean.map((v, j) => Math.abs(v - (crowdMean[j] as number))))).toBeGreaterThan(1e-2);
     expect(Math.abs((p1[0] as number) - (p2[0] as number))).toBeGreaterThan(1e-3); // the two models differ (0.0067 with seeds 1 and 2)
     // The report scores the 3 faces with a majority (f1 has none) on the mean's argmax.
     const report = JSON.parse(readFileSync(json, "utf8"));

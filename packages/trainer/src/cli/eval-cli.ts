@@ -8,6 +8,7 @@ import { locateFerplus, majoritySet, readFerplusSplit, trainFaceHashes } from ".
 import { DataError } from "../data/train-data";
 import { describeTwins, withTrainTwins } from "../data/train-twins";
 import { TrainerEnvError, trainerEnv } from "../env";
+import { crowdProbabilities, logitAdjustmentOf } from "../evaluation/crowd-probabilities";
 import { decisionBiasesOf } from "../evaluation/decision-biases";
 import { labelledFaces, predictProbabilities, scoreProbabilities } from "../evaluation/evaluate";
 import { loadModel } from "../model/model-io";
@@ -24,7 +25,9 @@ const USAGE = `usage: concord-eval --model <dir> [--model <dir> ...] --data <FER
   --model given more than once: an ensemble, scored (and written by --predictions) on the mean of the models'
   probabilities (each with --tta if given).
   --predictions writes every face of the split (with or without a majority label): image,split,p_neutral,...,p_contempt
-  (the predictions export format of @concord/crowd; image = the FER+ face file name).`;
+  (the predictions export format of @concord/crowd; image = the FER+ face file name): the crowd's vote shares as
+  the model estimates them, so a model trained with --logit-adjust has its rows reweighted by its training prior
+  (softmax(z + tau log prior), what its loss fitted) while it is scored on its own argmax.`;
 
 /**
  * The split with its train twins (the importer's rule), found among the faces of FER2013Train beside it that
@@ -79,7 +82,7 @@ async function main(): Promise<void> {
   const classes = FERPLUS_EMOTIONS.length;
   const keep = labelledFaces(set, classes, s.name);
   // One pass over every face of the split: the labelled ones are scored, all of them go to --predictions.
-  const probs = await meanProbabilities(models, s.pixels, a.tta);
+  const { scored: probs, crowd } = await meanProbabilities(models, s.pixels, a.tta);
   const scored = new Float32Array(keep.length * classes);
   keep.forEach((i, k) => {
     scored.set(probs.subarray(i * classes, (i + 1) * classes), k * classes);
@@ -107,7 +110,7 @@ async function main(): Promise<void> {
       images: s.files,
       splits: s.files.map(() => split.toUpperCase()),
       classes: [...FERPLUS_EMOTIONS],
-      probs: Float64Array.from(probs),
+      probs: Float64Array.from(crowd),
     });
     await writeFile(path.resolve(a.predictions), csv);
     console.error(`concord-eval: wrote ${s.files.length} predictions of ${s.name} to ${a.predictions}`);
@@ -136,15 +139,28 @@ async function loadFerplusModel(dir: string) {
   return model;
 }
 
-/** The mean over the models of their class probabilities (each the mean over face and mirror with tta). */
+/**
+ * The mean over the models of their class probabilities (each the mean over face and mirror with tta), scored
+ * as they are, and the mean of their crowd probabilities (vote shares: a logit-adjusted model's rows reweighted
+ * by its stored prior, crowdProbabilities), which --predictions writes for the crowd.
+ */
 async function meanProbabilities(models: tf.LayersModel[], pixels: Uint8Array, tta: boolean) {
-  let sum: Float32Array | null = null;
+  const sum = { scored: null as Float32Array | null, crowd: null as Float32Array | null };
+  const add = (into: Float32Array | null, p: Float32Array) => {
+    if (!into) return Float32Array.from(p);
+    for (let i = 0; i < p.length; i++) into[i] = (into[i] as number) + (p[i] as number);
+    return into;
+  };
   for (const model of models) {
     const p = await predictProbabilities(model, pixels, { tta });
-    if (!sum) sum = p;
-    else for (let i = 0; i < p.length; i++) sum[i] = (sum[i] as number) + (p[i] as number);
+    const adjustment = logitAdjustmentOf(model.getUserDefinedMetadata(), FERPLUS_EMOTIONS.length);
+    sum.scored = add(sum.scored, p);
+    sum.crowd = add(sum.crowd, crowdProbabilities(p, adjustment));
   }
-  return sum!.map((v) => v / models.length);
+  return {
+    scored: sum.scored!.map((v) => v / models.length),
+    crowd: sum.crowd!.map((v) => v / models.length),
+  };
 }
 
 main().catch((e: Error) => {

@@ -21,7 +21,7 @@ import { storedDecisionBiases } from "../evaluation/decision-biases";
 import { train } from "../loop/train";
 import { DEFAULT_CONFIG } from "../loop/train-config";
 import { MODEL_NAMES, type TModelName } from "../model/model-factories";
-import { saveModel } from "../model/model-io";
+import { saveModel, type TModelMetadata } from "../model/model-io";
 import type { TEvaluation, TOptimizerName } from "../types";
 import { BACKEND_FLAGS, initBackendFromFlags } from "./backend-flags";
 import { formatEvaluation } from "./evaluation-table";
@@ -210,10 +210,9 @@ async function main(): Promise<void> {
   const decisionBiases = report.valid?.decisions
     ? { ...storedDecisionBiases(report.valid.decisions), fittedOn: report.valid.split }
     : null;
+  // train()'s metadata (classes, network, logit adjustment), the biases named by the split's name here.
   await saveModel(result.model, path.join(out, "model"), {
-    classNames: [...data.classNames],
-    modelName: result.config.model,
-    inputSize: 48,
+    ...(result.model.getUserDefinedMetadata() as TModelMetadata),
     ...(decisionBiases ? { decisionBiases } : {}),
   });
   await writeFile(path.join(out, "report.json"), JSON.stringify(report, null, 2));

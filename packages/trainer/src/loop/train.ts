@@ -91,10 +91,8 @@ export async function train(
   const n = trainSet.labels.length;
   const cw = config.classWeighting ? classWeights(trainSet.labels, classes) : null;
   // Logit adjustment: tau x log(prior of the training targets), added to the logits inside the loss only.
-  const adjust =
-    config.logitAdjustTau > 0
-      ? classPrior(trainSet.targets, classes).map((p) => config.logitAdjustTau * Math.log(p))
-      : null;
+  const prior = config.logitAdjustTau > 0 ? classPrior(trainSet.targets, classes) : null;
+  const adjust = prior ? prior.map((p) => config.logitAdjustTau * Math.log(p)) : null;
   const model = withSeededMathRandom(mixSeed(config.seed, 1), () =>
     buildModel({ name: config.model, classes }),
   );
@@ -309,6 +307,8 @@ export async function train(
       modelName: config.model,
       inputSize: SIZE,
       ...(decisionBiases ? { decisionBiases } : {}),
+      // The crowd reads the vote shares the loss fitted: crowdProbabilities (evaluation/crowd-probabilities.ts).
+      ...(prior ? { logitAdjustment: { tau: config.logitAdjustTau, prior: Array.from(prior) } } : {}),
     });
     return {
       model,
