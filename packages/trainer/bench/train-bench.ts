@@ -1,7 +1,8 @@
 /**
  * Training throughput of each model on the chosen tfjs backend, in-process and data-parallel, next to
  * PyTorch on the same topology (../shared/bench/torch_peer.py, Debian's python3-torch) measured in the
- * same run. Usage: npm run bench -w @concord/trainer [-- --models seed,fast --batches 8 --threads 2 --rounds 2]
+ * same run. Every model the run form offers by default (MODEL_NAMES, the default `fast-wide` included).
+ * Usage: npm run bench -w @concord/trainer [-- --models seed,fast --batches 8 --threads 2 --rounds 2]
  */
 import os from "node:os";
 import path from "node:path";
@@ -12,12 +13,12 @@ import { backendOptions, trainerEnv } from "../src/env";
 import { GradientPool } from "../src/loop/gradient-pool";
 import { Optimizer } from "../src/loop/optimizer";
 import { makeShards, step } from "../src/loop/train-step";
-import { buildModel, type TModelName } from "../src/model/model-factories";
+import { buildModel, MODEL_NAMES, type TModelName } from "../src/model/model-factories";
 import { hasPeer, peer, runPython, topologyFile } from "./torch-peer";
 
 const { values: a } = parseArgs({
   options: {
-    models: { type: "string", default: "seed,fast,fast-lite,vgg13" },
+    models: { type: "string", default: MODEL_NAMES.join(",") },
     batch: { type: "string", default: "64" },
     batches: { type: "string", default: "4" },
     workers: { type: "string", default: "1,2" },
@@ -126,7 +127,7 @@ console.log(
   `backend ${backend.name}; batch ${batch}; ${batches} timed batches; load average ${os
     .loadavg()
     .map((l) => l.toFixed(1))
-    .join(" ")}; ${os.cpus().length} cores`,
+    .join(" ")}; ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown CPU"})`,
 );
 console.log(`PyTorch peer: ${a.python} ${peer} --threads ${threads}`);
 const rows: string[] = [];
