@@ -278,15 +278,15 @@ describe("GET /api/exports/predictions", () => {
     );
     const lines = (await csv.res.text()).trim().split("\r\n");
     expect(lines[0]).toBe(
-      "image,split,model,p_neutral,p_happiness,p_surprise,p_sadness,p_anger,p_disgust,p_fear,p_contempt,out_of_sample",
+      "image,split,model,p_neutral,p_happiness,p_surprise,p_sadness,p_anger,p_disgust,p_fear,p_contempt,out_of_sample,tta",
     );
     const byImage = new Map(lines.slice(1).map((l) => [l.split(",")[0], l]));
     expect(byImage.size).toBe(4);
     expect(byImage.get("fer0000000.png")).toBe(
-      `fer0000000.png,TRAIN,run-${ids.run}-fold-1,0.05,0.65,0.05,0.05,0.05,0.05,0.05,0.05,true`,
+      `fer0000000.png,TRAIN,run-${ids.run}-fold-1,0.05,0.65,0.05,0.05,0.05,0.05,0.05,0.05,true,false`,
     );
     expect(byImage.get("fer0000002.png")).toBe(
-      `fer0000002.png,VALID,run-${ids.run},0.65,0.05,0.05,0.05,0.05,0.05,0.05,0.05,true`,
+      `fer0000002.png,VALID,run-${ids.run},0.65,0.05,0.05,0.05,0.05,0.05,0.05,0.05,true,false`,
     );
 
     const json = await (await get(`set=${set.id}&format=json`)).res.json();
@@ -298,6 +298,12 @@ describe("GET /api/exports/predictions", () => {
       model: `run-${ids.run}-fold-2`,
       outOfSample: true,
     });
+
+    // A set made with mirror TTA says so on every CSV row, as its JSON does once.
+    await t.db.predictionSet.update({ where: { id: set.id }, data: { tta: true } });
+    const tta = (await (await get(`set=${set.id}&format=csv`)).res.text()).trim().split("\r\n").slice(1);
+    expect(tta).toHaveLength(4);
+    for (const line of tta) expect(line.endsWith(",true,true")).toBe(true);
 
     const missing = await get("format=csv");
     expect(missing.status).toBe(400);

@@ -13,8 +13,9 @@ export function modelName(runId: string, fold: number | null): string {
 const probability = (x: number) => Number(x.toPrecision(6));
 
 // The predictions export format (read by `concord-crowd issues` and the replay benchmark): a header
-// image,split,model,p_<label>...,out_of_sample with one row per image; `image` is the image's externalId (FER+:
-// the face file name), the p_ columns are the model's classes (the taxonomy without reject labels).
+// image,split,model,p_<label>...,out_of_sample,tta with one row per image; `image` is the image's externalId (FER+:
+// the face file name), the p_ columns are the model's classes (the taxonomy without reject labels), `tta` whether
+// the row is the mean over the face and its mirror (the set's, on every row, so a CSV alone says how it was made).
 export async function exportPredictions(setId: string, format: TExportFormat) {
   const set = await db().predictionSet.findUnique({
     where: { id: setId },
@@ -41,7 +42,7 @@ export async function exportPredictions(setId: string, format: TExportFormat) {
   const columns = labels.map((l) => taxonomy.indexOf(l));
   const name = `${set.dataset.slug}-predictions-${set.scheme}-${setId.slice(-6)}.${format}`;
   if (format === "csv") {
-    const header = ["image", "split", "model", ...labels.map((l) => `p_${l}`), "out_of_sample"];
+    const header = ["image", "split", "model", ...labels.map((l) => `p_${l}`), "out_of_sample", "tta"];
     return download(
       toCsv(
         header,
@@ -51,6 +52,7 @@ export async function exportPredictions(setId: string, format: TExportFormat) {
           modelName(set.runId, r.fold),
           ...columns.map((c) => probability(r.probs[c] ?? 0)),
           r.outOfSample,
+          set.tta,
         ]),
       ),
       name,
