@@ -3,6 +3,7 @@
  * inference threads, next to PyTorch's inference of the same network (built by ../shared/bench/torch_peer.py
  * from our topology) in the same run, same batch sizes, same thread counts. Rounds interleave the two and
  * keep each one's best, so a load swing on the shared machine does not favour one side.
+ * By default the network a run trains by default (DEFAULT_CONFIG.model, `fast-wide`): what a predict job meets.
  * Usage: npm run bench:predict -w @concord/trainer [-- --models fast --batches 64,256 --images 2048 --rounds 2]
  */
 import os from "node:os";
@@ -12,12 +13,13 @@ import * as tf from "@tensorflow/tfjs";
 import { backendLabel, initBackend } from "../src/backend";
 import { backendOptions, trainerEnv } from "../src/env";
 import { createInferencePool, predictProbabilities } from "../src/evaluation/evaluate";
+import { DEFAULT_CONFIG } from "../src/loop/train-config";
 import { buildModel, type TModelName } from "../src/model/model-factories";
 import { hasPeer, peer, runPython, topologyFile } from "./torch-peer";
 
 const { values: a } = parseArgs({
   options: {
-    models: { type: "string", default: "fast" },
+    models: { type: "string", default: DEFAULT_CONFIG.model },
     batches: { type: "string", default: "64,256" },
     images: { type: "string", default: "2048" },
     threads: { type: "string", default: "1,2" },
