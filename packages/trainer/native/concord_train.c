@@ -501,7 +501,29 @@ static napi_value weighted_sum(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+NOINLINE static void ema_loop(float *restrict v, const float *restrict w, size_t n, double d, double e) {
+  for (size_t i = 0; i < n; i++) v[i] = (float)(d * (double)v[i] + e * (double)w[i]);
+}
+
+// emaUpdate(v, w, d, e): v = d v + e w, each value computed in float64 and stored as float32: the same bits as
+// WeightEma's JavaScript loop (the addon is built without FMA contraction). A training step's weight EMA in one
+// pass over each weight, read in place from the WASM heap instead of copied out.
+static napi_value ema_update(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  float *v, *w;
+  size_t lv, lw;
+  double d, e;
+  const char *usage = "emaUpdate(v, w, d, e): bad arguments";
+  if (!get_args(env, info, 4, 4, argv, usage)) return NULL;
+  if (!get_f32(env, argv[0], &v, &lv) || !get_f32(env, argv[1], &w, &lw) || lw != lv ||
+      napi_get_value_double(env, argv[2], &d) != napi_ok || napi_get_value_double(env, argv[3], &e) != napi_ok)
+    USAGE(usage);
+  ema_loop(v, w, lv, d, e);
+  return NULL;
+}
+
 static napi_property_descriptor PROPS[] = {
+    NAPI_FN("emaUpdate", ema_update),
     NAPI_FN("weightedSum", weighted_sum),
     NAPI_FN("dropout", dropout),
     NAPI_FN("channelSum", channel_sum),

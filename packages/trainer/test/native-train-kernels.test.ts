@@ -4,6 +4,7 @@ import { initBackend } from "../src/backend";
 import { nativeAddon } from "../src/kernels/native-kernels";
 import { Optimizer } from "../src/loop/optimizer";
 import { mulberry32, withSeededMathRandom } from "../src/loop/seeded-rng";
+import { jsEmaKernel, type TEmaKernel, WeightEma } from "../src/loop/weight-ema";
 import { maxRel, on } from "./helpers";
 import { KERNEL_MODES, useKernelMode } from "./kernel-modes";
 
@@ -159,6 +160,43 @@ describe.runIf(KERNEL_MODES.includes("native"))("native weighted sum (gradient t
           ) as tf.Tensor,
     );
     expect(Array.from(got as Float32Array)).toEqual(Array.from(ref as Float32Array));
+  });
+});
+
+describe.runIf(KERNEL_MODES.includes("native"))("native weight EMA update", () => {
+  it("equals WeightEma's JavaScript loop bit for bit, over the decay ramp and odd values", () => {
+    const addon = nativeAddon();
+    if (!addon) throw new Error("native addon missing");
+    const n = 4099; // not a multiple of any vector width
+    const init = rand(60, n, 3);
+    init.set([0, -0, 1e-38, -3e38, 3e38, Number.MIN_VALUE, 1 / 3], 0);
+    const js = new WeightEma(0.999, [init.slice()]);
+    const native = new WeightEma(0.999, [init.slice()]);
+    const kernel: TEmaKernel = (v, w, d, e) => addon.emaUpdate(v, w, d, e);
+    for (let t = 0; t < 40; t++) {
+      const w = rand(61 + t, n, t % 2 ? 5 : 0.001);
+      w[1] = -3e38;
+      js.update([w], jsEmaKernel);
+      native.update([w], kernel);
+    }
+    expect(native.updates).toBe(40);
+    // Object.is: -0 and +0 told apart.
+    const a = js.values[0] as Float32Array;
+    const b = native.values[0] as Float32Array;
+    expect(a.every((v, i) => Object.is(v, b[i]))).toBe(true);
+  });
+
+  it("refuses mismatched lengths and leaves the state alone", () => {
+    const addon = nativeAddon();
+    if (!addon) throw new Error("native addon missing");
+    const v = new Float32Array(5).fill(2);
+    expect(() => addon.emaUpdate(v, new Float32Array(4), 0.5, 0.5)).toThrow(/emaUpdate/);
+    const ema = new WeightEma(0.9, [v]);
+    expect(() => ema.update([new Float32Array(4)], (x, w, d, e) => addon.emaUpdate(x, w, d, e))).toThrow(
+      /does not match/,
+    );
+    expect(ema.updates).toBe(0);
+    expect(Array.from(v)).toEqual([2, 2, 2, 2, 2]);
   });
 });
 

@@ -61,6 +61,8 @@ export type TAddon = {
   ): void;
   reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   weightedSum(a: Float32Array, b: Float32Array, out: Float32Array, wa: number, wb: number): void;
+  /** v = d v + e w, in float64 per value, stored as float32 (WeightEma's update, bit for bit). */
+  emaUpdate(v: Float32Array, w: Float32Array, d: number, e: number): void;
   dropout(
     x: Float32Array,
     y: Float32Array,

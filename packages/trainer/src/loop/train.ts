@@ -1,5 +1,6 @@
 import { hashFaces } from "@concord/importer/twins";
 import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { initBackend } from "../backend";
 import { FERPLUS_AUGMENT, makeBatch, SIZE } from "../data/augment";
 import { mixOrCut } from "../data/mixup";
@@ -14,6 +15,8 @@ import {
 import { withTrainTwins } from "../data/train-twins";
 import { storedDecisionBiases } from "../evaluation/decision-biases";
 import { evaluate } from "../evaluation/evaluate";
+import { nativeAddon } from "../kernels/native-addon";
+import { nativeKernelsActive } from "../kernels/native-kernels";
 import { buildModel } from "../model/model-factories";
 import type { TEpochMetrics, TImageSet, TTrainConfig, TTrainData, TTrainHooks, TTrainResult } from "../types";
 import { readCheckpoint, trainDataDigest, writeCheckpoint } from "./checkpoint";
@@ -24,10 +27,21 @@ import { mixSeed, Rng, withSeededMathRandom } from "./seeded-rng";
 import { trainableVars } from "./shard-gradients";
 import { DEFAULT_CONFIG, PREDATING_TRAIN_LEVERS, resolveConfig } from "./train-config";
 import { makeShards, step } from "./train-step";
-import { WeightEma } from "./weight-ema";
+import { type TEmaKernel, WeightEma } from "./weight-ema";
 
 async function readWeights(model: tf.LayersModel): Promise<Float32Array[]> {
   return Promise.all(model.getWeights().map(async (t) => (await t.data()) as Float32Array));
+}
+
+/**
+ * The weights as they are now, read in place: views on the WASM heap on wasm (no copy; valid until the next
+ * allocation, so use them at once), dataSync's arrays elsewhere.
+ */
+function weightViews(model: tf.LayersModel): Float32Array[] {
+  const ws = model.getWeights();
+  if (tf.getBackend() !== "wasm") return ws.map((t) => t.dataSync() as Float32Array);
+  const wasm = tf.backend() as unknown as BackendWasm;
+  return ws.map((t) => wasm.typedArrayFromHeap(t) as Float32Array);
 }
 
 function writeWeights(model: tf.LayersModel, values: Float32Array[]): void {
@@ -103,6 +117,10 @@ export async function train(
   const rng = new Rng(mixSeed(config.seed, 2));
   // The rate ReduceLROnPlateau manages; each step's rate is lrAt(step, config, batches, baseLr).
   let baseLr = config.learningRate;
+  // With the native kernels, the EMA's pass over the weights runs in the addon (same bits, ~5x faster).
+  const addon = nativeKernelsActive() ? nativeAddon() : null;
+  const emaKernel: TEmaKernel | undefined =
+    addon && typeof addon.emaUpdate === "function" ? (v, w, d, e) => addon.emaUpdate(v, w, d, e) : undefined;
   let ema =
     config.emaDecay > 0
       ? new WeightEma(
@@ -215,7 +233,7 @@ export async function train(
         );
         opt.learningRate = lrAt(epoch * batches + b, config, batches, baseLr);
         const out = await step(model, opt, pool, shards);
-        ema?.update(await readWeights(model));
+        ema?.update(weightViews(model), emaKernel);
         lossSum += out.loss * idx.length;
         correct += out.correct;
         imagesDone += idx.length;

@@ -6,6 +6,13 @@
  * keeps early averages from being dominated by the random initialisation on short runs. Each value is
  * computed in float64 and stored as float32, so the state (values and t) checkpoints and resumes exactly.
  */
+/** v = d v + e w in place, each value in float64, stored as float32 (the addon's emaUpdate gives the same bits). */
+export type TEmaKernel = (v: Float32Array, w: Float32Array, d: number, e: number) => void;
+
+export const jsEmaKernel: TEmaKernel = (v, w, d, e) => {
+  for (let j = 0; j < v.length; j++) v[j] = d * (v[j] as number) + e * (w[j] as number);
+};
+
 export class WeightEma {
   constructor(
     readonly decay: number,
@@ -17,14 +24,16 @@ export class WeightEma {
     return Math.min(decay, (1 + t) / (10 + t));
   }
 
-  update(weights: Float32Array[]): void {
-    if (weights.length !== this.values.length) throw new Error("EMA state does not match the model");
+  /** weights: read once, synchronously (views on the WASM heap are fine). */
+  update(weights: Float32Array[], kernel: TEmaKernel = jsEmaKernel): void {
+    if (weights.length !== this.values.length || weights.some((w, i) => w.length !== this.values[i]?.length))
+      throw new Error("EMA state does not match the model");
     this.updates++;
     const d = WeightEma.decayAt(this.decay, this.updates);
     const e = 1 - d;
     weights.forEach((w, i) => {
       const v = this.values[i] as Float32Array;
-      for (let j = 0; j < v.length; j++) v[j] = d * (v[j] as number) + e * (w[j] as number);
+      kernel(v, w, d, e);
     });
   }
 }
