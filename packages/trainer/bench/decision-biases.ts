@@ -189,7 +189,7 @@ if (a["posthoc-tau"]) {
     );
   }
   console.log(
-    `fitted tau per half: median ${[...taus].sort((x, y) => x - y)[taus.length >> 1]}, range ${Math.min(...taus)}-${Math.max(...taus)}`,
+    `fitted tau per half: median ${[...taus].sort((x, y) => x - y)[taus.length >> 1]}, range ${Math.min(...taus).toFixed(2)}-${Math.max(...taus).toFixed(2)}`,
   );
   const wins = scores.tau.filter((x, h) => x.macroF1 > scores.plain[h]!.macroF1).length;
   console.log(`post-hoc tau above the run's rule in macro-F1 on ${wins} of ${scores.plain.length} halvings`);
