@@ -506,8 +506,9 @@ NOINLINE static void ema_loop(float *restrict v, const float *restrict w, size_t
 }
 
 // emaUpdate(v, w, d, e): v = d v + e w, each value computed in float64 and stored as float32: the same bits as
-// WeightEma's JavaScript loop (the addon is built without FMA contraction). A training step's weight EMA in one
-// pass over each weight, read in place from the WASM heap instead of copied out.
+// WeightEma's JavaScript loop: this file is compiled for the baseline x86-64 target, which has no FMA, so the
+// multiply-adds are not fused (test/native-train-kernels.test.ts checks the bits). A training step's weight EMA in
+// one pass over each weight, read in place from the WASM heap instead of copied out.
 static napi_value ema_update(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   float *v, *w;

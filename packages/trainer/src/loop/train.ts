@@ -117,7 +117,7 @@ export async function train(
   const rng = new Rng(mixSeed(config.seed, 2));
   // The rate ReduceLROnPlateau manages; each step's rate is lrAt(step, config, batches, baseLr).
   let baseLr = config.learningRate;
-  // With the native kernels, the EMA's pass over the weights runs in the addon (same bits, ~5x faster).
+  // With the native kernels, the EMA's pass over the weights runs in the addon (same bits; bench:ema).
   const addon = nativeKernelsActive() ? nativeAddon() : null;
   const emaKernel: TEmaKernel | undefined =
     addon && typeof addon.emaUpdate === "function" ? (v, w, d, e) => addon.emaUpdate(v, w, d, e) : undefined;

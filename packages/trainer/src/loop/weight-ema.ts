@@ -1,3 +1,10 @@
+/** v = d v + e w in place, each value in float64, stored as float32 (the addon's emaUpdate gives the same bits). */
+export type TEmaKernel = (v: Float32Array, w: Float32Array, d: number, e: number) => void;
+
+export const jsEmaKernel: TEmaKernel = (v, w, d, e) => {
+  for (let j = 0; j < v.length; j++) v[j] = d * (v[j] as number) + e * (w[j] as number);
+};
+
 /**
  * Exponential moving average of every model weight, batch-norm moving statistics included (they are averaged
  * like the rest, not recomputed): after optimizer step t (1-based),
@@ -6,13 +13,6 @@
  * keeps early averages from being dominated by the random initialisation on short runs. Each value is
  * computed in float64 and stored as float32, so the state (values and t) checkpoints and resumes exactly.
  */
-/** v = d v + e w in place, each value in float64, stored as float32 (the addon's emaUpdate gives the same bits). */
-export type TEmaKernel = (v: Float32Array, w: Float32Array, d: number, e: number) => void;
-
-export const jsEmaKernel: TEmaKernel = (v, w, d, e) => {
-  for (let j = 0; j < v.length; j++) v[j] = d * (v[j] as number) + e * (w[j] as number);
-};
-
 export class WeightEma {
   constructor(
     readonly decay: number,
