@@ -136,6 +136,8 @@ export function runConfigOfReport(report: TCliReport, datasetId: string): Record
     mixup: c.mixupAlpha,
     cutmix: c.cutmixAlpha,
     logitAdjust: c.logitAdjustTau,
+    // A report written before deferred rebalancing existed: every epoch rebalanced.
+    rebalanceFrom: c.rebalanceFromEpoch ?? 1,
     ttaEval: c.ttaEval,
   };
 }

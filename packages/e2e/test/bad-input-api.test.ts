@@ -219,6 +219,22 @@ const CASES: TCase[] = [
     error: /model: one of/,
   },
   {
+    name: "run: deferred rebalancing with nothing to defer",
+    as: "admin",
+    path: "/api/runs",
+    body: run({ rebalanceFrom: 19 }),
+    status: 400,
+    error: /^rebalanceFrom: defers class weighting or logit adjustment/,
+  },
+  {
+    name: "run: deferred rebalancing past the last epoch",
+    as: "admin",
+    path: "/api/runs",
+    body: run({ rebalanceFrom: 11, epochs: 10, classWeighting: true }),
+    status: 400,
+    error: /^rebalanceFrom: at most epochs \(10\)/,
+  },
+  {
     name: "run: malformed JSON",
     as: "admin",
     path: "/api/runs",

@@ -67,9 +67,17 @@ export const CHECKPOINT_SELECTION_HOLDOUT =
  * The words for a run's selection rule: with `ttaEval` the selecting evaluation averages each face's and its
  * mirror's probabilities.
  */
-export function checkpointSelectionOf(run: { holdout: boolean; ttaEval: boolean }): string {
+export function checkpointSelectionOf(run: {
+  holdout: boolean;
+  ttaEval: boolean;
+  /** The deferred rebalancing's first epoch (`rebalanceFromOf`): selection starts there. */
+  rebalanceFrom?: number;
+}): string {
   const words = run.holdout ? CHECKPOINT_SELECTION_HOLDOUT : CHECKPOINT_SELECTION;
-  return run.ttaEval ? `${words}, predicted on each face and its mirror (mirror TTA)` : words;
+  const tta = run.ttaEval ? `${words}, predicted on each face and its mirror (mirror TTA)` : words;
+  return (run.rebalanceFrom ?? 1) > 1
+    ? `${tta}, among the epochs from ${run.rebalanceFrom} on (deferred rebalancing)`
+    : tta;
 }
 /** Where a run may train: "gpu" routes it to the train-gpu queue that only GPU workers drain. */
 export const RUN_BACKENDS = ["auto", "gpu", "node", "wasm"] as const;
@@ -160,10 +168,42 @@ export const ZTrainingConfig = z.object({
     .min(0, "logitAdjust: >= 0 (0 = off)")
     .max(5, "logitAdjust: <= 5")
     .default(0),
+  /**
+   * Deferred rebalancing (the DRW schedule of Cao et al. 2019): the first epoch whose loss uses the class
+   * weighting and the logit adjustment; 1 = every epoch. Above 1 the epochs before it train the plain loss, the
+   * run does not stop early before it, and the checkpoint is selected among the epochs from it on (the earlier
+   * ones fit another objective). Needs one of the two levers and at most `epochs` (`rebalanceProblem`).
+   */
+  rebalanceFrom: int("rebalanceFrom", 1, 500, 1),
   /** Select the checkpoint (and report Valid/Test) on the mean of each face and its mirror image. */
   ttaEval: z.boolean({ message: "ttaEval: true or false" }).default(true),
 });
 export type TTrainingConfig = z.infer<typeof ZTrainingConfig>;
+
+/**
+ * The cross-field rule of `rebalanceFrom` (a field-by-field schema cannot say it): null when the config is
+ * consistent, else the message, named by field. Checked by POST /api/runs (`ZRunConfigChecked`), the trainer's
+ * `resolveConfig` and so `concord-train`.
+ */
+export function rebalanceProblem(c: {
+  epochs: number;
+  rebalanceFrom: number;
+  classWeighting: boolean;
+  logitAdjust: number;
+}): { field: "rebalanceFrom"; message: string } | null {
+  if (c.rebalanceFrom <= 1) return null;
+  if (!c.classWeighting && !(c.logitAdjust > 0))
+    return {
+      field: "rebalanceFrom",
+      message: "rebalanceFrom: defers class weighting or logit adjustment; turn one of them on, or set 1",
+    };
+  if (c.rebalanceFrom > c.epochs)
+    return {
+      field: "rebalanceFrom",
+      message: `rebalanceFrom: at most epochs (${c.epochs}); from ${c.rebalanceFrom} on no epoch would rebalance`,
+    };
+  return null;
+}
 
 export const ZRunConfig = ZTrainingConfig.extend({
   name: z.string().trim().max(120, "name: at most 120 characters").default(""),
@@ -181,6 +221,14 @@ export const ZRunConfig = ZTrainingConfig.extend({
   predictFolds: int("predictFolds", 2, 20, DEFAULT_PREDICT_FOLDS),
 });
 export type TRunConfig = z.infer<typeof ZRunConfig>;
+/**
+ * ZRunConfig with its cross-field rules (`rebalanceProblem`): what POST /api/runs parses. A separate schema
+ * because zod refuses to pick, omit or extend an object that carries a refinement.
+ */
+export const ZRunConfigChecked = ZRunConfig.superRefine((c, ctx) => {
+  const problem = rebalanceProblem(c);
+  if (problem) ctx.addIssue({ code: "custom", path: [problem.field], message: problem.message });
+});
 export type TRunConfigInput = z.input<typeof ZRunConfig>;
 
 /**

@@ -5,8 +5,10 @@ import {
   checkpointSelectionOf,
   DEFAULT_RUN_CONFIG,
   foldsOf,
+  rebalanceProblem,
   ZPredictRequest,
   ZRunConfig,
+  ZRunConfigChecked,
 } from "../src/run-config";
 
 // What the web's 400 shows: the first issue's field and message.
@@ -113,6 +115,36 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
     expect(checkpointSelectionOf({ holdout: false, ttaEval: true })).toBe(
       `${CHECKPOINT_SELECTION}, predicted on each face and its mirror (mirror TTA)`,
     );
+    expect(checkpointSelectionOf({ holdout: false, ttaEval: true, rebalanceFrom: 1 })).toBe(
+      `${CHECKPOINT_SELECTION}, predicted on each face and its mirror (mirror TTA)`,
+    );
+    expect(checkpointSelectionOf({ holdout: false, ttaEval: false, rebalanceFrom: 19 })).toBe(
+      `${CHECKPOINT_SELECTION}, among the epochs from 19 on (deferred rebalancing)`,
+    );
+  });
+
+  it("deferred rebalancing: POST's schema checks it against the levers and the epochs, naming the field", () => {
+    const checked = (input: object) => {
+      const r = ZRunConfigChecked.safeParse({ ...valid, ...input });
+      return r.success
+        ? null
+        : { field: r.error.issues[0]?.path.join("."), message: r.error.issues[0]?.message };
+    };
+    expect(checked({})).toBeNull();
+    expect(checked({ rebalanceFrom: 19, classWeighting: true })).toBeNull();
+    expect(checked({ rebalanceFrom: 24, logitAdjust: 1 })).toBeNull();
+    expect(checked({ rebalanceFrom: 19 })).toEqual({
+      field: "rebalanceFrom",
+      message: "rebalanceFrom: defers class weighting or logit adjustment; turn one of them on, or set 1",
+    });
+    expect(checked({ rebalanceFrom: 25, logitAdjust: 1 })).toEqual({
+      field: "rebalanceFrom",
+      message: "rebalanceFrom: at most epochs (24); from 25 on no epoch would rebalance",
+    });
+    expect(checked({ rebalanceFrom: 0, logitAdjust: 1 })?.message).toBe("rebalanceFrom: >= 1");
+    expect(
+      rebalanceProblem({ epochs: 24, rebalanceFrom: 1, classWeighting: false, logitAdjust: 0 }),
+    ).toBeNull();
   });
 
   it("accepts the boundaries", () => {

@@ -64,6 +64,11 @@ export type TTrainConfig = {
   cutmixAlpha: number;
   /** Logit adjustment tau: tau * log(class prior of the training targets) added in the training loss; 0 = off. */
   logitAdjustTau: number;
+  /**
+   * Deferred rebalancing: the first epoch (1-based) whose loss uses the class weighting and the logit
+   * adjustment; 1 = every epoch. Above 1 the run does not stop early before it and keeps the best epoch from it on.
+   */
+  rebalanceFromEpoch: number;
   /** Evaluate (select, report) with test-time augmentation: mean of each face and its mirror. */
   ttaEval: boolean;
 };

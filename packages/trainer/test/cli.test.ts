@@ -100,6 +100,26 @@ describe("CLI errors", () => {
       expect(r.err).toContain(`concord-train: ${message}`);
       expect(r.err).not.toMatch(/does not exist/);
     }
+    // The deferral's cross-field rule, also before the data.
+    for (const [args, message] of [
+      [["--rebalance-from", "19"], "--rebalance-from: defers class weighting or logit adjustment"],
+      [["--rebalance-from", "25", "--class-weighting"], "--rebalance-from: at most epochs (24)"],
+      [["--rebalance-from", "0"], "--rebalance-from: rebalanceFrom: >= 1"],
+    ] as [string[], string][]) {
+      const r = run("concord-train.mjs", ["--data", path.join(tmp, "nope"), ...args]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`concord-train: ${message}`);
+      expect(r.err).not.toMatch(/does not exist/);
+    }
+    const ok = run("concord-train.mjs", [
+      "--data",
+      path.join(tmp, "nope"),
+      "--rebalance-from",
+      "19",
+      "--logit-adjust",
+      "1",
+    ]);
+    expect(ok.err).toMatch(/nope does not exist/);
   });
 
   it("concord-train --help shows the levers recipe as the defaults and how to set each lever off", () => {

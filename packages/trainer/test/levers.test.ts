@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/backend";
 import { PIXELS } from "../src/data/augment";
 import { betaSymmetric, cutmixBatch, mixBatch, mixOrCut } from "../src/data/mixup";
-import { classPrior } from "../src/data/train-data";
+import { classPrior, subsetImages, subsetTargets } from "../src/data/train-data";
 import { lrAt } from "../src/loop/lr-schedule";
 import { mixSeed, Rng, withSeededMathRandom } from "../src/loop/seeded-rng";
 import { softTargetLoss } from "../src/loop/shard-gradients";
@@ -270,5 +270,66 @@ describe("the run config's levers reach the loop", () => {
     }
     expect(() => resolveConfig({ emaDecay: 1 })).toThrow(/emaDecay/);
     expect(() => resolveConfig({ schedule: "step" as never })).toThrow(/schedule/);
+  });
+});
+
+describe("deferred rebalancing (DRW)", () => {
+  // Skewed toy data (class "left" keeps 1 face of 4), so class weights and the prior are not uniform.
+  function skewed() {
+    const d = toyData(12, 3);
+    const keep = [...d.train.labels.keys()].filter((i) => d.train.labels[i] !== 2 || i < 3);
+    return {
+      ...d,
+      train: { ...subsetImages(d.train, keep), targets: subsetTargets(d.train.targets, 3, keep) },
+    };
+  }
+  const cfg: Partial<TTrainConfig> = {
+    model: "fast-lite",
+    epochs: 3,
+    batchSize: 3,
+    learningRate: 3e-3,
+    seed: 11,
+    earlyStoppingPatience: 3,
+    augment: false,
+    emaDecay: 0,
+    ttaEval: false,
+    schedule: "plateau",
+    warmupEpochs: 0,
+  };
+  async function run(extra: Partial<TTrainConfig>) {
+    const r = await train(skewed(), { ...cfg, ...extra });
+    const weights = await weightsOf(r.model);
+    r.model.dispose();
+    const figures = r.history.map((m) => [m.loss, m.trainAccuracy, m.validLoss, m.validAccuracy]);
+    return { figures, bestEpoch: r.bestEpoch, weights };
+  }
+
+  it("trains the plain loss before rebalanceFromEpoch and the rebalanced one from it; keeps an epoch from it on", async () => {
+    const plain = await run({});
+    for (const lever of [{ classWeighting: true }, { logitAdjustTau: 1 }]) {
+      const always = await run(lever);
+      const deferred = await run({ ...lever, rebalanceFromEpoch: 3 });
+      // The lever changes epoch 1 when it is on from the start (the data is skewed)...
+      expect(always.figures[0]).not.toEqual(plain.figures[0]);
+      // ...and, deferred to epoch 3, epochs 1-2 are the plain run's to the last bit and epoch 3 is not.
+      expect(deferred.figures.slice(0, 2)).toEqual(plain.figures.slice(0, 2));
+      expect(deferred.figures[2]).not.toEqual(plain.figures[2]);
+      expect(deferred.bestEpoch).toBe(3);
+      expect(deferred.weights).not.toEqual(plain.weights);
+    }
+  });
+
+  it("refuses a deferral with nothing to defer, or past the last epoch, naming the field", () => {
+    expect(() => resolveConfig({ rebalanceFromEpoch: 3 })).toThrow(
+      /rebalanceFromEpoch defers class weighting or logit adjustment/,
+    );
+    expect(() => resolveConfig({ classWeighting: true, epochs: 10, rebalanceFromEpoch: 11 })).toThrow(
+      /rebalanceFromEpoch at most epochs \(10\)/,
+    );
+    expect(() => resolveConfig({ classWeighting: true, rebalanceFromEpoch: 0 })).toThrow(
+      /rebalanceFromEpoch/,
+    );
+    expect(resolveConfig({ logitAdjustTau: 1, rebalanceFromEpoch: 19 }).rebalanceFromEpoch).toBe(19);
+    expect(resolveConfig().rebalanceFromEpoch).toBe(1);
   });
 });

@@ -94,7 +94,7 @@ describe("train", () => {
     }
   });
 
-  it("resumes exactly with every issue-14 lever on (cosine + warm-up, EMA, mixup + cutmix, logit adjustment, TTA)", async () => {
+  it("resumes exactly with every issue-14 lever on (cosine + warm-up, EMA, mixup + cutmix, deferred logit adjustment, TTA)", async () => {
     const data = toyData(20, 3);
     const cfg: Partial<TTrainConfig> = {
       ...base,
@@ -108,6 +108,8 @@ describe("train", () => {
       mixupAlpha: 0.4,
       cutmixAlpha: 1,
       logitAdjustTau: 1,
+      // Deferred to epoch 2: the resume below starts the rebalanced phase.
+      rebalanceFromEpoch: 2,
       ttaEval: true,
     };
     const full = await train(data, cfg, { checkpointDir: path.join(tmp, "levers-full") });

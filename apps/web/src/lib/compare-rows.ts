@@ -38,6 +38,7 @@ const LABELS: Record<keyof TRunConfig, string> = {
   mixup: "Mixup α",
   cutmix: "CutMix α",
   logitAdjust: "Logit adjustment τ",
+  rebalanceFrom: "Rebalance from epoch",
   ttaEval: "Mirror TTA in selection",
   backend: "Backend asked for",
   maxTrainImages: "Max train images",
@@ -57,6 +58,7 @@ function show(key: keyof TRunConfig, run: TCompareRun): string {
   if (key === "maxTrainImages") return v === 0 ? "all" : Number(v).toLocaleString("en");
   if (key === "patience" || key === "ema" || key === "mixup" || key === "cutmix" || key === "logitAdjust")
     return v === 0 ? "off" : String(v);
+  if (key === "rebalanceFrom") return v === 1 ? "1 (every epoch)" : String(v);
   if (typeof v === "boolean") return v ? "on" : "off";
   return String(v);
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_RUN_CONFIG, ZRunConfig } from "@concord/jobs/run-config";
+import { DEFAULT_RUN_CONFIG, ZRunConfig, ZRunConfigChecked } from "@concord/jobs/run-config";
 import { AppRouterContext } from "next/dist/shared/lib/app-router-context.shared-runtime";
 import { createElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
@@ -62,6 +62,7 @@ describe("run form body", () => {
       mixup: "0",
       cutmix: "0",
       logitAdjust: "0",
+      rebalanceFrom: "1",
       ttaEval: "on",
     });
     expect(ZRunConfig.parse(runFormBody(entries))).toEqual({ ...DEFAULT_RUN_CONFIG, datasetId: "d1" });
@@ -117,5 +118,41 @@ describe("run form body", () => {
     );
     expect(refused.success).toBe(false);
     if (!refused.success) expect(refused.error.issues[0]?.message).toBe("ema: < 1");
+  });
+
+  it("carries class weighting (a checkbox) and its deferral; POST's schema refuses a deferral with nothing to defer", () => {
+    const body = runFormBody([
+      ["datasetId", "d1"],
+      ["classWeighting", "on"],
+      ["rebalanceFrom", "19"],
+    ]);
+    expect(ZRunConfigChecked.parse(body)).toMatchObject({
+      classWeighting: true,
+      rebalanceFrom: 19,
+      epochs: 24,
+    });
+    const unticked = runFormBody([
+      ["datasetId", "d1"],
+      ["rebalanceFrom", "19"],
+    ]);
+    expect(unticked.classWeighting).toBe(false);
+    // The field schema alone accepts it; the checked one (POST /api/runs) names the field.
+    expect(ZRunConfig.safeParse(unticked).success).toBe(true);
+    const refused = ZRunConfigChecked.safeParse(unticked);
+    expect(refused.success).toBe(false);
+    if (!refused.success) {
+      expect(refused.error.issues[0]?.path).toEqual(["rebalanceFrom"]);
+      expect(refused.error.issues[0]?.message).toMatch(/turn one of them on/);
+    }
+    const late = ZRunConfigChecked.safeParse(
+      runFormBody([
+        ["datasetId", "d1"],
+        ["logitAdjust", "1"],
+        ["epochs", "10"],
+        ["rebalanceFrom", "11"],
+      ]),
+    );
+    expect(late.success).toBe(false);
+    if (!late.success) expect(late.error.issues[0]?.message).toMatch(/at most epochs \(10\)/);
   });
 });

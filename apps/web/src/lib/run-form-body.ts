@@ -16,9 +16,10 @@ export const RUN_FORM_NUMERIC = [
   "mixup",
   "cutmix",
   "logitAdjust",
+  "rebalanceFrom",
 ] as const;
 /** The form's checkboxes (unchecked ones are absent from the form data). */
-export const RUN_FORM_BOOLEAN = ["ttaEval"] as const;
+export const RUN_FORM_BOOLEAN = ["ttaEval", "classWeighting"] as const;
 
 export function runFormBody(entries: Iterable<[string, unknown]>): Record<string, unknown> {
   const body: Record<string, unknown> = Object.fromEntries(entries);

@@ -8,6 +8,7 @@ import {
   drawsTargets,
   RUN_SCHEDULES,
   RUN_SCHEMES,
+  rebalanceProblem,
   resolveScheme,
   SCHEME_ALIASES,
   SCHEME_PAPER_NAMES,
@@ -41,7 +42,9 @@ const USAGE = `usage: concord-train --data <FER+ folder | generic folder (PNGs +
   --optimizer adam|sgd (${D.optimizer})  --lr X (${D.learningRate})  --momentum X (${D.momentum})  --weight-decay X (${D.weightDecay})
   --patience N (${D.earlyStoppingPatience})  --lr-patience N (${D.reduceLrPatience}; plateau only)  --class-weighting  --no-augment  --seed N (${D.seed})  --workers N (2: data-parallel, one WASM per core)
   --schedule ${RUN_SCHEDULES.join("|")} (${D.schedule})  --warmup-epochs N (${D.warmupEpochs}; 0 = none)  --ema DECAY (${D.emaDecay}; 0 = off)  --mixup ALPHA (${D.mixupAlpha}; 0 = off, e.g. 0.2)
-  --cutmix ALPHA (${D.cutmixAlpha}; 0 = off, e.g. 1)  --logit-adjust TAU (${D.logitAdjustTau}; 0 = off, e.g. 1)  --tta-eval | --no-tta-eval (${onOff(D.ttaEval)}: select and report on image + mirror)
+  --cutmix ALPHA (${D.cutmixAlpha}; 0 = off, e.g. 1)  --logit-adjust TAU (${D.logitAdjustTau}; 0 = off, e.g. 1)
+  --rebalance-from EPOCH (${D.rebalanceFromEpoch}: every epoch; > 1 defers --class-weighting / --logit-adjust to that epoch, selects from it on)
+  --tta-eval | --no-tta-eval (${onOff(D.ttaEval)}: select and report on image + mirror)
   --out DIR (.runs/<time>)  --checkpoint DIR (<out>/checkpoint)  --resume  --limit N  --backend auto|wasm|tfjs-node|tfjs-node-gpu|cpu  --force-cpu`;
 
 function num(v: string | undefined, name: string): number | undefined {
@@ -87,6 +90,7 @@ async function main(): Promise<void> {
       mixup: { type: "string" },
       cutmix: { type: "string" },
       "logit-adjust": { type: "string" },
+      "rebalance-from": { type: "string" },
       // Neither flag: the run config's default (on).
       "tta-eval": { type: "boolean" },
       "no-tta-eval": { type: "boolean" },
@@ -123,8 +127,17 @@ async function main(): Promise<void> {
     mixupAlpha: runField("mixup", "mixup", a.mixup),
     cutmixAlpha: runField("cutmix", "cutmix", a.cutmix),
     logitAdjustTau: runField("logitAdjust", "logit-adjust", a["logit-adjust"]),
+    rebalanceFromEpoch: runField("rebalanceFrom", "rebalance-from", a["rebalance-from"]),
     ttaEval: a["tta-eval"] ? true : a["no-tta-eval"] ? false : undefined,
   };
+  const rebalance = rebalanceProblem({
+    epochs: num(a.epochs, "epochs") ?? D.epochs,
+    rebalanceFrom: levers.rebalanceFromEpoch ?? D.rebalanceFromEpoch,
+    classWeighting: a["class-weighting"] === true,
+    logitAdjust: levers.logitAdjustTau ?? D.logitAdjustTau,
+  });
+  if (rebalance)
+    throw new DataError(`--rebalance-from: ${rebalance.message.replace(/^rebalanceFrom: /, "")}`);
   const backend = await initBackendFromFlags(a, env);
   const out = path.resolve(a.out ?? path.join(".runs", new Date().toISOString().replace(/[:.]/g, "-")));
   const started = Date.now();
@@ -198,7 +211,11 @@ async function main(): Promise<void> {
     config: result.config,
     trainImages: data.train.labels.length,
     bestEpoch: result.bestEpoch,
-    checkpointSelectedOn: checkpointSelectionOf({ holdout: !data.valid, ttaEval: result.config.ttaEval }),
+    checkpointSelectedOn: checkpointSelectionOf({
+      holdout: !data.valid,
+      ttaEval: result.config.ttaEval,
+      rebalanceFrom: result.config.rebalanceFromEpoch,
+    }),
     twinRule: TWIN_RULE,
     stoppedEarly: result.stoppedEarly,
     trainSeconds: result.seconds,

@@ -2,6 +2,7 @@ import {
   drawsTargets,
   PREDATING_LEVERS,
   RUN_SCHEDULES,
+  rebalanceProblem,
   type TTrainingConfig,
   ZTrainingConfig,
 } from "@concord/jobs/run-config";
@@ -25,6 +26,7 @@ type TRunFields =
   | "mixupAlpha"
   | "cutmixAlpha"
   | "logitAdjustTau"
+  | "rebalanceFromEpoch"
   | "ttaEval";
 
 /**
@@ -50,6 +52,7 @@ export function trainConfigOf(run: TTrainingConfig): Pick<TTrainConfig, TRunFiel
     mixupAlpha: run.mixup,
     cutmixAlpha: run.cutmix,
     logitAdjustTau: run.logitAdjust,
+    rebalanceFromEpoch: run.rebalanceFrom,
     ttaEval: run.ttaEval,
   };
 }
@@ -112,5 +115,14 @@ export function resolveConfig(partial: Partial<TTrainConfig> = {}): TTrainConfig
   if (!(c.cutmixAlpha >= 0 && Number.isFinite(c.cutmixAlpha))) fail("cutmixAlpha", "must be >= 0 (0 = off)");
   if (!(c.logitAdjustTau >= 0 && Number.isFinite(c.logitAdjustTau)))
     fail("logitAdjustTau", "must be >= 0 (0 = off)");
+  if (!Number.isInteger(c.rebalanceFromEpoch) || c.rebalanceFromEpoch < 1)
+    fail("rebalanceFromEpoch", "must be an integer >= 1 (1 = every epoch)");
+  const rebalance = rebalanceProblem({
+    epochs: c.epochs,
+    rebalanceFrom: c.rebalanceFromEpoch,
+    classWeighting: c.classWeighting,
+    logitAdjust: c.logitAdjustTau,
+  });
+  if (rebalance) fail("rebalanceFromEpoch", rebalance.message.replace(/^rebalanceFrom: /, ""));
   return c;
 }

@@ -24,6 +24,7 @@ import { GradientPool } from "./gradient-pool";
 import { lrAt } from "./lr-schedule";
 import { Optimizer } from "./optimizer";
 import { mixSeed, Rng, withSeededMathRandom } from "./seeded-rng";
+import { FRESH_EARLY, FRESH_PLATEAU, selectAfterEpoch, shouldStop } from "./selection";
 import { trainableVars } from "./shard-gradients";
 import { DEFAULT_CONFIG, PREDATING_TRAIN_LEVERS, resolveConfig } from "./train-config";
 import { makeShards, step } from "./train-step";
@@ -130,8 +131,8 @@ export async function train(
       : null;
   let startEpoch = 0;
   let history: TEpochMetrics[] = [];
-  let plateau = { best: -Infinity, wait: 0 };
-  let early = { best: -Infinity, bestEpoch: 0, wait: 0 };
+  let plateau = FRESH_PLATEAU;
+  let early = FRESH_EARLY;
   let bestWeights: Float32Array[] | null = null;
   const dataDigest = hooks.checkpointDir ? trainDataDigest(trainSet) : undefined;
 
@@ -198,12 +199,14 @@ export async function train(
 
   async function runEpochs(): Promise<TTrainResult> {
     const started = performance.now();
-    let stoppedEarly = early.wait >= config.earlyStoppingPatience && config.earlyStoppingPatience > 0;
+    let stoppedEarly = shouldStop(early, startEpoch, config);
     let imagesDone = 0;
     for (let epoch = startEpoch; epoch < config.epochs && !stoppedEarly; epoch++) {
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
       const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+      // Deferred rebalancing (DRW): class weights and logit adjustment from rebalanceFromEpoch on.
+      const rebalancing = epoch + 1 >= config.rebalanceFromEpoch;
       let lossSum = 0;
       let correct = 0;
       for (let b = 0; b < batches; b++) {
@@ -214,9 +217,8 @@ export async function train(
           ? drawTargets(trainSet.targets, classes, idx, rng)
           : subsetTargets(trainSet.targets, classes, idx);
         const labels = Int32Array.from(idx, (i) => trainSet.labels[i] as number);
-        let w: Float32Array | null = cw
-          ? Float32Array.from(labels, (l) => (l >= 0 ? (cw[l] as number) : 1))
-          : null;
+        let w: Float32Array | null =
+          cw && rebalancing ? Float32Array.from(labels, (l) => (l >= 0 ? (cw[l] as number) : 1)) : null;
         const mixed = mixOrCut({ n: idx.length, x, y, w }, rng, {
           mixup: config.mixupAlpha,
           cutmix: config.cutmixAlpha,
@@ -229,7 +231,7 @@ export async function train(
           labels,
           pool ? pool.size + 1 : 1,
           mixSeed(config.seed, 3, epoch, b),
-          adjust,
+          rebalancing ? adjust : null,
         );
         opt.learningRate = lrAt(epoch * batches + b, config, batches, baseLr);
         const out = await step(model, opt, pool, shards);
@@ -280,18 +282,13 @@ export async function train(
       history.push(metrics);
       // EarlyStopping (restores best) and ReduceLROnPlateau, both on valid accuracy over the whole split
       // (CHECKPOINT_SELECTION in @concord/jobs/run-config: the words every view shows).
-      if (ev.accuracy > early.best) {
-        early = { best: ev.accuracy, bestEpoch: epoch + 1, wait: 0 };
-        bestWeights = ema ? ema.values.map((v) => v.slice()) : await readWeights(model);
-      } else early.wait++;
-      if (ev.accuracy > plateau.best) plateau = { best: ev.accuracy, wait: 0 };
-      else if (++plateau.wait >= config.reduceLrPatience) {
-        // The cosine schedule ignores the plateau rule (it is kept for the record only).
-        if (config.schedule === "plateau")
-          baseLr = Math.max(config.minLearningRate, baseLr * config.reduceLrFactor);
-        plateau.wait = 0;
-      }
-      stoppedEarly = config.earlyStoppingPatience > 0 && early.wait >= config.earlyStoppingPatience;
+      const sel = selectAfterEpoch({ early, plateau }, epoch + 1, ev.accuracy, config);
+      ({ early, plateau } = sel);
+      if (sel.improved) bestWeights = ema ? ema.values.map((v) => v.slice()) : await readWeights(model);
+      // The cosine schedule ignores the plateau rule (it is kept for the record only).
+      if (sel.halveRate && config.schedule === "plateau")
+        baseLr = Math.max(config.minLearningRate, baseLr * config.reduceLrFactor);
+      stoppedEarly = sel.stop;
       if (hooks.checkpointDir) {
         await writeCheckpoint(hooks.checkpointDir, {
           version: 1,

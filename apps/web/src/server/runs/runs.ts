@@ -263,6 +263,7 @@ export async function getRunDetail(id: string) {
     checkpointSelectedOn: checkpointSelectionOf({
       holdout: checkpointSplitOf(run) === "HOLDOUT",
       ttaEval: readConfig(run.config).ttaEval === true,
+      rebalanceFrom: readConfig(run.config).rebalanceFrom,
     }),
     twinRule: TWIN_RULE,
   };

@@ -30,6 +30,9 @@ const HELP: Record<string, string> = {
   cutmix:
     "Beta(α, α) box pasted from another face, targets mixed by area (e.g. 1); 0 = off; with mixup: one per batch",
   logitAdjust: "τ: add τ·log(class prior) to the logits in the training loss (e.g. 1); 0 = off",
+  classWeighting: "weight each face's loss by the inverse frequency of its label",
+  rebalanceFrom:
+    "first epoch of class weighting / logit adjustment (1 = all); later: the epoch is selected from there on",
   ttaEval: "select the epoch on the face and its mirror, averaged (2x evaluation time)",
   eps: `the same for every scheme: ${EPS_RULE}; 0 = the one-hot consensus`,
   epochs: "1 – 500",
@@ -223,7 +226,7 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
         </Field>
         <NumberField name="predictFolds" label="Cross-fit folds" error={err("predictFolds")} />
       </div>
-      <div className="grid grid-cols-2 gap-3 md:grid-cols-7" data-testid="run-levers">
+      <div className="grid grid-cols-2 gap-3 md:grid-cols-9" data-testid="run-levers">
         <Field name="schedule" label="LR schedule" error={err("schedule")}>
           <select id="run-schedule" name="schedule" className={input} defaultValue={d.schedule}>
             {RUN_SCHEDULES.map((m) => (
@@ -236,6 +239,16 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
         <NumberField name="mixup" label="Mixup α" step="any" error={err("mixup")} />
         <NumberField name="cutmix" label="CutMix α" step="any" error={err("cutmix")} />
         <NumberField name="logitAdjust" label="Logit adjustment τ" step="any" error={err("logitAdjust")} />
+        <Field name="classWeighting" label="Class weighting" error={err("classWeighting")}>
+          <input
+            id="run-classWeighting"
+            name="classWeighting"
+            type="checkbox"
+            className="h-4 w-4"
+            defaultChecked={d.classWeighting}
+          />
+        </Field>
+        <NumberField name="rebalanceFrom" label="Rebalance from epoch" error={err("rebalanceFrom")} />
         <Field name="ttaEval" label="Mirror TTA in selection" error={err("ttaEval")}>
           <input
             id="run-ttaEval"

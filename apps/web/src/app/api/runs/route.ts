@@ -1,6 +1,6 @@
 import type { RunStatus } from "@concord/db";
 import { isQueueUnavailableError } from "@concord/jobs";
-import { ZRunConfig } from "@concord/jobs/run-config";
+import { ZRunConfigChecked } from "@concord/jobs/run-config";
 import { parseJson, withRole } from "@/server/guards";
 import { fieldError, queueUnavailable } from "@/server/http";
 import { launchRun, listRuns } from "@/server/runs/runs";
@@ -21,7 +21,7 @@ export const GET = withRole(["ADMIN", "RESEARCHER"], async (req) => {
 // Launch: validate (400 naming the field) -> TrainingRun QUEUED -> enqueue `train`. Redis down -> 503 and
 // the run row is removed again, so the list never shows a run that no worker will pick up.
 export const POST = withRole(["ADMIN"], async (req, { user }) => {
-  const config = await parseJson(req, ZRunConfig);
+  const config = await parseJson(req, ZRunConfigChecked);
   try {
     const run = await launchRun(config, user.id);
     return Response.json(run, { status: 201 });

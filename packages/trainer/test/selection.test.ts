@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import {
+  FRESH_EARLY,
+  FRESH_PLATEAU,
+  selectAfterEpoch,
+  shouldStop,
+  type TSelectionRule,
+} from "../src/loop/selection";
+
+/** Drives the rule over made-up per-epoch figures like train() does; the epochs it ran and the kept one. */
+function drive(figures: number[], rule: TSelectionRule) {
+  let state = { early: FRESH_EARLY, plateau: FRESH_PLATEAU };
+  const ran: number[] = [];
+  const halved: number[] = [];
+  for (let e = 1; e <= figures.length; e++) {
+    const s = selectAfterEpoch(state, e, figures[e - 1] as number, rule);
+    state = s;
+    ran.push(e);
+    if (s.halveRate) halved.push(e);
+    if (s.stop) break;
+  }
+  return { ran, kept: state.early.bestEpoch, halved };
+}
+
+const plain: TSelectionRule = { earlyStoppingPatience: 2, reduceLrPatience: 2, rebalanceFromEpoch: 1 };
+
+describe("checkpoint selection (EarlyStopping, the plateau counter)", () => {
+  it("keeps the best epoch, stops after `patience` epochs without a better one, counts the plateau", () => {
+    expect(drive([0.5, 0.7, 0.6, 0.65, 0.9], plain)).toEqual({ ran: [1, 2, 3, 4], kept: 2, halved: [4] });
+    // A tie is not better; patience 0 never stops.
+    expect(drive([0.5, 0.5, 0.4, 0.6], { ...plain, earlyStoppingPatience: 0 })).toEqual({
+      ran: [1, 2, 3, 4],
+      kept: 4,
+      halved: [3],
+    });
+  });
+
+  it("deferred rebalancing: selection starts over at its first epoch and no stop comes before it", () => {
+    const rule = { ...plain, rebalanceFromEpoch: 5 };
+    // The plain rule would stop after epoch 3 and keep epoch 1; the deferred one runs on and keeps the best of 5-7,
+    // though epoch 1 scored higher than all of them.
+    expect(drive([0.9, 0.6, 0.6, 0.6, 0.7, 0.8, 0.75], plain)).toEqual({
+      ran: [1, 2, 3],
+      kept: 1,
+      halved: [3],
+    });
+    expect(drive([0.9, 0.6, 0.6, 0.6, 0.7, 0.8, 0.75], rule)).toEqual({
+      ran: [1, 2, 3, 4, 5, 6, 7],
+      kept: 6,
+      halved: [3],
+    });
+    // From its first epoch on the usual patience applies.
+    expect(drive([0.9, 0.6, 0.6, 0.6, 0.7, 0.6, 0.6, 0.99], rule).ran).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    // A run resumed before the rebalanced phase with the patience used up does not stop there.
+    const waited = { best: 0.9, bestEpoch: 1, wait: 3 };
+    expect(shouldStop(waited, 3, rule)).toBe(false);
+    expect(shouldStop(waited, 5, rule)).toBe(true);
+    expect(shouldStop(waited, 3, plain)).toBe(true);
+    expect(shouldStop(FRESH_EARLY, 0, plain)).toBe(false);
+  });
+});
