@@ -248,7 +248,7 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
             defaultChecked={d.classWeighting}
           />
         </Field>
-        <NumberField name="rebalanceFrom" label="Rebalance from epoch" error={err("rebalanceFrom")} />
+        <NumberField name="rebalanceFrom" label="Rebalance from" error={err("rebalanceFrom")} />
         <Field name="ttaEval" label="Mirror TTA in selection" error={err("ttaEval")}>
           <input
             id="run-ttaEval"
