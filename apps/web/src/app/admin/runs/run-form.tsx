@@ -15,7 +15,7 @@ import {
 import { useRouter } from "next/navigation";
 import { type FormEvent, useMemo, useState } from "react";
 import { type TApiError, toApiError } from "@/lib/api-error";
-import { type RUN_FORM_NUMERIC, runFormBody } from "@/lib/run-form-body";
+import { type RUN_FORM_BOOLEAN, type RUN_FORM_NUMERIC, runFormBody } from "@/lib/run-form-body";
 
 type TOption = { id: string; name: string };
 type TSnapOption = { id: string; datasetId: string; label: string };
@@ -91,6 +91,21 @@ function NumberField(props: {
         step={props.step}
         className={input}
         defaultValue={DEFAULT_RUN_CONFIG[props.name]}
+      />
+    </Field>
+  );
+}
+
+/** A checkbox of the run config, ticked when its default is true; unticked it posts false (runFormBody). */
+function CheckboxField(props: { name: (typeof RUN_FORM_BOOLEAN)[number]; label: string; error?: string }) {
+  return (
+    <Field name={props.name} label={props.label} error={props.error}>
+      <input
+        id={`run-${props.name}`}
+        name={props.name}
+        type="checkbox"
+        className="h-4 w-4"
+        defaultChecked={DEFAULT_RUN_CONFIG[props.name]}
       />
     </Field>
   );
@@ -239,25 +254,9 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
         <NumberField name="mixup" label="Mixup α" step="any" error={err("mixup")} />
         <NumberField name="cutmix" label="CutMix α" step="any" error={err("cutmix")} />
         <NumberField name="logitAdjust" label="Logit adjustment τ" step="any" error={err("logitAdjust")} />
-        <Field name="classWeighting" label="Class weighting" error={err("classWeighting")}>
-          <input
-            id="run-classWeighting"
-            name="classWeighting"
-            type="checkbox"
-            className="h-4 w-4"
-            defaultChecked={d.classWeighting}
-          />
-        </Field>
+        <CheckboxField name="classWeighting" label="Class weighting" error={err("classWeighting")} />
         <NumberField name="rebalanceFrom" label="Rebalance from" error={err("rebalanceFrom")} />
-        <Field name="ttaEval" label="Mirror TTA in selection" error={err("ttaEval")}>
-          <input
-            id="run-ttaEval"
-            name="ttaEval"
-            type="checkbox"
-            className="h-4 w-4"
-            defaultChecked={d.ttaEval}
-          />
-        </Field>
+        <CheckboxField name="ttaEval" label="Mirror TTA in selection" error={err("ttaEval")} />
       </div>
       {error && !error.field ? (
         <p
