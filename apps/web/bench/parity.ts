@@ -138,6 +138,8 @@ export function runConfigOfReport(report: TCliReport, datasetId: string): Record
     logitAdjust: c.logitAdjustTau,
     // A report written before deferred rebalancing existed: every epoch rebalanced.
     rebalanceFrom: c.rebalanceFromEpoch ?? 1,
+    // Before the class-balanced loss existed: inverse-frequency weights (beta 1).
+    classBalanceBeta: c.classBalanceBeta ?? 1,
     ttaEval: c.ttaEval,
   };
 }

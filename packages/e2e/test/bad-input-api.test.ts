@@ -235,6 +235,22 @@ const CASES: TCase[] = [
     error: /^rebalanceFrom: at most epochs \(10\)/,
   },
   {
+    name: "run: class-balance beta without class weighting",
+    as: "admin",
+    path: "/api/runs",
+    body: run({ classBalanceBeta: 0.999 }),
+    status: 400,
+    error: /^classBalanceBeta: tempers the class weighting/,
+  },
+  {
+    name: "run: class-balance beta above 1",
+    as: "admin",
+    path: "/api/runs",
+    body: run({ classBalanceBeta: 2, classWeighting: true }),
+    status: 400,
+    error: /^classBalanceBeta: <= 1/,
+  },
+  {
     name: "run: malformed JSON",
     as: "admin",
     path: "/api/runs",

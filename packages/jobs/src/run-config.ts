@@ -141,8 +141,19 @@ export const ZTrainingConfig = z.object({
   seed: int("seed", 0, 2 ** 31 - 1, 42),
   optimizer: z.enum(RUN_OPTIMIZERS, { message: "optimizer: adam or sgd" }).default("adam"),
   augment: z.boolean({ message: "augment: true or false" }).default(true),
-  /** Weight each example's loss by the inverse frequency of its label. */
+  /** Weight each example's loss by the inverse (effective) frequency of its label (`classBalanceBeta`). */
   classWeighting: z.boolean({ message: "classWeighting: true or false" }).default(false),
+  /**
+   * The class-balanced loss of Cui et al. 2019: the class weighting's weight of a class with n training faces is
+   * 1 / its effective number (1 - beta^n) / (1 - beta), so beta tempers the weights between equal (0) and
+   * inverse frequency (1, the limit, and what the class weighting did before the field existed). Below 1 it
+   * needs the class weighting on (`leverProblem`).
+   */
+  classBalanceBeta: z
+    .number({ message: "classBalanceBeta: a number" })
+    .min(0, "classBalanceBeta: >= 0")
+    .max(1, "classBalanceBeta: <= 1 (1 = inverse frequency)")
+    .default(1),
   schedule: z
     .enum(RUN_SCHEDULES, { message: `schedule: one of ${RUN_SCHEDULES.join(", ")}` })
     .default("cosine"),
@@ -172,7 +183,7 @@ export const ZTrainingConfig = z.object({
    * Deferred rebalancing (the DRW schedule of Cao et al. 2019): the first epoch whose loss uses the class
    * weighting and the logit adjustment; 1 = every epoch. Above 1 the epochs before it train the plain loss, the
    * run does not stop early before it, and the checkpoint is selected among the epochs from it on (the earlier
-   * ones fit another objective). Needs one of the two levers and at most `epochs` (`rebalanceProblem`).
+   * ones fit another objective). Needs one of the two levers and at most `epochs` (`leverProblem`).
    */
   rebalanceFrom: int("rebalanceFrom", 1, 500, 1),
   /** Select the checkpoint (and report Valid/Test) on the mean of each face and its mirror image. */
@@ -181,16 +192,22 @@ export const ZTrainingConfig = z.object({
 export type TTrainingConfig = z.infer<typeof ZTrainingConfig>;
 
 /**
- * The cross-field rule of `rebalanceFrom` (a field-by-field schema cannot say it): null when the config is
- * consistent, else the message, named by field. Checked by POST /api/runs (`ZRunConfigChecked`), the trainer's
- * `resolveConfig` and so `concord-train`.
+ * The cross-field rules of the levers (a field-by-field schema cannot say them): null when the config is
+ * consistent, else the first problem, named by field. Checked by POST /api/runs (`ZRunConfigChecked`), the
+ * trainer's `resolveConfig` and so `concord-train` and the worker.
  */
-export function rebalanceProblem(c: {
+export function leverProblem(c: {
   epochs: number;
   rebalanceFrom: number;
   classWeighting: boolean;
+  classBalanceBeta: number;
   logitAdjust: number;
-}): { field: "rebalanceFrom"; message: string } | null {
+}): { field: "rebalanceFrom" | "classBalanceBeta"; message: string } | null {
+  if (c.classBalanceBeta < 1 && !c.classWeighting)
+    return {
+      field: "classBalanceBeta",
+      message: "classBalanceBeta: tempers the class weighting; turn it on, or set 1",
+    };
   if (c.rebalanceFrom <= 1) return null;
   if (!c.classWeighting && !(c.logitAdjust > 0))
     return {
@@ -222,11 +239,11 @@ export const ZRunConfig = ZTrainingConfig.extend({
 });
 export type TRunConfig = z.infer<typeof ZRunConfig>;
 /**
- * ZRunConfig with its cross-field rules (`rebalanceProblem`): what POST /api/runs parses. A separate schema
+ * ZRunConfig with its cross-field rules (`leverProblem`): what POST /api/runs parses. A separate schema
  * because zod refuses to pick, omit or extend an object that carries a refinement.
  */
 export const ZRunConfigChecked = ZRunConfig.superRefine((c, ctx) => {
-  const problem = rebalanceProblem(c);
+  const problem = leverProblem(c);
   if (problem) ctx.addIssue({ code: "custom", path: [problem.field], message: problem.message });
 });
 export type TRunConfigInput = z.input<typeof ZRunConfig>;

@@ -5,7 +5,8 @@ import {
   checkpointSelectionOf,
   DEFAULT_RUN_CONFIG,
   foldsOf,
-  rebalanceProblem,
+  leverProblem,
+  parseStoredRunConfig,
   ZPredictRequest,
   ZRunConfig,
   ZRunConfigChecked,
@@ -143,8 +144,37 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
     });
     expect(checked({ rebalanceFrom: 0, logitAdjust: 1 })?.message).toBe("rebalanceFrom: >= 1");
     expect(
-      rebalanceProblem({ epochs: 24, rebalanceFrom: 1, classWeighting: false, logitAdjust: 0 }),
+      leverProblem({
+        epochs: 24,
+        rebalanceFrom: 1,
+        classWeighting: false,
+        classBalanceBeta: 1,
+        logitAdjust: 0,
+      }),
     ).toBeNull();
+  });
+
+  it("class-balanced loss: beta in [0, 1], default 1 (inverse frequency), below 1 only with class weighting", () => {
+    const checked = (input: object) => {
+      const r = ZRunConfigChecked.safeParse({ ...valid, ...input });
+      return r.success
+        ? null
+        : { field: r.error.issues[0]?.path.join("."), message: r.error.issues[0]?.message };
+    };
+    expect(DEFAULT_RUN_CONFIG.classBalanceBeta).toBe(1);
+    expect(checked({ classWeighting: true, classBalanceBeta: 0.999 })).toBeNull();
+    expect(checked({ classWeighting: true, classBalanceBeta: 0.999, rebalanceFrom: 19 })).toBeNull();
+    expect(checked({ classBalanceBeta: 0.999 })).toEqual({
+      field: "classBalanceBeta",
+      message: "classBalanceBeta: tempers the class weighting; turn it on, or set 1",
+    });
+    expect(checked({ classWeighting: true, classBalanceBeta: 1.5 })?.message).toBe(
+      "classBalanceBeta: <= 1 (1 = inverse frequency)",
+    );
+    expect(checked({ classWeighting: true, classBalanceBeta: -0.1 })?.message).toBe("classBalanceBeta: >= 0");
+    // A stored config from before the field: inverse frequency, what its class weighting was.
+    const stored = parseStoredRunConfig({ ...valid, classWeighting: true });
+    expect(stored.success && stored.data.classBalanceBeta).toBe(1);
   });
 
   it("accepts the boundaries", () => {

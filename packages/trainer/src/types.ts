@@ -46,6 +46,11 @@ export type TTrainConfig = {
   earlyStoppingPatience: number;
   /** Weight each example's loss by the inverse frequency of its training label (normalised to mean 1). */
   classWeighting: boolean;
+  /**
+   * Class-balanced loss (Cui et al. 2019): with the class weighting, a class's weight is 1 / its effective
+   * number (1 - beta^n) / (1 - beta); 1 = inverse frequency (the limit), 0 = equal weights.
+   */
+  classBalanceBeta: number;
   /** When no valid split is given, hold out this fraction of train, stratified by label. */
   validationFraction: number;
   /** FER+ PLD: each epoch, train on a one-hot drawn from every target row instead of the row itself. */

@@ -105,6 +105,8 @@ describe("CLI errors", () => {
       [["--rebalance-from", "19"], "--rebalance-from: defers class weighting or logit adjustment"],
       [["--rebalance-from", "25", "--class-weighting"], "--rebalance-from: at most epochs (24)"],
       [["--rebalance-from", "0"], "--rebalance-from: rebalanceFrom: >= 1"],
+      [["--class-balance-beta", "0.999"], "--class-balance-beta: tempers the class weighting"],
+      [["--class-balance-beta", "2", "--class-weighting"], "--class-balance-beta: classBalanceBeta: <= 1"],
     ] as [string[], string][]) {
       const r = run("concord-train.mjs", ["--data", path.join(tmp, "nope"), ...args]);
       expect(r.code).toBe(2);

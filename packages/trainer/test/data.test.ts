@@ -155,6 +155,18 @@ describe("split, weights, augmentation", () => {
     expect(w[1]! / w[0]!).toBeCloseTo(3, 6);
     expect((3 * w[0]! + w[1]!) / 4).toBeCloseTo(1, 6);
   });
+  it("tempers the weights by the effective number of each class (class-balanced loss, beta < 1)", () => {
+    const labels = Int32Array.from([0, 0, 0, 1]);
+    // beta 0.5: effective numbers (1 - 0.5^3) / 0.5 = 1.75 and (1 - 0.5) / 0.5 = 1 -> weights 1 : 1.75.
+    const half = classWeights(labels, 2, 0.5);
+    expect(half[1]! / half[0]!).toBeCloseTo(1.75, 6);
+    expect((3 * half[0]! + half[1]!) / 4).toBeCloseTo(1, 6);
+    expect(Array.from(classWeights(labels, 2, 0))).toEqual([1, 1]);
+    // Near 1 it tends to inverse frequency without losing digits (1 - beta^n by expm1).
+    const near = classWeights(labels, 2, 1 - 1e-12);
+    expect(near[1]! / near[0]!).toBeCloseTo(3, 6);
+    expect(classWeights(labels, 2, 1)).toEqual(classWeights(labels, 2));
+  });
   it("augments deterministically from the rng state and standardises images", () => {
     const src = Uint8Array.from({ length: PIXELS }, (_, i) => (i * 7) % 256);
     const a = new Float32Array(PIXELS);

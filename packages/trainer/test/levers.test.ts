@@ -332,4 +332,24 @@ describe("deferred rebalancing (DRW)", () => {
     expect(resolveConfig({ logitAdjustTau: 1, rebalanceFromEpoch: 19 }).rebalanceFromEpoch).toBe(19);
     expect(resolveConfig().rebalanceFromEpoch).toBe(1);
   });
+
+  it("class-balanced loss: beta tempers the weights between the plain loss (0) and inverse frequency (1)", async () => {
+    const plain = await run({});
+    const inverse = await run({ classWeighting: true });
+    const tempered = await run({ classWeighting: true, classBalanceBeta: 0.5 });
+    const equal = await run({ classWeighting: true, classBalanceBeta: 0 });
+    expect(inverse.figures[0]).not.toEqual(plain.figures[0]);
+    expect(tempered.figures[0]).not.toEqual(plain.figures[0]);
+    expect(tempered.figures[0]).not.toEqual(inverse.figures[0]);
+    // Equal weights of 1: the plain run's loss, to the last bit.
+    expect(equal.figures).toEqual(plain.figures);
+    expect(equal.weights).toEqual(plain.weights);
+    expect(() => resolveConfig({ classBalanceBeta: 0.999 })).toThrow(
+      /classBalanceBeta tempers the class weighting; turn it on, or set 1/,
+    );
+    expect(() => resolveConfig({ classWeighting: true, classBalanceBeta: 1.5 })).toThrow(
+      /classBalanceBeta must be in \[0, 1\]/,
+    );
+    expect(resolveConfig().classBalanceBeta).toBe(1);
+  });
 });

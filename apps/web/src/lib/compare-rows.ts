@@ -39,6 +39,7 @@ const LABELS: Record<keyof TRunConfig, string> = {
   cutmix: "CutMix α",
   logitAdjust: "Logit adjustment τ",
   rebalanceFrom: "Rebalance from epoch",
+  classBalanceBeta: "Class-balance β",
   ttaEval: "Mirror TTA in selection",
   backend: "Backend asked for",
   maxTrainImages: "Max train images",
@@ -59,6 +60,7 @@ function show(key: keyof TRunConfig, run: TCompareRun): string {
   if (key === "patience" || key === "ema" || key === "mixup" || key === "cutmix" || key === "logitAdjust")
     return v === 0 ? "off" : String(v);
   if (key === "rebalanceFrom") return v === 1 ? "1 (every epoch)" : String(v);
+  if (key === "classBalanceBeta") return v === 1 ? "1 (inverse frequency)" : String(v);
   if (typeof v === "boolean") return v ? "on" : "off";
   return String(v);
 }

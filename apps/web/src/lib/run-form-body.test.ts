@@ -63,6 +63,7 @@ describe("run form body", () => {
       cutmix: "0",
       logitAdjust: "0",
       rebalanceFrom: "1",
+      classBalanceBeta: "1",
       ttaEval: "on",
     });
     expect(ZRunConfig.parse(runFormBody(entries))).toEqual({ ...DEFAULT_RUN_CONFIG, datasetId: "d1" });
@@ -154,5 +155,25 @@ describe("run form body", () => {
     );
     expect(late.success).toBe(false);
     if (!late.success) expect(late.error.issues[0]?.message).toMatch(/at most epochs \(10\)/);
+  });
+
+  it("carries the class-balance beta as a number; POST's schema refuses it below 1 without class weighting", () => {
+    const body = runFormBody([
+      ["datasetId", "d1"],
+      ["classWeighting", "on"],
+      ["classBalanceBeta", "0.999"],
+    ]);
+    expect(ZRunConfigChecked.parse(body)).toMatchObject({ classWeighting: true, classBalanceBeta: 0.999 });
+    const refused = ZRunConfigChecked.safeParse(
+      runFormBody([
+        ["datasetId", "d1"],
+        ["classBalanceBeta", "0.999"],
+      ]),
+    );
+    expect(refused.success).toBe(false);
+    if (!refused.success) {
+      expect(refused.error.issues[0]?.path).toEqual(["classBalanceBeta"]);
+      expect(refused.error.issues[0]?.message).toMatch(/turn it on, or set 1/);
+    }
   });
 });

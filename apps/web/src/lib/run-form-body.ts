@@ -17,6 +17,7 @@ export const RUN_FORM_NUMERIC = [
   "cutmix",
   "logitAdjust",
   "rebalanceFrom",
+  "classBalanceBeta",
 ] as const;
 /** The form's checkboxes (unchecked ones are absent from the form data). */
 export const RUN_FORM_BOOLEAN = ["ttaEval", "classWeighting"] as const;

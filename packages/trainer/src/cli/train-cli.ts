@@ -6,9 +6,9 @@ import {
   checkpointSelectionOf,
   DEFAULT_RUN_CONFIG,
   drawsTargets,
+  leverProblem,
   RUN_SCHEDULES,
   RUN_SCHEMES,
-  rebalanceProblem,
   resolveScheme,
   SCHEME_ALIASES,
   SCHEME_PAPER_NAMES,
@@ -43,6 +43,7 @@ const USAGE = `usage: concord-train --data <FER+ folder | generic folder (PNGs +
   --patience N (${D.earlyStoppingPatience})  --lr-patience N (${D.reduceLrPatience}; plateau only)  --class-weighting  --no-augment  --seed N (${D.seed})  --workers N (2: data-parallel, one WASM per core)
   --schedule ${RUN_SCHEDULES.join("|")} (${D.schedule})  --warmup-epochs N (${D.warmupEpochs}; 0 = none)  --ema DECAY (${D.emaDecay}; 0 = off)  --mixup ALPHA (${D.mixupAlpha}; 0 = off, e.g. 0.2)
   --cutmix ALPHA (${D.cutmixAlpha}; 0 = off, e.g. 1)  --logit-adjust TAU (${D.logitAdjustTau}; 0 = off, e.g. 1)
+  --class-balance-beta B (${D.classBalanceBeta}: inverse frequency; < 1 tempers --class-weighting to 1 / effective number, e.g. 0.999)
   --rebalance-from EPOCH (${D.rebalanceFromEpoch}: every epoch; > 1 defers --class-weighting / --logit-adjust to that epoch, selects from it on)
   --tta-eval | --no-tta-eval (${onOff(D.ttaEval)}: select and report on image + mirror)
   --out DIR (.runs/<time>)  --checkpoint DIR (<out>/checkpoint)  --resume  --limit N  --backend auto|wasm|tfjs-node|tfjs-node-gpu|cpu  --force-cpu`;
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
       cutmix: { type: "string" },
       "logit-adjust": { type: "string" },
       "rebalance-from": { type: "string" },
+      "class-balance-beta": { type: "string" },
       // Neither flag: the run config's default (on).
       "tta-eval": { type: "boolean" },
       "no-tta-eval": { type: "boolean" },
@@ -128,16 +130,20 @@ async function main(): Promise<void> {
     cutmixAlpha: runField("cutmix", "cutmix", a.cutmix),
     logitAdjustTau: runField("logitAdjust", "logit-adjust", a["logit-adjust"]),
     rebalanceFromEpoch: runField("rebalanceFrom", "rebalance-from", a["rebalance-from"]),
+    classBalanceBeta: runField("classBalanceBeta", "class-balance-beta", a["class-balance-beta"]),
     ttaEval: a["tta-eval"] ? true : a["no-tta-eval"] ? false : undefined,
   };
-  const rebalance = rebalanceProblem({
+  const problem = leverProblem({
     epochs: num(a.epochs, "epochs") ?? D.epochs,
     rebalanceFrom: levers.rebalanceFromEpoch ?? D.rebalanceFromEpoch,
     classWeighting: a["class-weighting"] === true,
+    classBalanceBeta: levers.classBalanceBeta ?? D.classBalanceBeta,
     logitAdjust: levers.logitAdjustTau ?? D.logitAdjustTau,
   });
-  if (rebalance)
-    throw new DataError(`--rebalance-from: ${rebalance.message.replace(/^rebalanceFrom: /, "")}`);
+  if (problem) {
+    const flag = problem.field === "rebalanceFrom" ? "rebalance-from" : "class-balance-beta";
+    throw new DataError(`--${flag}: ${problem.message.replace(/^\w+: /, "")}`);
+  }
   const backend = await initBackendFromFlags(a, env);
   const out = path.resolve(a.out ?? path.join(".runs", new Date().toISOString().replace(/[:.]/g, "-")));
   const started = Date.now();

@@ -136,8 +136,13 @@ export function classPrior(targets: Float32Array, classes: number): Float32Array
   return Float32Array.from(sum, (s) => Math.max(s / Math.max(n, 1), 1e-6));
 }
 
-/** Inverse-frequency class weights (by training label), normalised so the mean example weight is 1. */
-export function classWeights(labels: Int32Array, classes: number): Float32Array {
+/**
+ * Class weights by training label, normalised so the mean example weight is 1. beta = 1 (the default):
+ * inverse frequency, 1 / n_c. beta < 1: the class-balanced loss of Cui et al. 2019, 1 / the effective number
+ * (1 - beta^n_c) / (1 - beta), which tends to 1 / n_c as beta -> 1 and to equal weights at 0; a class's weight
+ * stops growing once n_c is small next to 1 / (1 - beta), so the rarest classes weigh less than 1 / n_c says.
+ */
+export function classWeights(labels: Int32Array, classes: number, beta = 1): Float32Array {
   const counts = new Float64Array(classes);
   let n = 0;
   for (const l of labels) {
@@ -146,9 +151,11 @@ export function classWeights(labels: Int32Array, classes: number): Float32Array 
       n++;
     }
   }
+  // 1 - beta^n as -expm1(n log beta): exact for beta near 1, where 1 - beta^n loses its digits.
+  const effective = (count: number) => (beta >= 1 ? count : -Math.expm1(count * Math.log(beta)) / (1 - beta));
   const w = new Float32Array(classes);
   for (let c = 0; c < classes; c++)
-    w[c] = (counts[c] as number) > 0 ? n / (classes * (counts[c] as number)) : 0;
+    w[c] = (counts[c] as number) > 0 ? n / (classes * effective(counts[c] as number)) : 0;
   let mean = 0;
   for (const l of labels) mean += l >= 0 ? (w[l] as number) : 1;
   mean /= Math.max(labels.length, 1);

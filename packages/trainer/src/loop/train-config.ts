@@ -1,8 +1,8 @@
 import {
   drawsTargets,
+  leverProblem,
   PREDATING_LEVERS,
   RUN_SCHEDULES,
-  rebalanceProblem,
   type TTrainingConfig,
   ZTrainingConfig,
 } from "@concord/jobs/run-config";
@@ -19,6 +19,7 @@ type TRunFields =
   | "augment"
   | "earlyStoppingPatience"
   | "classWeighting"
+  | "classBalanceBeta"
   | "sampleTargets"
   | "schedule"
   | "warmupEpochs"
@@ -44,6 +45,7 @@ export function trainConfigOf(run: TTrainingConfig): Pick<TTrainConfig, TRunFiel
     augment: run.augment,
     earlyStoppingPatience: run.patience,
     classWeighting: run.classWeighting,
+    classBalanceBeta: run.classBalanceBeta,
     // PLD: a one-hot drawn from each target every epoch.
     sampleTargets: drawsTargets(run.scheme),
     schedule: run.schedule,
@@ -117,12 +119,19 @@ export function resolveConfig(partial: Partial<TTrainConfig> = {}): TTrainConfig
     fail("logitAdjustTau", "must be >= 0 (0 = off)");
   if (!Number.isInteger(c.rebalanceFromEpoch) || c.rebalanceFromEpoch < 1)
     fail("rebalanceFromEpoch", "must be an integer >= 1 (1 = every epoch)");
-  const rebalance = rebalanceProblem({
+  if (!(c.classBalanceBeta >= 0 && c.classBalanceBeta <= 1))
+    fail("classBalanceBeta", "must be in [0, 1] (1 = inverse frequency)");
+  const problem = leverProblem({
     epochs: c.epochs,
     rebalanceFrom: c.rebalanceFromEpoch,
     classWeighting: c.classWeighting,
+    classBalanceBeta: c.classBalanceBeta,
     logitAdjust: c.logitAdjustTau,
   });
-  if (rebalance) fail("rebalanceFromEpoch", rebalance.message.replace(/^rebalanceFrom: /, ""));
+  if (problem)
+    fail(
+      problem.field === "rebalanceFrom" ? "rebalanceFromEpoch" : "classBalanceBeta",
+      problem.message.replace(/^\w+: /, ""),
+    );
   return c;
 }

@@ -104,7 +104,7 @@ export async function train(
     validName = `train-holdout-${config.validationFraction}`;
   }
   const n = trainSet.labels.length;
-  const cw = config.classWeighting ? classWeights(trainSet.labels, classes) : null;
+  const cw = config.classWeighting ? classWeights(trainSet.labels, classes, config.classBalanceBeta) : null;
   // Logit adjustment: tau x log(prior of the training targets), added to the logits inside the loss only.
   const prior = config.logitAdjustTau > 0 ? classPrior(trainSet.targets, classes) : null;
   const adjust = prior ? prior.map((p) => config.logitAdjustTau * Math.log(p)) : null;

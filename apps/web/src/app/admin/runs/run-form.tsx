@@ -31,6 +31,8 @@ const HELP: Record<string, string> = {
     "Beta(α, α) box pasted from another face, targets mixed by area (e.g. 1); 0 = off; with mixup: one per batch",
   logitAdjust: "τ: add τ·log(class prior) to the logits in the training loss (e.g. 1); 0 = off",
   classWeighting: "weight each face's loss by the inverse frequency of its label",
+  classBalanceBeta:
+    "β < 1: class-balanced weights, 1 / effective number (1 − βⁿ)/(1 − β) (e.g. 0.999); 1 = inverse frequency",
   rebalanceFrom:
     "first epoch of class weighting / logit adjustment (1 = all); later: the epoch is selected from there on",
   ttaEval: "select the epoch on the face and its mirror, averaged (2x evaluation time)",
@@ -241,7 +243,7 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
         </Field>
         <NumberField name="predictFolds" label="Cross-fit folds" error={err("predictFolds")} />
       </div>
-      <div className="grid grid-cols-2 gap-3 md:grid-cols-9" data-testid="run-levers">
+      <div className="grid grid-cols-2 gap-3 md:grid-cols-10" data-testid="run-levers">
         <Field name="schedule" label="LR schedule" error={err("schedule")}>
           <select id="run-schedule" name="schedule" className={input} defaultValue={d.schedule}>
             {RUN_SCHEDULES.map((m) => (
@@ -255,6 +257,12 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
         <NumberField name="cutmix" label="CutMix α" step="any" error={err("cutmix")} />
         <NumberField name="logitAdjust" label="Logit adjustment τ" step="any" error={err("logitAdjust")} />
         <CheckboxField name="classWeighting" label="Class weighting" error={err("classWeighting")} />
+        <NumberField
+          name="classBalanceBeta"
+          label="Class-balance β"
+          step="any"
+          error={err("classBalanceBeta")}
+        />
         <NumberField name="rebalanceFrom" label="Rebalance from" error={err("rebalanceFrom")} />
         <CheckboxField name="ttaEval" label="Mirror TTA in selection" error={err("ttaEval")} />
       </div>
