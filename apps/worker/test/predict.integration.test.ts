@@ -20,7 +20,7 @@ import {
   crowdProbabilities,
   initBackend,
   loadModel,
-  logitAdjustmentOf,
+  crowdAdjustmentOf,
   predictProbabilities,
 } from "@concord/trainer";
 import { QueueEvents } from "bullmq";
@@ -234,8 +234,9 @@ describe("predict jobs on a real worker", () => {
     // prior it saved (FER+ classes 0-7 of the taxonomy; unknown and not-a-face stay 0), not the softmax.
     const run = await t.db.trainingRun.findUniqueOrThrow({ where: { id: la.id } });
     const model = await loadModel(run.artifactPath!);
-    const adjustment = logitAdjustmentOf(model.getUserDefinedMetadata(), 8);
-    expect(adjustment?.tau).toBe(1);
+    const adjustment = crowdAdjustmentOf(model.getUserDefinedMetadata(), 8);
+    expect(adjustment.logitAdjustment?.tau).toBe(1);
+    expect(adjustment.classWeights).toBeNull();
     const raw = await predictProbabilities(model, await pixelsFromDb(t.db)(rows.map((r) => r.imageId)));
     const crowd = crowdProbabilities(raw, adjustment);
     model.dispose();

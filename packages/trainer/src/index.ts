@@ -21,9 +21,12 @@ export {
   ZTrainerEnv,
 } from "./env";
 export {
+  classWeightsOf,
+  crowdAdjustmentOf,
   crowdProbabilities,
   logitAdjustmentOf,
   predictCrowdProbabilities,
+  type TCrowdAdjustment,
   type TLogitAdjustment,
 } from "./evaluation/crowd-probabilities";
 export {

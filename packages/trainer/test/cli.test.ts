@@ -362,7 +362,7 @@ describe("CLI errors", () => {
     const p1 = await predictProbabilities(m1, split.pixels, { tta: true });
     const p2 = await predictProbabilities(m2, split.pixels, { tta: true });
     const mean = p1.map((v, i) => (v + (p2[i] as number)) / 2);
-    const crowd2 = crowdProbabilities(p2, logitAdjustment);
+    const crowd2 = crowdProbabilities(p2, { logitAdjustment, classWeights: null });
     const crowdMean = p1.map((v, i) => (v + (crowd2[i] as number)) / 2);
     const p = parsePredictionsCsv(readFileSync(out, "utf8"), out);
     for (let j = 0; j < mean.length; j++) expect(p.probs[j]).toBeCloseTo(crowdMean[j] as number, 5);

@@ -8,7 +8,7 @@ import { locateFerplus, majoritySet, readFerplusSplit, trainFaceHashes } from ".
 import { DataError } from "../data/train-data";
 import { describeTwins, withTrainTwins } from "../data/train-twins";
 import { TrainerEnvError, trainerEnv } from "../env";
-import { crowdProbabilities, logitAdjustmentOf } from "../evaluation/crowd-probabilities";
+import { crowdAdjustmentOf, crowdProbabilities } from "../evaluation/crowd-probabilities";
 import { decisionBiasesOf } from "../evaluation/decision-biases";
 import { labelledFaces, predictProbabilities, scoreProbabilities } from "../evaluation/evaluate";
 import { loadModel } from "../model/model-io";
@@ -141,8 +141,9 @@ async function loadFerplusModel(dir: string) {
 
 /**
  * The mean over the models of their class probabilities (each the mean over face and mirror with tta), scored
- * as they are, and the mean of their crowd probabilities (vote shares: a logit-adjusted model's rows reweighted
- * by its stored prior, crowdProbabilities), which --predictions writes for the crowd.
+ * as they are, and the mean of their crowd probabilities (vote shares: a logit-adjusted or class-weighted
+ * model's rows reweighted by its stored prior or weights, crowdProbabilities), which --predictions writes for
+ * the crowd.
  */
 async function meanProbabilities(models: tf.LayersModel[], pixels: Uint8Array, tta: boolean) {
   const sum = { scored: null as Float32Array | null, crowd: null as Float32Array | null };
@@ -153,7 +154,7 @@ async function meanProbabilities(models: tf.LayersModel[], pixels: Uint8Array, t
   };
   for (const model of models) {
     const p = await predictProbabilities(model, pixels, { tta });
-    const adjustment = logitAdjustmentOf(model.getUserDefinedMetadata(), FERPLUS_EMOTIONS.length);
+    const adjustment = crowdAdjustmentOf(model.getUserDefinedMetadata(), FERPLUS_EMOTIONS.length);
     sum.scored = add(sum.scored, p);
     sum.crowd = add(sum.crowd, crowdProbabilities(p, adjustment));
   }

@@ -324,6 +324,7 @@ export async function train(
       ...(decisionBiases ? { decisionBiases } : {}),
       // The crowd reads the vote shares the loss fitted: crowdProbabilities (evaluation/crowd-probabilities.ts).
       ...(prior ? { logitAdjustment: { tau: config.logitAdjustTau, prior: Array.from(prior) } } : {}),
+      ...(cw ? { classWeights: Array.from(cw) } : {}),
     });
     return {
       model,
