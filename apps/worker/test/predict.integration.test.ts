@@ -17,10 +17,10 @@ import {
   type TPredictProgress,
 } from "@concord/jobs";
 import {
+  crowdAdjustmentOf,
   crowdProbabilities,
   initBackend,
   loadModel,
-  crowdAdjustmentOf,
   predictProbabilities,
 } from "@concord/trainer";
 import { QueueEvents } from "bullmq";
