@@ -62,7 +62,13 @@ describe("crowd probabilities of a logit-adjusted model", () => {
       logitAdjustment: null,
       classWeights: [0.6, 3],
     });
-    for (const bad of [[1, 1, 1], [0, 2], ["1", 1], 3])
+    // A class without training faces has weight 0: nothing to undo for it.
+    const absent = crowdProbabilities(Float32Array.of(0.5, 0.5), {
+      logitAdjustment: null,
+      classWeights: [0, 2],
+    });
+    expect(Array.from(absent)).toEqual([Math.fround(0.5 / 0.75), Math.fround(0.25 / 0.75)]);
+    for (const bad of [[1, 1, 1], [-1, 2], ["1", 1], 3])
       expect(() => classWeightsOf({ classWeights: bad }, 2)).toThrow(/do not fit its 2 classes/);
   });
 

@@ -23,8 +23,8 @@ export function logitAdjustmentOf(metadata: unknown, classes: number): TLogitAdj
 
 /**
  * A model's stored class weights (`classWeights` in its metadata: the per-class weights its loss used, the
- * class weighting's, `classWeights` in data/train-data.ts), or null for a model trained without them (or saved
- * before they were kept).
+ * class weighting's, `classWeights` in data/train-data.ts; 0 for a class without training faces, which no
+ * loss weighted), or null for a model trained without them (or saved before they were kept).
  */
 export function classWeightsOf(metadata: unknown, classes: number): number[] | null {
   const w = (metadata as { classWeights?: unknown } | undefined)?.classWeights;
@@ -32,7 +32,7 @@ export function classWeightsOf(metadata: unknown, classes: number): number[] | n
   if (
     !Array.isArray(w) ||
     w.length !== classes ||
-    !w.every((v) => typeof v === "number" && v > 0 && Number.isFinite(v))
+    !w.every((v) => typeof v === "number" && v >= 0 && Number.isFinite(v))
   )
     throw new Error(`the model's classWeights do not fit its ${classes} classes`);
   return w;
@@ -69,7 +69,9 @@ export function crowdProbabilities(probs: Float32Array, adjustment: TCrowdAdjust
   const C = (tilted ? la.prior.length : cw?.length) as number;
   const w = Array.from(
     { length: C },
-    (_, c) => (tilted ? (la.prior[c] as number) ** la.tau : 1) / (cw ? (cw[c] as number) : 1),
+    (_, c) =>
+      (tilted ? (la.prior[c] as number) ** la.tau : 1) /
+      (cw && (cw[c] as number) > 0 ? (cw[c] as number) : 1),
   );
   const out = new Float32Array(probs.length);
   for (let i = 0; i < probs.length; i += C) {
