@@ -21,6 +21,11 @@ function parseRunConfig(input: unknown) {
 }
 
 const valid = { ...DEFAULT_RUN_CONFIG, datasetId: "ds1" };
+/** POST /api/runs' schema on a valid config changed by input: null, or the first problem's field and message. */
+const checked = (input: object) => {
+  const r = ZRunConfigChecked.safeParse({ ...valid, ...input });
+  return r.success ? null : { field: r.error.issues[0]?.path.join("."), message: r.error.issues[0]?.message };
+};
 
 describe("run config validation (the admin form and POST /api/runs)", () => {
   it("accepts the default form", () => {
@@ -125,12 +130,6 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
   });
 
   it("deferred rebalancing: POST's schema checks it against the levers and the epochs, naming the field", () => {
-    const checked = (input: object) => {
-      const r = ZRunConfigChecked.safeParse({ ...valid, ...input });
-      return r.success
-        ? null
-        : { field: r.error.issues[0]?.path.join("."), message: r.error.issues[0]?.message };
-    };
     expect(checked({})).toBeNull();
     expect(checked({ rebalanceFrom: 19, classWeighting: true })).toBeNull();
     expect(checked({ rebalanceFrom: 24, logitAdjust: 1 })).toBeNull();
@@ -155,12 +154,6 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
   });
 
   it("class-balanced loss: beta in [0, 1], default 1 (inverse frequency), below 1 only with class weighting", () => {
-    const checked = (input: object) => {
-      const r = ZRunConfigChecked.safeParse({ ...valid, ...input });
-      return r.success
-        ? null
-        : { field: r.error.issues[0]?.path.join("."), message: r.error.issues[0]?.message };
-    };
     expect(DEFAULT_RUN_CONFIG.classBalanceBeta).toBe(1);
     expect(checked({ classWeighting: true, classBalanceBeta: 0.999 })).toBeNull();
     expect(checked({ classWeighting: true, classBalanceBeta: 0.999, rebalanceFrom: 19 })).toBeNull();
