@@ -243,7 +243,7 @@ export function RunForm(props: { datasets: TOption[]; snapshots: TSnapOption[] }
         </Field>
         <NumberField name="predictFolds" label="Cross-fit folds" error={err("predictFolds")} />
       </div>
-      <div className="grid grid-cols-2 gap-3 md:grid-cols-10" data-testid="run-levers">
+      <div className="grid grid-cols-2 gap-3 md:grid-cols-5" data-testid="run-levers">
         <Field name="schedule" label="LR schedule" error={err("schedule")}>
           <select id="run-schedule" name="schedule" className={input} defaultValue={d.schedule}>
             {RUN_SCHEDULES.map((m) => (
