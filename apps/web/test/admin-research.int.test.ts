@@ -182,8 +182,10 @@ const config = ZRunConfig.parse({
   patience: 0,
   batchSize: 8,
   seed: 1,
-  // The stored runs below selected without mirror TTA (the default turns it on): the plain selection words.
+  // The stored runs below selected without mirror TTA (the default turns it on) and without the deferred
+  // class-balanced loss (on by default too): the plain selection words.
   ttaEval: false,
+  classWeighting: false,
 });
 
 describe("runs", () => {
@@ -385,6 +387,20 @@ describe("runs", () => {
       },
     });
     expect((await getRunDetail(holdout.id))!.checkpointSelectedOn).toBe(CHECKPOINT_SELECTION_HOLDOUT);
+    // The default recipe's deferral is stored as auto (0) and shown as the epoch it resolves to: the last
+    // quarter of this run's 2 epochs is epoch 2.
+    const deferred = await t.db.trainingRun.create({
+      data: {
+        datasetId: ids.ds!,
+        seed: 1,
+        status: "SUCCEEDED",
+        config: { ...config, classWeighting: true, rebalanceFrom: 0, datasetId: ids.ds! },
+        evaluations: { create: [evaluation("VALID", 10, 0.6)] },
+      },
+    });
+    expect((await getRunDetail(deferred.id))!.checkpointSelectedOn).toBe(
+      `${CHECKPOINT_SELECTION}, among the epochs from 2 on (deferred rebalancing)`,
+    );
     // The worker records the hold-out when the run succeeds; an evaluate job that scores VALID afterwards
     // does not make Valid the selector after the fact (the inference alone would have said so).
     const recorded = await t.db.trainingRun.create({

@@ -118,8 +118,9 @@ const int = (field: string, min: number, max: number, fallback: number) =>
 /**
  * The hyperparameters a run and `concord-train` share. Defaults are the best recipe measured on FER+
  * (packages/trainer/README.md, "Training levers": the fast-wide net, crowd-distribution targets, Adam 1e-3, 24
- * epochs of cosine decay after 1 warm-up epoch, weight EMA 0.999, mirror TTA in selection, early stop 6). Every
- * lever can be set off again (schedule "plateau", warmupEpochs 0, ema 0, ttaEval false): the earlier plateau
+ * epochs of cosine decay after 1 warm-up epoch, weight EMA 0.999, mirror TTA in selection, early stop 6, and
+ * the class-balanced loss (beta 0.999) deferred to the last quarter of the epochs). Every lever can be set off
+ * again (schedule "plateau", warmupEpochs 0, ema 0, ttaEval false, classWeighting false): the earlier plateau
  * recipe. The network was `fast` until 2026-12-01; stored configs always name theirs, so none changes with it.
  */
 export const ZTrainingConfig = z.object({
@@ -141,19 +142,22 @@ export const ZTrainingConfig = z.object({
   seed: int("seed", 0, 2 ** 31 - 1, 42),
   optimizer: z.enum(RUN_OPTIMIZERS, { message: "optimizer: adam or sgd" }).default("adam"),
   augment: z.boolean({ message: "augment: true or false" }).default(true),
-  /** Weight each example's loss by the inverse (effective) frequency of its label (`classBalanceBeta`). */
-  classWeighting: z.boolean({ message: "classWeighting: true or false" }).default(false),
+  /**
+   * Weight each example's loss by the inverse (effective) frequency of its label (`classBalanceBeta`), from
+   * `rebalanceFrom` on. On by default since 2026-12-02 (deferred, beta 0.999: the class-balanced loss).
+   */
+  classWeighting: z.boolean({ message: "classWeighting: true or false" }).default(true),
   /**
    * The class-balanced loss of Cui et al. 2019: the class weighting's weight of a class with n training faces is
    * 1 / its effective number (1 - beta^n) / (1 - beta), so beta tempers the weights between equal (0) and
-   * inverse frequency (1, the limit, and what the class weighting did before the field existed). Below 1 it
-   * needs the class weighting on (`leverProblem`).
+   * inverse frequency (1, the limit, and what the class weighting did before the field existed). Without the
+   * class weighting it does nothing (the default 0.999 stays in the form when the weighting is turned off).
    */
   classBalanceBeta: z
     .number({ message: "classBalanceBeta: a number" })
     .min(0, "classBalanceBeta: >= 0")
     .max(1, "classBalanceBeta: <= 1 (1 = inverse frequency)")
-    .default(1),
+    .default(0.999),
   schedule: z
     .enum(RUN_SCHEDULES, { message: `schedule: one of ${RUN_SCHEDULES.join(", ")}` })
     .default("cosine"),
@@ -181,15 +185,37 @@ export const ZTrainingConfig = z.object({
     .default(0),
   /**
    * Deferred rebalancing (the DRW schedule of Cao et al. 2019): the first epoch whose loss uses the class
-   * weighting and the logit adjustment; 1 = every epoch. Above 1 the epochs before it train the plain loss, the
-   * run does not stop early before it, and the checkpoint is selected among the epochs from it on (the earlier
-   * ones fit another objective). Needs one of the two levers and at most `epochs` (`leverProblem`).
+   * weighting and the logit adjustment; 1 = every epoch; 0 = auto, the last quarter of the epochs
+   * (`rebalanceFromOf`: 19 of 24), so the default follows `epochs`. Above 1 the epochs before it train the plain
+   * loss, the run does not stop early before it, and the checkpoint is selected among the epochs from it on (the
+   * earlier ones fit another objective). Above 1 it needs one of the two levers and at most `epochs`
+   * (`leverProblem`).
    */
-  rebalanceFrom: int("rebalanceFrom", 1, 500, 1),
+  rebalanceFrom: int("rebalanceFrom", 0, 500, 0),
   /** Select the checkpoint (and report Valid/Test) on the mean of each face and its mirror image. */
   ttaEval: z.boolean({ message: "ttaEval: true or false" }).default(true),
 });
 export type TTrainingConfig = z.infer<typeof ZTrainingConfig>;
+
+/** Auto deferral (`rebalanceFrom` 0): the share of the epochs, at the end, that train the rebalanced loss. */
+export const AUTO_REBALANCE_SHARE = 0.25;
+
+/**
+ * The first epoch a config's loss rebalances: `rebalanceFrom` as set, or for 0 (auto) the last quarter of the
+ * epochs (epochs - round(epochs / 4) + 1: 19 of 24, 8 of 10) when class weighting or logit adjustment is on, and
+ * 1 when neither is (nothing to defer). The trainer resolves it once (`resolveConfig`); what a run shows and
+ * selects with is this number.
+ */
+export function rebalanceFromOf(c: {
+  epochs: number;
+  rebalanceFrom: number;
+  classWeighting: boolean;
+  logitAdjust: number;
+}): number {
+  if (c.rebalanceFrom !== 0) return c.rebalanceFrom;
+  if (!c.classWeighting && !(c.logitAdjust > 0)) return 1;
+  return Math.min(c.epochs, Math.max(1, c.epochs - Math.round(c.epochs * AUTO_REBALANCE_SHARE) + 1));
+}
 
 /**
  * The cross-field rules of the levers (a field-by-field schema cannot say them): null when the config is
@@ -200,19 +226,14 @@ export function leverProblem(c: {
   epochs: number;
   rebalanceFrom: number;
   classWeighting: boolean;
-  classBalanceBeta: number;
   logitAdjust: number;
-}): { field: "rebalanceFrom" | "classBalanceBeta"; message: string } | null {
-  if (c.classBalanceBeta < 1 && !c.classWeighting)
-    return {
-      field: "classBalanceBeta",
-      message: "classBalanceBeta: tempers the class weighting; turn it on, or set 1",
-    };
-  if (c.rebalanceFrom <= 1) return null;
+}): { field: "rebalanceFrom"; message: string } | null {
+  if (rebalanceFromOf(c) <= 1) return null;
   if (!c.classWeighting && !(c.logitAdjust > 0))
     return {
       field: "rebalanceFrom",
-      message: "rebalanceFrom: defers class weighting or logit adjustment; turn one of them on, or set 1",
+      message:
+        "rebalanceFrom: defers class weighting or logit adjustment; turn one of them on, or set 0 (auto) or 1",
     };
   if (c.rebalanceFrom > c.epochs)
     return {
@@ -255,8 +276,14 @@ export type TRunConfigInput = z.input<typeof ZRunConfig>;
  * shown, resumed and retried as it was launched. A config stored since then has every field (the web stores the
  * parsed object). `epochs` needs no entry though its default changed (30 -> 24): POST /api/runs has stored the
  * parsed config since the first run form, and that form's schema required epochs before it had a default.
+ * `classWeighting` was stored by that first form too; its entry, with those of `classBalanceBeta` and
+ * `rebalanceFrom` (added on 2026-12-01 and 2026-12-02 at 1, their neutral values), keeps the rebalancing off
+ * for any config without them now that it is on by default.
  */
 export const PREDATING_LEVERS = {
+  classWeighting: false,
+  classBalanceBeta: 1,
+  rebalanceFrom: 1,
   schedule: "plateau",
   warmupEpochs: 0,
   ema: 0,

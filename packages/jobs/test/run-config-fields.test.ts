@@ -7,6 +7,7 @@ import {
   foldsOf,
   leverProblem,
   parseStoredRunConfig,
+  rebalanceFromOf,
   ZPredictRequest,
   ZRunConfig,
   ZRunConfigChecked,
@@ -89,6 +90,9 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
       cutmix: 0,
       logitAdjust: 0,
       ttaEval: true,
+      classWeighting: true,
+      classBalanceBeta: 0.999,
+      rebalanceFrom: 0,
     });
     const off = {
       schedule: "plateau",
@@ -130,44 +134,66 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
   });
 
   it("deferred rebalancing: POST's schema checks it against the levers and the epochs, naming the field", () => {
+    const plain = { classWeighting: false, classBalanceBeta: 1 };
     expect(checked({})).toBeNull();
     expect(checked({ rebalanceFrom: 19, classWeighting: true })).toBeNull();
-    expect(checked({ rebalanceFrom: 24, logitAdjust: 1 })).toBeNull();
-    expect(checked({ rebalanceFrom: 19 })).toEqual({
+    expect(checked({ ...plain, rebalanceFrom: 24, logitAdjust: 1 })).toBeNull();
+    expect(checked({ ...plain, rebalanceFrom: 19 })).toEqual({
       field: "rebalanceFrom",
-      message: "rebalanceFrom: defers class weighting or logit adjustment; turn one of them on, or set 1",
+      message:
+        "rebalanceFrom: defers class weighting or logit adjustment; turn one of them on, or set 0 (auto) or 1",
     });
+    // Auto (0) with nothing to defer is every epoch: no problem.
+    expect(checked({ ...plain, rebalanceFrom: 0 })).toBeNull();
     expect(checked({ rebalanceFrom: 25, logitAdjust: 1 })).toEqual({
       field: "rebalanceFrom",
       message: "rebalanceFrom: at most epochs (24); from 25 on no epoch would rebalance",
     });
-    expect(checked({ rebalanceFrom: 0, logitAdjust: 1 })?.message).toBe("rebalanceFrom: >= 1");
+    expect(checked({ rebalanceFrom: -1, logitAdjust: 1 })?.message).toBe("rebalanceFrom: >= 0");
     expect(
       leverProblem({
         epochs: 24,
         rebalanceFrom: 1,
         classWeighting: false,
-        classBalanceBeta: 1,
         logitAdjust: 0,
       }),
     ).toBeNull();
   });
 
-  it("class-balanced loss: beta in [0, 1], default 1 (inverse frequency), below 1 only with class weighting", () => {
-    expect(DEFAULT_RUN_CONFIG.classBalanceBeta).toBe(1);
+  it("auto deferral (rebalanceFrom 0, the default) is the last quarter of the epochs, and follows them", () => {
+    const of = (epochs: number, over: object = {}) =>
+      rebalanceFromOf({ epochs, rebalanceFrom: 0, classWeighting: true, logitAdjust: 0, ...over });
+    expect(of(24)).toBe(19);
+    expect([1, 2, 3, 4, 10, 14, 30].map((e) => of(e))).toEqual([1, 2, 3, 4, 8, 11, 23]);
+    expect(of(24, { classWeighting: false, logitAdjust: 1 })).toBe(19);
+    // Nothing to defer: every epoch.
+    expect(of(24, { classWeighting: false })).toBe(1);
+    // A number that is set is kept.
+    expect(of(24, { rebalanceFrom: 7 })).toBe(7);
+    expect(of(24, { rebalanceFrom: 1 })).toBe(1);
+    // The default form with fewer epochs is valid: auto follows them.
+    for (const epochs of [1, 2, 10, 500]) expect(checked({ epochs })).toBeNull();
+    expect(checkpointSelectionOf({ holdout: false, ttaEval: true, rebalanceFrom: of(24) })).toContain(
+      "among the epochs from 19 on",
+    );
+  });
+
+  it("class-balanced loss: beta in [0, 1], default 0.999 with class weighting on", () => {
+    expect(DEFAULT_RUN_CONFIG.classBalanceBeta).toBe(0.999);
+    expect(DEFAULT_RUN_CONFIG.classWeighting).toBe(true);
     expect(checked({ classWeighting: true, classBalanceBeta: 0.999 })).toBeNull();
     expect(checked({ classWeighting: true, classBalanceBeta: 0.999, rebalanceFrom: 19 })).toBeNull();
-    expect(checked({ classBalanceBeta: 0.999 })).toEqual({
-      field: "classBalanceBeta",
-      message: "classBalanceBeta: tempers the class weighting; turn it on, or set 1",
-    });
+    expect(checked({ classWeighting: false, classBalanceBeta: 1 })).toBeNull();
+    // Without the weighting beta does nothing, so the default 0.999 needs no change when it is turned off.
+    expect(checked({ classWeighting: false })).toBeNull();
     expect(checked({ classWeighting: true, classBalanceBeta: 1.5 })?.message).toBe(
       "classBalanceBeta: <= 1 (1 = inverse frequency)",
     );
     expect(checked({ classWeighting: true, classBalanceBeta: -0.1 })?.message).toBe("classBalanceBeta: >= 0");
-    // A stored config from before the field: inverse frequency, what its class weighting was.
-    const stored = parseStoredRunConfig({ ...valid, classWeighting: true });
-    expect(stored.success && stored.data.classBalanceBeta).toBe(1);
+    // A stored config from before the fields: inverse frequency over every epoch, what its class weighting was.
+    const { classBalanceBeta: _b, rebalanceFrom: _r, ...before } = valid;
+    const stored = parseStoredRunConfig({ ...before, classWeighting: true });
+    expect(stored.success && stored.data).toMatchObject({ classBalanceBeta: 1, rebalanceFrom: 1 });
   });
 
   it("accepts the boundaries", () => {

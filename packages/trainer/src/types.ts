@@ -44,7 +44,7 @@ export type TTrainConfig = {
   minLearningRate: number;
   /** EarlyStopping patience in epochs (restores the best weights); 0 disables. */
   earlyStoppingPatience: number;
-  /** Weight each example's loss by the inverse frequency of its training label (normalised to mean 1). */
+  /** Weight each example's loss by the inverse (effective) frequency of its training label (normalised to mean 1). */
   classWeighting: boolean;
   /**
    * Class-balanced loss (Cui et al. 2019): with the class weighting, a class's weight is 1 / its effective
@@ -71,7 +71,9 @@ export type TTrainConfig = {
   logitAdjustTau: number;
   /**
    * Deferred rebalancing: the first epoch (1-based) whose loss uses the class weighting and the logit
-   * adjustment; 1 = every epoch. Above 1 the run does not stop early before it and keeps the best epoch from it on.
+   * adjustment; 1 = every epoch; 0 = auto, the last quarter of the epochs (`rebalanceFromOf`, resolved by
+   * `resolveConfig`: a resolved config never holds 0). Above 1 the run does not stop early before it and keeps
+   * the best epoch from it on.
    */
   rebalanceFromEpoch: number;
   /** Evaluate (select, report) with test-time augmentation: mean of each face and its mirror. */

@@ -95,7 +95,16 @@ describe("crowd probabilities of a logit-adjusted model", () => {
       data.train.targets.set(l === 0 ? [0.8, 0.1, 0.1] : l === 1 ? [0.4, 0.6, 0] : [0.4, 0, 0.6], i * 3);
     });
     const prior = Array.from(classPrior(data.train.targets, 3));
-    const cfg = { model: "fast-lite", batchSize: 8, learningRate: 3e-3, seed: 7, epochs: 2 } as const;
+    // The logit adjustment alone (the default recipe's class weighting off), from epoch 1.
+    const cfg = {
+      model: "fast-lite",
+      batchSize: 8,
+      learningRate: 3e-3,
+      seed: 7,
+      epochs: 2,
+      classWeighting: false,
+      rebalanceFromEpoch: 1,
+    } as const;
     const adjusted = await train(data, { ...cfg, logitAdjustTau: 1 });
     const meta = adjusted.model.getUserDefinedMetadata() as TModelMetadata;
     expect(meta.logitAdjustment).toEqual({ tau: 1, prior });

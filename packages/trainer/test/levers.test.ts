@@ -64,6 +64,8 @@ describe("weight EMA", () => {
       seed: 5,
       earlyStoppingPatience: 0,
       augment: false,
+      // The plain loss: the hand-computed average below is of its steps.
+      classWeighting: false,
     };
     const w0 = withSeededMathRandom(mixSeed(5, 1), () => buildModel({ name: "fast-lite", classes: 3 }));
     const after = async (epochs: number, emaDecay = 0) => {
@@ -295,6 +297,10 @@ describe("deferred rebalancing (DRW)", () => {
     ttaEval: false,
     schedule: "plateau",
     warmupEpochs: 0,
+    // The plain loss unless a case turns a lever on; on from epoch 1 unless a case defers it.
+    classWeighting: false,
+    classBalanceBeta: 1,
+    rebalanceFromEpoch: 1,
   };
   async function run(extra: Partial<TTrainConfig>) {
     const r = await train(skewed(), { ...cfg, ...extra });
@@ -320,17 +326,20 @@ describe("deferred rebalancing (DRW)", () => {
   });
 
   it("refuses a deferral with nothing to defer, or past the last epoch, naming the field", () => {
-    expect(() => resolveConfig({ rebalanceFromEpoch: 3 })).toThrow(
+    expect(() => resolveConfig({ classWeighting: false, rebalanceFromEpoch: 3 })).toThrow(
       /rebalanceFromEpoch defers class weighting or logit adjustment/,
     );
     expect(() => resolveConfig({ classWeighting: true, epochs: 10, rebalanceFromEpoch: 11 })).toThrow(
       /rebalanceFromEpoch at most epochs \(10\)/,
     );
-    expect(() => resolveConfig({ classWeighting: true, rebalanceFromEpoch: 0 })).toThrow(
-      /rebalanceFromEpoch/,
+    expect(() => resolveConfig({ classWeighting: true, rebalanceFromEpoch: -1 })).toThrow(
+      /rebalanceFromEpoch must be an integer >= 0 \(0 = auto, 1 = every epoch\)/,
     );
     expect(resolveConfig({ logitAdjustTau: 1, rebalanceFromEpoch: 19 }).rebalanceFromEpoch).toBe(19);
-    expect(resolveConfig().rebalanceFromEpoch).toBe(1);
+    // Auto (0, the default) resolves against the run's epochs; with nothing to defer it is every epoch.
+    expect(resolveConfig().rebalanceFromEpoch).toBe(19);
+    expect(resolveConfig({ classWeighting: false }).rebalanceFromEpoch).toBe(1);
+    expect(resolveConfig({ classWeighting: false, logitAdjustTau: 1, epochs: 4 }).rebalanceFromEpoch).toBe(4);
   });
 
   it("class-balanced loss: beta tempers the weights between the plain loss (0) and inverse frequency (1)", async () => {
@@ -344,12 +353,20 @@ describe("deferred rebalancing (DRW)", () => {
     // Equal weights of 1: the plain run's loss, to the last bit.
     expect(equal.figures).toEqual(plain.figures);
     expect(equal.weights).toEqual(plain.weights);
-    expect(() => resolveConfig({ classBalanceBeta: 0.999 })).toThrow(
-      /classBalanceBeta tempers the class weighting; turn it on, or set 1/,
-    );
+    // Without the class weighting beta does nothing: the plain run, to the last bit.
+    const inert = await run({ classBalanceBeta: 0.5 });
+    expect(inert.figures).toEqual(plain.figures);
     expect(() => resolveConfig({ classWeighting: true, classBalanceBeta: 1.5 })).toThrow(
       /classBalanceBeta must be in \[0, 1\]/,
     );
-    expect(resolveConfig().classBalanceBeta).toBe(1);
+    // The default recipe: the class-balanced loss (beta 0.999) over the last quarter of the epochs.
+    expect(resolveConfig()).toMatchObject({
+      classWeighting: true,
+      classBalanceBeta: 0.999,
+      rebalanceFromEpoch: 19,
+    });
+    expect(resolveConfig({ epochs: 10 }).rebalanceFromEpoch).toBe(8);
+    expect(resolveConfig({ classWeighting: false }).rebalanceFromEpoch).toBe(1);
+    expect(resolveConfig({ rebalanceFromEpoch: 5 }).rebalanceFromEpoch).toBe(5);
   });
 });

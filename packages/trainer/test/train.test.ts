@@ -55,7 +55,7 @@ describe("train", () => {
   it("resuming from a checkpoint ends with the same weights as an uninterrupted run", async () => {
     const data = toyData(20, 3);
     // Levers off (the defaults turn them on): the plain path; the next tests resume with them on.
-    const cfg = { ...base, epochs: 3, augment: true, classWeighting: true, ...PREDATING_TRAIN_LEVERS };
+    const cfg = { ...base, epochs: 3, ...PREDATING_TRAIN_LEVERS, augment: true, classWeighting: true };
     const full = await train(data, cfg, { checkpointDir: path.join(tmp, "full") });
     const dir = path.join(tmp, "resumed");
     const resumed = await abortAfterEpoch1AndResume(data, cfg, dir, async () => {
@@ -164,7 +164,7 @@ describe("train", () => {
       /EMA on\/off differs from this run \(the checkpoint has no weight EMA, this run's decay is 0.999\)/,
     );
     expect(logs.join("\n")).toContain(
-      "resuming with changed settings (schedule, warmupEpochs, emaDecay, ttaEval): the run will not match",
+      "resuming with changed settings (classWeighting, classBalanceBeta, schedule, warmupEpochs, emaDecay, rebalanceFromEpoch, ttaEval): the run will not match",
     );
     // Resumed with the levers off, as it trained: nothing differs, and it ends where the uninterrupted run did.
     logs.length = 0;

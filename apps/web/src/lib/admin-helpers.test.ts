@@ -72,4 +72,21 @@ describe("compare rows", () => {
     expect(rows.find((r) => r.key === "scheme")?.values).toEqual(["crossentropy (CEL)", "probability (PLD)"]);
     expect(RUN_SCHEMES).toContain("multitarget");
   });
+
+  it("shows the auto deferral as the epoch it resolves to for each run's epochs", () => {
+    const rows = compareRows([
+      run(),
+      run({ epochs: 10 }),
+      run({ classWeighting: false }),
+      run({ rebalanceFrom: 1 }),
+      run({ rebalanceFrom: 7 }),
+    ]);
+    expect(rows.find((r) => r.key === "rebalanceFrom")?.values).toEqual([
+      "auto: 19 (the last quarter)",
+      "auto: 8 (the last quarter)",
+      "auto (nothing to defer)",
+      "1 (every epoch)",
+      "7",
+    ]);
+  });
 });

@@ -1,7 +1,13 @@
 // The compare page's configuration rows (pure, unit-tested): one row per field of the run config contract
 // (@concord/jobs ZRunConfig), so a field added there shows up here without anyone remembering to, plus what
 // the worker recorded (backend used, code version, epochs run). Rows whose values differ are marked.
-import { SCHEME_PAPER_NAMES, type TRunConfig, type TRunScheme, ZRunConfig } from "@concord/jobs/run-config";
+import {
+  rebalanceFromOf,
+  SCHEME_PAPER_NAMES,
+  type TRunConfig,
+  type TRunScheme,
+  ZRunConfig,
+} from "@concord/jobs/run-config";
 
 export type TCompareRun = {
   config: Partial<TRunConfig>;
@@ -59,7 +65,19 @@ function show(key: keyof TRunConfig, run: TCompareRun): string {
   if (key === "maxTrainImages") return v === 0 ? "all" : Number(v).toLocaleString("en");
   if (key === "patience" || key === "ema" || key === "mixup" || key === "cutmix" || key === "logitAdjust")
     return v === 0 ? "off" : String(v);
-  if (key === "rebalanceFrom") return v === 1 ? "1 (every epoch)" : String(v);
+  if (key === "rebalanceFrom") {
+    if (v === 1) return "1 (every epoch)";
+    if (v !== 0) return String(v);
+    const { epochs, classWeighting, logitAdjust } = run.config;
+    if (epochs === undefined) return "auto (the last quarter)";
+    const from = rebalanceFromOf({
+      epochs,
+      rebalanceFrom: 0,
+      classWeighting: classWeighting === true,
+      logitAdjust: logitAdjust ?? 0,
+    });
+    return from === 1 ? "auto (nothing to defer)" : `auto: ${from} (the last quarter)`;
+  }
   if (key === "classBalanceBeta") return v === 1 ? "1 (inverse frequency)" : String(v);
   if (typeof v === "boolean") return v ? "on" : "off";
   return String(v);

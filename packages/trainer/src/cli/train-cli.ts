@@ -31,20 +31,21 @@ import { progressPrinter } from "./progress-printer";
 const D = DEFAULT_CONFIG;
 const onOff = (on: boolean) => (on ? "on" : "off");
 const USAGE = `usage: concord-train --data <FER+ folder | generic folder (PNGs + votes.csv)> [options]
-  The defaults (in parentheses) are the best recipe measured on FER+: 86.84% and 86.62% on FER2013Valid, seeds 45
-  and 46 (packages/trainer/README.md, Training levers; --model fast: 85.61% over five runs, in about 0.56x the time).
+  The defaults (in parentheses) are the best recipe measured on FER+ (packages/trainer/README.md, Training levers:
+  its seeds' accuracy and macro-F1 on FER2013Valid; --model fast trains in about 0.56x the time, a point lower).
   After training, per-class decision biases are fitted on the selection split, reported there cross-fitted beside
   the argmax figures and saved with the model. Every lever can be set off: --schedule plateau --warmup-epochs 0
-  --ema 0 --no-tta-eval (with --epochs 30: the earlier plateau recipe).
+  --ema 0 --no-tta-eval --no-class-weighting (with --epochs 30: the earlier plateau recipe).
   --model ${MODEL_NAMES.join("|")} (${D.model})    --scheme ${RUN_SCHEMES.join("|")} (${DEFAULT_RUN_CONFIG.scheme})
       FER+ paper: ${RUN_SCHEMES.map((s) => `${s} = ${SCHEME_PAPER_NAMES[s]}`).join(", ")}; old names ${Object.keys(SCHEME_ALIASES).join(", ")} still work (deprecated)
   --eps <0..1> (${DEFAULT_RUN_CONFIG.eps})  --smoothing crowd|uniform (crowd)   --epochs N (${D.epochs})  --batch-size N (${D.batchSize})
   --optimizer adam|sgd (${D.optimizer})  --lr X (${D.learningRate})  --momentum X (${D.momentum})  --weight-decay X (${D.weightDecay})
-  --patience N (${D.earlyStoppingPatience})  --lr-patience N (${D.reduceLrPatience}; plateau only)  --class-weighting  --no-augment  --seed N (${D.seed})  --workers N (2: data-parallel, one WASM per core)
+  --patience N (${D.earlyStoppingPatience})  --lr-patience N (${D.reduceLrPatience}; plateau only)  --no-augment  --seed N (${D.seed})  --workers N (2: data-parallel, one WASM per core)
   --schedule ${RUN_SCHEDULES.join("|")} (${D.schedule})  --warmup-epochs N (${D.warmupEpochs}; 0 = none)  --ema DECAY (${D.emaDecay}; 0 = off)  --mixup ALPHA (${D.mixupAlpha}; 0 = off, e.g. 0.2)
   --cutmix ALPHA (${D.cutmixAlpha}; 0 = off, e.g. 1)  --logit-adjust TAU (${D.logitAdjustTau}; 0 = off, e.g. 1)
-  --class-balance-beta B (${D.classBalanceBeta}: inverse frequency; < 1 tempers --class-weighting to 1 / effective number, e.g. 0.999)
-  --rebalance-from EPOCH (${D.rebalanceFromEpoch}: every epoch; > 1 defers --class-weighting / --logit-adjust to that epoch, selects from it on)
+  --class-weighting | --no-class-weighting (${onOff(D.classWeighting)}: weight each face's loss by 1 / its class's effective number)
+  --class-balance-beta B (${D.classBalanceBeta}; 1 = inverse frequency, 0 = equal weights)
+  --rebalance-from EPOCH (${D.rebalanceFromEpoch === 0 ? "0 = auto: the last quarter of the epochs, 19 of 24" : D.rebalanceFromEpoch}; 1 = every epoch; > 1 defers the class weighting / --logit-adjust to that epoch, selects from it on)
   --tta-eval | --no-tta-eval (${onOff(D.ttaEval)}: select and report on image + mirror)
   --out DIR (.runs/<time>)  --checkpoint DIR (<out>/checkpoint)  --resume  --limit N  --backend auto|wasm|tfjs-node|tfjs-node-gpu|cpu  --force-cpu`;
 
@@ -81,7 +82,9 @@ async function main(): Promise<void> {
       "weight-decay": { type: "string" },
       patience: { type: "string" },
       "lr-patience": { type: "string" },
-      "class-weighting": { type: "boolean", default: false },
+      // Neither flag: the run config's default (on).
+      "class-weighting": { type: "boolean" },
+      "no-class-weighting": { type: "boolean" },
       "no-augment": { type: "boolean", default: false },
       seed: { type: "string" },
       workers: { type: "string", default: "2" },
@@ -121,6 +124,9 @@ async function main(): Promise<void> {
     throw new DataError("--smoothing must be crowd or uniform");
   if (a["tta-eval"] && a["no-tta-eval"])
     throw new DataError("--tta-eval and --no-tta-eval: give one of them");
+  if (a["class-weighting"] && a["no-class-weighting"])
+    throw new DataError("--class-weighting and --no-class-weighting: give one of them");
+  const classWeighting = a["class-weighting"] ? true : a["no-class-weighting"] ? false : D.classWeighting;
   // Checked before the data loads: the run config's fields (issue 14's training levers).
   const levers = {
     schedule: runField("schedule", "schedule", a.schedule),
@@ -136,13 +142,11 @@ async function main(): Promise<void> {
   const problem = leverProblem({
     epochs: num(a.epochs, "epochs") ?? D.epochs,
     rebalanceFrom: levers.rebalanceFromEpoch ?? D.rebalanceFromEpoch,
-    classWeighting: a["class-weighting"] === true,
-    classBalanceBeta: levers.classBalanceBeta ?? D.classBalanceBeta,
+    classWeighting,
     logitAdjust: levers.logitAdjustTau ?? D.logitAdjustTau,
   });
   if (problem) {
-    const flag = problem.field === "rebalanceFrom" ? "rebalance-from" : "class-balance-beta";
-    throw new DataError(`--${flag}: ${problem.message.replace(/^\w+: /, "")}`);
+    throw new DataError(`--rebalance-from: ${problem.message.replace(/^\w+: /, "")}`);
   }
   const backend = await initBackendFromFlags(a, env);
   const out = path.resolve(a.out ?? path.join(".runs", new Date().toISOString().replace(/[:.]/g, "-")));
@@ -172,7 +176,7 @@ async function main(): Promise<void> {
       weightDecay: num(a["weight-decay"], "weight-decay"),
       earlyStoppingPatience: num(a.patience, "patience"),
       reduceLrPatience: num(a["lr-patience"], "lr-patience"),
-      classWeighting: a["class-weighting"],
+      classWeighting,
       augment: !a["no-augment"],
       seed: num(a.seed, "seed"),
       workers: num(a.workers, "workers"),

@@ -3,6 +3,7 @@ import {
   leverProblem,
   PREDATING_LEVERS,
   RUN_SCHEDULES,
+  rebalanceFromOf,
   type TTrainingConfig,
   ZTrainingConfig,
 } from "@concord/jobs/run-config";
@@ -60,8 +61,9 @@ export function trainConfigOf(run: TTrainingConfig): Pick<TTrainConfig, TRunFiel
 }
 
 /**
- * The default CPU recipe (see README): the run config's defaults (fast net, Adam 1e-3, FER+ augmentation, 24
- * cosine epochs after a warm-up epoch, weight EMA, mirror TTA in selection, early stop) plus what only the loop
+ * The default CPU recipe (see README): the run config's defaults (fast-wide net, Adam 1e-3, FER+ augmentation, 24
+ * cosine epochs after a warm-up epoch, weight EMA, mirror TTA in selection, early stop, the class-balanced loss
+ * over the last quarter of the epochs: `rebalanceFromEpoch` 0 = auto, resolved by `resolveConfig`) plus what only the loop
  * knows (SGD momentum, the plateau's halving when a run picks that schedule, the held-out fraction, threads).
  */
 export const DEFAULT_CONFIG: TTrainConfig = {
@@ -77,6 +79,9 @@ export const DEFAULT_CONFIG: TTrainConfig = {
 
 /** PREDATING_LEVERS in the loop's names: what a checkpoint written before the levers existed trained with. */
 export const PREDATING_TRAIN_LEVERS = {
+  classWeighting: PREDATING_LEVERS.classWeighting,
+  classBalanceBeta: PREDATING_LEVERS.classBalanceBeta,
+  rebalanceFromEpoch: PREDATING_LEVERS.rebalanceFrom,
   schedule: PREDATING_LEVERS.schedule,
   warmupEpochs: PREDATING_LEVERS.warmupEpochs,
   emaDecay: PREDATING_LEVERS.ema,
@@ -117,21 +122,24 @@ export function resolveConfig(partial: Partial<TTrainConfig> = {}): TTrainConfig
   if (!(c.cutmixAlpha >= 0 && Number.isFinite(c.cutmixAlpha))) fail("cutmixAlpha", "must be >= 0 (0 = off)");
   if (!(c.logitAdjustTau >= 0 && Number.isFinite(c.logitAdjustTau)))
     fail("logitAdjustTau", "must be >= 0 (0 = off)");
-  if (!Number.isInteger(c.rebalanceFromEpoch) || c.rebalanceFromEpoch < 1)
-    fail("rebalanceFromEpoch", "must be an integer >= 1 (1 = every epoch)");
+  if (!Number.isInteger(c.rebalanceFromEpoch) || c.rebalanceFromEpoch < 0)
+    fail("rebalanceFromEpoch", "must be an integer >= 0 (0 = auto, 1 = every epoch)");
+  // 0 (auto): the last quarter of this run's epochs, resolved once here, so the loop, the checkpoint and the
+  // report hold the epoch it trained with.
+  c.rebalanceFromEpoch = rebalanceFromOf({
+    epochs: c.epochs,
+    rebalanceFrom: c.rebalanceFromEpoch,
+    classWeighting: c.classWeighting,
+    logitAdjust: c.logitAdjustTau,
+  });
   if (!(c.classBalanceBeta >= 0 && c.classBalanceBeta <= 1))
     fail("classBalanceBeta", "must be in [0, 1] (1 = inverse frequency)");
   const problem = leverProblem({
     epochs: c.epochs,
     rebalanceFrom: c.rebalanceFromEpoch,
     classWeighting: c.classWeighting,
-    classBalanceBeta: c.classBalanceBeta,
     logitAdjust: c.logitAdjustTau,
   });
-  if (problem)
-    fail(
-      problem.field === "rebalanceFrom" ? "rebalanceFromEpoch" : "classBalanceBeta",
-      problem.message.replace(/^\w+: /, ""),
-    );
+  if (problem) fail("rebalanceFromEpoch", problem.message.replace(/^\w+: /, ""));
   return c;
 }

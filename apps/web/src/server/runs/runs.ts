@@ -6,6 +6,7 @@ import {
   checkpointSelectionOf,
   PREDATING_LEVERS,
   parseStoredRunConfig,
+  rebalanceFromOf,
   type TDecisionReport,
   type TRunConfig,
   ZDecisionReport,
@@ -46,6 +47,17 @@ function readConfig(raw: unknown): Partial<TRunConfig> {
   const stored = raw !== null && typeof raw === "object" && !Array.isArray(raw) ? raw : {};
   const parsed = ZRunConfig.partial().safeParse({ ...PREDATING_LEVERS, ...stored });
   return parsed.success ? parsed.data : {};
+}
+
+/** The epoch a stored config's rebalancing started (0 = auto resolved against its epochs); undefined if unknown. */
+function rebalanceFromOfStored(c: Partial<TRunConfig>): number | undefined {
+  if (c.rebalanceFrom === undefined || c.epochs === undefined) return c.rebalanceFrom;
+  return rebalanceFromOf({
+    epochs: c.epochs,
+    rebalanceFrom: c.rebalanceFrom,
+    classWeighting: c.classWeighting === true,
+    logitAdjust: c.logitAdjust ?? 0,
+  });
 }
 
 export function runLabel(run: { id: string; name: string }): string {
@@ -263,7 +275,7 @@ export async function getRunDetail(id: string) {
     checkpointSelectedOn: checkpointSelectionOf({
       holdout: checkpointSplitOf(run) === "HOLDOUT",
       ttaEval: readConfig(run.config).ttaEval === true,
-      rebalanceFrom: readConfig(run.config).rebalanceFrom,
+      rebalanceFrom: rebalanceFromOfStored(readConfig(run.config)),
     }),
     twinRule: TWIN_RULE,
   };

@@ -30,11 +30,12 @@ const HELP: Record<string, string> = {
   cutmix:
     "Beta(α, α) box pasted from another face, targets mixed by area (e.g. 1); 0 = off; with mixup: one per batch",
   logitAdjust: "τ: add τ·log(class prior) to the logits in the training loss (e.g. 1); 0 = off",
-  classWeighting: "weight each face's loss by the inverse frequency of its label",
+  classWeighting:
+    "weight each face's loss by 1 / its label's (effective) frequency, from “Rebalance from” on",
   classBalanceBeta:
     "β < 1: class-balanced weights, 1 / effective number (1 − βⁿ)/(1 − β) (e.g. 0.999); 1 = inverse frequency",
   rebalanceFrom:
-    "first epoch of class weighting / logit adjustment (1 = all); later: the epoch is selected from there on",
+    "first epoch of class weighting / logit adjustment: 0 = auto, the last quarter (19 of 24); 1 = all; the epoch is selected from there on",
   ttaEval: "select the epoch on the face and its mirror, averaged (2x evaluation time)",
   eps: `the same for every scheme: ${EPS_RULE}; 0 = the one-hot consensus`,
   epochs: "1 – 500",
