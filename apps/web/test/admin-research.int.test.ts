@@ -5,7 +5,11 @@ import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { createTestDatabase, type TTestDatabase } from "@concord/db/testing";
 import { createJobsClient, type TJobsClient, ZRunConfig } from "@concord/jobs";
-import { CHECKPOINT_SELECTION, CHECKPOINT_SELECTION_HOLDOUT } from "@concord/jobs/run-config";
+import {
+  CHECKPOINT_SELECTION,
+  CHECKPOINT_SELECTION_HOLDOUT,
+  DEFERRED_SELECTION,
+} from "@concord/jobs/run-config";
 import { createElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -387,8 +391,8 @@ describe("runs", () => {
       },
     });
     expect((await getRunDetail(holdout.id))!.checkpointSelectedOn).toBe(CHECKPOINT_SELECTION_HOLDOUT);
-    // The default recipe's deferral is stored as auto (0) and shown as the epoch it resolves to: the last
-    // quarter of this run's 2 epochs is epoch 2.
+    // The default recipe's deferral is stored as auto (0) and shown as the epoch it resolves to (the last
+    // quarter of this run's 2 epochs is epoch 2); a deferred run keeps its last epoch.
     const deferred = await t.db.trainingRun.create({
       data: {
         datasetId: ids.ds!,
@@ -399,7 +403,7 @@ describe("runs", () => {
       },
     });
     expect((await getRunDetail(deferred.id))!.checkpointSelectedOn).toBe(
-      `${CHECKPOINT_SELECTION}, among the epochs from 2 on (deferred rebalancing)`,
+      `${DEFERRED_SELECTION} (rebalanced from epoch 2 on)`,
     );
     // The worker records the hold-out when the run succeeds; an evaluate job that scores VALID afterwards
     // does not make Valid the selector after the fact (the inference alone would have said so).

@@ -64,20 +64,24 @@ export const CHECKPOINT_SELECTION = "Valid accuracy over the whole split (train 
 export const CHECKPOINT_SELECTION_HOLDOUT =
   "accuracy on a stratified hold-out of the train faces (no Valid split), train twins included";
 /**
+ * What a deferred rebalancing keeps: no selection, no early stop (the trainer's `selectAfterEpoch`). Selecting on
+ * accuracy among the rebalanced epochs kept the plain model (packages/trainer/README.md, "Seed 49").
+ */
+export const DEFERRED_SELECTION = "the last epoch: a deferred rebalancing is not selected on";
+/**
  * The words for a run's selection rule: with `ttaEval` the selecting evaluation averages each face's and its
  * mirror's probabilities.
  */
 export function checkpointSelectionOf(run: {
   holdout: boolean;
   ttaEval: boolean;
-  /** The deferred rebalancing's first epoch (`rebalanceFromOf`): selection starts there. */
+  /** The deferred rebalancing's first epoch (`rebalanceFromOf`): above 1 the run keeps its last epoch. */
   rebalanceFrom?: number;
 }): string {
+  if ((run.rebalanceFrom ?? 1) > 1)
+    return `${DEFERRED_SELECTION} (rebalanced from epoch ${run.rebalanceFrom} on)`;
   const words = run.holdout ? CHECKPOINT_SELECTION_HOLDOUT : CHECKPOINT_SELECTION;
-  const tta = run.ttaEval ? `${words}, predicted on each face and its mirror (mirror TTA)` : words;
-  return (run.rebalanceFrom ?? 1) > 1
-    ? `${tta}, among the epochs from ${run.rebalanceFrom} on (deferred rebalancing)`
-    : tta;
+  return run.ttaEval ? `${words}, predicted on each face and its mirror (mirror TTA)` : words;
 }
 /** Where a run may train: "gpu" routes it to the train-gpu queue that only GPU workers drain. */
 export const RUN_BACKENDS = ["auto", "gpu", "node", "wasm"] as const;
@@ -118,10 +122,10 @@ const int = (field: string, min: number, max: number, fallback: number) =>
 /**
  * The hyperparameters a run and `concord-train` share. Defaults are the best recipe measured on FER+
  * (packages/trainer/README.md, "Training levers": the fast-wide net, crowd-distribution targets, Adam 1e-3, 24
- * epochs of cosine decay after 1 warm-up epoch, weight EMA 0.999, mirror TTA in selection, early stop 6, and
- * the class-balanced loss (beta 0.999) deferred to the last quarter of the epochs). Every lever can be set off
- * again (schedule "plateau", warmupEpochs 0, ema 0, ttaEval false, classWeighting false): the earlier plateau
- * recipe. The network was `fast` until 2026-12-01; stored configs always name theirs, so none changes with it.
+ * epochs of cosine decay after 1 warm-up epoch, weight EMA 0.999, mirror TTA in selection, early stop 6; the
+ * class weighting, off, is the class-balanced loss (beta 0.999) deferred to the last quarter of the epochs when
+ * ticked). Every lever can be set off again (schedule "plateau", warmupEpochs 0, ema 0, ttaEval false): the
+ * earlier plateau recipe. The network was `fast` until 2026-12-01; stored configs always name theirs, so none changes with it.
  */
 export const ZTrainingConfig = z.object({
   model: z.enum(RUN_MODELS, { message: `model: one of ${RUN_MODELS.join(", ")}` }).default("fast-wide"),
@@ -144,9 +148,11 @@ export const ZTrainingConfig = z.object({
   augment: z.boolean({ message: "augment: true or false" }).default(true),
   /**
    * Weight each example's loss by the inverse (effective) frequency of its label (`classBalanceBeta`), from
-   * `rebalanceFrom` on. On by default since 2026-12-02 (deferred, beta 0.999: the class-balanced loss).
+   * `rebalanceFrom` on; with those fields' defaults, the class-balanced loss (beta 0.999) over the last quarter of
+   * the epochs, keeping the last epoch. Off by default until two fresh seeds decide (packages/trainer/README.md,
+   * "A second rule").
    */
-  classWeighting: z.boolean({ message: "classWeighting: true or false" }).default(true),
+  classWeighting: z.boolean({ message: "classWeighting: true or false" }).default(false),
   /**
    * The class-balanced loss of Cui et al. 2019: the class weighting's weight of a class with n training faces is
    * 1 / its effective number (1 - beta^n) / (1 - beta), so beta tempers the weights between equal (0) and
@@ -187,9 +193,8 @@ export const ZTrainingConfig = z.object({
    * Deferred rebalancing (the DRW schedule of Cao et al. 2019): the first epoch whose loss uses the class
    * weighting and the logit adjustment; 1 = every epoch; 0 = auto, the last quarter of the epochs
    * (`rebalanceFromOf`: 19 of 24), so the default follows `epochs`. Above 1 the epochs before it train the plain
-   * loss, the run does not stop early before it, and the checkpoint is selected among the epochs from it on (the
-   * earlier ones fit another objective). Above 1 it needs one of the two levers and at most `epochs`
-   * (`leverProblem`).
+   * loss, the run does not stop early, and it keeps its last epoch (`DEFERRED_SELECTION`). Above 1 it needs one
+   * of the two levers and at most `epochs` (`leverProblem`).
    */
   rebalanceFrom: int("rebalanceFrom", 0, 500, 0),
   /** Select the checkpoint (and report Valid/Test) on the mean of each face and its mirror image. */
@@ -276,9 +281,9 @@ export type TRunConfigInput = z.input<typeof ZRunConfig>;
  * shown, resumed and retried as it was launched. A config stored since then has every field (the web stores the
  * parsed object). `epochs` needs no entry though its default changed (30 -> 24): POST /api/runs has stored the
  * parsed config since the first run form, and that form's schema required epochs before it had a default.
- * `classWeighting` was stored by that first form too; its entry, with those of `classBalanceBeta` and
- * `rebalanceFrom` (added on 2026-12-01 and 2026-12-02 at 1, their neutral values), keeps the rebalancing off
- * for any config without them now that it is on by default.
+ * `classWeighting` was stored by that first form too; the entries of `classBalanceBeta` and `rebalanceFrom`
+ * (added on 2026-12-02 at 1, their neutral values then) keep a weighting stored without them as it trained:
+ * inverse frequency over every epoch, not today's class-balanced deferral.
  */
 export const PREDATING_LEVERS = {
   classWeighting: false,

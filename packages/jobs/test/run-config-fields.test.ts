@@ -4,6 +4,7 @@ import {
   CHECKPOINT_SELECTION_HOLDOUT,
   checkpointSelectionOf,
   DEFAULT_RUN_CONFIG,
+  DEFERRED_SELECTION,
   foldsOf,
   leverProblem,
   parseStoredRunConfig,
@@ -90,7 +91,7 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
       cutmix: 0,
       logitAdjust: 0,
       ttaEval: true,
-      classWeighting: true,
+      classWeighting: false,
       classBalanceBeta: 0.999,
       rebalanceFrom: 0,
     });
@@ -128,9 +129,14 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
     expect(checkpointSelectionOf({ holdout: false, ttaEval: true, rebalanceFrom: 1 })).toBe(
       `${CHECKPOINT_SELECTION}, predicted on each face and its mirror (mirror TTA)`,
     );
-    expect(checkpointSelectionOf({ holdout: false, ttaEval: false, rebalanceFrom: 19 })).toBe(
-      `${CHECKPOINT_SELECTION}, among the epochs from 19 on (deferred rebalancing)`,
-    );
+    // A deferred rebalancing is not selected on: it keeps its last epoch, whatever the split and TTA.
+    for (const [holdout, ttaEval] of [
+      [false, false],
+      [true, true],
+    ] as const)
+      expect(checkpointSelectionOf({ holdout, ttaEval, rebalanceFrom: 19 })).toBe(
+        `${DEFERRED_SELECTION} (rebalanced from epoch 19 on)`,
+      );
   });
 
   it("deferred rebalancing: POST's schema checks it against the levers and the epochs, naming the field", () => {
@@ -173,14 +179,14 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
     expect(of(24, { rebalanceFrom: 1 })).toBe(1);
     // The default form with fewer epochs is valid: auto follows them.
     for (const epochs of [1, 2, 10, 500]) expect(checked({ epochs })).toBeNull();
-    expect(checkpointSelectionOf({ holdout: false, ttaEval: true, rebalanceFrom: of(24) })).toContain(
-      "among the epochs from 19 on",
+    expect(checkpointSelectionOf({ holdout: false, ttaEval: true, rebalanceFrom: of(24) })).toBe(
+      "the last epoch: a deferred rebalancing is not selected on (rebalanced from epoch 19 on)",
     );
   });
 
-  it("class-balanced loss: beta in [0, 1], default 0.999 with class weighting on", () => {
+  it("class-balanced loss: beta in [0, 1], default 0.999 for the class weighting (off by default)", () => {
     expect(DEFAULT_RUN_CONFIG.classBalanceBeta).toBe(0.999);
-    expect(DEFAULT_RUN_CONFIG.classWeighting).toBe(true);
+    expect(DEFAULT_RUN_CONFIG.classWeighting).toBe(false);
     expect(checked({ classWeighting: true, classBalanceBeta: 0.999 })).toBeNull();
     expect(checked({ classWeighting: true, classBalanceBeta: 0.999, rebalanceFrom: 19 })).toBeNull();
     expect(checked({ classWeighting: false, classBalanceBeta: 1 })).toBeNull();

@@ -108,7 +108,8 @@ describe("CLI errors", () => {
         ["--rebalance-from", "19", "--no-class-weighting"],
         "--rebalance-from: defers class weighting or logit adjustment",
       ],
-      [["--rebalance-from", "25"], "--rebalance-from: at most epochs (24)"],
+      [["--rebalance-from", "25", "--class-weighting"], "--rebalance-from: at most epochs (24)"],
+      [["--rebalance-from", "19"], "--rebalance-from: defers class weighting or logit adjustment"],
       [["--rebalance-from=-1"], "--rebalance-from: rebalanceFrom: >= 0"],
       [["--class-weighting", "--no-class-weighting"], "--class-weighting and --no-class-weighting: give one"],
       [["--class-balance-beta", "2"], "--class-balance-beta: classBalanceBeta: <= 1"],
@@ -135,7 +136,7 @@ describe("CLI errors", () => {
     for (const text of [
       "the best recipe measured on FER+ (packages/trainer/README.md, Training levers",
       "--model seed|vgg13|fast|fast-lite|fast-wide (fast-wide)",
-      "--schedule plateau --warmup-epochs 0\n  --ema 0 --no-tta-eval --no-class-weighting",
+      "--schedule plateau --warmup-epochs 0\n  --ema 0 --no-tta-eval (with",
       "--epochs N (24)",
       "--patience N (6)",
       "--schedule plateau|cosine (cosine)",
@@ -143,7 +144,7 @@ describe("CLI errors", () => {
       "--ema DECAY (0.999; 0 = off)",
       "--mixup ALPHA (0; 0 = off",
       "--tta-eval | --no-tta-eval (on: ",
-      "--class-weighting | --no-class-weighting (on: ",
+      "--class-weighting | --no-class-weighting (off: ",
       "--class-balance-beta B (0.999; ",
       "--rebalance-from EPOCH (0 = auto: the last quarter of the epochs, 19 of 24; ",
     ])
@@ -194,8 +195,12 @@ describe("CLI errors", () => {
     };
     const on = configOf("levers-on");
     expect(on.config).toMatchObject({ schedule: "cosine", warmupEpochs: 1, emaDecay: 0.999, ttaEval: true });
-    // The class-balanced loss, auto-deferred: the last quarter of 1 epoch is that epoch.
-    expect(on.config).toMatchObject({ classWeighting: true, classBalanceBeta: 0.999, rebalanceFromEpoch: 1 });
+    // The class weighting is off by default, so auto (0) resolves to every epoch.
+    expect(on.config).toMatchObject({
+      classWeighting: false,
+      classBalanceBeta: 0.999,
+      rebalanceFromEpoch: 1,
+    });
     expect(on.checkpointSelectedOn).toContain("(mirror TTA)");
     const off = configOf(
       "levers-off",

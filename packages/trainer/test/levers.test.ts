@@ -310,7 +310,7 @@ describe("deferred rebalancing (DRW)", () => {
     return { figures, bestEpoch: r.bestEpoch, weights };
   }
 
-  it("trains the plain loss before rebalanceFromEpoch and the rebalanced one from it; keeps an epoch from it on", async () => {
+  it("trains the plain loss before rebalanceFromEpoch and the rebalanced one from it; keeps the last epoch", async () => {
     const plain = await run({});
     for (const lever of [{ classWeighting: true }, { logitAdjustTau: 1 }]) {
       const always = await run(lever);
@@ -337,8 +337,8 @@ describe("deferred rebalancing (DRW)", () => {
     );
     expect(resolveConfig({ logitAdjustTau: 1, rebalanceFromEpoch: 19 }).rebalanceFromEpoch).toBe(19);
     // Auto (0, the default) resolves against the run's epochs; with nothing to defer it is every epoch.
-    expect(resolveConfig().rebalanceFromEpoch).toBe(19);
-    expect(resolveConfig({ classWeighting: false }).rebalanceFromEpoch).toBe(1);
+    expect(resolveConfig({ classWeighting: true }).rebalanceFromEpoch).toBe(19);
+    expect(resolveConfig().rebalanceFromEpoch).toBe(1);
     expect(resolveConfig({ classWeighting: false, logitAdjustTau: 1, epochs: 4 }).rebalanceFromEpoch).toBe(4);
   });
 
@@ -359,14 +359,15 @@ describe("deferred rebalancing (DRW)", () => {
     expect(() => resolveConfig({ classWeighting: true, classBalanceBeta: 1.5 })).toThrow(
       /classBalanceBeta must be in \[0, 1\]/,
     );
-    // The default recipe: the class-balanced loss (beta 0.999) over the last quarter of the epochs.
-    expect(resolveConfig()).toMatchObject({
-      classWeighting: true,
+    // The class weighting (off by default) with its defaults: the class-balanced loss (beta 0.999) over the last
+    // quarter of the epochs.
+    expect(resolveConfig().classWeighting).toBe(false);
+    expect(resolveConfig({ classWeighting: true })).toMatchObject({
       classBalanceBeta: 0.999,
       rebalanceFromEpoch: 19,
     });
-    expect(resolveConfig({ epochs: 10 }).rebalanceFromEpoch).toBe(8);
-    expect(resolveConfig({ classWeighting: false }).rebalanceFromEpoch).toBe(1);
-    expect(resolveConfig({ rebalanceFromEpoch: 5 }).rebalanceFromEpoch).toBe(5);
+    expect(resolveConfig({ classWeighting: true, epochs: 10 }).rebalanceFromEpoch).toBe(8);
+    expect(resolveConfig().rebalanceFromEpoch).toBe(1);
+    expect(resolveConfig({ classWeighting: true, rebalanceFromEpoch: 5 }).rebalanceFromEpoch).toBe(5);
   });
 });

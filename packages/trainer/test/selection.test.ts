@@ -35,10 +35,10 @@ describe("checkpoint selection (EarlyStopping, the plateau counter)", () => {
     });
   });
 
-  it("deferred rebalancing: selection starts over at its first epoch and no stop comes before it", () => {
+  it("deferred rebalancing keeps its last epoch and never stops early", () => {
     const rule = { ...plain, rebalanceFromEpoch: 5 };
-    // The plain rule would stop after epoch 3 and keep epoch 1; the deferred one runs on and keeps the best of 5-7,
-    // though epoch 1 scored higher than all of them.
+    // The plain rule would stop after epoch 3 and keep epoch 1; the deferred one runs every epoch and keeps the
+    // last, though epoch 1 and epoch 6 scored higher.
     expect(drive([0.9, 0.6, 0.6, 0.6, 0.7, 0.8, 0.75], plain)).toEqual({
       ran: [1, 2, 3],
       kept: 1,
@@ -46,16 +46,18 @@ describe("checkpoint selection (EarlyStopping, the plateau counter)", () => {
     });
     expect(drive([0.9, 0.6, 0.6, 0.6, 0.7, 0.8, 0.75], rule)).toEqual({
       ran: [1, 2, 3, 4, 5, 6, 7],
-      kept: 6,
+      kept: 7,
       halved: [3],
     });
-    // From its first epoch on the usual patience applies.
-    expect(drive([0.9, 0.6, 0.6, 0.6, 0.7, 0.6, 0.6, 0.99], rule).ran).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    // A run resumed before the rebalanced phase with the patience used up does not stop there.
+    // No patience ends it, in the plain phase or the rebalanced one.
+    expect(drive([0.9, 0.6, 0.6, 0.6, 0.7, 0.6, 0.6, 0.5], rule)).toMatchObject({
+      ran: [1, 2, 3, 4, 5, 6, 7, 8],
+      kept: 8,
+    });
+    // A run resumed with the patience used up does not stop either.
     const waited = { best: 0.9, bestEpoch: 1, wait: 3 };
-    expect(shouldStop(waited, 3, rule)).toBe(false);
-    expect(shouldStop(waited, 5, rule)).toBe(true);
-    expect(shouldStop(waited, 3, plain)).toBe(true);
-    expect(shouldStop(FRESH_EARLY, 0, plain)).toBe(false);
+    expect(shouldStop(waited, rule)).toBe(false);
+    expect(shouldStop(waited, plain)).toBe(true);
+    expect(shouldStop(FRESH_EARLY, plain)).toBe(false);
   });
 });

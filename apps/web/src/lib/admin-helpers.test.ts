@@ -74,12 +74,13 @@ describe("compare rows", () => {
   });
 
   it("shows the auto deferral as the epoch it resolves to for each run's epochs", () => {
+    const weighted = { classWeighting: true };
     const rows = compareRows([
+      run(weighted),
+      run({ ...weighted, epochs: 10 }),
       run(),
-      run({ epochs: 10 }),
-      run({ classWeighting: false }),
-      run({ rebalanceFrom: 1 }),
-      run({ rebalanceFrom: 7 }),
+      run({ ...weighted, rebalanceFrom: 1 }),
+      run({ ...weighted, rebalanceFrom: 7 }),
     ]);
     expect(rows.find((r) => r.key === "rebalanceFrom")?.values).toEqual([
       "auto: 19 (the last quarter)",

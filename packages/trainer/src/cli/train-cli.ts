@@ -35,7 +35,7 @@ const USAGE = `usage: concord-train --data <FER+ folder | generic folder (PNGs +
   its seeds' accuracy and macro-F1 on FER2013Valid; --model fast trains in about 0.56x the time, a point lower).
   After training, per-class decision biases are fitted on the selection split, reported there cross-fitted beside
   the argmax figures and saved with the model. Every lever can be set off: --schedule plateau --warmup-epochs 0
-  --ema 0 --no-tta-eval --no-class-weighting (with --epochs 30: the earlier plateau recipe).
+  --ema 0 --no-tta-eval (with --epochs 30: the earlier plateau recipe).
   --model ${MODEL_NAMES.join("|")} (${D.model})    --scheme ${RUN_SCHEMES.join("|")} (${DEFAULT_RUN_CONFIG.scheme})
       FER+ paper: ${RUN_SCHEMES.map((s) => `${s} = ${SCHEME_PAPER_NAMES[s]}`).join(", ")}; old names ${Object.keys(SCHEME_ALIASES).join(", ")} still work (deprecated)
   --eps <0..1> (${DEFAULT_RUN_CONFIG.eps})  --smoothing crowd|uniform (crowd)   --epochs N (${D.epochs})  --batch-size N (${D.batchSize})
@@ -45,7 +45,7 @@ const USAGE = `usage: concord-train --data <FER+ folder | generic folder (PNGs +
   --cutmix ALPHA (${D.cutmixAlpha}; 0 = off, e.g. 1)  --logit-adjust TAU (${D.logitAdjustTau}; 0 = off, e.g. 1)
   --class-weighting | --no-class-weighting (${onOff(D.classWeighting)}: weight each face's loss by 1 / its class's effective number)
   --class-balance-beta B (${D.classBalanceBeta}; 1 = inverse frequency, 0 = equal weights)
-  --rebalance-from EPOCH (${D.rebalanceFromEpoch === 0 ? "0 = auto: the last quarter of the epochs, 19 of 24" : D.rebalanceFromEpoch}; 1 = every epoch; > 1 defers the class weighting / --logit-adjust to that epoch, selects from it on)
+  --rebalance-from EPOCH (${D.rebalanceFromEpoch === 0 ? "0 = auto: the last quarter of the epochs, 19 of 24" : D.rebalanceFromEpoch}; 1 = every epoch; > 1 defers the class weighting / --logit-adjust to that epoch and keeps the last epoch)
   --tta-eval | --no-tta-eval (${onOff(D.ttaEval)}: select and report on image + mirror)
   --out DIR (.runs/<time>)  --checkpoint DIR (<out>/checkpoint)  --resume  --limit N  --backend auto|wasm|tfjs-node|tfjs-node-gpu|cpu  --force-cpu`;
 
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       "weight-decay": { type: "string" },
       patience: { type: "string" },
       "lr-patience": { type: "string" },
-      // Neither flag: the run config's default (on).
+      // Neither flag: the run config's default.
       "class-weighting": { type: "boolean" },
       "no-class-weighting": { type: "boolean" },
       "no-augment": { type: "boolean", default: false },

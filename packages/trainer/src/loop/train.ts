@@ -199,7 +199,7 @@ export async function train(
 
   async function runEpochs(): Promise<TTrainResult> {
     const started = performance.now();
-    let stoppedEarly = shouldStop(early, startEpoch, config);
+    let stoppedEarly = shouldStop(early, config);
     let imagesDone = 0;
     for (let epoch = startEpoch; epoch < config.epochs && !stoppedEarly; epoch++) {
       const t0 = performance.now();

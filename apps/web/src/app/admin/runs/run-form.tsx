@@ -35,7 +35,7 @@ const HELP: Record<string, string> = {
   classBalanceBeta:
     "β < 1: class-balanced weights, 1 / effective number (1 − βⁿ)/(1 − β) (e.g. 0.999); 1 = inverse frequency",
   rebalanceFrom:
-    "first epoch of class weighting / logit adjustment: 0 = auto, the last quarter (19 of 24); 1 = all; the epoch is selected from there on",
+    "first epoch of class weighting / logit adjustment: 0 = auto, the last quarter (19 of 24); 1 = all; a deferred run keeps its last epoch",
   ttaEval: "select the epoch on the face and its mirror, averaged (2x evaluation time)",
   eps: `the same for every scheme: ${EPS_RULE}; 0 = the one-hot consensus`,
   epochs: "1 – 500",
