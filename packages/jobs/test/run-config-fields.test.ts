@@ -91,7 +91,7 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
       cutmix: 0,
       logitAdjust: 0,
       ttaEval: true,
-      classWeighting: false,
+      classWeighting: true,
       classBalanceBeta: 0.999,
       rebalanceFrom: 0,
     });
@@ -184,9 +184,11 @@ describe("run config validation (the admin form and POST /api/runs)", () => {
     );
   });
 
-  it("class-balanced loss: beta in [0, 1], default 0.999 for the class weighting (off by default)", () => {
+  it("class-balanced loss: beta in [0, 1], default 0.999 for the class weighting (on by default)", () => {
     expect(DEFAULT_RUN_CONFIG.classBalanceBeta).toBe(0.999);
-    expect(DEFAULT_RUN_CONFIG.classWeighting).toBe(false);
+    expect(DEFAULT_RUN_CONFIG.classWeighting).toBe(true);
+    // The default run: the class-balanced loss over the last quarter, so it keeps its last epoch.
+    expect(rebalanceFromOf(DEFAULT_RUN_CONFIG)).toBe(19);
     expect(checked({ classWeighting: true, classBalanceBeta: 0.999 })).toBeNull();
     expect(checked({ classWeighting: true, classBalanceBeta: 0.999, rebalanceFrom: 19 })).toBeNull();
     expect(checked({ classWeighting: false, classBalanceBeta: 1 })).toBeNull();

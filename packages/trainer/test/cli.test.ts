@@ -109,7 +109,6 @@ describe("CLI errors", () => {
         "--rebalance-from: defers class weighting or logit adjustment",
       ],
       [["--rebalance-from", "25", "--class-weighting"], "--rebalance-from: at most epochs (24)"],
-      [["--rebalance-from", "19"], "--rebalance-from: defers class weighting or logit adjustment"],
       [["--rebalance-from=-1"], "--rebalance-from: rebalanceFrom: >= 0"],
       [["--class-weighting", "--no-class-weighting"], "--class-weighting and --no-class-weighting: give one"],
       [["--class-balance-beta", "2"], "--class-balance-beta: classBalanceBeta: <= 1"],
@@ -128,6 +127,9 @@ describe("CLI errors", () => {
       "1",
     ]);
     expect(ok.err).toMatch(/nope does not exist/);
+    // The class weighting is on by default: a deferral alone has something to defer.
+    const alone = run("concord-train.mjs", ["--data", path.join(tmp, "nope"), "--rebalance-from", "19"]);
+    expect(alone.err).toMatch(/nope does not exist/);
   });
 
   it("concord-train --help shows the levers recipe as the defaults and how to set each lever off", () => {
@@ -144,7 +146,7 @@ describe("CLI errors", () => {
       "--ema DECAY (0.999; 0 = off)",
       "--mixup ALPHA (0; 0 = off",
       "--tta-eval | --no-tta-eval (on: ",
-      "--class-weighting | --no-class-weighting (off: ",
+      "--class-weighting | --no-class-weighting (on: ",
       "--class-balance-beta B (0.999; ",
       "--rebalance-from EPOCH (0 = auto: the last quarter of the epochs, 19 of 24; ",
     ])
@@ -195,9 +197,9 @@ describe("CLI errors", () => {
     };
     const on = configOf("levers-on");
     expect(on.config).toMatchObject({ schedule: "cosine", warmupEpochs: 1, emaDecay: 0.999, ttaEval: true });
-    // The class weighting is off by default, so auto (0) resolves to every epoch.
+    // The class weighting is on by default, and auto (0) resolves to the last quarter of one epoch: epoch 1.
     expect(on.config).toMatchObject({
-      classWeighting: false,
+      classWeighting: true,
       classBalanceBeta: 0.999,
       rebalanceFromEpoch: 1,
     });

@@ -338,7 +338,8 @@ describe("deferred rebalancing (DRW)", () => {
     expect(resolveConfig({ logitAdjustTau: 1, rebalanceFromEpoch: 19 }).rebalanceFromEpoch).toBe(19);
     // Auto (0, the default) resolves against the run's epochs; with nothing to defer it is every epoch.
     expect(resolveConfig({ classWeighting: true }).rebalanceFromEpoch).toBe(19);
-    expect(resolveConfig().rebalanceFromEpoch).toBe(1);
+    expect(resolveConfig().rebalanceFromEpoch).toBe(19);
+    expect(resolveConfig({ classWeighting: false }).rebalanceFromEpoch).toBe(1);
     expect(resolveConfig({ classWeighting: false, logitAdjustTau: 1, epochs: 4 }).rebalanceFromEpoch).toBe(4);
   });
 
@@ -359,15 +360,16 @@ describe("deferred rebalancing (DRW)", () => {
     expect(() => resolveConfig({ classWeighting: true, classBalanceBeta: 1.5 })).toThrow(
       /classBalanceBeta must be in \[0, 1\]/,
     );
-    // The class weighting (off by default) with its defaults: the class-balanced loss (beta 0.999) over the last
+    // The class weighting (on by default) with its defaults: the class-balanced loss (beta 0.999) over the last
     // quarter of the epochs.
-    expect(resolveConfig().classWeighting).toBe(false);
+    expect(resolveConfig().classWeighting).toBe(true);
     expect(resolveConfig({ classWeighting: true })).toMatchObject({
       classBalanceBeta: 0.999,
       rebalanceFromEpoch: 19,
     });
     expect(resolveConfig({ classWeighting: true, epochs: 10 }).rebalanceFromEpoch).toBe(8);
-    expect(resolveConfig().rebalanceFromEpoch).toBe(1);
+    expect(resolveConfig({ epochs: 10 }).rebalanceFromEpoch).toBe(8);
+    expect(resolveConfig({ classWeighting: false }).rebalanceFromEpoch).toBe(1);
     expect(resolveConfig({ classWeighting: true, rebalanceFromEpoch: 5 }).rebalanceFromEpoch).toBe(5);
   });
 });

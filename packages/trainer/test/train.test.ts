@@ -164,7 +164,7 @@ describe("train", () => {
       /EMA on\/off differs from this run \(the checkpoint has no weight EMA, this run's decay is 0.999\)/,
     );
     expect(logs.join("\n")).toContain(
-      "resuming with changed settings (classBalanceBeta, schedule, warmupEpochs, emaDecay, ttaEval): the run will not match",
+      "resuming with changed settings (classWeighting, classBalanceBeta, schedule, warmupEpochs, emaDecay, rebalanceFromEpoch, ttaEval): the run will not match",
     );
     // Resumed with the levers off, as it trained: nothing differs, and it ends where the uninterrupted run did.
     logs.length = 0;

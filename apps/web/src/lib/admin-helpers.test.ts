@@ -78,7 +78,7 @@ describe("compare rows", () => {
     const rows = compareRows([
       run(weighted),
       run({ ...weighted, epochs: 10 }),
-      run(),
+      run({ classWeighting: false }),
       run({ ...weighted, rebalanceFrom: 1 }),
       run({ ...weighted, rebalanceFrom: 7 }),
     ]);

@@ -64,12 +64,13 @@ describe("run form body", () => {
       logitAdjust: "0",
       rebalanceFrom: "0",
       classBalanceBeta: "0.999",
+      classWeighting: "on",
       ttaEval: "on",
     });
     expect(ZRunConfig.parse(runFormBody(entries))).toEqual({ ...DEFAULT_RUN_CONFIG, datasetId: "d1" });
   });
 
-  it("every lever can be set off from the form: plateau, no warm-up, no EMA, TTA unticked", () => {
+  it("every lever can be set off from the form: plateau, no warm-up, no EMA, TTA and class weighting unticked", () => {
     const body = runFormBody([
       ["datasetId", "d1"],
       ["snapshotId", ""],
@@ -86,6 +87,7 @@ describe("run form body", () => {
       warmupEpochs: 0,
       ema: 0,
       ttaEval: false,
+      classWeighting: false,
     });
   });
 

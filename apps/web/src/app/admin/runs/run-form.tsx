@@ -31,7 +31,7 @@ const HELP: Record<string, string> = {
     "Beta(α, α) box pasted from another face, targets mixed by area (e.g. 1); 0 = off; with mixup: one per batch",
   logitAdjust: "τ: add τ·log(class prior) to the logits in the training loss (e.g. 1); 0 = off",
   classWeighting:
-    "weight each face's loss by 1 / its label's (effective) frequency, from “Rebalance from” on",
+    "weight each face's loss by 1 / its label's (effective) frequency, from “Rebalance from” on (on: the best recipe measured)",
   classBalanceBeta:
     "β < 1: class-balanced weights, 1 / effective number (1 − βⁿ)/(1 − β) (e.g. 0.999); 1 = inverse frequency",
   rebalanceFrom:
@@ -39,7 +39,7 @@ const HELP: Record<string, string> = {
   ttaEval: "select the epoch on the face and its mirror, averaged (2x evaluation time)",
   eps: `the same for every scheme: ${EPS_RULE}; 0 = the one-hot consensus`,
   epochs: "1 – 500",
-  patience: "early stopping on valid accuracy; 0 = off",
+  patience: "early stopping on valid accuracy; 0 = off; a deferred run (the default) never stops early",
   learningRate: "Adam, in (0, 1]",
   batchSize: "1 – 1024",
   backend: "auto = tfjs-node-gpu > tfjs-node > wasm; gpu routes to GPU workers",
