@@ -230,7 +230,8 @@ it("a researcher opens the run dashboard; the agreement-vs-F1 scatter has one po
   expect(await table.locator('[data-testid="n-whole"]').count()).toBe(report.run.evaluations.length);
   expect(await table.locator('[data-testid="n-without-twins"]').count()).toBe(report.run.evaluations.length);
   expect(await table.locator('[data-testid="checkpoint-selection"]').textContent()).toContain(
-    "chose the checkpoint: Valid accuracy over the whole split",
+    // The form's defaults defer the class-balanced loss to the last quarter (epoch 2 of 2) and keep the last epoch.
+    "chose the checkpoint: the last epoch: a deferred rebalancing is not selected on (rebalanced from epoch 2 on)",
   );
   // The run fitted per-class decision biases on Valid: their figures beside argmax, cross-fitted there (± SD).
   expect(await table.locator('[data-testid="accuracy-decided"]').count()).toBe(report.run.evaluations.length);
