@@ -48,6 +48,8 @@ export async function login(
 
 export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(inject("screenshotDir"), `${name}.png`);
+  // A full-page capture keeps the sticky header where the page is scrolled to, over the content: scroll to the top.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path, fullPage: true });
   return path;
 }
