@@ -138,7 +138,7 @@ describe("CLI errors", () => {
     for (const text of [
       "the best recipe measured on FER+ (packages/trainer/README.md, Training levers",
       "--model seed|vgg13|fast|fast-lite|fast-wide (fast-wide)",
-      "--schedule plateau --warmup-epochs 0\n  --ema 0 --no-tta-eval (with",
+      "--schedule plateau --warmup-epochs 0\n  --ema 0 --no-tta-eval --no-class-weighting (with",
       "--epochs N (24)",
       "--patience N (6)",
       "--schedule plateau|cosine (cosine)",

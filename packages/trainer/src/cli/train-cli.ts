@@ -35,7 +35,7 @@ const USAGE = `usage: concord-train --data <FER+ folder | generic folder (PNGs +
   its seeds' accuracy and macro-F1 on FER2013Valid; --model fast trains in about 0.56x the time, a point lower).
   After training, per-class decision biases are fitted on the selection split, reported there cross-fitted beside
   the argmax figures and saved with the model. Every lever can be set off: --schedule plateau --warmup-epochs 0
-  --ema 0 --no-tta-eval (with --epochs 30: the earlier plateau recipe).
+  --ema 0 --no-tta-eval --no-class-weighting (with --epochs 30: the earlier plateau recipe).
   --model ${MODEL_NAMES.join("|")} (${D.model})    --scheme ${RUN_SCHEMES.join("|")} (${DEFAULT_RUN_CONFIG.scheme})
       FER+ paper: ${RUN_SCHEMES.map((s) => `${s} = ${SCHEME_PAPER_NAMES[s]}`).join(", ")}; old names ${Object.keys(SCHEME_ALIASES).join(", ")} still work (deprecated)
   --eps <0..1> (${DEFAULT_RUN_CONFIG.eps})  --smoothing crowd|uniform (crowd)   --epochs N (${D.epochs})  --batch-size N (${D.batchSize})
