@@ -306,6 +306,7 @@ describe("CLI errors", () => {
     expect(r.out).toMatch(/whole split\s+2 /);
     expect(r.out).toMatch(/without train twins\s+1 .* left out: 1 \(1 exact, 0 near\)/);
     expect(r.out).toContain("choose a run's checkpoint on Valid accuracy over the whole split");
+    expect(r.out).toContain("keeps the last epoch (a deferred rebalancing is not selected on))");
     // Without FER2013Train beside it the twin-free figures are not computed, and the output says so.
     const alone = path.join(tmp, "valid-alone");
     cpSync(valid, path.join(alone, "FER2013Valid"), { recursive: true });

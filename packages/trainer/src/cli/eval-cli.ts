@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { FERPLUS_EMOTIONS, formatPredictionsCsv } from "@concord/crowd";
-import { CHECKPOINT_SELECTION } from "@concord/jobs/run-config";
+import { CHECKPOINT_SELECTION, DEFERRED_SELECTION } from "@concord/jobs/run-config";
 import type * as tf from "@tensorflow/tfjs";
 import { locateFerplus, majoritySet, readFerplusSplit, trainFaceHashes } from "../data/ferplus-folder";
 import { DataError } from "../data/train-data";
@@ -103,7 +103,10 @@ async function main(): Promise<void> {
     );
   console.log(formatEvaluation(ev));
   if (split === "valid")
-    console.log(`(concord-train and the worker choose a run's checkpoint on ${CHECKPOINT_SELECTION})`);
+    // A model does not record how its checkpoint was chosen (its run's report and page do), so name both rules.
+    console.log(
+      `(concord-train and the worker choose a run's checkpoint on ${CHECKPOINT_SELECTION}; a run that defers its class weighting or logit adjustment, the default since 2026-12-02, keeps ${DEFERRED_SELECTION.replace(": ", " (")}))`,
+    );
   if (a.json) await writeFile(path.resolve(a.json), JSON.stringify({ ...ev, models: a.model }, null, 2));
   if (a.predictions) {
     const csv = formatPredictionsCsv({
